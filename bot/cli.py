@@ -1,0 +1,167 @@
+"""The ``ima-bot`` command: ``generate`` (one shot), ``sim`` (the local IMA simulator), ``demo``.
+
+Each sub-command builds what it needs in one place and tears it down on exit; nothing is
+created at import time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from core.i18n import Translator, normalize_locale
+from core.ima.client import IMAClient
+from core.ima.defaults import RECOMMENDED
+from core.ima.errors import IMAError, ModelNotFoundError
+from core.ima.session import IMASession
+from core.ima.tasks import TaskType
+from core.settings import Settings
+
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not valid JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("must be a JSON object")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be greater than 0")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ima-bot", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    gen = sub.add_parser("generate", help="generate one image, video or song and print the result")
+    gen.add_argument("--task-type", required=True, choices=[t.value for t in TaskType])
+    gen.add_argument("--model-id", help="model id, name or alias (default: the recommended one)")
+    gen.add_argument("--model-version", help="pick one version when several share a model id")
+    gen.add_argument("--prompt", required=True)
+    gen.add_argument("--input-images", nargs="*", default=[], metavar="URL_OR_PATH")
+    gen.add_argument("--extra-params", type=_json_object, default={}, metavar="JSON")
+    gen.add_argument("--size", help="image size, e.g. 1K, 2K, 4K, 512px")
+    gen.add_argument("--n", type=int, default=1, help="number of results (1-4)")
+    gen.add_argument("--user-id", help="accepted for compatibility with the skill's script")
+    gen.add_argument("--lang", choices=["zh", "en"], help="language of messages")
+    gen.add_argument("--output-json", action="store_true", help="print one JSON object")
+    gen.add_argument("--poll-interval", type=_positive, metavar="SECONDS")
+    gen.add_argument("--timeout", type=_positive, metavar="SECONDS", help="maximum wait")
+
+    sim = sub.add_parser("sim", help="run the local IMA simulator")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--port", type=int, default=8765)
+    sim.add_argument("--speed", type=_positive, default=1.0, help="time scale of generations")
+    sim.add_argument("--api-key", help="accept only this key (default: any ima_ key)")
+
+    sub.add_parser("demo", help="a generation against the in-process simulator, offline")
+    return parser
+
+
+async def _generate(args: argparse.Namespace, settings: Settings) -> int:
+    locale = normalize_locale(args.lang or settings.bot_lang)
+    translator = Translator.load()
+    if settings.ima_api_key is None:
+        return _fail(args, translator, locale, "config", None, "IMA_API_KEY is not set")
+    task_type = TaskType(args.task_type)
+    params = dict(args.extra_params)
+    if args.size:
+        params["size"] = args.size
+    session = IMASession(
+        settings.ima_api_key.get_secret_value(),
+        base_url=settings.ima_base_url,
+        upload_base_url=settings.ima_upload_base_url,
+        language=locale,
+    )
+    client = IMAClient(session, poll_interval=args.poll_interval or settings.ima_poll_interval)
+    async with session:
+        try:
+            catalog = await client.catalog(task_type)
+            model = (
+                catalog.by_version(args.model_version)
+                if args.model_version
+                else catalog.find(args.model_id or RECOMMENDED[task_type])
+            )
+            if model is None:
+                raise ModelNotFoundError(f"{args.model_version or args.model_id} not offered")
+            task, medias = await client.generate(
+                model,
+                args.prompt,
+                params=params,
+                images=args.input_images,
+                n=args.n,
+                max_wait=args.timeout,
+            )
+        except IMAError as exc:
+            logging.getLogger("ima-bot").info("generation failed: %s", exc.log_fields())
+            message = translator.t(locale, exc.locale_key)
+            return _fail(args, translator, locale, exc.kind, exc.code, message)
+    result = {
+        "task_id": task.task_id,
+        "url": medias[0].url,
+        "urls": [m.url for m in medias],
+        "cover_url": medias[0].cover_url,
+        "model_id": model.model_id,
+        "model_name": model.name,
+        "model_version": model.version_id,
+        "attribute_id": task.quote.rule.attribute_id,
+        "credit": task.quote.credits,
+    }
+    if args.output_json:
+        print(json.dumps(result, ensure_ascii=False))
+    else:
+        print(f"{model.name} · {task.quote.credits} pts")
+        for media in medias:
+            print(media.url)
+    return 0
+
+
+def _fail(
+    args: argparse.Namespace,
+    translator: Translator,
+    locale: str,
+    kind: str,
+    code: int | str | None,
+    message: str,
+) -> int:
+    if args.output_json:
+        print(
+            json.dumps(
+                {"error": {"type": kind, "code": code, "message": message}}, ensure_ascii=False
+            )
+        )
+    else:
+        print(message, file=sys.stderr)
+    return EXIT_FAILED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+        stream=sys.stderr,
+    )
+    settings = Settings()
+    if args.command == "generate":
+        return asyncio.run(_generate(args, settings))
+    raise SystemExit(EXIT_USAGE)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,253 @@
+"""The IMA flow: product list → credit rule → (upload) → create → poll.
+
+``IMAClient`` keeps one cached catalog per category, builds create bodies for all seven task
+types, retries what is safe to retry and nothing else:
+
+* polls are read-only, so 429 / 5xx / network errors are retried with backoff;
+* a create is retried only when the request provably never reached the server (no connection),
+  after a 429 (the gateway refused it before doing anything), or after a rule/credit mismatch
+  (6006 / 6009 / 6010: refused, nothing charged) once the catalog has been refreshed. Anything
+  else could charge twice, because the API has no idempotency key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from core.ima.catalog import Catalog, Model, parse_product_list
+from core.ima.errors import (
+    BadRequestError,
+    GenerationTimeoutError,
+    IMAError,
+    ModelNotFoundError,
+    NetworkError,
+    RateLimitedError,
+    RuleMismatchError,
+)
+from core.ima.polling import Media, read_detail
+from core.ima.rules import Quote, quote
+from core.ima.session import IMASession
+from core.ima.tasks import TaskType
+from core.ima.timing import timing_for
+from core.ima.upload import ImageSource, prepare_image
+
+log = logging.getLogger(__name__)
+
+MAX_N = 4
+
+
+@dataclass(frozen=True)
+class CreatedTask:
+    task_id: str
+    quote: Quote
+    prompt: str
+    image_urls: tuple[str, ...]
+
+
+class IMAClient:
+    def __init__(
+        self,
+        session: IMASession,
+        *,
+        catalog_ttl: float = 600.0,
+        poll_interval: float | None = None,
+        retry_base_delay: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.session = session
+        self._ttl = catalog_ttl
+        self._poll_override = poll_interval
+        self._retry_base = retry_base_delay
+        self._clock = clock
+        self._catalogs: dict[TaskType, tuple[float, Catalog]] = {}
+        self._locks: dict[TaskType, asyncio.Lock] = {}
+
+    # ── catalog ───────────────────────────────────────────────────────────────────────────
+
+    async def catalog(self, task_type: TaskType, *, refresh: bool = False) -> Catalog:
+        """The category's models, fetched at most once per TTL however many jobs ask at once."""
+        lock = self._locks.setdefault(task_type, asyncio.Lock())
+        async with lock:
+            cached = self._catalogs.get(task_type)
+            if cached and not refresh and self._clock() - cached[0] < self._ttl:
+                return cached[1]
+            data = await self._with_retries(
+                lambda: self.session.request(
+                    "GET",
+                    "/open/v1/product/list",
+                    params={"app": "ima", "platform": "web", "category": task_type.value},
+                )
+            )
+            catalog = Catalog(task_type, parse_product_list(task_type, data))
+            self._catalogs[task_type] = (self._clock(), catalog)
+            log.info("catalog %s: %d models", task_type.value, len(catalog.models))
+            return catalog
+
+    async def model(self, task_type: TaskType, query: str) -> Model:
+        found = (await self.catalog(task_type)).find(query)
+        if found is None:
+            raise ModelNotFoundError(f"no model {query!r} in {task_type.value}")
+        return found
+
+    # ── inputs ────────────────────────────────────────────────────────────────────────────
+
+    async def prepare_images(self, sources: Sequence[ImageSource]) -> list[str]:
+        """Upload what needs uploading (concurrently), keeping the order (first/last frame)."""
+        return list(await asyncio.gather(*(prepare_image(self.session, s) for s in sources)))
+
+    # ── create ────────────────────────────────────────────────────────────────────────────
+
+    async def create(
+        self,
+        model: Model,
+        prompt: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        image_urls: Sequence[str] = (),
+        n: int = 1,
+    ) -> CreatedTask:
+        """Create the task; on a rule or credit mismatch refresh the catalog once and re-quote."""
+        task_type = model.task_type
+        low, high = task_type.image_range
+        if len(image_urls) < low or (high is not None and len(image_urls) > high):
+            raise BadRequestError(
+                f"{task_type.value} takes {low}..{high or 'n'} images, got {len(image_urls)}"
+            )
+        if not 1 <= n <= MAX_N:
+            raise BadRequestError(f"n must be 1..{MAX_N}, got {n}")
+        user_params = dict(params or {})
+        current = quote(model, user_params, n)
+        try:
+            return await self._create_once(current, prompt, image_urls)
+        except RuleMismatchError as exc:
+            log.warning("rule mismatch for %s, refreshing catalog: %s", model.version_id, exc)
+            fresh = (await self.catalog(task_type, refresh=True)).by_version(model.version_id)
+            if fresh is None:
+                raise
+            return await self._create_once(quote(fresh, user_params, n), prompt, image_urls)
+
+    async def _create_once(self, q: Quote, prompt: str, image_urls: Sequence[str]) -> CreatedTask:
+        body = create_body(q, prompt, image_urls)
+        for attempt in range(4):
+            try:
+                data = await self.session.request("POST", "/open/v1/tasks/create", json_body=body)
+                break
+            except (NetworkError, RateLimitedError) as exc:
+                safe = isinstance(exc, RateLimitedError) or not exc.sent
+                if not safe or attempt == 3:
+                    raise
+                await asyncio.sleep(self._backoff(attempt, exc))
+        task_id = data.get("id") if isinstance(data, Mapping) else None
+        if not task_id:
+            raise BadRequestError("create answered without a task id")
+        return CreatedTask(str(task_id), q, prompt, tuple(image_urls))
+
+    # ── poll ──────────────────────────────────────────────────────────────────────────────
+
+    async def detail(self, task_id: str, expected: int) -> list[Media] | None:
+        """One poll: the media when all are done, None while running; raises on failure."""
+        data = await self._with_retries(
+            lambda: self.session.request(
+                "POST", "/open/v1/tasks/detail", json_body={"task_id": task_id}
+            )
+        )
+        return read_detail(data, expected)
+
+    async def wait(
+        self,
+        task_id: str,
+        model: Model,
+        n: int,
+        *,
+        started_at: float | None = None,
+        on_poll: Callable[[float], Awaitable[None]] | None = None,
+        max_wait: float | None = None,
+    ) -> list[Media]:
+        """Poll until every media is done; ``on_poll(elapsed)`` runs after each running poll."""
+        timing = timing_for(model)
+        interval = self._poll_override if self._poll_override is not None else timing.poll_every
+        limit = max_wait if max_wait is not None else timing.max_wait
+        start = started_at if started_at is not None else self._clock()
+        while True:
+            medias = await self.detail(task_id, n)
+            if medias is not None:
+                return medias
+            elapsed = self._clock() - start
+            if elapsed >= limit:
+                raise GenerationTimeoutError(f"task {task_id} still running after {elapsed:.0f}s")
+            if on_poll is not None:
+                await on_poll(elapsed)
+            await asyncio.sleep(min(interval, max(limit - elapsed, 0.01)))
+
+    async def generate(
+        self,
+        model: Model,
+        prompt: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        images: Sequence[ImageSource] = (),
+        n: int = 1,
+        max_wait: float | None = None,
+    ) -> tuple[CreatedTask, list[Media]]:
+        """The whole flow in one call, for one-shot use (the chat engine persists in between)."""
+        urls = await self.prepare_images(images)
+        task = await self.create(model, prompt, params=params, image_urls=urls, n=n)
+        medias = await self.wait(task.task_id, task.quote.model, n, max_wait=max_wait)
+        return task, medias
+
+    # ── helpers ───────────────────────────────────────────────────────────────────────────
+
+    def _backoff(self, attempt: int, exc: IMAError) -> float:
+        if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
+            return min(exc.retry_after, 30.0)
+        return self._retry_base * 2.0**attempt * (0.5 + random.random())
+
+    async def _with_retries(self, call: Callable[[], Awaitable[Any]], attempts: int = 5) -> Any:
+        """Repeat a read-only call on transient errors with exponential backoff and jitter."""
+        for attempt in range(attempts - 1):
+            try:
+                return await call()
+            except IMAError as exc:
+                if not exc.transient:
+                    raise
+                delay = self._backoff(attempt, exc)
+                log.info("transient %s, retrying in %.1fs", exc.kind, delay)
+                await asyncio.sleep(delay)
+        return await call()
+
+
+def create_body(q: Quote, prompt: str, image_urls: Sequence[str]) -> dict[str, Any]:
+    """The create request for any of the seven task types (one entry in ``parameters``)."""
+    model, rule = q.model, q.rule
+    urls = list(image_urls)
+    inner = {
+        **q.params,
+        "prompt": prompt,
+        "n": q.n,
+        "input_images": urls,
+        "cast": {"points": rule.points, "attribute_id": rule.attribute_id},
+    }
+    return {
+        "task_type": model.task_type.value,
+        "enable_multi_model": False,
+        "src_img_url": urls,
+        "parameters": [
+            {
+                "attribute_id": rule.attribute_id,
+                "model_id": model.model_id,
+                "model_name": model.name,
+                "model_version": model.version_id,
+                "app": "ima",
+                "platform": "web",
+                "category": model.task_type.value,
+                "credit": rule.points,
+                "parameters": inner,
+            }
+        ],
+    }

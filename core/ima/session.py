@@ -1,0 +1,237 @@
+"""The one place that talks HTTP to IMA: headers, envelopes, error classification, redaction.
+
+Everything above this class works with decoded ``data`` and typed errors. The API key travels in
+the ``Authorization`` header and, for the upload token, in the query string; neither the key nor
+those URLs ever reach a log line or an exception message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import secrets
+import string
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+
+from core.ima.errors import NetworkError, ServerError, classify_response
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.imastudio.com"
+DEFAULT_UPLOAD_BASE_URL = "https://imapi.liveme.com"
+
+# Public constants of IMA's upload service (the web front end ships them; they are not secrets).
+UPLOAD_APP_ID = "webAgent"
+UPLOAD_APP_KEY = "32jdskjdk320eew"
+_NONCE_ALPHABET = string.ascii_letters + string.digits
+
+
+def redact(text: str, secret: str) -> str:
+    """Replace every occurrence of ``secret`` with a short, recognisable stub."""
+    if not secret or secret not in text:
+        return text
+    return text.replace(secret, mask_key(secret))
+
+
+def mask_key(key: str) -> str:
+    """``ima_abcdef…`` → ``ima_ab...`` (enough to tell keys apart in logs, never the key)."""
+    return f"{key[:6]}..." if len(key) > 10 else "***"
+
+
+class IMASession:
+    """One aiohttp session for the API and the upload service.
+
+    ``request`` returns the envelope's ``data`` or raises an :class:`IMAError` subclass; the
+    classification happens only here.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        upload_base_url: str = DEFAULT_UPLOAD_BASE_URL,
+        language: str = "en",
+        timeout: float = 30.0,
+        upload_timeout: float = 60.0,
+        http: aiohttp.ClientSession | None = None,
+    ) -> None:
+        self._api_key = api_key
+        self.base_url = base_url.rstrip("/")
+        self.upload_base_url = upload_base_url.rstrip("/")
+        self._language = language
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._upload_timeout = aiohttp.ClientTimeout(total=upload_timeout)
+        self._http = http
+        self._owns_http = http is None
+
+    def __repr__(self) -> str:
+        return f"IMASession(base_url={self.base_url!r}, api_key={mask_key(self._api_key)!r})"
+
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        if self._http is None or self._http.closed:
+            self._http = aiohttp.ClientSession(
+                connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300)
+            )
+            self._owns_http = True
+        return self._http
+
+    async def close(self) -> None:
+        if self._owns_http and self._http is not None:
+            await self._http.close()
+
+    async def __aenter__(self) -> IMASession:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    def _headers(self) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {self._api_key}",
+            "Content-Type": "application/json",
+            "x-app-source": "ima_skills",
+            "x_app_language": self._language,
+        }
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Mapping[str, Any] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Call ``/open/v1/...`` and return ``data``; raise a classified :class:`IMAError`."""
+        url = f"{self.base_url}{path}"
+        body = json.dumps(json_body, ensure_ascii=False) if json_body is not None else None
+        started = time.monotonic()
+        try:
+            async with self.http.request(
+                method,
+                url,
+                data=body,
+                params=params,
+                headers=self._headers(),
+                timeout=self._timeout,
+            ) as resp:
+                raw = await resp.read()
+                status = resp.status
+                retry_after = _retry_after(resp.headers)
+        except aiohttp.ClientConnectorError as exc:
+            raise NetworkError(self._clean(f"cannot connect: {exc}"), sent=False) from None
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise NetworkError(self._clean(f"{type(exc).__name__}: {exc}"), sent=True) from None
+        finally:
+            log.debug("ima %s %s took %.3fs", method, path, time.monotonic() - started)
+        return self._decode(status, raw, retry_after)
+
+    def _decode(self, status: int, raw: bytes, retry_after: float | None) -> Any:
+        try:
+            envelope = json.loads(raw) if raw else {}
+        except ValueError:
+            envelope = None
+        if not isinstance(envelope, dict):
+            text = raw[:200].decode("utf-8", "replace")
+            error = classify_response(status, None, text) if status >= 400 else None
+            # A 2xx without a JSON envelope is a broken answer: treat it like a server error.
+            raise error or ServerError(f"HTTP {status} without a JSON envelope", http_status=status)
+        code = envelope.get("code")
+        message = str(envelope.get("message") or envelope.get("msg") or "")
+        error = classify_response(
+            status,
+            code if isinstance(code, int) else _int_or_none(code),
+            message,
+            retry_after=retry_after,
+        )
+        if error is not None:
+            error.detail = self._clean(error.detail)
+            raise error
+        return envelope.get("data")
+
+    def _clean(self, text: str) -> str:
+        return redact(text, self._api_key)
+
+    # ── upload service ────────────────────────────────────────────────────────────────────
+
+    async def upload_token(
+        self, *, suffix: str, content_type: str, file_type: str
+    ) -> tuple[str, str]:
+        """Ask for a presigned PUT URL; returns ``(ful, fdl)``. Its URL holds the API key."""
+        nonce = "".join(secrets.choice(_NONCE_ALPHABET) for _ in range(21))
+        timestamp = str(int(time.time()))
+        sign = (
+            hashlib.sha1(  # noqa: S324 - the upload service's protocol, not our security
+                f"{UPLOAD_APP_ID}|{UPLOAD_APP_KEY}|{timestamp}|{nonce}".encode()
+            )
+            .hexdigest()
+            .upper()
+        )
+        query = {
+            "appUid": self._api_key,
+            "appId": UPLOAD_APP_ID,
+            "appKey": UPLOAD_APP_KEY,
+            "cmimToken": self._api_key,
+            "sign": sign,
+            "timestamp": timestamp,
+            "nonce": nonce,
+            "fService": "privite",
+            "fType": file_type,
+            "fSuffix": suffix,
+            "fContentType": content_type,
+        }
+        url = f"{self.upload_base_url}/api/rest/oss/getuploadtoken"
+        try:
+            async with self.http.get(url, params=query, timeout=self._timeout) as resp:
+                raw = await resp.read()
+                status = resp.status
+                retry_after = _retry_after(resp.headers)
+        except aiohttp.ClientConnectorError:
+            raise NetworkError("upload service: cannot connect", sent=False) from None
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            # Never include exc: aiohttp puts the request URL (with the key) into its messages.
+            raise NetworkError(f"upload service: {type(exc).__name__}", sent=True) from None
+        data = self._decode(status, raw, retry_after)
+        if not isinstance(data, dict) or not data.get("ful") or not data.get("fdl"):
+            raise ServerError("upload token answer without ful/fdl", http_status=status)
+        return str(data["ful"]), str(data["fdl"])
+
+    async def put_bytes(self, url: str, data: bytes, content_type: str) -> None:
+        """PUT to a presigned URL (no auth header: the URL carries its own signature)."""
+        try:
+            async with self.http.put(
+                url,
+                data=data,
+                headers={"Content-Type": content_type},
+                timeout=self._upload_timeout,
+            ) as resp:
+                if resp.status >= 300:
+                    text = (await resp.read())[:200].decode("utf-8", "replace")
+                    raise classify_response(
+                        resp.status, None, f"upload PUT: {text}"
+                    ) or ServerError(f"upload PUT answered {resp.status}", http_status=resp.status)
+        except aiohttp.ClientConnectorError:
+            raise NetworkError("storage: cannot connect", sent=False) from None
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            raise NetworkError(f"storage: {type(exc).__name__}", sent=True) from None
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("Retry-After")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None

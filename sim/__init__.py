@@ -1,0 +1,1 @@
+"""A local stand-in for the IMA Open API, faithful to the protocol and its failure modes."""
