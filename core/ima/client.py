@@ -17,7 +17,7 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from core.ima.catalog import Catalog, Model, parse_product_list
@@ -34,7 +34,7 @@ from core.ima.polling import Media, read_detail
 from core.ima.rules import Quote, quote
 from core.ima.session import IMASession
 from core.ima.tasks import TaskType
-from core.ima.timing import timing_for
+from core.ima.timing import Timing, timing_for
 from core.ima.upload import ImageSource, prepare_image
 
 log = logging.getLogger(__name__)
@@ -162,28 +162,29 @@ class IMAClient:
     async def wait(
         self,
         task_id: str,
-        model: Model,
         n: int,
+        timing: Timing,
         *,
         started_at: float | None = None,
         on_poll: Callable[[float], Awaitable[None]] | None = None,
-        max_wait: float | None = None,
     ) -> list[Media]:
-        """Poll until every media is done; ``on_poll(elapsed)`` runs after each running poll."""
-        timing = timing_for(model)
+        """Poll until every media is done; ``on_poll(elapsed)`` runs after each running poll.
+
+        ``started_at`` is on this client's clock, so a job resumed after a restart keeps counting
+        from when it was created, not from when polling resumed.
+        """
         interval = self._poll_override if self._poll_override is not None else timing.poll_every
-        limit = max_wait if max_wait is not None else timing.max_wait
         start = started_at if started_at is not None else self._clock()
         while True:
             medias = await self.detail(task_id, n)
             if medias is not None:
                 return medias
             elapsed = self._clock() - start
-            if elapsed >= limit:
+            if elapsed >= timing.max_wait:
                 raise GenerationTimeoutError(f"task {task_id} still running after {elapsed:.0f}s")
             if on_poll is not None:
                 await on_poll(elapsed)
-            await asyncio.sleep(min(interval, max(limit - elapsed, 0.01)))
+            await asyncio.sleep(min(interval, max(timing.max_wait - elapsed, 0.01)))
 
     async def generate(
         self,
@@ -198,7 +199,10 @@ class IMAClient:
         """The whole flow in one call, for one-shot use (the chat engine persists in between)."""
         urls = await self.prepare_images(images)
         task = await self.create(model, prompt, params=params, image_urls=urls, n=n)
-        medias = await self.wait(task.task_id, task.quote.model, n, max_wait=max_wait)
+        timing = timing_for(model)
+        if max_wait is not None:
+            timing = replace(timing, max_wait=max_wait)
+        medias = await self.wait(task.task_id, n, timing)
         return task, medias
 
     # ── helpers ───────────────────────────────────────────────────────────────────────────

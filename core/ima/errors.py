@@ -93,6 +93,7 @@ class ServerError(IMAError):
 class ModelUnavailableError(IMAError):
     kind = "model_unavailable"
     locale_key = "error.model_unavailable"
+    transient = True
 
 
 class NetworkError(IMAError):

@@ -134,7 +134,7 @@ class IMASession:
 
     def _decode(self, status: int, raw: bytes, retry_after: float | None) -> Any:
         try:
-            envelope = json.loads(raw) if raw else {}
+            envelope = json.loads(raw) if raw else None
         except ValueError:
             envelope = None
         if not isinstance(envelope, dict):

@@ -79,6 +79,11 @@ def _from_table(model: Model) -> Timing:
     return timing
 
 
+def timing_for_media(media: MediaKind) -> Timing:
+    """The table's middle row for a media, when the model itself is no longer known."""
+    return _DEFAULT[media]
+
+
 def timing_for(model: Model) -> Timing:
     timing = _from_table(model)
     if model.eet is not None:

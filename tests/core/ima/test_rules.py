@@ -14,7 +14,9 @@ from tests.conftest import fixture_catalog
 
 VECTORS: list[dict[str, Any]] = [
     v
-    for v in json.loads((Path(__file__).parents[2] / "data" / "rule_selection_vectors.json").read_text())
+    for v in json.loads(
+        (Path(__file__).parents[2] / "data" / "rule_selection_vectors.json").read_text()
+    )
     if v["task_type"] in {t.value for t in TaskType}
 ]
 

@@ -1,0 +1,76 @@
+"""Versioned schema migrations; ``PRAGMA user_version`` says how many have run."""
+
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE preferences (
+        platform TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        task_type TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        version_id TEXT NOT NULL,
+        model_name TEXT NOT NULL,
+        credit INTEGER NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (platform, user_id, task_type)
+    );
+    CREATE TABLE user_state (
+        platform TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (platform, user_id, key)
+    );
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        platform TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        locale TEXT NOT NULL,
+        task_type TEXT NOT NULL,
+        version_id TEXT NOT NULL,
+        model_name TEXT NOT NULL,
+        prompt TEXT NOT NULL,
+        params TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        credits INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        reply_target TEXT NOT NULL,
+        image_urls TEXT NOT NULL,
+        state TEXT NOT NULL,
+        ima_task_id TEXT,
+        handle TEXT,
+        created_at REAL NOT NULL,
+        started_at REAL,
+        finished_at REAL,
+        error_kind TEXT,
+        result_urls TEXT NOT NULL DEFAULT '[]',
+        result_covers TEXT NOT NULL DEFAULT '[]',
+        extra TEXT NOT NULL DEFAULT '{}'
+    );
+    CREATE INDEX jobs_active ON jobs (state) WHERE state IN ('accepted', 'running');
+    CREATE INDEX jobs_user ON jobs (platform, user_id, created_at);
+    CREATE TABLE processed_events (
+        key TEXT PRIMARY KEY,
+        seen_at REAL NOT NULL
+    );
+    CREATE TABLE usage (
+        job_id TEXT PRIMARY KEY,
+        day TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        model_name TEXT NOT NULL,
+        credits INTEGER NOT NULL
+    );
+    CREATE INDEX usage_day ON usage (day, platform, user_id);
+    CREATE TABLE generation_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at REAL NOT NULL,
+        job_id TEXT NOT NULL,
+        step TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX generation_log_at ON generation_log (at);
+    """,
+)
