@@ -1,0 +1,153 @@
+"""What the fake remembers, shaped for assertions in tests."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Route = Literal[
+    "tenant_access_token",
+    "app_access_token",
+    "bot_info",
+    "send",
+    "reply",
+    "patch",
+    "upload_image",
+    "upload_file",
+    "resource",
+    "ws_endpoint",
+]
+"""Names of the REST routes, for :meth:`FakeFeishu.inject_error` and :meth:`call_count`."""
+
+
+@dataclass(frozen=True)
+class FakeUser:
+    """A Feishu account as events and mentions describe it (bots have an empty ``user_id``)."""
+
+    open_id: str
+    user_id: str
+    union_id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class PatchRecord:
+    """One replacement of a card's content.
+
+    ``source`` is ``"api"`` for ``PATCH /im/v1/messages/{id}`` and ``"callback"`` when the card came
+    back in the response to a ``card.action.trigger`` callback (Feishu's "update at once" path).
+    """
+
+    content: str
+    source: Literal["api", "callback"]
+    at: float
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+
+@dataclass
+class SentMessage:
+    """A message the bot sent or replied with.
+
+    ``content`` is the current content string (it follows card patches); ``original_content`` is
+    what was first sent. ``reply_to`` is the message replied to, ``None`` for a plain send.
+    """
+
+    message_id: str
+    chat_id: str
+    msg_type: str
+    original_content: str
+    content: str
+    uuid: str | None
+    receive_id: str | None
+    receive_id_type: str | None
+    reply_to: str | None
+    reply_in_thread: bool
+    root_id: str | None
+    thread_id: str | None
+    create_time_ms: int
+    patches: list[PatchRecord] = field(default_factory=list)
+
+    def json(self) -> Any:
+        """The current content, decoded."""
+        return json.loads(self.content)
+
+    @property
+    def text(self) -> str:
+        """The text of a ``text`` message."""
+        if self.msg_type != "text":
+            raise ValueError(f"{self.message_id} is a {self.msg_type} message, not text")
+        value = self.json()["text"]
+        assert isinstance(value, str)
+        return value
+
+
+@dataclass(frozen=True)
+class UploadedImage:
+    image_key: str
+    data: bytes
+    image_type: str
+    filename: str | None
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    file_key: str
+    data: bytes
+    file_type: str
+    file_name: str
+    duration_ms: int | None
+
+
+@dataclass(frozen=True)
+class ApiErrorRecord:
+    """A request the fake answered with an error (validation failure or injected)."""
+
+    route: str
+    status: int
+    code: int
+    msg: str
+
+
+@dataclass(frozen=True)
+class WebhookResult:
+    """What the bot's webhook answered to one delivery, plus the plaintext that was delivered."""
+
+    status: int
+    body: bytes
+    headers: dict[str, str]
+    sent: dict[str, Any]
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass(frozen=True)
+class WsAck:
+    """The client's answer to one data frame pushed over the long connection.
+
+    ``code`` is the HTTP-like status the SDK reports (200, or 500 when the handler raised);
+    ``data`` is the decoded callback response (e.g. ``{"toast": ...}`` for card actions), ``None``
+    for plain events. ``latency`` is seconds from push to ack as seen by the fake; ``biz_rt_ms``
+    is the handler time the SDK reported in the ``biz_rt`` header.
+    """
+
+    message_id: str
+    trace_id: str
+    event_type: str | None
+    code: int
+    data: Any
+    biz_rt_ms: int | None
+    latency: float
+
+
+@dataclass(frozen=True)
+class IncomingMessage:
+    """A user message an event builder produced; the fake resolves replies to it."""
+
+    message_id: str
+    chat_id: str
+    chat_type: str
+    sender: FakeUser

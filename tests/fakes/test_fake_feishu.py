@@ -1,0 +1,806 @@
+"""The fake Feishu platform, checked against the real lark-oapi SDK over loopback.
+
+lark-oapi quirks these tests pin down (1.7.5):
+
+* Every *sync* call is a blocking ``requests`` call, and the *async* calls fetch the tenant token
+  with a blocking ``requests`` call too unless the client has ``enable_set_token(True)`` and the
+  token comes in ``RequestOption``. On the loop serving the fake that deadlocks, so sync calls
+  run in ``asyncio.to_thread`` here, and the bot should fetch and cache tokens itself.
+* Async calls open a new ``httpx.AsyncClient`` per request and lower-case response header names:
+  ``message_resource.aget`` then misses ``Content-Type`` and leaves ``code`` unset on errors, so
+  callers must check ``raw.status_code``.
+* ``TokenManager.cache`` is process-wide and keyed by app_id: each fake gets a fresh app_id.
+* ``lark_oapi.ws.Client`` uses the module global ``lark_oapi.ws.client.loop`` (taken at import)
+  and an ``ExpiringCache`` that grabs the current loop in ``__init__``; ``start()`` never returns.
+  :class:`SdkWsThread` shows how to run it on its own thread and loop and stop it cleanly.
+* Card actions (``card.action.trigger``) arrive over the long connection as ordinary
+  ``type=event`` frames; the handler's ``P2CardActionTriggerResponse`` goes back base64-encoded in
+  the ack's ``data``. By webhook the same response is the HTTP body. (Frames of ``type=card`` are
+  dropped by this SDK without an ack.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import json
+import threading
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import lark_oapi as lark
+import lark_oapi.ws.client as lark_ws_client
+import pytest
+from aiohttp import web
+from lark_oapi.api.im.v1 import (
+    CreateFileRequest,
+    CreateFileRequestBody,
+    CreateImageRequest,
+    CreateImageRequestBody,
+    CreateMessageRequest,
+    CreateMessageRequestBody,
+    GetMessageResourceRequest,
+    PatchMessageRequest,
+    PatchMessageRequestBody,
+    ReplyMessageRequest,
+    ReplyMessageRequestBody,
+)
+from lark_oapi.event.callback.model.p2_card_action_trigger import P2CardActionTriggerResponse
+from lark_oapi.ws.exception import ClientException
+
+from tests.fakes.feishu import FakeFeishu
+
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256))
+SAMPLE_MP4 = Path(__file__).resolve().parents[2] / "sim" / "assets" / "sample.mp4"
+
+
+def shared_card(title: str) -> str:
+    return json.dumps(
+        {
+            "config": {"update_multi": True},
+            "header": {"title": {"tag": "plain_text", "content": title}},
+            "elements": [{"tag": "markdown", "content": title}],
+        }
+    )
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeFeishu]:
+    async with FakeFeishu() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def fetch_token(fake: FakeFeishu, http: aiohttp.ClientSession) -> str:
+    """What the bot should do: fetch the tenant token asynchronously and pass it per request."""
+    async with http.post(
+        f"{fake.domain}/open-apis/auth/v3/tenant_access_token/internal",
+        json={"app_id": fake.app_id, "app_secret": fake.app_secret},
+    ) as response:
+        token = (await response.json())["tenant_access_token"]
+    assert isinstance(token, str)
+    return token
+
+
+def sdk_client(fake: FakeFeishu, *, set_token: bool = False) -> Any:
+    return (
+        lark.Client.builder()
+        .app_id(fake.app_id)
+        .app_secret(fake.app_secret)
+        .domain(fake.domain)
+        .enable_set_token(set_token)
+        .log_level(lark.LogLevel.ERROR)
+        .build()
+    )
+
+
+def with_token(token: str) -> Any:
+    return lark.RequestOption.builder().tenant_access_token(token).build()
+
+
+def create_message(
+    receive_id: str,
+    msg_type: str,
+    content: str,
+    *,
+    receive_id_type: str = "chat_id",
+    uuid: str | None = None,
+) -> Any:
+    body = CreateMessageRequestBody.builder().receive_id(receive_id).msg_type(msg_type)
+    body = body.content(content)
+    if uuid is not None:
+        body = body.uuid(uuid)
+    return (
+        CreateMessageRequest.builder()
+        .receive_id_type(receive_id_type)
+        .request_body(body.build())
+        .build()
+    )
+
+
+def reply_message(message_id: str, content: str, *, uuid: str, in_thread: bool = False) -> Any:
+    body = (
+        ReplyMessageRequestBody.builder()
+        .msg_type("text")
+        .content(content)
+        .uuid(uuid)
+        .reply_in_thread(in_thread)
+        .build()
+    )
+    return ReplyMessageRequest.builder().message_id(message_id).request_body(body).build()
+
+
+def patch_message(message_id: str, content: str) -> Any:
+    body = PatchMessageRequestBody.builder().content(content).build()
+    return PatchMessageRequest.builder().message_id(message_id).request_body(body).build()
+
+
+def upload_image(data: io.IOBase) -> Any:
+    body = CreateImageRequestBody.builder().image_type("message").image(data).build()
+    return CreateImageRequest.builder().request_body(body).build()
+
+
+def upload_file(data: io.IOBase, file_type: str, name: str, duration: int | None = None) -> Any:
+    body = CreateFileRequestBody.builder().file_type(file_type).file_name(name).file(data)
+    if duration is not None:
+        body = body.duration(duration)
+    return CreateFileRequest.builder().request_body(body.build()).build()
+
+
+def get_resource(message_id: str, file_key: str, kind: str = "image") -> Any:
+    return (
+        GetMessageResourceRequest.builder()
+        .message_id(message_id)
+        .file_key(file_key)
+        .type(kind)
+        .build()
+    )
+
+
+# --- auth -----------------------------------------------------------------------------------
+
+
+async def test_tenant_token_checks_credentials_and_is_reused(
+    fake: FakeFeishu, http: aiohttp.ClientSession
+) -> None:
+    url = f"{fake.domain}/open-apis/auth/v3/tenant_access_token/internal"
+    async with http.post(url, json={"app_id": fake.app_id, "app_secret": "wrong"}) as response:
+        assert response.status == 400
+        assert (await response.json())["code"] == 10014
+
+    first = await fetch_token(fake, http)
+    async with http.post(
+        url, json={"app_id": fake.app_id, "app_secret": fake.app_secret}
+    ) as response:
+        again = await response.json()
+    assert again["tenant_access_token"] == first
+    assert 7000 < again["expire"] <= 7200
+
+    fake.advance_time(7200 - 1000)  # under 30 min left: Feishu issues a fresh token
+    assert await fetch_token(fake, http) != first
+    assert fake.token_requests == 4
+
+    async with http.post(
+        f"{fake.domain}/open-apis/auth/v3/app_access_token/internal",
+        json={"app_id": fake.app_id, "app_secret": fake.app_secret},
+    ) as response:
+        both = await response.json()
+    assert both["app_access_token"].startswith("a-")
+    assert both["tenant_access_token"].startswith("t-")
+    assert both["expire"] == 7200
+
+
+async def test_api_calls_need_a_valid_tenant_token(
+    fake: FakeFeishu, http: aiohttp.ClientSession
+) -> None:
+    url = f"{fake.domain}/open-apis/bot/v3/info"
+
+    async def code_for(headers: dict[str, str]) -> int:
+        async with http.get(url, headers=headers) as response:
+            body = await response.json()
+            assert response.status == (200 if body["code"] == 0 else 400)
+            return int(body["code"])
+
+    token = await fetch_token(fake, http)
+    assert await code_for({}) == 99991661
+    assert await code_for({"Authorization": "Bearer t-made-up"}) == 99991663
+    assert await code_for({"Authorization": f"Bearer {token}"}) == 0
+    async with http.get(url, headers={"Authorization": f"Bearer {token}"}) as response:
+        bot = (await response.json())["bot"]
+    assert (bot["open_id"], bot["app_name"]) == (fake.bot.open_id, "IMA Bot")
+
+    fake.advance_time(7201)
+    assert await code_for({"Authorization": f"Bearer {token}"}) == 99991677
+    fresh = await fetch_token(fake, http)
+    fake.revoke_tokens()
+    assert await code_for({"Authorization": f"Bearer {fresh}"}) == 99991663
+    assert [e.code for e in fake.api_errors] == [99991661, 99991663, 99991677, 99991663]
+
+
+# --- REST through the SDK -------------------------------------------------------------------
+
+
+async def test_sync_sdk_calls_with_the_sdks_own_token(fake: FakeFeishu) -> None:
+    client = sdk_client(fake)
+    chat_id = fake.events.default_group_chat_id
+    incoming = fake.make_image_message(PNG)
+    incoming_id = incoming["event"]["message"]["message_id"]
+    incoming_key = json.loads(incoming["event"]["message"]["content"])["image_key"]
+
+    def run() -> dict[str, Any]:
+        im = client.im.v1
+        sent = im.message.create(create_message(chat_id, "interactive", shared_card("queued")))
+        patched = im.message.patch(patch_message(sent.data.message_id, shared_card("50%")))
+        reply = im.message.reply(reply_message(incoming_id, '{"text":"got it"}', uuid="r-1"))
+        # requests-toolbelt sends the file part without a filename
+        image = im.image.create(upload_image(io.BytesIO(PNG)))
+        sent_image = im.message.create(
+            create_message(chat_id, "image", json.dumps({"image_key": image.data.image_key}))
+        )
+        resource = im.message_resource.get(get_resource(incoming_id, incoming_key))
+        missing = im.message_resource.get(get_resource(incoming_id, "img_unknown"))
+        return {
+            "codes": [r.code for r in (sent, patched, reply, image, sent_image, resource)],
+            "card_id": sent.data.message_id,
+            "reply": reply.data,
+            "image_key": image.data.image_key,
+            "resource": resource.file.read(),
+            "missing": (missing.code, missing.raw.status_code),
+        }
+
+    result = await asyncio.to_thread(run)
+
+    assert result["codes"] == [0] * 6
+    assert [m.msg_type for m in fake.messages] == ["interactive", "text", "image"]
+    assert fake.patches(result["card_id"])[0].json()["header"]["title"]["content"] == "50%"
+    assert result["reply"].parent_id == incoming_id
+    assert result["reply"].chat_id == fake.events.incoming[incoming_id].chat_id
+    uploaded = fake.image(result["image_key"])
+    assert fake.images == [uploaded]
+    assert (uploaded.data, uploaded.filename) == (PNG, None)
+    assert result["resource"] == PNG
+    assert result["missing"] == (234003, 404)  # sync calls keep header case: code is parsed
+    assert fake.token_requests == 1  # fetched once, then cached by the SDK
+
+
+async def test_async_sdk_calls_with_token_per_request(
+    fake: FakeFeishu, http: aiohttp.ClientSession
+) -> None:
+    client = sdk_client(fake, set_token=True)
+    option = with_token(await fetch_token(fake, http))
+    im = client.im.v1
+    user = fake.events.new_user("Bob")
+
+    card = await im.message.acreate(
+        create_message(
+            user.open_id, "interactive", shared_card("queued"), receive_id_type="open_id"
+        ),
+        option,
+    )
+    assert card.code == 0, card.msg
+    card_id = card.data.message_id
+    assert card.data.chat_id == fake.events.p2p_chat_id(user)
+    for step in ("25%", "done"):
+        patched = await im.message.apatch(patch_message(card_id, shared_card(step)), option)
+        assert patched.code == 0, patched.msg
+    assert [p.json()["elements"][0]["content"] for p in fake.patches(card_id)] == ["25%", "done"]
+    assert fake.message(card_id).json()["elements"][0]["content"] == "done"
+    assert json.loads(fake.message(card_id).original_content)["elements"][0]["content"] == "queued"
+
+    first = await im.message.areply(reply_message(card_id, '{"text":"a"}', uuid="u-1"), option)
+    retry = await im.message.areply(reply_message(card_id, '{"text":"a"}', uuid="u-1"), option)
+    assert first.data.message_id == retry.data.message_id  # same uuid: no duplicate
+    threaded = await im.message.areply(
+        reply_message(card_id, '{"text":"b"}', uuid="u-2", in_thread=True), option
+    )
+    assert threaded.data.thread_id.startswith("omt_")
+    assert [m.text for m in fake.messages if m.msg_type == "text"] == ["a", "b"]
+    assert fake.messages[1].reply_to == card_id
+    assert fake.messages[1].root_id == card_id
+
+    image = await im.image.acreate(upload_image(io.BytesIO(PNG)), option)
+    assert fake.image(image.data.image_key).filename == "upload"  # httpx's default name
+    with SAMPLE_MP4.open("rb") as video:
+        uploaded = await im.file.acreate(upload_file(video, "mp4", "result.mp4", 5000), option)
+    media = await im.message.acreate(
+        create_message(
+            user.open_id,
+            "media",
+            json.dumps({"file_key": uploaded.data.file_key, "image_key": image.data.image_key}),
+            receive_id_type="open_id",
+        ),
+        option,
+    )
+    assert media.code == 0, media.msg
+    stored = fake.file(uploaded.data.file_key)
+    assert fake.files == [stored]
+    assert (stored.file_type, stored.file_name, stored.duration_ms) == ("mp4", "result.mp4", 5000)
+    assert stored.data == SAMPLE_MP4.read_bytes()
+
+    incoming = fake.make_post_message("make it anime", [PNG, PNG[::-1]])
+    message = incoming["event"]["message"]
+    keys = [line[0]["image_key"] for line in json.loads(message["content"])["content"][1:]]
+    downloaded = await im.message_resource.aget(
+        get_resource(message["message_id"], keys[1]), option
+    )
+    assert downloaded.code == 0
+    assert downloaded.file.read() == PNG[::-1]
+
+    missing = await im.message_resource.aget(get_resource(message["message_id"], "nope"), option)
+    assert missing.code is None  # async path: lower-cased headers, the JSON error is not parsed
+    assert missing.raw.status_code == 404
+    assert json.loads(missing.raw.content)["code"] == 234003
+
+    assert fake.token_requests == 1  # only ours: the SDK never fetched one
+
+
+async def test_async_sdk_call_fetching_its_own_token_blocks_its_loop(fake: FakeFeishu) -> None:
+    """Without enable_set_token the async call runs a blocking token fetch first, so it only works
+    here from another thread's loop; on the fake's own loop it would hang."""
+    client = sdk_client(fake)
+
+    async def send() -> Any:
+        return await client.im.v1.message.acreate(
+            create_message(fake.events.default_group_chat_id, "text", '{"text":"hi"}')
+        )
+
+    response = await asyncio.to_thread(asyncio.run, send())
+    assert response.code == 0
+    assert fake.token_requests == 1
+
+
+async def test_message_rules(fake: FakeFeishu, http: aiohttp.ClientSession) -> None:
+    fake.enforce_rate_limits = False  # many sends to one chat in well under a second
+    client = sdk_client(fake, set_token=True)
+    option = with_token(await fetch_token(fake, http))
+    im = client.im.v1
+    chat = fake.events.default_group_chat_id
+
+    async def send(msg_type: str, content: Any, uuid: str | None = None) -> Any:
+        text = content if isinstance(content, str) else json.dumps(content)
+        return await im.message.acreate(create_message(chat, msg_type, text, uuid=uuid), option)
+
+    pdf = await im.file.acreate(upload_file(io.BytesIO(b"%PDF-1.4"), "pdf", "a.pdf"), option)
+    mp4 = await im.file.acreate(upload_file(io.BytesIO(b"mp4"), "mp4", "a.mp4"), option)
+    assert (await send("media", {"file_key": pdf.data.file_key})).code == 230055
+    assert (await send("audio", {"file_key": mp4.data.file_key})).code == 230055
+    assert (await send("file", {"file_key": pdf.data.file_key})).code == 0
+    assert (await send("image", {"image_key": "img_never_uploaded"})).code == 230001
+    assert (await send("text", "not json")).code == 230001
+    assert (await send("post", {"zh_cn": {"content": "flat"}})).code == 230001
+    post = {"zh_cn": {"title": "t", "content": [[{"tag": "text", "text": "hi"}]]}}
+    assert (await send("post", post)).code == 0
+
+    async def patch(message: Any, content: str) -> Any:
+        return await im.message.apatch(patch_message(message.data.message_id, content), option)
+
+    text = await send("text", {"text": "x"})
+    assert (await patch(text, shared_card("x"))).code == 230001  # not a card
+    not_shared = await patch(await send("interactive", {"elements": []}), shared_card("x"))
+    assert (not_shared.code, "update_multi" in not_shared.msg) == (230001, True)
+    v2 = await send("interactive", {"schema": "2.0", "body": {"elements": []}})  # shared by default
+    assert (await patch(v2, json.dumps({"elements": []}))).code == 230001  # new card not shared
+    huge = shared_card("x" * 31 * 1024)
+    assert (await patch(v2, huge)).code == 230025
+    assert (await send("interactive", huge)).code == 230025
+    assert (await patch(v2, shared_card("ok"))).code == 0
+
+    first = await send("text", {"text": "once"}, uuid="dup")
+    fake.advance_time(3599)
+    assert (await send("text", {"text": "once"}, uuid="dup")).data.message_id == (
+        first.data.message_id
+    )
+    fake.advance_time(2)  # the uuid window is one hour
+    assert (await send("text", {"text": "once"}, uuid="dup")).data.message_id != (
+        first.data.message_id
+    )
+    assert [e.code for e in fake.api_errors].count(230055) == 2
+
+
+async def test_per_chat_and_per_card_rate_limits(
+    fake: FakeFeishu, http: aiohttp.ClientSession
+) -> None:
+    client = sdk_client(fake, set_token=True)
+    option = with_token(await fetch_token(fake, http))
+    carol = fake.events.new_user("Carol").open_id
+    codes = []
+    for i in range(6):
+        response = await client.im.v1.message.acreate(
+            create_message(carol, "text", json.dumps({"text": str(i)}), receive_id_type="open_id"),
+            option,
+        )
+        codes.append(response.code)
+    assert codes == [0, 0, 0, 0, 0, 230020]
+
+    card = await client.im.v1.message.acreate(
+        create_message(fake.events.default_group_chat_id, "interactive", shared_card("0")), option
+    )
+    patch_codes = []
+    for i in range(6):
+        request = patch_message(card.data.message_id, shared_card(str(i)))
+        patch_codes.append((await client.im.v1.message.apatch(request, option)).code)
+    assert patch_codes == [0, 0, 0, 0, 0, 230020]
+
+
+async def test_injected_gateway_rate_limit(fake: FakeFeishu, http: aiohttp.ClientSession) -> None:
+    client = sdk_client(fake, set_token=True)
+    option = with_token(await fetch_token(fake, http))
+    fake.inject_rate_limit("send", times=2, reset_seconds=3)
+    request = create_message(fake.events.default_group_chat_id, "text", '{"text":"hi"}')
+
+    limited = [await client.im.v1.message.acreate(request, option) for _ in range(2)]
+    assert [(r.code, r.raw.status_code) for r in limited] == [(99991400, 429)] * 2
+    assert limited[0].raw.headers["x-ogw-ratelimit-reset"] == "3"
+    assert (await client.im.v1.message.acreate(request, option)).code == 0
+    assert fake.call_count("send") == 3
+    assert len(fake.messages) == 1
+
+
+async def test_upload_limits(fake: FakeFeishu, http: aiohttp.ClientSession) -> None:
+    headers = {"Authorization": f"Bearer {await fetch_token(fake, http)}"}
+
+    async def upload(route: str, fields: dict[str, str], name: str, data: bytes) -> int:
+        form = aiohttp.FormData(fields)
+        form.add_field(name, io.BytesIO(data), filename="x")
+        async with http.post(
+            f"{fake.domain}/open-apis/im/v1/{route}", data=form, headers=headers
+        ) as response:
+            return int((await response.json())["code"])
+
+    image_fields = {"image_type": "message"}
+    assert await upload("images", image_fields, "image", PNG + bytes(10 * 1024 * 1024)) == 234006
+    assert await upload("images", image_fields, "image", b"plain text") == 234011
+    assert await upload("images", {"image_type": "bogus"}, "image", PNG) == 234001
+    file_fields = {"file_type": "stream", "file_name": "a.bin"}
+    assert await upload("files", file_fields, "file", b"") == 234010
+    assert await upload("files", {"file_type": "exe", "file_name": "a"}, "file", b"x") == 234001
+    assert await upload("files", file_fields, "file", b"x") == 0
+
+
+async def test_message_resource_route(fake: FakeFeishu, http: aiohttp.ClientSession) -> None:
+    headers = {"Authorization": f"Bearer {await fetch_token(fake, http)}"}
+    message_id = fake.events.message_id(fake.events.dm_text("see attachment"))
+    fake.add_message_resource(
+        message_id, "file_v3_doc", b"%PDF-1.4", resource_type="file", file_name="report.pdf"
+    )
+    image_event = fake.make_image_message(PNG)
+    image_key = json.loads(image_event["event"]["message"]["content"])["image_key"]
+
+    async def get(message: str, key: str, kind: str) -> tuple[int, bytes, dict[str, str]]:
+        url = f"{fake.domain}/open-apis/im/v1/messages/{message}/resources/{key}?type={kind}"
+        async with http.get(url, headers=headers) as response:
+            return response.status, await response.read(), dict(response.headers)
+
+    status, body, response_headers = await get(message_id, "file_v3_doc", "file")
+    assert (status, body) == (200, b"%PDF-1.4")
+    assert 'filename="report.pdf"' in response_headers["Content-Disposition"]
+    status, body, response_headers = await get(
+        fake.events.message_id(image_event), image_key, "image"
+    )
+    assert (status, body, response_headers["Content-Type"]) == (200, PNG, "image/png")
+
+    for kind, key, expected in (
+        ("image", "file_v3_doc", (400, 234001)),  # it is a file, not an image
+        ("video", "file_v3_doc", (400, 99992402)),
+        ("file", "file_v3_missing", (404, 234003)),
+    ):
+        status, body, _ = await get(message_id, key, kind)
+        assert (status, json.loads(body)["code"]) == expected
+
+
+async def test_waiting_helpers(fake: FakeFeishu, http: aiohttp.ClientSession) -> None:
+    client = sdk_client(fake, set_token=True)
+    option = with_token(await fetch_token(fake, http))
+    chat = fake.events.default_group_chat_id
+
+    async def bot_work() -> None:
+        card = await client.im.v1.message.acreate(
+            create_message(chat, "interactive", shared_card("0%")), option
+        )
+        for step in ("50%", "100%"):
+            request = patch_message(card.data.message_id, shared_card(step))
+            await client.im.v1.message.apatch(request, option)
+        await client.im.v1.message.acreate(create_message(chat, "text", '{"text":"done"}'), option)
+
+    work = asyncio.create_task(bot_work())
+    card = await fake.wait_for_message(lambda m: m.msg_type == "interactive")
+    patches = await fake.wait_for_patches(card.message_id, 2)
+    done = await fake.wait_for_message(lambda m: m.msg_type == "text")
+    await work
+    assert [p.json()["elements"][0]["content"] for p in patches] == ["50%", "100%"]
+    assert {p.source for p in patches} == {"api"}
+    assert done.text == "done"
+    assert len(await fake.wait_for_messages(2)) == 2
+
+    fake.wait_timeout = 0.05
+    with pytest.raises(TimeoutError, match="3 message"):
+        await fake.wait_for_messages(3)
+
+
+# --- webhook mode ---------------------------------------------------------------------------
+
+
+class Webhook:
+    """A bot-side webhook route feeding lark's EventDispatcherHandler, as the adapter will."""
+
+    def __init__(self, fake: FakeFeishu) -> None:
+        self.messages: list[Any] = []
+        self.card_actions: list[Any] = []
+        self.handler = (
+            lark.EventDispatcherHandler.builder(fake.encrypt_key, fake.verification_token)
+            .register_p2_im_message_receive_v1(self.messages.append)
+            .register_p2_card_action_trigger(self._on_card_action)
+            .build()
+        )
+        self.url = ""
+
+    def _on_card_action(self, data: Any) -> Any:
+        self.card_actions.append(data)
+        return P2CardActionTriggerResponse(
+            {
+                "toast": {"type": "info", "content": "retrying"},
+                "card": {"type": "raw", "data": json.loads(shared_card("retrying"))},
+            }
+        )
+
+    async def handle(self, request: web.Request) -> web.Response:
+        raw = lark.RawRequest()
+        raw.uri = request.path
+        raw.headers = request.headers  # case-insensitive; a plain dict breaks signature lookup
+        raw.body = await request.read()
+        response = self.handler.do(raw)
+        return web.Response(
+            status=response.status_code, body=response.content, headers=response.headers
+        )
+
+
+@pytest.fixture
+async def webhook(fake: FakeFeishu) -> AsyncIterator[Webhook]:
+    hook = Webhook(fake)
+    app = web.Application()
+    app.router.add_post("/feishu/events", hook.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    hook.url = f"http://127.0.0.1:{runner.addresses[0][1]}/feishu/events"
+    yield hook
+    await runner.cleanup()
+
+
+async def test_webhook_events_are_signed_and_encrypted(fake: FakeFeishu, webhook: Webhook) -> None:
+    event = fake.events.group_text_mentioning_bot("draw a cat")
+    result = await fake.post_event(webhook.url, event)
+    assert (result.status, result.json()) == (200, {"msg": "success"})
+
+    plain = await fake.post_event(webhook.url, fake.events.dm_text("hi"), encrypt=False)
+    assert plain.status == 200
+    # A day-old signed delivery still passes: the SDK has no replay window, the adapter needs one.
+    replayed = await fake.post_event(webhook.url, event, timestamp=int(time.time()) - 86400)
+    assert replayed.status == 200
+
+    [group, dm, again] = webhook.messages
+    assert again.header.event_id == group.header.event_id
+    assert group.header.event_id == event["header"]["event_id"]
+    assert group.event.message.chat_type == "group"
+    assert json.loads(group.event.message.content) == {"text": "@_user_1 draw a cat"}
+    assert group.event.message.mentions[0].id.open_id == fake.bot.open_id
+    assert dm.event.message.chat_type == "p2p"
+    assert dm.event.message.mentions is None
+
+
+async def test_webhook_rejects_a_tampered_signature(fake: FakeFeishu, webhook: Webhook) -> None:
+    other = fake.events.new_user("Dave")
+    event = fake.events.group_text_mentioning(other, "not for the bot")
+    result = await fake.post_event(webhook.url, event, tamper_signature=True)
+    assert result.status == 500
+    assert "signature verification failed" in result.json()["msg"]
+    assert webhook.messages == []
+
+
+async def test_webhook_url_verification(fake: FakeFeishu, webhook: Webhook) -> None:
+    for encrypt in (True, False):
+        result = await fake.post_url_verification(webhook.url, encrypt=encrypt)
+        assert result.json() == {"challenge": result.sent["challenge"]}
+
+
+async def test_webhook_card_action_answer_updates_the_card(
+    fake: FakeFeishu, webhook: Webhook, http: aiohttp.ClientSession
+) -> None:
+    client = sdk_client(fake, set_token=True)
+    chat = fake.events.default_group_chat_id
+    sent = await client.im.v1.message.acreate(
+        create_message(chat, "interactive", shared_card("failed")),
+        with_token(await fetch_token(fake, http)),
+    )
+    action = fake.events.card_action(
+        {"action": "retry", "job": "j1"}, message_id=sent.data.message_id, chat_id=chat
+    )
+    result = await fake.post_event(webhook.url, action)
+
+    assert result.status == 200
+    assert result.json()["toast"] == {"type": "info", "content": "retrying"}
+    [data] = webhook.card_actions
+    assert data.event.action.value == {"action": "retry", "job": "j1"}
+    assert data.event.operator.open_id == fake.events.default_user.open_id
+    assert data.event.context.open_message_id == sent.data.message_id
+    [patch] = fake.patches(sent.data.message_id)
+    assert (patch.source, patch.json()["header"]["title"]["content"]) == ("callback", "retrying")
+
+
+# --- long connection ------------------------------------------------------------------------
+
+
+class SdkWsThread:
+    """Runs the SDK's ``lark_oapi.ws.Client`` on its own thread and event loop.
+
+    Start: make a loop in the thread, set it as the thread's loop *and* as the module global
+    ``lark_oapi.ws.client.loop`` (``start()`` uses the global), then construct the client there
+    (its ``ExpiringCache`` schedules a task on the current loop in ``__init__``) and call the
+    blocking ``start()``.
+
+    Stop: ``start()`` has no exit, so cancel every task on that loop from outside
+    (``call_soon_threadsafe``); ``start()`` then raises ``CancelledError`` (a BaseException, so
+    the SDK's ``except Exception`` reconnect paths do not swallow it). Afterwards close the socket
+    with the SDK's ``_disconnect()`` and close the loop. Joining is async because the closing
+    handshake needs the fake's loop, which a blocking ``join()`` would stall.
+    """
+
+    def __init__(self, app_id: str, app_secret: str, domain: str, handler: Any) -> None:
+        self._credentials = (app_id, app_secret, domain)
+        self._handler = handler
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._run, name="lark-ws-client", daemon=True)
+        self.error: Exception | None = None
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        app_id, app_secret, domain = self._credentials
+        previous_global = lark_ws_client.loop
+        asyncio.set_event_loop(self._loop)
+        lark_ws_client.loop = self._loop
+        client = lark.ws.Client(
+            app_id,
+            app_secret,
+            event_handler=self._handler,
+            domain=domain,
+            log_level=lark.LogLevel.ERROR,
+        )
+        try:
+            client.start()
+        except asyncio.CancelledError:
+            pass
+        except Exception as error:  # re-raised by join()
+            self.error = error
+        finally:
+            pending = asyncio.all_tasks(self._loop)
+            for task in pending:
+                task.cancel()
+            self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            self._loop.run_until_complete(client._disconnect())
+            self._loop.run_until_complete(self._loop.shutdown_asyncgens())
+            self._loop.close()
+            asyncio.set_event_loop(None)
+            lark_ws_client.loop = previous_global
+
+    async def stop(self) -> None:
+        def cancel_all() -> None:
+            for task in asyncio.all_tasks(self._loop):
+                task.cancel()
+
+        with contextlib.suppress(RuntimeError):  # the loop already closed: start() failed
+            self._loop.call_soon_threadsafe(cancel_all)
+        await self.join()
+
+    async def join(self) -> None:
+        await asyncio.to_thread(self._thread.join, 10)
+        assert not self._thread.is_alive(), "ws client thread did not stop"
+        if self.error is not None:
+            raise self.error
+
+
+class WsBot:
+    """Handlers called on the ws thread hand their data to the test's loop."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.messages: asyncio.Queue[Any] = asyncio.Queue()
+        self.handler = (
+            lark.EventDispatcherHandler.builder("", "")
+            .register_p2_im_message_receive_v1(self._on_message)
+            .register_p2_card_action_trigger(self._on_card_action)
+            .build()
+        )
+
+    def _on_message(self, data: Any) -> None:
+        if json.loads(data.event.message.content).get("text") == "boom":
+            raise RuntimeError("handler failed")
+        self._loop.call_soon_threadsafe(self.messages.put_nowait, data)
+
+    def _on_card_action(self, data: Any) -> Any:
+        value = data.event.action.value
+        return P2CardActionTriggerResponse({"toast": {"type": "success", "content": value["job"]}})
+
+
+@pytest.fixture
+async def ws_bot(fake: FakeFeishu) -> AsyncIterator[WsBot]:
+    bot = WsBot()
+    runner = SdkWsThread(fake.app_id, fake.app_secret, fake.domain, bot.handler)
+    runner.start()
+    await fake.wait_for_ws_connection()
+    # The SDK pings once right after connecting (then every PingInterval). Waiting for it keeps
+    # the tests clear of an SDK race: a ping racing a server-side close logs via the deprecated
+    # logger.warn.
+    await fake.wait_until(lambda: fake.ws_pings >= 1, "first ping")
+    yield bot
+    await runner.stop()
+    await fake.wait_until(lambda: not fake.ws_connected, "client disconnect")
+
+
+async def next_message(bot: WsBot) -> Any:
+    async with asyncio.timeout(5):
+        return await bot.messages.get()
+
+
+async def test_long_connection_delivers_events_and_records_acks(
+    fake: FakeFeishu, ws_bot: WsBot
+) -> None:
+    event = fake.events.group_text_mentioning_bot("draw a dog")
+    ack = await fake.push_event(event)
+    received = await next_message(ws_bot)
+    assert received.header.event_id == event["header"]["event_id"]
+    assert received.event.message.mentions[0].id.open_id == fake.bot.open_id
+    assert (ack.code, ack.data, ack.event_type) == (200, None, "im.message.receive_v1")
+    assert ack.biz_rt_ms is not None
+    assert ack.latency < 2
+
+    failing = await fake.push_event(fake.events.dm_text("boom"))
+    assert failing.code == 500  # the SDK still acks, with 500, when the handler raises
+    assert fake.ws_unacked == []
+    assert len(fake.ws_acks) == 2
+
+
+async def test_long_connection_card_action_response_rides_on_the_ack(
+    fake: FakeFeishu, ws_bot: WsBot, http: aiohttp.ClientSession
+) -> None:
+    client = sdk_client(fake, set_token=True)
+    chat = fake.events.default_group_chat_id
+    sent = await client.im.v1.message.acreate(
+        create_message(chat, "interactive", shared_card("failed")),
+        with_token(await fetch_token(fake, http)),
+    )
+    action = fake.events.card_action({"job": "j9"}, message_id=sent.data.message_id, chat_id=chat)
+    ack = await fake.push_event(action)
+    assert ack.code == 200
+    assert ack.data == {"toast": {"type": "success", "content": "j9"}}
+    assert fake.patches(sent.data.message_id) == []  # a toast alone leaves the card as it is
+
+
+async def test_long_connection_reconnects_after_a_drop(fake: FakeFeishu, ws_bot: WsBot) -> None:
+    fake.inject_error("ws_endpoint", status=500, code=1, msg="system busy")
+    await fake.drop_ws_connections()
+    # first attempt: endpoint 500 -> retry after ReconnectInterval (1 s here) -> connected
+    await fake.wait_for_ws_connection(count=2)
+    assert fake.call_count("ws_endpoint") == 3
+
+    await fake.push_event(fake.events.dm_text("still there?"))
+    received = await next_message(ws_bot)
+    assert json.loads(received.event.message.content) == {"text": "still there?"}
+
+
+async def test_long_connection_rejects_bad_credentials(fake: FakeFeishu) -> None:
+    runner = SdkWsThread(fake.app_id, "wrong", fake.domain, WsBot().handler)
+    runner.start()
+    with pytest.raises(ClientException, match="invalid"):
+        await runner.join()  # start() raised by itself: no reconnect loop for a client error
+    assert fake.ws_connections_total == 0
