@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import io
 import json
 import logging
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
+from bot.console.adapter import run_console
+from bot.runtime import engine_context
 from core.i18n import Translator, normalize_locale
 from core.ima.client import IMAClient
 from core.ima.defaults import RECOMMENDED
@@ -21,6 +29,7 @@ from core.ima.errors import IMAError, ModelNotFoundError
 from core.ima.session import IMASession
 from core.ima.tasks import TaskType
 from core.settings import Settings
+from sim.app import serve, start_simulator
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -69,7 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument("--speed", type=_positive, default=1.0, help="time scale of generations")
     sim.add_argument("--api-key", help="accept only this key (default: any ima_ key)")
 
-    sub.add_parser("demo", help="a generation against the in-process simulator, offline")
+    demo = sub.add_parser("demo", help="a scripted conversation against the built-in simulator")
+    demo.add_argument("--interactive", action="store_true", help="type the messages yourself")
+    demo.add_argument("--lang", choices=["zh", "en"], help="default language of the bot")
+
+    sub.add_parser("console", help="chat with the bot in this terminal (uses IMA_API_KEY)")
     return parser
 
 
@@ -160,7 +173,62 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings()
     if args.command == "generate":
         return asyncio.run(_generate(args, settings))
+    if args.command == "sim":
+        options: dict[str, Any] = {"speed": args.speed}
+        if args.api_key:
+            options["api_key"] = args.api_key
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(serve(args.host, args.port, **options))
+        return 0
+    if args.command == "demo":
+        return asyncio.run(_demo(args, settings))
+    if args.command == "console":
+        return asyncio.run(_console(settings))
     raise SystemExit(EXIT_USAGE)
+
+
+# The demo runs the simulator fifty times faster than real generations, and tells the engine so:
+# expected times, progress and polling all shrink by the same factor.
+DEMO_TIME_SCALE = 0.02
+DEMO_SCRIPT = (
+    "画一只戴着墨镜的柴犬，赛博朋克风格\n"
+    "a 5 second video of ocean waves at sunset, 9:16\n"
+    "an upbeat lo-fi song about rainy days, female vocals\n"
+    "a castle on a cloud, oil painting [[sim:rs2]]\n"
+)
+
+
+async def _demo(args: argparse.Namespace, settings: Settings) -> int:
+    """The console adapter against the in-process simulator, with a throwaway database."""
+    async with await start_simulator(speed=DEMO_TIME_SCALE, seed=2026) as sim:
+        with tempfile.TemporaryDirectory(prefix="ima-bot-demo-") as tmp:
+            demo_settings = settings.model_copy(
+                update={
+                    "ima_api_key": SecretStr("ima_demo_key_not_secret"),
+                    "ima_base_url": sim.base_url,
+                    "ima_upload_base_url": sim.base_url,
+                    "ima_poll_interval": None,
+                    "database_url": str(Path(tmp) / "demo.db"),
+                    "time_scale": DEMO_TIME_SCALE,
+                    "bot_lang": args.lang or settings.bot_lang,
+                }
+            )
+            async with engine_context(demo_settings) as engine:
+                if args.interactive:
+                    await run_console(engine)
+                else:
+                    print("IMA Bot demo: four requests against the built-in simulator.\n")
+                    await run_console(engine, io.StringIO(DEMO_SCRIPT), echo=True, sequential=True)
+    return 0
+
+
+async def _console(settings: Settings) -> int:
+    if settings.ima_api_key is None:
+        print("IMA_API_KEY is not set: export it, or try `ima-bot demo` first.", file=sys.stderr)
+        return EXIT_USAGE
+    async with engine_context(settings) as engine:
+        await run_console(engine)
+    return 0
 
 
 if __name__ == "__main__":

@@ -18,3 +18,6 @@ class Settings(BaseSettings):
     ima_poll_interval: float | None = Field(default=None, gt=0)
     database_url: str = "ima-bot.db"
     bot_lang: str = "en"
+    max_jobs_per_user: int = Field(default=3, ge=1)
+    #: Scales expected times and intervals (demos against a sped-up simulator); 1 in production.
+    time_scale: float = Field(default=1.0, gt=0)

@@ -286,12 +286,15 @@ class Catalog:
         """Every name a user may type for a model of this category (for the message parser)."""
         names = {m.name for m in self.models} | {m.model_id for m in self.models}
         names |= {_squash_name(m.name) for m in self.models}
+        keys = {name_key(n) for n in names}
         names |= {
-            alias for alias, targets in ALIASES.items() if any(t in self._by_key for t in targets)
+            alias
+            for alias, targets in ALIASES.items()
+            if name_key(alias) not in keys and any(t in self._by_key for t in targets)
         }
         return sorted(names, key=len, reverse=True)
 
 
 def _squash_name(name: str) -> str:
-    """ "DouBao - BGM" → "DouBao BGM", "Google Veo 3.1" keeps its words."""
+    """Drop the dash of names like "DouBao - BGM": people type "DouBao BGM"."""
     return re.sub(r"\s*-\s*", " ", name).strip()

@@ -77,5 +77,6 @@ def test_fixture_catalogs_parse_completely() -> None:
 def test_surface_names_include_aliases_only_for_present_models() -> None:
     names = fixture_catalog(TaskType.TEXT_TO_MUSIC).surface_names()
     assert "Suno" in names
-    assert "suno" in names
+    assert "豆包音乐" in names
+    assert "suno" not in names  # the same name as "Suno" once case is ignored
     assert "可灵" not in names

@@ -1,0 +1,219 @@
+"""Every sentence the engine says, built from the locale catalogs: the four steps and the rest.
+
+Only model names, times, credits, results and plain words go in. Technical details (error codes,
+server messages) never reach these functions; errors arrive as locale keys.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from core.i18n import Translator
+from core.ima.catalog import Model
+from core.ima.tasks import MediaKind, TaskType
+from core.jobs import Job, ModelSource
+from core.replier import Button, Reply, ResultMedia, Stage
+from core.wants import Message
+
+_EXTENSIONS = {MediaKind.IMAGE: "png", MediaKind.VIDEO: "mp4", MediaKind.MUSIC: "mp3"}
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A model to suggest, with its price for this request."""
+
+    model: Model
+    credits: int
+    tag: str | None = None  # "budget" / "premium" / "popular"
+
+
+def progress_percent(elapsed: float, estimate_high: float) -> int:
+    """The spec's formula: P = min(95, floor(elapsed / estimated_max × 100))."""
+    return min(95, math.floor(elapsed / max(estimate_high, 1) * 100))
+
+
+class Messages:
+    def __init__(self, translator: Translator) -> None:
+        self._t = translator
+
+    def text(self, locale: str, message: Message) -> str:
+        return self._t.t(locale, message.key, **message.values)
+
+    def info(self, locale: str, *lines: Message, buttons: Sequence[Button] = ()) -> Reply:
+        return Reply(Stage.INFO, "\n".join(self.text(locale, m) for m in lines), tuple(buttons))
+
+    def question(self, locale: str, message: Message, buttons: Sequence[Button] = ()) -> Reply:
+        return Reply(Stage.QUESTION, self.text(locale, message), tuple(buttons))
+
+    def kind(self, locale: str, task_type: TaskType) -> str:
+        return self._t.t(locale, f"kind.{task_type.value}")
+
+    # ── step 1: before ────────────────────────────────────────────────────────────────────
+
+    def before(
+        self,
+        job: Job,
+        *,
+        estimate: tuple[int, int],
+        each: int,
+        notes: Sequence[Message] = (),
+        cheaper: Offer | None = None,
+    ) -> Reply:
+        t, loc = self._t, job.locale
+        media = job.task_type.media
+        lines = [self.text(loc, n) for n in notes]
+        lines.append(t.t(loc, f"before.{media.value}"))
+        if job.source is ModelSource.PREFERENCE:
+            lines.append(t.t(loc, "before.usual", model=job.model_name))
+            lines.append(t.t(loc, "before.model_usual", model=job.model_name))
+        else:
+            lines.append(t.t(loc, "before.model", model=job.model_name))
+        lines.append(t.t(loc, "before.time", low=estimate[0], high=estimate[1]))
+        if job.n > 1:
+            lines.append(t.t(loc, "before.credits_n", credits=job.credits, each=each, n=job.n))
+        else:
+            lines.append(t.t(loc, "before.credits", credits=job.credits))
+        if job.source is ModelSource.BEST:
+            lines.append(t.t(loc, "before.premium", model=job.model_name))
+        elif job.source is ModelSource.CHEAPEST:
+            lines.append(t.t(loc, "before.budget", model=job.model_name))
+        elif cheaper is not None:
+            lines.append(
+                t.t(loc, "before.cheaper", model=cheaper.model.name, credits=cheaper.credits)
+            )
+        if media is MediaKind.VIDEO:
+            lines.append(t.t(loc, "before.video_note"))
+        return Reply(Stage.BEFORE, "\n".join(lines), key=f"{job.id}:before", user_id=job.user_id)
+
+    # ── step 2: progress ──────────────────────────────────────────────────────────────────
+
+    def progress(self, job: Job, *, elapsed: float, estimate: tuple[int, int]) -> Reply:
+        t, loc = self._t, job.locale
+        high = estimate[1]
+        lines = [
+            t.t(loc, "progress.running", percent=progress_percent(elapsed, high)),
+            t.t(loc, "progress.waited", elapsed=int(elapsed), max=high),
+        ]
+        if elapsed > high:
+            lines.append(t.t(loc, "progress.almost"))
+        return Reply(
+            Stage.PROGRESS, "\n".join(lines), key=f"{job.id}:progress", user_id=job.user_id
+        )
+
+    # ── step 3: success ───────────────────────────────────────────────────────────────────
+
+    def success(
+        self,
+        job: Job,
+        *,
+        estimate: tuple[int, int],
+        actual: float,
+        media: Sequence[tuple[str, str | None]],
+        notes: Sequence[Message] = (),
+        buttons: Sequence[Button] = (),
+    ) -> Reply:
+        t, loc = self._t, job.locale
+        kind = job.task_type.media
+        lines = [
+            t.t(loc, f"success.{kind.value}"),
+            t.t(loc, "success.model", model=job.model_name),
+            t.t(
+                loc, "success.time", low=estimate[0], high=estimate[1], actual=max(1, round(actual))
+            ),
+            t.t(loc, "success.credits", credits=job.credits),
+            *(self.text(loc, n) for n in notes),
+        ]
+        results = tuple(
+            ResultMedia(
+                url=url,
+                kind=kind,
+                cover_url=cover,
+                filename=f"{kind.value}-{job.id}-{i + 1}.{_EXTENSIONS[kind]}",
+            )
+            for i, (url, cover) in enumerate(media)
+        )
+        return Reply(
+            Stage.SUCCESS,
+            "\n".join(lines),
+            tuple(buttons),
+            results,
+            key=f"{job.id}:success",
+            user_id=job.user_id,
+        )
+
+    # ── step 4: failure ───────────────────────────────────────────────────────────────────
+
+    def failure(
+        self,
+        job: Job,
+        *,
+        reason_key: str,
+        offers: Sequence[Offer],
+        retry_same: bool,
+    ) -> Reply:
+        t, loc = self._t, job.locale
+        lines = [
+            t.t(loc, f"failure.{job.task_type.media.value}"),
+            t.t(loc, "failure.reason", reason=t.t(loc, reason_key)),
+        ]
+        buttons: list[Button] = []
+        if offers:
+            lines.append(t.t(loc, "failure.suggest"))
+            for offer in offers:
+                tag = t.t(loc, f"tag.{offer.tag}") if offer.tag else ""
+                lines.append(
+                    t.t(
+                        loc,
+                        "failure.alternative",
+                        model=offer.model.name,
+                        credits=offer.credits,
+                        tag=tag,
+                    )
+                )
+                buttons.append(
+                    Button(
+                        t.t(loc, "button.retry_with", model=offer.model.name),
+                        f"retry:{job.id}:{offer.model.version_id}",
+                    )
+                )
+            lines.append(t.t(loc, "failure.offer"))
+        if retry_same:
+            buttons.append(Button(t.t(loc, "button.retry_same"), f"retry:{job.id}:"))
+        return Reply(
+            Stage.FAILURE,
+            "\n".join(lines),
+            tuple(buttons),
+            key=f"{job.id}:failure",
+            user_id=job.user_id,
+        )
+
+    def interrupted(self, job: Job) -> Reply:
+        return Reply(
+            Stage.FAILURE,
+            "\n".join(
+                [
+                    self._t.t(job.locale, f"failure.{job.task_type.media.value}"),
+                    self._t.t(job.locale, "failure.interrupted"),
+                ]
+            ),
+            (Button(self._t.t(job.locale, "button.retry_same"), f"retry:{job.id}:"),),
+            key=f"{job.id}:failure",
+            user_id=job.user_id,
+        )
+
+    def pick_buttons(self, locale: str, job_id: str, offers: Sequence[Offer]) -> list[Button]:
+        return [
+            Button(
+                self._t.t(locale, "button.pick", model=o.model.name, credits=o.credits),
+                f"retry:{job_id}:{o.model.version_id}",
+            )
+            for o in offers
+        ]
+
+    def save_buttons(self, locale: str, task_type: TaskType, version_id: str) -> list[Button]:
+        return [
+            Button(self._t.t(locale, "button.save_yes"), f"save:{task_type.value}:{version_id}"),
+            Button(self._t.t(locale, "button.save_no"), f"nosave:{task_type.value}:{version_id}"),
+        ]

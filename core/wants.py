@@ -1,0 +1,245 @@
+"""What the user asked for, independent of any model, and how it maps onto one model's fields.
+
+``Wants`` is stored with a job, so a retry with another model maps the same wishes again. Mapping
+either succeeds (parameters for that model, plus notes such as "4K is not offered, using 1080P")
+or refuses with the spec's advice before anything is spent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from core.ima.catalog import Catalog, Model
+from core.ima.rules import normalise, quote
+from core.ima.tasks import MediaKind
+
+MAX_N = 4
+
+
+@dataclass(frozen=True)
+class Wants:
+    duration: int | None = None
+    resolution: str | None = None
+    aspect_ratio: str | None = None
+    size: str | None = None
+    wants_8k: bool = False
+    count: int | None = None
+    audio: bool | None = None
+    lyrics: str | None = None
+    instrumental: bool | None = None
+    vocal_gender: str | None = None
+    music_duration: int | None = None
+    negative_prompt: str | None = None
+    seed: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in (None, False)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Wants:
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    @property
+    def n(self) -> int:
+        return max(1, min(self.count or 1, MAX_N))
+
+
+@dataclass(frozen=True)
+class Message:
+    """A localisable sentence: a key in ``locales/`` and its values."""
+
+    key: str
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Mapped:
+    params: dict[str, Any]
+    notes: tuple[Message, ...] = ()
+
+
+class Refused(Exception):
+    """The request can't be done as asked; ``message`` is the advice for the user."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(message.key)
+        self.message = message
+
+
+_AUDIO_FIELDS = ("generate_audio", "audio", "sound")
+_RES_NUMBER = re.compile(r"(\d+)")
+
+
+def _options(model: Model, name: str) -> tuple[Any, ...]:
+    return model.options(name)
+
+
+def _has(model: Model, name: str) -> bool:
+    return model.field(name) is not None or model.virtual_field(name) is not None
+
+
+def _pick(model: Model, name: str, value: Any) -> Any | None:
+    """The model's spelling of ``value`` for a real or virtual field, if it offers it."""
+    wanted = normalise(value)
+    return next((o for o in _options(model, name) if normalise(o) == wanted), None)
+
+
+def _resolution_number(value: Any) -> int:
+    text = normalise(value)
+    if text.endswith("K"):
+        return {"2K": 1440, "4K": 2160}.get(text, 2160)
+    m = _RES_NUMBER.search(text)
+    return int(m.group(1)) if m else 0
+
+
+def _names(models: Sequence[Model]) -> str:
+    return ", ".join(dict.fromkeys(m.name for m in models))
+
+
+def map_wants(model: Model, wants: Wants, catalog: Catalog) -> Mapped:
+    """Parameters for ``model``; raises :class:`Refused` with advice when it can't be done."""
+    params: dict[str, Any] = {}
+    notes: list[Message] = []
+    media = model.task_type.media
+
+    if wants.music_duration is not None and media is MediaKind.MUSIC:
+        raise Refused(Message("advice.music_length"))
+
+    if wants.count is not None and wants.count > MAX_N:
+        notes.append(Message("advice.count", {"max": MAX_N}))
+
+    if wants.duration is not None and media is MediaKind.VIDEO:
+        choice = _pick(model, "duration", wants.duration)
+        if choice is None:
+            raise Refused(_duration_advice(model, wants.duration, catalog))
+        params["duration"] = choice
+
+    if wants.resolution is not None and media is MediaKind.VIDEO:
+        field_name = "resolution" if _has(model, "resolution") else "quality"
+        offered = _options(model, field_name)
+        if offered:
+            choice = _pick(model, field_name, wants.resolution)
+            if choice is None:
+                target = _resolution_number(wants.resolution)
+                choice = min(offered, key=lambda o: abs(_resolution_number(o) - target))
+                notes.append(
+                    Message(
+                        "advice.resolution",
+                        {
+                            "model": model.name,
+                            "options": "/".join(str(o) for o in offered),
+                            "chosen": choice,
+                        },
+                    )
+                )
+            params[field_name] = choice
+
+    if wants.wants_8k:
+        raise Refused(_eight_k_advice(catalog))
+
+    size_field = model.field("size")
+    if wants.size is not None and media is MediaKind.IMAGE and size_field is not None:
+        choice = _pick(model, "size", wants.size)
+        if choice is None:
+            sizes = [str(o.value) for o in size_field.options if normalise(o.value)[-1:] in "KX"]
+            notes.append(
+                Message(
+                    "advice.resolution",
+                    {
+                        "model": model.name,
+                        "options": "/".join(sizes),
+                        "chosen": size_field.default,
+                    },
+                )
+            )
+        else:
+            params["size"] = choice
+
+    if wants.aspect_ratio is not None and media in (MediaKind.IMAGE, MediaKind.VIDEO):
+        choice = _pick(model, "aspect_ratio", wants.aspect_ratio)
+        if choice is None:
+            raise Refused(_ratio_advice(model, wants.aspect_ratio))
+        params["aspect_ratio"] = choice
+
+    if wants.audio is not None and media is MediaKind.VIDEO:
+        audio_field = next((f for f in _AUDIO_FIELDS if model.field(f) is not None), None)
+        if audio_field is None:
+            if wants.audio:
+                capable = [m for m in catalog.models if any(m.field(f) for f in _AUDIO_FIELDS)]
+                raise Refused(
+                    Message("advice.audio", {"model": model.name, "models": _names(capable)})
+                )
+        else:
+            default = model.field(audio_field).default  # type: ignore[union-attr]
+            if isinstance(default, str):
+                params[audio_field] = "on" if wants.audio else "off"
+            else:
+                params[audio_field] = wants.audio
+
+    if media is MediaKind.MUSIC:
+        if wants.instrumental is not None and model.field("make_instrumental") is not None:
+            params["make_instrumental"] = wants.instrumental
+        if wants.lyrics and model.field("custom_mode") is not None:
+            params["custom_mode"] = True
+            params["lyrics"] = wants.lyrics
+        if wants.vocal_gender and model.field("vocal_gender") is not None:
+            params["vocal_gender"] = wants.vocal_gender
+
+    if wants.negative_prompt and model.field("negative_prompt") is not None:
+        params["negative_prompt"] = wants.negative_prompt
+    if wants.seed is not None and model.field("seed") is not None:
+        params["seed"] = wants.seed
+    return Mapped(params, tuple(notes))
+
+
+def _duration_advice(model: Model, seconds: int, catalog: Catalog) -> Message:
+    capable = [m for m in catalog.models if _pick(m, "duration", seconds) is not None]
+    if capable:
+        return Message(
+            "advice.duration",
+            {
+                "model": model.name,
+                "durations": "/".join(str(o) for o in _options(model, "duration")),
+                "seconds": seconds,
+                "models": _names(capable),
+            },
+        )
+    longest = max(
+        (int(normalise(o)) for m in catalog.models for o in _options(m, "duration")
+         if normalise(o).isdigit()),
+        default=0,
+    )  # fmt: skip
+    best = [
+        m
+        for m in catalog.models
+        if any(normalise(o) == str(longest) for o in _options(m, "duration"))
+    ]
+    with_price = ", ".join(
+        f"{m.name} ({quote(m, {'duration': longest}).credits})" for m in best[:3]
+    )
+    return Message("advice.duration_none", {"max": longest, "models": with_price})
+
+
+def _eight_k_advice(catalog: Catalog) -> Message:
+    """Point at the model and price of the largest image size there is."""
+    best: tuple[Model, int] | None = None
+    for model in catalog.models:
+        if _pick(model, "size", "4K") is not None:
+            credits = quote(model, {"size": "4K"}).credits
+            if best is None or credits > best[1]:
+                best = (model, credits)
+    if best is None:
+        return Message("advice.no_8k", {"model": "-", "credits": "-"})
+    return Message("advice.no_8k", {"model": best[0].name, "credits": best[1]})
+
+
+def _ratio_advice(model: Model, ratio: str) -> Message:
+    ratios = [str(o) for o in _options(model, "aspect_ratio") if ":" in str(o)]
+    return Message(
+        "advice.custom_ratio",
+        {"model": model.name, "ratio": ratio, "ratios": " / ".join(ratios) or "1:1"},
+    )

@@ -1,0 +1,447 @@
+"""Conversations through the engine, against the simulator, with a recording replier."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.engine import ActionResult, Engine, EngineConfig
+from core.i18n import Translator
+from core.ima.client import IMAClient
+from core.ima.session import IMASession
+from core.ima.tasks import MediaKind, TaskType
+from core.jobs import JobState
+from core.replier import Stage
+from core.request import Attachment, ChatRequest, Options
+from core.store import SQLiteStore, open_store
+from sim.app import RunningSimulator, start_simulator
+from sim.media import render_png
+from tests.recording import RecordingReplier
+
+SCALE = 0.001
+PNG = render_png("input", 16, 16)
+TECHNICAL = re.compile(
+    r"\b(API|HTTP|script|polling|attribute_id|model_version|form_config|4\d\d|5\d\d|6\d{3})\b|轮询",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Harness:
+    sim: RunningSimulator
+    engine: Engine
+    store: SQLiteStore
+    db_path: Path
+
+    async def say(
+        self,
+        text: str,
+        *,
+        user: str = "u1",
+        images: int = 0,
+        replier: RecordingReplier | None = None,
+        event_id: str | None = None,
+        options: Options | None = None,
+        locale: str | None = None,
+    ) -> RecordingReplier:
+        replier = replier or RecordingReplier()
+        await self.engine.handle(request(text, user, images, event_id, options, locale), replier)
+        return replier
+
+    @property
+    def creates(self) -> list[dict[str, Any]]:
+        return [c.body for c in self.sim.state.calls("create")]
+
+
+def attachment(data: bytes = PNG, name: str = "in.png") -> Attachment:
+    async def fetch(max_bytes: int) -> bytes:
+        return data
+
+    return Attachment(name=name, fetch=fetch, content_type="image/png", size=len(data))
+
+
+def request(
+    text: str,
+    user: str = "u1",
+    images: int = 0,
+    event_id: str | None = None,
+    options: Options | None = None,
+    locale: str | None = None,
+) -> ChatRequest:
+    return ChatRequest(
+        platform="test",
+        user_id=user,
+        chat_id="chat",
+        reply_target={"user": user},
+        text=text,
+        attachments=tuple(attachment() for _ in range(images)),
+        event_id=event_id,
+        options=options or Options(),
+        locale=locale,
+    )
+
+
+async def make_engine(sim: RunningSimulator, db: str, **config: Any) -> tuple[Engine, SQLiteStore]:
+    store = await open_store(db)
+    session = IMASession("ima_engine_test_key", base_url=sim.base_url, upload_base_url=sim.base_url)
+    client = IMAClient(session, retry_base_delay=0.001)
+    engine = Engine(client, store, Translator.load(), EngineConfig(time_scale=SCALE, **config))
+    return engine, store
+
+
+@pytest.fixture
+async def h(tmp_path: Path) -> AsyncIterator[Harness]:
+    async with await start_simulator(speed=SCALE, seed=11) as sim:
+        engine, store = await make_engine(sim, str(tmp_path / "bot.db"))
+        yield Harness(sim, engine, store, tmp_path / "bot.db")
+        await engine.drain()
+        await engine.client.session.close()
+        await store.close()
+
+
+def assert_plain(text: str) -> None:
+    assert not TECHNICAL.search(text), text
+
+
+def assert_four_steps(replier: RecordingReplier, media: MediaKind, count: int = 1) -> None:
+    [message] = replier.messages
+    stages = message.stages
+    assert stages[0] is Stage.BEFORE
+    assert stages[-1] is Stage.SUCCESS
+    assert set(stages[1:-1]) <= {Stage.PROGRESS}
+    final = message.current
+    assert len(final.media) == count
+    assert all(m.kind is media for m in final.media)
+    for reply in message.history:
+        assert_plain(reply.text)
+
+
+# ── the seven task types ────────────────────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize(
+    ("text", "images", "task_type"),
+    [
+        ("画一只戴墨镜的柴犬", 0, TaskType.TEXT_TO_IMAGE),
+        ("turn this photo into an oil painting", 1, TaskType.IMAGE_TO_IMAGE),
+        ("a video of a puppy dancing in the rain", 0, TaskType.TEXT_TO_VIDEO),
+        ("让这张图动起来", 1, TaskType.IMAGE_TO_VIDEO),
+        ("用这两张图做首尾帧视频", 2, TaskType.FIRST_LAST_FRAME_TO_VIDEO),
+        (
+            "a video of this character walking, use these as reference",
+            2,
+            TaskType.REFERENCE_IMAGE_TO_VIDEO,
+        ),
+        ("写一首轻快的歌，关于下雨天", 0, TaskType.TEXT_TO_MUSIC),
+    ],
+)
+async def test_task_types(h: Harness, text: str, images: int, task_type: TaskType) -> None:
+    replier = await h.say(text, images=images)
+    assert_four_steps(replier, task_type.media)
+    [body] = h.creates
+    assert body["task_type"] == task_type.value
+    assert len(body["src_img_url"]) == task_type.image_range[0] or images
+    before = replier.messages[0].history[0].text
+    zh = bool(re.search(r"[\u4e00-\u9fff]", text))
+    assert ("模型" in before) is zh
+    pref = await h.store.get_preference("test", "u1", task_type)
+    assert pref is not None  # the default is saved after the first success
+
+
+async def test_before_message_content(h: Harness) -> None:
+    replier = await h.say("a video of waves at sunset, 10 seconds, 1080p")
+    before = replier.messages[0].history[0].text
+    body = h.creates[0]["parameters"][0]
+    assert "Wan 2.6" in before
+    assert f"{body['credit']} pts" in before
+    assert "keep you posted" in before
+    # 80 points is over 50: a cheaper model is named.
+    assert "Want to spend less?" in before
+
+
+async def test_n_results(h: Harness) -> None:
+    replier = await h.say("generate 3 images of a red fox")
+    assert_four_steps(replier, MediaKind.IMAGE, count=3)
+    assert h.creates[0]["parameters"][0]["parameters"]["n"] == 3
+    assert "× 3" in replier.messages[0].history[0].text
+
+
+async def test_slash_command_options_win(h: Harness) -> None:
+    options = Options(media=MediaKind.IMAGE, model="Nano Banana Pro", size="4K", count=2)
+    replier = await h.say("a lighthouse", options=options, locale="zh-CN")
+    assert_four_steps(replier, MediaKind.IMAGE, count=2)
+    entry = h.creates[0]["parameters"][0]
+    assert entry["model_name"] == "Nano Banana Pro"
+    assert entry["parameters"]["size"] == "4K"
+    assert "模型" in replier.messages[0].history[0].text
+
+
+# ── preferences ─────────────────────────────────────────────────────────────────────────
+
+
+async def test_always_then_usual_then_reset(h: Harness) -> None:
+    replier = await h.say("以后都用可灵")
+    assert "可灵" not in replier.last.text or "Kling" in replier.last.text
+    assert "Kling O1" in replier.last.text
+    pref = await h.store.get_preference("test", "u1", TaskType.TEXT_TO_VIDEO)
+    assert pref is not None
+    assert pref.model_name == "Kling O1"
+    replier = await h.say("生成一段海浪的视频")
+    assert "根据你的使用习惯" in replier.messages[0].history[0].text
+    assert h.creates[-1]["parameters"][0]["model_id"] == "kling-video-o1"
+    replier = await h.say("清除我的偏好")
+    assert await h.store.list_preferences("test", "u1") == {}
+    assert replier.last.stage is Stage.INFO
+
+
+async def test_explicit_model_asks_to_save_and_button_saves(h: Harness) -> None:
+    await h.say("draw a cat")  # saves SeeDream 4.5 as the default
+    replier = await h.say("use Nano Banana Pro to draw a dog")
+    final = replier.messages[0].current
+    assert final.stage is Stage.SUCCESS
+    assert "Make Nano Banana Pro your default?" in final.text
+    save = next(b for b in final.buttons if b.action.startswith("save:"))
+    assert await h.engine.handle_action(
+        "test", "someone-else", save.action, RecordingReplier()
+    ) is (ActionResult.NOT_YOURS)
+    answer = RecordingReplier()
+    assert await h.engine.handle_action("test", "u1", save.action, answer) is ActionResult.DONE
+    pref = await h.store.get_preference("test", "u1", TaskType.TEXT_TO_IMAGE)
+    assert pref is not None
+    assert pref.model_name == "Nano Banana Pro"
+
+
+async def test_typed_no_keeps_preference(h: Harness) -> None:
+    await h.say("draw a cat")
+    await h.say("use Nano Banana Pro to draw a dog")
+    replier = await h.say("no")
+    assert "stays your default" in replier.last.text
+    pref = await h.store.get_preference("test", "u1", TaskType.TEXT_TO_IMAGE)
+    assert pref is not None
+    assert pref.model_name == "SeeDream 4.5"
+
+
+async def test_another_model_offers_three_and_runs_the_pick(h: Harness) -> None:
+    await h.say("draw a cat")
+    replier = await h.say("换个模型")
+    question = replier.last
+    assert question.stage is Stage.QUESTION
+    assert 1 <= len(question.buttons) <= 3
+    assert all("SeeDream" not in b.label for b in question.buttons)
+    pick = RecordingReplier()
+    assert await h.engine.handle_action("test", "u1", question.buttons[0].action, pick) is (
+        ActionResult.DONE
+    )
+    assert pick.messages[0].current.stage is Stage.SUCCESS
+    assert h.creates[-1]["parameters"][0]["model_name"] != "SeeDream 4.5"
+    assert (
+        h.creates[-1]["parameters"][0]["parameters"]["prompt"]
+        == h.creates[0]["parameters"][0]["parameters"]["prompt"]
+    )
+
+
+async def test_best_and_cheapest_inline(h: Harness) -> None:
+    await h.say("用最好的模型画一只猫")
+    assert h.creates[-1]["parameters"][0]["model_name"] == "Nano Banana Pro"
+    await h.say("用最便宜的模型画一只狗")
+    assert h.creates[-1]["parameters"][0]["model_name"] == "Nano Banana 2"
+    pref = await h.store.get_preference("test", "u1", TaskType.TEXT_TO_IMAGE)
+    assert pref is not None
+    assert pref.model_name == "Nano Banana Pro"  # cheapest is not saved, best is
+
+
+async def test_model_named_for_the_wrong_kind(h: Harness) -> None:
+    replier = await h.say("用 Suno 画一只猫")
+    assert replier.last.stage is Stage.INFO
+    assert "Suno" in replier.last.text
+    assert h.creates == []
+
+
+# ── advice before anything is spent ─────────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("8K wallpaper of a mountain lake", "4K"),
+        ("画一张 7:3 的横幅图片，山水", "7:3"),
+        ("生成一段30秒的视频，城市夜景", "15"),
+        ("写一首5分钟的音乐", "Suno"),
+    ],
+)
+async def test_unsupported_requests_get_advice(h: Harness, text: str, expected: str) -> None:
+    replier = await h.say(text)
+    assert replier.last.stage is Stage.INFO
+    assert expected in replier.last.text
+    assert_plain(replier.last.text)
+    assert h.creates == []
+
+
+async def test_audio_on_a_model_without_it(h: Harness) -> None:
+    replier = await h.say("用 Hailuo 2.3 生成带音效的视频，海浪")
+    assert replier.last.stage is Stage.INFO
+    assert h.creates == []
+
+
+@pytest.mark.parametrize(
+    ("text", "images"),
+    [("首尾帧视频，从白天到黑夜", 0), ("", 0), ("a cat in space", 0)],
+)
+async def test_questions_instead_of_guesses(h: Harness, text: str, images: int) -> None:
+    replier = await h.say(text, images=images)
+    assert replier.last.stage is Stage.QUESTION
+    assert h.creates == []
+
+
+# ── failures ────────────────────────────────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize(
+    ("fault", "reason", "alternatives"),
+    [
+        ("rs2", "try a different model", True),
+        ("failed", "try a different model", True),
+        ("moderation", "restricted content", False),
+        ("timeout", "took too long", True),
+        ("401", "administrator", False),
+        ("4008", "administrator", False),
+        ("4014", "subscription", True),
+        ("503", "temporarily unavailable", True),
+        ("500", "having trouble", True),
+        ("6010", "incompatible", True),
+    ],
+)
+async def test_failures_are_translated_with_alternatives(
+    h: Harness, fault: str, reason: str, alternatives: bool
+) -> None:
+    if fault in ("6010",):
+        h.sim.state.faults.push("create", fault, times=2)
+        text = "draw a cat"
+    elif fault.isdigit():
+        h.sim.state.faults.push("create", fault)
+        text = "draw a cat"
+    else:
+        text = f"draw a cat [[sim:{fault}]]"
+    replier = await h.say(text)
+    final = replier.messages[0].current
+    assert final.stage is Stage.FAILURE
+    assert reason in final.text
+    assert_plain(final.text)
+    retry_buttons = [b for b in final.buttons if b.action.split(":")[2]]
+    assert bool(retry_buttons) is alternatives
+    if alternatives:
+        assert "SeeDream" not in " ".join(b.label for b in retry_buttons)
+    job = (await h.store.recent_jobs("test", "u1", 1))[0]
+    assert job.state is JobState.FAILED
+
+
+async def test_rate_limit_and_network_failures(h: Harness) -> None:
+    h.sim.state.faults.push("create", "429", times=4)  # every attempt the client makes
+    replier = await h.say("draw a cat")
+    assert "wait a moment" in replier.messages[0].current.text
+    h.sim.state.faults.push("create", "reset")
+    replier = await h.say("draw a dog")
+    assert "Network" in replier.messages[0].current.text
+
+
+async def test_retry_button_runs_alternative(h: Harness) -> None:
+    h.sim.state.faults.push("create", "rs2")
+    replier = await h.say("draw a cat")
+    button = next(b for b in replier.messages[0].current.buttons if b.action.split(":")[2])
+    retry = RecordingReplier()
+    assert await h.engine.handle_action("test", "intruder", button.action, retry) is (
+        ActionResult.NOT_YOURS
+    )
+    assert await h.engine.handle_action("test", "u1", button.action, retry) is ActionResult.DONE
+    assert retry.messages[0].current.stage is Stage.SUCCESS
+
+
+# ── limits, duplicates, restarts ────────────────────────────────────────────────────────
+
+
+async def test_per_user_limit(tmp_path: Path) -> None:
+    async with await start_simulator(speed=SCALE, seed=5) as sim:
+        engine, store = await make_engine(sim, str(tmp_path / "db"), max_active_per_user=2)
+        repliers = [RecordingReplier() for _ in range(4)]
+        await asyncio.gather(
+            *(engine.handle(request(f"a video of waves {i}"), r) for i, r in enumerate(repliers))
+        )
+        limited = [r for r in repliers if r.messages[0].current.stage is Stage.INFO]
+        assert len(limited) == 2
+        assert "2 creations in progress" in limited[0].last.text
+        await engine.client.session.close()
+        await store.close()
+
+
+async def test_duplicate_event_runs_once(h: Harness) -> None:
+    first = await h.say("draw a cat", event_id="ev-1")
+    second = await h.say("draw a cat", event_id="ev-1")
+    assert len(first.messages) == 1
+    assert second.messages == []
+    assert len(h.creates) == 1
+
+
+async def test_restart_mid_poll_delivers_exactly_once(tmp_path: Path) -> None:
+    db = str(tmp_path / "bot.db")
+    async with await start_simulator(speed=0.005, seed=9) as sim:
+        engine, store = await make_engine(sim, db)
+        replier = RecordingReplier()
+        texts = ["a video of waves", "a video of a forest", "draw a cat"]
+        tasks = [
+            asyncio.create_task(engine.handle(request(t, user=f"u{i}"), replier))
+            for i, t in enumerate(texts)
+        ]
+        while len(sim.state.tasks) < 3:  # noqa: ASYNC110 - the simulator has no event for it
+            await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)  # the task ids are committed right after the creates return
+        for task in tasks:  # a crash: no clean shutdown, nothing more runs
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await engine.client.session.close()
+        await store.close()
+        assert all(m.current.stage is not Stage.SUCCESS for m in replier.messages)
+
+        engine2, store2 = await make_engine(sim, db)
+        rebuilt: dict[str, RecordingReplier] = {}
+
+        def factory(target: Mapping[str, Any]) -> RecordingReplier:
+            return rebuilt.setdefault(target["user"], RecordingReplier())
+
+        engine2.register_platform("test", factory)
+        assert await engine2.resume() == 3
+        await engine2.drain()
+        assert await engine2.resume() == 0  # nothing left: no second delivery
+        successes = [
+            r for rep in rebuilt.values() for r in rep.all_replies() if r.stage is Stage.SUCCESS
+        ]
+        assert len(successes) == 3
+        assert len(sim.state.calls("create")) == 3
+        assert all(j.state is JobState.DELIVERED for j in await store2.recent_jobs("test", "u0"))
+        await engine2.client.session.close()
+        await store2.close()
+
+
+async def test_job_accepted_but_not_created_is_failed_not_recreated(h: Harness) -> None:
+    from core.jobs import Job, ModelSource, new_job_id
+
+    job = Job(
+        id=new_job_id(), platform="test", user_id="u1", chat_id="c", locale="en",
+        task_type=TaskType.TEXT_TO_IMAGE, version_id="doubao-seedream-4-5-251128",
+        model_name="SeeDream 4.5", prompt="x", params={}, n=1, credits=5,
+        source=ModelSource.DEFAULT, reply_target={"user": "u1"}, handle="7",
+    )  # fmt: skip
+    await h.store.add_job(job)
+    replier = RecordingReplier()
+    h.engine.register_platform("test", lambda target: replier)
+    await h.engine.resume()
+    assert h.creates == []
+    assert replier.all_replies()[-1].stage is Stage.FAILURE
+    stored = await h.store.get_job(job.id)
+    assert stored is not None
+    assert stored.state is JobState.FAILED

@@ -1,0 +1,54 @@
+"""A replier that records what the engine says, for tests of the engine and of adapters."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass, field
+
+from core.replier import Reply, Stage
+
+
+@dataclass
+class RecordedMessage:
+    handle: str
+    history: list[Reply] = field(default_factory=list)
+
+    @property
+    def current(self) -> Reply:
+        return self.history[-1]
+
+    @property
+    def stages(self) -> list[Stage]:
+        return [r.stage for r in self.history]
+
+
+class RecordingReplier:
+    def __init__(self) -> None:
+        self.messages: list[RecordedMessage] = []
+        self._ids = itertools.count(1)
+        self.changed = asyncio.Event()
+
+    async def send(self, reply: Reply) -> str:
+        message = RecordedMessage(str(next(self._ids)), [reply])
+        self.messages.append(message)
+        self.changed.set()
+        return message.handle
+
+    async def edit(self, handle: str, reply: Reply) -> None:
+        found = next((m for m in self.messages if m.handle == handle), None)
+        if found is None:  # a message sent before a restart, by another replier
+            found = RecordedMessage(handle)
+            self.messages.append(found)
+        found.history.append(reply)
+        self.changed.set()
+
+    def message(self, handle: str) -> RecordedMessage:
+        return next(m for m in self.messages if m.handle == handle)
+
+    @property
+    def last(self) -> Reply:
+        return self.messages[-1].current
+
+    def all_replies(self) -> list[Reply]:
+        return [r for m in self.messages for r in m.history]
