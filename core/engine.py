@@ -101,6 +101,10 @@ class Engine:
         self._factories: dict[str, ReplierFactory] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
+    def text(self, locale: str, key: str, **values: Any) -> str:
+        """A message from the catalogs, for adapters' own words (errors about attachments…)."""
+        return self.messages.text(locale, Message(key, values))
+
     def register_platform(self, platform: str, factory: ReplierFactory) -> None:
         """How to rebuild a replier for ``platform`` from a stored reply target."""
         self._factories[platform] = factory

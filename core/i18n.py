@@ -1,4 +1,7 @@
-"""Message catalogs: one TOML file per locale in ``locales/``, flattened to dotted keys.
+"""Message catalogs: TOML files in ``locales/``, flattened to dotted keys.
+
+``en.toml`` holds the engine's messages; a part of the program with its own words (an adapter)
+keeps them in ``<part>.<locale>.toml`` beside it, merged into the same catalog.
 
 The locale is always passed explicitly (chosen per request from the user's platform locale or
 the language they wrote in), never read from a global, so background jobs speak the language of
@@ -44,10 +47,14 @@ class Translator:
 
     @classmethod
     def load(cls, directory: Path = LOCALES_DIR, default: str = DEFAULT_LOCALE) -> Translator:
-        catalogs = {
-            path.stem: _flatten(tomllib.loads(path.read_text("utf-8")))
-            for path in sorted(directory.glob("*.toml"))
-        }
+        catalogs: dict[str, dict[str, str]] = {}
+        for path in sorted(directory.glob("*.toml")):
+            locale = path.stem.rsplit(".", 1)[-1]
+            messages = _flatten(tomllib.loads(path.read_text("utf-8")))
+            target = catalogs.setdefault(locale, {})
+            if clash := target.keys() & messages.keys():
+                raise ValueError(f"{path.name} repeats keys {sorted(clash)}")
+            target.update(messages)
         return cls(catalogs, default)
 
     def t(self, locale: str, key: str, /, **values: Any) -> str:
