@@ -12,6 +12,7 @@ import contextlib
 import io
 import json
 import logging
+import os
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -20,7 +21,11 @@ from typing import Any
 
 from pydantic import SecretStr
 
+from bot import admin
+from bot.adapters import ADAPTERS
 from bot.console.adapter import run_console
+from bot.logs import setup_logging
+from bot.run import run
 from bot.runtime import engine_context
 from core.i18n import Translator, normalize_locale
 from core.ima.client import IMAClient
@@ -28,7 +33,8 @@ from core.ima.defaults import RECOMMENDED
 from core.ima.errors import IMAError, ModelNotFoundError
 from core.ima.session import IMASession
 from core.ima.tasks import TaskType
-from core.settings import Settings
+from core.settings import Settings, SettingsError, load_settings
+from core.store import open_store
 from sim.app import serve, start_simulator
 
 EXIT_FAILED = 1
@@ -83,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--lang", choices=["zh", "en"], help="default language of the bot")
 
     sub.add_parser("console", help="chat with the bot in this terminal (uses IMA_API_KEY)")
+    sub.add_parser("run", help="run the bot on every configured chat platform")
+    admin.add_arguments(sub.add_parser("admin", help="usage reports, preferences, running jobs"))
     return parser
 
 
@@ -165,12 +173,16 @@ def _fail(
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-        stream=sys.stderr,
-    )
-    settings = Settings()
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"Please fix these settings:\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    # Only the long-running command logs at INFO by default; one-shot commands stay quiet.
+    long_running = args.command in ("run", "sim")
+    level = "DEBUG" if args.verbose else settings.log_level if long_running else "ERROR"
+    secrets = [os.environ[name] for name in SECRET_VARIABLES if os.environ.get(name)]
+    setup_logging(level, settings.log_format, secrets)
     if args.command == "generate":
         return asyncio.run(_generate(args, settings))
     if args.command == "sim":
@@ -184,7 +196,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_demo(args, settings))
     if args.command == "console":
         return asyncio.run(_console(settings))
+    if args.command == "run":
+        return _run(settings)
+    if args.command == "admin":
+        return asyncio.run(_admin(args, settings))
     raise SystemExit(EXIT_USAGE)
+
+
+#: Environment variables whose values never appear in a log line.
+SECRET_VARIABLES = (
+    "IMA_API_KEY",
+    "DISCORD_TOKEN",
+    "FEISHU_APP_SECRET",
+    "FEISHU_ENCRYPT_KEY",
+    "FEISHU_VERIFICATION_TOKEN",
+)
+
+
+def _run(settings: Settings) -> int:
+    if settings.ima_api_key is None:
+        print("IMA_API_KEY is not set (see .env.example).", file=sys.stderr)
+        return EXIT_USAGE
+    return asyncio.run(run(settings, ADAPTERS))
+
+
+async def _admin(args: argparse.Namespace, settings: Settings) -> int:
+    store = await open_store(settings.database_url)
+    try:
+        return await admin.run_admin(args, store, sys.stdout)
+    finally:
+        await store.close()
 
 
 # The demo runs the simulator fifty times faster than real generations, and tells the engine so:

@@ -29,7 +29,7 @@ async def engine_context(settings: Settings) -> AsyncIterator[Engine]:
     )
     client = IMAClient(session, poll_interval=settings.ima_poll_interval)
     config = EngineConfig(
-        max_active_per_user=settings.max_jobs_per_user,
+        policy=settings.policy(),
         time_scale=settings.time_scale,
         default_locale=normalize_locale(settings.bot_lang),
     )

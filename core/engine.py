@@ -15,7 +15,7 @@ import math
 import re
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -31,10 +31,12 @@ from core.ima.timing import Timing, timing_for, timing_for_media
 from core.ima.upload import MAX_IMAGE_BYTES
 from core.jobs import Job, JobState, ModelSource, new_job_id
 from core.messages import Messages, Offer
+from core.metrics import CREDITS, DEDUPLICATED, JOBS, JOBS_ACTIVE
 from core.parse import Command, ModelScope, ParsedMessage, Quality, parse_message
+from core.policy import Policy
 from core.replier import Replier, ReplierFactory, Reply
 from core.request import Attachment, ChatRequest
-from core.store import Preference, Store
+from core.store import Admission, Preference, Store
 from core.wants import Message, Refused, Wants, map_wants
 
 log = logging.getLogger(__name__)
@@ -42,6 +44,10 @@ log = logging.getLogger(__name__)
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]{2,}")
 _PENDING_SAVE = "pending_save"
+
+
+class _Cancelled(Exception):
+    """An operator cancelled the job (``ima-bot admin cancel``) while it was running."""
 
 
 class ActionResult(StrEnum):
@@ -52,7 +58,7 @@ class ActionResult(StrEnum):
 
 @dataclass(frozen=True)
 class EngineConfig:
-    max_active_per_user: int = 3
+    policy: Policy = field(default_factory=Policy)
     #: Multiplies every expected time, poll and progress interval. 1 in production; demos and
     #: tests run the simulator faster by the same factor so everything stays consistent.
     time_scale: float = 1.0
@@ -100,6 +106,8 @@ class Engine:
         self.config = config or EngineConfig()
         self._factories: dict[str, ReplierFactory] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        #: Jobs this process is running: resume() never starts a second poller for them.
+        self._running: set[str] = set()
 
     def text(self, locale: str, key: str, **values: Any) -> str:
         """A message from the catalogs, for adapters' own words (errors about attachments…)."""
@@ -117,8 +125,12 @@ class Engine:
             f"{request.platform}:{request.event_id}"
         ):
             log.info("duplicate event %s ignored", request.event_id)
+            DEDUPLICATED.labels(request.platform).inc()
             return
         locale = pick_locale(request, self.config.default_locale)
+        if not self.config.policy.allows(request):
+            await replier.send(self.messages.info(locale, Message("access.not_allowed")))
+            return
         try:
             await self._handle(request, replier, locale)
         except IMAError as exc:  # the catalog could not be read: nothing was started
@@ -158,16 +170,19 @@ class Engine:
         resumed = 0
         for job in await self.store.active_jobs():
             factory = self._factories.get(job.platform)
-            if factory is None:
+            if factory is None or job.id in self._running:
                 continue
+            self._running.add(job.id)
             replier = factory(job.reply_target)
             if job.state is JobState.ACCEPTED:
                 # The create may or may not have reached IMA: never send it twice.
+                JOBS_ACTIVE.labels(job.task_type.value).inc()
                 await self._finish_failed(
                     job, "interrupted", self.messages.interrupted(job), replier
                 )
                 continue
             resumed += 1
+            JOBS_ACTIVE.labels(job.task_type.value).inc()
             self._spawn(self._poll_and_deliver(job, replier))
         return resumed
 
@@ -358,6 +373,9 @@ class Engine:
             )
             await replier.send(say.question(locale, Message(key)))
             return
+        if self.config.policy.banned(f"{parsed.prompt} {parsed.lyrics or ''}"):
+            await replier.send(say.info(locale, Message("access.banned")))
+            return
         wants = self._wants(request, parsed)
         try:
             model, source = await self._choose(request, parsed, task_type, catalogs, locale)
@@ -432,12 +450,24 @@ class Engine:
             created_at=time.time(),
             extra={"wants": plan.wants.to_json()},
         )
-        if not await self.store.add_job(job, max_active=self.config.max_active_per_user):
+        policy = self.config.policy
+        admission = await self.store.add_job(
+            job, day=_today(), limits=policy.limits_for(platform, user_id)
+        )
+        if admission is not Admission.OK:
+            JOBS.labels(job.task_type.value, "refused").inc()
             count = await self.store.count_active(platform, user_id)
-            await replier.send(
-                self.messages.info(locale, Message("limit.too_many", {"count": count}))
-            )
+            values = {
+                "count": count,
+                "credits": job.credits,
+                "cap": policy.user_daily_credits
+                if admission is Admission.USER_CAP
+                else policy.chat_daily_credits,
+            }
+            await replier.send(self.messages.info(locale, Message(f"limit.{admission}", values)))
             return
+        JOBS_ACTIVE.labels(job.task_type.value).inc()
+        self._running.add(job.id)
         cheaper = None
         if (
             offer.credits > choice.EXPENSIVE
@@ -460,7 +490,7 @@ class Engine:
         )
         job.handle = await replier.send(before)
         await self.store.update_job(job.id, handle=job.handle)
-        await self.store.log(job.id, "accepted", {"model": job.version_id, "credits": job.credits})
+        await self._step(job, "accepted", model=job.version_id, credits=job.credits)
         await self._run(job, plan.model, replier, attachments)
 
     def _timing(self, model: Model | None, task_type: TaskType) -> Timing:
@@ -490,6 +520,7 @@ class Engine:
                 model, job.prompt, params=job.params, image_urls=job.image_urls, n=job.n
             )
         except IMAError as exc:
+            await self.store.release_usage(job.id)  # refused or never sent: nothing charged
             await self._fail(job, exc, replier)
             return
         job.state = JobState.RUNNING
@@ -504,8 +535,9 @@ class Engine:
             started_at=job.started_at,
             credits=job.credits,
         )
-        await self.store.record_usage(job, _today())
-        await self.store.log(job.id, "created", {"task_id": task.task_id})
+        await self.store.set_usage(job.id, job.credits)
+        CREDITS.labels(job.task_type.value).inc(job.credits)
+        await self._step(job, "created", task_id=task.task_id)
         await self._poll_and_deliver(job, replier)
 
     async def _poll_and_deliver(self, job: Job, replier: Replier) -> None:
@@ -525,6 +557,9 @@ class Engine:
                 if elapsed - last_progress < timing.progress_every or job.handle is None:
                     return
                 last_progress = elapsed
+                stored = await self.store.get_job(job.id)
+                if stored is not None and stored.state is JobState.CANCELLED:
+                    raise _Cancelled
                 reply = self.messages.progress(job, elapsed=elapsed, estimate=estimate)
                 if reply.text != last_text:
                     last_text = reply.text
@@ -535,6 +570,11 @@ class Engine:
             )
         except IMAError as exc:
             await self._fail(job, exc, replier)
+            return
+        except _Cancelled:
+            await self._edit(job, replier, self.messages.cancelled(job))
+            await self._step(job, "cancelled")
+            self._finished(job, JobState.CANCELLED)
             return
         actual = time.time() - job.started_at
         saved_note, buttons = await self._after_success(job, catalog)
@@ -554,7 +594,24 @@ class Engine:
             result_urls=tuple(m.url for m in medias),
             result_covers=tuple(m.cover_url for m in medias),
         )
-        await self.store.log(job.id, "delivered", {"seconds": round(actual, 1)})
+        await self._step(job, "delivered", seconds=round(actual, 1))
+        self._finished(job, JobState.DELIVERED)
+
+    async def _step(self, job: Job, step: str, **detail: Any) -> None:
+        """One log line and one generation-log row per job step (never prompts or keys)."""
+        log.info(
+            "job %s %s %s",
+            job.id,
+            step,
+            " ".join(f"{k}={v}" for k, v in detail.items()),
+            extra={"job_id": job.id, "step": step, "platform": job.platform, **detail},
+        )
+        await self.store.log(job.id, step, detail)
+
+    def _finished(self, job: Job, outcome: JobState) -> None:
+        self._running.discard(job.id)
+        JOBS.labels(job.task_type.value, outcome.value).inc()
+        JOBS_ACTIVE.labels(job.task_type.value).dec()
 
     async def _edit(self, job: Job, replier: Replier, reply: Reply) -> None:
         if job.handle is None:
@@ -593,7 +650,8 @@ class Engine:
         await self.store.update_job(
             job.id, state=JobState.FAILED, error_kind=kind, finished_at=time.time()
         )
-        await self.store.log(job.id, "failed", {"error": kind})
+        await self._step(job, "failed", error=kind)
+        self._finished(job, JobState.FAILED)
 
     async def _catalog_or_none(self, task_type: TaskType) -> Catalog | None:
         try:

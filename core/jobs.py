@@ -5,6 +5,7 @@
     accepted ──create──▶ running ──all media done──▶ delivered
         │                   │
         └──────────────────┴──error──▶ failed
+                            └──an operator cancels──▶ cancelled
 
 The IMA task id is committed (``running``) before anything else happens after a create, so a
 restart knows which tasks exist. A job still ``accepted`` at start-up may or may not have reached
@@ -27,6 +28,7 @@ class JobState(StrEnum):
     RUNNING = "running"
     DELIVERED = "delivered"
     FAILED = "failed"
+    CANCELLED = "cancelled"
 
     @property
     def active(self) -> bool:

@@ -189,6 +189,19 @@ class Messages:
             user_id=job.user_id,
         )
 
+    def cancelled(self, job: Job) -> Reply:
+        return Reply(
+            Stage.FAILURE,
+            "\n".join(
+                [
+                    self._t.t(job.locale, f"failure.{job.task_type.media.value}"),
+                    self._t.t(job.locale, "failure.cancelled"),
+                ]
+            ),
+            key=f"{job.id}:failure",
+            user_id=job.user_id,
+        )
+
     def interrupted(self, job: Job) -> Reply:
         return Reply(
             Stage.FAILURE,

@@ -53,3 +53,6 @@ class ChatRequest:
     #: Platform event id, for deduplicating redeliveries.
     event_id: str | None = None
     options: Options = field(default_factory=Options)
+    #: Other ids of where the message came from (a Discord channel inside ``chat_id``'s guild),
+    #: matched against the operator's allowlist together with ``chat_id``.
+    places: tuple[str, ...] = ()

@@ -18,7 +18,8 @@ from typing import Any
 
 import aiohttp
 
-from core.ima.errors import NetworkError, ServerError, classify_response
+from core.ima.errors import IMAError, NetworkError, ServerError, classify_response
+from core.metrics import IMA_ERRORS, IMA_LATENCY
 
 log = logging.getLogger(__name__)
 
@@ -111,26 +112,30 @@ class IMASession:
         """Call ``/open/v1/...`` and return ``data``; raise a classified :class:`IMAError`."""
         url = f"{self.base_url}{path}"
         body = json.dumps(json_body, ensure_ascii=False) if json_body is not None else None
-        started = time.monotonic()
-        try:
-            async with self.http.request(
-                method,
-                url,
-                data=body,
-                params=params,
-                headers=self._headers(),
-                timeout=self._timeout,
-            ) as resp:
-                raw = await resp.read()
-                status = resp.status
-                retry_after = _retry_after(resp.headers)
-        except aiohttp.ClientConnectorError as exc:
-            raise NetworkError(self._clean(f"cannot connect: {exc}"), sent=False) from None
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            raise NetworkError(self._clean(f"{type(exc).__name__}: {exc}"), sent=True) from None
-        finally:
-            log.debug("ima %s %s took %.3fs", method, path, time.monotonic() - started)
-        return self._decode(status, raw, retry_after)
+        endpoint = path.rsplit("/", 2)[-2] + "_" + path.rsplit("/", 1)[-1]  # product_list…
+        with IMA_LATENCY.labels(endpoint).time():
+            try:
+                async with self.http.request(
+                    method,
+                    url,
+                    data=body,
+                    params=params,
+                    headers=self._headers(),
+                    timeout=self._timeout,
+                ) as resp:
+                    raw = await resp.read()
+                    status = resp.status
+                    retry_after = _retry_after(resp.headers)
+                return self._decode(status, raw, retry_after)
+            except aiohttp.ClientConnectorError as exc:
+                error: IMAError = NetworkError(self._clean(f"cannot connect: {exc}"), sent=False)
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                error = NetworkError(self._clean(f"{type(exc).__name__}: {exc}"), sent=True)
+            except IMAError as exc:
+                IMA_ERRORS.labels(exc.kind).inc()
+                raise
+        IMA_ERRORS.labels(error.kind).inc()
+        raise error
 
     def _decode(self, status: int, raw: bytes, retry_after: float | None) -> Any:
         try:

@@ -1,6 +1,15 @@
 """Durable state: preferences, jobs, processed events, usage and the generation log."""
 
-from core.store.base import Preference, Store
+from core.store.base import NO_LIMITS, Admission, Limits, Preference, Store, UsageRow
 from core.store.sqlite import SQLiteStore, open_store
 
-__all__ = ["Preference", "SQLiteStore", "Store", "open_store"]
+__all__ = [
+    "NO_LIMITS",
+    "Admission",
+    "Limits",
+    "Preference",
+    "SQLiteStore",
+    "Store",
+    "UsageRow",
+    "open_store",
+]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Protocol
 
 from core.ima.tasks import TaskType
@@ -28,6 +29,25 @@ class UsageRow:
     model_name: str
     jobs: int
     credits: int
+
+
+class Admission(StrEnum):
+    """Whether a new job may start, and if not, which limit stopped it."""
+
+    OK = "ok"
+    TOO_MANY = "too_many"
+    USER_CAP = "user_cap"
+    CHAT_CAP = "chat_cap"
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_active: int | None = None
+    user_daily_credits: int | None = None
+    chat_daily_credits: int | None = None
+
+
+NO_LIMITS = Limits()
 
 
 class Store(Protocol):
@@ -58,8 +78,10 @@ class Store(Protocol):
     ) -> None: ...
 
     # jobs
-    async def add_job(self, job: Job, *, max_active: int | None = None) -> bool:
-        """Insert ``job``; False (and nothing stored) when the user already has ``max_active``."""
+    async def add_job(self, job: Job, *, day: str, limits: Limits = NO_LIMITS) -> Admission:
+        """Insert ``job`` and reserve its credits in ``day``'s ledger, in one transaction, unless
+        the user's running jobs or the user's or chat's credits for the day would exceed
+        ``limits`` (then nothing is stored). Concurrent calls can never overshoot a cap."""
         ...
 
     async def update_job(self, job_id: str, **fields: Any) -> None: ...
@@ -77,8 +99,14 @@ class Store(Protocol):
         """Record ``key``; True the first time it is seen, False for every redelivery."""
         ...
 
-    # the usage ledger (credits charged, per job)
-    async def record_usage(self, job: Job, day: str) -> None: ...
+    # the usage ledger (credits reserved at admission, per job)
+    async def set_usage(self, job_id: str, credits: int) -> None:
+        """Correct a job's reserved credits (the price the server finally charged)."""
+        ...
+
+    async def release_usage(self, job_id: str) -> None:
+        """Give a job's credits back: it never reached the server."""
+        ...
 
     async def usage(
         self, since_day: str, *, platform: str | None = None, user_id: str | None = None

@@ -14,7 +14,7 @@ import aiosqlite
 
 from core.ima.tasks import TaskType
 from core.jobs import Job, JobState, ModelSource
-from core.store.base import Preference, UsageRow
+from core.store.base import NO_LIMITS, Admission, Limits, Preference, UsageRow
 from core.store.migrations import MIGRATIONS
 
 #: Processed-event keys must outlive Feishu's last redelivery (6 h after the first); the
@@ -191,24 +191,48 @@ class SQLiteStore:
 
     # ── jobs ──────────────────────────────────────────────────────────────────────────────
 
-    async def add_job(self, job: Job, *, max_active: int | None = None) -> bool:
+    async def add_job(self, job: Job, *, day: str, limits: Limits = NO_LIMITS) -> Admission:
         async with self._transaction() as db:
-            if max_active is not None:
-                async with db.execute(
+            if limits.max_active is not None:
+                active = await self._scalar(
                     "SELECT COUNT(*) FROM jobs WHERE platform = ? AND user_id = ? "
                     "AND state IN ('accepted', 'running')",
                     (job.platform, job.user_id),
-                ) as cursor:
-                    row = await cursor.fetchone()
-                if row is not None and row[0] >= max_active:
-                    return False
+                )
+                if active >= limits.max_active:
+                    return Admission.TOO_MANY
+            if limits.user_daily_credits is not None:
+                spent = await self._scalar(
+                    "SELECT COALESCE(SUM(credits), 0) FROM usage "
+                    "WHERE day = ? AND platform = ? AND user_id = ?",
+                    (day, job.platform, job.user_id),
+                )
+                if spent + job.credits > limits.user_daily_credits:
+                    return Admission.USER_CAP
+            if limits.chat_daily_credits is not None:
+                spent = await self._scalar(
+                    "SELECT COALESCE(SUM(credits), 0) FROM usage "
+                    "WHERE day = ? AND platform = ? AND chat_id = ?",
+                    (day, job.platform, job.chat_id),
+                )
+                if spent + job.credits > limits.chat_daily_credits:
+                    return Admission.CHAT_CAP
             values = [_encode(c, getattr(job, c)) for c in _JOB_COLUMNS]
             await db.execute(
                 f"INSERT INTO jobs ({', '.join(_JOB_COLUMNS)}) "  # noqa: S608 - fixed names
                 f"VALUES ({', '.join('?' for _ in _JOB_COLUMNS)})",
                 values,
             )
-            return True
+            await db.execute(
+                "INSERT INTO usage VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (job.id, day, job.platform, job.user_id, job.chat_id, job.model_name, job.credits),
+            )
+            return Admission.OK
+
+    async def _scalar(self, query: str, args: tuple[Any, ...]) -> int:
+        async with self._db.execute(query, args) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
 
     async def update_job(self, job_id: str, **fields: Any) -> None:
         unknown = set(fields) - set(_JOB_COLUMNS)
@@ -233,13 +257,11 @@ class SQLiteStore:
             return [_job(r) for r in await cursor.fetchall()]
 
     async def count_active(self, platform: str, user_id: str) -> int:
-        async with self._db.execute(
+        return await self._scalar(
             "SELECT COUNT(*) FROM jobs WHERE platform = ? AND user_id = ? "
             "AND state IN ('accepted', 'running')",
             (platform, user_id),
-        ) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        )
 
     async def recent_jobs(self, platform: str, user_id: str, limit: int = 10) -> list[Job]:
         async with self._db.execute(
@@ -258,12 +280,13 @@ class SQLiteStore:
             )
             return cursor.rowcount == 1
 
-    async def record_usage(self, job: Job, day: str) -> None:
+    async def set_usage(self, job_id: str, credits: int) -> None:
         async with self._transaction() as db:
-            await db.execute(
-                "INSERT OR IGNORE INTO usage VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (job.id, day, job.platform, job.user_id, job.chat_id, job.model_name, job.credits),
-            )
+            await db.execute("UPDATE usage SET credits = ? WHERE job_id = ?", (credits, job_id))
+
+    async def release_usage(self, job_id: str) -> None:
+        async with self._transaction() as db:
+            await db.execute("DELETE FROM usage WHERE job_id = ?", (job_id,))
 
     async def usage(
         self, since_day: str, *, platform: str | None = None, user_id: str | None = None

@@ -17,6 +17,7 @@ from core.ima.client import IMAClient
 from core.ima.session import IMASession
 from core.ima.tasks import MediaKind, TaskType
 from core.jobs import JobState
+from core.policy import Policy
 from core.replier import Stage
 from core.request import Attachment, ChatRequest, Options
 from core.store import SQLiteStore, open_store
@@ -367,7 +368,9 @@ async def test_retry_button_runs_alternative(h: Harness) -> None:
 
 async def test_per_user_limit(tmp_path: Path) -> None:
     async with await start_simulator(speed=SCALE, seed=5) as sim:
-        engine, store = await make_engine(sim, str(tmp_path / "db"), max_active_per_user=2)
+        engine, store = await make_engine(
+            sim, str(tmp_path / "db"), policy=Policy(max_active_per_user=2)
+        )
         repliers = [RecordingReplier() for _ in range(4)]
         await asyncio.gather(
             *(engine.handle(request(f"a video of waves {i}"), r) for i, r in enumerate(repliers))
@@ -436,7 +439,7 @@ async def test_job_accepted_but_not_created_is_failed_not_recreated(h: Harness) 
         model_name="SeeDream 4.5", prompt="x", params={}, n=1, credits=5,
         source=ModelSource.DEFAULT, reply_target={"user": "u1"}, handle="7",
     )  # fmt: skip
-    await h.store.add_job(job)
+    await h.store.add_job(job, day="2026-11-25")
     replier = RecordingReplier()
     h.engine.register_platform("test", lambda target: replier)
     await h.engine.resume()
@@ -445,3 +448,64 @@ async def test_job_accepted_but_not_created_is_failed_not_recreated(h: Harness) 
     stored = await h.store.get_job(job.id)
     assert stored is not None
     assert stored.state is JobState.FAILED
+
+
+# ── operators' controls ─────────────────────────────────────────────────────────────────
+
+
+async def test_daily_caps_are_told_before_spending(tmp_path: Path) -> None:
+    async with await start_simulator(speed=SCALE, seed=6) as sim:
+        policy = Policy(
+            user_daily_credits=12, chat_daily_credits=1000, admins={"test": frozenset({"boss"})}
+        )
+        engine, store = await make_engine(sim, str(tmp_path / "db"), policy=policy)
+        first = RecordingReplier()
+        await engine.handle(request("draw a cat"), first)  # 5 credits
+        await engine.handle(request("draw a dog"), first)  # 10
+        over = RecordingReplier()
+        await engine.handle(request("draw a bird"), over)  # 15 > 12
+        assert over.last.stage is Stage.INFO
+        assert "12 credits" in over.last.text
+        assert len(sim.state.calls("create")) == 2
+        boss = RecordingReplier()
+        for _ in range(3):
+            await engine.handle(request("draw a fish", user="boss"), boss)
+        assert len(sim.state.calls("create")) == 5
+        await engine.client.session.close()
+        await store.close()
+
+
+async def test_allowlist_and_banned_words(tmp_path: Path) -> None:
+    async with await start_simulator(speed=SCALE, seed=6) as sim:
+        policy = Policy(
+            allowed_places={"test": frozenset({"chat-ok"})}, banned_words=("Forbidden",)
+        )
+        engine, store = await make_engine(sim, str(tmp_path / "db"), policy=policy)
+        replier = RecordingReplier()
+        await engine.handle(request("draw a cat"), replier)  # chat id "chat" is not allowed
+        assert "not enabled" in replier.last.text
+        allowed = ChatRequest(
+            platform="test",
+            user_id="u1",
+            chat_id="guild",
+            reply_target={},
+            text="draw a forbidden cat",
+            places=("chat-ok",),
+        )
+        await engine.handle(allowed, replier)
+        assert "can't create that" in replier.last.text
+        assert sim.state.calls("create") == []
+        await engine.client.session.close()
+        await store.close()
+
+
+async def test_cancelled_job_stops_and_says_so(h: Harness) -> None:
+    replier = RecordingReplier()
+    task = asyncio.create_task(
+        h.engine.handle(request("a video of a slow sunrise [[sim:timeout]]"), replier)
+    )
+    while not (jobs := await h.store.active_jobs()) or jobs[0].state is not JobState.RUNNING:  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+    await h.store.update_job(jobs[0].id, state=JobState.CANCELLED)
+    await asyncio.wait_for(task, 10)
+    assert "administrator stopped" in replier.messages[0].current.text

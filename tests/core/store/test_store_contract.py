@@ -11,8 +11,10 @@ import pytest
 
 from core.ima.tasks import TaskType
 from core.jobs import Job, JobState, ModelSource, new_job_id
-from core.store import Preference, Store, open_store
+from core.store import Admission, Limits, Preference, Store, open_store
 from core.store.sqlite import KEEP_SECONDS
+
+DAY = "2026-11-25"
 
 
 @pytest.fixture(params=["file", "memory"])
@@ -62,7 +64,7 @@ async def test_preferences_roundtrip(store: Store) -> None:
 
 async def test_job_roundtrip_and_update(store: Store) -> None:
     j = job(image_urls=("https://x/1.png",), extra={"k": [1]})
-    assert await store.add_job(j)
+    assert await store.add_job(j, day=DAY) is Admission.OK
     await store.update_job(j.id, state=JobState.RUNNING, ima_task_id="t1", handle="h")
     loaded = await store.get_job(j.id)
     assert loaded is not None
@@ -79,10 +81,33 @@ async def test_job_roundtrip_and_update(store: Store) -> None:
 
 
 async def test_active_limit_is_atomic_under_concurrency(store: Store) -> None:
-    results = await asyncio.gather(*(store.add_job(job(), max_active=3) for _ in range(20)))
-    assert results.count(True) == 3
+    limits = Limits(max_active=3)
+    results = await asyncio.gather(
+        *(store.add_job(job(), day=DAY, limits=limits) for _ in range(20))
+    )
+    assert results.count(Admission.OK) == 3
+    assert results.count(Admission.TOO_MANY) == 17
     assert await store.count_active("test", "u1") == 3
-    assert await store.add_job(job(user="u2"), max_active=3)
+    assert await store.add_job(job(user="u2"), day=DAY, limits=limits) is Admission.OK
+
+
+async def test_daily_caps_never_overshoot_under_50_concurrent_requests(store: Store) -> None:
+    user_cap = Limits(user_daily_credits=100)
+    results = await asyncio.gather(
+        *(store.add_job(job(credits=7), day=DAY, limits=user_cap) for _ in range(50))
+    )
+    assert results.count(Admission.OK) == 14  # 14 × 7 = 98 ≤ 100 < 105
+    assert sum(r.credits for r in await store.usage(DAY)) == 98
+    chat_cap = Limits(chat_daily_credits=20)
+    results = await asyncio.gather(
+        *(
+            store.add_job(job(user=f"x{i}", chat_id="c2", credits=5), day=DAY, limits=chat_cap)
+            for i in range(50)
+        )
+    )
+    assert results.count(Admission.OK) == 4
+    assert set(results) == {Admission.OK, Admission.CHAT_CAP}
+    assert await store.add_job(job(credits=5), day="2026-11-26", limits=user_cap) is Admission.OK
 
 
 async def test_first_seen_once(store: Store) -> None:
@@ -91,14 +116,17 @@ async def test_first_seen_once(store: Store) -> None:
     assert await store.first_seen("event-2")
 
 
-async def test_usage_ledger_counts_each_job_once(store: Store) -> None:
+async def test_usage_ledger_reserve_correct_release(store: Store) -> None:
     j = job(credits=25)
-    await store.record_usage(j, "2026-11-25")
-    await store.record_usage(j, "2026-11-25")
-    await store.record_usage(job(credits=5), "2026-11-25")
+    await store.add_job(j, day=DAY)
+    await store.add_job(job(credits=5), day=DAY)
     rows = await store.usage("2026-11-01", platform="test")
     assert sum(r.credits for r in rows) == 30
     assert sum(r.jobs for r in rows) == 2
+    await store.set_usage(j.id, 40)
+    assert sum(r.credits for r in await store.usage(DAY)) == 45
+    await store.release_usage(j.id)
+    assert sum(r.credits for r in await store.usage(DAY)) == 5
 
 
 async def test_log_is_pruned_after_a_week(store: Store) -> None:
@@ -118,7 +146,7 @@ async def test_user_state(store: Store) -> None:
 
 async def test_recent_jobs_newest_first(store: Store) -> None:
     for i in range(3):
-        await store.add_job(job(created_at=float(i), prompt=f"p{i}"))
+        await store.add_job(job(created_at=float(i), prompt=f"p{i}"), day=DAY)
     assert [j.prompt for j in await store.recent_jobs("test", "u1", 2)] == ["p2", "p1"]
 
 
@@ -126,7 +154,7 @@ async def test_reopen_keeps_data(tmp_path: Path) -> None:
     url = str(tmp_path / "bot.db")
     first = await open_store(url)
     j = job()
-    await first.add_job(j)
+    await first.add_job(j, day=DAY)
     await first.close()
     second = await open_store(url)
     assert (await second.get_job(j.id)) is not None

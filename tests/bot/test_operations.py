@@ -1,0 +1,209 @@
+"""What operators rely on: settings errors, health and metrics, logs, the admin command, run()."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot import admin
+from bot.cli import build_parser
+from bot.logs import JsonFormatter, RedactingFormatter
+from bot.run import run
+from core.engine import Engine
+from core.ima.tasks import TaskType
+from core.jobs import Job, JobState, ModelSource, new_job_id
+from core.settings import Settings, SettingsError, load_settings
+from core.store import Preference, open_store
+from sim.app import start_simulator
+
+SECRET = "ima_super_secret_key_1234567890"
+
+
+def test_settings_errors_name_the_variable_and_never_the_value(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTP_PORT", "not-a-port")
+    monkeypatch.setenv("BOT_LANG", "fr")
+    monkeypatch.setenv("IMA_BASE_URL", f"ftp://{SECRET}")
+    with pytest.raises(SettingsError) as caught:
+        load_settings(_env_file=None)
+    text = str(caught.value)
+    assert "HTTP_PORT" in text
+    assert "BOT_LANG" in text
+    assert "IMA_BASE_URL" in text
+    assert SECRET not in text
+
+
+def test_lists_and_policy_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DISCORD_ALLOWED_GUILDS", "1, 2,")
+    monkeypatch.setenv("DISCORD_ALLOWED_CHANNELS", "3")
+    monkeypatch.setenv("FEISHU_ADMIN_IDS", "ou_boss")
+    monkeypatch.setenv("BANNED_WORDS", "foo,bar baz")
+    monkeypatch.setenv("USER_DAILY_CREDITS", "100")
+    policy = load_settings(_env_file=None).policy()
+    assert policy.allowed_places["discord"] == {"1", "2", "3"}
+    assert policy.is_admin("feishu", "ou_boss")
+    assert policy.banned_words == ("foo", "bar baz")
+    assert policy.user_daily_credits == 100
+
+
+def test_log_lines_are_json_and_redacted() -> None:
+    formatter = RedactingFormatter(JsonFormatter(), [SECRET])
+    record = logging.makeLogRecord(
+        {"msg": "calling https://x/?appUid=%s", "args": (SECRET,), "levelname": "INFO",
+         "name": "t", "job_id": "j1"}
+    )  # fmt: skip
+    line = formatter.format(record)
+    entry = json.loads(line)
+    assert SECRET not in line
+    assert entry["job_id"] == "j1"
+    assert entry["msg"].startswith("calling https://x/?appUid=ima_su")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class FakeAdapter:
+    name = "test"
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.started = False
+        self.stopped = False
+
+    async def start(self) -> None:
+        self.engine.register_platform("test", lambda target: _Quiet())
+        self.started = True
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+    def healthy(self) -> bool:
+        return self.started
+
+    def routes(self) -> list[web.RouteDef]:
+        async def hook(request: web.Request) -> web.Response:
+            return web.json_response({"ok": True})
+
+        return [web.post("/test/hook", hook)]
+
+
+class _Quiet:
+    async def send(self, reply: Any) -> str:
+        return "h"
+
+    async def edit(self, handle: str, reply: Any) -> None:
+        return None
+
+
+async def test_run_serves_health_metrics_and_routes_then_stops(tmp_path: Path) -> None:
+    async with await start_simulator(speed=0.001) as sim:
+        port = free_port()
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            ima_api_key=SECRET,  # type: ignore[arg-type]
+            ima_base_url=sim.base_url,
+            ima_upload_base_url=sim.base_url,
+            database_url=str(tmp_path / "bot.db"),
+            http_host="127.0.0.1",
+            http_port=port,
+        )
+        adapters: list[FakeAdapter] = []
+
+        def build(s: Settings, engine: Engine) -> FakeAdapter:
+            adapters.append(FakeAdapter(engine))
+            return adapters[-1]
+
+        stop = asyncio.Event()
+        task = asyncio.create_task(run(settings, [build], stop))
+        base = f"http://127.0.0.1:{port}"
+        async with aiohttp.ClientSession() as http:
+            for _ in range(200):
+                try:
+                    async with http.get(f"{base}/healthz") as resp:
+                        if resp.status == 200:
+                            health = await resp.json()
+                            break
+                except aiohttp.ClientConnectionError:
+                    pass
+                await asyncio.sleep(0.02)
+            assert health == {"status": "ok", "database": True, "adapters": {"test": True}}
+            async with http.get(f"{base}/metrics") as resp:
+                body = await resp.text()
+            assert "ima_bot_jobs_total" in body
+            assert "ima_bot_ima_request_seconds" in body
+            async with http.post(f"{base}/test/hook") as resp:
+                assert resp.status == 200
+        stop.set()
+        assert await asyncio.wait_for(task, 10) == 0
+        assert adapters[0].stopped
+
+
+async def test_run_without_platforms_says_what_to_set(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        ima_api_key=SECRET,  # type: ignore[arg-type]
+        database_url=str(tmp_path / "bot.db"),
+        http_port=free_port(),
+    )
+    assert await run(settings, []) == 2
+    assert "DISCORD_TOKEN" in caplog.text
+
+
+def job(**kw: Any) -> Job:
+    values: dict[str, Any] = dict(
+        id=new_job_id(), platform="discord", user_id="u1", chat_id="g1", locale="en",
+        task_type=TaskType.TEXT_TO_VIDEO, version_id="wan2.6-t2v", model_name="Wan 2.6",
+        prompt="waves", params={}, n=1, credits=25, source=ModelSource.DEFAULT,
+        reply_target={}, created_at=time.time(),
+    )  # fmt: skip
+    values.update(kw)
+    return Job(**values)
+
+
+async def test_admin_usage_reset_jobs_cancel(tmp_path: Path) -> None:
+    store = await open_store(str(tmp_path / "bot.db"))
+    today = time.strftime("%Y-%m-%d", time.gmtime())
+    running = job()
+    await store.add_job(running, day=today)
+    await store.add_job(job(user_id="u2", credits=5, model_name="SeeDream 4.5"), day=today)
+    await store.set_preference(
+        "discord", "u1", TaskType.TEXT_TO_VIDEO, Preference("m", "v", "Wan 2.6", 25, 0)
+    )
+    parser = build_parser()
+
+    async def admin_says(*argv: str) -> tuple[int, str]:
+        out = io.StringIO()
+        code = await admin.run_admin(parser.parse_args(["admin", *argv]), store, out)
+        return code, out.getvalue()
+
+    code, text = await admin_says("usage", "--platform", "discord")
+    assert code == 0
+    assert "total credits: 30" in text
+    assert "SeeDream 4.5" in text
+    code, text = await admin_says("jobs")
+    assert running.id in text
+    code, text = await admin_says("cancel", running.id)
+    assert code == 0
+    stored = await store.get_job(running.id)
+    assert stored is not None
+    assert stored.state is JobState.CANCELLED
+    assert (await admin_says("cancel", running.id))[0] == 1
+    code, text = await admin_says("reset-prefs", "discord", "u1")
+    assert (code, text) == (0, "removed 1 saved model(s)\n")
+    await store.close()
