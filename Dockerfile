@@ -1,0 +1,29 @@
+# syntax=docker/dockerfile:1
+# Build stage: a wheel of the project and its runtime dependencies, nothing else.
+FROM python:3.11-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY core ./core
+COPY sim ./sim
+COPY locales ./locales
+RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+
+# Runtime stage: slim Python, a non-root user, the database on a volume.
+FROM python:3.11-slim
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    DATABASE_URL=/data/ima-bot.db \
+    HTTP_HOST=0.0.0.0 \
+    HTTP_PORT=8080
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir --no-index --find-links=/wheels ima-bot && rm -rf /wheels \
+    && useradd --create-home --uid 10001 bot && mkdir /data && chown bot /data
+USER bot
+WORKDIR /home/bot
+VOLUME ["/data"]
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('HTTP_PORT', '8080')}/healthz\", timeout=4)"]
+ENTRYPOINT ["ima-bot"]
+CMD ["run"]
