@@ -207,3 +207,13 @@ async def test_admin_usage_reset_jobs_cancel(tmp_path: Path) -> None:
     code, text = await admin_says("reset-prefs", "discord", "u1")
     assert (code, text) == (0, "removed 1 saved model(s)\n")
     await store.close()
+
+
+def test_env_example_documents_every_setting() -> None:
+    example = (Path(__file__).parents[2] / ".env.example").read_text()
+    documented = {
+        line.split("=")[0]
+        for line in example.splitlines()
+        if "=" in line and not line.startswith("#")
+    }
+    assert {name.upper() for name in Settings.model_fields} <= documented
