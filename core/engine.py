@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]{2,}")
 _PENDING_SAVE = "pending_save"
+#: Longer descriptions are refused with a message rather than cut or sent to fail at IMA.
+MAX_PROMPT_CHARS = 2000
+MAX_LYRICS_CHARS = 3000
 
 
 class _Cancelled(Exception):
@@ -386,6 +389,10 @@ class Engine:
         prompt = parsed.prompt.strip()
         if not prompt:
             await replier.send(say.question(locale, Message("question.empty")))
+            return
+        if len(prompt) > MAX_PROMPT_CHARS or len(wants.lyrics or "") > MAX_LYRICS_CHARS:
+            limits = {"prompt": MAX_PROMPT_CHARS, "lyrics": MAX_LYRICS_CHARS}
+            await replier.send(say.question(locale, Message("question.too_long", limits)))
             return
         notes = list(mapped.notes)
         if source is ModelSource.ALWAYS:

@@ -25,7 +25,8 @@ How a message is read
 4. Model names. An entry of ``model_names`` matches case-insensitively with spaces, hyphens, dots
    and underscores optional between its characters (``nanobanana pro``, ``nano-banana-pro``,
    ``seedream4.5``); the longest wins, and a Latin name never matches inside a bigger word
-   (``wan`` ≠ ``want``, ``kling`` ≠ ``klingon``). The entry is returned exactly as given.
+   (``wan`` ≠ ``want``, ``kling`` ≠ ``klingon``). An entry is returned exactly as given; when
+   several normalise alike (``Suno``/``suno``) the display spelling (capitals, spaces) is used.
    Versioned or multi-word names (``Kling O1``, ``Nano Banana Pro``, ``wan2.6``, ``海螺23``) count
    wherever they appear. Single-word names can be ordinary words (``Sonic`` the hedgehog, a
    ``Gemini`` poster, ``MJ``, a ``海螺`` conch, a ``香蕉`` banana), so they count only with a
@@ -96,10 +97,12 @@ How a message is read
    ``TEXT_TO_MUSIC`` (images ignored); video → ``TEXT_TO_VIDEO`` with none, ``IMAGE_TO_VIDEO`` with
    one unless reference words (``参考图/保持角色一致/reference image/keep this character/in the
    style of this``) make it ``REFERENCE_IMAGE_TO_VIDEO``; with two or more,
-   ``FIRST_LAST_FRAME_TO_VIDEO`` if first/last words (``首尾帧/首帧/尾帧/first and last frame/
-   start and end frames/from this to that``) are there, else ``REFERENCE_IMAGE_TO_VIDEO``. No media
-   word but images → ``IMAGE_TO_IMAGE`` (Midjourney-like: "a cat in space" + photo); ``动起来/
-   animate/make it move`` are video words. When the words need input images that are not
+   ``FIRST_LAST_FRAME_TO_VIDEO`` if frame words (``首尾帧/首帧/尾帧/first and last frame/start and
+   end frames/from this to that``) are there, else ``REFERENCE_IMAGE_TO_VIDEO``. Words naming both
+   frames or the last frame ask for ``FIRST_LAST_FRAME_TO_VIDEO`` whatever is attached (the
+   engine asks for the missing image); ``首帧/first frame`` with one image is image-to-video.
+   No media word but images → ``IMAGE_TO_IMAGE`` (Midjourney-like: "a cat in space" + photo);
+   ``动起来/animate/make it move`` are video words. When the words need input images that are not
    attached (``让这张图动起来``, ``首尾帧``, ``图生图``), ``task_type`` is still that task and
    ``mentions_input_image`` is set: the engine's image-count check asks for the images.
 10. Prompt: the text minus sections, directives and parameters, with the request frame removed
@@ -499,12 +502,18 @@ class _Names:
     """The model names of one call, compiled."""
 
     pattern: re.Pattern[str] | None
-    #: Normalised key → the first name given with that key.
+    #: Normalised key → the name to return: the display spelling ("Kling O1" over "klingo1"),
+    #: else the first given.
     by_key: dict[str, str]
     #: Keys of versioned or multi-word names ("Kling O1", "Nano Banana Pro", "海螺23"): these
     #: count wherever they appear. Single words ("Kling", "Sonic", "Gemini", "MJ") can also
     #: be ordinary words or characters, so they need a directive or the edge of the message.
     distinctive: frozenset[str]
+
+
+def _display_rank(name: str) -> tuple[bool, bool]:
+    """Among names that normalise alike, prefer the display spelling ("Suno" to "suno")."""
+    return any(ch.isupper() for ch in name), _NAME_SEP_RE.search(name.strip()) is not None
 
 
 @functools.lru_cache(maxsize=32)
@@ -516,7 +525,8 @@ def _model_matcher(names: tuple[str, ...]) -> _Names:
         key = _model_key(name)
         if not key:
             continue
-        by_key.setdefault(key, name)
+        if key not in by_key or _display_rank(name) > _display_rank(by_key[key]):
+            by_key[key] = name
         latin = [_is_latin(ch) for ch in key if not ch.isdigit()]
         if (
             any(ch.isdigit() for ch in key)
@@ -1028,14 +1038,19 @@ _TASK_I2I = rf"图生图|{_B}(?:i2i|img2img|image[- ]?(?:to|2)[- ]?image){_E}"
 _TASK_T2I = rf"文生图|{_B}(?:t2i|txt2img|text[- ]?(?:to|2)[- ]?image){_E}"
 _TASK_T2M = rf"文生音乐|{_B}(?:t2m|text[- ]?(?:to|2)[- ]?music){_E}"
 _TASK_REFERENCE = rf"参考图?生视频|{_B}(?:reference[- ](?:image[- ])?to[- ]video|ref2v){_E}"
-_FIRST_LAST = (
-    r"首尾帧(?:生成?视频)?|首尾|首帧|尾帧|第一帧|最后一帧|起始帧|结束帧|开头和结尾|"
+#: Both frames named: the task takes two images.
+_BOTH_FRAMES = (
+    r"首尾帧(?:生成?视频)?|首尾|开头和结尾|"
     rf"{_B}(?:first\s*(?:and|&|/|-)\s*last(?:\s+frames?)?|start(?:ing)?\s*(?:and|&|/|-)\s*"
-    r"end(?:ing)?\s+frames?|first\s+frame|last\s+frame|from\s+(?:this|the\s+first)"
-    r"(?:\s+(?:one|image|picture|photo))?\s+to\s+(?:that|the\s+second|this)"
-    rf"(?:\s+(?:one|image|picture|photo))?){_E}|"
+    r"end(?:ing)?\s+frames?|from\s+(?:this|the\s+first)(?:\s+(?:one|image|picture|photo))?\s+to\s+"
+    rf"(?:that|the\s+second|this)(?:\s+(?:one|image|picture|photo))?){_E}|"
     r"从(?:这|第一)张.{0,8}?(?:到|过渡到|变到|变成)(?:那|第二|另一)张"
 )
+#: One image as the first frame is an ordinary image-to-video task.
+_FIRST_FRAME = rf"首帧|第一帧|起始帧|{_B}(?:first|start(?:ing)?|opening)\s+frame{_E}"
+#: An image as the last frame needs a first one too.
+_LAST_FRAME = rf"尾帧|最后一帧|结束帧|结尾帧|{_B}(?:last|end(?:ing)?|final)\s+frame{_E}"
+_FIRST_LAST = f"{_BOTH_FRAMES}|{_FIRST_FRAME}|{_LAST_FRAME}"
 _REFERENCE = (
     r"参考(?:图|图片|照片|这|那|上面|它|一下这)|(?:作为|当作|当成|做)参考|以.{0,8}?为参考|"
     r"保持(?:这个|同一个?|一致的?)?(?:角色|人物|人|形象|脸|主体|长相)|(?:角色|人物|形象)一致|"
@@ -1081,7 +1096,9 @@ _INPUT_IMAGE_RE = re.compile(
     rf"{_INPUT_IMAGE}|{_EDITS_EARLIER}|{_TASK_I2V}|{_TASK_I2I}|{_FIRST_LAST}|{_REFERENCE}", _I
 )
 _EDITS_EARLIER_RE = re.compile(_EDITS_EARLIER, _I)
-_FIRST_LAST_RE = re.compile(_FIRST_LAST, _I)
+_BOTH_FRAMES_RE = re.compile(_BOTH_FRAMES, _I)
+_FIRST_FRAME_RE = re.compile(_FIRST_FRAME, _I)
+_LAST_FRAME_RE = re.compile(_LAST_FRAME, _I)
 _REFERENCE_RE = re.compile(_REFERENCE, _I)
 _POLITE = (
     r"请你?|麻烦你?|帮我|帮忙|给我|替我|为我|帮|你|能不能|能否|可不可以|可以|我想要?|我要|想要|我需要|需要|"
@@ -1110,7 +1127,10 @@ class _Media:
     conflict: bool
     mentions_input_image: bool
     edits_earlier: bool
+    #: Both frames, or a last frame, are named: first-last-frame video whatever is attached.
     first_last: bool
+    #: Any frame words (with two images: first-last-frame video).
+    frames: bool
     reference: bool
 
 
@@ -1143,6 +1163,8 @@ def _detect_media(scan: _Scan, images: int, hinted: set[MediaKind], count_end: i
         elif _HEAD_AFTER_RE.match(view, m.end()):
             english_heads.append(kind)
     strong.update(heads[i] for heads, i in ((english_heads, 0), (chinese_heads, -1)) if heads)
+    both = scan.search(_BOTH_FRAMES_RE) is not None
+    last = scan.search(_LAST_FRAME_RE) is not None
     kinds = strong or weak
     if images and len(kinds) > 1:
         kinds.discard(MediaKind.IMAGE)
@@ -1151,7 +1173,8 @@ def _detect_media(scan: _Scan, images: int, hinted: set[MediaKind], count_end: i
         conflict=len(kinds) > 1,
         mentions_input_image=scan.search(_INPUT_IMAGE_RE) is not None,
         edits_earlier=scan.search(_EDITS_EARLIER_RE) is not None,
-        first_last=scan.search(_FIRST_LAST_RE) is not None,
+        first_last=both or last,
+        frames=both or last or scan.search(_FIRST_FRAME_RE) is not None,
         reference=scan.search(_REFERENCE_RE) is not None,
     )
 
@@ -1347,7 +1370,7 @@ def _task_type(media: _Media, images: int) -> TaskType | None:
     if media.media is MediaKind.MUSIC:
         return TaskType.TEXT_TO_MUSIC
     if media.media is MediaKind.VIDEO:
-        if media.first_last and images != 1:
+        if media.first_last or (images >= 2 and media.frames):
             return TaskType.FIRST_LAST_FRAME_TO_VIDEO
         if images >= 2 or (media.reference and wants_input):
             return TaskType.REFERENCE_IMAGE_TO_VIDEO

@@ -176,7 +176,14 @@ class IMAClient:
         interval = self._poll_override if self._poll_override is not None else timing.poll_every
         start = started_at if started_at is not None else self._clock()
         while True:
-            medias = await self.detail(task_id, n)
+            try:
+                medias = await self.detail(task_id, n)
+            except IMAError as exc:
+                if not exc.transient:
+                    raise
+                # Polls are read-only: a bad patch on the server is waited out up to max_wait.
+                log.warning("poll of %s failed (%s), polling on", task_id, exc.kind)
+                medias = None
             if medias is not None:
                 return medias
             elapsed = self._clock() - start
