@@ -1,0 +1,260 @@
+"""In-flight capacity: thousands of concurrent video jobs in one process, against the simulator.
+
+    .venv/bin/python -m bench.inflight                 # 1,000 and 5,000 jobs + the baseline
+    .venv/bin/python -m bench.inflight --jobs 200 --script-processes 5   # a quick look
+
+The simulator runs in its own process (so its work is not counted), with video-like durations
+(Wan 2.6's catalog estimate of 300~420 s scaled by --sim-speed, 0.3 → 90~126 s) and the bot polls
+at the spec's 8 s. Measured in the bot process: peak RSS above the idle baseline per in-flight
+job, CPU share of one core while the jobs run, and event-loop lag. The same figures are measured
+for the spec's approach — one blocking Python process per generation, as its script does — with
+a few such processes in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.engine import Engine, EngineConfig
+from core.i18n import Translator
+from core.ima.client import IMAClient
+from core.ima.session import IMASession
+from core.ima.tasks import TaskType
+from core.policy import Policy
+from core.replier import Reply, Stage
+from core.request import ChatRequest
+from core.store import open_store
+
+KEY = "ima_bench_key_000000000000"
+SPEC_POLL_SECONDS = 8.0
+
+
+def rss_kib(pid: int | str = "self") -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class CountingReplier:
+    """Counts what a platform would be asked to do; keeps nothing else."""
+
+    sends = 0
+    edits = 0
+    delivered = 0
+
+    async def send(self, reply: Reply) -> str:
+        CountingReplier.sends += 1
+        return "h"
+
+    async def edit(self, handle: str, reply: Reply) -> None:
+        CountingReplier.edits += 1
+        if reply.stage is Stage.SUCCESS:
+            CountingReplier.delivered += 1
+
+
+@dataclass
+class Result:
+    approach: str
+    jobs: int
+    rss_per_job_kib: float
+    cpu_share: float
+    lag_p50_ms: float
+    lag_p99_ms: float
+    lag_max_ms: float
+    seconds: float
+    extra: Mapping[str, Any]
+
+
+async def lag_monitor(samples: list[float], stop: asyncio.Event, every: float = 0.05) -> None:
+    loop = asyncio.get_running_loop()
+    while not stop.is_set():
+        start = loop.time()
+        await asyncio.sleep(every)
+        samples.append(max(0.0, loop.time() - start - every) * 1000)
+
+
+async def engine_run(sim_url: str, jobs: int, db: str) -> Result:
+    store = await open_store(db)
+    session = IMASession(KEY, base_url=sim_url, upload_base_url=sim_url)
+    client = IMAClient(session, poll_interval=SPEC_POLL_SECONDS)
+    engine = Engine(
+        client, store, Translator.load(), EngineConfig(policy=Policy(max_active_per_user=jobs))
+    )
+    await asyncio.gather(*(client.catalog(t) for t in TaskType))  # warm: part of the baseline
+    CountingReplier.sends = CountingReplier.edits = CountingReplier.delivered = 0
+    baseline = rss_kib()
+    resource_before = resource.getrusage(resource.RUSAGE_SELF)
+    samples: list[float] = []
+    stop = asyncio.Event()
+    monitor = asyncio.create_task(lag_monitor(samples, stop))
+    peak = baseline
+
+    async def sample_rss() -> None:
+        nonlocal peak
+        while not stop.is_set():
+            peak = max(peak, rss_kib())
+            await asyncio.sleep(0.5)
+
+    sampler = asyncio.create_task(sample_rss())
+    started = time.monotonic()
+    requests = [
+        ChatRequest("bench", f"user{i % 50}", "bench", {}, f"a video of ocean waves {i}")
+        for i in range(jobs)
+    ]
+    await asyncio.gather(*(engine.handle(r, CountingReplier()) for r in requests))
+    seconds = time.monotonic() - started
+    stop.set()
+    await asyncio.gather(monitor, sampler)
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = (used.ru_utime - resource_before.ru_utime) + (used.ru_stime - resource_before.ru_stime)
+    details = await store.usage("2000-01-01", platform="bench")
+    await session.close()
+    await store.close()
+    assert CountingReplier.delivered == jobs, CountingReplier.delivered
+    return Result(
+        approach="engine (one process, asyncio)",
+        jobs=jobs,
+        rss_per_job_kib=(peak - baseline) / jobs,
+        cpu_share=cpu / seconds,
+        lag_p50_ms=statistics.median(samples),
+        lag_p99_ms=statistics.quantiles(samples, n=100)[98],
+        lag_max_ms=max(samples),
+        seconds=seconds,
+        extra={
+            "edits_per_job": CountingReplier.edits / jobs,
+            "credits": sum(r.credits for r in details),
+        },
+    )
+
+
+SCRIPT = Path(__file__).with_name("script_like.py")
+
+
+def script_run(sim_url: str, processes: int) -> Result:
+    """The spec's way: one blocking process per generation (requests + time.sleep polling)."""
+    env = {**os.environ, "IMA_API_KEY": KEY, "IMA_BASE_URL": sim_url}
+    started = time.monotonic()
+    procs = [
+        subprocess.Popen(  # noqa: S603 - our own script
+            [sys.executable, str(SCRIPT), f"a video of ocean waves {i}"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
+        for i in range(processes)
+    ]
+    peak: dict[int, int] = {}
+    cpu: dict[int, float] = {}
+    while any(p.poll() is None for p in procs):
+        for p in procs:
+            if p.poll() is None:
+                try:
+                    peak[p.pid] = max(peak.get(p.pid, 0), rss_kib(p.pid))
+                    fields = Path(f"/proc/{p.pid}/stat").read_text().rsplit(")", 1)[1].split()
+                    cpu[p.pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+                except (FileNotFoundError, ProcessLookupError, IndexError):
+                    pass
+        time.sleep(0.25)
+    seconds = time.monotonic() - started
+    if any(p.returncode for p in procs):
+        raise RuntimeError("a script process failed")
+    return Result(
+        approach="one blocking process per job (the spec's script)",
+        jobs=processes,
+        rss_per_job_kib=statistics.mean(peak.values()),
+        cpu_share=sum(cpu.values()) / seconds,
+        lag_p50_ms=float("nan"),
+        lag_p99_ms=float("nan"),
+        lag_max_ms=float("nan"),
+        seconds=seconds,
+        extra={},
+    )
+
+
+def table(results: list[Result]) -> str:
+    lines = [
+        "| approach | in-flight jobs | RSS per job | CPU (share of one core) "
+        "| loop lag p50 / p99 / max | wall time | progress edits per job |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        lag = (
+            "—"
+            if r.lag_p50_ms != r.lag_p50_ms
+            else f"{r.lag_p50_ms:.1f} / {r.lag_p99_ms:.1f} / {r.lag_max_ms:.1f} ms"
+        )
+        rss = f"{r.rss_per_job_kib:,.1f} KiB"
+        edits = f"{r.extra['edits_per_job']:.1f}" if "edits_per_job" in r.extra else "—"
+        lines.append(
+            f"| {r.approach} | {r.jobs:,} | {rss} | {r.cpu_share:.1%} | {lag} "
+            f"| {r.seconds:.0f} s | {edits} |"
+        )
+    return "\n".join(lines)
+
+
+async def engine_runs(sim_url: str, sizes: list[int]) -> list[Result]:
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            result = await engine_run(sim_url, n, str(Path(tmp) / f"bench-{n}.db"))
+            print(table([result]).splitlines()[-1], flush=True)
+            results.append(result)
+    return results
+
+
+def main(args: argparse.Namespace) -> None:
+    port = free_port()
+    sim_url = f"http://127.0.0.1:{port}"
+    command = ["-m", "bot.cli", "sim", "--port", str(port), "--speed", str(args.sim_speed)]
+    sim = subprocess.Popen(  # noqa: S603 - our own command
+        [sys.executable, *command], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        results = asyncio.run(engine_runs(sim_url, args.jobs))
+        if args.script_processes:
+            result = script_run(sim_url, args.script_processes)
+            print(table([result]).splitlines()[-1], flush=True)
+            results.append(result)
+        print()
+        print(table(results))
+        if args.script_processes:
+            per_process = results[-1].rss_per_job_kib
+            for r in results[:-1]:
+                ratio = per_process / max(r.rss_per_job_kib, 0.001)
+                print(f"{r.jobs:,} jobs: {ratio:,.0f}x less memory per in-flight job")
+    finally:
+        sim.terminate()
+        sim.wait()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--jobs", type=int, nargs="+", default=[1000, 5000])
+    parser.add_argument("--script-processes", type=int, default=20)
+    parser.add_argument("--sim-speed", type=float, default=0.3)
+    main(parser.parse_args())
