@@ -249,6 +249,12 @@ class Engine:
                 )
             else:
                 await replier.send(say.info(locale, Message("help.text")))
+        elif command is Command.RETRY:
+            recent = await self.store.recent_jobs(platform, user, 1)
+            if recent:
+                await self._retry(recent[0], recent[0].version_id, replier)
+            else:
+                await replier.send(say.info(locale, Message("pref.no_context")))
         elif command is Command.HELP:
             await replier.send(say.info(locale, Message("help.text")))
         else:

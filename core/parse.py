@@ -417,8 +417,7 @@ class _Scan:
         if first is None:
             return 0, 0
         last = _CONTENT_RE.search(self.view[::-1])
-        assert last is not None
-        return first.start(), len(self.view) - last.start()
+        return first.start(), len(self.view) - (last.start() if last else 0)
 
 
 _DE_RE = re.compile(r"\s*的(?=\S)")
@@ -552,7 +551,7 @@ _ALWAYS_BEFORE_RE = re.compile(
     r"(?:(?:以后|今后|往后|之后|从此|从今以后|从现在(?:开始|起))(?P<gap>[^\x00\n。!?,]{0,8}?)"
     r"(?:都|就|一律|全部|一直|也)?\s*(?:默认)?\s*(?:用|使用|选用|选|换成|改用)"
     r"|(?:默认|一直|总是|永远|始终|每次都)\s*都?\s*(?:用|使用|选用|选)"
-    r"|默认模型\s*(?:设为|设成|设置为|改为|改成|换成|用)"
+    r"|默认(?:模型)?\s*(?:设为|设成|设置为|改为|改成|换成)"
     rf"|{_B}(?:(?:always|from now on,?|by default,?)\s+(?:use|go with|pick|choose)"
     r"|(?:set|change|switch|make)\s+(?:my\s+|the\s+)?default(?:\s+model)?\s+(?:to|as)"
     r"|default\s+to)(?:\s+the)?)\s*\Z",
@@ -583,12 +582,14 @@ _STYLE_AFTER_RE = re.compile(r"\A\s*(?:style|风格|风|画风|那样|一样|lik
 
 @dataclass(frozen=True, slots=True)
 class _Directive:
-    """Words around a model name or quality phrase that make it an instruction: a directive
-    verb before it, 模型/model or a scope after it (both removed with it), or a request verb
-    right after it ("可灵生成…", kept)."""
+    """Words around a model name or quality phrase that make it an instruction."""
 
+    #: The name or phrase with its directive words (a scope gap like 以后[视频]都用 is kept).
     spans: tuple[tuple[int, int], ...]
+    #: A directive verb before it, or 模型/model or a scope after it.
     directed: bool
+    #: A request verb right after it ("可灵生成…"): enough for a model name, not for 最好.
+    verb_after: bool
     always: bool
     negated: bool
     style: bool
@@ -615,7 +616,8 @@ def _directive(view: str, start: int, end: int) -> _Directive:
     spans.append((head, tail))
     return _Directive(
         spans=tuple(spans),
-        directed=lead is not None or trail is not None or _VERB_AFTER_RE.match(after) is not None,
+        directed=lead is not None or trail is not None,
+        verb_after=_VERB_AFTER_RE.match(after) is not None,
         always=always_before is not None or always_after is not None,
         negated=_NEGATED_RE.search(view[max(0, head - _WINDOW) : head]) is not None,
         style=_STYLE_AFTER_RE.match(after) is not None,
@@ -629,7 +631,8 @@ _QUALITY_RE = re.compile(
     r"|(?P<cheapest>最便宜的?(?:模型)?|最省钱的?(?:模型)?|便宜(?:一?点)?的模型|积分最少的?(?:模型)?|"
     rf"省钱模式|省积分|{_B}(?:cheapest(?:\s+(?:model|option|one))?|lowest[- ]cost(?:\s+model)?|"
     rf"least\s+(?:credits|points)|budget\s+(?:model|option|mode)|cheap(?:er)?\s+model){_E})"
-    rf"|(?P<best_directed>(?:最好|最强|最贵)(?!看|听|玩|吃|喝|用)的?|{_B}(?:best(?:\s+one)?|most\s+expensive(?:\s+one)?){_E})"
+    r"|(?P<best_directed>(?:最好|最强|最贵)(?!看|听|玩|吃|喝|用)的?|"
+    rf"{_B}(?:best(?:\s+one)?|most\s+expensive(?:\s+one)?){_E})"
     rf"|(?P<cheapest_directed>便宜(?:一?点)?的?|省钱的?|{_B}(?:cheap(?:er)?(?:\s+one)?|budget){_E})",
     _I,
 )
@@ -678,6 +681,7 @@ def _take_directives(scan: _Scan, model_names: Sequence[str]) -> _Directives:
             latin = any(_is_latin(ch) for ch in key)
             counts = (
                 d.directed
+                or d.verb_after
                 or key in names.distinctive
                 or (edge and (latin or (m.start() <= first and m.end() >= last)))
             )
@@ -1240,14 +1244,15 @@ _LEAD_VERB = (
     rf"{_B}(?:generate|make|create|draw|paint|sketch|design|produce|render|compose|write|build|"
     rf"craft|illustrate)(?:\s+me)?{_E}(?!\s+(?:it|this|that|them|these|those|him|her){_E}))(?:一下)?"
 )
-#: A media label after the frame: "生成视频：…", "image: …".
+#: A media label after the frame: "生成视频：…", "生成一张图 一只狐狸", "image: …".
 _LEAD_LABEL = (
-    r"(?:图片|图像|图|照片|视频|短片|动画|音乐|歌曲|歌|配乐|image|picture|photo|video|clip|animation|"
-    r"song|music|track)\s*[:,]"
+    r"(?:(?:图片|图像|图|照片|视频|短片|动画|音乐|歌曲|歌|配乐)(?:\s*[:,]|\s+)|"
+    r"(?:image|picture|photo|video|clip|animation|song|music|track)\s*[:,])"
 )
+_CLASSIFIER = r"(?:张|幅|个|段|首|支|部|份|款)"
 _LEAD_RE = re.compile(
-    rf"(?:(?:来|去|{_B}to\s+)?(?:{_LEAD_VERB}))?{_SEPARATORS}"
-    rf"(?:(?:一|1)?[\s\x00]*(?:张|幅|个|段|首|支|部|份|款))?{_SEPARATORS}(?:{_LEAD_LABEL})?{_SEPARATORS}",
+    rf"(?:(?:(?:来|去|{_B}to\s+)?(?:{_LEAD_VERB}){_SEPARATORS}(?:(?:一|1)?[\s\x00]*{_CLASSIFIER})?"
+    rf"|(?:一|1)[\s\x00]*{_CLASSIFIER}){_SEPARATORS})?(?:{_LEAD_LABEL})?{_SEPARATORS}",
     _I,
 )
 #: What is left of a request that describes nothing: frames, fillers, particles.
@@ -1325,7 +1330,7 @@ def _describes(scan: _Scan) -> bool:
     view = _MEDIA_RE.sub(
         lambda m: m.group() if m.lastgroup in _CONTENT_GROUPS else " ", scan.edges()
     )
-    return _has_content(_FILLER_RE.sub(" ", view.replace(_USED, " ").replace(_GONE, " ")))
+    return _has_content(_FILLER_RE.sub(" ", view).replace(_USED, " ").replace(_GONE, " "))
 
 
 # ── commands ─────────────────────────────────────────────────────────────────────────────────

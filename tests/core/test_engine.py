@@ -509,3 +509,12 @@ async def test_cancelled_job_stops_and_says_so(h: Harness) -> None:
     await h.store.update_job(jobs[0].id, state=JobState.CANCELLED)
     await asyncio.wait_for(task, 10)
     assert "administrator stopped" in replier.messages[0].current.text
+
+
+async def test_again_redoes_the_last_request(h: Harness) -> None:
+    assert (await h.say("再来一次")).last.stage is Stage.INFO  # nothing to redo yet
+    await h.say("draw a red fox")
+    replier = await h.say("again")
+    assert replier.messages[0].current.stage is Stage.SUCCESS
+    first, second = (c["parameters"][0]["parameters"]["prompt"] for c in h.creates)
+    assert first == second

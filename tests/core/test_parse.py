@@ -131,6 +131,7 @@ CASES = [
     case("zh-emoji-subject", "🐱的图片", media=IMAGE, prompt="🐱的图片"),
     case("zh-high-quality", "高质量的猫咪图片", premium_requested=True, quality=None),
     case("zh-preferably", "最好是蓝色的猫的图片", quality=None, premium_requested=False),
+    case("zh-better-draw", "你最好画一只猫", quality=None, media=IMAGE),
     case("zh-best-looking", "要最好看的猫的图片", quality=None, media=IMAGE),
     # ── images, English ──────────────────────────────────────────────────────────────────
     case(
@@ -207,6 +208,8 @@ CASES = [
     case("flf-two", "首尾帧 生成视频", 2, task_type=FLF),
     case("flf-none-attached", "首尾帧 生成视频", task_type=FLF, mentions_input_image=True),
     case("flf-one-attached", "首帧是这张图，生成视频", 1, task_type=I2V),
+    case("flf-both-one-attached", "首尾帧视频，从白天到黑夜", 1, task_type=FLF),
+    case("flf-last-frame", "尾帧用这张图，生成视频", 1, task_type=FLF),
     case("flf-transition", "从这张过渡到那张，做成视频", 2, task_type=FLF),
     case("flf-english", "first and last frame video, smooth transition", 2, task_type=FLF),
     case("ref-keep-role", "参考这两张图，生成一个视频，保持角色一致", 2, task_type=REF),
@@ -274,7 +277,7 @@ CASES = [
         resolution="1080P",
         aspect_ratio="9:16",
         media=VIDEO,
-        prompt="视频 海浪",
+        prompt="海浪",
     ),
     case("zh-make-video-empty", "生成一个视频", command=GEN, media=VIDEO, prompt=""),
     case("en-make-video-empty", "make a video", command=GEN, media=VIDEO, prompt=""),
@@ -550,6 +553,10 @@ CASES = [
     ),
     case("frame-versions", "a cute robot, 3 versions", prompt="a cute robot", count=3),
     case("frame-variations-of", "four variations of a minimalist logo", prompt="a minimalist logo"),
+    case("frame-bare-label", "生成一张图 seed=7 一只狐狸", prompt="一只狐狸", seed=7),
+    case("frame-verb-no-subject", "给我整一张图", prompt="", media=IMAGE),
+    case("frame-keeps-classifier-word", "用 Kling O1 首尾帧生成视频", 2, prompt="首尾帧生成视频"),
+    case("zh-change-default", "把默认改成可灵", command=Command.ALWAYS_MODEL, model="可灵"),
     case("frame-thanks", "画一只柴犬，谢谢", prompt="一只柴犬"),
     case("music-style-is-content", "一首3分钟的钢琴曲", prompt="钢琴曲", music_duration=180),
     case("these-two-not-count", "把这两张图做成首尾帧视频", 2, count=None, task_type=FLF),
@@ -594,6 +601,11 @@ def test_long_prompt_is_kept_whole() -> None:
 def test_model_is_returned_as_given() -> None:
     parsed = parse_message("用 kling o1 生成视频：海浪", model_names=("KLING o1",))
     assert parsed.model == "KLING o1"
+
+
+def test_display_spelling_wins_among_equal_names() -> None:
+    for names in (("suno", "Suno"), ("Suno", "suno")):
+        assert parse_message("用 Suno 画一只猫", model_names=names).model == "Suno"
 
 
 def test_model_never_matches_inside_a_word() -> None:
