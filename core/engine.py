@@ -111,6 +111,7 @@ class Engine:
         self._tasks: set[asyncio.Task[None]] = set()
         #: Jobs this process is running: resume() never starts a second poller for them.
         self._running: set[str] = set()
+        self._names_cache: tuple[tuple[Catalog, ...], list[str]] = ((), [])
 
     def text(self, locale: str, key: str, **values: Any) -> str:
         """A message from the catalogs, for adapters' own words (errors about attachments…)."""
@@ -205,11 +206,18 @@ class Engine:
         catalogs = await asyncio.gather(*(self.client.catalog(t) for t in TaskType))
         return dict(zip(TaskType, catalogs, strict=True))
 
+    def _model_names(self, catalogs: Mapping[TaskType, Catalog]) -> Sequence[str]:
+        """All names of all categories, longest first; recomputed only when a catalog changes."""
+        key = tuple(catalogs.values())
+        cached = self._names_cache[0]
+        if len(cached) != len(key) or any(a is not b for a, b in zip(cached, key, strict=True)):
+            names = {n for c in catalogs.values() for n in c.surface_names()}
+            self._names_cache = (key, sorted(names, key=len, reverse=True))
+        return self._names_cache[1]
+
     async def _handle(self, request: ChatRequest, replier: Replier, locale: str) -> None:
         catalogs = await self._catalogs()
-        names = sorted(
-            {n for c in catalogs.values() for n in c.surface_names()}, key=len, reverse=True
-        )
+        names = self._model_names(catalogs)
         parsed = parse_message(
             request.text, image_count=len(request.attachments), model_names=names
         )

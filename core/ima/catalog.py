@@ -255,6 +255,7 @@ class Catalog:
     task_type: TaskType
     models: tuple[Model, ...]
     _by_key: Mapping[str, Model] = dataclass_field(init=False, repr=False, compare=False)
+    _names: tuple[str, ...] = dataclass_field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         index: dict[str, Model] = {}
@@ -263,6 +264,7 @@ class Catalog:
                 index.setdefault(name_key(key), model)
             index.setdefault(name_key(_squash_name(model.name)), model)
         object.__setattr__(self, "_by_key", MappingProxyType(index))
+        object.__setattr__(self, "_names", _surface_names(self.models, index))
 
     def find(self, query: str) -> Model | None:
         """Model by version id, model_id, display name or a common alias; None if not offered."""
@@ -284,15 +286,19 @@ class Catalog:
 
     def surface_names(self) -> Sequence[str]:
         """Every name a user may type for a model of this category (for the message parser)."""
-        names = {m.name for m in self.models} | {m.model_id for m in self.models}
-        names |= {_squash_name(m.name) for m in self.models}
-        keys = {name_key(n) for n in names}
-        names |= {
-            alias
-            for alias, targets in ALIASES.items()
-            if name_key(alias) not in keys and any(t in self._by_key for t in targets)
-        }
-        return sorted(names, key=len, reverse=True)
+        return self._names
+
+
+def _surface_names(models: Sequence[Model], present: Mapping[str, Model]) -> tuple[str, ...]:
+    names = {m.name for m in models} | {m.model_id for m in models}
+    names |= {_squash_name(m.name) for m in models}
+    keys = {name_key(n) for n in names}
+    names |= {
+        alias
+        for alias, targets in ALIASES.items()
+        if name_key(alias) not in keys and any(t in present for t in targets)
+    }
+    return tuple(sorted(names, key=len, reverse=True))
 
 
 def _squash_name(name: str) -> str:
