@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.discord.adapter import build_discord_adapter
 from bot.run import AdapterBuilder
 
-ADAPTERS: list[AdapterBuilder] = []
+ADAPTERS: list[AdapterBuilder] = [build_discord_adapter]

@@ -1,0 +1,102 @@
+"""Buttons (retry with X, make it my default): only the requester may use them, also after a
+restart."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.discord.replier import ActionButton
+from tests.bot.discord.world import World, finished
+from tests.fakes.discord import StoredMessage
+
+
+async def failed_image(world: World, locale: str = "en-US") -> StoredMessage:
+    world.sim.state.faults.push("create", "503")  # the model is unavailable, once
+    interaction = await world.fake.send_slash_command(
+        "image", {"prompt": "a red fox"}, locale=locale
+    )
+    message = await interaction.wait_for_original(finished)
+    assert message.content.startswith("❌")
+    return message
+
+
+def button(message: StoredMessage, label: str) -> str:
+    return next(
+        str(c["custom_id"])
+        for row in message.components
+        for c in row["components"]
+        if label in c.get("label", "")
+    )
+
+
+async def test_retry_with_another_model(world: World) -> None:
+    message = await failed_image(world)
+    assert "temporarily unavailable" in message.content
+    labels = [c["label"] for row in message.components for c in row["components"]]
+    assert labels == ["Retry with Nano Banana 2", "Retry with Nano Banana Pro", "Try again"]
+    custom_id = button(message, "Nano Banana 2")
+    assert custom_id.startswith("ima:retry:")
+
+    stranger = world.fake.add_user("stranger")
+    refused = await world.fake.press_button(message, custom_id, user=stranger)
+    assert await refused.wait_for_response() == 6
+    [note] = await refused.wait_for_followups(1)
+    assert note.ephemeral
+    assert note.content == "Only the person who asked for this can use these buttons."
+    assert world.created_models() == ["SeeDream 4.5"]
+
+    press = await world.fake.press_button(message, custom_id)
+    assert await press.wait_for_response() == 6
+    result = await world.fake.wait_for_message(
+        world.fake.default_channel.id, lambda m: m is not message and finished(m)
+    )
+    assert result.content.startswith("✅")
+    assert result.attachments
+    assert result.history[0].content.startswith("🎨")
+    assert world.created_models() == ["SeeDream 4.5", "Nano Banana 2"]
+    assert press.followups[0] is result
+
+
+async def test_buttons_work_after_a_restart(world: World) -> None:
+    message = await failed_image(world, locale="zh-CN")
+    custom_id = button(message, "Nano Banana Pro")
+    await world.adapter.drain()  # the failure is recorded
+    await world.restart()
+    press = await world.fake.press_button(message, custom_id, locale="zh-CN")
+    result = await world.fake.wait_for_message(
+        world.fake.default_channel.id, lambda m: m is not message and finished(m)
+    )
+    assert result.content.startswith("✅ 图片生成成功")
+    assert world.created_models()[-1] == "Nano Banana Pro"
+    assert press.errors == []
+
+
+async def test_unknown_buttons_say_so(world: World) -> None:
+    view = discord.ui.View(timeout=None)
+    view.add_item(ActionButton("Retry", "retry:no-such-job:"))
+    channel = world.adapter.client.get_partial_messageable(world.fake.default_channel.id)
+    sent = await channel.send("an old message", view=view)
+    press = await world.fake.press_button(world.fake.message(sent.id), "ima:retry:no-such-job:")
+    [note] = await press.wait_for_followups(1)
+    assert note.ephemeral
+    assert note.content == "This button no longer works. Please send your request again."
+
+
+async def test_make_a_named_model_the_default(world: World) -> None:
+    fake = world.fake
+    first = await fake.send_slash_command("image", {"prompt": "a cat"})
+    await first.wait_for_original(finished)  # SeeDream 4.5 becomes the default
+    await world.adapter.drain()
+    second = await fake.send_slash_command("image", {"prompt": "a dog", "model": "Nano Banana Pro"})
+    message = await second.wait_for_original(finished)
+    assert "Make Nano Banana Pro your default?" in message.content
+    assert len(message.attachments) == 1
+    save = button(message, "make it my default")
+
+    other = await fake.press_button(message, save, user=fake.add_user("stranger"))
+    [note] = await other.wait_for_followups(1)
+    assert note.ephemeral
+
+    press = await fake.press_button(message, save)
+    [answer] = await press.wait_for_followups(1)
+    assert answer.content.startswith("✅ Got it! From now on I'll use Nano Banana Pro")

@@ -1,0 +1,209 @@
+"""Interaction data → chat requests, attachment checks and handles, without Discord."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from bot.discord.event import (
+    SHOW_PREFERENCES,
+    FileInfo,
+    Invocation,
+    Rejected,
+    Target,
+    check_images,
+    command_request,
+    message_request,
+    reset_text,
+    set_default_text,
+    strip_mentions,
+    video_frames,
+)
+from core.ima.tasks import MediaKind, TaskType
+from core.ima.upload import MAX_IMAGE_BYTES
+from core.parse import Command, parse_message
+from core.request import Options
+from tests.conftest import fixture_catalog
+
+CATALOGS = {t: fixture_catalog(t) for t in TaskType}
+NAMES = sorted({n for c in CATALOGS.values() for n in c.surface_names()}, key=len, reverse=True)
+PNG = FileInfo("cat.png", "https://cdn/cat.png", 2048, "image/png")
+
+
+def invocation(**changes: object) -> Invocation:
+    values: dict[str, object] = dict(
+        id=111, user_id=222, guild_id=333, channel_id=444, locale="zh-CN",
+        application_id=555, token="tok", created_at=1_000.0, file_limit=10 * 1024 * 1024,
+    )  # fmt: skip
+    values.update(changes)
+    return Invocation(**values)  # type: ignore[arg-type]
+
+
+async def test_command_request_carries_everything_the_engine_and_replier_need() -> None:
+    asked: list[tuple[str, int]] = []
+
+    async def download(url: str, max_bytes: int) -> bytes:
+        asked.append((url, max_bytes))
+        return b"bytes"
+
+    options = Options(media=MediaKind.VIDEO, model="Kling O1", duration=5)
+    request = command_request(
+        invocation(),
+        prompt="waves at sunset",
+        options=options,
+        files=[PNG],
+        download=download,
+        default_locale="en",
+    )
+    assert (request.platform, request.user_id, request.chat_id) == ("discord", "222", "333")
+    assert request.places == ("444",)
+    assert (request.text, request.locale, request.event_id) == ("waves at sunset", "zh-CN", "111")
+    assert request.options is options
+    [attachment] = request.attachments
+    assert (attachment.name, attachment.content_type, attachment.size) == (
+        "cat.png",
+        "image/png",
+        2048,
+    )
+    assert await attachment.fetch(99) == b"bytes"
+    assert asked == [("https://cdn/cat.png", 99)]
+    target = Target.from_json(json.loads(json.dumps(request.reply_target)))
+    assert target == Target(
+        user_id=222, locale="zh", file_limit=10 * 1024 * 1024, channel_id=444,
+        application_id=555, token="tok", created_at=1_000.0,
+    )  # fmt: skip
+
+
+def test_direct_messages_have_their_own_chat_id() -> None:
+    request = command_request(
+        invocation(guild_id=None),
+        prompt="x",
+        options=Options(),
+        files=[],
+        download=_never,
+        default_locale="en",
+    )
+    assert request.chat_id == "dm"
+
+
+def test_handle_survives_json_and_knows_when_the_token_ends() -> None:
+    handle = Target(
+        user_id=1, locale="en", file_limit=5, channel_id=2, application_id=3, token="t",
+        created_at=1_000.0, message_id=4,
+    )  # fmt: skip
+    assert Target.loads(handle.dumps()) == handle
+    assert handle.token_usable(1_000.0 + 14 * 60)
+    assert not handle.token_usable(1_000.0 + 15 * 60)
+    bot_message = Target(user_id=1, locale="en", file_limit=5, channel_id=2, message_id=4)
+    assert not bot_message.token_usable(0)
+    assert set(json.loads(bot_message.dumps())) == {
+        "user_id",
+        "locale",
+        "file_limit",
+        "channel_id",
+        "message_id",
+    }
+
+
+@pytest.mark.parametrize(
+    ("file", "key"),
+    [
+        (FileInfo("notes.txt", "u", 10, "text/plain"), "error.not_an_image"),
+        (FileInfo("clip.mp4", "u", 10, None), "error.not_an_image"),
+        (FileInfo("huge.png", "u", MAX_IMAGE_BYTES + 1, "image/png"), "error.image_too_large"),
+    ],
+)
+def test_attachments_that_are_refused(file: FileInfo, key: str) -> None:
+    with pytest.raises(Rejected) as rejected:
+        check_images([PNG, file])
+    assert rejected.value.key == key
+
+
+def test_attachments_that_pass() -> None:
+    files = [
+        PNG,
+        FileInfo("photo.JPG", "u", 10, None),  # no type from Discord: the name tells
+        FileInfo("a.webp", "u", 10, "image/webp; charset=binary"),
+    ]
+    assert check_images(files) == files
+
+
+def test_video_frames_need_a_first_frame_for_a_last_one() -> None:
+    last = FileInfo("end.png", "u", 10, "image/png")
+    assert video_frames(PNG, last) == [PNG, last]
+    assert video_frames(PNG, None) == [PNG]
+    assert video_frames(None, None) == []
+    with pytest.raises(Rejected) as rejected:
+        video_frames(None, last)
+    assert rejected.value.key == "question.images_first_last"
+
+
+@pytest.mark.parametrize(
+    ("text", "media", "command"),
+    [
+        (SHOW_PREFERENCES, None, Command.SHOW_PREFS),
+        (reset_text(None), None, Command.RESET),
+        (reset_text(MediaKind.IMAGE), MediaKind.IMAGE, Command.RESET),
+        (reset_text(MediaKind.VIDEO), MediaKind.VIDEO, Command.RESET),
+        (reset_text(MediaKind.MUSIC), MediaKind.MUSIC, Command.RESET),
+    ],
+)
+def test_preference_phrases_read_as_the_command(
+    text: str, media: MediaKind | None, command: Command
+) -> None:
+    parsed = parse_message(text, image_count=0, model_names=NAMES)
+    assert (parsed.command, parsed.media) == (command, media)
+
+
+@pytest.mark.parametrize("task_type", list(TaskType))
+def test_every_model_can_become_the_default(task_type: TaskType) -> None:
+    for model in CATALOGS[task_type].models:
+        text = set_default_text(task_type.media, model.name, CATALOGS)
+        parsed = parse_message(text, image_count=0, model_names=NAMES)
+        assert parsed.command is Command.ALWAYS_MODEL
+        assert parsed.media is task_type.media
+
+
+def test_a_default_must_be_a_model_of_that_kind() -> None:
+    assert "Kling O1" in set_default_text(MediaKind.VIDEO, "kling", CATALOGS)
+    for media, query in [(MediaKind.IMAGE, "Foo"), (MediaKind.IMAGE, "Suno")]:
+        with pytest.raises(Rejected) as rejected:
+            set_default_text(media, query, CATALOGS)
+        assert (rejected.value.key, rejected.value.values) == (
+            "pref.unknown_model",
+            {"model": query},
+        )
+
+
+def test_mentions_of_the_bot_are_removed() -> None:
+    assert strip_mentions("<@42> draw a cat <@!42>", 42) == "draw a cat"
+    assert strip_mentions("<@42> a song\nlyrics:\nla la", 42) == "a song\nlyrics:\nla la"
+    assert strip_mentions("<@43> hi", 42) == "<@43> hi"
+
+
+@pytest.mark.parametrize(("content", "locale"), [("<@9> 画一只猫", "zh"), ("<@9> a cat", "en")])
+def test_free_text_replies_to_the_message_in_the_language_written(
+    content: str, locale: str
+) -> None:
+    request = message_request(
+        message_id=1,
+        user_id=2,
+        guild_id=None,
+        channel_id=3,
+        content=content,
+        bot_id=9,
+        files=[],
+        file_limit=100,
+        download=_never,
+        default_locale="en",
+    )
+    assert request.text == content.removeprefix("<@9> ")
+    assert (request.chat_id, request.event_id, request.locale) == ("dm", "1", None)
+    assert Target.from_json(request.reply_target) == Target(
+        user_id=2, locale=locale, file_limit=100, channel_id=3, reply_to=1
+    )
+
+
+async def _never(url: str, max_bytes: int) -> bytes:
+    raise AssertionError("nothing is downloaded here")

@@ -1,0 +1,56 @@
+"""``/preferences show|set|reset``: private answers, and the defaults really used."""
+
+from __future__ import annotations
+
+from core.ima.tasks import TaskType
+from tests.bot.discord.world import World, finished
+
+
+async def preferences(world: World, sub: str, locale: str = "en-US", **options: str) -> str:
+    interaction = await world.fake.send_slash_command(f"preferences {sub}", options, locale=locale)
+    assert await interaction.wait_for_response() == 5
+    reply = await interaction.wait_for_original(lambda m: not m.loading)
+    assert reply.ephemeral
+    return reply.content
+
+
+async def test_set_show_and_reset(world: World) -> None:
+    user = str(world.fake.default_user.id)
+    assert await preferences(world, "show") == "You haven't saved any favourite models yet."
+
+    saved = await preferences(world, "set", kind="video", model="Kling O1")
+    assert saved.startswith("✅ Got it! From now on I'll use Kling O1 for videos from text")
+    pref = await world.engine.store.get_preference("discord", user, TaskType.IMAGE_TO_VIDEO)
+    assert pref is not None
+    assert pref.model_name == "Kling O1"
+    await preferences(world, "set", kind="image", model="nano banana pro")
+
+    shown = await preferences(world, "show", locale="zh-CN")
+    assert "Kling O1" in shown
+    assert "Nano Banana Pro" in shown
+
+    # The default is what /image uses when no model is named.
+    interaction = await world.fake.send_slash_command("image", {"prompt": "a cat"})
+    message = await interaction.wait_for_original(finished)
+    assert "Nano Banana Pro (your usual)" in message.history[1].content
+
+    cleared = await preferences(world, "reset", kind="video")
+    assert cleared.startswith("✅ Cleared your saved model for videos")
+    assert await world.engine.store.get_preference("discord", user, TaskType.TEXT_TO_VIDEO) is None
+    assert await world.engine.store.get_preference("discord", user, TaskType.TEXT_TO_IMAGE)
+
+    assert (await preferences(world, "reset")).startswith("✅ Your saved models are cleared")
+    assert await world.engine.store.list_preferences("discord", user) == {}
+    assert world.created_models() == ["Nano Banana Pro"]
+
+
+async def test_unknown_model_is_not_saved_and_nothing_is_made(world: World) -> None:
+    reply = await preferences(world, "set", kind="image", model="draw a cat")
+    assert reply == "I couldn't find a model called “draw a cat”."
+    assert await preferences(world, "set", kind="music", model="Kling O1") == (
+        "I couldn't find a model called “Kling O1”."
+    )
+    assert (
+        await world.engine.store.list_preferences("discord", str(world.fake.default_user.id)) == {}
+    )
+    assert world.creates == []
