@@ -59,5 +59,6 @@ async def run(
                     await adapter.stop()
                 except Exception:
                     log.exception("%s adapter did not stop cleanly", adapter.name)
+            await engine.shutdown()
             await runner.cleanup()
     return 0

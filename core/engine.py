@@ -111,6 +111,10 @@ class Engine:
         self._tasks: set[asyncio.Task[None]] = set()
         #: Jobs this process is running: resume() never starts a second poller for them.
         self._running: set[str] = set()
+        #: Tasks running a job (the adapter's task that awaits handle(), or a resumed one).
+        self._job_tasks: set[asyncio.Task[Any]] = set()
+        #: Recent button presses, so a double click runs a retry once.
+        self._presses: dict[tuple[str, str, str], float] = {}
         self._names_cache: tuple[tuple[Catalog, ...], list[str]] = ((), [])
 
     def text(self, locale: str, key: str, **values: Any) -> str:
@@ -147,6 +151,8 @@ class Engine:
         """A button press. Only the person who made the original request may use its buttons."""
         verb, _, rest = action.partition(":")
         if verb == "retry":
+            if self._pressed_twice(platform, user_id, action):
+                return ActionResult.DONE
             job_id, _, version_id = rest.partition(":")
             job = await self.store.get_job(job_id)
             if job is None or job.platform != platform:
@@ -169,6 +175,16 @@ class Engine:
             return ActionResult.DONE
         return ActionResult.UNKNOWN
 
+    def _pressed_twice(self, platform: str, user_id: str, action: str, window: float = 30) -> bool:
+        """True for the same button pressed again by the same person within ``window`` s."""
+        now = time.monotonic()
+        self._presses = {k: t for k, t in self._presses.items() if now - t < window}
+        key = (platform, user_id, action)
+        if key in self._presses:
+            return True
+        self._presses[key] = now
+        return False
+
     async def resume(self) -> int:
         """Continue every job a previous run left unfinished; returns how many were resumed."""
         resumed = 0
@@ -190,10 +206,23 @@ class Engine:
             self._spawn(self._poll_and_deliver(job, replier))
         return resumed
 
+    async def shutdown(self) -> None:
+        """Stop every job this process runs, without failing them: the next start resumes."""
+        tasks = (self._job_tasks | self._tasks) - {asyncio.current_task()}
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     async def drain(self) -> None:
         """Wait for every background job task (resumed jobs) to finish."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _track_current_task(self) -> None:
+        task = asyncio.current_task()
+        if task is not None:
+            self._job_tasks.add(task)
+            task.add_done_callback(self._job_tasks.discard)
 
     def _spawn(self, coro: Any) -> None:
         task: asyncio.Task[None] = asyncio.create_task(coro)
@@ -230,24 +259,15 @@ class Engine:
         if command is Command.GENERATE:
             await self._generate(request, replier, locale, parsed, catalogs)
         elif command in (Command.USE_MODEL, Command.ALWAYS_MODEL):
-            await self._remember(request, replier, locale, parsed, catalogs)
+            await self.set_preference(
+                platform, user, parsed.media, parsed.model or "", replier, locale
+            )
         elif command in (Command.ANOTHER_MODEL, Command.BEST, Command.CHEAPEST):
             await self._suggest(request, replier, locale, command, catalogs)
         elif command is Command.RESET:
-            types = [t for t in TaskType if parsed.media is None or t.media is parsed.media]
-            for task_type in types:
-                await self.store.clear_preferences(platform, user, task_type)
-            key = "pref.reset_all" if parsed.media is None else "pref.reset_one"
-            await replier.send(say.info(locale, Message(key, {"kind": say.kind(locale, types[0])})))
+            await self.reset_preferences(platform, user, parsed.media, replier, locale)
         elif command is Command.SHOW_PREFS:
-            prefs = await self.store.list_preferences(platform, user)
-            lines = [Message("pref.list_title")] + [
-                Message("pref.list_line", {"kind": say.kind(locale, t), "model": p.model_name})
-                for t, p in prefs.items()
-            ]
-            await replier.send(
-                say.info(locale, *(lines if prefs else [Message("pref.nothing_saved")]))
-            )
+            await self.show_preferences(platform, user, replier, locale)
         elif command in (Command.CONFIRM_YES, Command.CONFIRM_NO):
             pending = await self.store.get_user_state(platform, user, _PENDING_SAVE)
             if pending:
@@ -489,6 +509,7 @@ class Engine:
             return
         JOBS_ACTIVE.labels(job.task_type.value).inc()
         self._running.add(job.id)
+        self._track_current_task()
         cheaper = None
         if (
             offer.credits > choice.EXPENSIVE
@@ -752,38 +773,61 @@ class Engine:
             message = Message("pref.kept", {"model": current.model_name if current else model.name})
         await replier.send(self.messages.info(locale, message))
 
-    async def _remember(
+    async def set_preference(
         self,
-        request: ChatRequest,
+        platform: str,
+        user_id: str,
+        media: MediaKind | None,
+        query: str,
         replier: Replier,
         locale: str,
-        parsed: ParsedMessage,
-        catalogs: Mapping[TaskType, Catalog],
-    ) -> None:
-        """ "Always use X" (or "use X" alone): save X for every kind of task it can do."""
-        named = parsed.model or ""
+    ) -> bool:
+        """ "Always use X": save X for every task type (of ``media``, if given) it can do."""
         saved: list[tuple[TaskType, Model]] = []
-        for task_type, catalog in catalogs.items():
-            if parsed.media is not None and task_type.media is not parsed.media:
+        for task_type in TaskType:
+            if media is not None and task_type.media is not media:
                 continue
-            model = catalog.find(named) if named else None
+            model = (await self.client.catalog(task_type)).find(query) if query else None
             if model is not None:
-                await self._save_preference(request.platform, request.user_id, task_type, model)
+                await self._save_preference(platform, user_id, task_type, model)
                 saved.append((task_type, model))
         if not saved:
-            await replier.send(
-                self.messages.info(locale, Message("pref.unknown_model", {"model": named}))
-            )
-            return
-        kinds = "、".join if locale == "zh" else ", ".join
-        text = Message(
-            "pref.saved",
-            {
-                "model": saved[0][1].name,
-                "kinds": kinds(self.messages.kind(locale, t) for t, _ in saved),
-            },
+            message = Message("pref.unknown_model", {"model": query})
+            await replier.send(self.messages.info(locale, message))
+            return False
+        kinds = ("、" if locale == "zh" else ", ").join(
+            self.messages.kind(locale, t) for t, _ in saved
         )
-        await replier.send(self.messages.info(locale, text))
+        message = Message("pref.saved", {"model": saved[0][1].name, "kinds": kinds})
+        await replier.send(self.messages.info(locale, message))
+        return True
+
+    async def reset_preferences(
+        self, platform: str, user_id: str, media: MediaKind | None, replier: Replier, locale: str
+    ) -> None:
+        """Forget the saved models (of one media, or all): the recommended ones apply again."""
+        for task_type in TaskType:
+            if media is None or task_type.media is media:
+                await self.store.clear_preferences(platform, user_id, task_type)
+        if media is None:
+            message = Message("pref.reset_all")
+        else:
+            message = Message("pref.reset_one", {"kind": self.messages.media(locale, media)})
+        await replier.send(self.messages.info(locale, message))
+
+    async def show_preferences(
+        self, platform: str, user_id: str, replier: Replier, locale: str
+    ) -> None:
+        prefs = await self.store.list_preferences(platform, user_id)
+        lines = [Message("pref.list_title")] + [
+            Message(
+                "pref.list_line", {"kind": self.messages.kind(locale, t), "model": p.model_name}
+            )
+            for t, p in prefs.items()
+        ]
+        await replier.send(
+            self.messages.info(locale, *(lines if prefs else [Message("pref.nothing_saved")]))
+        )
 
     async def _suggest(
         self,

@@ -50,6 +50,9 @@ class Messages:
     def kind(self, locale: str, task_type: TaskType) -> str:
         return self._t.t(locale, f"kind.{task_type.value}")
 
+    def media(self, locale: str, media: MediaKind) -> str:
+        return self._t.t(locale, f"media.{media.value}")
+
     # ── step 1: before ────────────────────────────────────────────────────────────────────
 
     def before(

@@ -20,7 +20,7 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.discord.commands import CommandTranslator, Phrase, build_commands
+from bot.discord.commands import CommandTranslator, PreferenceCall, build_commands
 from bot.discord.config import DiscordSettings, load_discord_settings
 from bot.discord.event import (
     PLATFORM,
@@ -31,7 +31,6 @@ from bot.discord.event import (
     check_images,
     command_request,
     message_request,
-    preference_request,
 )
 from bot.discord.replier import EDIT_INTERVAL, ActionButton, Courier, DiscordReplier
 from core.engine import ActionResult, Engine
@@ -215,27 +214,22 @@ class DiscordAdapter:
         text = self.engine.text(self._locale(interaction), rejected.key, **rejected.values)
         await interaction.response.send_message(text, ephemeral=True)
 
-    async def preferences(self, interaction: Interaction, phrase: Phrase) -> None:
+    async def preferences(self, interaction: Interaction, call: PreferenceCall) -> None:
         """``/preferences``: answered privately (only the user sees their defaults)."""
         if not await self._accepts(interaction):
             return
         invocation = _invocation(interaction)
         replier = await self._deferred(interaction, invocation, ephemeral=True)
-        self._spawn(self._preferences(invocation, replier, phrase))
+        self._spawn(self._preferences(invocation, replier, call))
 
     async def _preferences(
-        self, invocation: Invocation, replier: DiscordReplier, phrase: Phrase
+        self, invocation: Invocation, replier: DiscordReplier, call: PreferenceCall
     ) -> None:
+        locale = normalize_locale(invocation.locale, self.default_locale)
         try:
-            text = await phrase()
-        except Rejected as rejected:
-            await replier.send(self._info(replier.target, rejected.key, **rejected.values))
-            return
-        except IMAError as exc:
+            await call(replier, locale)
+        except IMAError as exc:  # the catalog could not be read
             await replier.send(self._info(replier.target, exc.locale_key))
-            return
-        request = preference_request(invocation, text, default_locale=self.default_locale)
-        await self._serve(request, replier)
 
     async def on_button(self, interaction: Interaction, action: str) -> None:
         """A press of an :class:`ActionButton`; what it starts comes as new messages."""

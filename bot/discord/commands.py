@@ -7,7 +7,6 @@ only collect their options; :class:`CommandHandler` (the adapter) does the rest.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Protocol
@@ -17,12 +16,10 @@ from discord import app_commands
 from discord.app_commands import Choice, locale_str
 
 from bot.discord.event import (
-    SHOW_PREFERENCES,
+    PLATFORM,
     FileInfo,
     Rejected,
     check_images,
-    reset_text,
-    set_default_text,
     video_frames,
 )
 from core.engine import Engine
@@ -30,6 +27,7 @@ from core.i18n import normalize_locale
 from core.ima.catalog import name_key
 from core.ima.errors import IMAError
 from core.ima.tasks import MediaKind, TaskType
+from core.replier import Replier
 from core.request import Options
 
 log = logging.getLogger(__name__)
@@ -45,8 +43,8 @@ Interaction = discord.Interaction[Any]
 AnyCommand = app_commands.Command[Any, ..., None] | app_commands.Group
 
 
-Phrase = Callable[[], Coroutine[Any, Any, str]]
-"""What ``/preferences`` says to the engine; may raise ``Rejected`` or ``IMAError``."""
+PreferenceCall = Callable[[Replier, str], Coroutine[Any, Any, object]]
+"""What ``/preferences`` asks of the engine, given a private replier and the user's locale."""
 
 
 class CommandHandler(Protocol):
@@ -60,8 +58,8 @@ class CommandHandler(Protocol):
         """Say privately why a command can't run."""
         ...
 
-    async def preferences(self, interaction: Interaction, phrase: Phrase) -> None:
-        """Answer privately what the engine says to ``await phrase()``."""
+    async def preferences(self, interaction: Interaction, call: PreferenceCall) -> None:
+        """Answer privately what the engine answers to ``call``."""
         ...
 
 
@@ -209,7 +207,11 @@ def build_commands(engine: Engine, handler: CommandHandler) -> list[AnyCommand]:
         name=s("preferences_show.name"), description=s("preferences_show.description")
     )
     async def show_command(interaction: Interaction) -> None:
-        await handler.preferences(interaction, _said(SHOW_PREFERENCES))
+        user = str(interaction.user.id)
+        await handler.preferences(
+            interaction,
+            lambda replier, locale: engine.show_preferences(PLATFORM, user, replier, locale),
+        )
 
     @preferences.command(
         name=s("preferences_set.name"), description=s("preferences_set.description")
@@ -220,13 +222,13 @@ def build_commands(engine: Engine, handler: CommandHandler) -> list[AnyCommand]:
     )
     @app_commands.choices(kind=kinds)
     async def set_command(interaction: Interaction, kind: str, model: str) -> None:
-        async def phrase() -> str:
-            catalogs = await asyncio.gather(*(engine.client.catalog(t) for t in TaskType))
-            return set_default_text(
-                MediaKind(kind), model, dict(zip(TaskType, catalogs, strict=True))
-            )
-
-        await handler.preferences(interaction, phrase)
+        user = str(interaction.user.id)
+        await handler.preferences(
+            interaction,
+            lambda replier, locale: engine.set_preference(
+                PLATFORM, user, MediaKind(kind), model, replier, locale
+            ),
+        )
 
     @preferences.command(
         name=s("preferences_reset.name"), description=s("preferences_reset.description")
@@ -235,7 +237,14 @@ def build_commands(engine: Engine, handler: CommandHandler) -> list[AnyCommand]:
     @app_commands.describe(kind=s("option.reset_kind.description"))
     @app_commands.choices(kind=kinds)
     async def reset_command(interaction: Interaction, kind: str | None = None) -> None:
-        await handler.preferences(interaction, _said(reset_text(MediaKind(kind) if kind else None)))
+        user = str(interaction.user.id)
+        media = MediaKind(kind) if kind else None
+        await handler.preferences(
+            interaction,
+            lambda replier, locale: engine.reset_preferences(
+                PLATFORM, user, media, replier, locale
+            ),
+        )
 
     models = _ModelChoices(engine)
     image_command.autocomplete("model")(models.complete(_image_tasks))
@@ -243,13 +252,6 @@ def build_commands(engine: Engine, handler: CommandHandler) -> list[AnyCommand]:
     music_command.autocomplete("model")(models.complete(lambda _: [TaskType.TEXT_TO_MUSIC]))
     set_command.autocomplete("model")(models.complete(_kind_tasks))
     return [image_command, video_command, music_command, preferences]
-
-
-def _said(text: str) -> Phrase:
-    async def phrase() -> str:
-        return text
-
-    return phrase
 
 
 # What the command's other options say about the task type the model is for.

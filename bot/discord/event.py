@@ -16,10 +16,7 @@ from typing import Any
 
 from core.engine import pick_locale
 from core.i18n import normalize_locale
-from core.ima.catalog import Catalog
-from core.ima.tasks import MediaKind, TaskType
 from core.ima.upload import MAX_IMAGE_BYTES
-from core.parse import Command, parse_message
 from core.request import Attachment, ChatRequest, Options
 
 PLATFORM = "discord"
@@ -190,57 +187,6 @@ def command_request(
         locale=invocation.locale,
         event_id=str(invocation.id),
         options=options,
-        places=_places(invocation.channel_id),
-    )
-
-
-_MEDIA_WORDS = {MediaKind.IMAGE: "images", MediaKind.VIDEO: "videos", MediaKind.MUSIC: "music"}
-
-# The engine keeps preferences behind its conversation, so ``/preferences`` is phrased as the
-# sentence a user would type. ``tests/bot/discord/test_event.py`` holds every fixed phrase to
-# the parser's reading; a default to set is checked against the parser before it is sent.
-
-
-SHOW_PREFERENCES = "what's my default"
-
-
-def reset_text(media: MediaKind | None) -> str:
-    """Forget the default models (of one kind, or all)."""
-    return f"reset my preferences for {_MEDIA_WORDS[media]}" if media else "reset my preferences"
-
-
-def set_default_text(media: MediaKind, query: str, catalogs: Mapping[TaskType, Catalog]) -> str:
-    """``/preferences set``: the sentence that makes ``query`` the default for ``media``.
-
-    Raises :class:`Rejected` when no model of that kind answers to ``query``, or when the
-    sentence would not read as "make it my default" (it must never start a generation).
-    """
-    found = (c.find(query) for t, c in catalogs.items() if t.media is media)
-    model = next((m for m in found if m is not None), None)
-    if model is None:
-        raise Rejected("pref.unknown_model", model=query)
-    text = f"always use {model.name} for {_MEDIA_WORDS[media]}"
-    names = sorted({n for c in catalogs.values() for n in c.surface_names()}, key=len, reverse=True)
-    parsed = parse_message(text, image_count=0, model_names=names)
-    read_back = catalogs[model.task_type].find(parsed.model or "")
-    if (
-        parsed.command is not Command.ALWAYS_MODEL
-        or parsed.media is not media
-        or read_back != model
-    ):
-        raise Rejected("pref.unknown_model", model=model.name)
-    return text
-
-
-def preference_request(invocation: Invocation, text: str, *, default_locale: str) -> ChatRequest:
-    return ChatRequest(
-        platform=PLATFORM,
-        user_id=str(invocation.user_id),
-        chat_id=chat_id(invocation.guild_id),
-        reply_target=invocation.target(default_locale).to_json(),
-        text=text,
-        locale=invocation.locale,
-        event_id=str(invocation.id),
         places=_places(invocation.channel_id),
     )
 

@@ -70,12 +70,15 @@ class IMASession:
         self._upload_timeout = aiohttp.ClientTimeout(total=upload_timeout)
         self._http = http
         self._owns_http = http is None
+        self._closed = False
 
     def __repr__(self) -> str:
         return f"IMASession(base_url={self.base_url!r}, api_key={mask_key(self._api_key)!r})"
 
     @property
     def http(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise RuntimeError("the IMA session is closed")
         if self._http is None or self._http.closed:
             self._http = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300)
@@ -84,6 +87,7 @@ class IMASession:
         return self._http
 
     async def close(self) -> None:
+        self._closed = True
         if self._owns_http and self._http is not None:
             await self._http.close()
 

@@ -518,3 +518,23 @@ async def test_again_redoes_the_last_request(h: Harness) -> None:
     assert replier.messages[0].current.stage is Stage.SUCCESS
     first, second = (c["parameters"][0]["parameters"]["prompt"] for c in h.creates)
     assert first == second
+
+
+async def test_double_pressed_retry_runs_once(h: Harness) -> None:
+    h.sim.state.faults.push("create", "rs2")
+    replier = await h.say("draw a cat")
+    button = next(b for b in replier.messages[0].current.buttons if b.action.split(":")[2])
+    presses = [RecordingReplier(), RecordingReplier()]
+    await asyncio.gather(*(h.engine.handle_action("test", "u1", button.action, r) for r in presses))
+    assert len(h.creates) == 2  # the failed one and one retry
+
+
+async def test_shutdown_leaves_running_jobs_to_resume(h: Harness) -> None:
+    task = asyncio.create_task(h.engine.handle(request("a video of rain"), RecordingReplier()))
+    while not (jobs := await h.store.active_jobs()) or jobs[0].state is not JobState.RUNNING:  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+    await h.engine.shutdown()
+    assert task.cancelled()
+    stored = await h.store.get_job(jobs[0].id)
+    assert stored is not None
+    assert stored.state is JobState.RUNNING

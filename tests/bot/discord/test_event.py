@@ -7,7 +7,6 @@ import json
 import pytest
 
 from bot.discord.event import (
-    SHOW_PREFERENCES,
     FileInfo,
     Invocation,
     Rejected,
@@ -15,14 +14,11 @@ from bot.discord.event import (
     check_images,
     command_request,
     message_request,
-    reset_text,
-    set_default_text,
     strip_mentions,
     video_frames,
 )
 from core.ima.tasks import MediaKind, TaskType
 from core.ima.upload import MAX_IMAGE_BYTES
-from core.parse import Command, parse_message
 from core.request import Options
 from tests.conftest import fixture_catalog
 
@@ -137,43 +133,6 @@ def test_video_frames_need_a_first_frame_for_a_last_one() -> None:
     with pytest.raises(Rejected) as rejected:
         video_frames(None, last)
     assert rejected.value.key == "question.images_first_last"
-
-
-@pytest.mark.parametrize(
-    ("text", "media", "command"),
-    [
-        (SHOW_PREFERENCES, None, Command.SHOW_PREFS),
-        (reset_text(None), None, Command.RESET),
-        (reset_text(MediaKind.IMAGE), MediaKind.IMAGE, Command.RESET),
-        (reset_text(MediaKind.VIDEO), MediaKind.VIDEO, Command.RESET),
-        (reset_text(MediaKind.MUSIC), MediaKind.MUSIC, Command.RESET),
-    ],
-)
-def test_preference_phrases_read_as_the_command(
-    text: str, media: MediaKind | None, command: Command
-) -> None:
-    parsed = parse_message(text, image_count=0, model_names=NAMES)
-    assert (parsed.command, parsed.media) == (command, media)
-
-
-@pytest.mark.parametrize("task_type", list(TaskType))
-def test_every_model_can_become_the_default(task_type: TaskType) -> None:
-    for model in CATALOGS[task_type].models:
-        text = set_default_text(task_type.media, model.name, CATALOGS)
-        parsed = parse_message(text, image_count=0, model_names=NAMES)
-        assert parsed.command is Command.ALWAYS_MODEL
-        assert parsed.media is task_type.media
-
-
-def test_a_default_must_be_a_model_of_that_kind() -> None:
-    assert "Kling O1" in set_default_text(MediaKind.VIDEO, "kling", CATALOGS)
-    for media, query in [(MediaKind.IMAGE, "Foo"), (MediaKind.IMAGE, "Suno")]:
-        with pytest.raises(Rejected) as rejected:
-            set_default_text(media, query, CATALOGS)
-        assert (rejected.value.key, rejected.value.values) == (
-            "pref.unknown_model",
-            {"model": query},
-        )
 
 
 def test_mentions_of_the_bot_are_removed() -> None:

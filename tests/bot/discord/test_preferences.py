@@ -35,7 +35,7 @@ async def test_set_show_and_reset(world: World) -> None:
     assert "Nano Banana Pro (your usual)" in message.history[1].content
 
     cleared = await preferences(world, "reset", kind="video")
-    assert cleared.startswith("✅ Cleared your saved model for videos")
+    assert cleared.startswith("✅ Cleared your saved video models")
     assert await world.engine.store.get_preference("discord", user, TaskType.TEXT_TO_VIDEO) is None
     assert await world.engine.store.get_preference("discord", user, TaskType.TEXT_TO_IMAGE)
 
