@@ -397,6 +397,8 @@ class FakeInteraction:
     message: StoredMessage | None = None
     response_type: int | None = None
     response_data: JSON | None = None
+    #: Loop time when the first response (ack or defer) arrived.
+    responded_at: float | None = None
     original: StoredMessage | None = None
     followups: list[StoredMessage] = field(default_factory=list)
     errors: list[ApiError] = field(default_factory=list)

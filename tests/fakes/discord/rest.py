@@ -408,6 +408,7 @@ class RestApi:
         message = await self._apply_callback(interaction, kind, MessageBody(data, body.files))
         interaction.response_type = kind
         interaction.response_data = data
+        interaction.responded_at = self.state.clock()
         self.state.changed()
         if request.query.get("with_response") not in _TRUE:
             return web.Response(status=204)

@@ -1,0 +1,84 @@
+"""Acknowledgement latency: chat events at 200 per second, event → first reply.
+
+    .venv/bin/python -m bench.ack_latency [--rate 200] [--seconds 10]
+
+Discord: slash commands dispatched by the local fake Discord over the gateway to the real
+discord.py client; measured from dispatch to the fake receiving the deferral. The fake, the bot
+and the IMA simulator share one process and one event loop, so the numbers include their work
+too: a pessimistic measure of the bot's own latency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from discord.gateway import DiscordWebSocket
+from discord.http import Route
+
+from sim.app import start_simulator
+from tests.bot.discord.world import start_bot
+from tests.fakes.discord import FakeDiscord, FakeInteraction
+
+
+def percentiles(values: list[float]) -> tuple[float, float, float]:
+    cuts = statistics.quantiles(values, n=100)
+    return statistics.median(values), cuts[98], max(values)
+
+
+async def discord_run(rate: int, seconds: float) -> str:
+    base, gateway = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
+    async with FakeDiscord() as fake, await start_simulator(speed=0.01, seed=1) as sim:
+        with tempfile.TemporaryDirectory() as tmp:
+            engine, adapter = await start_bot(fake, sim, Path(tmp) / "bench.db", 0.01)
+            count = int(rate * seconds)
+            users = [fake.add_user(f"user{i}") for i in range(count)]  # one request each
+            sent: list[asyncio.Task[FakeInteraction]] = []
+            started = time.monotonic()
+            for i in range(count):
+                due = started + i / rate
+                await asyncio.sleep(max(0.0, due - time.monotonic()))
+                sent.append(
+                    asyncio.create_task(
+                        fake.send_slash_command(
+                            "image", {"prompt": f"lighthouse {i}"}, user=users[i]
+                        )
+                    )
+                )
+            interactions = await asyncio.gather(*sent)
+            await asyncio.gather(*(it.wait_for_response(timeout=30) for it in interactions))
+            latencies = [
+                (it.responded_at - it.dispatched_at) * 1000
+                for it in interactions
+                if it.responded_at is not None
+            ]
+            late = sum(1 for it in interactions if it.errors)
+            await adapter.drain()
+            await engine.drain()
+            await adapter.stop()
+            await engine.client.session.close()
+            await engine.store.close()
+    Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
+    p50, p99, worst = percentiles(latencies)
+    return (
+        f"| Discord slash command → deferral | {len(interactions):,} at {rate}/s "
+        f"| {p50:.1f} ms | {p99:.1f} ms | {worst:.1f} ms | {late} |"
+    )
+
+
+async def main(rate: int, seconds: float) -> None:
+    print("| event → first reply | events | p50 | p99 | max | refused as late |")
+    print("|---|---:|---:|---:|---:|---:|")
+    print(await discord_run(rate, seconds), flush=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rate", type=int, default=200)
+    parser.add_argument("--seconds", type=float, default=10)
+    args = parser.parse_args()
+    asyncio.run(main(args.rate, args.seconds))
