@@ -210,7 +210,7 @@ def build_commands(engine: Engine, handler: CommandHandler) -> list[AnyCommand]:
         user = str(interaction.user.id)
         await handler.preferences(
             interaction,
-            lambda replier, locale: engine.show_preferences(PLATFORM, user, replier, locale),
+            lambda replier, locale: engine.preferences.show(PLATFORM, user, replier, locale),
         )
 
     @preferences.command(
@@ -225,7 +225,7 @@ def build_commands(engine: Engine, handler: CommandHandler) -> list[AnyCommand]:
         user = str(interaction.user.id)
         await handler.preferences(
             interaction,
-            lambda replier, locale: engine.set_preference(
+            lambda replier, locale: engine.preferences.set(
                 PLATFORM, user, MediaKind(kind), model, replier, locale
             ),
         )
@@ -241,7 +241,7 @@ def build_commands(engine: Engine, handler: CommandHandler) -> list[AnyCommand]:
         media = MediaKind(kind) if kind else None
         await handler.preferences(
             interaction,
-            lambda replier, locale: engine.reset_preferences(
+            lambda replier, locale: engine.preferences.reset(
                 PLATFORM, user, media, replier, locale
             ),
         )
