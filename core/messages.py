@@ -193,30 +193,20 @@ class Messages:
         )
 
     def cancelled(self, job: Job) -> Reply:
-        return Reply(
-            Stage.FAILURE,
-            "\n".join(
-                [
-                    self._t.t(job.locale, f"failure.{job.task_type.media.value}"),
-                    self._t.t(job.locale, "failure.cancelled"),
-                ]
-            ),
-            key=f"{job.id}:failure",
-            user_id=job.user_id,
-        )
+        return self._ended(job, "failure.cancelled")
 
     def interrupted(self, job: Job) -> Reply:
+        retry = Button(self._t.t(job.locale, "button.retry_same"), f"retry:{job.id}:")
+        return self._ended(job, "failure.interrupted", retry)
+
+    def _ended(self, job: Job, reason_key: str, *buttons: Button) -> Reply:
+        """A job that stopped without an error of its own (cancelled, interrupted)."""
+        lines = [
+            self._t.t(job.locale, f"failure.{job.task_type.media.value}"),
+            self._t.t(job.locale, reason_key),
+        ]
         return Reply(
-            Stage.FAILURE,
-            "\n".join(
-                [
-                    self._t.t(job.locale, f"failure.{job.task_type.media.value}"),
-                    self._t.t(job.locale, "failure.interrupted"),
-                ]
-            ),
-            (Button(self._t.t(job.locale, "button.retry_same"), f"retry:{job.id}:"),),
-            key=f"{job.id}:failure",
-            user_id=job.user_id,
+            Stage.FAILURE, "\n".join(lines), buttons, key=f"{job.id}:failure", user_id=job.user_id
         )
 
     def pick_buttons(self, locale: str, job_id: str, offers: Sequence[Offer]) -> list[Button]:

@@ -7,7 +7,7 @@ import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from core.ima.errors import ImageTooLargeError, ImageUnreachableError
+from core.ima.upload import read_file
 from core.request import Attachment, ChatRequest
 
 PLATFORM = "console"
@@ -18,15 +18,7 @@ _ATTACHMENT = re.compile(r'(?:^|(?<=\s))@(?:"([^"]+)"|(\S+))')
 
 def _file_fetcher(path: Path) -> Callable[[int], Awaitable[bytes]]:
     async def fetch(max_bytes: int) -> bytes:
-        def read() -> bytes:
-            try:
-                if path.stat().st_size > max_bytes:
-                    raise ImageTooLargeError(f"{path.name} is too large")
-                return path.read_bytes()
-            except OSError as exc:
-                raise ImageUnreachableError(f"cannot read {path.name}: {exc.strerror}") from None
-
-        return await asyncio.to_thread(read)
+        return await asyncio.to_thread(read_file, path, max_bytes)
 
     return fetch
 

@@ -73,7 +73,8 @@ async def upload_image(
     return fdl
 
 
-def _read_file(path: Path, max_bytes: int) -> bytes:
+def read_file(path: Path, max_bytes: int = MAX_IMAGE_BYTES) -> bytes:
+    """A local image's bytes (blocking: run it in a thread), refused above ``max_bytes``."""
     try:
         if path.stat().st_size > max_bytes:
             raise ImageTooLargeError(f"{path.name} is over {max_bytes} bytes")
@@ -93,5 +94,5 @@ async def prepare_image(
     elif isinstance(source, bytes):
         data = source
     else:
-        data = await asyncio.to_thread(_read_file, Path(source), max_bytes)
+        data = await asyncio.to_thread(read_file, Path(source), max_bytes)
     return await upload_image(session, data, max_bytes=max_bytes)

@@ -201,22 +201,20 @@ class SQLiteStore:
                 )
                 if active >= limits.max_active:
                     return Admission.TOO_MANY
-            if limits.user_daily_credits is not None:
+            caps = (
+                (limits.user_daily_credits, "user_id", job.user_id, Admission.USER_CAP),
+                (limits.chat_daily_credits, "chat_id", job.chat_id, Admission.CHAT_CAP),
+            )
+            for cap, column, value, refusal in caps:
+                if cap is None:
+                    continue
                 spent = await self._scalar(
-                    "SELECT COALESCE(SUM(credits), 0) FROM usage "
-                    "WHERE day = ? AND platform = ? AND user_id = ?",
-                    (day, job.platform, job.user_id),
+                    "SELECT COALESCE(SUM(credits), 0) FROM usage "  # noqa: S608 - fixed names
+                    f"WHERE day = ? AND platform = ? AND {column} = ?",
+                    (day, job.platform, value),
                 )
-                if spent + job.credits > limits.user_daily_credits:
-                    return Admission.USER_CAP
-            if limits.chat_daily_credits is not None:
-                spent = await self._scalar(
-                    "SELECT COALESCE(SUM(credits), 0) FROM usage "
-                    "WHERE day = ? AND platform = ? AND chat_id = ?",
-                    (day, job.platform, job.chat_id),
-                )
-                if spent + job.credits > limits.chat_daily_credits:
-                    return Admission.CHAT_CAP
+                if spent + job.credits > cap:
+                    return refusal
             values = [_encode(c, getattr(job, c)) for c in _JOB_COLUMNS]
             await db.execute(
                 f"INSERT INTO jobs ({', '.join(_JOB_COLUMNS)}) "  # noqa: S608 - fixed names
