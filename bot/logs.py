@@ -62,3 +62,5 @@ def setup_logging(level: str, fmt: str, secrets: Iterable[str] = ()) -> None:
     # aiohttp's access log prints whole request lines; the bot's own log says what matters.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
     logging.getLogger("discord").setLevel(max(logging.INFO, logging.getLevelName(level)))
+    # lark-oapi gives its logger a handler of its own: lines would skip formatting and redaction.
+    logging.getLogger("Lark").handlers.clear()

@@ -1,0 +1,84 @@
+"""``FEISHU_*`` settings, read once from the environment (and ``.env``)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.settings import SettingsError, describe
+
+FEISHU_DOMAIN = "https://open.feishu.cn"
+LARK_DOMAIN = "https://open.larksuite.com"
+_LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
+
+
+class FeishuSettings(BaseSettings):
+    """``.env.example`` leaves every value empty: an empty value counts as not set."""
+
+    model_config = SettingsConfigDict(env_prefix="FEISHU_", env_file=".env", extra="ignore")
+
+    app_id: str | None = None
+    app_secret: SecretStr | None = Field(default=None, validate_default=True)
+    mode: Literal["ws", "webhook"] = "ws"
+    domain: str = FEISHU_DOMAIN
+    #: Sent in every event's header; checked on webhook deliveries.
+    verification_token: str | None = Field(default=None, validate_default=True)
+    #: Encrypts webhook deliveries and keys their signature; without it neither can be checked.
+    encrypt_key: SecretStr | None = None
+
+    @field_validator("app_id", "app_secret", "verification_token", "encrypt_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("app_secret")
+    @classmethod
+    def _secret_with_id(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is None and info.data.get("app_id"):
+            raise ValueError("is needed together with FEISHU_APP_ID")
+        return value
+
+    @field_validator("verification_token")
+    @classmethod
+    def _token_for_webhooks(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None and info.data.get("app_id") and info.data.get("mode") == "webhook":
+            raise ValueError("is needed with FEISHU_MODE=webhook")
+        return value
+
+    @field_validator("domain")
+    @classmethod
+    def _origin(cls, value: str) -> str:
+        """Same rule as lark-oapi's client: an https origin, plain http only for loopback."""
+        value = value.rstrip("/")
+        parts = urlsplit(value)
+        loopback = parts.scheme == "http" and (parts.hostname or "") in _LOOPBACK
+        if parts.scheme != "https" and not loopback:
+            raise ValueError(f"must start with https:// (e.g. {FEISHU_DOMAIN} or {LARK_DOMAIN})")
+        if not parts.hostname or parts.path or parts.query or parts.fragment or "@" in value:
+            raise ValueError("must be a bare origin such as https://open.feishu.cn")
+        return value
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.app_id and self.app_secret)
+
+    @property
+    def secret(self) -> str:
+        return self.app_secret.get_secret_value() if self.app_secret else ""
+
+    @property
+    def encryption(self) -> str:
+        return self.encrypt_key.get_secret_value() if self.encrypt_key else ""
+
+
+def load_feishu_settings(**overrides: Any) -> FeishuSettings:
+    """Like :func:`core.settings.load_settings`: errors name the variable, never its value."""
+    try:
+        return FeishuSettings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(describe(exc, FeishuSettings)) from None

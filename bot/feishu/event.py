@@ -1,0 +1,203 @@
+"""Feishu event JSON → typed events (pure; tested by replaying recorded-style payloads).
+
+Payloads are the v2.0 envelope both delivery modes carry::
+
+    {"schema": "2.0", "header": {"event_id": ..., "event_type": ...}, "event": {...}}
+
+Message ``content`` is itself a JSON string. Mentions appear in the text as ``@_user_N`` keys
+resolved by ``message.mentions``; the bot is recognised by its open_id, never by its name (names
+are not unique: anyone can call a colleague "IMA Bot").
+
+Anything malformed or not for the bot becomes ``None``: a strange payload must never crash the
+adapter.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+PLATFORM = "feishu"
+MESSAGE_RECEIVED = "im.message.receive_v1"
+CARD_ACTION = "card.action.trigger"
+
+_MENTION_KEY = re.compile(r"@_user_\d+|@_all")
+_SPACES = re.compile(r"[ \t\u3000]+")
+
+
+@dataclass(frozen=True)
+class MessageEvent:
+    """A user's message the bot should answer: a DM, or a group message that @mentions it."""
+
+    event_id: str
+    message_id: str
+    chat_id: str
+    direct: bool
+    sender_id: str
+    #: The words, without the bot's mention; other people's mentions become their names.
+    text: str
+    #: Images in the message, in order (downloaded later through the message's resources).
+    image_keys: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CardAction:
+    """Someone pressed a button on one of the bot's cards."""
+
+    event_id: str
+    user_id: str
+    #: The engine's opaque action string, carried in the button's value.
+    action: str
+    #: The language of the card the button was on.
+    locale: str | None
+    message_id: str
+    chat_id: str
+
+
+def parse_message(payload: Any, bot_open_id: str) -> MessageEvent | None:
+    """``im.message.receive_v1`` → a message for the bot, or ``None`` (ignored)."""
+    event = _event_of(payload, MESSAGE_RECEIVED)
+    if event is None:
+        return None
+    sender = _dict(event.get("sender"))
+    message = _dict(event.get("message"))
+    event_id = _str(_dict(payload.get("header")).get("event_id"))
+    sender_id = _str(_dict(sender.get("sender_id")).get("open_id"))
+    message_id = _str(message.get("message_id"))
+    chat_id = _str(message.get("chat_id"))
+    chat_type = message.get("chat_type")
+    if sender.get("sender_type") != "user" or not (event_id and sender_id and message_id):
+        return None  # other bots (and ourselves) are never answered
+    if not chat_id or chat_type not in ("p2p", "group"):
+        return None
+    mentions = {
+        _str(m.get("key")): m for m in message.get("mentions") or () if isinstance(m, Mapping)
+    }
+    mentioned = any(
+        _str(_dict(m.get("id")).get("open_id")) == bot_open_id for m in mentions.values()
+    )
+    direct = chat_type == "p2p"
+    if not direct and not (bot_open_id and mentioned):
+        return None
+    parsed = _content(message.get("message_type"), message.get("content"))
+    if parsed is None:
+        return None
+    text, images = parsed
+    text = _resolve_mentions(text, mentions, bot_open_id)
+    if not text and not images:
+        return None
+    return MessageEvent(event_id, message_id, chat_id, direct, sender_id, text, images)
+
+
+def parse_card_action(payload: Any) -> CardAction | None:
+    """``card.action.trigger`` from one of our buttons → the press, or ``None``."""
+    event = _event_of(payload, CARD_ACTION)
+    if event is None:
+        return None
+    value = _dict(_dict(event.get("action")).get("value"))
+    context = _dict(event.get("context"))
+    event_id = _str(_dict(payload.get("header")).get("event_id"))
+    user_id = _str(_dict(event.get("operator")).get("open_id"))
+    action = _str(value.get("action"))
+    message_id = _str(context.get("open_message_id"))
+    if not (event_id and user_id and action and message_id):
+        return None
+    locale = value.get("locale")
+    return CardAction(
+        event_id=event_id,
+        user_id=user_id,
+        action=action,
+        locale=locale if isinstance(locale, str) else None,
+        message_id=message_id,
+        chat_id=_str(context.get("open_chat_id")),
+    )
+
+
+# ── content ──────────────────────────────────────────────────────────────────────────────
+
+
+def _content(message_type: Any, raw: Any) -> tuple[str, tuple[str, ...]] | None:
+    """``(text, image keys)`` of a text, rich text or image message; ``None`` for other kinds."""
+    try:
+        content = json.loads(raw) if isinstance(raw, str) else None
+    except ValueError:
+        return None
+    if not isinstance(content, dict):
+        return None
+    if message_type == "text":
+        return _str(content.get("text")), ()
+    if message_type == "image":
+        key = _str(content.get("image_key"))
+        return ("", (key,)) if key else None
+    if message_type == "post":
+        return _post(content)
+    return None
+
+
+def _post(content: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
+    """Received rich text is ``{"title", "content": [[element, ...], ...]}``; sent rich text (and
+    some clients' forwards) wrap that in a locale (``{"zh_cn": {...}}``): accept both."""
+    if "content" not in content:
+        content = next((v for v in content.values() if isinstance(v, dict)), {})
+    lines: list[str] = []
+    images: list[str] = []
+    title = _str(content.get("title")).strip()
+    if title:
+        lines.append(title)
+    for row in content.get("content") or ():
+        if not isinstance(row, list):
+            continue
+        words: list[str] = []
+        for element in row:
+            if not isinstance(element, Mapping):
+                continue
+            tag = element.get("tag")
+            if tag in ("text", "a", "code_block", "md"):
+                words.append(_str(element.get("text")))
+            elif tag == "at":
+                # user_id holds the mention key (@_user_N); resolved like keys in plain text.
+                words.append(f" {_str(element.get('user_id'))} ")
+            elif tag in ("img", "media") and _str(element.get("image_key")):
+                images.append(_str(element.get("image_key")))
+        line = "".join(words)
+        if line.strip():
+            lines.append(line)
+    return "\n".join(lines), tuple(images)
+
+
+def _resolve_mentions(text: str, mentions: Mapping[str, Any], bot_open_id: str) -> str:
+    """Drop the bot's mention (and @all); other people keep their name, it may be the subject."""
+
+    def replace(match: re.Match[str]) -> str:
+        mention = _dict(mentions.get(match.group(0)))
+        if not mention or _str(_dict(mention.get("id")).get("open_id")) == bot_open_id:
+            return " "
+        name = _str(mention.get("name"))
+        return f" @{name} " if name else " "
+
+    resolved = _MENTION_KEY.sub(replace, text)
+    return "\n".join(_SPACES.sub(" ", line).strip() for line in resolved.splitlines()).strip()
+
+
+# ── helpers ──────────────────────────────────────────────────────────────────────────────
+
+
+def _event_of(payload: Any, event_type: str) -> dict[str, Any] | None:
+    if not isinstance(payload, Mapping):
+        return None
+    header = _dict(payload.get("header"))
+    event = payload.get("event")
+    if header.get("event_type") != event_type or not isinstance(event, dict):
+        return None
+    return event
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
