@@ -54,11 +54,12 @@ async def run(
             await stop.wait()
             log.info("stopping: no new requests; running jobs resume at the next start")
         finally:
+            # Jobs stop first, while the adapters can still talk; then the adapters close.
+            await engine.shutdown()
             for adapter in adapters:
                 try:
                     await adapter.stop()
                 except Exception:
                     log.exception("%s adapter did not stop cleanly", adapter.name)
-            await engine.shutdown()
             await runner.cleanup()
     return 0

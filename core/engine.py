@@ -98,6 +98,7 @@ class Engine:
         #: Recent button presses, so a double click runs a retry once.
         self._presses: dict[tuple[str, str, str], float] = {}
         self._names_cache: tuple[tuple[Catalog, ...], list[str]] = ((), [])
+        self._closing = False
 
     def text(self, locale: str, key: str, **values: Any) -> str:
         """A message from the catalogs, for adapters' own words (errors about attachments…)."""
@@ -118,6 +119,9 @@ class Engine:
             DEDUPLICATED.labels(request.platform).inc()
             return
         locale = pick_locale(request, self.config.default_locale)
+        if self._closing:
+            await replier.send(self.messages.info(locale, Message("status.restarting")))
+            return
         if not self.config.policy.allows(request):
             await replier.send(self.messages.info(locale, Message("access.not_allowed")))
             return
@@ -191,7 +195,9 @@ class Engine:
         return resumed
 
     async def shutdown(self) -> None:
-        """Stop every job this process runs, without failing them: the next start resumes."""
+        """Take no new requests and stop every job this process runs, without failing them:
+        the next start resumes them."""
+        self._closing = True
         tasks = (self.jobs.tasks | self._tasks) - {asyncio.current_task()}
         for task in tasks:
             task.cancel()

@@ -29,6 +29,25 @@ class Offer:
     tag: str | None = None  # "budget" / "premium" / "popular"
 
 
+def _job_reply(
+    job: Job,
+    stage: Stage,
+    lines: Sequence[str],
+    buttons: Sequence[Button] = (),
+    media: Sequence[ResultMedia] = (),
+) -> Reply:
+    """One step of a job's message: keyed by job and step, in the job's language."""
+    return Reply(
+        stage,
+        "\n".join(lines),
+        tuple(buttons),
+        tuple(media),
+        key=f"{job.id}:{stage.value}",
+        user_id=job.user_id,
+        locale=job.locale,
+    )
+
+
 def progress_percent(elapsed: float, estimate_high: float) -> int:
     """The spec's formula: P = min(95, floor(elapsed / estimated_max × 100))."""
     return min(95, math.floor(elapsed / max(estimate_high, 1) * 100))
@@ -42,10 +61,11 @@ class Messages:
         return self._t.t(locale, message.key, **message.values)
 
     def info(self, locale: str, *lines: Message, buttons: Sequence[Button] = ()) -> Reply:
-        return Reply(Stage.INFO, "\n".join(self.text(locale, m) for m in lines), tuple(buttons))
+        text = "\n".join(self.text(locale, m) for m in lines)
+        return Reply(Stage.INFO, text, tuple(buttons), locale=locale)
 
     def question(self, locale: str, message: Message, buttons: Sequence[Button] = ()) -> Reply:
-        return Reply(Stage.QUESTION, self.text(locale, message), tuple(buttons))
+        return Reply(Stage.QUESTION, self.text(locale, message), tuple(buttons), locale=locale)
 
     def kind(self, locale: str, task_type: TaskType) -> str:
         return self._t.t(locale, f"kind.{task_type.value}")
@@ -88,7 +108,7 @@ class Messages:
             )
         if media is MediaKind.VIDEO:
             lines.append(t.t(loc, "before.video_note"))
-        return Reply(Stage.BEFORE, "\n".join(lines), key=f"{job.id}:before", user_id=job.user_id)
+        return _job_reply(job, Stage.BEFORE, lines)
 
     # ── step 2: progress ──────────────────────────────────────────────────────────────────
 
@@ -101,9 +121,7 @@ class Messages:
         ]
         if elapsed > high:
             lines.append(t.t(loc, "progress.almost"))
-        return Reply(
-            Stage.PROGRESS, "\n".join(lines), key=f"{job.id}:progress", user_id=job.user_id
-        )
+        return _job_reply(job, Stage.PROGRESS, lines)
 
     # ── step 3: success ───────────────────────────────────────────────────────────────────
 
@@ -137,14 +155,7 @@ class Messages:
             )
             for i, (url, cover) in enumerate(media)
         )
-        return Reply(
-            Stage.SUCCESS,
-            "\n".join(lines),
-            tuple(buttons),
-            results,
-            key=f"{job.id}:success",
-            user_id=job.user_id,
-        )
+        return _job_reply(job, Stage.SUCCESS, lines, buttons, results)
 
     # ── step 4: failure ───────────────────────────────────────────────────────────────────
 
@@ -184,13 +195,7 @@ class Messages:
             lines.append(t.t(loc, "failure.offer"))
         if retry_same:
             buttons.append(Button(t.t(loc, "button.retry_same"), f"retry:{job.id}:"))
-        return Reply(
-            Stage.FAILURE,
-            "\n".join(lines),
-            tuple(buttons),
-            key=f"{job.id}:failure",
-            user_id=job.user_id,
-        )
+        return _job_reply(job, Stage.FAILURE, lines, buttons)
 
     def cancelled(self, job: Job) -> Reply:
         return self._ended(job, "failure.cancelled")
@@ -205,9 +210,7 @@ class Messages:
             self._t.t(job.locale, f"failure.{job.task_type.media.value}"),
             self._t.t(job.locale, reason_key),
         ]
-        return Reply(
-            Stage.FAILURE, "\n".join(lines), buttons, key=f"{job.id}:failure", user_id=job.user_id
-        )
+        return _job_reply(job, Stage.FAILURE, lines, buttons)
 
     def pick_buttons(self, locale: str, job_id: str, offers: Sequence[Offer]) -> list[Button]:
         return [

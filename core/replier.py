@@ -51,6 +51,8 @@ class Reply:
     key: str | None = None
     #: The person the reply is for (adapters mention them when they can't reply in place).
     user_id: str | None = None
+    #: The language of ``text`` ("zh" or "en"), for the adapter's own words around it.
+    locale: str | None = None
 
 
 class Replier(Protocol):

@@ -37,6 +37,10 @@ from core.wants import Message, Refused, Wants, map_wants
 log = logging.getLogger(__name__)
 
 
+#: Pauses before each attempt to show a message that must be seen (result, failure).
+_SHOW_PAUSES = (0.0, 1.0, 3.0)
+
+
 class _Cancelled(Exception):
     """An operator cancelled the job (``ima-bot admin cancel``) while it was running."""
 
@@ -159,8 +163,12 @@ class JobRunner:
             notes=plan.notes,
             cheaper=cheaper,
         )
-        job.handle = await replier.send(before)
-        await self.store.update_job(job.id, handle=job.handle)
+        if not await self._show(job, replier, before):
+            # Nobody can see this job: stop before anything is spent.
+            await self.store.release_usage(job.id)
+            await self.store.update_job(job.id, state=JobState.FAILED, error_kind="delivery")
+            self._finished(job, JobState.FAILED)
+            return
         await self._step(job, "accepted", model=job.version_id, credits=job.credits)
         await self._run(job, plan.model, replier, attachments)
 
@@ -234,7 +242,7 @@ class JobRunner:
                 reply = self.messages.progress(job, elapsed=elapsed, estimate=estimate)
                 if reply.text != last_text:
                     last_text = reply.text
-                    await self._edit(job, replier, reply)
+                    await self._show(job, replier, reply, final=False)
 
             medias = await self.client.wait(
                 job.ima_task_id, job.n, timing, started_at=monotonic_start, on_poll=on_poll
@@ -243,7 +251,7 @@ class JobRunner:
             await self._fail(job, exc, replier)
             return
         except _Cancelled:
-            await self._edit(job, replier, self.messages.cancelled(job))
+            await self._show(job, replier, self.messages.cancelled(job))
             await self._step(job, "cancelled")
             self._finished(job, JobState.CANCELLED)
             return
@@ -257,7 +265,12 @@ class JobRunner:
             notes=saved_note,
             buttons=buttons,
         )
-        await self._edit(job, replier, reply)
+        if not await self._show(job, replier, reply):
+            # The result exists but the chat refused it: the next start delivers it again.
+            log.error("job %s: result not delivered, left for the next start", job.id)
+            self.running.discard(job.id)
+            JOBS_ACTIVE.labels(job.task_type.value).dec()
+            return
         await self.store.update_job(
             job.id,
             state=JobState.DELIVERED,
@@ -284,12 +297,24 @@ class JobRunner:
         JOBS.labels(job.task_type.value, outcome.value).inc()
         JOBS_ACTIVE.labels(job.task_type.value).dec()
 
-    async def _edit(self, job: Job, replier: Replier, reply: Reply) -> None:
-        if job.handle is None:
-            job.handle = await replier.send(reply)
-            await self.store.update_job(job.id, handle=job.handle)
-        else:
-            await replier.edit(job.handle, reply)
+    async def _show(self, job: Job, replier: Replier, reply: Reply, *, final: bool = True) -> bool:
+        """Put ``reply`` in the job's one message (sent the first time, edited after).
+
+        Progress is best effort. A message that must be seen is tried again when the platform
+        refuses it; False when it never got through.
+        """
+        for pause in _SHOW_PAUSES if final else (0.0,):
+            await asyncio.sleep(pause)
+            try:
+                if job.handle is None:
+                    job.handle = await replier.send(reply)
+                    await self.store.update_job(job.id, handle=job.handle)
+                else:
+                    await replier.edit(job.handle, reply)
+                return True
+            except Exception:  # any adapter's error: the platform did not take the message
+                log.warning("job %s: %s message refused", job.id, reply.stage, exc_info=True)
+        return False
 
     async def _fail(self, job: Job, exc: IMAError, replier: Replier) -> None:
         log.warning("job %s failed: %s", job.id, exc.log_fields())
@@ -317,7 +342,7 @@ class JobRunner:
         await self.finish_failed(job, exc.kind, reply, replier)
 
     async def finish_failed(self, job: Job, kind: str, reply: Reply, replier: Replier) -> None:
-        await self._edit(job, replier, reply)
+        await self._show(job, replier, reply)
         await self.store.update_job(
             job.id, state=JobState.FAILED, error_kind=kind, finished_at=time.time()
         )

@@ -24,11 +24,8 @@ from typing import Any, Protocol
 
 from bot.feishu.api import FeishuApi, FeishuApiError, FeishuError
 from bot.feishu.card import Link, build_card, with_mention
-from bot.feishu.event import PLATFORM
-from core.engine import pick_locale
 from core.ima.tasks import MediaKind
 from core.replier import Reply, ResultMedia, Stage
-from core.request import ChatRequest
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +196,7 @@ class FeishuReplier:
     # ── building ─────────────────────────────────────────────────────────────────────────
 
     async def _render(self, reply: Reply) -> tuple[dict[str, Any], list[_Delivery]]:
-        locale = self._locale_of(reply.text)
+        locale = reply.locale or self._default_locale
         images: list[str] = []
         links: list[Link] = []
         deliveries: list[_Delivery] = []
@@ -245,11 +242,6 @@ class FeishuReplier:
             except FeishuError as exc:  # the video still plays without its cover
                 log.info("no cover for %s: %s", media.filename, exc)
         return _Delivery("media", content)
-
-    def _locale_of(self, text: str) -> str:
-        """The card's language: core's rule for a user's words, applied to the bot's text."""
-        probe = ChatRequest(platform=PLATFORM, user_id="", chat_id="", reply_target={}, text=text)
-        return pick_locale(probe, self._default_locale)
 
     # ── posting ──────────────────────────────────────────────────────────────────────────
 

@@ -18,7 +18,7 @@ from core.ima.session import IMASession
 from core.ima.tasks import MediaKind, TaskType
 from core.jobs import JobState
 from core.policy import Policy
-from core.replier import Stage
+from core.replier import Reply, Stage
 from core.request import Attachment, ChatRequest, Options
 from core.store import SQLiteStore, open_store
 from sim.app import RunningSimulator, start_simulator
@@ -538,3 +538,52 @@ async def test_shutdown_leaves_running_jobs_to_resume(h: Harness) -> None:
     stored = await h.store.get_job(jobs[0].id)
     assert stored is not None
     assert stored.state is JobState.RUNNING
+
+
+class RefusingReplier(RecordingReplier):
+    """A chat that refuses some messages (a deleted channel, a platform outage)."""
+
+    def __init__(self, refuse: set[Stage]) -> None:
+        super().__init__()
+        self.refuse = refuse
+
+    async def send(self, reply: Reply) -> str:
+        if reply.stage in self.refuse:
+            raise RuntimeError("platform said no")
+        return await super().send(reply)
+
+    async def edit(self, handle: str, reply: Reply) -> None:
+        if reply.stage in self.refuse:
+            raise RuntimeError("platform said no")
+        await super().edit(handle, reply)
+
+
+async def test_unseen_job_spends_nothing(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("core.runner._SHOW_PAUSES", (0.0, 0.0))
+    await h.say("draw a cat", replier=RefusingReplier({Stage.BEFORE}))
+    assert h.creates == []
+    [job] = await h.store.recent_jobs("test", "u1")
+    assert job.state is JobState.FAILED
+    assert await h.store.usage("2000-01-01") == []
+
+
+async def test_refused_result_is_delivered_at_the_next_start(
+    h: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("core.runner._SHOW_PAUSES", (0.0, 0.0))
+    await h.say("draw a cat", replier=RefusingReplier({Stage.SUCCESS}))
+    [job] = await h.store.recent_jobs("test", "u1")
+    assert job.state is JobState.RUNNING
+    later = RecordingReplier()
+    h.engine.register_platform("test", lambda target: later)
+    assert await h.engine.resume() == 1
+    await h.engine.drain()
+    assert later.all_replies()[-1].stage is Stage.SUCCESS
+    assert len(h.creates) == 1
+
+
+async def test_no_new_requests_while_shutting_down(h: Harness) -> None:
+    await h.engine.shutdown()
+    replier = await h.say("draw a cat")
+    assert "restarting" in replier.last.text
+    assert h.creates == []
