@@ -3,9 +3,11 @@
     .venv/bin/python -m bench.ack_latency [--rate 200] [--seconds 10]
 
 Discord: slash commands dispatched by the local fake Discord over the gateway to the real
-discord.py client; measured from dispatch to the fake receiving the deferral. The fake, the bot
-and the IMA simulator share one process and one event loop, so the numbers include their work
-too: a pessimistic measure of the bot's own latency.
+discord.py client; measured from dispatch to the fake receiving the deferral. Feishu: signed,
+encrypted webhook deliveries POSTed to the bot's route; measured to the HTTP 200 ack and to the
+first card replied to the message. The fake, the bot and the IMA simulator share one process
+and one event loop, so the numbers include their work too: a pessimistic measure of the bot's
+own latency.
 """
 
 from __future__ import annotations
@@ -16,13 +18,16 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
 from sim.app import start_simulator
 from tests.bot.discord.world import start_bot
+from tests.bot.feishu.conftest import Bot
 from tests.fakes.discord import FakeDiscord, FakeInteraction
+from tests.fakes.feishu import FakeFeishu, SentMessage
 
 
 def percentiles(values: list[float]) -> tuple[float, float, float]:
@@ -35,6 +40,7 @@ async def discord_run(rate: int, seconds: float) -> str:
     async with FakeDiscord() as fake, await start_simulator(speed=0.01, seed=1) as sim:
         with tempfile.TemporaryDirectory() as tmp:
             engine, adapter = await start_bot(fake, sim, Path(tmp) / "bench.db", 0.01)
+            await engine.warm_up()  # as `ima-bot run` does before taking requests
             count = int(rate * seconds)
             users = [fake.add_user(f"user{i}") for i in range(count)]  # one request each
             sent: list[asyncio.Task[FakeInteraction]] = []
@@ -70,10 +76,61 @@ async def discord_run(rate: int, seconds: float) -> str:
     )
 
 
+async def feishu_run(rate: int, seconds: float) -> list[str]:
+    async with FakeFeishu() as fake, await start_simulator(speed=0.01, seed=1) as sim:
+        with tempfile.TemporaryDirectory() as tmp:
+            bot = Bot(fake, sim, "webhook", Path(tmp) / "bench.db", scale=0.01)
+            await bot.start()
+            await bot.engine.warm_up()  # as `ima-bot run` does before taking requests
+            count = int(rate * seconds)
+            events = [
+                fake.events.group_text_mentioning_bot(f"画一座灯塔 {i}", chat_id=f"oc_bench_{i}")
+                for i in range(count)
+            ]
+            posted: dict[str, float] = {}
+
+            async def deliver(event: dict[str, Any]) -> float:
+                posted[event["event"]["message"]["message_id"]] = time.time()
+                started = time.monotonic()
+                result = await fake.post_event(bot.url, event)
+                assert result.status == 200, result.status
+                return (time.monotonic() - started) * 1000
+
+            sent: list[asyncio.Task[float]] = []
+            started = time.monotonic()
+            for i, event in enumerate(events):
+                await asyncio.sleep(max(0.0, started + i / rate - time.monotonic()))
+                sent.append(asyncio.create_task(deliver(event)))
+            acks = await asyncio.gather(*sent)
+            cards: dict[str, SentMessage] = {}  # the card answering each message
+            for _ in range(120):  # look twice a second: watching every change would load the loop
+                await asyncio.sleep(0.5)
+                cards = {
+                    m.reply_to: m
+                    for m in fake.messages
+                    if m.msg_type == "interactive" and m.reply_to is not None
+                }
+                if len(cards) == count:
+                    break
+            first_card = [c.create_time_ms - posted[key] * 1000 for key, c in cards.items()]
+            await bot.engine.drain()
+            await bot.stop()
+    rows = []
+    for name, values in (("webhook → HTTP 200", acks), ("webhook → first card", first_card)):
+        p50, p99, worst = percentiles(values)
+        rows.append(
+            f"| Feishu {name} | {count:,} at {rate}/s | {p50:.1f} ms | {p99:.1f} ms "
+            f"| {worst:.1f} ms | 0 |"
+        )
+    return rows
+
+
 async def main(rate: int, seconds: float) -> None:
     print("| event → first reply | events | p50 | p99 | max | refused as late |")
     print("|---|---:|---:|---:|---:|---:|")
     print(await discord_run(rate, seconds), flush=True)
+    for row in await feishu_run(rate, seconds):
+        print(row, flush=True)
 
 
 if __name__ == "__main__":

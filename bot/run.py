@@ -46,6 +46,7 @@ async def run(
         await web.TCPSite(runner, settings.http_host, settings.http_port).start()
         log.info("http server on %s:%s", settings.http_host, settings.http_port)
         try:
+            await engine.warm_up()
             for adapter in adapters:
                 await adapter.start()
                 log.info("%s adapter started", adapter.name)

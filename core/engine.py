@@ -173,6 +173,13 @@ class Engine:
         self._presses[key] = now
         return False
 
+    async def warm_up(self) -> None:
+        """Read every category's catalog now, so the first message doesn't wait for them."""
+        try:
+            await self._catalogs()
+        except IMAError as exc:  # the first message will try again and explain the problem
+            log.warning("catalogs not read at start: %s", exc.log_fields())
+
     async def resume(self) -> int:
         """Continue every job a previous run left unfinished; returns how many were resumed."""
         resumed = 0
