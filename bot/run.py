@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import time
 from collections.abc import Callable
 
 from aiohttp import web
@@ -21,10 +22,23 @@ from bot.http import build_app
 from bot.runtime import engine_context
 from core.engine import Engine
 from core.settings import Settings
+from core.store import Store
 
 log = logging.getLogger(__name__)
 
 AdapterBuilder = Callable[[Settings, Engine], Adapter | None]
+
+#: How often the generation log and processed-event keys older than a week are deleted.
+PRUNE_EVERY = 6 * 3600
+
+
+async def _prune_periodically(store: Store) -> None:
+    while True:
+        await asyncio.sleep(PRUNE_EVERY)
+        try:
+            await store.prune(time.time())
+        except Exception:  # a full disk or a locked file must not stop the bot
+            log.exception("pruning the database failed")
 
 
 async def run(
@@ -45,6 +59,7 @@ async def run(
         await runner.setup()
         await web.TCPSite(runner, settings.http_host, settings.http_port).start()
         log.info("http server on %s:%s", settings.http_host, settings.http_port)
+        pruner = asyncio.create_task(_prune_periodically(engine.store))
         try:
             await engine.warm_up()
             for adapter in adapters:
@@ -55,6 +70,7 @@ async def run(
             await stop.wait()
             log.info("stopping: no new requests; running jobs resume at the next start")
         finally:
+            pruner.cancel()
             # Jobs stop first, while the adapters can still talk; then the adapters close.
             await engine.shutdown()
             for adapter in adapters:
