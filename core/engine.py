@@ -44,6 +44,11 @@ _LATIN = re.compile(r"[A-Za-z]{2,}")
 #: Longer descriptions are refused with a message rather than cut or sent to fail at IMA.
 MAX_PROMPT_CHARS = 2000
 MAX_LYRICS_CHARS = 3000
+#: Button verbs that continue from a result (``<verb>:<job id>:<result index>``).
+FOLLOW_UPS = ("show", "vary", "animate", "soundtrack", "frame")
+#: User state key of a picture picked as the first frame of a video, waiting for the last.
+FIRST_FRAME = "first_frame"
+HISTORY_SIZE = 10
 
 
 class ActionResult(StrEnum):
@@ -147,6 +152,16 @@ class Engine:
                 return ActionResult.NOT_YOURS
             await self._retry(job, version_id or job.version_id, replier)
             return ActionResult.DONE
+        if verb in FOLLOW_UPS:
+            job_id, _, index = rest.partition(":")
+            origin = await self.store.get_job(job_id)
+            if origin is None or origin.platform != platform or not origin.result_urls:
+                return ActionResult.UNKNOWN
+            if origin.user_id != user_id:
+                return ActionResult.NOT_YOURS
+            if not self._pressed_twice(platform, user_id, action):
+                await self._follow_action(verb, origin, int(index or 0), replier)
+            return ActionResult.DONE
         if verb in ("save", "nosave"):
             type_value, _, version_id = rest.partition(":")
             try:
@@ -247,8 +262,18 @@ class Engine:
         if request.options.media is not None or request.options.model is not None:
             command = Command.GENERATE
 
+        if request.follow_up and command in (Command.GENERATE, Command.NONE):
+            origin = await self.store.get_job(request.follow_up)
+            if origin is not None and origin.platform == platform and origin.result_urls:
+                if origin.user_id != user:
+                    await replier.send(say.info(locale, Message("follow.not_yours")))
+                else:
+                    await self._follow_text(origin, request, parsed, replier, locale, catalogs)
+                return
         if command is Command.GENERATE:
             await self._generate(request, replier, locale, parsed, catalogs)
+        elif command is Command.HISTORY:
+            await self.history(platform, user, replier, locale)
         elif command in (Command.USE_MODEL, Command.ALWAYS_MODEL):
             await self.preferences.set(
                 platform, user, parsed.media, parsed.model or "", replier, locale
@@ -498,45 +523,177 @@ class Engine:
 
     async def _retry(self, job: Job, version_id: str, replier: Replier) -> None:
         """Run a finished job's request again, with the same or another model."""
-        catalog = await self.client.catalog(job.task_type)
-        model = catalog.by_version(version_id)
+        model = (await self.client.catalog(job.task_type)).by_version(version_id)
         if model is None:
-            await replier.send(
-                self.messages.info(
-                    job.locale, Message("pref.unknown_model", {"model": job.model_name})
-                )
-            )
-            return
-        low, _ = job.task_type.image_range
-        if len(job.image_urls) < low:
-            await replier.send(
-                self.messages.question(job.locale, Message("question.images_needed"))
-            )
-            return
-        wants = Wants.from_json(job.extra.get("wants", {}))
-        try:
-            mapped = map_wants(model, wants, catalog)
-        except Refused as refusal:
-            await replier.send(self.messages.info(job.locale, refusal.message))
+            message = Message("pref.unknown_model", {"model": job.model_name})
+            await replier.send(self.messages.info(job.locale, message))
             return
         same = version_id == job.version_id
+        await self._continue(
+            job,
+            job.task_type,
+            job.prompt,
+            job.image_urls,
+            replier,
+            wants=Wants.from_json(job.extra.get("wants", {})),
+            model=(model, job.source if same else ModelSource.EXPLICIT),
+        )
+
+    async def _continue(
+        self,
+        origin: Job,
+        task_type: TaskType,
+        prompt: str,
+        image_urls: Sequence[str],
+        replier: Replier,
+        *,
+        wants: Wants | None = None,
+        model: tuple[Model, ModelSource] | None = None,
+        locale: str | None = None,
+    ) -> None:
+        """Start a job for ``origin``'s person, in its chat: a retry, or a follow-up of a result.
+
+        Without ``model``: the person's preference for ``task_type``, else the recommended one.
+        ``locale``: the language of the message that asked, if not ``origin``'s.
+        """
+        locale = locale or origin.locale
+        low, _ = task_type.image_range
+        if len(image_urls) < low:
+            message = Message("question.images_needed")
+            await replier.send(self.messages.question(locale, message))
+            return
+        catalog = await self.client.catalog(task_type)
+        if model is None:
+            pref = await self.store.get_preference(origin.platform, origin.user_id, task_type)
+            preferred = catalog.by_version(pref.version_id) if pref else None
+            default = choice.recommended(catalog)
+            if preferred is not None:
+                model = (preferred, ModelSource.PREFERENCE)
+            elif default is not None:
+                model = (default, ModelSource.DEFAULT)
+            else:
+                raise IMAError("the catalog offers no model for this task type")
+        wants = wants or Wants()
+        try:
+            mapped = map_wants(model[0], wants, catalog)
+        except Refused as refusal:
+            await replier.send(self.messages.info(locale, refusal.message))
+            return
         plan = Plan(
-            task_type=job.task_type,
-            model=model,
-            source=job.source if same else ModelSource.EXPLICIT,
+            task_type=task_type,
+            model=model[0],
+            source=model[1],
             wants=wants,
             params=mapped.params,
             notes=mapped.notes,
-            prompt=job.prompt,
+            prompt=prompt,
         )
         await self.jobs.start(
             plan,
-            platform=job.platform,
-            user_id=job.user_id,
-            chat_id=job.chat_id,
-            locale=job.locale,
-            reply_target=job.reply_target,
+            platform=origin.platform,
+            user_id=origin.user_id,
+            chat_id=origin.chat_id,
+            locale=locale,
+            reply_target=origin.reply_target,
             replier=replier,
             catalog=catalog,
-            image_urls=job.image_urls,
+            image_urls=image_urls,
         )
+
+    # ── follow-ups and history ────────────────────────────────────────────────────────────
+
+    async def _follow_action(self, verb: str, job: Job, index: int, replier: Replier) -> None:
+        """A result's button: show it again, vary it, animate it, score it, use it as a frame."""
+        url = job.result_urls[min(index, len(job.result_urls) - 1)] if job.result_urls else ""
+        if verb == "show":
+            await replier.send(self.messages.recall(job))
+        elif verb == "vary":
+            await self._continue(job, TaskType.IMAGE_TO_IMAGE, job.prompt, [url], replier)
+        elif verb == "animate":
+            await self._continue(job, TaskType.IMAGE_TO_VIDEO, job.prompt, [url], replier)
+        elif verb == "soundtrack":
+            await self._continue(
+                job, TaskType.TEXT_TO_MUSIC, soundtrack_prompt(job.prompt), [], replier
+            )
+        else:  # "frame": the first press picks the first frame, the second makes the video
+            first = await self.store.get_user_state(job.platform, job.user_id, FIRST_FRAME)
+            if not first:
+                picked = {"url": url, "prompt": job.prompt}
+                await self.store.set_user_state(job.platform, job.user_id, FIRST_FRAME, picked)
+                await replier.send(self.messages.info(job.locale, Message("follow.first_frame")))
+                return
+            await self.store.set_user_state(job.platform, job.user_id, FIRST_FRAME, None)
+            prompt = f"{first['prompt']} → {job.prompt}"
+            await self._continue(
+                job, TaskType.FIRST_LAST_FRAME_TO_VIDEO, prompt, [first["url"], url], replier
+            )
+
+    async def _follow_text(
+        self,
+        origin: Job,
+        request: ChatRequest,
+        parsed: ParsedMessage,
+        replier: Replier,
+        locale: str,
+        catalogs: Mapping[TaskType, Catalog],
+    ) -> None:
+        """A message replying to a result: carry on from it ("bluer", "让它动起来", "配个音乐")."""
+        source = origin.task_type.media
+        wanted = request.options.media or parsed.media
+        text = parsed.prompt.strip()
+        images: list[str] = []
+        if wanted is MediaKind.MUSIC and source is not MediaKind.MUSIC:
+            task_type, prompt = TaskType.TEXT_TO_MUSIC, soundtrack_prompt(origin.prompt, text)
+        elif source is MediaKind.IMAGE:
+            video = wanted is MediaKind.VIDEO
+            task_type = TaskType.IMAGE_TO_VIDEO if video else TaskType.IMAGE_TO_IMAGE
+            prompt, images = text or origin.prompt, list(origin.result_urls[:1])
+        else:  # change a video or a song: the same kind again, described anew
+            task_type = (
+                TaskType.TEXT_TO_MUSIC if source is MediaKind.MUSIC else TaskType.TEXT_TO_VIDEO
+            )
+            prompt = f"{origin.prompt}, {text}" if text else origin.prompt
+        try:
+            model = await self._choose(request, parsed, task_type, catalogs, locale)
+        except Refused as refusal:
+            await replier.send(self.messages.info(locale, refusal.message))
+            return
+        await self._continue(
+            origin,
+            task_type,
+            prompt,
+            images,
+            replier,
+            wants=self._wants(request, parsed),
+            model=model,
+            locale=locale,
+        )
+
+    async def history(self, platform: str, user_id: str, replier: Replier, locale: str) -> None:
+        """The person's recent results, each with a button to show it again."""
+        jobs = [
+            j
+            for j in await self.store.recent_jobs(platform, user_id, 30)
+            if j.state is JobState.DELIVERED
+        ][:HISTORY_SIZE]
+        if not jobs:
+            await replier.send(self.messages.info(locale, Message("history.empty")))
+            return
+        await replier.send(self.messages.history(locale, jobs))
+
+    async def show_result(
+        self, platform: str, user_id: str, job_id: str, replier: Replier, locale: str
+    ) -> ActionResult:
+        """Show one of the person's results again, with its model, credits and prompt."""
+        job = await self.store.get_job(job_id)
+        if job is None or job.platform != platform or job.state is not JobState.DELIVERED:
+            return ActionResult.UNKNOWN
+        if job.user_id != user_id:
+            return ActionResult.NOT_YOURS
+        await replier.send(self.messages.recall(job))
+        return ActionResult.DONE
+
+
+def soundtrack_prompt(prompt: str, extra: str = "") -> str:
+    """The description of music for a picture or a video, built from what it shows."""
+    return f"Background music for: {prompt}" + (f". {extra}" if extra else "")

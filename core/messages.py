@@ -48,6 +48,10 @@ def _job_reply(
     )
 
 
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def progress_percent(elapsed: float, estimate_high: float) -> int:
     """The spec's formula: P = min(95, floor(elapsed / estimated_max × 100))."""
     return min(95, math.floor(elapsed / max(estimate_high, 1) * 100))
@@ -155,7 +159,64 @@ class Messages:
             )
             for i, (url, cover) in enumerate(media)
         )
-        return _job_reply(job, Stage.SUCCESS, lines, buttons, results)
+        return _job_reply(
+            job, Stage.SUCCESS, lines, [*buttons, *self.result_buttons(job, len(results))], results
+        )
+
+    def result_buttons(self, job: Job, count: int) -> list[Button]:
+        """What people do next with a result: vary or animate a picture, use it as a video
+        frame, give a picture or a video a soundtrack (``<verb>:<job id>:<index>``)."""
+        t, loc = self._t, job.locale
+        buttons: list[Button] = []
+        if job.task_type.media is MediaKind.IMAGE:
+            for verb in ("vary", "animate", "frame"):
+                for i in range(count):
+                    label = t.t(loc, f"button.{verb}", n=i + 1 if count > 1 else "")
+                    buttons.append(Button(label.strip(), f"{verb}:{job.id}:{i}"))
+        if job.task_type.media is not MediaKind.MUSIC:
+            buttons.append(Button(t.t(loc, "button.soundtrack"), f"soundtrack:{job.id}:0"))
+        return buttons
+
+    def recall(self, job: Job) -> Reply:
+        """A result shown again from the history: what it is, what it cost, the media."""
+        t, loc = self._t, job.locale
+        lines = [
+            t.t(loc, f"history.{job.task_type.media.value}", prompt=_short(job.prompt, 300)),
+            t.t(loc, "success.model", model=job.model_name),
+            t.t(loc, "success.credits", credits=job.credits),
+        ]
+        kind = job.task_type.media
+        media = tuple(
+            ResultMedia(url, kind, cover, f"{kind.value}-{job.id}-{i + 1}.{_EXTENSIONS[kind]}")
+            for i, (url, cover) in enumerate(
+                zip(
+                    job.result_urls,
+                    job.result_covers or [None] * len(job.result_urls),
+                    strict=False,
+                )
+            )
+        )
+        buttons = tuple(self.result_buttons(job, len(media)))
+        return Reply(
+            Stage.SUCCESS, "\n".join(lines), buttons, media, user_id=job.user_id, locale=loc
+        )
+
+    def history(self, locale: str, jobs: Sequence[Job]) -> Reply:
+        lines = [self._t.t(locale, "history.title")]
+        buttons = []
+        for n, job in enumerate(jobs, start=1):
+            lines.append(
+                self._t.t(
+                    locale,
+                    "history.line",
+                    n=n,
+                    prompt=_short(job.prompt, 40),
+                    model=job.model_name,
+                    credits=job.credits,
+                )
+            )
+            buttons.append(Button(self._t.t(locale, "button.show", n=n), f"show:{job.id}:0"))
+        return Reply(Stage.INFO, "\n".join(lines), tuple(buttons), locale=locale)
 
     # ── step 4: failure ───────────────────────────────────────────────────────────────────
 

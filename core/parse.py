@@ -164,6 +164,8 @@ class Command(StrEnum):
     HELP = "help"
     #: "再来一次 / 重新生成 / again / regenerate" with nothing else: redo the last request.
     RETRY = "retry"
+    #: "我的作品 / 历史记录 / my history / my creations" alone: list the person's recent results.
+    HISTORY = "history"
     NONE = "none"
 
 
@@ -457,6 +459,11 @@ _HELP_RE = _whole(
     r"你可以做什么|能做什么|你是谁|指令|命令|who are you|what can you do|what do you do|"
     r"how (?:do i|to|can i) use (?:this|you|it|the bot)|commands|usage|menu"
 )
+_HISTORY_RE = _whole(
+    r"(?:查看|看看|显示|列出|打开)?(?:我的|我)?(?:作品|作品集|历史|历史记录|生成记录|创作记录|记录)|"
+    r"(?:show|list|see|view|open)? ?(?:me )?my (?:history|results|creations|generations|works|"
+    r"images|videos|songs|gallery)|history|/history"
+)
 _CHITCHAT_RE = _whole(
     r"hi|hello|hey|hiya|yo|howdy|sup|你好|您好|嗨|哈喽|哈啰|嘿|在吗|在不在|在么|早|早安|早上好|中午好|"
     r"下午好|晚上好|晚安|good ?(?:morning|afternoon|evening|night)|thanks|thank you|thx|ty|tks|"
@@ -468,6 +475,7 @@ _WHOLE_COMMANDS = (
     (_YES_RE, Command.CONFIRM_YES),
     (_NO_RE, Command.CONFIRM_NO),
     (_HELP_RE, Command.HELP),
+    (_HISTORY_RE, Command.HISTORY),
     (_CHITCHAT_RE, Command.NONE),
 )
 

@@ -56,3 +56,6 @@ class ChatRequest:
     #: Other ids of where the message came from (a Discord channel inside ``chat_id``'s guild),
     #: matched against the operator's allowlist together with ``chat_id``.
     places: tuple[str, ...] = ()
+    #: The job whose result this message replies to (the adapter knows which message it was):
+    #: the message then carries on from that result.
+    follow_up: str | None = None

@@ -265,19 +265,19 @@ class JobRunner:
             notes=saved_note,
             buttons=buttons,
         )
+        # The result's buttons work the moment it is shown: store what they need first.
+        job.result_urls = tuple(m.url for m in medias)
+        job.result_covers = tuple(m.cover_url for m in medias)
+        await self.store.update_job(
+            job.id, result_urls=job.result_urls, result_covers=job.result_covers
+        )
         if not await self._show(job, replier, reply):
             # The result exists but the chat refused it: the next start delivers it again.
             log.error("job %s: result not delivered, left for the next start", job.id)
             self.running.discard(job.id)
             JOBS_ACTIVE.labels(job.task_type.value).dec()
             return
-        await self.store.update_job(
-            job.id,
-            state=JobState.DELIVERED,
-            finished_at=time.time(),
-            result_urls=tuple(m.url for m in medias),
-            result_covers=tuple(m.cover_url for m in medias),
-        )
+        await self.store.update_job(job.id, state=JobState.DELIVERED, finished_at=time.time())
         await self._step(job, "delivered", seconds=round(actual, 1))
         self._finished(job, JobState.DELIVERED)
 

@@ -216,6 +216,8 @@ class FeishuAdapter:
             await replier.send(Reply(Stage.INFO, self.engine.text(locale, "feishu.image_saved")))
             return
         images = [*await self._take_images(message), *_images_of(message)]
+        # A reply to one of the bot's result cards carries on from that result.
+        origin = await store.job_by_handle(PLATFORM, message.reply_to) if message.reply_to else None
         request = ChatRequest(
             platform=PLATFORM,
             user_id=message.sender_id,
@@ -224,6 +226,7 @@ class FeishuAdapter:
             text=message.text,
             attachments=tuple(self._attachment(mid, key) for mid, key in images),
             event_id=message.message_id,
+            follow_up=origin.id if origin else None,
         )
         await self.engine.handle(request, replier)
 

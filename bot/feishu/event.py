@@ -41,6 +41,8 @@ class MessageEvent:
     text: str
     #: Images in the message, in order (downloaded later through the message's resources).
     image_keys: tuple[str, ...] = ()
+    #: The message this one replies to, if it is a reply (a result card, for a follow-up).
+    reply_to: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,8 @@ def parse_message(payload: Any, bot_open_id: str) -> MessageEvent | None:
     text = _resolve_mentions(text, mentions, bot_open_id)
     if not text and not images:
         return None
-    return MessageEvent(event_id, message_id, chat_id, direct, sender_id, text, images)
+    reply_to = _str(message.get("parent_id")) or None
+    return MessageEvent(event_id, message_id, chat_id, direct, sender_id, text, images, reply_to)
 
 
 def parse_card_action(payload: Any) -> CardAction | None:

@@ -73,4 +73,8 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX generation_log_at ON generation_log (at);
     """,
+    # 2: find the job behind a chat message someone replies to (follow-ups).
+    """
+    CREATE INDEX jobs_handle ON jobs (platform, handle);
+    """,
 )

@@ -248,6 +248,14 @@ class SQLiteStore:
             row = await cursor.fetchone()
         return _job(row) if row else None
 
+    async def job_by_handle(self, platform: str, handle: str) -> Job | None:
+        async with self._db.execute(
+            "SELECT * FROM jobs WHERE platform = ? AND handle = ? ORDER BY created_at DESC LIMIT 1",
+            (platform, handle),
+        ) as cursor:
+            row = await cursor.fetchone()
+        return _job(row) if row else None
+
     async def active_jobs(self) -> list[Job]:
         async with self._db.execute(
             "SELECT * FROM jobs WHERE state IN ('accepted', 'running') ORDER BY created_at"

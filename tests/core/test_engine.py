@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,16 +94,6 @@ async def make_engine(sim: RunningSimulator, db: str, **config: Any) -> tuple[En
     client = IMAClient(session, retry_base_delay=0.001)
     engine = Engine(client, store, Translator.load(), EngineConfig(time_scale=SCALE, **config))
     return engine, store
-
-
-@pytest.fixture
-async def h(tmp_path: Path) -> AsyncIterator[Harness]:
-    async with await start_simulator(speed=SCALE, seed=11) as sim:
-        engine, store = await make_engine(sim, str(tmp_path / "bot.db"))
-        yield Harness(sim, engine, store, tmp_path / "bot.db")
-        await engine.drain()
-        await engine.client.session.close()
-        await store.close()
 
 
 def assert_plain(text: str) -> None:

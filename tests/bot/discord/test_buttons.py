@@ -100,3 +100,17 @@ async def test_make_a_named_model_the_default(world: World) -> None:
     press = await fake.press_button(message, save)
     [answer] = await press.wait_for_followups(1)
     assert answer.content.startswith("✅ Got it! From now on I'll use Nano Banana Pro")
+
+
+async def test_result_buttons_carry_on_from_the_picture(world: World) -> None:
+    interaction = await world.fake.send_slash_command("image", {"prompt": "a red fox"})
+    image = await interaction.wait_for_original(finished)
+    press = await world.fake.press_button(image, button(image, "Animate"))
+    assert await press.wait_for_response() == 6
+    video = await world.fake.wait_for_message(
+        world.fake.default_channel.id, lambda m: m is not image and finished(m)
+    )
+    assert video.content.startswith("✅ Your video is ready!")
+    assert world.creates[-1]["task_type"] == "image_to_video"
+    [source] = world.creates[-1]["src_img_url"]
+    assert source.startswith(f"{world.sim.base_url}/results/")  # the fox picture itself

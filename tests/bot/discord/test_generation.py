@@ -41,7 +41,8 @@ async def test_image_four_steps_in_one_message_with_the_png_attached(world: Worl
     assert message.embeds == [
         {"image": {"url": f"attachment://{attachment.filename}"}, "flags": 0, "type": "rich"}
     ]
-    assert message.components == []
+    labels = [c["label"] for row in message.components for c in row["components"]]
+    assert labels == ["🔁 Vary", "🎬 Animate", "🖼 Frame", "🎵 Soundtrack"]  # what to do next
     assert fake.channel_messages(fake.default_channel.id) == [message]
     assert interaction.errors == []
     assert world.created_models() == ["Midjourney"]
@@ -102,9 +103,10 @@ async def test_results_too_big_to_attach_are_linked(world: World) -> None:
     )
     message = await interaction.wait_for_original(finished)
     assert message.attachments == []
-    [row] = message.components
-    [link] = row["components"]
+    buttons = [c for row in message.components for c in row["components"]]
+    [link] = [b for b in buttons if b["style"] == 5]
     assert (link["style"], link["label"]) == (5, "Open the video")
+    assert [b["label"] for b in buttons if b["style"] != 5] == ["🎵 Soundtrack"]
     assert link["url"].startswith(world.sim.base_url)
     assert message.embeds[0]["image"]["url"].startswith(world.sim.base_url)  # the cover
 

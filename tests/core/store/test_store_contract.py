@@ -66,6 +66,10 @@ async def test_job_roundtrip_and_update(store: Store) -> None:
     j = job(image_urls=("https://x/1.png",), extra={"k": [1]})
     assert await store.add_job(j, day=DAY) is Admission.OK
     await store.update_job(j.id, state=JobState.RUNNING, ima_task_id="t1", handle="h")
+    found = await store.job_by_handle("test", "h")
+    assert found is not None
+    assert found.id == j.id
+    assert await store.job_by_handle("other", "h") is None
     loaded = await store.get_job(j.id)
     assert loaded is not None
     assert loaded.state is JobState.RUNNING
@@ -148,6 +152,18 @@ async def test_recent_jobs_newest_first(store: Store) -> None:
     for i in range(3):
         await store.add_job(job(created_at=float(i), prompt=f"p{i}"), day=DAY)
     assert [j.prompt for j in await store.recent_jobs("test", "u1", 2)] == ["p2", "p1"]
+
+
+async def test_migrations_are_versioned(tmp_path: Path) -> None:
+    import sqlite3
+
+    from core.store.migrations import MIGRATIONS
+
+    s = await open_store(str(tmp_path / "v.db"))
+    await s.close()
+    with sqlite3.connect(tmp_path / "v.db") as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 async def test_reopen_keeps_data(tmp_path: Path) -> None:

@@ -1,0 +1,74 @@
+"""Carrying on from a result in Feishu: its card's buttons, replies to the card, the history."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.bot.feishu.conftest import Bot, buttons, card_text, header, image_keys
+from tests.fakes.feishu import SentMessage
+
+
+async def finished_image(
+    bot: Bot, text: str = "draw a red fox"
+) -> tuple[dict[str, Any], SentMessage]:
+    event = bot.fake.events.group_text_mentioning_bot(text)
+    await bot.deliver(event)
+    final = await bot.final_card(event)
+    assert header(final)["template"] == "green"
+    return final, await bot.card_for(event)
+
+
+def press(bot: Bot, card: SentMessage, value: dict[str, Any], who: Any = None) -> dict[str, Any]:
+    return bot.fake.events.card_action(
+        value, message_id=card.message_id, chat_id=card.chat_id, operator=who
+    )
+
+
+async def test_animate_button_on_a_result_card(bot: Bot) -> None:
+    final, card = await finished_image(bot)
+    animate = next(b for b in buttons(final) if b["value"]["action"].startswith("animate:"))
+    await bot.deliver(press(bot, card, animate["value"]))
+    await bot.fake.wait_until(lambda: len(bot.creates) == 2, "the video was created")
+    assert bot.creates[-1]["task_type"] == "image_to_video"
+    [source] = bot.creates[-1]["src_img_url"]
+    assert source.startswith(f"{bot.sim.base_url}/results/")
+
+
+async def test_reply_to_a_result_card_carries_on(bot: Bot) -> None:
+    _, card = await finished_image(bot)
+    reply = bot.fake.events.group_text_mentioning_bot("让它动起来")
+    reply["event"]["message"]["parent_id"] = card.message_id
+    reply["event"]["message"]["root_id"] = card.message_id
+    await bot.deliver(reply)
+    await bot.fake.wait_until(lambda: len(bot.creates) == 2, "the video was created")
+    assert bot.creates[-1]["task_type"] == "image_to_video"
+    assert bot.creates[-1]["src_img_url"] == bot.creates[0]["src_img_url"] or (
+        bot.creates[-1]["src_img_url"][0].startswith(f"{bot.sim.base_url}/results/")
+    )
+    first = json.loads((await bot.card_for(reply)).original_content)
+    assert "🎬 开始生成视频" in card_text(first)  # its own four steps, in the reply's language
+
+    stranger = bot.fake.events.new_user("Mallory")
+    theirs = bot.fake.events.group_text_mentioning_bot("make it bluer", sender=stranger)
+    theirs["event"]["message"]["parent_id"] = card.message_id
+    await bot.deliver(theirs)
+    refused = await bot.card_for(theirs)
+    assert "Only the person who made this" in card_text(refused.json())
+    assert len(bot.creates) == 2
+
+
+async def test_history_in_plain_chat(bot: Bot) -> None:
+    await finished_image(bot, "draw a lighthouse")
+    event = bot.fake.events.dm_text("我的作品")
+    await bot.deliver(event)
+    listing = await bot.card_for(event)
+    card = listing.json()
+    assert "画" not in card_text(card)  # the prompt is shown as written
+    assert "lighthouse" in card_text(card)
+    [show] = [b for b in buttons(card) if b["value"]["action"].startswith("show:")]
+    await bot.deliver(press(bot, listing, show["value"]))
+    shown = await bot.fake.wait_for_message(
+        lambda m: m.msg_type == "interactive" and "SeeDream 4.5" in m.content and m is not listing
+    )
+    assert image_keys(shown.json())
