@@ -20,7 +20,7 @@ from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from bot.discord.commands import CommandTranslator, PreferenceCall, build_commands
+from bot.discord.commands import CommandTranslator, PrivateCall, build_commands
 from bot.discord.config import DiscordSettings, load_discord_settings
 from bot.discord.event import (
     PLATFORM,
@@ -30,6 +30,7 @@ from bot.discord.event import (
     Target,
     check_images,
     command_request,
+    job_in_custom_ids,
     message_request,
 )
 from bot.discord.replier import EDIT_INTERVAL, ActionButton, Courier, DiscordReplier
@@ -214,16 +215,16 @@ class DiscordAdapter:
         text = self.engine.text(self._locale(interaction), rejected.key, **rejected.values)
         await interaction.response.send_message(text, ephemeral=True)
 
-    async def preferences(self, interaction: Interaction, call: PreferenceCall) -> None:
-        """``/preferences``: answered privately (only the user sees their defaults)."""
+    async def privately(self, interaction: Interaction, call: PrivateCall) -> None:
+        """``/preferences`` and ``/history``: answered privately (only the user sees them)."""
         if not await self._accepts(interaction):
             return
         invocation = _invocation(interaction)
         replier = await self._deferred(interaction, invocation, ephemeral=True)
-        self._spawn(self._preferences(invocation, replier, call))
+        self._spawn(self._privately(invocation, replier, call))
 
-    async def _preferences(
-        self, invocation: Invocation, replier: DiscordReplier, call: PreferenceCall
+    async def _privately(
+        self, invocation: Invocation, replier: DiscordReplier, call: PrivateCall
     ) -> None:
         locale = normalize_locale(invocation.locale, self.default_locale)
         try:
@@ -266,6 +267,12 @@ class DiscordAdapter:
         if message.guild is not None and all(user.id != me.id for user in message.mentions):
             return
         files = [FileInfo(a.filename, a.url, a.size, a.content_type) for a in message.attachments]
+        replied = message.reference.resolved if message.reference else None
+        custom_ids = (
+            getattr(child, "custom_id", None) or ""
+            for row in (replied.components if isinstance(replied, discord.Message) else ())
+            for child in getattr(row, "children", ())
+        )
         request = message_request(
             message_id=message.id,
             user_id=message.author.id,
@@ -277,6 +284,7 @@ class DiscordAdapter:
             file_limit=message.guild.filesize_limit if message.guild else DEFAULT_FILE_LIMIT,
             download=self._download,
             default_locale=self.default_locale,
+            follow_up=job_in_custom_ids(custom_ids),
         )
         replier = DiscordReplier(self.courier, Target.from_json(request.reply_target))
         try:

@@ -1,4 +1,4 @@
-"""The slash commands: ``/image``, ``/video``, ``/music`` and ``/preferences show|set|reset``.
+"""The slash commands: ``/image``, ``/video``, ``/music``, ``/preferences``, ``/history``.
 
 Names, descriptions and choices come from the locale catalogs (``discord.*`` keys): English is
 what Discord shows by default, :class:`CommandTranslator` adds the zh-CN names. The commands
@@ -22,12 +22,12 @@ from bot.discord.event import (
     check_images,
     video_frames,
 )
-from core.engine import Engine
+from core.engine import ActionResult, Engine
 from core.i18n import normalize_locale
 from core.ima.catalog import name_key
 from core.ima.errors import IMAError
 from core.ima.tasks import MediaKind, TaskType
-from core.replier import Replier
+from core.replier import Replier, Reply, Stage
 from core.request import Options
 
 log = logging.getLogger(__name__)
@@ -43,8 +43,9 @@ Interaction = discord.Interaction[Any]
 AnyCommand = app_commands.Command[Any, ..., None] | app_commands.Group
 
 
-PreferenceCall = Callable[[Replier, str], Coroutine[Any, Any, object]]
-"""What ``/preferences`` asks of the engine, given a private replier and the user's locale."""
+PrivateCall = Callable[[Replier, str], Coroutine[Any, Any, object]]
+"""What ``/preferences`` or ``/history`` asks of the engine, given a private replier and the
+user's locale."""
 
 
 class CommandHandler(Protocol):
@@ -58,8 +59,8 @@ class CommandHandler(Protocol):
         """Say privately why a command can't run."""
         ...
 
-    async def preferences(self, interaction: Interaction, call: PreferenceCall) -> None:
-        """Answer privately what the engine answers to ``call``."""
+    async def privately(self, interaction: Interaction, call: PrivateCall) -> None:
+        """Answer privately (only the user sees it) what the engine answers to ``call``."""
         ...
 
 
@@ -208,7 +209,7 @@ def build_commands(engine: Engine, handler: CommandHandler) -> list[AnyCommand]:
     )
     async def show_command(interaction: Interaction) -> None:
         user = str(interaction.user.id)
-        await handler.preferences(
+        await handler.privately(
             interaction,
             lambda replier, locale: engine.preferences.show(PLATFORM, user, replier, locale),
         )
@@ -223,7 +224,7 @@ def build_commands(engine: Engine, handler: CommandHandler) -> list[AnyCommand]:
     @app_commands.choices(kind=kinds)
     async def set_command(interaction: Interaction, kind: str, model: str) -> None:
         user = str(interaction.user.id)
-        await handler.preferences(
+        await handler.privately(
             interaction,
             lambda replier, locale: engine.preferences.set(
                 PLATFORM, user, MediaKind(kind), model, replier, locale
@@ -239,7 +240,7 @@ def build_commands(engine: Engine, handler: CommandHandler) -> list[AnyCommand]:
     async def reset_command(interaction: Interaction, kind: str | None = None) -> None:
         user = str(interaction.user.id)
         media = MediaKind(kind) if kind else None
-        await handler.preferences(
+        await handler.privately(
             interaction,
             lambda replier, locale: engine.preferences.reset(
                 PLATFORM, user, media, replier, locale
@@ -251,7 +252,35 @@ def build_commands(engine: Engine, handler: CommandHandler) -> list[AnyCommand]:
     video_command.autocomplete("model")(models.complete(_video_tasks))
     music_command.autocomplete("model")(models.complete(lambda _: [TaskType.TEXT_TO_MUSIC]))
     set_command.autocomplete("model")(models.complete(_kind_tasks))
-    return [image_command, video_command, music_command, preferences]
+
+    @app_commands.command(name=s("history.name"), description=s("history.description"))
+    @app_commands.rename(item=s("option.item.name"))
+    @app_commands.describe(item=s("option.item.description"))
+    async def history_command(interaction: Interaction, item: str | None = None) -> None:
+        user = str(interaction.user.id)
+
+        async def call(replier: Replier, locale: str) -> None:
+            if item is None:
+                await engine.history(PLATFORM, user, replier, locale)
+                return
+            shown = await engine.show_result(PLATFORM, user, item, replier, locale)
+            if shown is not ActionResult.DONE:
+                text = engine.text(locale, "action.expired")
+                await replier.send(Reply(Stage.INFO, text, locale=locale))
+
+        await handler.privately(interaction, call)
+
+    @history_command.autocomplete("item")
+    async def history_choices(interaction: Interaction, current: str) -> list[Choice[str]]:
+        jobs = await engine.store.recent_jobs(PLATFORM, str(interaction.user.id), 50)
+        wanted = current.casefold()
+        return [
+            Choice(name=f"{job.prompt[:70]} · {job.model_name}"[:100], value=job.id)
+            for job in jobs
+            if job.result_urls and wanted in job.prompt.casefold()
+        ][:MAX_CHOICES]
+
+    return [image_command, video_command, music_command, preferences, history_command]
 
 
 # What the command's other options say about the task type the model is for.

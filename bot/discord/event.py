@@ -10,7 +10,7 @@ import dataclasses
 import json
 import mimetypes
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -197,6 +197,15 @@ def strip_mentions(content: str, bot_id: int) -> str:
     return re.sub(rf"<@!?{bot_id}>", "", content).strip()
 
 
+def job_in_custom_ids(custom_ids: Iterable[str]) -> str | None:
+    """The job behind a message, from its buttons (``ima:<verb>:<job id>:…``), if any."""
+    for custom_id in custom_ids:
+        parts = custom_id.split(":")
+        if len(parts) >= 3 and parts[0] == "ima" and parts[2]:
+            return parts[2]
+    return None
+
+
 def message_request(
     *,
     message_id: int,
@@ -209,8 +218,10 @@ def message_request(
     file_limit: int,
     download: Download,
     default_locale: str,
+    follow_up: str | None = None,
 ) -> ChatRequest:
-    """A DM or an @mention (free text); the answer replies to the message."""
+    """A DM or an @mention (free text); the answer replies to the message. ``follow_up``: the
+    job of the result the message replies to."""
     request = ChatRequest(
         platform=PLATFORM,
         user_id=str(user_id),
@@ -220,6 +231,7 @@ def message_request(
         attachments=tuple(_attachment(f, download) for f in files),
         event_id=str(message_id),
         places=_places(channel_id),
+        follow_up=follow_up,
     )
     target = Target(
         user_id=user_id,

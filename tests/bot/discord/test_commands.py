@@ -23,7 +23,8 @@ def by_name(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 async def test_login_and_sync_with_chinese_names(world: World) -> None:
     assert world.adapter.healthy()
     commands = by_name(world.fake.commands())
-    assert set(commands) == {"image", "video", "music", "preferences"}
+    assert set(commands) == {"image", "video", "music", "preferences", "history"}
+    assert commands["history"]["name_localizations"] == {"zh-CN": "作品"}
     image = commands["image"]
     assert image["name_localizations"] == {"zh-CN": "图片"}
     assert image["description_localizations"]["zh-CN"] == "根据描述生成图片"
@@ -57,6 +58,7 @@ async def test_guild_ids_get_the_commands_at_once(
             "video",
             "music",
             "preferences",
+            "history",
         }
         assert fake.commands() == []
 

@@ -69,3 +69,16 @@ async def test_free_text_is_off_unless_enabled(world: World) -> None:
     await sync_client(fake, world.adapter.client)  # the message has been seen and let go
     assert from_bot(fake, dm) == []
     assert world.creates == []
+
+
+async def test_a_reply_to_a_result_carries_on_from_it(chatty: World) -> None:
+    fake = chatty.fake
+    dm = fake.dm_channel(fake.default_user).id
+    await fake.send_message(dm, "draw a red fox")
+    image = await fake.wait_for_message(dm, lambda m: m.author is fake.bot_user and finished(m))
+    await fake.send_message(dm, "make it animated, a video", reply_to=image)
+    await fake.wait_for(lambda: len(chatty.creates) == 2, timeout=10, what="the follow-up")
+    body = chatty.creates[-1]
+    assert body["task_type"] == "image_to_video"
+    [source] = body["src_img_url"]
+    assert source.startswith(f"{chatty.sim.base_url}/results/")

@@ -54,3 +54,23 @@ async def test_unknown_model_is_not_saved_and_nothing_is_made(world: World) -> N
         await world.engine.store.list_preferences("discord", str(world.fake.default_user.id)) == {}
     )
     assert world.creates == []
+
+
+async def test_history_lists_searches_and_shows_again(world: World) -> None:
+    fake = world.fake
+    made = await fake.send_slash_command("image", {"prompt": "a lighthouse at dawn"})
+    await made.wait_for_original(finished)
+    choices = await fake.send_autocomplete("history", "item", "light", {})
+    await choices.wait_for_response()
+    [choice] = choices.autocomplete_choices or []
+    assert "a lighthouse at dawn" in choice["name"]
+    listing = await fake.send_slash_command("history", {})
+    listed = await listing.wait_for_original(lambda m: "1." in m.content)
+    assert listed.ephemeral
+    shown = await fake.send_slash_command("history", {"item": choice["value"]})
+    again = await shown.wait_for_original(lambda m: bool(m.attachments))
+    assert "SeeDream 4.5" in again.content
+    stranger = fake.add_user("stranger")
+    theirs = await fake.send_slash_command("history", {"item": choice["value"]}, user=stranger)
+    refused = await theirs.wait_for_original(lambda m: bool(m.content))
+    assert refused.content == world.engine.text("en", "action.expired")

@@ -264,7 +264,9 @@ class StoredMessage:
     webhook_id: int | None = None
     interaction_metadata: JSON | None = None
     message_reference: JSON | None = None
-    #: 0 DEFAULT, 20 CHAT_INPUT_COMMAND (a slash command's response).
+    #: The message this one replies to (sent along as ``referenced_message``).
+    referenced: StoredMessage | None = field(default=None, repr=False)
+    #: 0 DEFAULT, 19 REPLY, 20 CHAT_INPUT_COMMAND (a slash command's response).
     message_type: int = 0
     deleted: bool = False
 
@@ -348,6 +350,8 @@ class StoredMessage:
             payload["interaction_metadata"] = self.interaction_metadata
         if self.message_reference is not None:
             payload["message_reference"] = self.message_reference
+        if self.referenced is not None:
+            payload["referenced_message"] = self.referenced.to_payload()
         return payload
 
 

@@ -395,20 +395,31 @@ class FakeDiscord:
         author: FakeUser | None = None,
         mentions: Sequence[FakeUser] = (),
         attachments: Sequence[Upload] = (),
+        reply_to: StoredMessage | None = None,
     ) -> StoredMessage:
-        """A user posts a message (MESSAGE_CREATE under Discord's intent rules).
+        """A user posts a message (MESSAGE_CREATE under Discord's intent rules); ``reply_to``
+        makes it a reply to that message.
 
         Mention the bot with ``mentions=[fake.bot_user]`` and ``fake.bot_user.mention``
         in the content.
         """
         channel = self.state.channel(channel_id)
         files = [UploadedFile(i, *upload) for i, upload in enumerate(attachments)]
+        body: JSON = {"content": content}
+        if reply_to is not None:
+            body["message_reference"] = {
+                "message_id": str(reply_to.id),
+                "channel_id": str(reply_to.channel_id),
+                **({"guild_id": str(reply_to.guild_id)} if reply_to.guild_id else {}),
+            }
         message = self.state.create_message(
             channel,
             author or self.default_user,
-            MessageBody({"content": content}, files),
+            MessageBody(body, files),
             mentions=list(mentions),
+            message_type=19 if reply_to is not None else 0,
         )
+        message.referenced = reply_to
         await self.gateway.publish_message("MESSAGE_CREATE", message)
         return message
 
