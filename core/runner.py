@@ -195,6 +195,10 @@ class JobRunner:
                 data = [await a.fetch(MAX_IMAGE_BYTES) for a in attachments]
                 job.image_urls = tuple(await self.client.prepare_images(data))
                 await self.store.update_job(job.id, image_urls=job.image_urls)
+            elif any(not url.startswith("https://") for url in job.image_urls):
+                # A result used as input that IMA can't take as it is: upload it again.
+                job.image_urls = tuple(await self.client.prepare_images(job.image_urls))
+                await self.store.update_job(job.id, image_urls=job.image_urls)
             task = await self.client.create(
                 model, job.prompt, params=job.params, image_urls=job.image_urls, n=job.n
             )

@@ -1,10 +1,13 @@
-"""A replier that records what the engine says, for tests of the engine and of adapters."""
+"""A replier that records what the engine says, for tests of the engine and of adapters, and
+other helpers those tests share."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 from dataclasses import dataclass, field
+
+import aiohttp
 
 from core.replier import Reply, Stage
 
@@ -52,3 +55,9 @@ class RecordingReplier:
 
     def all_replies(self) -> list[Reply]:
         return [r for m in self.messages for r in m.history]
+
+
+async def same_file(url_a: str, url_b: str) -> bool:
+    """Both URLs serve the same bytes (a result, and its copy uploaded as an input)."""
+    async with aiohttp.ClientSession() as http, http.get(url_a) as a, http.get(url_b) as b:
+        return a.status == b.status == 200 and await a.read() == await b.read()

@@ -10,7 +10,7 @@ from core.ima.tasks import TaskType
 from core.replier import Reply, Stage
 from sim.app import start_simulator
 from tests.core.test_engine import Harness, make_engine, request
-from tests.recording import RecordingReplier
+from tests.recording import RecordingReplier, same_file
 
 
 def actions(reply: Reply, verb: str) -> list[str]:
@@ -60,7 +60,8 @@ async def test_vary_animate_soundtrack_from_an_image(h: Harness) -> None:
             assert body["src_img_url"] == []
             assert "red fox in the snow" in inner["prompt"]
         else:
-            assert body["src_img_url"] == [url]
+            [source] = body["src_img_url"]  # the simulator's http result, uploaded again
+            assert await same_file(source, url)
 
 
 async def test_two_results_as_first_and_last_frame(h: Harness) -> None:
@@ -73,7 +74,9 @@ async def test_two_results_as_first_and_last_frame(h: Harness) -> None:
     assert replier.messages[0].current.stage is Stage.SUCCESS
     body = h.creates[-1]
     assert body["task_type"] == TaskType.FIRST_LAST_FRAME_TO_VIDEO.value
-    assert body["src_img_url"] == [first.media[0].url, last.media[0].url]
+    sources = body["src_img_url"]
+    assert await same_file(sources[0], first.media[0].url)
+    assert await same_file(sources[1], last.media[0].url)
 
 
 async def test_replies_to_a_result_carry_on_from_it(h: Harness) -> None:
@@ -88,7 +91,7 @@ async def test_replies_to_a_result_carry_on_from_it(h: Harness) -> None:
         await h.engine.handle(replace(request(text), follow_up=job.id), replier)
         assert replier.messages[0].current.stage is Stage.SUCCESS, text
         assert h.creates[-1]["task_type"] == task_type.value
-    assert h.creates[1]["src_img_url"] == list(job.result_urls)
+    assert await same_file(h.creates[1]["src_img_url"][0], job.result_urls[0])
 
 
 async def test_someone_elses_result_is_refused(h: Harness) -> None:

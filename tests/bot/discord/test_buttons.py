@@ -8,6 +8,7 @@ import discord
 from bot.discord.replier import ActionButton
 from tests.bot.discord.world import World, finished
 from tests.fakes.discord import StoredMessage
+from tests.recording import same_file
 
 
 async def failed_image(world: World, locale: str = "en-US") -> StoredMessage:
@@ -113,4 +114,39 @@ async def test_result_buttons_carry_on_from_the_picture(world: World) -> None:
     assert video.content.startswith("✅ Your video is ready!")
     assert world.creates[-1]["task_type"] == "image_to_video"
     [source] = world.creates[-1]["src_img_url"]
-    assert source.startswith(f"{world.sim.base_url}/results/")  # the fox picture itself
+    fox = (await world.jobs(world.fake.default_user.id))[-1]  # the oldest: the picture
+    assert await same_file(source, fox.result_urls[0])  # uploaded again as the first frame
+
+
+async def test_every_result_button_after_a_restart_and_only_for_its_owner(world: World) -> None:
+    fake = world.fake
+    first = await (
+        await fake.send_slash_command("image", {"prompt": "a sunrise"})
+    ).wait_for_original(finished)
+    last = await (await fake.send_slash_command("image", {"prompt": "a sunset"})).wait_for_original(
+        finished
+    )
+    await world.restart()  # the buttons of results from before a restart still work
+
+    stranger = fake.add_user("stranger")
+    refused = await fake.press_button(first, button(first, "Vary"), user=stranger)
+    [note] = await refused.wait_for_followups(1)
+    assert note.ephemeral
+    assert note.content == world.engine.text("en", "action.not_yours")
+
+    expected = {"Vary": "image_to_image", "Soundtrack": "text_to_music"}
+    for label, task_type in expected.items():
+        count = len(world.creates)
+        await fake.press_button(first, button(first, label))
+        await fake.wait_for(lambda: len(world.creates) > count, timeout=10, what=label)  # noqa: B023
+        assert world.creates[-1]["task_type"] == task_type
+    picked = await fake.press_button(first, button(first, "Frame"))
+    [note] = await picked.wait_for_followups(1)
+    assert "first frame" in note.content
+    await fake.press_button(last, button(last, "Frame"))
+    await fake.wait_for(
+        lambda: world.creates[-1]["task_type"] == "first_last_frame_to_video",
+        timeout=10,
+        what="a video between the two pictures",
+    )
+    assert len(world.creates[-1]["src_img_url"]) == 2

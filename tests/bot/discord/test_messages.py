@@ -11,6 +11,7 @@ from sim.app import RunningSimulator
 from tests.bot.discord.conftest import SCALE
 from tests.bot.discord.world import PNG_MAGIC, World, finished, world_at
 from tests.fakes.discord import FakeDiscord, StoredMessage, sync_client
+from tests.recording import same_file
 
 
 @pytest.fixture
@@ -81,4 +82,5 @@ async def test_a_reply_to_a_result_carries_on_from_it(chatty: World) -> None:
     body = chatty.creates[-1]
     assert body["task_type"] == "image_to_video"
     [source] = body["src_img_url"]
-    assert source.startswith(f"{chatty.sim.base_url}/results/")
+    fox = (await chatty.jobs(fake.default_user.id))[-1]
+    assert await same_file(source, fox.result_urls[0])

@@ -7,6 +7,7 @@ from typing import Any
 
 from tests.bot.feishu.conftest import Bot, buttons, card_text, header, image_keys
 from tests.fakes.feishu import SentMessage
+from tests.recording import same_file
 
 
 async def finished_image(
@@ -32,7 +33,9 @@ async def test_animate_button_on_a_result_card(bot: Bot) -> None:
     await bot.fake.wait_until(lambda: len(bot.creates) == 2, "the video was created")
     assert bot.creates[-1]["task_type"] == "image_to_video"
     [source] = bot.creates[-1]["src_img_url"]
-    assert source.startswith(f"{bot.sim.base_url}/results/")
+    jobs = await bot.store.recent_jobs("feishu", bot.fake.events.default_user.open_id)
+    [fox] = [j for j in jobs if j.task_type.value == "text_to_image"]
+    assert await same_file(source, fox.result_urls[0])  # the picture, uploaded again
 
 
 async def test_reply_to_a_result_card_carries_on(bot: Bot) -> None:
@@ -43,9 +46,8 @@ async def test_reply_to_a_result_card_carries_on(bot: Bot) -> None:
     await bot.deliver(reply)
     await bot.fake.wait_until(lambda: len(bot.creates) == 2, "the video was created")
     assert bot.creates[-1]["task_type"] == "image_to_video"
-    assert bot.creates[-1]["src_img_url"] == bot.creates[0]["src_img_url"] or (
-        bot.creates[-1]["src_img_url"][0].startswith(f"{bot.sim.base_url}/results/")
-    )
+    [source] = bot.creates[-1]["src_img_url"]
+    assert source.startswith(f"{bot.sim.base_url}/cdn/")  # the picture, uploaded again
     first = json.loads((await bot.card_for(reply)).original_content)
     assert "🎬 开始生成视频" in card_text(first)  # its own four steps, in the reply's language
 
@@ -72,3 +74,16 @@ async def test_history_in_plain_chat(bot: Bot) -> None:
         lambda m: m.msg_type == "interactive" and "SeeDream 4.5" in m.content and m is not listing
     )
     assert image_keys(shown.json())
+
+
+async def test_result_buttons_only_for_the_owner_and_after_a_restart(hook: Bot) -> None:
+    final, card = await finished_image(hook)
+    await hook.restart()
+    soundtrack = next(b for b in buttons(final) if b["value"]["action"].startswith("soundtrack:"))
+    stranger = hook.fake.events.new_user("Mallory")
+    refused = await hook.fake.post_event(hook.url, press(hook, card, soundtrack["value"], stranger))
+    assert refused.json()["toast"]["content"] == hook.engine.text("en", "action.not_yours")
+    await hook.deliver(press(hook, card, soundtrack["value"]))
+    await hook.fake.wait_until(lambda: len(hook.creates) == 2, "the soundtrack was created")
+    assert hook.creates[-1]["task_type"] == "text_to_music"
+    assert "red fox" in hook.creates[-1]["parameters"][0]["parameters"]["prompt"]
