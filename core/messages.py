@@ -48,6 +48,11 @@ def _job_reply(
     )
 
 
+def _timed(key: str, estimate: tuple[int, int]) -> str:
+    """ "12~20s", or "about 12s" when the estimate is a single number."""
+    return f"{key}_about" if estimate[0] == estimate[1] else key
+
+
 def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -97,7 +102,7 @@ class Messages:
             lines.append(t.t(loc, "before.model_usual", model=job.model_name))
         else:
             lines.append(t.t(loc, "before.model", model=job.model_name))
-        lines.append(t.t(loc, "before.time", low=estimate[0], high=estimate[1]))
+        lines.append(t.t(loc, _timed("before.time", estimate), low=estimate[0], high=estimate[1]))
         if job.n > 1:
             lines.append(t.t(loc, "before.credits_n", credits=job.credits, each=each, n=job.n))
         else:
@@ -145,7 +150,11 @@ class Messages:
             t.t(loc, f"success.{kind.value}"),
             t.t(loc, "success.model", model=job.model_name),
             t.t(
-                loc, "success.time", low=estimate[0], high=estimate[1], actual=max(1, round(actual))
+                loc,
+                _timed("success.time", estimate),
+                low=estimate[0],
+                high=estimate[1],
+                actual=max(1, round(actual)),
             ),
             t.t(loc, "success.credits", credits=job.credits),
             *(self.text(loc, n) for n in notes),
