@@ -49,7 +49,7 @@ def _job_reply(
 
 
 def _timed(key: str, estimate: tuple[int, int]) -> str:
-    """ "12~20s", or "about 12s" when the estimate is a single number."""
+    """The message key: a range ("12~20s"), or "about" for an estimate of a single number."""
     return f"{key}_about" if estimate[0] == estimate[1] else key
 
 
