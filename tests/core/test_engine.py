@@ -137,7 +137,7 @@ async def test_task_types(h: Harness, text: str, images: int, task_type: TaskTyp
     assert_four_steps(replier, task_type.media)
     [body] = h.creates
     assert body["task_type"] == task_type.value
-    assert len(body["src_img_url"]) == task_type.image_range[0] or images
+    assert len(body["src_img_url"]) == images  # every attached picture, uploaded
     before = replier.messages[0].history[0].text
     zh = bool(re.search(r"[\u4e00-\u9fff]", text))
     assert ("模型" in before) is zh
@@ -178,7 +178,6 @@ async def test_slash_command_options_win(h: Harness) -> None:
 
 async def test_always_then_usual_then_reset(h: Harness) -> None:
     replier = await h.say("以后都用可灵")
-    assert "可灵" not in replier.last.text or "Kling" in replier.last.text
     assert "Kling O1" in replier.last.text
     pref = await h.store.get_preference("test", "u1", TaskType.TEXT_TO_VIDEO)
     assert pref is not None
