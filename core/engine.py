@@ -33,7 +33,7 @@ from core.policy import Policy
 from core.preferences import PENDING_SAVE, Preferences
 from core.replier import Replier, ReplierFactory
 from core.request import ChatRequest
-from core.runner import JobRunner, Plan
+from core.runner import JobRunner, Plan, Requester
 from core.store import Store
 from core.wants import Message, Refused, Wants, map_wants
 
@@ -461,16 +461,11 @@ class Engine:
             prompt=prompt,
             premium=parsed.premium_requested,
         )
+        who = Requester(
+            request.platform, request.user_id, request.chat_id, locale, request.reply_target
+        )
         await self.jobs.start(
-            plan,
-            platform=request.platform,
-            user_id=request.user_id,
-            chat_id=request.chat_id,
-            locale=locale,
-            reply_target=request.reply_target,
-            replier=replier,
-            attachments=request.attachments,
-            catalog=catalogs[task_type],
+            plan, who, replier, catalogs[task_type], attachments=request.attachments
         )
 
     # ── preferences ───────────────────────────────────────────────────────────────────────
@@ -588,17 +583,10 @@ class Engine:
             notes=mapped.notes,
             prompt=prompt,
         )
-        await self.jobs.start(
-            plan,
-            platform=origin.platform,
-            user_id=origin.user_id,
-            chat_id=origin.chat_id,
-            locale=locale,
-            reply_target=origin.reply_target,
-            replier=replier,
-            catalog=catalog,
-            image_urls=image_urls,
+        who = Requester(
+            origin.platform, origin.user_id, origin.chat_id, locale, origin.reply_target
         )
+        await self.jobs.start(plan, who, replier, catalog, image_urls=image_urls)
 
     # ── follow-ups and history ────────────────────────────────────────────────────────────
 

@@ -59,6 +59,17 @@ class Plan:
     premium: bool = False
 
 
+@dataclass(frozen=True)
+class Requester:
+    """Who a job is for and where it answers: from a chat request, or from an earlier job."""
+
+    platform: str
+    user_id: str
+    chat_id: str
+    locale: str
+    reply_target: Mapping[str, Any]
+
+
 def _today() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%d")
 
@@ -93,23 +104,20 @@ class JobRunner:
     async def start(
         self,
         plan: Plan,
-        *,
-        platform: str,
-        user_id: str,
-        chat_id: str,
-        locale: str,
-        reply_target: Mapping[str, Any],
+        who: Requester,
         replier: Replier,
         catalog: Catalog,
+        *,
         attachments: Sequence[Attachment] = (),
         image_urls: Sequence[str] = (),
     ) -> None:
         offer = quote(plan.model, plan.params, plan.wants.n)
+        platform, user_id, locale = who.platform, who.user_id, who.locale
         job = Job(
             id=new_job_id(),
             platform=platform,
             user_id=user_id,
-            chat_id=chat_id,
+            chat_id=who.chat_id,
             locale=locale,
             task_type=plan.task_type,
             version_id=plan.model.version_id,
@@ -119,7 +127,7 @@ class JobRunner:
             n=offer.n,
             credits=offer.credits,
             source=plan.source,
-            reply_target=dict(reply_target),
+            reply_target=dict(who.reply_target),
             image_urls=tuple(image_urls),
             created_at=time.time(),
             extra={"wants": plan.wants.to_json()},
