@@ -64,6 +64,3 @@ class Translator:
         if template is None:
             raise KeyError(f"no message {key!r}")
         return template.format(**values) if values else template
-
-    def has(self, key: str) -> bool:
-        return any(key in catalog for catalog in self.catalogs.values())

@@ -3,7 +3,6 @@ other helpers those tests share."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 from dataclasses import dataclass, field
 
@@ -30,12 +29,10 @@ class RecordingReplier:
     def __init__(self) -> None:
         self.messages: list[RecordedMessage] = []
         self._ids = itertools.count(1)
-        self.changed = asyncio.Event()
 
     async def send(self, reply: Reply) -> str:
         message = RecordedMessage(str(next(self._ids)), [reply])
         self.messages.append(message)
-        self.changed.set()
         return message.handle
 
     async def edit(self, handle: str, reply: Reply) -> None:
@@ -44,7 +41,6 @@ class RecordingReplier:
             found = RecordedMessage(handle)
             self.messages.append(found)
         found.history.append(reply)
-        self.changed.set()
 
     def message(self, handle: str) -> RecordedMessage:
         return next(m for m in self.messages if m.handle == handle)

@@ -25,7 +25,6 @@ from core.ima.errors import (
     BadRequestError,
     GenerationTimeoutError,
     IMAError,
-    ModelNotFoundError,
     NetworkError,
     RateLimitedError,
     RuleMismatchError,
@@ -88,12 +87,6 @@ class IMAClient:
             self._catalogs[task_type] = (self._clock(), catalog)
             log.info("catalog %s: %d models", task_type.value, len(catalog.models))
             return catalog
-
-    async def model(self, task_type: TaskType, query: str) -> Model:
-        found = (await self.catalog(task_type)).find(query)
-        if found is None:
-            raise ModelNotFoundError(f"no model {query!r} in {task_type.value}")
-        return found
 
     # ── inputs ────────────────────────────────────────────────────────────────────────────
 
