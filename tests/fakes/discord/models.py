@@ -1,7 +1,7 @@
 """What the fake remembers: users, guilds, channels, messages and interactions.
 
 Everything a test inspects lives here as plain objects; waiting for a change goes through
-:class:`Notifier`, which every mutation of the fake bumps.
+:class:`~tests.fakes.loopback.Notifier`, which every mutation of the fake bumps.
 """
 
 # The waiting helpers take a timeout on purpose: a test double must never hang a test,
@@ -10,17 +10,16 @@ Everything a test inspects lives here as plain objects; waiting for a change goe
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
+from ..loopback import Notifier
 from .validation import iter_components
 
 JSON = dict[str, Any]
-T = TypeVar("T")
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
 
@@ -79,29 +78,6 @@ class SnowflakeFactory:
 
 def snowflake_time(snowflake: int) -> datetime:
     return datetime.fromtimestamp(((snowflake >> 22) + DISCORD_EPOCH_MS) / 1000, UTC)
-
-
-class Notifier:
-    """Wakes waiters whenever the fake's state changes (no polling, no fixed sleeps)."""
-
-    def __init__(self) -> None:
-        self._changed = asyncio.Event()
-
-    def bump(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
-
-    async def wait_for(self, predicate: Callable[[], T | None], timeout: float, what: str) -> T:
-        """Return the first truthy value of ``predicate()``, re-checked after every change."""
-        try:
-            async with asyncio.timeout(timeout):
-                while not (result := predicate()):
-                    await self._changed.wait()
-                return result
-        except TimeoutError:
-            raise TimeoutError(
-                f"fake Discord: timed out after {timeout}s waiting for {what}"
-            ) from None
 
 
 @dataclass(eq=False)

@@ -12,6 +12,7 @@ from typing import Any, Self, TypeVar
 
 from aiohttp import web
 
+from ..loopback import MAX_REQUEST_BYTES, LoopbackServer
 from .errors import DiscordAPIError, ErrorSpec
 from .gateway import PRIVILEGED_INTENTS, Gateway, GatewaySession
 from .invocations import Upload, command_data
@@ -80,29 +81,25 @@ class FakeDiscord:
         self.default_user = self.state.add_user("tester")
         self.default_guild = self.state.add_guild("IMA Test Guild", owner=self.default_user)
         self.default_channel = self.state.add_text_channel(self.default_guild, "general")
-        self._runner: web.AppRunner | None = None
+        self._server: LoopbackServer | None = None
         self._base_url = ""
 
     # -- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
-        app = web.Application(middlewares=[self.rest.middleware], client_max_size=64 * 1024**2)
+        app = web.Application(middlewares=[self.rest.middleware], client_max_size=MAX_REQUEST_BYTES)
         app.add_routes(self.rest.route_defs)
         app.router.add_get(GATEWAY_PATH, self.gateway.handle)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self._base_url = f"http://{host}:{port}"
+        self._server = LoopbackServer(app)
+        self._base_url = await self._server.start()
         self.state.cdn_base = f"{self._base_url}/cdn"
-        self.gateway.url = f"ws://{host}:{port}{GATEWAY_PATH}"
+        self.gateway.url = f"{self._base_url.replace('http', 'ws', 1)}{GATEWAY_PATH}"
 
     async def close(self) -> None:
-        if self._runner is not None:
+        if self._server is not None:
             await self.gateway.close()
-            await self._runner.cleanup()
-            self._runner = None
+            await self._server.stop()
+            self._server = None
 
     async def __aenter__(self) -> Self:
         await self.start()

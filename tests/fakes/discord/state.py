@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ..loopback import Notifier
 from . import errors
 from .errors import DiscordAPIError, FormErrors
 from .models import (
@@ -26,7 +27,6 @@ from .models import (
     FakeInteraction,
     FakeUser,
     MessageSnapshot,
-    Notifier,
     RequestRecord,
     SnowflakeFactory,
     StoredAttachment,
@@ -85,7 +85,7 @@ class FakeState:
         self.token_ttl = token_ttl
         self.attachment_size_limit = attachment_size_limit
         self.new_id = SnowflakeFactory()
-        self.notifier = Notifier()
+        self.notifier = Notifier("fake Discord")
         #: Set when the server starts; attachment URLs are built from it.
         self.cdn_base = ""
         self.bot_user = FakeUser(self.new_id(), bot_name, bot=True)
