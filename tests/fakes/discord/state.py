@@ -117,8 +117,17 @@ class FakeState:
         self.users[user.id] = user
         return user
 
-    def add_guild(self, name: str, *, owner: FakeUser, locale: str = "en-US") -> FakeGuild:
-        guild = FakeGuild(self.new_id(), name, owner.id, preferred_locale=locale)
+    def add_guild(
+        self,
+        name: str,
+        *,
+        owner: FakeUser,
+        locale: str = "en-US",
+        shard: tuple[int, int] | None = None,
+    ) -> FakeGuild:
+        """A guild; ``shard=(id, count)`` picks an id that shard serves."""
+        guild_id = self.new_id() if shard is None else self.new_id.on_shard(*shard)
+        guild = FakeGuild(guild_id, name, owner.id, preferred_locale=locale)
         guild.members.extend([self.bot_user, owner])
         self.guilds[guild.id] = guild
         return guild
