@@ -58,10 +58,6 @@ class LoopbackServer:
         self.port = 0
 
     @property
-    def running(self) -> bool:
-        return self._runner is not None
-
-    @property
     def base_url(self) -> str:
         """``http://127.0.0.1:<port>``; ``RuntimeError`` before :meth:`start`."""
         if self._runner is None:

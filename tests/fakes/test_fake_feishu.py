@@ -17,6 +17,12 @@ lark-oapi quirks these tests pin down (1.7.5):
   ``type=event`` frames; the handler's ``P2CardActionTriggerResponse`` goes back base64-encoded in
   the ack's ``data``. By webhook the same response is the HTTP body. (Frames of ``type=card`` are
   dropped by this SDK without an ack.)
+* A card action whose ``value`` is a JSON string never reaches the handler: ``P2CardActionTrigger``
+  types it as a dict, unmarshalling fails and the SDK answers 500 (webhook) or acks 500.
+* Event types without a registered handler get 500 "processor not found" in both modes, schema 1.0
+  events (``register_p1_customized_event``) included.
+* The SDK keeps its event loop in a module global that it reads whenever it schedules work, so
+  several ``ws.Client`` in one process must share one loop (:class:`SdkWsThread` with ``count``).
 """
 
 from __future__ import annotations
