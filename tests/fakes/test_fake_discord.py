@@ -17,6 +17,7 @@ import pytest
 from discord import app_commands
 
 from tests.fakes.discord import FakeDiscord, running_client
+from tests.fakes.discord.gateway import GatewaySession
 
 pytestmark = pytest.mark.timeout(15)
 
@@ -615,3 +616,284 @@ async def test_sharded_client_gets_each_event_once(fake: FakeDiscord) -> None:
 
     assert shards == [(fake.default_guild.id >> 22) % 2, None]
     assert in_guild.errors == in_dm.errors == []
+
+
+# --- Discord's limits, each failing the whole request with 400 / 50035 ----------------------
+
+
+async def test_link_button_url_longer_than_512_fails_the_message(fake: FakeDiscord) -> None:
+    client, tree = make_bot()
+    failures: list[discord.HTTPException] = []
+
+    def link(length: int) -> discord.ui.View:
+        view = discord.ui.View()
+        url = "https://example.com/"
+        view.add_item(discord.ui.Button(label="Open", url=url + "a" * (length - len(url))))
+        return view
+
+    @tree.command(name="share", description="Share a result")
+    async def share(interaction: discord.Interaction) -> None:
+        try:
+            await interaction.response.send_message("result", view=link(513))
+        except discord.HTTPException as exc:
+            failures.append(exc)
+            await interaction.response.send_message("result", view=link(512))
+
+    async with running_client(fake, client):
+        await tree.sync()
+        interaction = await fake.send_slash_command("share")
+        original = await interaction.wait_for_original()
+
+    [failure] = failures
+    assert (failure.status, failure.code) == (400, 50035)
+    assert "In components.url: Must be 512 or fewer in length." in failure.text
+    [button] = original.components[0]["components"]
+    assert len(button["url"]) == 512
+    assert [m.id for m in fake.channel_messages(fake.default_channel.id)] == [original.id]
+
+
+async def test_autocomplete_choice_limits(fake: FakeDiscord) -> None:
+    client, tree = make_bot()
+    answers = {
+        "many": [app_commands.Choice(name=f"m{i}", value=f"m{i}") for i in range(26)],
+        "long name": [app_commands.Choice(name="n" * 101, value="n")],
+        "long value": [app_commands.Choice(name="v", value="v" * 101)],
+        "most": [app_commands.Choice(name="x" * 100, value=f"{i:0>100}") for i in range(25)],
+    }
+
+    @tree.command(name="imagine", description="Generate an image")
+    async def imagine(interaction: discord.Interaction, model: str) -> None:
+        raise AssertionError("not invoked here")
+
+    @imagine.autocomplete("model")
+    async def model_choices(
+        interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return answers[current]
+
+    async with running_client(fake, client):
+        await tree.sync()
+        refused = [await fake.send_autocomplete("imagine", "model", typed) for typed in answers]
+        errors = [await i.wait_for_error(50035) for i in refused[:3]]
+        assert await refused[3].wait_for_response() == 8
+
+    assert [e.status for e in errors] == [400] * 3
+    assert [i.autocomplete_choices for i in refused[:3]] == [None] * 3  # nothing was shown
+    assert refused[3].autocomplete_choices is not None
+    assert len(refused[3].autocomplete_choices) == 25
+
+
+async def test_string_options_declare_their_length_and_the_client_enforces_it(
+    fake: FakeDiscord,
+) -> None:
+    client, tree = make_bot()
+    got: list[tuple[str, str, int]] = []
+
+    @tree.command(name="imagine", description="Generate an image")
+    @app_commands.choices(size=[app_commands.Choice(name="Square", value="1:1")])
+    async def imagine(
+        interaction: discord.Interaction,
+        prompt: app_commands.Range[str, 2, 10],
+        size: str = "1:1",
+        count: app_commands.Range[int, 1, 4] = 1,
+    ) -> None:
+        got.append((prompt, size, count))
+        await interaction.response.send_message("queued")
+
+    async with running_client(fake, client):
+        await tree.sync()
+        [prompt, _, count] = fake.commands()[0]["options"]
+        assert (prompt["min_length"], prompt["max_length"]) == (2, 10)
+        assert (count["min_value"], count["max_value"]) == (1, 4)
+
+        sent = await fake.send_slash_command("imagine", {"prompt": "x" * 10, "count": 4})
+        assert await sent.wait_for_response() == 4
+        for options, problem in (
+            ({"prompt": "x" * 11}, "11 characters, over its max_length 10"),
+            ({"prompt": "x"}, "1 characters, under its min_length 2"),
+            ({"prompt": "a cat", "size": "2:3"}, "'2:3' is not one of its choices ['1:1']"),
+            ({"prompt": "a cat", "count": 5}, "5 is outside 1..4"),
+        ):
+            with pytest.raises(ValueError, match=re.escape(problem)):
+                await fake.send_slash_command("imagine", options)
+        # While typing, only the length cap applies (a partial value may be too short).
+        typing = await fake.send_autocomplete("imagine", "prompt", "x", {"count": 9})
+        assert typing.payload["data"]["options"][0]["value"] == "x"
+        with pytest.raises(ValueError, match="max_length 10"):
+            await fake.send_autocomplete("imagine", "prompt", "x" * 11)
+
+    assert got == [("x" * 10, "1:1", 4)]
+
+
+async def test_command_definitions_are_validated(fake: FakeDiscord) -> None:
+    client, tree = make_bot()
+
+    def command(*options: dict[str, Any], description: str = "Generate an image") -> Any:
+        return {"name": "imagine", "description": description, "options": list(options)}
+
+    def text(name: str = "prompt", **extra: Any) -> dict[str, Any]:
+        return {"type": 3, "name": name, "description": "What to draw", **extra}
+
+    def sub(name: str, *options: dict[str, Any], kind: int = 1) -> dict[str, Any]:
+        return {"type": kind, "name": name, "description": "A part", "options": list(options)}
+
+    async with running_client(fake, client):
+        upsert = client.http.bulk_upsert_global_commands
+        await upsert(fake.application_id, [command(text(max_length=6000, min_length=0))])
+        assert fake.commands()[0]["options"][0]["max_length"] == 6000
+        for body, where in (
+            (command(text(max_length=6001)), "In 0.options.0.max_length"),
+            (command(text(max_length=0)), "In 0.options.0.max_length"),
+            (command(text(min_length=6001)), "In 0.options.0.min_length"),
+            (
+                command(text(choices=[{"name": "n" * 101, "value": "v"}])),
+                "0.options.0.choices.0.name",
+            ),
+            (
+                command(text(choices=[{"name": f"c{i}", "value": "v"} for i in range(26)])),
+                "0.options.0.choices",
+            ),
+            (command(description="d" * 101), "In 0.description"),
+            (command(*[text(f"o{i}") for i in range(26)]), "In 0.options"),
+            (command(sub("video", text()), text("seconds")), "In 0.options.1.type"),
+            (command(sub("video", sub("create"))), "In 0.options.0.options.0.type"),
+            (command(sub("video", text(), kind=2)), "In 0.options.0.options.0.type"),
+        ):
+            with pytest.raises(discord.HTTPException) as refused:
+                await upsert(fake.application_id, [body])
+            assert (refused.value.status, refused.value.code) == (400, 50035)
+            assert where in refused.value.text
+        nested = command(sub("video", sub("create", text()), kind=2))
+        assert (await upsert(fake.application_id, [nested]))[0]["name"] == "imagine"
+
+        # discord.py's own sync reports the failure with the command's name.
+        @tree.command(name="imagine", description="Generate an image")
+        async def imagine(
+            interaction: discord.Interaction, prompt: app_commands.Range[str, 1, 7000]
+        ) -> None:
+            raise AssertionError("never synced")
+
+        with pytest.raises(app_commands.CommandSyncFailure, match="max_length"):
+            await tree.sync()
+    assert fake.commands()[0]["options"][0]["type"] == 2  # the last accepted sync stands
+
+
+async def test_interactions_record_whether_answers_were_ephemeral(fake: FakeDiscord) -> None:
+    client, tree = make_bot()
+
+    @tree.command(name="history", description="Your results")
+    async def history(interaction: discord.Interaction) -> None:
+        await interaction.response.defer(ephemeral=True)
+        await interaction.followup.send("your results")  # fills the private "thinking" message
+        await interaction.followup.send("shown again", ephemeral=True)
+
+    @tree.command(name="leak", description="Leaks")
+    async def leak(interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("private", ephemeral=True)
+        await interaction.followup.send("for everyone")
+
+    async with running_client(fake, client):
+        await tree.sync()
+        private = await fake.send_slash_command("history")
+        await private.wait_for_followups(2)
+        leaky = await fake.send_slash_command("leak")
+        await leaky.wait_for_followups(1)
+
+    assert private.answered_ephemerally
+    assert [(a.callback_type, a.ephemeral) for a in private.answers] == [
+        (5, True),
+        (None, True),
+        (None, True),
+    ]
+    assert private.public_answers == []
+    assert not leaky.answered_ephemerally
+    assert [a.message.content for a in leaky.public_answers] == ["for everyone"]
+
+
+# --- shards ---------------------------------------------------------------------------------
+
+
+async def test_auto_sharded_client_runs_the_recommended_shard_count() -> None:
+    async with FakeDiscord(shards=3) as fake:
+        client = QuickShards(intents=discord.Intents.default(), guild_ready_timeout=0)
+        async with running_client(fake, client):
+            assert client.shard_count == 3
+            assert sorted(s.shard for s in fake.sessions if s.shard) == [(0, 3), (1, 3), (2, 3)]
+            limits = await client.fetch_session_start_limits()
+
+        assert (limits.total, limits.remaining, limits.max_concurrency) == (1000, 997, 1)
+        assert [r.route for r in fake.requests].count("GET /gateway/bot") == 2
+        for session in fake.sessions:
+            [ready] = session.dispatched("READY")
+            assert ready["shard"] == list(session.shard or ())
+
+
+async def test_two_processes_each_run_one_shard(fake: FakeDiscord) -> None:
+    """Events of a guild reach only the process running its shard; DMs reach shard 0's."""
+    shard0 = await fake.add_guild("Zero", shard=(0, 2))
+    shard1 = await fake.add_guild("One", shard=(1, 2))
+    handled: list[tuple[str, int | None]] = []
+
+    def process(name: str, shard_id: int) -> tuple[discord.Client, app_commands.CommandTree[Any]]:
+        client = QuickShards(
+            shard_count=2,
+            shard_ids=[shard_id],
+            intents=discord.Intents.default() | discord.Intents(message_content=True),
+            guild_ready_timeout=0,
+        )
+        tree = app_commands.CommandTree(client)
+
+        @tree.command(name="ping", description="Ping")
+        async def ping(interaction: discord.Interaction) -> None:
+            handled.append((name, interaction.guild_id))
+            await interaction.response.send_message("pong")
+
+        return client, tree
+
+    processes = [process("A", 0), process("B", 1)]
+    (a, tree_a), (b, _) = processes
+    async with running_client(fake, a), running_client(fake, b):
+        # READY and GUILD_CREATE: each process caches only its shard's guilds.
+        assert {g.shard_id for g in a.guilds} == {0}
+        assert {g.shard_id for g in b.guilds} == {1}
+        assert {g.id for g in a.guilds} | {g.id for g in b.guilds} == set(fake.state.guilds)
+        await tree_a.sync()  # one process syncs; both handle what reaches them
+        dm_channel = fake.dm_channel(fake.default_user)
+        for channel_id in (shard0.channel_ids[0], shard1.channel_ids[0], dm_channel.id):
+            ping = await fake.send_slash_command("ping", channel_id=channel_id)
+            assert await ping.wait_for_response() == 4
+        await fake.send_message(shard1.channel_ids[0], "hello")
+        [session_a] = [s for s in fake.sessions if s.shard == (0, 2)]
+        [session_b] = [s for s in fake.sessions if s.shard == (1, 2)]
+        await fake.wait_for(lambda: session_b.dispatched("MESSAGE_CREATE"))
+
+    def guilds(session: GatewaySession, event: str) -> list[str | None]:
+        return [d.get("guild_id") for d in session.dispatched(event)]
+
+    assert handled == [("A", shard0.id), ("B", shard1.id), ("A", None)]
+    assert guilds(session_a, "INTERACTION_CREATE") == [str(shard0.id), None]
+    assert guilds(session_b, "INTERACTION_CREATE") == [str(shard1.id)]
+    assert "hello" not in [m["content"] for m in session_a.dispatched("MESSAGE_CREATE")]
+    assert set(guilds(session_a, "MESSAGE_CREATE")) == {str(shard0.id), None}  # the pongs
+    assert [g["id"] for g in session_b.dispatched("GUILD_CREATE")] == [
+        str(g.id) for g in fake.state.guilds.values() if g.shard_id(2) == 1
+    ]
+
+
+async def test_gateway_refuses_bad_shards_and_spent_session_starts() -> None:
+    async with FakeDiscord(session_start_limit=1) as fake, aiohttp.ClientSession() as http:
+        url = f"{fake.gateway_url}?v=10&encoding=json"
+        identify = {"token": fake.token, "intents": 513}
+        async with http.ws_connect(url) as ws:
+            await ws.receive_json()
+            await ws.send_json({"op": 2, "d": identify | {"shard": [2, 2]}})
+            closed = await ws.receive()
+            assert (closed.type, closed.data) == (aiohttp.WSMsgType.CLOSE, 4010)
+        for expected in ("READY", None):
+            async with http.ws_connect(url) as ws:
+                await ws.receive_json()
+                await ws.send_json({"op": 2, "d": identify})
+                answer = await ws.receive_json()
+                assert answer.get("t") == expected
+        assert answer == {"op": 9, "d": False}  # no session starts left
+        assert fake.identify_count == 1

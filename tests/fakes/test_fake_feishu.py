@@ -17,6 +17,12 @@ lark-oapi quirks these tests pin down (1.7.5):
   ``type=event`` frames; the handler's ``P2CardActionTriggerResponse`` goes back base64-encoded in
   the ack's ``data``. By webhook the same response is the HTTP body. (Frames of ``type=card`` are
   dropped by this SDK without an ack.)
+* A card action whose ``value`` is a JSON string never reaches the handler: ``P2CardActionTrigger``
+  types it as a dict, unmarshalling fails and the SDK answers 500 (webhook) or acks 500.
+* Event types without a registered handler get 500 "processor not found" in both modes, schema 1.0
+  events (``register_p1_customized_event``) included.
+* The SDK keeps its event loop in a module global that it reads whenever it schedules work, so
+  several ``ws.Client`` in one process must share one loop (:class:`SdkWsThread` with ``count``).
 """
 
 from __future__ import annotations
@@ -25,9 +31,10 @@ import asyncio
 import contextlib
 import io
 import json
+import random
 import threading
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -529,18 +536,73 @@ async def test_waiting_helpers(fake: FakeFeishu, http: aiohttp.ClientSession) ->
 # --- webhook mode ---------------------------------------------------------------------------
 
 
-class Webhook:
-    """A bot-side webhook route feeding lark's EventDispatcherHandler, as the adapter will."""
+#: Events Feishu sends a bot that never subscribed a handler for them, with the SDK's
+#: registration method for each. Without a handler the SDK answers 500 "processor not found",
+#: which Feishu retries and counts against the app.
+UNASKED_EVENTS = (
+    "register_p2_im_message_message_read_v1",
+    "register_p2_im_message_recalled_v1",
+    "register_p2_im_message_reaction_created_v1",
+    "register_p2_im_chat_access_event_bot_p2p_chat_entered_v1",
+    "register_p2_im_chat_member_bot_added_v1",
+    "register_p2_im_chat_member_bot_deleted_v1",
+)
 
-    def __init__(self, fake: FakeFeishu) -> None:
+
+def subscribe_unasked(builder: Any, seen: Callable[[Any], None]) -> Any:
+    """No-op handlers (that only record) for every unasked event, schema 1.0 ``message`` too."""
+    for register in UNASKED_EVENTS:
+        builder = getattr(builder, register)(seen)
+    return builder.register_p1_customized_event("message", seen)
+
+
+def unasked_events(fake: FakeFeishu) -> tuple[str, list[dict[str, Any]]]:
+    """A user message's id, and one event of each unasked kind about it or its chat."""
+    message_id = fake.events.message_id(fake.events.dm_text("hello"))
+    return message_id, [
+        fake.events.legacy_message("draw a cat"),
+        fake.events.message_read([message_id]),
+        fake.recall_message(message_id),
+        fake.events.reaction_created(message_id, "SMILE"),
+        fake.events.bot_p2p_chat_entered(),
+        fake.events.bot_added(name="Art"),
+        fake.events.bot_removed(name="Art"),
+    ]
+
+
+def check_unasked(fake: FakeFeishu, message_id: str, seen: list[Any]) -> None:
+    """The SDK parsed each unasked event into its own model."""
+    [legacy, read, recalled, reaction, entered, added, removed] = seen
+    assert legacy.event["type"] == "message"
+    assert legacy.event["text_without_at_bot"] == "draw a cat"
+    assert read.event.message_id_list == [message_id]
+    assert read.event.reader.reader_id.open_id == fake.events.default_user.open_id
+    assert (recalled.event.message_id, recalled.event.recall_type) == (message_id, "message_owner")
+    assert reaction.event.reaction_type.emoji_type == "SMILE"
+    assert entered.event.chat_id == fake.events.p2p_chat_id(fake.events.default_user)
+    assert (added.event.name, removed.event.name) == ("Art", "Art")
+    assert added.event.chat_id == fake.events.default_group_chat_id
+
+
+class Webhook:
+    """A bot-side webhook route feeding lark's EventDispatcherHandler, as the adapter will.
+
+    ``unasked`` adds handlers for the unasked events; ``delay`` makes the bot slow to answer.
+    """
+
+    def __init__(self, fake: FakeFeishu, *, unasked: bool = False) -> None:
         self.messages: list[Any] = []
         self.card_actions: list[Any] = []
-        self.handler = (
+        self.unasked: list[Any] = []
+        self.delay = 0.0
+        builder = (
             lark.EventDispatcherHandler.builder(fake.encrypt_key, fake.verification_token)
             .register_p2_im_message_receive_v1(self.messages.append)
             .register_p2_card_action_trigger(self._on_card_action)
-            .build()
         )
+        if unasked:
+            builder = subscribe_unasked(builder, self.unasked.append)
+        self.handler = builder.build()
         self.url = ""
 
     def _on_card_action(self, data: Any) -> Any:
@@ -553,6 +615,7 @@ class Webhook:
         )
 
     async def handle(self, request: web.Request) -> web.Response:
+        await asyncio.sleep(self.delay)
         raw = lark.RawRequest()
         raw.uri = request.path
         raw.headers = request.headers  # case-insensitive; a plain dict breaks signature lookup
@@ -563,17 +626,38 @@ class Webhook:
         )
 
 
-@pytest.fixture
-async def webhook(fake: FakeFeishu) -> AsyncIterator[Webhook]:
-    hook = Webhook(fake)
+@contextlib.asynccontextmanager
+async def serving(hook: Webhook) -> AsyncIterator[Webhook]:
+    """Serve ``hook`` on 127.0.0.1 and set its ``url``."""
     app = web.Application()
     app.router.add_post("/feishu/events", hook.handle)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     hook.url = f"http://127.0.0.1:{runner.addresses[0][1]}/feishu/events"
-    yield hook
-    await runner.cleanup()
+    try:
+        yield hook
+    finally:
+        await runner.cleanup()
+
+
+@pytest.fixture
+async def webhook(fake: FakeFeishu) -> AsyncIterator[Webhook]:
+    async with serving(Webhook(fake)) as hook:
+        yield hook
+
+
+async def send_card(fake: FakeFeishu, http: aiohttp.ClientSession, title: str) -> str:
+    """The bot sends a shared card to the default group; returns its message_id."""
+    client = sdk_client(fake, set_token=True)
+    sent = await client.im.v1.message.acreate(
+        create_message(fake.events.default_group_chat_id, "interactive", shared_card(title)),
+        with_token(await fetch_token(fake, http)),
+    )
+    assert sent.code == 0, sent.msg
+    message_id = sent.data.message_id
+    assert isinstance(message_id, str)
+    return message_id
 
 
 async def test_webhook_events_are_signed_and_encrypted(fake: FakeFeishu, webhook: Webhook) -> None:
@@ -615,14 +699,10 @@ async def test_webhook_url_verification(fake: FakeFeishu, webhook: Webhook) -> N
 async def test_webhook_card_action_answer_updates_the_card(
     fake: FakeFeishu, webhook: Webhook, http: aiohttp.ClientSession
 ) -> None:
-    client = sdk_client(fake, set_token=True)
+    card = await send_card(fake, http, "failed")
     chat = fake.events.default_group_chat_id
-    sent = await client.im.v1.message.acreate(
-        create_message(chat, "interactive", shared_card("failed")),
-        with_token(await fetch_token(fake, http)),
-    )
     action = fake.events.card_action(
-        {"action": "retry", "job": "j1"}, message_id=sent.data.message_id, chat_id=chat
+        {"action": "retry", "job": "j1"}, message_id=card, chat_id=chat
     )
     result = await fake.post_event(webhook.url, action)
 
@@ -631,21 +711,82 @@ async def test_webhook_card_action_answer_updates_the_card(
     [data] = webhook.card_actions
     assert data.event.action.value == {"action": "retry", "job": "j1"}
     assert data.event.operator.open_id == fake.events.default_user.open_id
-    assert data.event.context.open_message_id == sent.data.message_id
-    [patch] = fake.patches(sent.data.message_id)
+    assert data.event.context.open_message_id == card
+    [patch] = fake.patches(card)
     assert (patch.source, patch.json()["header"]["title"]["content"]) == ("callback", "retrying")
+
+    # Some buttons carry their value as a JSON string. lark-oapi 1.7.5 cannot parse that into
+    # P2CardActionTrigger (value is typed Dict): it answers 500 before any handler runs.
+    as_text = fake.events.card_action('{"job": "j2"}', message_id=card, chat_id=chat)
+    refused = await fake.post_event(webhook.url, as_text)
+    assert refused.status == 500
+    assert "expected typing.Dict[str, typing.Any] but was <class 'str'>" in refused.json()["msg"]
+    assert len(webhook.card_actions) == 1
+    assert fake.failed_deliveries == [fake.delivery_of(as_text)]
+
+
+async def test_a_card_callback_answered_late_is_dropped(
+    fake: FakeFeishu, webhook: Webhook, http: aiohttp.ClientSession
+) -> None:
+    card = await send_card(fake, http, "failed")
+    chat = fake.events.default_group_chat_id
+    fake.answer_deadline = 0.1  # Feishu's is 3 s; a callback is never sent again
+    webhook.delay = 0.3
+    slow = fake.events.card_action({"job": "j1"}, message_id=card, chat_id=chat)
+    result = await fake.post_event(webhook.url, slow)
+
+    assert result.status == 200  # the bot did answer, but too late for Feishu
+    late = fake.delivery_of(slow)
+    assert (late.late, late.ok, late.mode) == (True, False, "webhook")
+    assert fake.answer_seconds(slow) == late.seconds == result.seconds >= 0.3
+    assert fake.failed_deliveries == [late]
+    assert fake.patches(card) == []  # the card in the late answer never reaches the user
+
+    webhook.delay = 0
+    fake.answer_deadline = 3.0
+    quick = fake.events.card_action({"job": "j1"}, message_id=card, chat_id=chat)
+    await fake.post_event(webhook.url, quick)
+    assert fake.delivery_of(quick).ok
+    assert [p.source for p in fake.patches(card)] == ["callback"]
+
+
+async def test_webhook_events_a_bot_gets_unasked_are_answered_200(fake: FakeFeishu) -> None:
+    async with serving(Webhook(fake, unasked=True)) as hook:
+        message_id, events = unasked_events(fake)
+        for event in events:
+            await fake.post_event(hook.url, event)
+        assert [d.status for d in fake.deliveries] == [200] * len(events)
+        assert fake.failed_deliveries == []
+        check_unasked(fake, message_id, hook.unasked)
+
+        # One the bot has no handler for: the SDK answers 500, which Feishu would retry.
+        reaction_gone = fake.events.event(
+            "im.message.reaction.deleted_v1", {"message_id": message_id}
+        )
+        refused = await fake.post_event(hook.url, reaction_gone)
+    assert (refused.status, refused.json()["msg"]) == (
+        500,
+        "processor not found, type: im.message.reaction.deleted_v1",
+    )
+    assert fake.failed_deliveries == [fake.delivery_of(reaction_gone)]
+    assert [d.event_type for d in fake.deliveries][:2] == ["message", "im.message.message_read_v1"]
 
 
 # --- long connection ------------------------------------------------------------------------
 
 
 class SdkWsThread:
-    """Runs the SDK's ``lark_oapi.ws.Client`` on its own thread and event loop.
+    """Runs ``count`` of the SDK's ``lark_oapi.ws.Client`` on their own thread and event loop.
 
     Start: make a loop in the thread, set it as the thread's loop *and* as the module global
     ``lark_oapi.ws.client.loop`` (``start()`` uses the global), then construct the client there
     (its ``ExpiringCache`` schedules a task on the current loop in ``__init__``) and call the
     blocking ``start()``.
+
+    Several clients share that one loop: the SDK reads the module global whenever it schedules
+    work, so clients on two threads of one process would schedule onto each other's loops. They
+    cannot all call the blocking ``start()``, so each runs what ``start()`` runs: ``_connect()``,
+    then ``_ping_loop()`` as a task.
 
     Stop: ``start()`` has no exit, so cancel every task on that loop from outside
     (``call_soon_threadsafe``); ``start()`` then raises ``CancelledError`` (a BaseException, so
@@ -654,9 +795,12 @@ class SdkWsThread:
     handshake needs the fake's loop, which a blocking ``join()`` would stall.
     """
 
-    def __init__(self, app_id: str, app_secret: str, domain: str, handler: Any) -> None:
+    def __init__(
+        self, app_id: str, app_secret: str, domain: str, handler: Any, *, count: int = 1
+    ) -> None:
         self._credentials = (app_id, app_secret, domain)
         self._handler = handler
+        self._count = count
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._run, name="lark-ws-client", daemon=True)
         self.error: Exception | None = None
@@ -669,15 +813,21 @@ class SdkWsThread:
         previous_global = lark_ws_client.loop
         asyncio.set_event_loop(self._loop)
         lark_ws_client.loop = self._loop
-        client = lark.ws.Client(
-            app_id,
-            app_secret,
-            event_handler=self._handler,
-            domain=domain,
-            log_level=lark.LogLevel.ERROR,
-        )
+        clients = [
+            lark.ws.Client(
+                app_id,
+                app_secret,
+                event_handler=self._handler,
+                domain=domain,
+                log_level=lark.LogLevel.ERROR,
+            )
+            for _ in range(self._count)
+        ]
         try:
-            client.start()
+            if len(clients) == 1:
+                clients[0].start()
+            else:
+                self._loop.run_until_complete(_run_together(clients))
         except asyncio.CancelledError:
             pass
         except Exception as error:  # re-raised by join()
@@ -687,7 +837,8 @@ class SdkWsThread:
             for task in pending:
                 task.cancel()
             self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            self._loop.run_until_complete(client._disconnect())
+            for client in clients:
+                self._loop.run_until_complete(client._disconnect())
             self._loop.run_until_complete(self._loop.shutdown_asyncgens())
             self._loop.close()
             asyncio.set_event_loop(None)
@@ -709,18 +860,32 @@ class SdkWsThread:
             raise self.error
 
 
-class WsBot:
-    """Handlers called on the ws thread hand their data to the test's loop."""
+async def _run_together(clients: list[Any]) -> None:
+    """What ``Client.start()`` does, for several clients on the running loop."""
+    for client in clients:
+        await client._connect()
+        asyncio.get_running_loop().create_task(client._ping_loop())
+    await asyncio.Event().wait()  # until stop() cancels everything
 
-    def __init__(self) -> None:
+
+class WsBot:
+    """Handlers called on the ws thread hand their data to the test's loop.
+
+    ``unasked`` adds handlers for the unasked events (collected in :attr:`unasked`).
+    """
+
+    def __init__(self, *, unasked: bool = False) -> None:
         self._loop = asyncio.get_running_loop()
         self.messages: asyncio.Queue[Any] = asyncio.Queue()
-        self.handler = (
+        self.unasked: list[Any] = []
+        builder = (
             lark.EventDispatcherHandler.builder("", "")
             .register_p2_im_message_receive_v1(self._on_message)
             .register_p2_card_action_trigger(self._on_card_action)
-            .build()
         )
+        if unasked:
+            builder = subscribe_unasked(builder, self.unasked.append)
+        self.handler = builder.build()
 
     def _on_message(self, data: Any) -> None:
         if json.loads(data.event.message.content).get("text") == "boom":
@@ -732,19 +897,28 @@ class WsBot:
         return P2CardActionTriggerResponse({"toast": {"type": "success", "content": value["job"]}})
 
 
+@contextlib.asynccontextmanager
+async def connected(fake: FakeFeishu, bot: WsBot, *, count: int = 1) -> AsyncIterator[WsBot]:
+    """``count`` SDK clients connected to ``fake`` with ``bot``'s handlers; stopped on exit."""
+    pings = fake.ws_pings
+    runner = SdkWsThread(fake.app_id, fake.app_secret, fake.domain, bot.handler, count=count)
+    runner.start()
+    try:
+        await fake.wait_for_ws_connections(count)
+        # The SDK pings once right after connecting (then every PingInterval). Waiting for it
+        # keeps the tests clear of an SDK race: a ping racing a server-side close logs via the
+        # deprecated logger.warn.
+        await fake.wait_until(lambda: fake.ws_pings >= pings + count, "first pings")
+        yield bot
+    finally:
+        await runner.stop()
+    await fake.wait_until(lambda: not fake.ws_connected, "client disconnect")
+
+
 @pytest.fixture
 async def ws_bot(fake: FakeFeishu) -> AsyncIterator[WsBot]:
-    bot = WsBot()
-    runner = SdkWsThread(fake.app_id, fake.app_secret, fake.domain, bot.handler)
-    runner.start()
-    await fake.wait_for_ws_connection()
-    # The SDK pings once right after connecting (then every PingInterval). Waiting for it keeps
-    # the tests clear of an SDK race: a ping racing a server-side close logs via the deprecated
-    # logger.warn.
-    await fake.wait_until(lambda: fake.ws_pings >= 1, "first ping")
-    yield bot
-    await runner.stop()
-    await fake.wait_until(lambda: not fake.ws_connected, "client disconnect")
+    async with connected(fake, WsBot()) as bot:
+        yield bot
 
 
 async def next_message(bot: WsBot) -> Any:
@@ -773,17 +947,20 @@ async def test_long_connection_delivers_events_and_records_acks(
 async def test_long_connection_card_action_response_rides_on_the_ack(
     fake: FakeFeishu, ws_bot: WsBot, http: aiohttp.ClientSession
 ) -> None:
-    client = sdk_client(fake, set_token=True)
+    card = await send_card(fake, http, "failed")
     chat = fake.events.default_group_chat_id
-    sent = await client.im.v1.message.acreate(
-        create_message(chat, "interactive", shared_card("failed")),
-        with_token(await fetch_token(fake, http)),
-    )
-    action = fake.events.card_action({"job": "j9"}, message_id=sent.data.message_id, chat_id=chat)
+    action = fake.events.card_action({"job": "j9"}, message_id=card, chat_id=chat)
     ack = await fake.push_event(action)
     assert ack.code == 200
     assert ack.data == {"toast": {"type": "success", "content": "j9"}}
-    assert fake.patches(sent.data.message_id) == []  # a toast alone leaves the card as it is
+    assert fake.patches(card) == []  # a toast alone leaves the card as it is
+    assert fake.delivery_of(action).ok
+
+    # A string value fails inside the SDK, as by webhook: it acks 500 and, since Feishu never
+    # sends a callback twice, the user is left with an error.
+    as_text = fake.events.card_action('{"job": "j9"}', message_id=card, chat_id=chat)
+    assert (await fake.push_event(as_text)).code == 500
+    assert fake.failed_deliveries == [fake.delivery_of(as_text)]
 
 
 async def test_long_connection_reconnects_after_a_drop(fake: FakeFeishu, ws_bot: WsBot) -> None:
@@ -804,3 +981,69 @@ async def test_long_connection_rejects_bad_credentials(fake: FakeFeishu) -> None
     with pytest.raises(ClientException, match="invalid"):
         await runner.join()  # start() raised by itself: no reconnect loop for a client error
     assert fake.ws_connections_total == 0
+
+
+async def test_long_connection_events_a_bot_gets_unasked_are_acked_200(fake: FakeFeishu) -> None:
+    async with connected(fake, WsBot(unasked=True)) as bot:
+        message_id, events = unasked_events(fake)
+        acks = [await fake.push_event(event) for event in events]
+    assert [a.code for a in acks] == [200] * len(events)
+    assert [d.mode for d in fake.deliveries] == ["ws"] * len(events)
+    assert fake.failed_deliveries == []
+    check_unasked(fake, message_id, bot.unasked)
+
+
+async def test_each_event_goes_to_one_long_connection_at_random() -> None:
+    async with FakeFeishu(ws_seed=7) as fake, connected(fake, WsBot(), count=3) as bot:
+        events = [fake.events.dm_text(f"event {i}") for i in range(30)]
+        acks = [await fake.push_event(event) for event in events]
+        received = [await next_message(bot) for _ in events]
+
+    # Handled once each, not once per connection, by whichever connection the seed picked.
+    assert sorted(r.header.event_id for r in received) == sorted(
+        e["header"]["event_id"] for e in events
+    )
+    picks = random.Random(7)
+    assert [a.connection for a in acks] == [picks.choice([1, 2, 3]) for _ in events]
+    assert [c.events for c in fake.ws_connections] == [
+        [a.connection for a in acks].count(n) for n in (1, 2, 3)
+    ]
+    assert all(c.events > 0 for c in fake.ws_connections)
+    assert not any(c.open for c in fake.ws_connections)
+
+
+async def test_long_connections_beyond_the_limit_are_refused() -> None:
+    async with FakeFeishu(max_ws_connections=2) as fake:
+        runner = SdkWsThread(fake.app_id, fake.app_secret, fake.domain, WsBot().handler, count=3)
+        runner.start()
+        with pytest.raises(ClientException, match="exceeded connection limit"):
+            await runner.join()
+        assert fake.ws_connections_total == 2
+
+
+async def test_deleted_and_recalled_messages(fake: FakeFeishu, http: aiohttp.ClientSession) -> None:
+    client = sdk_client(fake, set_token=True)
+    option = with_token(await fetch_token(fake, http))
+    im = client.im.v1
+
+    card = await send_card(fake, http, "queued")
+    fake.delete_message(card)
+    patched = await im.message.apatch(patch_message(card, shared_card("50%")), option)
+    replied = await im.message.areply(reply_message(card, '{"text":"done"}', uuid="r-1"), option)
+    assert (patched.code, replied.code) == (230110, 230110)
+
+    incoming = fake.make_image_message(PNG)
+    message_id = fake.events.message_id(incoming)
+    image_key = json.loads(incoming["event"]["message"]["content"])["image_key"]
+    recalled = fake.recall_message(message_id)
+    assert recalled["header"]["event_type"] == "im.message.recalled_v1"
+    assert recalled["event"]["chat_id"] == fake.events.incoming[message_id].chat_id
+    reply = await im.message.areply(reply_message(message_id, '{"text":"ok"}', uuid="r-2"), option)
+    download = await im.message_resource.aget(get_resource(message_id, image_key), option)
+    assert reply.code == 230011
+    assert (download.raw.status_code, json.loads(download.raw.content)["code"]) == (400, 230011)
+
+    assert [e.code for e in fake.api_errors] == [230110, 230110, 230011, 230011]
+    assert len(fake.messages) == 1  # only the card: nothing was sent to a message that is gone
+    with pytest.raises(KeyError):
+        fake.delete_message("om_never_sent")

@@ -17,6 +17,7 @@ from .errors import ErrorSpec
 from .harness import pointed_at, running_client, sync_client
 from .invocations import Upload
 from .models import (
+    Answer,
     ApiError,
     FakeChannel,
     FakeGuild,
@@ -30,6 +31,7 @@ from .models import (
 from .server import FakeDiscord
 
 __all__ = [
+    "Answer",
     "ApiError",
     "ErrorSpec",
     "FakeChannel",

@@ -1,5 +1,10 @@
 """The fake gateway: HELLO, IDENTIFY/READY/GUILD_CREATE, heartbeats, RESUME and dispatches.
 
+Sessions may be sharded (IDENTIFY with ``shard: [id, count]``), from one process or several:
+a guild's events, its interactions included, go to the sessions whose shard is
+``(guild_id >> 22) % count``, DMs to shard 0 only, and READY lists only the shard's guilds.
+A session identified without ``shard`` is shard 0 of 1 and gets everything.
+
 discord.py 2.7 asks for ``compress=zlib-stream`` (or ``zstd-stream`` when a zstd module is
 installed). Text frames bypass its decompressor whatever it asked for, so the fake answers
 zlib-stream with real zlib-stream binary frames (one shared compressor per connection, each
@@ -18,7 +23,7 @@ from typing import Any
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from .models import StoredMessage
+from .models import StoredMessage, shard_of
 from .state import FakeState
 
 JSON = dict[str, Any]
@@ -103,14 +108,17 @@ class GatewaySession:
     def connected(self) -> bool:
         return self.connection is not None and not self.connection.ws.closed
 
+    def dispatched(self, event: str) -> list[JSON]:
+        """The ``d`` of every ``event`` dispatch sent to this session, oldest first."""
+        frames = (json.loads(raw) for _, raw in self.log)
+        return [frame["d"] for frame in frames if frame["t"] == event]
+
     def receives(self, guild_id: int | None) -> bool:
         """Whether events of this guild (None: DMs, which go to shard 0) reach this shard."""
         if self.shard is None:
             return True
         shard_id, shard_count = self.shard
-        if guild_id is None:
-            return shard_id == 0
-        return (guild_id >> 22) % shard_count == shard_id
+        return shard_of(guild_id, shard_count) == shard_id
 
     async def dispatch(self, event: str, data: JSON) -> None:
         self.sequence += 1
@@ -136,15 +144,28 @@ class Gateway:
         *,
         heartbeat_interval: float,
         privileged_intents: int,
+        recommended_shards: int = 1,
+        session_start_limit: int = 1000,
+        max_concurrency: int = 1,
     ) -> None:
         self.state = state
         self.heartbeat_interval = heartbeat_interval
         self.privileged_intents = privileged_intents
+        #: What ``GET /gateway/bot`` tells a client: shards to run, IDENTIFYs allowed per day
+        #: (each one spends one; none left and IDENTIFY is answered op 9) and how many shards
+        #: may IDENTIFY in the same 5 s.
+        self.recommended_shards = recommended_shards
+        self.session_start_limit = session_start_limit
+        self.max_concurrency = max_concurrency
         self.url = ""
         self.sessions: dict[str, GatewaySession] = {}
         self.identify_count = 0
         self.resume_count = 0
         self._sockets: set[web.WebSocketResponse] = set()
+
+    @property
+    def session_starts_remaining(self) -> int:
+        return max(0, self.session_start_limit - self.identify_count)
 
     def active_sessions(self) -> list[GatewaySession]:
         """Sessions that receive events: connected, or waiting to be resumed."""
@@ -159,6 +180,12 @@ class Gateway:
                 await session.dispatch(event, payload)
                 sent += 1
         return sent
+
+    async def dispatch_for(self, guild_id: int | None, event: str, data: JSON) -> int:
+        """Send a guild's event (``None``: a DM's) to the sessions of its shard."""
+        return await self.dispatch(
+            event, lambda session: data if session.receives(guild_id) else None
+        )
 
     async def publish_message(self, event: str, message: StoredMessage) -> None:
         """MESSAGE_CREATE/UPDATE with Discord's intent rules.
@@ -194,7 +221,7 @@ class Gateway:
         data: JSON = {"id": str(message.id), "channel_id": str(message.channel_id)}
         if message.guild_id is not None:
             data["guild_id"] = str(message.guild_id)
-        await self.dispatch("MESSAGE_DELETE", data)
+        await self.dispatch_for(message.guild_id, "MESSAGE_DELETE", data)
 
     async def request_reconnect(self) -> None:
         """Send op 7 RECONNECT to every connected session (the client should RESUME)."""
@@ -277,8 +304,16 @@ class Gateway:
         if intents & PRIVILEGED_INTENTS & ~self.privileged_intents:
             await ws.close(code=DISALLOWED_INTENTS, message=b"Disallowed intent(s)")
             return None
-        if shard is not None and not 0 <= shard[0] < shard[1]:
+        if shard is not None and not (
+            isinstance(shard, list)
+            and len(shard) == 2
+            and all(isinstance(n, int) for n in shard)
+            and 0 <= shard[0] < shard[1]
+        ):
             await ws.close(code=INVALID_SHARD, message=b"Invalid shard")
+            return None
+        if not self.session_starts_remaining:
+            await connection.send(json.dumps({"op": INVALID_SESSION, "d": False}))
             return None
         session = GatewaySession(
             session_id=secrets.token_hex(16),

@@ -39,15 +39,31 @@ def pointed_at(fake: FakeDiscord) -> Iterator[None]:
         Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = saved_base, saved_gateway
 
 
+def client_shards(client: discord.Client) -> set[tuple[int, int]] | None:
+    """The ``(shard_id, shard_count)`` pairs ``client`` runs, ``None`` when it does not shard."""
+    if isinstance(client, discord.AutoShardedClient):
+        count = client.shard_count  # known once the client has launched its shards
+        return {(shard_id, count) for shard_id in client.shard_ids or range(count)}
+    if client.shard_id is not None and client.shard_count is not None:
+        return {(client.shard_id, client.shard_count)}
+    return None
+
+
 async def sync_client(fake: FakeDiscord, client: discord.Client, *, timeout: float = 5.0) -> None:
     """Return once ``client`` has processed every gateway event the fake sent so far.
 
-    Each connected session (one per shard) gets its own marker event; the client handles a
-    shard's events in order and reports each through ``on_socket_event_type``, so seeing the
-    marker means everything before it is done (e.g. the GUILD_CREATEs that may land after
-    ``on_ready`` with ``guild_ready_timeout=0``). Every connected session must be ``client``'s.
+    Each connected session of ``client`` (one per shard) gets its own marker event; the client
+    handles a shard's events in order and reports each through ``on_socket_event_type``, so
+    seeing the marker means everything before it is done (e.g. the GUILD_CREATEs that may land
+    after ``on_ready`` with ``guild_ready_timeout=0``). Sessions are told apart by their shards:
+    clients running at once must run different shards, or only one of them may be unsharded.
     """
-    sessions = [s for s in fake.sessions if s.connected]
+    shards = client_shards(client)
+    sessions = [
+        s
+        for s in fake.sessions
+        if s.connected and (s.shard is None if shards is None else s.shard in shards)
+    ]
     markers = [f"FAKE_DISCORD_SYNC_{next(_markers)}" for _ in sessions]
     # Client.wait_for registers its listener when called, before the marker can arrive.
     seen = [

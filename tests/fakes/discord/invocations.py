@@ -1,7 +1,11 @@
 """Build ``INTERACTION_CREATE`` data the way the Discord client would for a synced command.
 
 Options are typed from the synced command definition, so a test that passes an option the
-bot never registered fails here instead of silently producing an impossible interaction.
+bot never registered fails here instead of silently producing an impossible interaction. The
+same goes for values Discord's client would not let a user send: a string longer than the
+option's ``max_length`` (6000 when it declares none) or shorter than its ``min_length``, a number
+outside ``min_value``..``max_value``, a value that is not one of the option's ``choices``. While
+the user is still typing (autocomplete) only the length cap applies.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from typing import Any
 
 from .models import FakeChannel, FakeUser
 from .state import FakeState
+from .validation import MAX_STRING_OPTION_LENGTH
 
 JSON = dict[str, Any]
 
@@ -116,29 +121,48 @@ def _leaf_options(
     unknown = (set(given) | ({focused} if focused else set())) - known
     if unknown:
         raise ValueError(f"options not in the synced command: {sorted(unknown)}")
+    typing = focused is not None
     result = []
     for definition in definitions:
         option_name, kind = definition["name"], definition["type"]
         if option_name == focused:
-            result.append(
-                {
-                    "name": option_name,
-                    "type": kind,
-                    "value": given.get(option_name, ""),
-                    "focused": True,
-                }
-            )
+            value = given.get(option_name, "")
+            _check_sendable(definition, value, typing=True)
+            result.append({"name": option_name, "type": kind, "value": value, "focused": True})
         elif option_name in given:
             value = _option_value(kind, given[option_name], resolved)
+            _check_sendable(definition, value, typing=typing)
             result.append({"name": option_name, "type": kind, "value": value})
         elif kind == ATTACHMENT and uploads:
             value = resolved.attachment(uploads.pop(0))
             result.append({"name": option_name, "type": kind, "value": value})
-        elif definition.get("required") and focused is None:
+        elif definition.get("required") and not typing:
             raise ValueError(f"required option {option_name!r} is missing")
     if uploads:
         raise ValueError("more attachments than the command has attachment options")
     return result
+
+
+def _check_sendable(definition: JSON, value: Any, *, typing: bool) -> None:
+    """Raise ``ValueError`` where Discord's client would not send ``value`` for this option."""
+    name, kind = definition["name"], definition["type"]
+    problem = None
+    if kind == STRING:
+        longest = definition.get("max_length") or MAX_STRING_OPTION_LENGTH
+        shortest = definition.get("min_length") or 0
+        if len(value) > longest:
+            problem = f"{len(value)} characters, over its max_length {longest}"
+        elif len(value) < shortest and not typing:
+            problem = f"{len(value)} characters, under its min_length {shortest}"
+    elif kind in (INTEGER, NUMBER) and not typing:
+        low, high = definition.get("min_value"), definition.get("max_value")
+        if (low is not None and value < low) or (high is not None and value > high):
+            problem = f"{value} is outside {low}..{high}"
+    choices = [choice["value"] for choice in definition.get("choices") or []]
+    if problem is None and choices and not typing and value not in choices:
+        problem = f"{value!r} is not one of its choices {choices}"
+    if problem is not None:
+        raise ValueError(f"Discord's client would not send option {name!r}: {problem}")
 
 
 def _option_value(kind: int, value: Any, resolved: _Resolved) -> Any:

@@ -1,7 +1,7 @@
 """What the fake remembers: users, guilds, channels, messages and interactions.
 
 Everything a test inspects lives here as plain objects; waiting for a change goes through
-:class:`Notifier`, which every mutation of the fake bumps.
+:class:`~tests.fakes.loopback.Notifier`, which every mutation of the fake bumps.
 """
 
 # The waiting helpers take a timeout on purpose: a test double must never hang a test,
@@ -10,17 +10,16 @@ Everything a test inspects lives here as plain objects; waiting for a change goe
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any
 
+from ..loopback import Notifier
 from .validation import iter_components
 
 JSON = dict[str, Any]
-T = TypeVar("T")
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
 
@@ -72,36 +71,26 @@ class SnowflakeFactory:
 
     def __call__(self, at: float | None = None) -> int:
         """A new id stamped with ``at`` (Unix seconds, default now)."""
-        millis = int((time.time() if at is None else at) * 1000)
+        return self._make(int((time.time() if at is None else at) * 1000) - DISCORD_EPOCH_MS)
+
+    def on_shard(self, shard_id: int, shard_count: int) -> int:
+        """A new id for a guild that shard ``shard_id`` of ``shard_count`` serves; its
+        timestamp is at most ``shard_count - 1`` ms in the past."""
+        millis = int(time.time() * 1000) - DISCORD_EPOCH_MS
+        return self._make(millis - (millis - shard_id) % shard_count)
+
+    def _make(self, millis_since_epoch: int) -> int:
         self._increment += 1
-        return ((millis - DISCORD_EPOCH_MS) << 22) | (self._increment & 0x3FFFFF)
+        return (millis_since_epoch << 22) | (self._increment & 0x3FFFFF)
+
+
+def shard_of(guild_id: int | None, shard_count: int) -> int:
+    """The shard that receives a guild's events; DMs (``None``) go to shard 0."""
+    return 0 if guild_id is None else (guild_id >> 22) % shard_count
 
 
 def snowflake_time(snowflake: int) -> datetime:
     return datetime.fromtimestamp(((snowflake >> 22) + DISCORD_EPOCH_MS) / 1000, UTC)
-
-
-class Notifier:
-    """Wakes waiters whenever the fake's state changes (no polling, no fixed sleeps)."""
-
-    def __init__(self) -> None:
-        self._changed = asyncio.Event()
-
-    def bump(self) -> None:
-        self._changed.set()
-        self._changed = asyncio.Event()
-
-    async def wait_for(self, predicate: Callable[[], T | None], timeout: float, what: str) -> T:
-        """Return the first truthy value of ``predicate()``, re-checked after every change."""
-        try:
-            async with asyncio.timeout(timeout):
-                while not (result := predicate()):
-                    await self._changed.wait()
-                return result
-        except TimeoutError:
-            raise TimeoutError(
-                f"fake Discord: timed out after {timeout}s waiting for {what}"
-            ) from None
 
 
 @dataclass(eq=False)
@@ -187,6 +176,10 @@ class FakeGuild:
     channel_ids: list[int] = field(default_factory=list)
     members: list[FakeUser] = field(default_factory=list)
     joined_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def shard_id(self, shard_count: int) -> int:
+        """The shard, out of ``shard_count``, that receives this guild's events."""
+        return shard_of(self.id, shard_count)
 
     def member_permissions(self, user: FakeUser) -> int:
         return ALL_PERMISSIONS if user.id == self.owner_id else DEFAULT_MEMBER_PERMISSIONS
@@ -377,6 +370,20 @@ class RequestRecord:
     code: int | None = None
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A message an interaction was answered with, and whether only its user could see it.
+
+    ``callback_type`` is 4 (message), 5 (deferred, "thinking...") or 7 (the component's
+    message updated) for the callback, ``None`` for a followup. Edits of the original response
+    are not answers of their own: they keep that message's visibility.
+    """
+
+    message: StoredMessage
+    ephemeral: bool
+    callback_type: int | None = None
+
+
 @dataclass(eq=False)
 class FakeInteraction:
     """One interaction the test dispatched, and everything the bot did with it."""
@@ -406,6 +413,8 @@ class FakeInteraction:
     original: StoredMessage | None = None
     followups: list[StoredMessage] = field(default_factory=list)
     errors: list[ApiError] = field(default_factory=list)
+    #: Every message answer (callback and followups), in order.
+    answers: list[Answer] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -416,6 +425,16 @@ class FakeInteraction:
     @property
     def acknowledged(self) -> bool:
         return self.response_type is not None
+
+    @property
+    def answered_ephemerally(self) -> bool:
+        """Answered with at least one message, and only ever privately (flags 64)."""
+        return bool(self.answers) and all(a.ephemeral for a in self.answers)
+
+    @property
+    def public_answers(self) -> list[Answer]:
+        """The answers everyone in the channel could see."""
+        return [a for a in self.answers if not a.ephemeral]
 
     @property
     def token_expired(self) -> bool:

@@ -29,6 +29,7 @@ from .models import (
     MODAL_SUBMIT,
     SEND_MESSAGES,
     VIEW_CHANNEL,
+    Answer,
     ApiError,
     FakeChannel,
     FakeInteraction,
@@ -42,6 +43,8 @@ JSON = dict[str, Any]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 API_PREFIX = "/api/v10"
+#: The fake's session-start budget never resets; Discord's resets daily.
+SESSION_START_RESET_MS = 24 * 60 * 60 * 1000
 _log = logging.getLogger(__name__)
 _FILE_FIELD = re.compile(r"^files\[(\d+)\]$")
 _INTERACTION_KEY = web.RequestKey("fake_discord_interaction", FakeInteraction)
@@ -251,15 +254,16 @@ class RestApi:
         return json_response({"url": self.gateway.url})
 
     async def get_gateway_bot(self, request: web.Request) -> web.Response:
+        gateway = self.gateway
         return json_response(
             {
-                "url": self.gateway.url,
-                "shards": 1,
+                "url": gateway.url,
+                "shards": gateway.recommended_shards,
                 "session_start_limit": {
-                    "total": 1000,
-                    "remaining": 1000,
-                    "reset_after": 0,
-                    "max_concurrency": 1,
+                    "total": gateway.session_start_limit,
+                    "remaining": gateway.session_starts_remaining,
+                    "reset_after": SESSION_START_RESET_MS,
+                    "max_concurrency": gateway.max_concurrency,
                 },
             }
         )
@@ -450,6 +454,8 @@ class RestApi:
             )
             await self.gateway.publish_message("MESSAGE_CREATE", message)
         interaction.original = message
+        if kind != DEFERRED_UPDATE_MESSAGE:
+            interaction.answers.append(Answer(message, message.ephemeral, kind))
         return message
 
     def _interaction_message(
@@ -537,6 +543,7 @@ class RestApi:
             message = self._interaction_message(interaction, body)
             await self.gateway.publish_message("MESSAGE_CREATE", message)
         interaction.followups.append(message)
+        interaction.answers.append(Answer(message, message.ephemeral))
         self.state.changed()
         if request.query.get("wait") not in _TRUE:
             return web.Response(status=204)

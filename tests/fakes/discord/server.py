@@ -12,6 +12,7 @@ from typing import Any, Self, TypeVar
 
 from aiohttp import web
 
+from ..loopback import MAX_REQUEST_BYTES, LoopbackServer
 from .errors import DiscordAPIError, ErrorSpec
 from .gateway import PRIVILEGED_INTENTS, Gateway, GatewaySession
 from .invocations import Upload, command_data
@@ -51,6 +52,12 @@ class FakeDiscord:
     user owns the guild, so its interactions carry every permission). ``deadline`` and
     ``token_ttl`` may be changed at any time and apply to interactions dispatched afterwards;
     ``attachment_size_limit`` applies at once.
+
+    Clients may shard, in one process or several: ``shards`` is the count ``GET /gateway/bot``
+    recommends (what ``AutoShardedClient()`` without ``shard_count`` runs), and each IDENTIFY
+    spends one of ``session_start_limit`` session starts. Guild events go to the session of the
+    guild's shard and DMs to shard 0 (see :mod:`.gateway`); ``add_guild(shard=...)`` makes a
+    guild on a given shard.
     """
 
     def __init__(
@@ -63,6 +70,8 @@ class FakeDiscord:
         attachment_size_limit: int = 10 * 1024 * 1024,
         heartbeat_interval: float = 41.25,
         privileged_intents: int = PRIVILEGED_INTENTS,
+        shards: int = 1,
+        session_start_limit: int = 1000,
     ) -> None:
         self.state = FakeState(
             token=token,
@@ -75,34 +84,32 @@ class FakeDiscord:
             self.state,
             heartbeat_interval=heartbeat_interval,
             privileged_intents=privileged_intents,
+            recommended_shards=shards,
+            session_start_limit=session_start_limit,
         )
         self.rest = RestApi(self.state, self.gateway)
         self.default_user = self.state.add_user("tester")
         self.default_guild = self.state.add_guild("IMA Test Guild", owner=self.default_user)
         self.default_channel = self.state.add_text_channel(self.default_guild, "general")
-        self._runner: web.AppRunner | None = None
+        self._server: LoopbackServer | None = None
         self._base_url = ""
 
     # -- lifecycle -----------------------------------------------------------------------
 
     async def start(self) -> None:
-        app = web.Application(middlewares=[self.rest.middleware], client_max_size=64 * 1024**2)
+        app = web.Application(middlewares=[self.rest.middleware], client_max_size=MAX_REQUEST_BYTES)
         app.add_routes(self.rest.route_defs)
         app.router.add_get(GATEWAY_PATH, self.gateway.handle)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=2.0)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self._runner.addresses[0][:2]
-        self._base_url = f"http://{host}:{port}"
+        self._server = LoopbackServer(app)
+        self._base_url = await self._server.start()
         self.state.cdn_base = f"{self._base_url}/cdn"
-        self.gateway.url = f"ws://{host}:{port}{GATEWAY_PATH}"
+        self.gateway.url = f"{self._base_url.replace('http', 'ws', 1)}{GATEWAY_PATH}"
 
     async def close(self) -> None:
-        if self._runner is not None:
+        if self._server is not None:
             await self.gateway.close()
-            await self._runner.cleanup()
-            self._runner = None
+            await self._server.stop()
+            self._server = None
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -181,32 +188,35 @@ class FakeDiscord:
         return user
 
     async def add_guild(
-        self, name: str, *, channel_names: Sequence[str] = ("general",)
+        self,
+        name: str,
+        *,
+        channel_names: Sequence[str] = ("general",),
+        shard: tuple[int, int] | None = None,
     ) -> FakeGuild:
-        """A guild owned by ``default_user``; connected clients get a GUILD_CREATE."""
-        guild = self.state.add_guild(name, owner=self.default_user)
+        """A guild owned by ``default_user``; the session of its shard gets a GUILD_CREATE.
+
+        ``shard=(id, count)`` makes it a guild that shard serves (see ``FakeGuild.shard_id``).
+        """
+        guild = self.state.add_guild(name, owner=self.default_user, shard=shard)
         for channel_name in channel_names:
             self.state.add_text_channel(guild, channel_name)
-        await self.gateway.dispatch(
-            "GUILD_CREATE",
-            lambda session: (
-                self.state.guild_payload(guild, newly_joined=True)
-                if session.receives(guild.id)
-                else None
-            ),
-        )
+        payload = self.state.guild_payload(guild, newly_joined=True)
+        await self.gateway.dispatch_for(guild.id, "GUILD_CREATE", payload)
         return guild
 
     async def add_text_channel(self, guild: FakeGuild, name: str) -> FakeChannel:
         channel = self.state.add_text_channel(guild, name)
-        await self.gateway.dispatch("CHANNEL_CREATE", channel.to_payload(self.bot_user.id))
+        payload = channel.to_payload(self.bot_user.id)
+        await self.gateway.dispatch_for(guild.id, "CHANNEL_CREATE", payload)
         return channel
 
     async def delete_channel(self, channel_id: int) -> None:
         """Remove a channel: REST calls on it answer 404 / 10003 afterwards."""
         channel = self.state.remove_channel(channel_id)
         if channel.guild_id is not None:
-            await self.gateway.dispatch("CHANNEL_DELETE", channel.to_payload(self.bot_user.id))
+            payload = channel.to_payload(self.bot_user.id)
+            await self.gateway.dispatch_for(channel.guild_id, "CHANNEL_DELETE", payload)
 
     def dm_channel(self, user: FakeUser) -> FakeChannel:
         """The DM channel between the bot and ``user`` (created on first use)."""
@@ -266,13 +276,12 @@ class FakeDiscord:
             data=data,
             message=message,
         )
-        guild_id = channel.guild_id
-        sent = await self.gateway.dispatch(
-            "INTERACTION_CREATE",
-            lambda session: interaction.payload if session.receives(guild_id) else None,
+        sent = await self.gateway.dispatch_for(
+            channel.guild_id, "INTERACTION_CREATE", interaction.payload
         )
         if not sent:
-            raise RuntimeError("no client is connected to the fake gateway")
+            where = "DMs" if channel.guild_id is None else f"guild {channel.guild_id}"
+            raise RuntimeError(f"no client session of the fake gateway receives {where}")
         return interaction
 
     def _where(self, guild_id: int | None, channel_id: int | None) -> FakeChannel:

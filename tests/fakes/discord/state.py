@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from ..loopback import Notifier
 from . import errors
 from .errors import DiscordAPIError, FormErrors
 from .models import (
@@ -26,7 +27,6 @@ from .models import (
     FakeInteraction,
     FakeUser,
     MessageSnapshot,
-    Notifier,
     RequestRecord,
     SnowflakeFactory,
     StoredAttachment,
@@ -85,7 +85,7 @@ class FakeState:
         self.token_ttl = token_ttl
         self.attachment_size_limit = attachment_size_limit
         self.new_id = SnowflakeFactory()
-        self.notifier = Notifier()
+        self.notifier = Notifier("fake Discord")
         #: Set when the server starts; attachment URLs are built from it.
         self.cdn_base = ""
         self.bot_user = FakeUser(self.new_id(), bot_name, bot=True)
@@ -117,8 +117,17 @@ class FakeState:
         self.users[user.id] = user
         return user
 
-    def add_guild(self, name: str, *, owner: FakeUser, locale: str = "en-US") -> FakeGuild:
-        guild = FakeGuild(self.new_id(), name, owner.id, preferred_locale=locale)
+    def add_guild(
+        self,
+        name: str,
+        *,
+        owner: FakeUser,
+        locale: str = "en-US",
+        shard: tuple[int, int] | None = None,
+    ) -> FakeGuild:
+        """A guild; ``shard=(id, count)`` picks an id that shard serves."""
+        guild_id = self.new_id() if shard is None else self.new_id.on_shard(*shard)
+        guild = FakeGuild(guild_id, name, owner.id, preferred_locale=locale)
         guild.members.extend([self.bot_user, owner])
         self.guilds[guild.id] = guild
         return guild

@@ -1,7 +1,10 @@
 """Discord's documented limits on message, command and autocomplete payloads.
 
 Only limits the bot can realistically hit are checked; each violation becomes a 400 / 50035
-"Invalid Form Body" with the field path, like the real API.
+"Invalid Form Body" with the field path, and one bad field fails the whole request, like the
+real API. Numbers come from Discord's OpenAPI spec (``discord/discord-api-spec``) and its
+developer docs; where they disagree (the spec allows 6000-character string choice values, the
+docs say 100) the stricter documented value is used.
 """
 
 from __future__ import annotations
@@ -23,8 +26,12 @@ MAX_ACTION_ROWS = 5
 MAX_ROW_COMPONENTS = 5
 MAX_CUSTOM_ID_LENGTH = 100
 MAX_BUTTON_LABEL_LENGTH = 80
+MAX_BUTTON_URL_LENGTH = 512
 MAX_CHOICES = 25
+MAX_CHOICE_LENGTH = 100
 MAX_COMMAND_OPTIONS = 25
+#: Bounds of a string option's ``min_length`` and ``max_length``.
+MAX_STRING_OPTION_LENGTH = 6000
 
 IS_COMPONENTS_V2 = 1 << 15
 ACTION_ROW = 1
@@ -33,7 +40,10 @@ _EMBED_TEXT_LIMITS = {"title": 256, "description": 4096}
 _COMMAND_NAME = re.compile(r"^[-_'\w]{1,32}$")
 _VALID_LOCALES = frozenset(locale.value for locale in discord.Locale)
 _CHAT_INPUT = 1
-_SUBCOMMAND_TYPES = (1, 2)
+_SUB_COMMAND = 1
+_SUB_COMMAND_GROUP = 2
+_SUBCOMMAND_TYPES = (_SUB_COMMAND, _SUB_COMMAND_GROUP)
+_STRING = 3
 
 
 def check_message(payload: JSON) -> None:
@@ -106,24 +116,37 @@ def _check_components(components: list[JSON], flags: int, errors: FormErrors) ->
         label = component.get("label")
         if isinstance(label, str) and len(label) > MAX_BUTTON_LABEL_LENGTH:
             errors.too_long(["components", "label"], MAX_BUTTON_LABEL_LENGTH)
+        url = component.get("url")  # link buttons
+        if isinstance(url, str) and len(url) > MAX_BUTTON_URL_LENGTH:
+            errors.too_long(["components", "url"], MAX_BUTTON_URL_LENGTH)
 
 
 def check_choices(choices: list[JSON]) -> None:
     """Autocomplete results: at most 25 choices, names 1-100 chars, string values <= 100."""
     errors = FormErrors()
-    if len(choices) > MAX_CHOICES:
-        errors.too_long(["data", "choices"], MAX_CHOICES)
-    for index, choice in enumerate(choices):
-        if not 1 <= len(choice.get("name") or "") <= 100:
-            errors.add(
-                ["data", "choices", index, "name"],
-                "BASE_TYPE_BAD_LENGTH",
-                "Must be between 1 and 100 in length.",
-            )
-        value = choice.get("value")
-        if isinstance(value, str) and len(value) > 100:
-            errors.too_long(["data", "choices", index, "value"], 100)
+    _check_choice_list(choices, ["data", "choices"], errors)
     errors.raise_if_any()
+
+
+def _check_choice_list(choices: list[JSON], path: list[str | int], errors: FormErrors) -> None:
+    if len(choices) > MAX_CHOICES:
+        errors.too_long(path, MAX_CHOICES)
+    for index, choice in enumerate(choices):
+        for locale, name in _localized(choice, "name"):
+            if not 1 <= len(name or "") <= MAX_CHOICE_LENGTH:
+                where = (
+                    [*path, index, "name"]
+                    if locale is None
+                    else [*path, index, "name_localizations", locale]
+                )
+                errors.add(
+                    where,
+                    "BASE_TYPE_BAD_LENGTH",
+                    f"Must be between 1 and {MAX_CHOICE_LENGTH} in length.",
+                )
+        value = choice.get("value")
+        if isinstance(value, str) and len(value) > MAX_CHOICE_LENGTH:
+            errors.too_long([*path, index, "value"], MAX_CHOICE_LENGTH)
 
 
 def check_commands(commands: list[JSON]) -> None:
@@ -148,13 +171,17 @@ def check_commands(commands: list[JSON]) -> None:
     errors.raise_if_any()
 
 
-def _check_options(options: list[JSON], path: list[str | int], errors: FormErrors) -> None:
+def _check_options(
+    options: list[JSON], path: list[str | int], errors: FormErrors, *, parent: int | None = None
+) -> None:
+    """Options of a command (``parent`` None), of a subcommand group or of a subcommand."""
     if len(options) > MAX_COMMAND_OPTIONS:
         errors.too_long(path, MAX_COMMAND_OPTIONS)
     optional_seen = False
     for index, option in enumerate(options):
         here = [*path, index]
         _check_named(option, here, errors, chat_input=True)
+        _check_nesting(option.get("type"), parent, options[0].get("type"), here, errors)
         if option.get("required"):
             if optional_seen:
                 errors.add(
@@ -164,10 +191,49 @@ def _check_options(options: list[JSON], path: list[str | int], errors: FormError
                 )
         elif option.get("type") not in _SUBCOMMAND_TYPES:
             optional_seen = True
-        choices = option.get("choices") or []
-        if len(choices) > MAX_CHOICES:
-            errors.too_long([*here, "choices"], MAX_CHOICES)
-        _check_options(option.get("options") or [], [*here, "options"], errors)
+        if option.get("type") == _STRING:
+            _check_length_bounds(option, here, errors)
+        _check_choice_list(option.get("choices") or [], [*here, "choices"], errors)
+        _check_options(
+            option.get("options") or [], [*here, "options"], errors, parent=option.get("type")
+        )
+
+
+def _check_nesting(
+    kind: object, parent: int | None, first: object, path: list[str | int], errors: FormErrors
+) -> None:
+    """A group holds only subcommands, a subcommand holds no subcommands, and a command's
+    options are either all subcommands (and groups) or none, like its ``first`` one."""
+    if parent == _SUB_COMMAND_GROUP:
+        allowed = kind == _SUB_COMMAND
+    elif parent == _SUB_COMMAND:
+        allowed = kind not in _SUBCOMMAND_TYPES
+    else:
+        allowed = (kind in _SUBCOMMAND_TYPES) == (first in _SUBCOMMAND_TYPES)
+    if not allowed:
+        errors.add([*path, "type"], "UNION_TYPE_CHOICES", "Invalid option type at this level.")
+
+
+def _check_length_bounds(option: JSON, path: list[str | int], errors: FormErrors) -> None:
+    """A string option may declare ``min_length`` 0-6000 and ``max_length`` 1-6000."""
+    for key, lowest in (("min_length", 0), ("max_length", 1)):
+        value = option.get(key)
+        if value is None:
+            continue
+        if not isinstance(value, int) or isinstance(value, bool):
+            errors.add([*path, key], "NUMBER_TYPE_COERCE", f"Value {value!r} is not int.")
+        elif value > MAX_STRING_OPTION_LENGTH:
+            errors.add(
+                [*path, key],
+                "NUMBER_TYPE_MAX",
+                f"int value should be less than or equal to {MAX_STRING_OPTION_LENGTH}.",
+            )
+        elif value < lowest:
+            errors.add(
+                [*path, key],
+                "NUMBER_TYPE_MIN",
+                f"int value should be greater than or equal to {lowest}.",
+            )
 
 
 def _localized(item: JSON, key: str) -> list[tuple[str | None, Any]]:

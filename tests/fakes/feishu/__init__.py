@@ -15,31 +15,41 @@
         reply = await fake.wait_for_message(lambda m: m.reply_to is not None)
 
 See :mod:`tests.fakes.feishu.server` for the rules the fake enforces and
-``tests/fakes/test_fake_feishu.py`` for the SDK quirks it was checked against.
+``tests/fakes/test_fake_feishu.py`` for the SDK quirks it was checked against. The package:
+``server`` (the ``FakeFeishu`` facade), ``rest`` (IM, upload and token routes), ``ws`` (the long
+connection), ``webhook`` (signed, encrypted delivery), ``validation`` (content and card rules),
+``state`` (what the fake remembers), ``records`` (what tests inspect), ``events`` (payload
+builders), ``frames`` and ``crypto`` (wire formats).
 """
 
 from tests.fakes.feishu.events import EventFactory
 from tests.fakes.feishu.records import (
     ApiErrorRecord,
+    Delivery,
     FakeUser,
     IncomingMessage,
     PatchRecord,
+    Removal,
     Route,
     SentMessage,
     UploadedFile,
     UploadedImage,
     WebhookResult,
     WsAck,
+    WsConnection,
 )
-from tests.fakes.feishu.server import FakeFeishu, WsClientConfig
+from tests.fakes.feishu.server import FakeFeishu
+from tests.fakes.feishu.ws import WsClientConfig
 
 __all__ = [
     "ApiErrorRecord",
+    "Delivery",
     "EventFactory",
     "FakeFeishu",
     "FakeUser",
     "IncomingMessage",
     "PatchRecord",
+    "Removal",
     "Route",
     "SentMessage",
     "UploadedFile",
@@ -47,4 +57,5 @@ __all__ = [
     "WebhookResult",
     "WsAck",
     "WsClientConfig",
+    "WsConnection",
 ]

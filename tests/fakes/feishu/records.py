@@ -111,14 +111,23 @@ class ApiErrorRecord:
     msg: str
 
 
+Removal = Literal["deleted", "recalled"]
+"""How a message went away: Feishu answers ``230110`` for a deleted one, ``230011`` for a recalled
+one."""
+
+
 @dataclass(frozen=True)
 class WebhookResult:
-    """What the bot's webhook answered to one delivery, plus the plaintext that was delivered."""
+    """What the bot's webhook answered to one delivery, plus the plaintext that was delivered.
+
+    ``seconds`` is how long the answer took, from sending the request to reading the response.
+    """
 
     status: int
     body: bytes
     headers: dict[str, str]
     sent: dict[str, Any]
+    seconds: float = 0.0
 
     def json(self) -> Any:
         return json.loads(self.body)
@@ -131,7 +140,8 @@ class WsAck:
     ``code`` is the HTTP-like status the SDK reports (200, or 500 when the handler raised);
     ``data`` is the decoded callback response (e.g. ``{"toast": ...}`` for card actions), ``None``
     for plain events. ``latency`` is seconds from push to ack as seen by the fake; ``biz_rt_ms``
-    is the handler time the SDK reported in the ``biz_rt`` header.
+    is the handler time the SDK reported in the ``biz_rt`` header. ``connection`` is the
+    :attr:`WsConnection.number` of the connection the frame went to.
     """
 
     message_id: str
@@ -141,6 +151,42 @@ class WsAck:
     data: Any
     biz_rt_ms: int | None
     latency: float
+    connection: int = 1
+
+
+@dataclass
+class WsConnection:
+    """One long connection a client opened; ``number`` counts from 1 over the fake's life."""
+
+    number: int
+    open: bool = True
+    #: Data frames (events and callbacks) pushed to this connection.
+    events: int = 0
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One event or callback handed to the bot, and how the bot answered it.
+
+    ``status`` is the HTTP status of the webhook's answer, or the ``code`` of the long-connection
+    ack; 200 means the bot took it. ``seconds`` runs from sending to the answer as the fake saw it,
+    and ``late`` says it took longer than the fake's ``answer_deadline`` (Feishu's 3 s): Feishu
+    would deliver such an event again, and it drops a late card-callback answer (the user sees an
+    error; callbacks are never retried). ``connection`` is the long connection it went to.
+    """
+
+    mode: Literal["webhook", "ws"]
+    event_type: str | None
+    event_id: str | None
+    status: int
+    seconds: float
+    late: bool
+    connection: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        """Answered with 200 in time: Feishu counts it as delivered."""
+        return self.status == 200 and not self.late
 
 
 @dataclass(frozen=True)
