@@ -39,8 +39,7 @@ async def discord_run(rate: int, seconds: float) -> str:
     base, gateway = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
     async with FakeDiscord() as fake, await start_simulator(speed=0.01, seed=1) as sim:
         with tempfile.TemporaryDirectory() as tmp:
-            engine, adapter = await start_bot(fake, sim, Path(tmp) / "bench.db", 0.01)
-            await engine.warm_up()  # as `ima-bot run` does before taking requests
+            bot, adapter, closing = await start_bot(fake, sim, Path(tmp) / "bench.db", 0.01)
             count = int(rate * seconds)
             users = [fake.add_user(f"user{i}") for i in range(count)]  # one request each
             sent: list[asyncio.Task[FakeInteraction]] = []
@@ -64,10 +63,11 @@ async def discord_run(rate: int, seconds: float) -> str:
             ]
             late = sum(1 for it in interactions if it.errors)
             await adapter.drain()
-            await engine.drain()
-            await adapter.stop()
-            await engine.client.session.close()
-            await engine.store.close()
+            await bot.engine.drain()
+            await adapter.pause()
+            await bot.engine.shutdown()
+            await adapter.close()
+            await closing.aclose()
     Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY = base, gateway
     p50, p99, worst = percentiles(latencies)
     return (
@@ -80,8 +80,7 @@ async def feishu_run(rate: int, seconds: float) -> list[str]:
     async with FakeFeishu() as fake, await start_simulator(speed=0.01, seed=1) as sim:
         with tempfile.TemporaryDirectory() as tmp:
             bot = Bot(fake, sim, "webhook", Path(tmp) / "bench.db", scale=0.01)
-            await bot.start()
-            await bot.engine.warm_up()  # as `ima-bot run` does before taking requests
+            await bot.start()  # reads the catalogs first, as `ima-bot run` does
             count = int(rate * seconds)
             events = [
                 fake.events.group_text_mentioning_bot(f"画一座灯塔 {i}", chat_id=f"oc_bench_{i}")

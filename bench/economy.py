@@ -15,33 +15,29 @@ import tempfile
 from collections import Counter
 from pathlib import Path
 
-from bench.inflight import CountingReplier
-from core.engine import Engine, EngineConfig
-from core.i18n import Translator
-from core.ima.client import IMAClient
-from core.ima.session import IMASession
-from core.policy import Policy
+from bench.inflight import BENCH_PLATFORM, CountingReplier
 from core.request import ChatRequest
-from core.store import open_store
 from sim.app import start_simulator
+from tests.wiring import bot_on
+
+
+async def _nothing() -> None:
+    """Requests here need no acknowledgement."""
 
 
 async def main(jobs: int, speed: float) -> None:
     async with await start_simulator(speed=speed, seed=1) as sim:
         with tempfile.TemporaryDirectory() as tmp:
-            store = await open_store(str(Path(tmp) / "bench.db"))
-            session = IMASession(
-                "ima_bench_key_0000000", base_url=sim.base_url, upload_base_url=sim.base_url
-            )
-            config = EngineConfig(policy=Policy(max_active_per_user=jobs), time_scale=speed)
-            engine = Engine(IMAClient(session), store, Translator.load(), config)
-            requests = [
-                ChatRequest("bench", f"u{i}", "bench", {}, f"a video of ocean waves {i}")
-                for i in range(jobs)
-            ]
-            await asyncio.gather(*(engine.handle(r, CountingReplier()) for r in requests))
-            await session.close()
-            await store.close()
+            async with bot_on(
+                sim, Path(tmp) / "bench.db", scale=speed, client_options={}, max_jobs_per_user=jobs
+            ) as bot:
+                bot.engine.register(BENCH_PLATFORM)
+                for i in range(jobs):
+                    request = ChatRequest(
+                        "bench", f"u{i}", "bench", {}, f"a video of ocean waves {i}", f"m{i}"
+                    )
+                    await bot.engine.deliver(request, CountingReplier(), _nothing)
+                await bot.engine.drain()
         lists = Counter(r.query["category"] for r in sim.state.calls("product_list"))
         details = len(sim.state.calls("detail"))
         durations = [max(m.seconds for m in t.medias) for t in sim.state.tasks.values()]

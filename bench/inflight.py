@@ -28,17 +28,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.engine import Engine, EngineConfig
-from core.i18n import Translator
-from core.ima.client import IMAClient
-from core.ima.session import IMASession
-from core.ima.tasks import TaskType
-from core.policy import Policy
-from core.replier import Reply, Stage
+from bot.runtime import Wired
+from core.door import Platform
+from core.replier import Handle, ReplierLimits, Reply, Stage
 from core.request import ChatRequest
-from core.store import open_store
+from tests.wiring import TEST_KEY, bot_on
 
-KEY = "ima_bench_key_000000000000"
 SPEC_POLL_SECONDS = 8.0
 
 
@@ -58,18 +53,32 @@ def free_port() -> int:
 class CountingReplier:
     """Counts what a platform would be asked to do; keeps nothing else."""
 
+    limits = ReplierLimits()
     sends = 0
     edits = 0
     delivered = 0
 
-    async def send(self, reply: Reply) -> str:
+    async def send(self, reply: Reply) -> Handle:
         CountingReplier.sends += 1
-        return "h"
+        return Handle("h")
 
-    async def edit(self, handle: str, reply: Reply) -> None:
+    async def edit(self, handle: Handle, reply: Reply) -> Handle:
         CountingReplier.edits += 1
         if reply.stage is Stage.SUCCESS:
             CountingReplier.delivered += 1
+        return handle
+
+
+async def _fetch(ref: Mapping[str, Any], max_bytes: int) -> bytes:
+    raise AssertionError("benchmarks attach no pictures")
+
+
+#: The benchmarks' chat platform: counting repliers, no pictures.
+BENCH_PLATFORM = Platform("bench", lambda target: CountingReplier(), _fetch)
+
+
+async def _nothing() -> None:
+    """Requests here need no acknowledgement."""
 
 
 @dataclass
@@ -94,13 +103,21 @@ async def lag_monitor(samples: list[float], stop: asyncio.Event, every: float = 
 
 
 async def engine_run(sim_url: str, jobs: int, db: str) -> Result:
-    store = await open_store(db)
-    session = IMASession(KEY, base_url=sim_url, upload_base_url=sim_url)
-    client = IMAClient(session, poll_interval=SPEC_POLL_SECONDS)
-    engine = Engine(
-        client, store, Translator.load(), EngineConfig(policy=Policy(max_active_per_user=jobs))
-    )
-    await asyncio.gather(*(client.catalog(t) for t in TaskType))  # warm: part of the baseline
+    async with bot_on(
+        sim_url,
+        db,
+        scale=1.0,
+        client_options={},
+        max_jobs_per_user=jobs,
+        ima_poll_interval=SPEC_POLL_SECONDS,
+    ) as bot:
+        bot.engine.register(BENCH_PLATFORM)
+        await bot.engine.warm_up()  # part of the baseline, as `ima-bot run` does
+        return await _engine_run(bot, jobs)
+
+
+async def _engine_run(bot: Wired, jobs: int) -> Result:
+    engine, store = bot.engine, bot.store
     CountingReplier.sends = CountingReplier.edits = CountingReplier.delivered = 0
     baseline = rss_kib()
     resource_before = resource.getrusage(resource.RUSAGE_SELF)
@@ -134,19 +151,18 @@ async def engine_run(sim_url: str, jobs: int, db: str) -> Result:
     sampler = asyncio.create_task(sample_rss())
     window = asyncio.create_task(steady_window())
     started = time.monotonic()
-    requests = [
-        ChatRequest("bench", f"user{i % 50}", "bench", {}, f"a video of ocean waves {i}")
-        for i in range(jobs)
-    ]
-    await asyncio.gather(*(engine.handle(r, CountingReplier()) for r in requests))
+    for i in range(jobs):
+        request = ChatRequest(
+            "bench", f"user{i % 50}", "bench", {}, f"a video of ocean waves {i}", f"m{i}"
+        )
+        await engine.deliver(request, CountingReplier(), _nothing)
+    await engine.drain()
     seconds = time.monotonic() - started
     stop.set()
     await asyncio.gather(monitor, sampler, window)
     used = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (used.ru_utime - resource_before.ru_utime) + (used.ru_stime - resource_before.ru_stime)
     details = await store.usage("2000-01-01", platform="bench")
-    await session.close()
-    await store.close()
     assert CountingReplier.delivered == jobs, CountingReplier.delivered
     return Result(
         approach="engine (one process, asyncio)",
@@ -172,7 +188,7 @@ SCRIPT = Path(__file__).with_name("script_like.py")
 
 def script_run(sim_url: str, processes: int) -> Result:
     """The spec's way: one blocking process per generation (requests + time.sleep polling)."""
-    env = {**os.environ, "IMA_API_KEY": KEY, "IMA_BASE_URL": sim_url}
+    env = {**os.environ, "IMA_API_KEY": TEST_KEY, "IMA_BASE_URL": sim_url}
     started = time.monotonic()
     procs = [
         subprocess.Popen(  # noqa: S603 - our own script

@@ -1,9 +1,46 @@
-"""The chat platforms ``ima-bot run`` knows: each builder returns an adapter when configured."""
+"""The chat platforms ``ima-bot run`` knows, one entry each: its settings and its adapter.
+
+Adapters (and with them discord.py and lark-oapi) are imported only when a platform is
+configured, so commands that run no platform (``generate``, ``sim``, ``admin``, ``console``)
+start without loading the chat SDKs. The secrets to keep out of logs and the platforms
+``ima-bot admin`` knows are derived from this list.
+"""
 
 from __future__ import annotations
 
-from bot.discord.adapter import build_discord_adapter
-from bot.feishu.adapter import build_feishu_adapter
-from bot.run import AdapterBuilder
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import cast
 
-ADAPTERS: list[AdapterBuilder] = [build_discord_adapter, build_feishu_adapter]
+from bot.base import Adapter
+from bot.discord.config import DiscordSettings
+from bot.feishu.config import FeishuSettings
+from bot.settings import PlatformSettings
+from core.door import Door
+from core.settings import load
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    settings: type[PlatformSettings]
+    #: ``module:class`` of the adapter, built as ``Class(door, settings)``.
+    adapter: str
+
+    def load(self) -> PlatformSettings:
+        return load(self.settings)
+
+    def build(self, door: Door, settings: PlatformSettings) -> Adapter:
+        module, _, name = self.adapter.partition(":")
+        factory = getattr(importlib.import_module(module), name)
+        return cast(Callable[[Door, PlatformSettings], Adapter], factory)(door, settings)
+
+
+ADAPTERS: tuple[Entry, ...] = (
+    Entry("discord", DiscordSettings, "bot.discord.adapter:DiscordAdapter"),
+    Entry("feishu", FeishuSettings, "bot.feishu.adapter:FeishuAdapter"),
+)
+
+#: Every platform people can talk to the bot on (``ima-bot admin`` choices).
+PLATFORMS: tuple[str, ...] = (*(e.name for e in ADAPTERS), "console")

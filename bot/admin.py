@@ -7,8 +7,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
+from bot.adapters import PLATFORMS
 from core.ima.tasks import TaskType
-from core.jobs import JobState
 from core.store import Store
 
 
@@ -16,10 +16,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="admin_command", required=True)
     usage = sub.add_parser("usage", help="credits per day, user, chat and model")
     usage.add_argument("--days", type=int, default=7, help="how many days back (default 7)")
-    usage.add_argument("--platform", choices=["discord", "feishu", "console"])
+    usage.add_argument("--platform", choices=PLATFORMS)
     usage.add_argument("--user", help="only this user id")
     reset = sub.add_parser("reset-prefs", help="forget a user's default models")
-    reset.add_argument("platform", choices=["discord", "feishu", "console"])
+    reset.add_argument("platform", choices=PLATFORMS)
     reset.add_argument("user")
     reset.add_argument("--task-type", choices=[t.value for t in TaskType])
     sub.add_parser("jobs", help="list running jobs")
@@ -74,10 +74,8 @@ async def run_admin(args: argparse.Namespace, store: Store, out: TextIO) -> int:
             out,
         )
         return 0
-    job = await store.get_job(args.job_id)
-    if job is None or not job.state.active:
+    if not await store.mark_cancelled(args.job_id, at=time.time()):
         out.write("no running job with that id\n")
         return 1
-    await store.update_job(job.id, state=JobState.CANCELLED, finished_at=time.time())
-    out.write(f"cancelled {job.id}; the user is told at the next progress update\n")
+    out.write(f"cancelled {args.job_id}; the person is told at the job's next step\n")
     return 0

@@ -12,28 +12,28 @@ import contextlib
 import io
 import json
 import logging
-import os
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from pydantic import SecretStr
 
 from bot import admin
 from bot.adapters import ADAPTERS
-from bot.console.adapter import run_console
+from bot.console.adapter import ConsoleAdapter, run_console
 from bot.logs import setup_logging
 from bot.run import run
-from bot.runtime import engine_context
+from bot.runtime import wired
+from bot.settings import RunSettings
+from core.engine import Engine
 from core.i18n import Translator, normalize_locale
 from core.ima.client import IMAClient
-from core.ima.defaults import RECOMMENDED
 from core.ima.errors import IMAError, ModelNotFoundError
 from core.ima.session import IMASession
 from core.ima.tasks import TaskType
-from core.settings import Settings, SettingsError, load_settings
+from core.settings import Settings, SettingsError, load, load_settings
 from core.store import open_store
 from sim.app import serve, start_simulator
 
@@ -116,7 +116,7 @@ async def _generate(args: argparse.Namespace, settings: Settings) -> int:
             model = (
                 catalog.by_version(args.model_version)
                 if args.model_version
-                else catalog.find(args.model_id or RECOMMENDED[task_type])
+                else catalog.find(args.model_id or task_type.spec.recommended)
             )
             if model is None:
                 raise ModelNotFoundError(f"{args.model_version or args.model_id} not offered")
@@ -175,14 +175,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = load_settings()
+        process = load(RunSettings)
     except SettingsError as exc:
         print(f"Please fix these settings:\n{exc}", file=sys.stderr)
         return EXIT_USAGE
     # Only the long-running command logs at INFO by default; one-shot commands stay quiet.
     long_running = args.command in ("run", "sim")
-    level = "DEBUG" if args.verbose else settings.log_level if long_running else "ERROR"
-    secrets = [os.environ[name] for name in SECRET_VARIABLES if os.environ.get(name)]
-    setup_logging(level, settings.log_format, secrets)
+    level = "DEBUG" if args.verbose else process.log_level if long_running else "ERROR"
+    setup_logging(level, process.log_format, _secrets(settings, process))
     if args.command == "generate":
         return asyncio.run(_generate(args, settings))
     if args.command == "sim":
@@ -195,33 +195,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "demo":
         return asyncio.run(_demo(args, settings))
     if args.command == "console":
-        return asyncio.run(_console(settings))
+        return asyncio.run(_console(settings, process))
     if args.command == "run":
-        return _run(settings)
+        return _run(settings, process)
     if args.command == "admin":
-        return asyncio.run(_admin(args, settings))
+        return asyncio.run(_admin(args, process))
     raise SystemExit(EXIT_USAGE)
 
 
-#: Environment variables whose values never appear in a log line.
-SECRET_VARIABLES = (
-    "IMA_API_KEY",
-    "DISCORD_TOKEN",
-    "FEISHU_APP_SECRET",
-    "FEISHU_ENCRYPT_KEY",
-    "FEISHU_VERIFICATION_TOKEN",
-)
+def _secrets(settings: Settings, process: RunSettings) -> list[str]:
+    """Every secret the settings hold, from the environment or ``.env``: none may be logged."""
+    found = [*settings.secrets(), *process.secrets()]
+    for entry in ADAPTERS:
+        with contextlib.suppress(SettingsError):  # reported by `run`, the command that needs it
+            found += entry.load().secrets()
+    return found
 
 
-def _run(settings: Settings) -> int:
+def _run(settings: Settings, process: RunSettings) -> int:
     if settings.ima_api_key is None:
         print("IMA_API_KEY is not set (see .env.example).", file=sys.stderr)
         return EXIT_USAGE
-    return asyncio.run(run(settings, ADAPTERS))
+    try:
+        return asyncio.run(run(settings, process, ADAPTERS))
+    except SettingsError as exc:
+        print(f"Please fix these settings:\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
 
 
-async def _admin(args: argparse.Namespace, settings: Settings) -> int:
-    store = await open_store(settings.database_url)
+async def _admin(args: argparse.Namespace, process: RunSettings) -> int:
+    store = await open_store(process.database_url)
     try:
         return await admin.run_admin(args, store, sys.stdout)
     finally:
@@ -249,27 +252,40 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
                     "ima_base_url": sim.base_url,
                     "ima_upload_base_url": sim.base_url,
                     "ima_poll_interval": None,
-                    "database_url": str(Path(tmp) / "demo.db"),
                     "time_scale": DEMO_TIME_SCALE,
                     "bot_lang": args.lang or settings.bot_lang,
                 }
             )
-            async with engine_context(demo_settings) as engine:
+            async with wired(demo_settings, str(Path(tmp) / "demo.db")) as bot:
                 if args.interactive:
-                    await run_console(engine)
+                    await _chat(bot.engine)
                 else:
                     print("IMA Bot demo: four requests against the built-in simulator.\n")
-                    await run_console(engine, io.StringIO(DEMO_SCRIPT), echo=True, sequential=True)
+                    await _chat(bot.engine, io.StringIO(DEMO_SCRIPT), echo=True, sequential=True)
     return 0
 
 
-async def _console(settings: Settings) -> int:
+async def _console(settings: Settings, process: RunSettings) -> int:
     if settings.ima_api_key is None:
         print("IMA_API_KEY is not set: export it, or try `ima-bot demo` first.", file=sys.stderr)
         return EXIT_USAGE
-    async with engine_context(settings) as engine:
-        await run_console(engine)
+    async with wired(settings, process.database_url) as bot:
+        await _chat(bot.engine)
     return 0
+
+
+async def _chat(engine: Engine, lines: TextIO = sys.stdin, **options: bool) -> None:
+    """The console adapter on ``engine``, as ``ima-bot run`` would run an adapter."""
+    adapter = ConsoleAdapter(engine)
+    await engine.warm_up()
+    await adapter.start()
+    await engine.resume()
+    try:
+        await run_console(adapter, engine.drain, lines, **options)
+    finally:
+        await adapter.pause()
+        await engine.shutdown()
+        await adapter.close()
 
 
 if __name__ == "__main__":

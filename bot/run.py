@@ -1,9 +1,11 @@
 """``ima-bot run``: the one function that wires and starts everything for production.
 
-Order matters: the engine and store first; every adapter whose credentials are set; the HTTP
-server (health, metrics, webhooks); then the adapters start receiving and running jobs from the
-previous run are resumed. On SIGTERM/SIGINT the adapters stop taking requests and the process
-exits; jobs still running are left in the database for the next start to resume.
+Order matters. The engine and store first; every adapter whose credentials are set; the HTTP
+server (health, metrics, webhooks); then the catalogs are read, the adapters start receiving,
+and what a previous run left (jobs, requests stored but not answered) is resumed. On
+SIGTERM/SIGINT the adapters stop taking requests and let those in flight be answered or
+admitted, the engine stops its jobs (creates on their way get their answer first), and the
+adapters disconnect; jobs still running are left in the database for the next start.
 """
 
 from __future__ import annotations
@@ -13,36 +15,43 @@ import contextlib
 import logging
 import signal
 import time
-from collections.abc import Callable
 
 from aiohttp import web
 
+from bot.adapters import Entry
 from bot.base import Adapter
 from bot.http import build_app
-from bot.runtime import engine_context
-from core.engine import Engine
+from bot.runtime import wired
+from bot.settings import RunSettings
 from core.settings import Settings
 from core.store import Store
 
 log = logging.getLogger(__name__)
 
-AdapterBuilder = Callable[[Settings, Engine], Adapter | None]
-
-#: How often the generation log and processed-event keys older than a week are deleted.
+#: How often the week-old generation log and request keys are deleted.
 PRUNE_EVERY = 6 * 3600
+#: How often expired interaction tokens are dropped from the database.
+SCRUB_EVERY = 60.0
 
 
-async def _prune_periodically(store: Store) -> None:
+async def _housekeeping(store: Store) -> None:
+    last_prune = time.monotonic()
     while True:
-        await asyncio.sleep(PRUNE_EVERY)
+        await asyncio.sleep(SCRUB_EVERY)
         try:
-            await store.prune(time.time())
+            await store.scrub(time.time())
+            if time.monotonic() - last_prune >= PRUNE_EVERY:
+                await store.prune(time.time())
+                last_prune = time.monotonic()
         except Exception:  # a full disk or a locked file must not stop the bot
-            log.exception("pruning the database failed")
+            log.exception("database housekeeping failed")
 
 
 async def run(
-    settings: Settings, builders: list[AdapterBuilder], stop: asyncio.Event | None = None
+    settings: Settings,
+    process: RunSettings,
+    entries: tuple[Entry, ...],
+    stop: asyncio.Event | None = None,
 ) -> int:
     """Run until ``stop`` is set (or a termination signal arrives); returns the exit status."""
     stop = stop or asyncio.Event()
@@ -50,32 +59,39 @@ async def run(
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    async with engine_context(settings) as engine:
-        adapters = [a for build in builders if (a := build(settings, engine)) is not None]
+    async with wired(settings, process.database_url) as bot:
+        adapters: list[Adapter] = []
+        for entry in entries:
+            platform_settings = entry.load()
+            if platform_settings.configured:
+                adapters.append(entry.build(bot.engine, platform_settings))
         if not adapters:
             log.error("no chat platform is configured: set DISCORD_TOKEN or FEISHU_APP_ID")
             return 2
-        runner = web.AppRunner(build_app(engine.store, adapters), access_log=None)
+        runner = web.AppRunner(build_app(bot.store, adapters), access_log=None)
         await runner.setup()
-        await web.TCPSite(runner, settings.http_host, settings.http_port).start()
-        log.info("http server on %s:%s", settings.http_host, settings.http_port)
-        pruner = asyncio.create_task(_prune_periodically(engine.store))
+        await web.TCPSite(runner, process.http_host, process.http_port).start()
+        log.info("http server on %s:%s", process.http_host, process.http_port)
+        housekeeping = asyncio.create_task(_housekeeping(bot.store))
+        started: list[Adapter] = []
         try:
-            await engine.warm_up()
+            await bot.engine.warm_up()
             for adapter in adapters:
                 await adapter.start()
+                started.append(adapter)
                 log.info("%s adapter started", adapter.name)
-            resumed = await engine.resume()
+            resumed = await bot.engine.resume()
             log.info("resumed %d job(s) from the previous run", resumed)
             await stop.wait()
-            log.info("stopping: no new requests; running jobs resume at the next start")
+            log.info("stopping: answering what is in flight; running jobs resume at next start")
         finally:
-            pruner.cancel()
-            # Jobs stop first, while the adapters can still talk; then the adapters close.
-            await engine.shutdown()
-            for adapter in adapters:
+            housekeeping.cancel()
+            for adapter in started:
+                await adapter.pause()
+            await bot.engine.shutdown()
+            for adapter in started:
                 try:
-                    await adapter.stop()
+                    await adapter.close()
                 except Exception:
                     log.exception("%s adapter did not stop cleanly", adapter.name)
             await runner.cleanup()

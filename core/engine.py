@@ -1,10 +1,11 @@
-"""The conversation engine: one chat message in, the four-step conversation out.
+"""The conversation engine, behind the narrow door adapters use (:class:`core.door.Door`).
 
-Adapters call :meth:`Engine.handle` with a :class:`~core.request.ChatRequest` and a
-:class:`~core.replier.Replier`, and :meth:`Engine.handle_action` when someone presses a button.
-The engine understands the message, chooses the model, announces cost and time, runs the IMA
-flow with progress edited into the same message, delivers the result or a plain-language failure
-with alternatives, and keeps preferences and jobs in the store so a restart loses nothing.
+One message in: it is stored before the platform is told it arrived, read in the order its
+sender sent it, dispatched by what it asks (a table per message kind, per button verb and per
+slash command), and answered; a generation goes through the one planning path
+(:mod:`core.planning`) to the job runner (:mod:`core.runner`), which runs it on its own.
+Commands that need nothing from IMA (help, yes/no, history, showing or resetting preferences)
+answer without it, so they work while IMA is down.
 """
 
 from __future__ import annotations
@@ -13,48 +14,45 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from enum import StrEnum
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from core import choice
+from core import choice, followups, understanding
+from core.actions import Action, Verb, decode, model_digest
+from core.door import Access, Ack, ActionResult, Choice, Platform, Press
 from core.i18n import Translator, normalize_locale
-from core.ima.catalog import Catalog, Model
+from core.ima.catalog import Catalog
 from core.ima.client import IMAClient
-from core.ima.errors import IMAError
+from core.ima.errors import IMAError, ImageUnreachableError
+from core.ima.models import name_key, static_names
 from core.ima.rules import quote
-from core.ima.tasks import MediaKind, TaskType
+from core.ima.tasks import TaskType
 from core.jobs import Job, JobState, ModelSource
 from core.messages import Messages, Offer
-from core.metrics import DEDUPLICATED, JOBS_ACTIVE
-from core.parse import Command, ModelScope, ParsedMessage, Quality, parse_message
+from core.metrics import DEDUPLICATED
+from core.parse import Command, ModelScope, ParsedMessage, parse_message
+from core.pictures import PictureMemory
+from core.planning import Draft, Named, Pick, Planner, Remembered, Unplanned
 from core.policy import Policy
-from core.preferences import PENDING_SAVE, Preferences
-from core.replier import Replier, ReplierFactory
-from core.request import ChatRequest
-from core.runner import JobRunner, Plan, Requester
-from core.store import Store
+from core.preferences import Preferences
+from core.replier import Replier, Reply, expiry, fit
+from core.request import Attachment, ChatRequest, Explicit
+from core.runner import JobRunner, Requester
+from core.state import FIRST_FRAME, FirstFrame, UserState
+from core.store import Admission, Store
+from core.turns import Turns
 from core.wants import Message, Refused, Wants, map_wants
 
 log = logging.getLogger(__name__)
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]{2,}")
-#: Longer descriptions are refused with a message rather than cut or sent to fail at IMA.
-MAX_PROMPT_CHARS = 2000
-MAX_LYRICS_CHARS = 3000
-#: Button verbs that continue from a result (``<verb>:<job id>:<result index>``).
-FOLLOW_UPS = ("show", "vary", "animate", "soundtrack", "frame")
-#: User state key of a picture picked as the first frame of a video, waiting for the last.
-FIRST_FRAME = "first_frame"
 HISTORY_SIZE = 10
-
-
-class ActionResult(StrEnum):
-    DONE = "done"
-    NOT_YOURS = "not_yours"
-    UNKNOWN = "unknown"
+#: Requests stored but never answered are answered after a restart if they are this recent.
+REPLAY_WITHIN = 3600.0
+#: The same button pressed again by the same person this soon is the same press.
+DOUBLE_PRESS = 30.0
 
 
 @dataclass(frozen=True)
@@ -66,18 +64,32 @@ class EngineConfig:
     default_locale: str = "en"
 
 
-def pick_locale(request: ChatRequest, default: str) -> str:
-    """The platform's locale for the user if it has one, else the language they wrote in."""
-    if request.locale:
-        return normalize_locale(request.locale, default)
-    if _CJK.search(request.text):
-        return "zh"
-    if _LATIN.search(request.text):
-        return "en"
-    return default
+@dataclass(frozen=True)
+class _Turn:
+    """One message being answered."""
+
+    request: ChatRequest
+    replier: Replier
+    locale: str
+    parsed: ParsedMessage
+    #: Attached to the message, and remembered from pictures sent before it.
+    attachments: tuple[Attachment, ...]
+    admin: bool
+
+    @property
+    def who(self) -> Requester:
+        r = self.request
+        return Requester(r.platform, r.user_id, r.chat_id, self.locale, r.reply_target, self.admin)
+
+
+_Handler = Callable[[_Turn], Awaitable[None]]
+_PressHandler = Callable[[Press, Action, Replier], Awaitable[ActionResult]]
 
 
 class Engine:
+    """Implements :class:`core.door.Door`; ``bot/runtime.py`` builds it and runs its lifecycle
+    (:meth:`warm_up`, :meth:`resume`, :meth:`shutdown`)."""
+
     def __init__(
         self,
         client: IMAClient,
@@ -85,420 +97,381 @@ class Engine:
         translator: Translator,
         config: EngineConfig | None = None,
     ) -> None:
-        self.client = client
-        self.store = store
-        self.messages = Messages(translator)
         self.config = config or EngineConfig()
-        self.preferences = Preferences(client, store, self.messages)
-        self.jobs = JobRunner(
+        self.default_locale = self.config.default_locale
+        self._client = client
+        self._store = store
+        self._messages = Messages(translator)
+        self._state = UserState(store)
+        self._preferences = Preferences(client, store, self._messages, self._state)
+        self._planner = Planner(client, store, self.config.policy)
+        self._pictures = PictureMemory(self._state)
+        self._runner = JobRunner(
             client,
             store,
-            self.messages,
-            self.preferences,
+            self._messages,
+            self._preferences,
             self.config.policy,
             self.config.time_scale,
+            repliers=self._replier_for,
+            fetch=self._fetch,
         )
-        self._factories: dict[str, ReplierFactory] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
-        #: Recent button presses, so a double click runs a retry once.
+        self._platforms: dict[str, Platform] = {}
+        self._turns = Turns()
         self._presses: dict[tuple[str, str, str], float] = {}
-        self._names_cache: tuple[tuple[Catalog, ...], list[str]] = ((), [])
-        self._closing = False
+        self._names: tuple[tuple[Catalog, ...], tuple[str, ...]] = ((), static_names())
+        self._on_command: dict[Command, _Handler] = {
+            Command.GENERATE: self._generate,
+            Command.HISTORY: self._history,
+            Command.USE_MODEL: self._set_default,
+            Command.ALWAYS_MODEL: self._set_default,
+            Command.ANOTHER_MODEL: self._suggest,
+            Command.BEST: self._suggest,
+            Command.CHEAPEST: self._suggest,
+            Command.RESET: self._reset,
+            Command.SHOW_PREFS: self._show_preferences,
+            Command.CONFIRM_YES: self._yes_no,
+            Command.CONFIRM_NO: self._yes_no,
+            Command.RETRY: self._again,
+            Command.HELP: self._help,
+            Command.NONE: self._nothing,
+        }
+        self._on_press: dict[Verb, _PressHandler] = {
+            Verb.RETRY: self._press_retry,
+            Verb.SHOW: self._press_show,
+            Verb.VARY: self._press_follow,
+            Verb.ANIMATE: self._press_follow,
+            Verb.SOUNDTRACK: self._press_follow,
+            Verb.FRAME: self._press_frame,
+            Verb.SAVE: self._press_save,
+            Verb.KEEP: self._press_save,
+        }
+        self._explicit: dict[Explicit, Callable[[ChatRequest], ParsedMessage]] = {
+            Explicit.HISTORY: lambda r: ParsedMessage(Command.HISTORY),
+            Explicit.PREFERENCES: lambda r: ParsedMessage(Command.SHOW_PREFS),
+            Explicit.SET_DEFAULT: lambda r: ParsedMessage(
+                Command.ALWAYS_MODEL, media=r.options.media, model=r.options.model
+            ),
+            Explicit.RESET_DEFAULTS: lambda r: ParsedMessage(Command.RESET, media=r.options.media),
+        }
 
-    def text(self, locale: str, key: str, **values: Any) -> str:
-        """A message from the catalogs, for adapters' own words (errors about attachments…)."""
-        return self.messages.text(locale, Message(key, values))
+    # ── the door ──────────────────────────────────────────────────────────────────────────
 
-    def register_platform(self, platform: str, factory: ReplierFactory) -> None:
-        """How to rebuild a replier for ``platform`` from a stored reply target."""
-        self._factories[platform] = factory
+    def register(self, platform: Platform) -> None:
+        self._platforms[platform.name] = platform
 
-    # ── entry points ──────────────────────────────────────────────────────────────────────
+    def text(self, locale: str, key: str, /, **values: Any) -> str:
+        return self._messages.text(locale, Message(key, values))
 
-    async def handle(self, request: ChatRequest, replier: Replier) -> None:
-        """Answer one chat message; returns when its generation (if any) has been delivered."""
-        if request.event_id and not await self.store.first_seen(
-            f"{request.platform}:{request.event_id}"
-        ):
-            log.info("duplicate event %s ignored", request.event_id)
-            DEDUPLICATED.labels(request.platform).inc()
-            return
-        locale = pick_locale(request, self.config.default_locale)
-        if self._closing:
-            await replier.send(self.messages.info(locale, Message("status.restarting")))
-            return
-        if not self.config.policy.allows(request):
-            await replier.send(self.messages.info(locale, Message("access.not_allowed")))
-            return
-        try:
-            await self._handle(request, replier, locale)
-        except IMAError as exc:  # the catalog could not be read: nothing was started
-            log.warning("request failed before a job started: %s", exc.log_fields())
-            await replier.send(self.messages.info(locale, Message(exc.locale_key)))
+    def locale_for(self, hint: str | None, text: str = "") -> str:
+        if hint:
+            return normalize_locale(hint, self.default_locale)
+        if _CJK.search(text):
+            return "zh"
+        if _LATIN.search(text):
+            return "en"
+        return self.default_locale
 
-    async def handle_action(
-        self, platform: str, user_id: str, action: str, replier: Replier, locale: str | None = None
-    ) -> ActionResult:
-        """A button press. Only the person who made the original request may use its buttons."""
-        verb, _, rest = action.partition(":")
-        if verb == "retry":
-            if self._pressed_twice(platform, user_id, action):
-                return ActionResult.DONE
-            job_id, _, version_id = rest.partition(":")
-            job = await self.store.get_job(job_id)
-            if job is None or job.platform != platform:
-                return ActionResult.UNKNOWN
-            if job.user_id != user_id:
-                return ActionResult.NOT_YOURS
-            await self._retry(job, version_id or job.version_id, replier)
-            return ActionResult.DONE
-        if verb in FOLLOW_UPS:
-            job_id, _, index = rest.partition(":")
-            origin = await self.store.get_job(job_id)
-            if origin is None or origin.platform != platform or not origin.result_urls:
-                return ActionResult.UNKNOWN
-            if origin.user_id != user_id:
-                return ActionResult.NOT_YOURS
-            if not self._pressed_twice(platform, user_id, action):
-                await self._follow_action(verb, origin, int(index or 0), replier)
-            return ActionResult.DONE
-        if verb in ("save", "nosave"):
-            type_value, _, version_id = rest.partition(":")
-            try:
-                task_type = TaskType(type_value)
-            except ValueError:
-                return ActionResult.UNKNOWN
-            pending = await self.store.get_user_state(platform, user_id, PENDING_SAVE)
-            if not pending or pending.get("version_id") != version_id:
-                return ActionResult.NOT_YOURS
-            loc = normalize_locale(locale or pending.get("locale"), self.config.default_locale)
-            await self.preferences.answer_save(
-                platform, user_id, task_type, verb == "save", replier, loc
+    async def deliver(self, request: ChatRequest, replier: Replier, ack: Ack) -> None:
+        async with self._turns.take((request.platform, request.chat_id, request.user_id)):
+            fresh = await self._store.receive(
+                request.key, request.to_json(), expires_at=expiry(request.reply_target)
             )
-            return ActionResult.DONE
-        return ActionResult.UNKNOWN
+            await ack()
+            if not fresh:
+                log.info("redelivered message %s ignored", request.key)
+                DEDUPLICATED.labels(request.platform).inc()
+                return
+            await self._answer(request, replier)
 
-    def _pressed_twice(self, platform: str, user_id: str, action: str, window: float = 30) -> bool:
-        """True for the same button pressed again by the same person within ``window`` s."""
-        now = time.monotonic()
-        self._presses = {k: t for k, t in self._presses.items() if now - t < window}
-        key = (platform, user_id, action)
-        if key in self._presses:
-            return True
-        self._presses[key] = now
-        return False
+    async def press(self, press: Press, replier: Replier) -> ActionResult:
+        action = decode(press.action)
+        if action is None:
+            return ActionResult.UNKNOWN
+        if press.event_id and not await self._store.first_seen(
+            f"{press.platform}:press:{press.event_id}"
+        ):
+            DEDUPLICATED.labels(press.platform).inc()
+            return ActionResult.DONE
+        line = (press.platform, press.chat_id, press.user_id)
+        async with self._turns.take(line):
+            try:
+                return await self._on_press[action.verb](press, action, replier)
+            except IMAError as exc:  # the catalog could not be read: nothing was started
+                log.warning("button %s failed: %s", press.action, exc.log_fields())
+                await self._say(replier, self._info(self._locale(press), exc.locale_key))
+                return ActionResult.DONE
+
+    async def model_choices(
+        self, task_types: Sequence[TaskType], typed: str, locale: str
+    ) -> list[Choice]:
+        prices: dict[str, tuple[int, int]] = {}
+        wanted = name_key(typed)
+        for task_type in task_types:
+            try:
+                catalog = await self._client.catalog(task_type)
+            except IMAError as exc:
+                log.warning("no models to suggest: %s", exc.log_fields())
+                return []
+            for model in catalog.models:
+                if wanted not in name_key(model.name):
+                    continue
+                low, high = prices.get(model.name, (model.min_points, model.max_points))
+                prices[model.name] = (min(low, model.min_points), max(high, model.max_points))
+        return [
+            Choice(
+                self.text(
+                    locale,
+                    "choice.model",
+                    model=name,
+                    credits=str(low) if low == high else f"{low}–{high}",
+                ),
+                name,
+            )
+            for name, (low, high) in prices.items()
+        ]
+
+    async def history_choices(self, platform: str, user_id: str, typed: str) -> list[Choice]:
+        wanted = typed.casefold()
+        return [
+            Choice(f"{job.prompt} · {job.model_name}", job.id)
+            for job in await self._store.recent_jobs(platform, user_id, 50)
+            if job.state is JobState.DELIVERED and wanted in job.prompt.casefold()
+        ]
+
+    # ── lifecycle (for the wiring in bot/runtime.py) ──────────────────────────────────────
 
     async def warm_up(self) -> None:
         """Read every category's catalog now, so the first message doesn't wait for them."""
-        try:
-            await self._catalogs()
-        except IMAError as exc:  # the first message will try again and explain the problem
-            log.warning("catalogs not read at start: %s", exc.log_fields())
+        results = await asyncio.gather(
+            *(self._client.catalog(t) for t in TaskType), return_exceptions=True
+        )
+        for error in (r for r in results if isinstance(r, IMAError)):
+            log.warning("a catalog was not read at start: %s", error.log_fields())
 
     async def resume(self) -> int:
-        """Continue every job a previous run left unfinished; returns how many were resumed."""
-        resumed = 0
-        for job in await self.store.active_jobs():
-            factory = self._factories.get(job.platform)
-            if factory is None or job.id in self.jobs.running:
+        """Carry on with the jobs a previous run left, then answer the requests it stored but
+        never answered; returns how many jobs were taken up."""
+        resumed = await self._runner.resume()
+        for raw in await self._store.unfinished_requests(time.time() - REPLAY_WITHIN):
+            request = ChatRequest.from_json(raw)
+            replier = self._replier_for(request.platform, request.reply_target)
+            if replier is None:
                 continue
-            self.jobs.running.add(job.id)
-            replier = factory(job.reply_target)
-            if job.state is JobState.ACCEPTED:
-                # The create may or may not have reached IMA: never send it twice.
-                JOBS_ACTIVE.labels(job.task_type.value).inc()
-                await self.jobs.finish_failed(
-                    job, "interrupted", self.messages.interrupted(job), replier
-                )
-                continue
-            resumed += 1
-            JOBS_ACTIVE.labels(job.task_type.value).inc()
-            self._spawn(self.jobs.poll_and_deliver(job, replier))
+            log.info("answering %s, stored before the restart", request.key)
+            try:
+                await self._answer(request, replier)
+            except Exception:
+                log.exception("stored request %s could not be answered", request.key)
         return resumed
 
     async def shutdown(self) -> None:
-        """Take no new requests and stop every job this process runs, without failing them:
-        the next start resumes them."""
-        self._closing = True
-        tasks = (self.jobs.tasks | self._tasks) - {asyncio.current_task()}
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        """Stop every job this process runs without failing them: the next start resumes them."""
+        await self._runner.shutdown()
 
     async def drain(self) -> None:
-        """Wait for every background job task (resumed jobs) to finish."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        """Wait until every job this process runs has ended (tests and one-shot use)."""
+        await self._runner.drain()
 
-    def _spawn(self, coro: Any) -> None:
-        task: asyncio.Task[None] = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    # ── answering a message ───────────────────────────────────────────────────────────────
 
-    # ── understanding ─────────────────────────────────────────────────────────────────────
-
-    async def _catalogs(self) -> dict[TaskType, Catalog]:
-        catalogs = await asyncio.gather(*(self.client.catalog(t) for t in TaskType))
-        return dict(zip(TaskType, catalogs, strict=True))
-
-    def _model_names(self, catalogs: Mapping[TaskType, Catalog]) -> Sequence[str]:
-        """All names of all categories, longest first; recomputed only when a catalog changes."""
-        key = tuple(catalogs.values())
-        cached = self._names_cache[0]
-        if len(cached) != len(key) or any(a is not b for a, b in zip(cached, key, strict=True)):
-            names = {n for c in catalogs.values() for n in c.surface_names()}
-            self._names_cache = (key, sorted(names, key=len, reverse=True))
-        return self._names_cache[1]
-
-    async def _handle(self, request: ChatRequest, replier: Replier, locale: str) -> None:
-        catalogs = await self._catalogs()
-        names = self._model_names(catalogs)
-        parsed = parse_message(
-            request.text, image_count=len(request.attachments), model_names=names
-        )
-        say = self.messages
-        platform, user = request.platform, request.user_id
-        command = parsed.command
-        if request.options.media is not None or request.options.model is not None:
-            command = Command.GENERATE
-
-        if request.follow_up and command in (Command.GENERATE, Command.NONE):
-            origin = await self.store.get_job(request.follow_up)
-            if origin is not None and origin.platform == platform and origin.result_urls:
-                if origin.user_id != user:
-                    await replier.send(say.info(locale, Message("follow.not_yours")))
-                else:
-                    await self._follow_text(origin, request, parsed, replier, locale, catalogs)
-                return
-        if command is Command.GENERATE:
-            await self._generate(request, replier, locale, parsed, catalogs)
-        elif command is Command.HISTORY:
-            await self.history(platform, user, replier, locale)
-        elif command in (Command.USE_MODEL, Command.ALWAYS_MODEL):
-            await self.preferences.set(
-                platform, user, parsed.media, parsed.model or "", replier, locale
-            )
-        elif command in (Command.ANOTHER_MODEL, Command.BEST, Command.CHEAPEST):
-            await self._suggest(request, replier, locale, command, catalogs)
-        elif command is Command.RESET:
-            await self.preferences.reset(platform, user, parsed.media, replier, locale)
-        elif command is Command.SHOW_PREFS:
-            await self.preferences.show(platform, user, replier, locale)
-        elif command in (Command.CONFIRM_YES, Command.CONFIRM_NO):
-            pending = await self.store.get_user_state(platform, user, PENDING_SAVE)
-            if pending:
-                task_type = TaskType(pending["task_type"])
-                await self.preferences.answer_save(
-                    platform, user, task_type, command is Command.CONFIRM_YES, replier, locale
-                )
-            else:
-                await replier.send(say.info(locale, Message("help.text")))
-        elif command is Command.RETRY:
-            recent = await self.store.recent_jobs(platform, user, 1)
-            if recent:
-                await self._retry(recent[0], recent[0].version_id, replier)
-            else:
-                await replier.send(say.info(locale, Message("pref.no_context")))
-        elif command is Command.HELP:
-            await replier.send(say.info(locale, Message("help.text")))
-        else:
-            empty = not request.text.strip() and not request.attachments
-            await replier.send(
-                say.question(locale, Message("question.empty" if empty else "question.media"))
-            )
-
-    def _task_type(
-        self, request: ChatRequest, parsed: ParsedMessage, catalogs: Mapping[TaskType, Catalog]
-    ) -> TaskType | None:
-        images = len(request.attachments)
-        media = request.options.media or parsed.media
-        if request.options.media is None and parsed.task_type is not None:
-            return parsed.task_type
-        if media is None:
-            named = request.options.model or parsed.model
-            if named:
-                kinds = {t.media for t, c in catalogs.items() if c.find(named) is not None}
-                media = kinds.pop() if len(kinds) == 1 else None
-        if media is MediaKind.IMAGE:
-            return TaskType.IMAGE_TO_IMAGE if images else TaskType.TEXT_TO_IMAGE
-        if media is MediaKind.MUSIC:
-            return TaskType.TEXT_TO_MUSIC
-        if media is MediaKind.VIDEO:
-            if images == 0:
-                return TaskType.TEXT_TO_VIDEO
-            if images == 2 and (
-                request.options.first_last_frame
-                or parsed.task_type is TaskType.FIRST_LAST_FRAME_TO_VIDEO
-            ):
-                return TaskType.FIRST_LAST_FRAME_TO_VIDEO
-            return TaskType.IMAGE_TO_VIDEO if images == 1 else TaskType.REFERENCE_IMAGE_TO_VIDEO
-        return None
-
-    def _wants(self, request: ChatRequest, parsed: ParsedMessage) -> Wants:
-        o = request.options
-        return Wants(
-            duration=o.duration or parsed.duration,
-            resolution=o.resolution or parsed.resolution,
-            aspect_ratio=o.aspect_ratio or parsed.aspect_ratio or parsed.custom_ratio,
-            size=o.size or parsed.size,
-            wants_8k=parsed.wants_8k,
-            count=o.count or parsed.count_requested or parsed.count,
-            audio=o.audio if o.audio is not None else parsed.audio,
-            lyrics=o.lyrics or parsed.lyrics,
-            instrumental=o.instrumental if o.instrumental is not None else parsed.instrumental,
-            vocal_gender=o.vocal_gender or parsed.vocal_gender,
-            music_duration=parsed.music_duration,
-            negative_prompt=parsed.negative_prompt,
-            seed=parsed.seed,
-        )
-
-    async def _choose(
-        self,
-        request: ChatRequest,
-        parsed: ParsedMessage,
-        task_type: TaskType,
-        catalogs: Mapping[TaskType, Catalog],
-        locale: str,
-    ) -> tuple[Model, ModelSource]:
-        """This message's model > the saved preference > the recommended default."""
-        catalog = catalogs[task_type]
-        named = request.options.model or parsed.model
-        if named:
-            model = catalog.find(named)
-            if model is None:
-                elsewhere = [m for c in catalogs.values() if (m := c.find(named)) is not None]
-                if elsewhere:
-                    models = ", ".join(m.name for m in catalog.models[:6])
-                    kind = self.messages.kind(locale, task_type)
-                    raise Refused(
-                        Message(
-                            "question.model_wrong_kind",
-                            {"model": elsewhere[0].name, "kind": kind, "models": models},
-                        )
-                    )
-                raise Refused(Message("pref.unknown_model", {"model": named}))
-            scope = (
-                ModelSource.ALWAYS
-                if parsed.model_scope is ModelScope.ALWAYS
-                else ModelSource.EXPLICIT
-            )
-            return model, scope
-        if parsed.quality is Quality.BEST:
-            found = choice.best(catalog)
-            if found is not None:
-                return found, ModelSource.BEST
-        if parsed.quality is Quality.CHEAPEST:
-            found = choice.cheapest(catalog)
-            if found is not None:
-                return found, ModelSource.CHEAPEST
-        pref = await self.store.get_preference(request.platform, request.user_id, task_type)
-        if pref is not None:
-            found = catalog.by_version(pref.version_id) or catalog.find(pref.model_id)
-            if found is not None:
-                return found, ModelSource.PREFERENCE
-        default = choice.recommended(catalog)
-        if default is None:
-            raise IMAError("the catalog offers no model for this task type")
-        return default, ModelSource.DEFAULT
-
-    # ── generation ────────────────────────────────────────────────────────────────────────
-
-    async def _generate(
-        self,
-        request: ChatRequest,
-        replier: Replier,
-        locale: str,
-        parsed: ParsedMessage,
-        catalogs: Mapping[TaskType, Catalog],
-    ) -> None:
-        say = self.messages
-        task_type = self._task_type(request, parsed, catalogs)
-        if task_type is None or (parsed.ambiguous and request.options.media is None):
-            await replier.send(say.question(locale, Message("question.media")))
-            return
-        low, high = task_type.image_range
-        images = len(request.attachments)
-        if images < low or (high is not None and images > high):
-            key = (
-                "question.images_first_last"
-                if task_type is TaskType.FIRST_LAST_FRAME_TO_VIDEO
-                else "question.images_needed"
-            )
-            await replier.send(say.question(locale, Message(key)))
-            return
-        if self.config.policy.banned(f"{parsed.prompt} {parsed.lyrics or ''}"):
-            await replier.send(say.info(locale, Message("access.banned")))
-            return
-        wants = self._wants(request, parsed)
+    async def _answer(self, request: ChatRequest, replier: Replier) -> None:
+        locale = self.locale_for(request.locale, request.text)
+        access = self._access(request.platform)
         try:
-            model, source = await self._choose(request, parsed, task_type, catalogs, locale)
-            mapped = map_wants(model, wants, catalogs[task_type])
-        except Refused as refusal:
-            await replier.send(say.info(locale, refusal.message))
-            return
-        prompt = parsed.prompt.strip()
-        if not prompt:
-            await replier.send(say.question(locale, Message("question.empty")))
-            return
-        if len(prompt) > MAX_PROMPT_CHARS or len(wants.lyrics or "") > MAX_LYRICS_CHARS:
-            limits = {"prompt": MAX_PROMPT_CHARS, "lyrics": MAX_LYRICS_CHARS}
-            await replier.send(say.question(locale, Message("question.too_long", limits)))
-            return
-        notes = list(mapped.notes)
-        if source is ModelSource.ALWAYS:
-            await self.preferences.save(request.platform, request.user_id, task_type, model)
-            notes.insert(
-                0,
-                Message("pref.saved", {"model": model.name, "kinds": say.kind(locale, task_type)}),
+            if not access.allows(request):
+                await self._say(replier, self._info(locale, "access.not_allowed"))
+                return
+            if request.attachments and not request.text.strip() and request.options.media is None:
+                await self._pictures.remember(request)
+                await self._say(replier, self._info(locale, "pictures.saved"))
+                return
+            attachments = (*await self._pictures.take(request), *request.attachments)
+            turn = _Turn(
+                request,
+                replier,
+                locale,
+                self._read(request, len(attachments)),
+                attachments,
+                admin=request.user_id in access.admins,
             )
-        plan = Plan(
-            task_type=task_type,
-            model=model,
-            source=source,
-            wants=wants,
-            params=mapped.params,
-            notes=tuple(notes),
-            prompt=prompt,
+            await self._dispatch(turn)
+        except IMAError as exc:  # the catalog could not be read: nothing was started
+            log.warning("request failed before a job started: %s", exc.log_fields())
+            await self._say(replier, self._info(locale, exc.locale_key))
+        finally:
+            await self._store.finish_request(request.key)
+
+    def _read(self, request: ChatRequest, images: int) -> ParsedMessage:
+        explicit = request.options.explicit
+        if explicit is not None and explicit in self._explicit:
+            return self._explicit[explicit](request)
+        parsed = parse_message(request.text, image_count=images, model_names=self._model_names())
+        if request.options.media is not None or request.options.model is not None:
+            return replace(parsed, command=Command.GENERATE)
+        return parsed
+
+    async def _dispatch(self, turn: _Turn) -> None:
+        request = turn.request
+        if request.options.explicit is Explicit.SHOW and request.options.item:
+            await self._show_result(turn, request.options.item)
+            return
+        command = turn.parsed.command
+        if request.reply_to and command in (Command.GENERATE, Command.NONE):
+            origin = await self._store.job_for_message(request.platform, request.reply_to)
+            if origin is not None and origin.result_urls:
+                await self._carry_on(turn, origin)
+                return
+        await self._on_command[command](turn)
+
+    def _model_names(self) -> Sequence[str]:
+        """Every name of every model, longest first: the live catalogs' (those read so far)
+        and the known ones; recomputed only when a catalog changes."""
+        catalogs = tuple(self._client.cached())
+        cached, names = self._names
+        if len(cached) != len(catalogs) or any(
+            a is not b for a, b in zip(cached, catalogs, strict=True)
+        ):
+            every = {n for c in catalogs for n in c.surface_names()} | set(static_names())
+            names = tuple(sorted(every, key=len, reverse=True))
+            self._names = (catalogs, names)
+        return names
+
+    # ── message kinds ─────────────────────────────────────────────────────────────────────
+
+    async def _generate(self, turn: _Turn) -> None:
+        parsed, options = turn.parsed, turn.request.options
+        task_type = understanding.task_type(
+            options, parsed, len(turn.attachments), self._client.cached()
+        )
+        if task_type is None or (parsed.ambiguous and options.media is None):
+            await self._say(turn.replier, self._question(turn.locale, "question.media"))
+            return
+        draft = Draft(
+            task_type,
+            parsed.prompt.strip(),
+            understanding.wants(options, parsed),
+            attachments=turn.attachments,
+            pick=self._pick(turn),
             premium=parsed.premium_requested,
         )
-        who = Requester(
-            request.platform, request.user_id, request.chat_id, locale, request.reply_target
-        )
-        await self.jobs.start(
-            plan, who, replier, catalogs[task_type], attachments=request.attachments
-        )
+        await self._start(draft, turn.who, turn.replier, request_key=turn.request.key)
 
-    # ── preferences ───────────────────────────────────────────────────────────────────────
+    def _pick(self, turn: _Turn) -> Pick:
+        named = turn.request.options.model or turn.parsed.model
+        if named:
+            return Named(named, always=turn.parsed.model_scope is ModelScope.ALWAYS)
+        return turn.parsed.quality
 
-    async def _suggest(
-        self,
-        request: ChatRequest,
-        replier: Replier,
-        locale: str,
-        command: Command,
-        catalogs: Mapping[TaskType, Catalog],
-    ) -> None:
-        """ "Another model" / "the best" / "the cheapest" after a result: offer buttons."""
-        recent = await self.store.recent_jobs(request.platform, request.user_id, 1)
-        if not recent:
-            await replier.send(self.messages.info(locale, Message("pref.no_context")))
+    async def _carry_on(self, turn: _Turn, origin: Job) -> None:
+        """A message replying to one of the bot's results."""
+        if origin.user_id != turn.request.user_id:
+            await self._say(turn.replier, self._info(turn.locale, "follow.not_yours"))
             return
-        last = recent[0]
-        catalog = catalogs[last.task_type]
-        current = catalog.by_version(last.version_id)
-        wants = Wants.from_json(last.extra.get("wants", {}))
-        kind = self.messages.kind(locale, last.task_type)
+        parsed = turn.parsed
+        draft = followups.from_words(
+            origin,
+            parsed.prompt.strip(),
+            turn.request.options.media or parsed.media,
+            understanding.wants(turn.request.options, parsed),
+            self._pick(turn),
+            premium=parsed.premium_requested,
+        )
+        await self._start(draft, turn.who, turn.replier, request_key=turn.request.key)
+
+    async def _history(self, turn: _Turn) -> None:
+        request = turn.request
+        jobs = [
+            j
+            for j in await self._store.recent_jobs(request.platform, request.user_id, 30)
+            if j.state is JobState.DELIVERED
+        ][:HISTORY_SIZE]
+        if not jobs:
+            await self._say(turn.replier, self._info(turn.locale, "history.empty", private=True))
+            return
+        await self._say(
+            turn.replier, replace(self._messages.history(turn.locale, jobs), private=True)
+        )
+
+    async def _show_result(self, turn: _Turn, job_id: str) -> None:
+        job = await self._store.get_job(job_id)
+        request = turn.request
+        if job is None or job.platform != request.platform or job.state is not JobState.DELIVERED:
+            await self._say(turn.replier, self._info(turn.locale, "action.expired", private=True))
+        elif job.user_id != request.user_id:
+            await self._say(turn.replier, self._info(turn.locale, "action.not_yours", private=True))
+        else:
+            await self._say(turn.replier, replace(self._messages.recall(job), private=True))
+
+    async def _set_default(self, turn: _Turn) -> None:
+        parsed, request = turn.parsed, turn.request
+        reply = await self._preferences.set(
+            request.platform, request.user_id, parsed.media, parsed.model or "", turn.locale
+        )
+        await self._say(turn.replier, reply)
+
+    async def _reset(self, turn: _Turn) -> None:
+        request = turn.request
+        reply = await self._preferences.reset(
+            request.platform, request.user_id, turn.parsed.media, turn.locale
+        )
+        await self._say(turn.replier, reply)
+
+    async def _show_preferences(self, turn: _Turn) -> None:
+        request = turn.request
+        reply = await self._preferences.show(request.platform, request.user_id, turn.locale)
+        await self._say(turn.replier, reply)
+
+    async def _yes_no(self, turn: _Turn) -> None:
+        request = turn.request
+        reply = await self._preferences.answer_save(
+            request.platform,
+            request.user_id,
+            turn.parsed.command is Command.CONFIRM_YES,
+            turn.locale,
+        )
+        await self._say(turn.replier, reply or self._info(turn.locale, "help.text"))
+
+    async def _again(self, turn: _Turn) -> None:
+        last = await self._last_job(turn)
+        if last is None:
+            await self._say(turn.replier, self._info(turn.locale, "pref.no_context"))
+            return
+        pick = self._pick(turn) if (turn.parsed.model or turn.parsed.quality) else None
+        await self._start(
+            followups.again(last, pick), turn.who, turn.replier, request_key=turn.request.key
+        )
+
+    async def _help(self, turn: _Turn) -> None:
+        await self._say(turn.replier, self._info(turn.locale, "help.text"))
+
+    async def _nothing(self, turn: _Turn) -> None:
+        empty = not turn.request.text.strip() and not turn.attachments
+        key = "question.empty" if empty else "question.media"
+        await self._say(turn.replier, self._question(turn.locale, key))
+
+    async def _suggest(self, turn: _Turn) -> None:
+        """ "Another model" / "the best" / "the cheapest" after a result: offer buttons."""
+        last = await self._last_job(turn)
+        if last is None:
+            await self._say(turn.replier, self._info(turn.locale, "pref.no_context"))
+            return
+        catalog = await self._client.catalog(last.task_type)
+        current = catalog.resolve(last.version_id, last.model_id)
+        command = turn.parsed.command
         if command is Command.ANOTHER_MODEL:
+            others = [m for m in catalog.models if m != current]
             candidates = (
-                choice.alternatives(catalog, current, count=len(catalog.models))
-                if current
-                else list(catalog.models)
+                choice.alternatives(catalog, current, count=len(others))
+                if current is not None
+                else others
             )
             key = "another.title"
         else:
             picked = choice.best(catalog) if command is Command.BEST else choice.cheapest(catalog)
-            candidates = [picked] if picked else []
+            candidates = [picked] if picked is not None else []
             key = "another.best" if command is Command.BEST else "another.cheapest"
+        wants = Wants.from_json(last.wants)
         offers: list[Offer] = []
         for model in candidates:
             try:
@@ -509,179 +482,194 @@ class Engine:
             if len(offers) == 3:
                 break
         if not offers:
-            await replier.send(self.messages.info(locale, Message("pref.no_context")))
+            await self._say(turn.replier, self._info(turn.locale, "pref.no_context"))
             return
         first = offers[0]
+        kind = self._messages.kind(turn.locale, last.task_type)
         message = Message(key, {"kind": kind, "model": first.model.name, "credits": first.credits})
-        buttons = self.messages.pick_buttons(locale, last.id, offers)
-        await replier.send(self.messages.question(locale, message, buttons))
+        buttons = self._messages.pick_buttons(turn.locale, last.id, offers)
+        await self._say(turn.replier, self._messages.question(turn.locale, message, buttons))
 
-    async def _retry(self, job: Job, version_id: str, replier: Replier) -> None:
-        """Run a finished job's request again, with the same or another model."""
-        model = (await self.client.catalog(job.task_type)).by_version(version_id)
-        if model is None:
-            message = Message("pref.unknown_model", {"model": job.model_name})
-            await replier.send(self.messages.info(job.locale, message))
-            return
-        same = version_id == job.version_id
-        await self._continue(
-            job,
-            job.task_type,
-            job.prompt,
-            job.image_urls,
-            replier,
-            wants=Wants.from_json(job.extra.get("wants", {})),
-            model=(model, job.source if same else ModelSource.EXPLICIT),
+    async def _last_job(self, turn: _Turn) -> Job | None:
+        request = turn.request
+        recent = await self._store.recent_jobs(
+            request.platform, request.user_id, 1, chat_id=request.chat_id
         )
+        return recent[0] if recent else None
 
-    async def _continue(
-        self,
-        origin: Job,
-        task_type: TaskType,
-        prompt: str,
-        image_urls: Sequence[str],
-        replier: Replier,
-        *,
-        wants: Wants | None = None,
-        model: tuple[Model, ModelSource] | None = None,
-        locale: str | None = None,
-    ) -> None:
-        """Start a job for ``origin``'s person, in its chat: a retry, or a follow-up of a result.
+    # ── buttons ───────────────────────────────────────────────────────────────────────────
 
-        Without ``model``: the person's preference for ``task_type``, else the recommended one.
-        ``locale``: the language of the message that asked, if not ``origin``'s.
-        """
-        locale = locale or origin.locale
-        low, _ = task_type.image_range
-        if len(image_urls) < low:
-            message = Message("question.images_needed")
-            await replier.send(self.messages.question(locale, message))
-            return
-        catalog = await self.client.catalog(task_type)
-        if model is None:
-            pref = await self.store.get_preference(origin.platform, origin.user_id, task_type)
-            preferred = catalog.by_version(pref.version_id) if pref else None
-            default = choice.recommended(catalog)
-            if preferred is not None:
-                model = (preferred, ModelSource.PREFERENCE)
-            elif default is not None:
-                model = (default, ModelSource.DEFAULT)
-            else:
-                raise IMAError("the catalog offers no model for this task type")
-        wants = wants or Wants()
-        try:
-            mapped = map_wants(model[0], wants, catalog)
-        except Refused as refusal:
-            await replier.send(self.messages.info(locale, refusal.message))
-            return
-        plan = Plan(
-            task_type=task_type,
-            model=model[0],
-            source=model[1],
-            wants=wants,
-            params=mapped.params,
-            notes=mapped.notes,
-            prompt=prompt,
-        )
-        who = Requester(
-            origin.platform, origin.user_id, origin.chat_id, locale, origin.reply_target
-        )
-        await self.jobs.start(plan, who, replier, catalog, image_urls=image_urls)
-
-    # ── follow-ups and history ────────────────────────────────────────────────────────────
-
-    async def _follow_action(self, verb: str, job: Job, index: int, replier: Replier) -> None:
-        """A result's button: show it again, vary it, animate it, score it, use it as a frame."""
-        url = job.result_urls[min(index, len(job.result_urls) - 1)] if job.result_urls else ""
-        if verb == "show":
-            await replier.send(self.messages.recall(job))
-        elif verb == "vary":
-            await self._continue(job, TaskType.IMAGE_TO_IMAGE, job.prompt, [url], replier)
-        elif verb == "animate":
-            await self._continue(job, TaskType.IMAGE_TO_VIDEO, job.prompt, [url], replier)
-        elif verb == "soundtrack":
-            await self._continue(
-                job, TaskType.TEXT_TO_MUSIC, soundtrack_prompt(job.prompt), [], replier
-            )
-        else:  # "frame": the first press picks the first frame, the second makes the video
-            first = await self.store.get_user_state(job.platform, job.user_id, FIRST_FRAME)
-            if not first:
-                picked = {"url": url, "prompt": job.prompt}
-                await self.store.set_user_state(job.platform, job.user_id, FIRST_FRAME, picked)
-                await replier.send(self.messages.info(job.locale, Message("follow.first_frame")))
-                return
-            await self.store.set_user_state(job.platform, job.user_id, FIRST_FRAME, None)
-            prompt = f"{first['prompt']} → {job.prompt}"
-            await self._continue(
-                job, TaskType.FIRST_LAST_FRAME_TO_VIDEO, prompt, [first["url"], url], replier
-            )
-
-    async def _follow_text(
-        self,
-        origin: Job,
-        request: ChatRequest,
-        parsed: ParsedMessage,
-        replier: Replier,
-        locale: str,
-        catalogs: Mapping[TaskType, Catalog],
-    ) -> None:
-        """A message replying to a result: carry on from it ("bluer", "让它动起来", "配个音乐")."""
-        source = origin.task_type.media
-        wanted = request.options.media or parsed.media
-        text = parsed.prompt.strip()
-        images: list[str] = []
-        if wanted is MediaKind.MUSIC and source is not MediaKind.MUSIC:
-            task_type, prompt = TaskType.TEXT_TO_MUSIC, soundtrack_prompt(origin.prompt, text)
-        elif source is MediaKind.IMAGE:
-            video = wanted is MediaKind.VIDEO
-            task_type = TaskType.IMAGE_TO_VIDEO if video else TaskType.IMAGE_TO_IMAGE
-            prompt, images = text or origin.prompt, list(origin.result_urls[:1])
-        else:  # change a video or a song: the same kind again, described anew
-            task_type = (
-                TaskType.TEXT_TO_MUSIC if source is MediaKind.MUSIC else TaskType.TEXT_TO_VIDEO
-            )
-            prompt = f"{origin.prompt}, {text}" if text else origin.prompt
-        try:
-            model = await self._choose(request, parsed, task_type, catalogs, locale)
-        except Refused as refusal:
-            await replier.send(self.messages.info(locale, refusal.message))
-            return
-        await self._continue(
-            origin,
-            task_type,
-            prompt,
-            images,
-            replier,
-            wants=self._wants(request, parsed),
-            model=model,
-            locale=locale,
-        )
-
-    async def history(self, platform: str, user_id: str, replier: Replier, locale: str) -> None:
-        """The person's recent results, each with a button to show it again."""
-        jobs = [
-            j
-            for j in await self.store.recent_jobs(platform, user_id, 30)
-            if j.state is JobState.DELIVERED
-        ][:HISTORY_SIZE]
-        if not jobs:
-            await replier.send(self.messages.info(locale, Message("history.empty")))
-            return
-        await replier.send(self.messages.history(locale, jobs))
-
-    async def show_result(
-        self, platform: str, user_id: str, job_id: str, replier: Replier, locale: str
-    ) -> ActionResult:
-        """Show one of the person's results again, with its model, credits and prompt."""
-        job = await self.store.get_job(job_id)
-        if job is None or job.platform != platform or job.state is not JobState.DELIVERED:
+    async def _origin(self, press: Press, job_id: str) -> Job | ActionResult:
+        """The job a button belongs to, if the presser may use it."""
+        job = await self._store.get_job(job_id)
+        if job is None or job.platform != press.platform:
             return ActionResult.UNKNOWN
-        if job.user_id != user_id:
+        if job.user_id != press.user_id:
             return ActionResult.NOT_YOURS
-        await replier.send(self.messages.recall(job))
+        return job
+
+    async def _press_retry(self, press: Press, action: Action, replier: Replier) -> ActionResult:
+        origin = await self._origin(press, action.subject)
+        if isinstance(origin, ActionResult):
+            return origin
+        if self._pressed_twice(press):
+            return ActionResult.DONE
+        pick: Pick = None
+        if action.model is not None:
+            catalog = await self._client.catalog(origin.task_type)
+            model = next(
+                (m for m in catalog.models if model_digest(m.version_id) == action.model), None
+            )
+            if model is None:
+                message = Message("pref.unknown_model", {"model": origin.model_name})
+                await self._say(replier, self._messages.info(self._locale(press, origin), message))
+                return ActionResult.DONE
+            pick = Remembered(model.version_id, model.model_id, model.name, ModelSource.EXPLICIT)
+        draft = followups.again(origin, pick)
+        await self._start(draft, self._requester(press, origin), replier)
         return ActionResult.DONE
 
+    async def _press_show(self, press: Press, action: Action, replier: Replier) -> ActionResult:
+        origin = await self._origin(press, action.subject)
+        if isinstance(origin, ActionResult):
+            return origin
+        if origin.state is not JobState.DELIVERED:
+            return ActionResult.UNKNOWN
+        await self._say(replier, replace(self._messages.recall(origin), private=True))
+        return ActionResult.DONE
 
-def soundtrack_prompt(prompt: str, extra: str = "") -> str:
-    """The description of music for a picture or a video, built from what it shows."""
-    return f"Background music for: {prompt}" + (f". {extra}" if extra else "")
+    async def _press_follow(self, press: Press, action: Action, replier: Replier) -> ActionResult:
+        origin = await self._origin(press, action.subject)
+        if isinstance(origin, ActionResult):
+            return origin
+        if not origin.result_urls or (
+            action.verb is not Verb.SOUNDTRACK and not origin.task_type.spec.result_is_picture
+        ):
+            return ActionResult.UNKNOWN
+        if self._pressed_twice(press):
+            return ActionResult.DONE
+        draft = followups.from_button(action.verb, origin, action.index or 0)
+        await self._start(draft, self._requester(press, origin), replier)
+        return ActionResult.DONE
+
+    async def _press_frame(self, press: Press, action: Action, replier: Replier) -> ActionResult:
+        """The first press picks the first frame, the second makes the video."""
+        origin = await self._origin(press, action.subject)
+        if isinstance(origin, ActionResult):
+            return origin
+        if not origin.result_urls or not origin.task_type.spec.result_is_picture:
+            return ActionResult.UNKNOWN
+        if self._pressed_twice(press):
+            return ActionResult.DONE
+        index = action.index or 0
+        first = await self._state.get(origin.platform, origin.user_id, FIRST_FRAME)
+        if first is None:
+            picked = FirstFrame(origin.id, followups.result_url(origin, index), origin.prompt)
+            await self._state.set(origin.platform, origin.user_id, FIRST_FRAME, picked)
+            await self._say(replier, self._info(self._locale(press, origin), "follow.first_frame"))
+            return ActionResult.DONE
+        await self._state.set(origin.platform, origin.user_id, FIRST_FRAME, None)
+        draft = followups.from_frames(first.url, first.prompt, origin, index)
+        await self._start(draft, self._requester(press, origin), replier)
+        return ActionResult.DONE
+
+    async def _press_save(self, press: Press, action: Action, replier: Replier) -> ActionResult:
+        origin = await self._origin(press, action.subject)
+        if isinstance(origin, ActionResult):
+            return origin
+        reply = await self._preferences.answer_save(
+            press.platform,
+            press.user_id,
+            action.verb is Verb.SAVE,
+            self._locale(press, origin),
+            job_id=origin.id,
+        )
+        if reply is None:
+            return ActionResult.UNKNOWN
+        await self._say(replier, reply)
+        return ActionResult.DONE
+
+    def _pressed_twice(self, press: Press) -> bool:
+        """True for the same button pressed again by the same person within a short while."""
+        now = time.monotonic()
+        self._presses = {k: t for k, t in self._presses.items() if now - t < DOUBLE_PRESS}
+        key = (press.platform, press.user_id, press.action)
+        if key in self._presses:
+            return True
+        self._presses[key] = now
+        return False
+
+    def _requester(self, press: Press, origin: Job) -> Requester:
+        return Requester(
+            origin.platform,
+            origin.user_id,
+            origin.chat_id,
+            self._locale(press, origin),
+            press.reply_target or origin.reply_target,
+            admin=press.user_id in self._access(press.platform).admins,
+        )
+
+    def _locale(self, press: Press, origin: Job | None = None) -> str:
+        if press.locale:
+            return normalize_locale(press.locale, self.default_locale)
+        return origin.locale if origin is not None else self.default_locale
+
+    # ── starting a job: the one path ──────────────────────────────────────────────────────
+
+    async def _start(
+        self, draft: Draft, who: Requester, replier: Replier, *, request_key: str | None = None
+    ) -> None:
+        try:
+            plan = await self._planner.plan(draft, who.platform, who.user_id)
+        except Unplanned as refusal:
+            reply = Reply(
+                refusal.stage, self._messages.text(who.locale, refusal.message), locale=who.locale
+            )
+            await self._say(replier, reply)
+            return
+        if plan.source is ModelSource.ALWAYS:
+            await self._preferences.save(who.platform, who.user_id, plan.task_type, plan.model)
+            kinds = Message(f"kind.{plan.task_type.value}")
+            saved = Message("pref.saved", {"model": plan.model.name, "kinds": kinds})
+            plan = replace(plan, notes=(saved, *plan.notes))
+        admission = await self._runner.admit(plan, who, replier, request_key=request_key)
+        if admission is not Admission.OK:
+            await self._say(replier, await self._refusal(admission, who, plan.quote.credits))
+
+    async def _refusal(self, admission: Admission, who: Requester, credits: int) -> Reply:
+        policy = self.config.policy
+        values: dict[str, Any] = {"credits": credits}
+        if admission is Admission.TOO_MANY:
+            values["count"] = await self._store.count_active(who.platform, who.user_id)
+        else:
+            values["cap"] = (
+                policy.user_daily_credits
+                if admission is Admission.USER_CAP
+                else policy.chat_daily_credits
+            )
+        return self._messages.info(who.locale, Message(f"limit.{admission}", values))
+
+    # ── helpers ───────────────────────────────────────────────────────────────────────────
+
+    async def _say(self, replier: Replier, reply: Reply) -> None:
+        await replier.send(fit(reply, replier.limits))
+
+    def _info(self, locale: str, key: str, *, private: bool = False) -> Reply:
+        return replace(self._messages.info(locale, Message(key)), private=private)
+
+    def _question(self, locale: str, key: str) -> Reply:
+        return self._messages.question(locale, Message(key))
+
+    def _access(self, platform: str) -> Access:
+        found = self._platforms.get(platform)
+        return found.access if found is not None else Access()
+
+    def _replier_for(self, platform: str, target: Mapping[str, Any]) -> Replier | None:
+        found = self._platforms.get(platform)
+        return found.replier(target) if found is not None else None
+
+    async def _fetch(self, platform: str, ref: Mapping[str, Any], max_bytes: int) -> bytes:
+        found = self._platforms.get(platform)
+        if found is None:
+            raise ImageUnreachableError(f"no adapter for {platform} is running here")
+        return await found.fetch(ref, max_bytes)

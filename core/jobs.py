@@ -2,14 +2,19 @@
 
 ::
 
-    accepted ──create──▶ running ──all media done──▶ delivered
-        │                   │
-        └──────────────────┴──error──▶ failed
-                            └──an operator cancels──▶ cancelled
+    accepted ──sent──▶ creating ──task id──▶ running ──result──▶ delivering ──shown──▶ delivered
+        │                 │                   │                   │
+        └── cancelled     └──── failed ◀──────┴───────────────────┘
 
-The IMA task id is committed (``running``) before anything else happens after a create, so a
-restart knows which tasks exist. A job still ``accepted`` at start-up may or may not have reached
-IMA; it is never created again (that could charge twice) but failed with an apology.
+Each arrow is one store transition (:class:`core.store.Store`), written before the step it
+names happens, so a restart knows exactly what may have happened:
+
+* ``accepted``: the create was never sent. Safe to send now, after a restart too.
+* ``creating``: the create may have reached IMA. It is never sent again (that could charge
+  twice); a restart tells the person it may have been made and keeps its credits counted.
+* ``running``: IMA has the task (its id is stored): a restart polls it and delivers it.
+* ``delivering``: the result may already be on screen: a restart shows it again only by editing
+  the same message, never by a second, notifying one.
 """
 
 from __future__ import annotations
@@ -21,18 +26,24 @@ from enum import StrEnum
 from typing import Any
 
 from core.ima.tasks import TaskType
+from core.replier import Handle
 
 
 class JobState(StrEnum):
     ACCEPTED = "accepted"
+    CREATING = "creating"
     RUNNING = "running"
+    DELIVERING = "delivering"
     DELIVERED = "delivered"
     FAILED = "failed"
     CANCELLED = "cancelled"
 
     @property
     def active(self) -> bool:
-        return self in (JobState.ACCEPTED, JobState.RUNNING)
+        return self in ACTIVE
+
+
+ACTIVE = frozenset({JobState.ACCEPTED, JobState.CREATING, JobState.RUNNING, JobState.DELIVERING})
 
 
 class ModelSource(StrEnum):
@@ -60,6 +71,7 @@ class Job:
     locale: str
     task_type: TaskType
     version_id: str
+    model_id: str
     model_name: str
     prompt: str
     params: Mapping[str, Any]
@@ -67,14 +79,20 @@ class Job:
     credits: int
     source: ModelSource
     reply_target: Mapping[str, Any]
+    #: The pictures it starts from: URLs IMA can read, once uploaded.
     image_urls: tuple[str, ...] = ()
+    #: Attachments still to upload (their adapter references), until ``image_urls`` is set.
+    attachments: tuple[Mapping[str, Any], ...] = ()
     state: JobState = JobState.ACCEPTED
     ima_task_id: str | None = None
-    handle: str | None = None
+    handle: Handle | None = None
     created_at: float = 0.0
     started_at: float | None = None
     finished_at: float | None = None
     error_kind: str | None = None
     result_urls: tuple[str, ...] = ()
     result_covers: tuple[str | None, ...] = ()
-    extra: dict[str, Any] = field(default_factory=dict)
+    #: The job this one carries on from (a follow-up or a retry), if any.
+    origin_id: str | None = None
+    #: What the person asked for, as :class:`core.wants.Wants` JSON (a retry maps it again).
+    wants: Mapping[str, Any] = field(default_factory=dict)

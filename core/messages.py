@@ -10,14 +10,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from core.actions import Action, Verb, encode
 from core.i18n import Translator
 from core.ima.catalog import Model
-from core.ima.tasks import MediaKind, TaskType
+from core.ima.tasks import MEDIA, MediaKind, TaskType
 from core.jobs import Job, ModelSource
 from core.replier import Button, Reply, ResultMedia, Stage
 from core.wants import Message
-
-_EXTENSIONS = {MediaKind.IMAGE: "png", MediaKind.VIDEO: "mp4", MediaKind.MUSIC: "mp3"}
 
 
 @dataclass(frozen=True)
@@ -67,7 +66,12 @@ class Messages:
         self._t = translator
 
     def text(self, locale: str, message: Message) -> str:
-        return self._t.t(locale, message.key, **message.values)
+        """``message`` in ``locale``; values that are messages themselves are worded too."""
+        values = {
+            k: self.text(locale, v) if isinstance(v, Message) else v
+            for k, v in message.values.items()
+        }
+        return self._t.t(locale, message.key, **values)
 
     def info(self, locale: str, *lines: Message, buttons: Sequence[Button] = ()) -> Reply:
         text = "\n".join(self.text(locale, m) for m in lines)
@@ -75,6 +79,10 @@ class Messages:
 
     def question(self, locale: str, message: Message, buttons: Sequence[Button] = ()) -> Reply:
         return Reply(Stage.QUESTION, self.text(locale, message), tuple(buttons), locale=locale)
+
+    def join(self, locale: str, items: Sequence[str]) -> str:
+        """A list in running text: "a, b" / "a、b"."""
+        return ("、" if locale == "zh" else ", ").join(items)
 
     def kind(self, locale: str, task_type: TaskType) -> str:
         return self._t.t(locale, f"kind.{task_type.value}")
@@ -164,7 +172,7 @@ class Messages:
                 url=url,
                 kind=kind,
                 cover_url=cover,
-                filename=f"{kind.value}-{job.id}-{i + 1}.{_EXTENSIONS[kind]}",
+                filename=_filename(job, i),
             )
             for i, (url, cover) in enumerate(media)
         )
@@ -174,16 +182,17 @@ class Messages:
 
     def result_buttons(self, job: Job, count: int) -> list[Button]:
         """What people do next with a result: vary or animate a picture, use it as a video
-        frame, give a picture or a video a soundtrack (``<verb>:<job id>:<index>``)."""
+        frame, give a picture or a video a soundtrack."""
         t, loc = self._t, job.locale
         buttons: list[Button] = []
-        if job.task_type.media is MediaKind.IMAGE:
-            for verb in ("vary", "animate", "frame"):
+        if job.task_type.spec.result_is_picture:
+            for verb in _PICTURE_VERBS:
                 for i in range(count):
-                    label = t.t(loc, f"button.{verb}", n=i + 1 if count > 1 else "")
-                    buttons.append(Button(label.strip(), f"{verb}:{job.id}:{i}"))
+                    label = t.t(loc, f"button.{verb.name.lower()}", n=i + 1 if count > 1 else "")
+                    buttons.append(_button(label.strip(), Action(verb, job.id, index=i)))
         if job.task_type.media is not MediaKind.MUSIC:
-            buttons.append(Button(t.t(loc, "button.soundtrack"), f"soundtrack:{job.id}:0"))
+            label = t.t(loc, "button.soundtrack")
+            buttons.append(_button(label, Action(Verb.SOUNDTRACK, job.id, index=0)))
         return buttons
 
     def recall(self, job: Job) -> Reply:
@@ -196,7 +205,7 @@ class Messages:
         ]
         kind = job.task_type.media
         media = tuple(
-            ResultMedia(url, kind, cover, f"{kind.value}-{job.id}-{i + 1}.{_EXTENSIONS[kind]}")
+            ResultMedia(url, kind, cover, _filename(job, i))
             for i, (url, cover) in enumerate(
                 zip(
                     job.result_urls,
@@ -224,7 +233,8 @@ class Messages:
                     credits=job.credits,
                 )
             )
-            buttons.append(Button(self._t.t(locale, "button.show", n=n), f"show:{job.id}:0"))
+            label = self._t.t(locale, "button.show", n=n)
+            buttons.append(_button(label, Action(Verb.SHOW, job.id, index=0)))
         return Reply(Stage.INFO, "\n".join(lines), tuple(buttons), locale=locale)
 
     # ── step 4: failure ───────────────────────────────────────────────────────────────────
@@ -256,23 +266,39 @@ class Messages:
                         tag=tag,
                     )
                 )
-                buttons.append(
-                    Button(
-                        t.t(loc, "button.retry_with", model=offer.model.name),
-                        f"retry:{job.id}:{offer.model.version_id}",
-                    )
-                )
+                label = t.t(loc, "button.retry_with", model=offer.model.name)
+                buttons.append(_button(label, Action.retry(job.id, offer.model.version_id)))
             lines.append(t.t(loc, "failure.offer"))
         if retry_same:
-            buttons.append(Button(t.t(loc, "button.retry_same"), f"retry:{job.id}:"))
+            buttons.append(_button(t.t(loc, "button.retry_same"), Action.retry(job.id)))
         return _job_reply(job, Stage.FAILURE, lines, buttons)
 
     def cancelled(self, job: Job) -> Reply:
         return self._ended(job, "failure.cancelled")
 
-    def interrupted(self, job: Job) -> Reply:
-        retry = Button(self._t.t(job.locale, "button.retry_same"), f"retry:{job.id}:")
-        return self._ended(job, "failure.interrupted", retry)
+    def maybe_made(self, job: Job, reason_key: str | None = None) -> Reply:
+        """The create may have reached IMA but its answer never came back (``reason_key``: the
+        error; None: the bot was stopped meanwhile): it may have been made and charged. No
+        button: making it again could charge twice."""
+        if reason_key is None:
+            return self._ended(job, "failure.maybe_made")
+        t, loc = self._t, job.locale
+        lines = [
+            t.t(loc, f"failure.{job.task_type.media.value}"),
+            t.t(loc, "failure.reason", reason=t.t(loc, reason_key)),
+            t.t(loc, "failure.maybe_charged"),
+        ]
+        return _job_reply(job, Stage.FAILURE, lines)
+
+    def price_changed(self, job: Job, credits: int) -> Reply:
+        """IMA asks more than the person was shown: one tap makes it at the new price."""
+        t, loc = self._t, job.locale
+        lines = [
+            t.t(loc, f"failure.{job.task_type.media.value}"),
+            t.t(loc, "failure.price_changed", model=job.model_name, old=job.credits, new=credits),
+        ]
+        retry = _button(t.t(loc, "button.retry_price", credits=credits), Action.retry(job.id))
+        return _job_reply(job, Stage.FAILURE, lines, [retry])
 
     def _ended(self, job: Job, reason_key: str, *buttons: Button) -> Reply:
         """A job that stopped without an error of its own (cancelled, interrupted)."""
@@ -284,15 +310,27 @@ class Messages:
 
     def pick_buttons(self, locale: str, job_id: str, offers: Sequence[Offer]) -> list[Button]:
         return [
-            Button(
+            _button(
                 self._t.t(locale, "button.pick", model=o.model.name, credits=o.credits),
-                f"retry:{job_id}:{o.model.version_id}",
+                Action.retry(job_id, o.model.version_id),
             )
             for o in offers
         ]
 
-    def save_buttons(self, locale: str, task_type: TaskType, version_id: str) -> list[Button]:
+    def save_buttons(self, locale: str, job_id: str) -> list[Button]:
         return [
-            Button(self._t.t(locale, "button.save_yes"), f"save:{task_type.value}:{version_id}"),
-            Button(self._t.t(locale, "button.save_no"), f"nosave:{task_type.value}:{version_id}"),
+            _button(self._t.t(locale, "button.save_yes"), Action(Verb.SAVE, job_id)),
+            _button(self._t.t(locale, "button.save_no"), Action(Verb.KEEP, job_id)),
         ]
+
+
+_PICTURE_VERBS = (Verb.VARY, Verb.ANIMATE, Verb.FRAME)
+
+
+def _button(label: str, action: Action) -> Button:
+    return Button(label, encode(action))
+
+
+def _filename(job: Job, index: int) -> str:
+    kind = job.task_type.media
+    return f"{kind.value}-{job.id}-{index + 1}.{MEDIA[kind].extension}"

@@ -1,8 +1,9 @@
-"""Per-user default models: saved after success as the spec says, set, shown and reset.
+"""Per-person default models: saved after success as the spec says, set, shown and reset.
 
-A model the user names this time is used this time; after it succeeds the user is asked whether
+A model the person names this time is used this time; after it succeeds they are asked whether
 it should become the default (buttons, or a typed yes/no), unless nothing was saved yet. "Always
-use X" saves at once; the cheapest model is never saved without being asked for.
+use X" saves at once; the cheapest model is never saved without being asked for. Every method
+returns what to say; the caller sends it.
 """
 
 from __future__ import annotations
@@ -11,131 +12,133 @@ import time
 
 from core.ima.catalog import Catalog, Model
 from core.ima.client import IMAClient
+from core.ima.errors import IMAError
 from core.ima.tasks import MediaKind, TaskType
 from core.jobs import Job, ModelSource
 from core.messages import Messages
-from core.replier import Button, Replier
+from core.replier import Button, Reply
+from core.state import PENDING_SAVE, PendingSave, UserState
 from core.store import Preference, Store
 from core.wants import Message
 
-#: User state key of a "make it your default?" question waiting for its answer.
-PENDING_SAVE = "pending_save"
-
 
 class Preferences:
-    def __init__(self, client: IMAClient, store: Store, messages: Messages) -> None:
-        self.client = client
-        self.store = store
-        self.messages = messages
+    def __init__(
+        self, client: IMAClient, store: Store, messages: Messages, state: UserState
+    ) -> None:
+        self._client = client
+        self._store = store
+        self._messages = messages
+        self._state = state
 
     async def save(self, platform: str, user_id: str, task_type: TaskType, model: Model) -> None:
         pref = Preference(
             model.model_id, model.version_id, model.name, model.min_points, time.time()
         )
-        await self.store.set_preference(platform, user_id, task_type, pref)
+        await self._store.set_preference(platform, user_id, task_type, pref)
 
-    async def after_success(self, job: Job, catalog: Catalog) -> tuple[list[Message], list[Button]]:
+    async def after_success(
+        self, job: Job, catalog: Catalog | None
+    ) -> tuple[list[Message], list[Button]]:
         """Save the preference as the spec says; ask when an explicit choice differs from it."""
-        model = catalog.by_version(job.version_id)
+        model = catalog.resolve(job.version_id, job.model_id) if catalog else None
         if model is None or job.source is ModelSource.CHEAPEST:
             return [], []
-        current = await self.store.get_preference(job.platform, job.user_id, job.task_type)
+        current = await self._store.get_preference(job.platform, job.user_id, job.task_type)
         if (
             job.source is ModelSource.EXPLICIT
             and current
             and current.version_id != model.version_id
         ):
-            await self.store.set_user_state(
-                job.platform,
-                job.user_id,
-                PENDING_SAVE,
-                {
-                    "task_type": job.task_type.value,
-                    "version_id": model.version_id,
-                    "locale": job.locale,
-                },
+            pending = PendingSave(
+                job_id=job.id,
+                task_type=job.task_type.value,
+                version_id=model.version_id,
+                model_id=model.model_id,
+                model_name=model.name,
+                credit=model.min_points,
+                locale=job.locale,
             )
+            await self._state.set(job.platform, job.user_id, PENDING_SAVE, pending)
             note = Message("pref.ask_save", {"old": current.model_name, "new": model.name})
-            return [note], self.messages.save_buttons(job.locale, job.task_type, model.version_id)
+            return [note], self._messages.save_buttons(job.locale, job.id)
         if current is None or job.source in (ModelSource.BEST, ModelSource.PREFERENCE):
             await self.save(job.platform, job.user_id, job.task_type, model)
         return [], []
 
+    async def pending(self, platform: str, user_id: str) -> PendingSave | None:
+        return await self._state.get(platform, user_id, PENDING_SAVE)
+
     async def answer_save(
-        self,
-        platform: str,
-        user_id: str,
-        task_type: TaskType,
-        save: bool,
-        replier: Replier,
-        locale: str,
-    ) -> None:
-        pending = await self.store.get_user_state(platform, user_id, PENDING_SAVE)
-        await self.store.set_user_state(platform, user_id, PENDING_SAVE, None)
-        catalog = await self.client.catalog(task_type)
-        model = catalog.by_version(pending["version_id"]) if pending else None
-        if model is None:
-            return
+        self, platform: str, user_id: str, save: bool, locale: str, *, job_id: str | None = None
+    ) -> Reply | None:
+        """The answer to "make it your default?" (for ``job_id``'s question, or whichever is
+        waiting); None when no such question is waiting."""
+        pending = await self.pending(platform, user_id)
+        if pending is None or (job_id is not None and pending.job_id != job_id):
+            return None
+        await self._state.set(platform, user_id, PENDING_SAVE, None)
+        task_type = TaskType(pending.task_type)
         if save:
-            await self.save(platform, user_id, task_type, model)
-            message = Message(
-                "pref.saved", {"model": model.name, "kinds": self.messages.kind(locale, task_type)}
+            pref = Preference(
+                pending.model_id,
+                pending.version_id,
+                pending.model_name,
+                pending.credit,
+                time.time(),
             )
+            await self._store.set_preference(platform, user_id, task_type, pref)
+            kinds = Message(f"kind.{task_type.value}")
+            message = Message("pref.saved", {"model": pending.model_name, "kinds": kinds})
         else:
-            current = await self.store.get_preference(platform, user_id, task_type)
-            message = Message("pref.kept", {"model": current.model_name if current else model.name})
-        await replier.send(self.messages.info(locale, message))
+            current = await self._store.get_preference(platform, user_id, task_type)
+            name = current.model_name if current else pending.model_name
+            message = Message("pref.kept", {"model": name})
+        return self._messages.info(locale, message)
 
     async def set(
-        self,
-        platform: str,
-        user_id: str,
-        media: MediaKind | None,
-        query: str,
-        replier: Replier,
-        locale: str,
-    ) -> bool:
+        self, platform: str, user_id: str, media: MediaKind | None, query: str, locale: str
+    ) -> Reply:
         """ "Always use X": save X for every task type (of ``media``, if given) it can do."""
         saved: list[tuple[TaskType, Model]] = []
         for task_type in TaskType:
             if media is not None and task_type.media is not media:
                 continue
-            model = (await self.client.catalog(task_type)).find(query) if query else None
+            try:
+                catalog = await self._client.catalog(task_type)
+            except IMAError:
+                if media is not None:
+                    raise
+                continue  # a category IMA can't list right now: the others still count
+            model = catalog.find(query) if query else None
             if model is not None:
                 await self.save(platform, user_id, task_type, model)
                 saved.append((task_type, model))
         if not saved:
-            message = Message("pref.unknown_model", {"model": query})
-            await replier.send(self.messages.info(locale, message))
-            return False
-        kinds = ("、" if locale == "zh" else ", ").join(
-            self.messages.kind(locale, t) for t, _ in saved
-        )
+            return self._messages.info(locale, Message("pref.unknown_model", {"model": query}))
+        kinds = self._messages.join(locale, [self._messages.kind(locale, t) for t, _ in saved])
         message = Message("pref.saved", {"model": saved[0][1].name, "kinds": kinds})
-        await replier.send(self.messages.info(locale, message))
-        return True
+        return self._messages.info(locale, message)
 
     async def reset(
-        self, platform: str, user_id: str, media: MediaKind | None, replier: Replier, locale: str
-    ) -> None:
+        self, platform: str, user_id: str, media: MediaKind | None, locale: str
+    ) -> Reply:
         """Forget the saved models (of one media, or all): the recommended ones apply again."""
         for task_type in TaskType:
             if media is None or task_type.media is media:
-                await self.store.clear_preferences(platform, user_id, task_type)
+                await self._store.clear_preferences(platform, user_id, task_type)
         if media is None:
             message = Message("pref.reset_all")
         else:
-            message = Message("pref.reset_one", {"kind": self.messages.media(locale, media)})
-        await replier.send(self.messages.info(locale, message))
+            message = Message("pref.reset_one", {"kind": Message(f"media.{media.value}")})
+        return self._messages.info(locale, message)
 
-    async def show(self, platform: str, user_id: str, replier: Replier, locale: str) -> None:
-        prefs = await self.store.list_preferences(platform, user_id)
+    async def show(self, platform: str, user_id: str, locale: str) -> Reply:
+        prefs = await self._store.list_preferences(platform, user_id)
+        if not prefs:
+            return self._messages.info(locale, Message("pref.nothing_saved"))
         lines = [Message("pref.list_title")] + [
-            Message(
-                "pref.list_line", {"kind": self.messages.kind(locale, t), "model": p.model_name}
-            )
+            Message("pref.list_line", {"kind": Message(f"kind.{t.value}"), "model": p.model_name})
             for t, p in prefs.items()
         ]
-        await replier.send(
-            self.messages.info(locale, *(lines if prefs else [Message("pref.nothing_saved")]))
-        )
+        return self._messages.info(locale, *lines)

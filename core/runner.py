@@ -1,77 +1,82 @@
-"""Running one job: admission, the first message, upload, create, poll, deliver or fail.
+"""Running jobs: admission, the first message, upload, create, poll, deliver or fail.
 
-Every step is written to the store as it happens. The IMA task id is committed right after the
-create returns, so from then on a restart resumes the job (``poll_and_deliver``) instead of
-creating it again; a job stopped before that is failed with an apology, never re-created.
+The runner owns every job's task: :meth:`JobRunner.admit` stores the job (reserving its credits
+within the caps) and returns; the job then runs in a task of the runner's, whoever asked for it.
+Every step is a store transition written before the step happens (:mod:`core.jobs` explains
+what a restart does in each state), so :meth:`resume` can carry on from any of them without
+ever creating a task twice or showing a result twice.
+
+Money rules kept here:
+
+* the create is sent only at the price the person was shown; when IMA computes another price,
+  a lower one is taken and a higher one is put to the person first (one tap), never paid;
+* credits are given back only when IMA provably refused the create; when the answer to a create
+  was lost, the job may exist and stay counted, and the person is told so plainly.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from core import choice
 from core.ima.catalog import Catalog, Model
-from core.ima.client import IMAClient
-from core.ima.errors import IMAError
-from core.ima.rules import quote
-from core.ima.tasks import TaskType
-from core.ima.timing import Timing, timing_for, timing_for_media
+from core.ima.client import CreatedTask, IMAClient
+from core.ima.errors import IMAError, RuleMismatchError
+from core.ima.polling import Media
+from core.ima.rules import Quote, quote
+from core.ima.tasks import TaskType, Timing
+from core.ima.timing import timing_for, timing_for_task
 from core.ima.upload import MAX_IMAGE_BYTES
-from core.jobs import Job, JobState, ModelSource, new_job_id
+from core.jobs import Job, JobState, new_job_id
 from core.messages import Messages, Offer
 from core.metrics import CREDITS, JOBS, JOBS_ACTIVE
+from core.planning import Plan
 from core.policy import Policy
 from core.preferences import Preferences
-from core.replier import Replier, Reply
-from core.request import Attachment
-from core.store import Admission, Store
-from core.wants import Message, Refused, Wants, map_wants
+from core.replier import Handle, Replier, Reply, expiry, fit
+from core.store import NO_LIMITS, Admission, Store
+from core.wants import Refused, Wants, map_wants
 
 log = logging.getLogger(__name__)
 
-
 #: Pauses before each attempt to show a message that must be seen (result, failure).
 _SHOW_PAUSES = (0.0, 1.0, 3.0)
+#: How long a stopping runner waits for creates in flight to be answered.
+CREATE_GRACE = 15.0
 
 
 class _Cancelled(Exception):
-    """An operator cancelled the job (``ima-bot admin cancel``) while it was running."""
-
-
-@dataclass(frozen=True)
-class Plan:
-    """What the engine decided to make: task type, model, parameters, prompt."""
-
-    task_type: TaskType
-    model: Model
-    source: ModelSource
-    wants: Wants
-    params: dict[str, Any]
-    notes: tuple[Message, ...]
-    prompt: str
-    premium: bool = False
+    """The job was cancelled (``ima-bot admin cancel``) while it ran."""
 
 
 @dataclass(frozen=True)
 class Requester:
-    """Who a job is for and where it answers: from a chat request, or from an earlier job."""
+    """Who a job is for and where it answers."""
 
     platform: str
     user_id: str
     chat_id: str
     locale: str
     reply_target: Mapping[str, Any]
+    #: No limit applies to them (the platform's admins).
+    admin: bool = False
 
 
-def _today() -> str:
+def today() -> str:
+    """The day of the usage ledger (UTC), which daily caps count."""
     return datetime.now(UTC).strftime("%Y-%m-%d")
+
+
+RepliersFor = Callable[[str, Mapping[str, Any]], Replier | None]
+Fetch = Callable[[str, Mapping[str, Any], int], Coroutine[Any, Any, bytes]]
 
 
 class JobRunner:
@@ -83,106 +88,100 @@ class JobRunner:
         preferences: Preferences,
         policy: Policy,
         time_scale: float,
+        *,
+        repliers: RepliersFor,
+        fetch: Fetch,
     ) -> None:
+        """``repliers(platform, target)`` rebuilds a replier for a stored job (None: that
+        platform is not running here); ``fetch(platform, ref, max_bytes)`` downloads an
+        attachment through its adapter."""
         self.client = client
         self.store = store
         self.messages = messages
         self.preferences = preferences
         self.policy = policy
         self.time_scale = time_scale
-        #: Jobs this process is running: a resume never starts a second poller for them.
-        self.running: set[str] = set()
-        #: Tasks running a job (the adapter's task that awaits the engine, or a resumed one).
-        self.tasks: set[asyncio.Task[Any]] = set()
+        self._repliers = repliers
+        self._fetch = fetch
+        #: Job id → the task running it in this process.
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        #: Jobs whose create is on its way to IMA: a stop waits for their answer.
+        self._creating: set[str] = set()
+        self._closing = False
 
-    def track_current_task(self) -> None:
-        task = asyncio.current_task()
-        if task is not None:
-            self.tasks.add(task)
-            task.add_done_callback(self.tasks.discard)
+    # ── starting ──────────────────────────────────────────────────────────────────────────
 
-    async def start(
-        self,
-        plan: Plan,
-        who: Requester,
-        replier: Replier,
-        catalog: Catalog,
-        *,
-        attachments: Sequence[Attachment] = (),
-        image_urls: Sequence[str] = (),
-    ) -> None:
-        offer = quote(plan.model, plan.params, plan.wants.n)
-        platform, user_id, locale = who.platform, who.user_id, who.locale
+    async def admit(
+        self, plan: Plan, who: Requester, replier: Replier, *, request_key: str | None = None
+    ) -> Admission:
+        """Store the job within the caps and start it; returns at once with the verdict."""
+        draft = plan.draft
         job = Job(
             id=new_job_id(),
-            platform=platform,
-            user_id=user_id,
+            platform=who.platform,
+            user_id=who.user_id,
             chat_id=who.chat_id,
-            locale=locale,
-            task_type=plan.task_type,
+            locale=who.locale,
+            task_type=draft.task_type,
             version_id=plan.model.version_id,
+            model_id=plan.model.model_id,
             model_name=plan.model.name,
-            prompt=plan.prompt,
-            params=plan.params,
-            n=offer.n,
-            credits=offer.credits,
+            prompt=draft.prompt,
+            params=dict(plan.quote.params),
+            n=plan.quote.n,
+            credits=plan.quote.credits,
             source=plan.source,
             reply_target=dict(who.reply_target),
-            image_urls=tuple(image_urls),
+            image_urls=draft.image_urls,
+            attachments=tuple(dataclasses.asdict(a) for a in draft.attachments),
             created_at=time.time(),
-            extra={"wants": plan.wants.to_json()},
+            origin_id=draft.origin_id,
+            wants=draft.wants.to_json(),
         )
-        policy = self.policy
-        admission = await self.store.add_job(
-            job, day=_today(), limits=policy.limits_for(platform, user_id)
+        admission = await self.store.admit(
+            job, day=today(), limits=self.policy.limits(admin=who.admin), request_key=request_key
         )
         if admission is not Admission.OK:
             JOBS.labels(job.task_type.value, "refused").inc()
-            count = await self.store.count_active(platform, user_id)
-            values = {
-                "count": count,
-                "credits": job.credits,
-                "cap": policy.user_daily_credits
-                if admission is Admission.USER_CAP
-                else policy.chat_daily_credits,
-            }
-            await replier.send(self.messages.info(locale, Message(f"limit.{admission}", values)))
-            return
+            return admission
+        self._spawn(job, self._start(job, plan, replier))
+        return admission
+
+    def _spawn(self, job: Job, work: Coroutine[Any, Any, None]) -> None:
         JOBS_ACTIVE.labels(job.task_type.value).inc()
-        self.running.add(job.id)
-        self.track_current_task()
-        cheaper = None
-        if (
-            offer.credits > choice.EXPENSIVE
-            and not plan.premium
-            and plan.source
-            not in (
-                ModelSource.BEST,
-                ModelSource.CHEAPEST,
-            )
-        ):
-            found = choice.cheaper_than(catalog, offer, plan.params)
-            cheaper = Offer(found[0], found[1].credits) if found else None
-        timing = self.timing(plan.model, plan.task_type)
+        task = asyncio.create_task(work, name=f"job-{job.id}")
+        self._tasks[job.id] = task
+
+        def done(finished: asyncio.Task[None]) -> None:
+            self._tasks.pop(job.id, None)
+            JOBS_ACTIVE.labels(job.task_type.value).dec()
+            if not finished.cancelled() and (error := finished.exception()) is not None:
+                log.error("job %s stopped on an unexpected error", job.id, exc_info=error)
+
+        task.add_done_callback(done)
+
+    async def _start(self, job: Job, plan: Plan, replier: Replier) -> None:
+        timing = self.timing(plan.model, job.task_type)
         before = self.messages.before(
             job,
             estimate=(timing.estimate_low, timing.estimate_high),
-            each=offer.rule.points,
+            each=plan.quote.rule.points,
             notes=plan.notes,
-            cheaper=cheaper,
+            cheaper=plan.cheaper,
         )
         if not await self._show(job, replier, before):
             # Nobody can see this job: stop before anything is spent.
-            await self.store.release_usage(job.id)
-            await self.store.update_job(job.id, state=JobState.FAILED, error_kind="delivery")
+            await self.store.mark_failed(
+                job.id, error_kind="delivery", at=time.time(), release=True
+            )
             self._finished(job, JobState.FAILED)
             return
         await self._step(job, "accepted", model=job.version_id, credits=job.credits)
-        await self._run(job, plan.model, replier, attachments)
+        await self._create_and_deliver(job, replier)
 
     def timing(self, model: Model | None, task_type: TaskType) -> Timing:
         # A model that left the catalog while its job ran falls back to the table's timing.
-        timing = timing_for(model) if model else timing_for_media(task_type.media)
+        timing = timing_for(model) if model else timing_for_task(task_type)
         scale = self.time_scale
         if scale == 1.0:
             return timing
@@ -194,104 +193,264 @@ class JobRunner:
             max_wait=timing.max_wait * scale,
         )
 
-    async def _run(
-        self, job: Job, model: Model, replier: Replier, attachments: Sequence[Attachment]
-    ) -> None:
-        """Upload inputs, create, commit the task id, then poll and deliver."""
-        try:
-            if attachments:
-                data = [await a.fetch(MAX_IMAGE_BYTES) for a in attachments]
-                job.image_urls = tuple(await self.client.prepare_images(data))
-                await self.store.update_job(job.id, image_urls=job.image_urls)
-            elif any(not url.startswith("https://") for url in job.image_urls):
-                # A result used as input that IMA can't take as it is: upload it again.
-                job.image_urls = tuple(await self.client.prepare_images(job.image_urls))
-                await self.store.update_job(job.id, image_urls=job.image_urls)
-            task = await self.client.create(
-                model, job.prompt, params=job.params, image_urls=job.image_urls, n=job.n
-            )
-        except IMAError as exc:
-            await self.store.release_usage(job.id)  # refused or never sent: nothing charged
-            await self._fail(job, exc, replier)
-            return
-        job.state = JobState.RUNNING
-        job.ima_task_id = task.task_id
-        job.started_at = time.time()
-        job.credits = task.quote.credits
-        # Commit the task id before anything else: a restart from here on resumes, never re-creates.
-        await self.store.update_job(
-            job.id,
-            state=job.state,
-            ima_task_id=job.ima_task_id,
-            started_at=job.started_at,
-            credits=job.credits,
-        )
-        await self.store.set_usage(job.id, job.credits)
-        CREDITS.labels(job.task_type.value).inc(job.credits)
-        await self._step(job, "created", task_id=task.task_id)
-        await self.poll_and_deliver(job, replier)
+    # ── create ────────────────────────────────────────────────────────────────────────────
 
-    async def poll_and_deliver(self, job: Job, replier: Replier) -> None:
-        if job.ima_task_id is None or job.started_at is None:
-            raise ValueError(f"job {job.id} has no task to poll")
+    async def _create_and_deliver(self, job: Job, replier: Replier) -> None:
+        try:
+            task = await self._create(job, replier)
+        except _Cancelled:
+            await self._say_cancelled(job, replier)
+            return
+        if task is not None:
+            await self._poll_and_deliver(job, replier)
+
+    async def _create(self, job: Job, replier: Replier) -> CreatedTask | None:
+        """Upload the inputs and create the task at the price shown; None when the job ended
+        instead (its failure told)."""
         try:
             catalog = await self.client.catalog(job.task_type)
-            model = catalog.by_version(job.version_id)
-            timing = self.timing(model, job.task_type)
-            estimate = (timing.estimate_low, timing.estimate_high)
-            monotonic_start = time.monotonic() - (time.time() - job.started_at)
-            last_progress = 0.0
-            last_text = ""
-
-            async def on_poll(elapsed: float) -> None:
-                nonlocal last_progress, last_text
-                if elapsed - last_progress < timing.progress_every or job.handle is None:
-                    return
-                last_progress = elapsed
-                stored = await self.store.get_job(job.id)
-                if stored is not None and stored.state is JobState.CANCELLED:
-                    raise _Cancelled
-                reply = self.messages.progress(job, elapsed=elapsed, estimate=estimate)
-                if reply.text != last_text:
-                    last_text = reply.text
-                    await self._show(job, replier, reply, final=False)
-
-            medias = await self.client.wait(
-                job.ima_task_id, job.n, timing, started_at=monotonic_start, on_poll=on_poll
+            model = catalog.resolve(job.version_id, job.model_id)
+            if model is None:
+                raise RuleMismatchError(f"{job.version_id} is no longer offered")
+            await self._prepare_inputs(job)
+        except IMAError as exc:  # nothing was sent yet
+            await self._fail(job, exc, replier, release=True)
+            return None
+        q = quote(model, job.params, job.n)
+        for attempt in range(2):
+            if q.credits > job.credits:
+                await self._price_rose(job, q, replier)
+                return None
+            if q.credits < job.credits:  # cheaper than shown: always within the caps
+                await self.store.reprice(job.id, q.credits, day=today(), limits=NO_LIMITS)
+                job.credits = q.credits
+            if self._closing:
+                return None  # left accepted: the next start sends it
+            if not await self.store.mark_creating(job.id):
+                raise _Cancelled
+            job.state = JobState.CREATING
+            self._creating.add(job.id)
+            try:
+                task = await self.client.create(q, job.prompt, image_urls=job.image_urls)
+            except RuleMismatchError as exc:
+                # Refused before anything was charged: read the catalog again and re-price.
+                await self.store.mark_not_sent(job.id)
+                job.state = JobState.ACCEPTED
+                fresh = await self._requote(q, job) if attempt == 0 else None
+                if fresh is None:
+                    await self._fail(job, exc, replier, release=True)
+                    return None
+                q = fresh
+                continue
+            except IMAError as exc:
+                await self._fail(job, exc, replier, release=exc.refused)
+                return None
+            finally:
+                self._creating.discard(job.id)
+            job.state = JobState.RUNNING
+            job.ima_task_id = task.task_id
+            job.started_at = time.time()
+            job.credits = task.quote.credits
+            # Committed before anything else: from here on a restart polls, never re-creates.
+            await self.store.mark_running(
+                job.id, task_id=task.task_id, started_at=job.started_at, credits=job.credits
             )
+            CREDITS.labels(job.task_type.value).inc(job.credits)
+            await self._step(job, "created", task_id=task.task_id, credits=job.credits)
+            return task
+        return None
+
+    async def _requote(self, q: Quote, job: Job) -> Quote | None:
+        try:
+            return await self.client.requote(q, job.params)
+        except IMAError:
+            return None
+
+    async def _prepare_inputs(self, job: Job) -> None:
+        """Attachments downloaded through their adapter and uploaded; results IMA can't read
+        as they are (not https) uploaded again."""
+        if job.attachments:
+            data = [
+                await self._fetch(job.platform, a.get("ref") or {}, MAX_IMAGE_BYTES)
+                for a in job.attachments
+            ]
+            urls = [*job.image_urls, *await self.client.prepare_images(data)]
+        elif any(not url.startswith("https://") for url in job.image_urls):
+            urls = await self.client.prepare_images(job.image_urls)
+        else:
+            return
+        job.image_urls, job.attachments = tuple(urls), ()
+        await self.store.set_inputs(job.id, job.image_urls)
+
+    async def _price_rose(self, job: Job, q: Quote, replier: Replier) -> None:
+        """IMA asks more than the person was shown: ask them, never pay it unasked."""
+        log.warning("job %s: price rose from %s to %s credits", job.id, job.credits, q.credits)
+        reply = self.messages.price_changed(job, q.credits)
+        await self._show(job, replier, reply)
+        await self.store.mark_failed(
+            job.id, error_kind="price_changed", at=time.time(), release=True
+        )
+        await self._step(job, "failed", error="price_changed", credits=q.credits)
+        self._finished(job, JobState.FAILED)
+
+    # ── poll and deliver ──────────────────────────────────────────────────────────────────
+
+    async def _poll_and_deliver(self, job: Job, replier: Replier) -> None:
+        try:
+            catalog = await self.client.catalog(job.task_type)
+            timing = self.timing(catalog.resolve(job.version_id, job.model_id), job.task_type)
+            medias = await self._wait(job, replier, timing)
         except IMAError as exc:
-            await self._fail(job, exc, replier)
+            await self._fail(job, exc, replier, release=False)
             return
         except _Cancelled:
-            await self._show(job, replier, self.messages.cancelled(job))
-            await self._step(job, "cancelled")
-            self._finished(job, JobState.CANCELLED)
+            await self._say_cancelled(job, replier)
             return
-        actual = time.time() - job.started_at
-        saved_note, buttons = await self.preferences.after_success(job, catalog)
+        results, covers = tuple(m.url for m in medias), tuple(m.cover_url for m in medias)
+        # The result's buttons work the moment it is shown: store what they need first.
+        if not await self.store.mark_delivering(job.id, result_urls=results, result_covers=covers):
+            await self._say_cancelled(job, replier)
+            return
+        job.state, job.result_urls, job.result_covers = JobState.DELIVERING, results, covers
+        await self._deliver(job, replier, catalog, timing)
+
+    async def _wait(self, job: Job, replier: Replier, timing: Timing) -> list[Media]:
+        task_id, started_at = job.ima_task_id, job.started_at
+        if task_id is None or started_at is None:
+            raise ValueError(f"job {job.id} has no task to poll")
+        estimate = (timing.estimate_low, timing.estimate_high)
+        monotonic_start = time.monotonic() - (time.time() - started_at)
+        last_progress = 0.0
+        last_text = ""
+
+        async def on_poll(elapsed: float) -> None:
+            nonlocal last_progress, last_text
+            if elapsed - last_progress < timing.progress_every or job.handle is None:
+                return
+            last_progress = elapsed
+            if await self.store.job_state(job.id) == JobState.CANCELLED:
+                raise _Cancelled
+            reply = self.messages.progress(job, elapsed=elapsed, estimate=estimate)
+            if reply.text != last_text:
+                last_text = reply.text
+                await self._show(job, replier, reply, final=False)
+
+        return await self.client.wait(
+            task_id, job.n, timing, started_at=monotonic_start, on_poll=on_poll
+        )
+
+    async def _deliver(
+        self,
+        job: Job,
+        replier: Replier,
+        catalog: Catalog | None,
+        timing: Timing,
+        *,
+        again: bool = False,
+    ) -> None:
+        """Show the stored results; ``again``: after a restart, by editing only and quietly."""
+        started_at = job.started_at or job.created_at
+        notes, buttons = await self.preferences.after_success(job, catalog)
         reply = self.messages.success(
             job,
-            estimate=estimate,
-            actual=actual,
-            media=[(m.url, m.cover_url) for m in medias],
-            notes=saved_note,
+            estimate=(timing.estimate_low, timing.estimate_high),
+            actual=(job.finished_at or time.time()) - started_at,
+            media=_results(job),
+            notes=notes,
             buttons=buttons,
         )
-        # The result's buttons work the moment it is shown: store what they need first.
-        job.result_urls = tuple(m.url for m in medias)
-        job.result_covers = tuple(m.cover_url for m in medias)
-        await self.store.update_job(
-            job.id, result_urls=job.result_urls, result_covers=job.result_covers
-        )
+        if again:
+            reply = dataclasses.replace(reply, quiet=True)
         if not await self._show(job, replier, reply):
-            # The result exists but the chat refused it: the next start delivers it again.
+            # The result exists but the chat refused it: the next start shows it again.
             log.error("job %s: result not delivered, left for the next start", job.id)
-            self.running.discard(job.id)
-            JOBS_ACTIVE.labels(job.task_type.value).dec()
             return
-        await self.store.update_job(job.id, state=JobState.DELIVERED, finished_at=time.time())
-        await self._step(job, "delivered", seconds=round(actual, 1))
+        await self.store.mark_delivered(job.id, at=time.time())
+        await self._step(job, "delivered", seconds=round(time.time() - started_at, 1))
         self._finished(job, JobState.DELIVERED)
+
+    # ── ending ────────────────────────────────────────────────────────────────────────────
+
+    async def _fail(self, job: Job, exc: IMAError, replier: Replier, *, release: bool) -> None:
+        log.warning("job %s failed: %s", job.id, exc.log_fields())
+        if job.state is JobState.CREATING and not release:
+            # The create may have reached IMA: say so, keep it counted, suggest nothing.
+            reply = self.messages.maybe_made(job, exc.locale_key)
+            await self._finish_failed(job, "unknown_outcome", reply, replier, release=False)
+            return
+        catalog = await self._catalog_or_none(job.task_type)
+        offers: list[Offer] = []
+        failed = catalog.resolve(job.version_id, job.model_id) if catalog else None
+        if catalog is not None and failed is not None and exc.suggest_other_model:
+            wants = Wants.from_json(job.wants)
+            for alt in choice.alternatives(catalog, failed, count=4):
+                try:
+                    mapped = map_wants(alt, wants, catalog)
+                except Refused:
+                    continue
+                credits = quote(alt, mapped.params, job.n).credits
+                offers.append(Offer(alt, credits, choice.tag(catalog, alt)))
+                if len(offers) == 2:
+                    break
+        reply = self.messages.failure(
+            job,
+            reason_key=exc.locale_key,
+            offers=offers,
+            retry_same=exc.transient or (exc.suggest_other_model and not offers),
+        )
+        await self._finish_failed(job, exc.kind, reply, replier, release=release)
+
+    async def _finish_failed(
+        self, job: Job, kind: str, reply: Reply, replier: Replier, *, release: bool
+    ) -> None:
+        await self._show(job, replier, reply)
+        await self.store.mark_failed(job.id, error_kind=kind, at=time.time(), release=release)
+        await self._step(job, "failed", error=kind)
+        self._finished(job, JobState.FAILED)
+
+    async def _say_cancelled(self, job: Job, replier: Replier) -> None:
+        await self._show(job, replier, self.messages.cancelled(job))
+        await self._step(job, "cancelled")
+        self._finished(job, JobState.CANCELLED)
+
+    def _finished(self, job: Job, outcome: JobState) -> None:
+        JOBS.labels(job.task_type.value, outcome.value).inc()
+
+    async def _catalog_or_none(self, task_type: TaskType) -> Catalog | None:
+        try:
+            return await self.client.catalog(task_type)
+        except IMAError:
+            return None
+
+    # ── showing ───────────────────────────────────────────────────────────────────────────
+
+    async def _show(self, job: Job, replier: Replier, reply: Reply, *, final: bool = True) -> bool:
+        """Put ``reply`` in the job's one message (sent the first time, edited after) and keep
+        where the message is now.
+
+        Progress is best effort. A message that must be seen is tried again when the platform
+        refuses it; False when it never got through.
+        """
+        reply = fit(reply, replier.limits)
+        for pause in _SHOW_PAUSES if final else (0.0,):
+            await asyncio.sleep(pause)
+            try:
+                if job.handle is None:
+                    handle = await replier.send(reply)
+                else:
+                    handle = await replier.edit(job.handle, reply)
+            except Exception:  # any adapter's error: the platform did not take the message
+                log.warning("job %s: %s message refused", job.id, reply.stage, exc_info=True)
+                continue
+            await self._keep_handle(job, handle)
+            return True
+        return False
+
+    async def _keep_handle(self, job: Job, handle: Handle) -> None:
+        if handle == job.handle:
+            return
+        job.handle = handle
+        await self.store.set_handle(job.id, handle, expires_at=expiry(handle))
 
     async def _step(self, job: Job, step: str, **detail: Any) -> None:
         """One log line and one generation-log row per job step (never prompts or keys)."""
@@ -304,75 +463,57 @@ class JobRunner:
         )
         await self.store.log(job.id, step, detail)
 
-    def _finished(self, job: Job, outcome: JobState) -> None:
-        self.running.discard(job.id)
-        JOBS.labels(job.task_type.value, outcome.value).inc()
-        JOBS_ACTIVE.labels(job.task_type.value).dec()
+    # ── restarts ──────────────────────────────────────────────────────────────────────────
 
-    async def _show(self, job: Job, replier: Replier, reply: Reply, *, final: bool = True) -> bool:
-        """Put ``reply`` in the job's one message (sent the first time, edited after).
+    async def resume(self) -> int:
+        """Carry on with every active job a previous run left, from the state it is in;
+        returns how many were taken up."""
+        resumed = 0
+        for job in await self.store.active_jobs():
+            if job.id in self._tasks:
+                continue
+            replier = self._repliers(job.platform, job.reply_target)
+            if replier is None:
+                continue
+            resumed += 1
+            if job.state is JobState.ACCEPTED:  # never sent: safe to send now
+                self._spawn(job, self._create_and_deliver(job, replier))
+            elif job.state is JobState.CREATING:  # maybe sent: never again
+                self._spawn(job, self._finish_failed(
+                    job, "unknown_outcome", self.messages.maybe_made(job), replier, release=False
+                ))  # fmt: skip
+            elif job.state is JobState.RUNNING:
+                self._spawn(job, self._poll_and_deliver(job, replier))
+            else:
+                self._spawn(job, self._deliver_again(job, replier))
+        return resumed
 
-        Progress is best effort. A message that must be seen is tried again when the platform
-        refuses it; False when it never got through.
-        """
-        for pause in _SHOW_PAUSES if final else (0.0,):
-            await asyncio.sleep(pause)
-            try:
-                if job.handle is None:
-                    job.handle = await replier.send(reply)
-                    await self.store.update_job(job.id, handle=job.handle)
-                else:
-                    await replier.edit(job.handle, reply)
-                return True
-            except Exception:  # any adapter's error: the platform did not take the message
-                log.warning("job %s: %s message refused", job.id, reply.stage, exc_info=True)
-        return False
-
-    async def _fail(self, job: Job, exc: IMAError, replier: Replier) -> None:
-        log.warning("job %s failed: %s", job.id, exc.log_fields())
+    async def _deliver_again(self, job: Job, replier: Replier) -> None:
         catalog = await self._catalog_or_none(job.task_type)
-        offers: list[Offer] = []
-        failed = catalog.by_version(job.version_id) if catalog else None
-        if catalog is not None and failed is not None and exc.suggest_other_model:
-            wants = Wants.from_json(job.extra.get("wants", {}))
-            for alt in choice.alternatives(catalog, failed, count=4):
-                try:
-                    mapped = map_wants(alt, wants, catalog)
-                except Refused:
-                    continue
-                offers.append(
-                    Offer(alt, quote(alt, mapped.params, job.n).credits, self._tag(catalog, alt))
-                )
-                if len(offers) == 2:
-                    break
-        reply = self.messages.failure(
-            job,
-            reason_key=exc.locale_key,
-            offers=offers,
-            retry_same=exc.transient or (exc.suggest_other_model and not offers),
-        )
-        await self.finish_failed(job, exc.kind, reply, replier)
+        model = catalog.resolve(job.version_id, job.model_id) if catalog else None
+        await self._deliver(job, replier, catalog, self.timing(model, job.task_type), again=True)
 
-    async def finish_failed(self, job: Job, kind: str, reply: Reply, replier: Replier) -> None:
-        await self._show(job, replier, reply)
-        await self.store.update_job(
-            job.id, state=JobState.FAILED, error_kind=kind, finished_at=time.time()
-        )
-        await self._step(job, "failed", error=kind)
-        self._finished(job, JobState.FAILED)
+    async def shutdown(self) -> None:
+        """Stop every job this process runs, without failing them: creates on their way get
+        their answer first (so no job is left "maybe sent"); the next start resumes the rest."""
+        self._closing = True
+        deadline = time.monotonic() + CREATE_GRACE
+        while self._creating and time.monotonic() < deadline:  # noqa: ASYNC110 - a short poll
+            await asyncio.sleep(0.02)
+        tasks = [t for t in self._tasks.values() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _catalog_or_none(self, task_type: TaskType) -> Catalog | None:
-        try:
-            return await self.client.catalog(task_type)
-        except IMAError:
-            return None
+    async def drain(self) -> None:
+        """Wait until every job this process runs has ended (tests, one-shot use)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
 
-    @staticmethod
-    def _tag(catalog: Catalog, model: Model) -> str | None:
-        if model == choice.cheapest(catalog):
-            return "budget"
-        if model == choice.best(catalog):
-            return "premium"
-        if model == choice.recommended(catalog):
-            return "popular"
-        return None
+    def running(self, job_id: str) -> bool:
+        return job_id in self._tasks
+
+
+def _results(job: Job) -> list[tuple[str, str | None]]:
+    covers = job.result_covers or (None,) * len(job.result_urls)
+    return list(zip(job.result_urls, covers, strict=False))

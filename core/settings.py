@@ -1,87 +1,81 @@
-"""Settings read once from the environment (and ``.env``); secrets are ``SecretStr``.
+"""The engine's settings, read once from the environment (and ``.env``); and the pieces every
+settings class of the project shares.
 
-Every setting is documented in ``.env.example``. ``load_settings`` turns a validation error into
-sentences that say which variable to fix, so a bad setting never surfaces as a traceback.
+Each part of the program owns its settings: IMA and spending here, the process (HTTP, logs,
+database) in ``bot/settings.py``, each platform in its adapter's ``config.py``. All of them are
+:class:`SettingsBase` subclasses: an empty value counts as not set (``.env.example`` leaves most
+values empty, exactly as ``docker compose``'s ``env_file`` passes them), secrets are
+``SecretStr``, and :func:`load` turns a validation error into sentences that name the variable,
+never its value. Every setting is documented in ``.env.example``.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.ima.session import DEFAULT_BASE_URL, DEFAULT_UPLOAD_BASE_URL
 from core.policy import Policy
 
-IdSet = Annotated[frozenset[str], NoDecode]
-WordList = Annotated[tuple[str, ...], NoDecode]
+
+def _comma_list(value: Any) -> Any:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+def _http_url(value: str) -> str:
+    if not value.startswith(("https://", "http://")):
+        raise ValueError("must start with https:// (or http:// for a local stand-in)")
+    return value.rstrip("/")
 
-    ima_api_key: SecretStr | None = None
-    ima_base_url: str = DEFAULT_BASE_URL
-    ima_upload_base_url: str = DEFAULT_UPLOAD_BASE_URL
+
+def _no_blank_secret(value: SecretStr | None) -> SecretStr | None:
+    if value is not None and not value.get_secret_value().strip():
+        return None
+    return value
+
+
+#: "a, b,c" → ("a", "b", "c").
+CommaList = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_comma_list)]
+IdSet = Annotated[frozenset[str], NoDecode, BeforeValidator(_comma_list)]
+HttpUrl = Annotated[str, AfterValidator(_http_url)]
+Secret = Annotated[SecretStr | None, AfterValidator(_no_blank_secret)]
+
+
+class SettingsBase(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", env_ignore_empty=True)
+
+    def secrets(self) -> list[str]:
+        """The values of this settings' secrets that are set (for log redaction)."""
+        return [
+            value.get_secret_value()
+            for name in type(self).model_fields
+            if isinstance(value := getattr(self, name), SecretStr) and value.get_secret_value()
+        ]
+
+
+class Settings(SettingsBase):
+    """IMA and what the engine allows."""
+
+    ima_api_key: Secret = None
+    ima_base_url: HttpUrl = DEFAULT_BASE_URL
+    ima_upload_base_url: HttpUrl = DEFAULT_UPLOAD_BASE_URL
     #: Seconds between polls for every task type (overrides the spec's table; tests and demos).
     ima_poll_interval: float | None = Field(default=None, gt=0)
-    database_url: str = "ima-bot.db"
     bot_lang: Literal["zh", "en"] = "en"
     #: Scales expected times and intervals (demos against a sped-up simulator); 1 in production.
     time_scale: float = Field(default=1.0, gt=0)
 
-    http_host: str = "0.0.0.0"  # noqa: S104 - a container's server must listen on all interfaces
-    http_port: int = Field(default=8080, ge=0, le=65535)
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_format: Literal["text", "json"] = "text"
-
     max_jobs_per_user: int = Field(default=3, ge=1)
     user_daily_credits: int | None = Field(default=None, ge=0)
     chat_daily_credits: int | None = Field(default=None, ge=0)
-    banned_words: WordList = ()
-    discord_allowed_guilds: IdSet = frozenset()
-    discord_allowed_channels: IdSet = frozenset()
-    discord_admin_ids: IdSet = frozenset()
-    feishu_allowed_chats: IdSet = frozenset()
-    feishu_admin_ids: IdSet = frozenset()
-
-    @field_validator(
-        "banned_words",
-        "discord_allowed_guilds",
-        "discord_allowed_channels",
-        "discord_admin_ids",
-        "feishu_allowed_chats",
-        "feishu_admin_ids",
-        mode="before",
-    )
-    @classmethod
-    def _comma_list(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
-
-    @field_validator("ima_base_url", "ima_upload_base_url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("must start with https:// (or http:// for a local simulator)")
-        return value.rstrip("/")
-
-    @field_validator("ima_api_key")
-    @classmethod
-    def _key(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().strip():
-            return None
-        return value
+    banned_words: CommaList = ()
 
     def policy(self) -> Policy:
         return Policy(
-            allowed_places={
-                "discord": self.discord_allowed_guilds | self.discord_allowed_channels,
-                "feishu": self.feishu_allowed_chats,
-            },
-            admins={"discord": self.discord_admin_ids, "feishu": self.feishu_admin_ids},
             banned_words=self.banned_words,
             max_active_per_user=self.max_jobs_per_user,
             user_daily_credits=self.user_daily_credits,
@@ -93,7 +87,7 @@ class SettingsError(Exception):
     """Settings are missing or malformed; ``str()`` says which and how to fix them."""
 
 
-def describe(error: ValidationError, model: type[BaseSettings] = Settings) -> str:
+def describe(error: ValidationError, model: type[BaseSettings]) -> str:
     """One line per problem, naming the environment variable, never echoing its value."""
     prefix = str(model.model_config.get("env_prefix") or "")
     lines = []
@@ -103,8 +97,16 @@ def describe(error: ValidationError, model: type[BaseSettings] = Settings) -> st
     return "\n".join(lines)
 
 
-def load_settings(**overrides: Any) -> Settings:
+S = TypeVar("S", bound=SettingsBase)
+
+
+def load(model: type[S], **overrides: Any) -> S:
+    """``model`` read from the environment (``overrides`` win), or :class:`SettingsError`."""
     try:
-        return Settings(**overrides)
+        return model(**overrides)
     except ValidationError as exc:
-        raise SettingsError(describe(exc)) from None
+        raise SettingsError(describe(exc, model)) from None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return load(Settings, **overrides)

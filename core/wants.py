@@ -16,8 +16,6 @@ from core.ima.catalog import Catalog, Model
 from core.ima.rules import normalise, quote
 from core.ima.tasks import MediaKind
 
-MAX_N = 4
-
 
 @dataclass(frozen=True)
 class Wants:
@@ -43,9 +41,9 @@ class Wants:
         known = cls.__dataclass_fields__
         return cls(**{k: v for k, v in data.items() if k in known})
 
-    @property
-    def n(self) -> int:
-        return max(1, min(self.count or 1, MAX_N))
+    def outputs(self, most: int) -> int:
+        """How many results to make: what was asked, within 1..``most``."""
+        return max(1, min(self.count or 1, most))
 
 
 @dataclass(frozen=True)
@@ -109,8 +107,9 @@ def map_wants(model: Model, wants: Wants, catalog: Catalog) -> Mapped:
     if wants.music_duration is not None and media is MediaKind.MUSIC:
         raise Refused(Message("advice.music_length"))
 
-    if wants.count is not None and wants.count > MAX_N:
-        notes.append(Message("advice.count", {"max": MAX_N}))
+    most = model.task_type.spec.max_outputs
+    if wants.count is not None and wants.count > most:
+        notes.append(Message("advice.count", {"max": most}))
 
     if wants.duration is not None and media is MediaKind.VIDEO:
         choice = _pick(model, "duration", wants.duration)

@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-from core.replier import Reply, Stage
+from core.replier import Handle, ReplierLimits, Reply, Stage
 
 
 @dataclass
 class RecordedMessage:
-    handle: str
+    handle: Handle
     history: list[Reply] = field(default_factory=list)
 
     @property
@@ -26,24 +26,24 @@ class RecordedMessage:
 
 
 class RecordingReplier:
+    limits = ReplierLimits()
+
     def __init__(self) -> None:
         self.messages: list[RecordedMessage] = []
         self._ids = itertools.count(1)
 
-    async def send(self, reply: Reply) -> str:
-        message = RecordedMessage(str(next(self._ids)), [reply])
+    async def send(self, reply: Reply) -> Handle:
+        message = RecordedMessage(Handle(f"m{next(self._ids)}"), [reply])
         self.messages.append(message)
         return message.handle
 
-    async def edit(self, handle: str, reply: Reply) -> None:
+    async def edit(self, handle: Handle, reply: Reply) -> Handle:
         found = next((m for m in self.messages if m.handle == handle), None)
         if found is None:  # a message sent before a restart, by another replier
             found = RecordedMessage(handle)
             self.messages.append(found)
         found.history.append(reply)
-
-    def message(self, handle: str) -> RecordedMessage:
-        return next(m for m in self.messages if m.handle == handle)
+        return handle
 
     @property
     def last(self) -> Reply:

@@ -1,29 +1,30 @@
-"""One line typed at the console → a chat request (pure; tested without a terminal)."""
+"""One line typed at the console → a chat request or a button press (pure)."""
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from core.ima.upload import read_file
+from core.door import Press
 from core.request import Attachment, ChatRequest
 
 PLATFORM = "console"
+USER_ID = "console-user"
 
 # "@photo.png" or "@\"my photo.png\"" attaches a local image.
 _ATTACHMENT = re.compile(r'(?:^|(?<=\s))@(?:"([^"]+)"|(\S+))')
+#: "!3" presses button 3 of those shown so far.
+_PRESS = re.compile(r"\s*!(\d+)\s*")
 
 
-def _file_fetcher(path: Path) -> Callable[[int], Awaitable[bytes]]:
-    async def fetch(max_bytes: int) -> bytes:
-        return await asyncio.to_thread(read_file, path, max_bytes)
+def button_number(line: str) -> int | None:
+    """The button a line presses (1 = the first shown), if it is a press."""
+    match = _PRESS.fullmatch(line)
+    return int(match.group(1)) if match else None
 
-    return fetch
 
-
-def parse_line(line: str, *, user_id: str) -> ChatRequest:
+def parse_line(line: str, *, number: int, user_id: str = USER_ID) -> ChatRequest:
+    """The ``number``-th line typed in this session, as a request."""
     paths = [Path(quoted or bare).expanduser() for quoted, bare in _ATTACHMENT.findall(line)]
     text = " ".join(_ATTACHMENT.sub(" ", line).split())
     return ChatRequest(
@@ -32,5 +33,11 @@ def parse_line(line: str, *, user_id: str) -> ChatRequest:
         chat_id=PLATFORM,
         reply_target={},
         text=text,
-        attachments=tuple(Attachment(name=p.name, fetch=_file_fetcher(p)) for p in paths),
+        message_id=f"line-{number}",
+        attachments=tuple(Attachment(p.name, {"path": str(p)}) for p in paths),
+        private=True,
     )
+
+
+def press(action: str, user_id: str = USER_ID) -> Press:
+    return Press(platform=PLATFORM, user_id=user_id, chat_id=PLATFORM, action=action)

@@ -7,7 +7,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from core.replier import Button, Reply
+from core.replier import Button, Handle, ReplierLimits, Reply
 
 _CLEAR_LINE_UP = "\x1b[1A\x1b[2K"
 
@@ -41,13 +41,16 @@ class ConsoleScreen:
 
 
 class ConsoleReplier:
+    limits = ReplierLimits(buttons=50, action_bytes=64, file_bytes=0)
+
     def __init__(self, screen: ConsoleScreen) -> None:
         self.screen = screen
 
-    async def send(self, reply: Reply) -> str:
+    async def send(self, reply: Reply) -> Handle:
         handle = self.screen.new_handle()
         self.screen.render(handle, reply, update=False)
-        return handle
+        return Handle(handle)
 
-    async def edit(self, handle: str, reply: Reply) -> None:
-        self.screen.render(handle, reply, update=True)
+    async def edit(self, handle: Handle, reply: Reply) -> Handle:
+        self.screen.render(handle.message_id, reply, update=True)
+        return handle

@@ -7,7 +7,6 @@ only collect their options; :class:`CommandHandler` (the adapter) does the rest.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Protocol
 
@@ -15,24 +14,16 @@ import discord
 from discord import app_commands
 from discord.app_commands import Choice, locale_str
 
-from bot.discord.event import (
-    PLATFORM,
-    FileInfo,
-    Rejected,
-    check_images,
-    video_frames,
-)
-from core.engine import ActionResult, Engine
-from core.i18n import normalize_locale
-from core.ima.catalog import name_key
-from core.ima.errors import IMAError
+from bot.discord.event import PLATFORM, FileInfo, Rejected, check_images, video_frames
+from core.door import Choice as DoorChoice
+from core.door import Door
 from core.ima.tasks import MediaKind, TaskType
-from core.replier import Replier, Reply, Stage
-from core.request import Options
-
-log = logging.getLogger(__name__)
+from core.policy import MAX_LYRICS_CHARS, MAX_PROMPT_CHARS
+from core.request import Explicit, Options
 
 SIZES = ("512px", "1K", "2K", "4K")
+#: Autocomplete choices' name and value (longer ones make Discord refuse the whole list).
+MAX_CHOICE = 100
 RESOLUTIONS = ("480p", "720p", "1080p", "2K", "4K")
 ASPECT_RATIOS = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")
 MAX_CHOICES = 25
@@ -40,12 +31,10 @@ MAX_CHOICES = 25
 COMMAND_LOCALES = {discord.Locale.chinese: "zh"}
 
 Interaction = discord.Interaction[Any]
+#: Declared to Discord with the engine's limits, so a longer text can't even be sent.
+Prompt = app_commands.Range[str, 1, MAX_PROMPT_CHARS]
+Lyrics = app_commands.Range[str, 1, MAX_LYRICS_CHARS]
 AnyCommand = app_commands.Command[Any, ..., None] | app_commands.Group
-
-
-PrivateCall = Callable[[Replier, str], Coroutine[Any, Any, object]]
-"""What ``/preferences`` or ``/history`` asks of the engine, given a private replier and the
-user's locale."""
 
 
 class CommandHandler(Protocol):
@@ -59,8 +48,8 @@ class CommandHandler(Protocol):
         """Say privately why a command can't run."""
         ...
 
-    async def privately(self, interaction: Interaction, call: PrivateCall) -> None:
-        """Answer privately (only the user sees it) what the engine answers to ``call``."""
+    async def privately(self, interaction: Interaction, options: Options) -> None:
+        """Answer privately (only the user sees it) what a command asks for in so many words."""
         ...
 
 
@@ -68,7 +57,7 @@ class CommandTranslator(app_commands.Translator):
     """Command names, descriptions and choices in other languages, from the catalogs.
 
     Every text is a ``locale_str`` whose ``key`` extra names its catalog entry; ``text`` is
-    ``engine.text``.
+    the door's ``text``.
     """
 
     def __init__(self, text: Callable[..., str]) -> None:
@@ -93,12 +82,12 @@ def _file(attachment: discord.Attachment | None) -> FileInfo | None:
     return FileInfo(attachment.filename, attachment.url, attachment.size, attachment.content_type)
 
 
-def build_commands(engine: Engine, handler: CommandHandler) -> list[AnyCommand]:
+def build_commands(door: Door, handler: CommandHandler) -> list[AnyCommand]:
     """Every command, bound to ``handler``; ``model`` options complete from the live catalog."""
 
     def s(key: str) -> locale_str:
         """A command text: English by default, other languages through the translator."""
-        return locale_str(engine.text("en", f"discord.{key}"), key=f"discord.{key}")
+        return locale_str(door.text("en", f"discord.{key}"), key=f"discord.{key}")
 
     def named(*keys: str) -> dict[str, locale_str]:
         return {key: s(f"option.{key}.name") for key in keys}
@@ -130,7 +119,7 @@ def build_commands(engine: Engine, handler: CommandHandler) -> list[AnyCommand]:
     @app_commands.choices(size=plain(SIZES))
     async def image_command(
         interaction: Interaction,
-        prompt: str,
+        prompt: Prompt,
         model: str | None = None,
         image: discord.Attachment | None = None,
         size: str | None = None,
@@ -156,7 +145,7 @@ def build_commands(engine: Engine, handler: CommandHandler) -> list[AnyCommand]:
     @app_commands.choices(resolution=plain(RESOLUTIONS), aspect_ratio=plain(ASPECT_RATIOS))
     async def video_command(
         interaction: Interaction,
-        prompt: str,
+        prompt: Prompt,
         model: str | None = None,
         image: discord.Attachment | None = None,
         last_frame: discord.Attachment | None = None,
@@ -185,9 +174,9 @@ def build_commands(engine: Engine, handler: CommandHandler) -> list[AnyCommand]:
     )
     async def music_command(
         interaction: Interaction,
-        prompt: str,
+        prompt: Prompt,
         model: str | None = None,
-        lyrics: str | None = None,
+        lyrics: Lyrics | None = None,
         instrumental: bool | None = None,
         vocal: str | None = None,
     ) -> None:
@@ -208,11 +197,7 @@ def build_commands(engine: Engine, handler: CommandHandler) -> list[AnyCommand]:
         name=s("preferences_show.name"), description=s("preferences_show.description")
     )
     async def show_command(interaction: Interaction) -> None:
-        user = str(interaction.user.id)
-        await handler.privately(
-            interaction,
-            lambda replier, locale: engine.preferences.show(PLATFORM, user, replier, locale),
-        )
+        await handler.privately(interaction, Options(explicit=Explicit.PREFERENCES))
 
     @preferences.command(
         name=s("preferences_set.name"), description=s("preferences_set.description")
@@ -223,13 +208,8 @@ def build_commands(engine: Engine, handler: CommandHandler) -> list[AnyCommand]:
     )
     @app_commands.choices(kind=kinds)
     async def set_command(interaction: Interaction, kind: str, model: str) -> None:
-        user = str(interaction.user.id)
-        await handler.privately(
-            interaction,
-            lambda replier, locale: engine.preferences.set(
-                PLATFORM, user, MediaKind(kind), model, replier, locale
-            ),
-        )
+        options = Options(explicit=Explicit.SET_DEFAULT, media=MediaKind(kind), model=model)
+        await handler.privately(interaction, options)
 
     @preferences.command(
         name=s("preferences_reset.name"), description=s("preferences_reset.description")
@@ -238,47 +218,27 @@ def build_commands(engine: Engine, handler: CommandHandler) -> list[AnyCommand]:
     @app_commands.describe(kind=s("option.reset_kind.description"))
     @app_commands.choices(kind=kinds)
     async def reset_command(interaction: Interaction, kind: str | None = None) -> None:
-        user = str(interaction.user.id)
-        media = MediaKind(kind) if kind else None
-        await handler.privately(
-            interaction,
-            lambda replier, locale: engine.preferences.reset(
-                PLATFORM, user, media, replier, locale
-            ),
-        )
+        options = Options(explicit=Explicit.RESET_DEFAULTS, media=MediaKind(kind) if kind else None)
+        await handler.privately(interaction, options)
 
-    models = _ModelChoices(engine)
-    image_command.autocomplete("model")(models.complete(_image_tasks))
-    video_command.autocomplete("model")(models.complete(_video_tasks))
-    music_command.autocomplete("model")(models.complete(lambda _: [TaskType.TEXT_TO_MUSIC]))
-    set_command.autocomplete("model")(models.complete(_kind_tasks))
+    image_command.autocomplete("model")(_models(door, _image_tasks))
+    video_command.autocomplete("model")(_models(door, _video_tasks))
+    music_command.autocomplete("model")(_models(door, lambda _: [TaskType.TEXT_TO_MUSIC]))
+    set_command.autocomplete("model")(_models(door, _kind_tasks))
 
     @app_commands.command(name=s("history.name"), description=s("history.description"))
     @app_commands.rename(item=s("option.item.name"))
     @app_commands.describe(item=s("option.item.description"))
     async def history_command(interaction: Interaction, item: str | None = None) -> None:
-        user = str(interaction.user.id)
-
-        async def call(replier: Replier, locale: str) -> None:
-            if item is None:
-                await engine.history(PLATFORM, user, replier, locale)
-                return
-            shown = await engine.show_result(PLATFORM, user, item, replier, locale)
-            if shown is not ActionResult.DONE:
-                text = engine.text(locale, "action.expired")
-                await replier.send(Reply(Stage.INFO, text, locale=locale))
-
-        await handler.privately(interaction, call)
+        if item is None:
+            await handler.privately(interaction, Options(explicit=Explicit.HISTORY))
+        else:
+            await handler.privately(interaction, Options(explicit=Explicit.SHOW, item=item))
 
     @history_command.autocomplete("item")
     async def history_choices(interaction: Interaction, current: str) -> list[Choice[str]]:
-        jobs = await engine.store.recent_jobs(PLATFORM, str(interaction.user.id), 50)
-        wanted = current.casefold()
-        return [
-            Choice(name=f"{job.prompt[:70]} · {job.model_name}"[:100], value=job.id)
-            for job in jobs
-            if job.result_urls and wanted in job.prompt.casefold()
-        ][:MAX_CHOICES]
+        found = await door.history_choices(PLATFORM, str(interaction.user.id), current)
+        return _clipped(found)
 
     return [image_command, video_command, music_command, preferences, history_command]
 
@@ -308,45 +268,25 @@ def _kind_tasks(namespace: app_commands.Namespace) -> list[TaskType]:
 Completion = Callable[[Interaction, str], Coroutine[Any, Any, list[Choice[str]]]]
 
 
-class _ModelChoices:
+def _models(door: Door, tasks: Callable[[app_commands.Namespace], list[TaskType]]) -> Completion:
     """Models of the live catalog whose name contains what was typed, with their credits."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    async def choices(interaction: Interaction, current: str) -> list[Choice[str]]:
+        locale = door.locale_for(interaction.locale.value)
+        return _clipped(await door.model_choices(tasks(interaction.namespace), current, locale))
 
-    def complete(self, tasks: Callable[[app_commands.Namespace], list[TaskType]]) -> Completion:
-        async def choices(interaction: Interaction, current: str) -> list[Choice[str]]:
-            locale = normalize_locale(interaction.locale.value, self.engine.config.default_locale)
-            return await self.choices(tasks(interaction.namespace), current, locale)
+    return choices
 
-        return choices
 
-    async def choices(
-        self, task_types: Sequence[TaskType], current: str, locale: str
-    ) -> list[Choice[str]]:
-        """One choice per model name (a kind spans several task types), in catalog order."""
-        prices: dict[str, tuple[int, int]] = {}
-        wanted = name_key(current)
-        for task_type in task_types:
-            try:
-                catalog = await self.engine.client.catalog(task_type)
-            except IMAError as exc:
-                log.warning("no models to suggest: %s", exc.log_fields())
-                return []
-            for model in catalog.models:
-                if wanted not in name_key(model.name):
-                    continue
-                low, high = prices.get(model.name, (model.min_points, model.max_points))
-                prices[model.name] = (min(low, model.min_points), max(high, model.max_points))
-        return [
-            Choice(
-                name=self.engine.text(
-                    locale,
-                    "discord.model_choice",
-                    model=name,
-                    credits=str(low) if low == high else f"{low}–{high}",
-                ),
-                value=name,
-            )
-            for name, (low, high) in list(prices.items())[:MAX_CHOICES]
-        ]
+def _clipped(found: Sequence[DoorChoice]) -> list[Choice[str]]:
+    """At most 25 choices, names and values within Discord's 100 characters: one choice too
+    long makes Discord refuse the whole list. A value too long to send back is left out."""
+    return [
+        Choice(name=_clip(c.label, MAX_CHOICE), value=c.value)
+        for c in found
+        if len(c.value) <= MAX_CHOICE
+    ][:MAX_CHOICES]
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

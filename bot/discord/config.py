@@ -2,62 +2,51 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import AfterValidator, BeforeValidator
+from pydantic_settings import NoDecode, SettingsConfigDict
 
-from core.settings import SettingsError, describe
+from bot.settings import PlatformSettings
+from core.door import Access
+from core.settings import HttpUrl, IdSet, Secret
 
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg"
 
 
-class DiscordSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DISCORD_", env_file=".env", extra="ignore")
+def _ws_url(value: str) -> str:
+    if not value.startswith(("wss://", "ws://")):
+        raise ValueError("must start with wss:// (or ws:// for a local proxy)")
+    return value
+
+
+def _ints(value: object) -> object:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+class DiscordSettings(PlatformSettings):
+    model_config = SettingsConfigDict(env_prefix="DISCORD_")
 
     #: The bot token from the developer portal; the adapter starts only when it is set.
-    token: SecretStr | None = None
+    token: Secret = None
     #: REST base and gateway; large deployments put proxies here.
-    api_base: str = DEFAULT_API_BASE
-    gateway_url: str = DEFAULT_GATEWAY_URL
+    api_base: HttpUrl = DEFAULT_API_BASE
+    gateway_url: Annotated[str, AfterValidator(_ws_url)] = DEFAULT_GATEWAY_URL
     #: Guilds whose commands are synced at once (a global sync can take an hour to show).
-    guild_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    guild_ids: Annotated[tuple[int, ...], NoDecode, BeforeValidator(_ints)] = ()
     #: Answer DMs and @mentions as free text; needs the Message Content intent in the portal.
     message_content: bool = False
+    #: Servers and channels the bot answers in (empty: everywhere), and who no limit applies to.
+    allowed_guilds: IdSet = frozenset()
+    allowed_channels: IdSet = frozenset()
+    admin_ids: IdSet = frozenset()
 
-    @field_validator("guild_ids", mode="before")
-    @classmethod
-    def _comma_list(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            return tuple(part.strip() for part in value.split(",") if part.strip())
-        return value
+    @property
+    def configured(self) -> bool:
+        return self.token is not None
 
-    @field_validator("api_base")
-    @classmethod
-    def _api_base(cls, value: str) -> str:
-        if not value.startswith(("https://", "http://")):
-            raise ValueError("must start with https:// (or http:// for a local proxy)")
-        return value.rstrip("/")
-
-    @field_validator("gateway_url")
-    @classmethod
-    def _gateway_url(cls, value: str) -> str:
-        if not value.startswith(("wss://", "ws://")):
-            raise ValueError("must start with wss:// (or ws:// for a local proxy)")
-        return value
-
-    @field_validator("token")
-    @classmethod
-    def _token(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and not value.get_secret_value().strip():
-            return None
-        return value
-
-
-def load_discord_settings(**overrides: Any) -> DiscordSettings:
-    """Like :func:`core.settings.load_settings`: errors name the variable, never its value."""
-    try:
-        return DiscordSettings(**overrides)
-    except ValidationError as exc:
-        raise SettingsError(describe(exc, DiscordSettings)) from None
+    def access(self) -> Access:
+        return Access(self.allowed_guilds | self.allowed_channels, self.admin_ids)

@@ -1,4 +1,4 @@
-"""What Discord sends → chat requests for the engine (pure: no discord.py, no network).
+"""What Discord sends → chat requests and presses for the engine (pure: no discord.py, no network).
 
 The adapter copies the few fields it needs out of discord.py's objects into the plain values
 below; everything here can be tested with hand-made values.
@@ -10,13 +10,13 @@ import dataclasses
 import json
 import mimetypes
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core.engine import pick_locale
-from core.i18n import normalize_locale
+from core.door import Press
 from core.ima.upload import MAX_IMAGE_BYTES
+from core.replier import EXPIRES, Handle
 from core.request import Attachment, ChatRequest, Options
 
 PLATFORM = "discord"
@@ -28,9 +28,6 @@ TOKEN_MARGIN = 30.0
 
 #: What IMA reads (and what the engine's "not an image" message lists).
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
-
-#: ``(url, max_bytes) → bytes``; the adapter's downloader for Discord's CDN.
-Download = Callable[[str, int], Awaitable[bytes]]
 
 
 class Rejected(Exception):
@@ -46,10 +43,11 @@ class Rejected(Exception):
 class Target:
     """Where and how to answer, as plain data.
 
-    Stored with a job as its reply target and, with ``message_id`` set, used as the handle of
-    every message sent, so that another process can edit that message after a restart. With an
-    interaction ``token`` the message is edited through it (no permissions needed, but only for
-    15 minutes); without one it is a message the bot posted with its own token.
+    Stored with a job as its reply target and, with ``message_id`` set, as the data of the
+    handle of every message sent, so that another process can edit that message after a
+    restart. With an interaction ``token`` the message is edited through it (no permissions
+    needed, but only for 15 minutes: the token is listed in ``expires`` so the store drops it
+    then); without one it is a message the bot posted with its own token.
     """
 
     user_id: int
@@ -65,6 +63,8 @@ class Target:
     message_id: int | None = None
     #: The user's message a free-text request came from: answers reply to it.
     reply_to: int | None = None
+    #: Answers are ephemeral (only the user sees them): a private command.
+    ephemeral: bool = False
 
     def token_usable(self, now: float) -> bool:
         return (
@@ -74,11 +74,29 @@ class Target:
             and now < self.created_at + TOKEN_LIFETIME - TOKEN_MARGIN
         )
 
-    def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
+    def without_token(self) -> Target:
+        """The same place, reached with the bot token from now on (``created_at`` stays: it
+        says the message answers an interaction)."""
+        return dataclasses.replace(self, token=None, application_id=None)
 
-    def dumps(self) -> str:
-        return json.dumps(self.to_json(), separators=(",", ":"))
+    def window_over(self, now: float) -> bool:
+        """The message answers an interaction whose token can't be used any more."""
+        return self.created_at is not None and not self.token_usable(now)
+
+    def to_json(self) -> dict[str, Any]:
+        data = {
+            k: v for k, v in dataclasses.asdict(self).items() if v is not None and v is not False
+        }
+        if self.token is not None and self.created_at is not None:
+            ends = self.created_at + TOKEN_LIFETIME
+            data[EXPIRES] = {"token": ends, "application_id": ends}
+        return data
+
+    def handle(self) -> Handle:
+        return Handle(
+            str(self.message_id) if self.message_id is not None else "",
+            json.dumps(self.to_json(), separators=(",", ":")),
+        )
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Target:
@@ -86,8 +104,8 @@ class Target:
         return cls(**{k: v for k, v in data.items() if k in names})
 
     @classmethod
-    def loads(cls, handle: str) -> Target:
-        return cls.from_json(json.loads(handle))
+    def from_handle(cls, handle: Handle) -> Target:
+        return cls.from_json(json.loads(handle.data))
 
 
 @dataclass(frozen=True)
@@ -121,20 +139,22 @@ class Invocation:
     created_at: float
     file_limit: int
 
-    def target(self, default_locale: str) -> Target:
+    def target(self, locale: str, *, ephemeral: bool = False) -> Target:
         return Target(
             user_id=self.user_id,
-            locale=normalize_locale(self.locale, default_locale),
+            locale=locale,
             file_limit=self.file_limit,
             channel_id=self.channel_id,
             application_id=self.application_id,
             token=self.token,
             created_at=self.created_at,
+            ephemeral=ephemeral,
         )
 
 
-def chat_id(guild_id: int | None) -> str:
-    return str(guild_id) if guild_id is not None else "dm"
+def chat_id(guild_id: int | None, user_id: int) -> str:
+    """The conversation: a server, or one person's DM with the bot (each its own budget)."""
+    return str(guild_id) if guild_id is not None else f"dm:{user_id}"
 
 
 def check_images(files: Sequence[FileInfo]) -> list[FileInfo]:
@@ -158,36 +178,47 @@ def video_frames(image: FileInfo | None, last_frame: FileInfo | None) -> list[Fi
     return check_images([f for f in (image, last_frame) if f is not None])
 
 
-def _attachment(file: FileInfo, download: Download) -> Attachment:
-    async def fetch(max_bytes: int) -> bytes:
-        return await download(file.url, max_bytes)
-
+def attachment(file: FileInfo) -> Attachment:
     return Attachment(
-        name=file.filename, fetch=fetch, content_type=file.media_type or None, size=file.size
+        name=file.filename,
+        ref={"url": file.url},
+        content_type=file.media_type or None,
+        size=file.size,
     )
 
 
 def command_request(
     invocation: Invocation,
+    target: Target,
     *,
     prompt: str,
     options: Options,
-    files: Sequence[FileInfo],
-    download: Download,
-    default_locale: str,
+    files: Sequence[FileInfo] = (),
 ) -> ChatRequest:
     """A slash command; its options win over what the prompt says."""
     return ChatRequest(
         platform=PLATFORM,
         user_id=str(invocation.user_id),
-        chat_id=chat_id(invocation.guild_id),
-        reply_target=invocation.target(default_locale).to_json(),
+        chat_id=chat_id(invocation.guild_id, invocation.user_id),
+        reply_target=target.to_json(),
         text=prompt,
-        attachments=tuple(_attachment(f, download) for f in files),
+        message_id=str(invocation.id),
+        attachments=tuple(attachment(f) for f in files),
         locale=invocation.locale,
-        event_id=str(invocation.id),
         options=options,
         places=_places(invocation.channel_id),
+        private=target.ephemeral or invocation.guild_id is None,
+    )
+
+
+def press(invocation: Invocation, action: str, target: Target) -> Press:
+    return Press(
+        platform=PLATFORM,
+        user_id=str(invocation.user_id),
+        chat_id=chat_id(invocation.guild_id, invocation.user_id),
+        action=action,
+        locale=invocation.locale,
+        reply_target=target.to_json(),
     )
 
 
@@ -195,15 +226,6 @@ def strip_mentions(content: str, bot_id: int) -> str:
     """The text of a message without the mentions of the bot (``<@id>`` or ``<@!id>``); line
     breaks stay (lyrics)."""
     return re.sub(rf"<@!?{bot_id}>", "", content).strip()
-
-
-def job_in_custom_ids(custom_ids: Iterable[str]) -> str | None:
-    """The job behind a message, from its buttons (``ima:<verb>:<job id>:…``), if any."""
-    for custom_id in custom_ids:
-        parts = custom_id.split(":")
-        if len(parts) >= 3 and parts[0] == "ima" and parts[2]:
-            return parts[2]
-    return None
 
 
 def message_request(
@@ -216,31 +238,30 @@ def message_request(
     bot_id: int,
     files: Sequence[FileInfo],
     file_limit: int,
-    download: Download,
-    default_locale: str,
-    follow_up: str | None = None,
+    locale: str,
+    reply_to: int | None = None,
 ) -> ChatRequest:
-    """A DM or an @mention (free text); the answer replies to the message. ``follow_up``: the
-    job of the result the message replies to."""
-    request = ChatRequest(
-        platform=PLATFORM,
-        user_id=str(user_id),
-        chat_id=chat_id(guild_id),
-        reply_target={},
-        text=strip_mentions(content, bot_id),
-        attachments=tuple(_attachment(f, download) for f in files),
-        event_id=str(message_id),
-        places=_places(channel_id),
-        follow_up=follow_up,
-    )
+    """A DM or an @mention (free text); the answer replies to the message. ``reply_to``: the
+    message it replies to (one of the bot's results, to carry on from it)."""
     target = Target(
         user_id=user_id,
-        locale=pick_locale(request, default_locale),
+        locale=locale,
         file_limit=file_limit,
         channel_id=channel_id,
         reply_to=message_id,
     )
-    return dataclasses.replace(request, reply_target=target.to_json())
+    return ChatRequest(
+        platform=PLATFORM,
+        user_id=str(user_id),
+        chat_id=chat_id(guild_id, user_id),
+        reply_target=target.to_json(),
+        text=strip_mentions(content, bot_id),
+        message_id=str(message_id),
+        attachments=tuple(attachment(f) for f in files),
+        places=_places(channel_id),
+        reply_to=str(reply_to) if reply_to is not None else None,
+        private=guild_id is None,
+    )
 
 
 def _places(channel_id: int | None) -> tuple[str, ...]:

@@ -7,9 +7,15 @@ Buttons are :class:`ActionButton` items whose ``custom_id`` carries the engine's
 any process can answer a press, also after a restart.
 
 The token works for 15 minutes. After that (or when Discord says it no longer does: 401 /
-50027), a final reply is posted with the bot token in the channel, mentioning the user; when the
-channel is gone or closed to the bot, it goes to the user's DMs. Progress is not worth a new
-message and is dropped then.
+50027) the token is never used again: the message is edited with the bot token, and when that
+can't be done either (the message is gone, 10008, or out of the bot's reach) a final reply is
+posted with the bot token in the channel, mentioning the user (unless the reply is quiet); when
+the channel is gone or closed to the bot, it goes to the user's DMs. Progress is not worth a new
+message and is dropped then. Every change of where the message is comes back as a new handle,
+which the engine stores.
+
+Private replies (``Reply.private``) are ephemeral while an interaction token lasts and go to
+the user's DMs otherwise, never to the channel.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import dataclasses
 import io
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -30,13 +36,17 @@ from bot.discord.event import Target
 from core.ima.errors import InvalidInputError
 from core.ima.tasks import MediaKind
 from core.ima.upload import read_limited
-from core.replier import Button, Reply, ResultMedia, Stage
+from core.replier import Handle, ReplierLimits, Reply, ResultMedia, Stage
 
 log = logging.getLogger(__name__)
 
 MAX_CONTENT = 2000
 MAX_CUSTOM_ID = 100
 MAX_LABEL = 80
+#: Five rows of five.
+MAX_BUTTONS = 25
+#: A link button's url (longer ones make Discord refuse the whole message).
+MAX_URL = 512
 #: Discord takes at most this much per message, whatever the per-file limit.
 MAX_REQUEST_BYTES = 25 * 1024 * 1024
 ACTION_PREFIX = "ima:"
@@ -107,15 +117,15 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_CONTENT else text[: MAX_CONTENT - 1] + "…"
 
 
-def _refused(exc: discord.HTTPException) -> bool:
-    """Discord won't take the message this way: the interaction token expired (401 / 50027,
-    which discord.py's ``is_expired()`` can't know about), or the message or channel is gone
-    or closed to the bot. Posting anew with the bot token is the way out."""
-    return (
-        exc.status == 401
-        or exc.code == _INVALID_WEBHOOK_TOKEN
-        or isinstance(exc, discord.NotFound | discord.Forbidden)
-    )
+def _token_refused(exc: discord.HTTPException) -> bool:
+    """The interaction token no longer works (401 / 50027, which discord.py's ``is_expired()``
+    can't know about): it must never be used again."""
+    return exc.status == 401 or exc.code == _INVALID_WEBHOOK_TOKEN
+
+
+def _unreachable(exc: discord.HTTPException) -> bool:
+    """The message or channel is gone or closed to the bot."""
+    return isinstance(exc, discord.NotFound | discord.Forbidden)
 
 
 class Courier:
@@ -143,8 +153,9 @@ class Courier:
     # ── the two operations ────────────────────────────────────────────────────────────────
 
     async def create(self, target: Target, reply: Reply) -> Target:
-        """Send ``reply`` as a new message; returns its handle."""
+        """Send ``reply`` as a new message; returns where it is."""
         rendered = await self.render(reply, target)
+        private = reply.private or target.ephemeral
         if target.token_usable(self.clock()):
             try:
                 message = await self._webhook(target).send(
@@ -153,38 +164,57 @@ class Courier:
                     files=rendered.files(),
                     view=rendered.view,
                     allowed_mentions=discord.AllowedMentions.none(),
+                    ephemeral=private,
                     wait=True,
                 )
             except discord.HTTPException as exc:
-                if not _refused(exc):
+                if not (_token_refused(exc) or _unreachable(exc)):
                     raise
-                log.info("interaction token refused (%s); posting with the bot token", exc.code)
+                log.info("interaction token refused (%s); using the bot token", exc.code)
+                target = target.without_token()
             else:
                 return self._sent(dataclasses.replace(target, message_id=message.id), reply)
-        return self._sent(await self._post(target, rendered, _person(reply, target)), reply)
+        else:
+            target = target.without_token()
+        if private:
+            return self._sent(await self._direct(target, rendered, _person(reply, target)), reply)
+        return self._sent(await self._post(target, rendered, reply), reply)
 
     async def update(self, handle: Target, reply: Reply) -> Target:
-        """Show ``reply`` in the message behind ``handle``; returns where it ended up (a new
-        message when that one can't be edited any more)."""
-        if handle.message_id is None:  # nothing could be posted before: try again
-            return await self.create(handle, reply)
-        if reply.stage is Stage.PROGRESS and self._too_soon(handle.message_id):
+        """Show ``reply`` in the message behind ``handle``; returns where it is now: the same
+        message, the same one reached without a dead token, or a new one."""
+        message_id = handle.message_id
+        if message_id is None:  # nothing could be shown before: only a final reply
+            return handle if reply.stage is Stage.PROGRESS else await self.create(handle, reply)
+        if reply.stage is Stage.PROGRESS and self._too_soon(message_id):
             return handle
         rendered = await self.render(reply, handle)
-        if handle.token is None or handle.token_usable(self.clock()):
-            await self._pace(handle.message_id)
+        if handle.window_over(self.clock()):
+            handle = handle.without_token()
+            if _announces(reply):
+                # A result after the interaction window: a new message that notifies the person.
+                self._last_edit.pop(message_id, None)
+                posted = dataclasses.replace(handle, message_id=None, created_at=None)
+                return await self.create(posted, reply)
+        if handle.token is not None or not handle.ephemeral:
+            await self._pace(message_id)
             try:
-                await self._edit(handle, handle.message_id, rendered)
+                await self._edit(handle, message_id, rendered)
             except discord.HTTPException as exc:
-                if not _refused(exc):
+                if _token_refused(exc):
+                    log.info("interaction token refused (%s): no more edits with it", exc.code)
+                    ended = dataclasses.replace(handle.without_token(), created_at=0.0)
+                    return await self.update(ended, reply)
+                if not _unreachable(exc):
                     raise
-                log.info("message %s can't be edited (%s)", handle.message_id, exc.code)
+                log.info("message %s can't be edited (%s)", message_id, exc.code)
             else:
                 return self._sent(handle, reply)
-        self._last_edit.pop(handle.message_id, None)
+        self._last_edit.pop(message_id, None)
+        gone = dataclasses.replace(handle, message_id=None)
         if reply.stage is Stage.PROGRESS:
-            return handle
-        return self._sent(await self._post(handle, rendered, _person(reply, handle)), reply)
+            return gone
+        return await self.create(gone, reply)
 
     async def _edit(self, handle: Target, message_id: int, rendered: Rendered) -> None:
         if handle.token is not None:
@@ -226,43 +256,46 @@ class Courier:
 
     # ── with the bot token ────────────────────────────────────────────────────────────────
 
-    async def _post(self, target: Target, rendered: Rendered, user_id: int) -> Target:
-        """A new message with the bot token: in the channel (replying to the user's message, or
-        mentioning ``user_id``), else in that user's DMs."""
-        posted = dataclasses.replace(
-            target, token=None, application_id=None, created_at=None, reply_to=None
+    async def _post(self, target: Target, rendered: Rendered, reply: Reply) -> Target:
+        """A new message with the bot token in the channel: replying to the user's message, or
+        mentioning them (neither when the reply is quiet); else in their DMs."""
+        user_id = _person(reply, target)
+        posted = dataclasses.replace(target.without_token(), reply_to=None, created_at=None)
+        if target.channel_id is None:
+            return await self._direct(posted, rendered, user_id)
+        extra: dict[str, Any] = {}  # discord.py takes no "reference=None" from a caller
+        in_channel = rendered
+        if target.reply_to is not None:
+            extra["reference"] = discord.MessageReference(
+                message_id=target.reply_to, channel_id=target.channel_id, fail_if_not_exists=False
+            )
+        elif not reply.quiet:
+            in_channel = rendered.mentioning(user_id)
+        mentions = (
+            discord.AllowedMentions.none()
+            if reply.quiet
+            else discord.AllowedMentions(
+                everyone=False, roles=False, users=[discord.Object(user_id)], replied_user=True
+            )
         )
-        if target.channel_id is not None:
-            reply: dict[str, Any] = {}  # discord.py takes no "reference=None" from a caller
-            in_channel = rendered
-            if target.reply_to is not None:
-                reply["reference"] = discord.MessageReference(
-                    message_id=target.reply_to,
-                    channel_id=target.channel_id,
-                    fail_if_not_exists=False,
-                )
-            else:
-                in_channel = rendered.mentioning(user_id)
-            try:
-                message = await self.client.get_partial_messageable(target.channel_id).send(
-                    in_channel.content,
-                    embeds=in_channel.embeds,
-                    files=in_channel.files(),
-                    view=in_channel.view,
-                    allowed_mentions=discord.AllowedMentions(
-                        everyone=False,
-                        roles=False,
-                        users=[discord.Object(user_id)],
-                        replied_user=True,
-                    ),
-                    **reply,
-                )
-            except (discord.NotFound, discord.Forbidden) as exc:
-                log.info(
-                    "channel %s refused the message (%s); trying a DM", target.channel_id, exc.code
-                )
-            else:
-                return dataclasses.replace(posted, message_id=message.id)
+        try:
+            message = await self.client.get_partial_messageable(target.channel_id).send(
+                in_channel.content,
+                embeds=in_channel.embeds,
+                files=in_channel.files(),
+                view=in_channel.view,
+                allowed_mentions=mentions,
+                **extra,
+            )
+        except (discord.NotFound, discord.Forbidden) as exc:
+            log.info(
+                "channel %s refused the message (%s); trying a DM", target.channel_id, exc.code
+            )
+            return await self._direct(posted, rendered, user_id)
+        return dataclasses.replace(posted, message_id=message.id)
+
+    async def _direct(self, target: Target, rendered: Rendered, user_id: int) -> Target:
+        """A new message in the user's DMs."""
         try:
             user = self.client.get_user(user_id) or await self.client.fetch_user(user_id)
             message = await user.send(
@@ -273,8 +306,15 @@ class Courier:
             )
         except discord.HTTPException as exc:
             log.warning("user %s can't be reached (%s %s)", user_id, exc.status, exc.code)
-            return posted
-        return dataclasses.replace(posted, channel_id=message.channel.id, message_id=message.id)
+            raise
+        return dataclasses.replace(
+            target.without_token(),
+            channel_id=message.channel.id,
+            message_id=message.id,
+            reply_to=None,
+            ephemeral=False,
+            created_at=None,
+        )
 
     def _webhook(self, target: Target) -> discord.Webhook:
         if target.application_id is None or target.token is None:
@@ -286,7 +326,7 @@ class Courier:
     async def render(self, reply: Reply, target: Target) -> Rendered:
         """Text as content; results as attachments (images shown in embeds) or links."""
         view = discord.ui.View(timeout=None)
-        for index, button in enumerate(_usable(reply.buttons)):
+        for index, button in enumerate(reply.buttons):
             view.add_item(ActionButton(button.label, button.action, primary=index == 0))
         embeds: list[discord.Embed] = []
         uploads: list[tuple[str, bytes]] = []
@@ -300,14 +340,13 @@ class Courier:
                 source = f"attachment://{media.filename}" if data is not None else media.url
                 embeds.append(discord.Embed().set_image(url=source))
             elif data is None:
-                if media.cover_url:
-                    embeds.append(discord.Embed(url=media.url).set_image(url=media.cover_url))
-                view.add_item(
-                    discord.ui.Button(
-                        label=self._link_label(target.locale, media.kind, number, len(reply.media)),
-                        url=media.url,
-                    )
-                )
+                label = self._link_label(target.locale, media.kind, number, len(reply.media))
+                if len(media.url) <= MAX_URL:
+                    if media.cover_url and len(media.cover_url) <= MAX_URL:
+                        embeds.append(discord.Embed(url=media.url).set_image(url=media.cover_url))
+                    view.add_item(discord.ui.Button(label=label, url=media.url))
+                else:  # too long for a link button: a link in an embed's text instead
+                    embeds.append(discord.Embed(description=f"[{label}]({media.url})"))
         return Rendered(_clip(reply.text), embeds, uploads, view)
 
     async def _download(self, media: ResultMedia, limit: int) -> bytes | None:
@@ -327,40 +366,45 @@ class Courier:
         return self.text(locale, "discord.open_many", kind=what, number=number)
 
 
+def _announces(reply: Reply) -> bool:
+    """A final step worth a notification of its own (not when shown again after a restart)."""
+    return reply.stage in (Stage.SUCCESS, Stage.FAILURE) and not reply.quiet
+
+
 def _person(reply: Reply, target: Target) -> int:
     """Who the reply is for: the engine says (the requester), else who the target was for."""
     return int(reply.user_id) if reply.user_id and reply.user_id.isdigit() else target.user_id
 
 
-def _usable(buttons: Sequence[Button]) -> list[Button]:
-    usable = [b for b in buttons if len(ACTION_PREFIX + b.action) <= MAX_CUSTOM_ID]
-    if len(usable) < len(buttons):
-        log.warning("buttons dropped: their actions don't fit a custom_id")
-    return usable
-
-
 class DiscordReplier:
     """The engine's :class:`~core.replier.Replier` for one Discord request.
 
-    ``fill`` is the deferred response of a slash command: the first message goes there. Other
-    messages are new ones (interaction followups while the token lasts). Handles are
+    :meth:`fill` names the deferred response of an interaction: the first message goes there. Other
+    messages are new ones (interaction followups while the token lasts). Handles carry the
     :class:`~bot.discord.event.Target` JSON, enough for another process to edit the message.
     """
 
-    def __init__(self, courier: Courier, target: Target, *, fill: int | None = None) -> None:
+    limits = ReplierLimits(
+        buttons=MAX_BUTTONS,
+        action_bytes=MAX_CUSTOM_ID - len(ACTION_PREFIX),
+        file_bytes=MAX_REQUEST_BYTES,
+    )
+
+    def __init__(self, courier: Courier, target: Target) -> None:
         self.courier = courier
         self.target = target
-        self._fill = fill
-        #: Whether anything was sent (a request the engine said nothing to needs an answer).
-        self.answered = False
+        self._fill: int | None = None
 
-    async def send(self, reply: Reply) -> str:
-        self.answered = True
+    def fill(self, message_id: int | None) -> None:
+        """The interaction was deferred: its "thinking…" message is the first one to show."""
+        self._fill = message_id
+
+    async def send(self, reply: Reply) -> Handle:
         if self._fill is not None:
             deferred = dataclasses.replace(self.target, message_id=self._fill)
             self._fill = None
-            return (await self.courier.update(deferred, reply)).dumps()
-        return (await self.courier.create(self.target, reply)).dumps()
+            return (await self.courier.update(deferred, reply)).handle()
+        return (await self.courier.create(self.target, reply)).handle()
 
-    async def edit(self, handle: str, reply: Reply) -> None:
-        await self.courier.update(Target.loads(handle), reply)
+    async def edit(self, handle: Handle, reply: Reply) -> Handle:
+        return (await self.courier.update(Target.from_handle(handle), reply)).handle()

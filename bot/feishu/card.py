@@ -1,8 +1,8 @@
 """A :class:`~core.replier.Reply` as a Feishu interactive card (pure).
 
 Cards are shared (``config.update_multi: true``) so the bot can PATCH the same card through the
-four steps, and everyone in a group sees the update. Buttons carry the engine's opaque action
-string, plus the card's language so a "not yours" toast can be worded like the card.
+four steps, and everyone in a group sees the update. Buttons carry the engine's action string,
+the card's language so a "not yours" toast can be worded like the card, and whose card it is.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def _card(
             "tag": "button",
             "text": _plain(button.label),
             "type": "primary" if i == 0 else "default",
-            "value": {"action": button.action, "locale": locale},
+            "value": _value(button.action, locale, reply.user_id),
         }
         for i, button in enumerate(reply.buttons)
     ]
@@ -106,6 +106,15 @@ def _card(
         "header": {"template": HEADER_TEMPLATES[reply.stage], "title": _plain(title)},
         "elements": elements,
     }
+
+
+def _value(action: str, locale: str, owner: str | None) -> dict[str, str]:
+    """What a press hands back: the action, the card's language, and whose card it is (so a
+    press by someone else is refused at once, inside Feishu's callback time)."""
+    value = {"action": action, "locale": locale}
+    if owner:
+        value["owner"] = owner
+    return value
 
 
 def _plain(text: str) -> dict[str, str]:

@@ -2,39 +2,35 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
+from pydantic_settings import SettingsConfigDict
 
-from core.settings import SettingsError, describe
+from bot.settings import PlatformSettings
+from core.door import Access
+from core.settings import IdSet, Secret
 
 FEISHU_DOMAIN = "https://open.feishu.cn"
 LARK_DOMAIN = "https://open.larksuite.com"
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
-class FeishuSettings(BaseSettings):
-    """``.env.example`` leaves every value empty: an empty value counts as not set."""
-
-    model_config = SettingsConfigDict(env_prefix="FEISHU_", env_file=".env", extra="ignore")
+class FeishuSettings(PlatformSettings):
+    model_config = SettingsConfigDict(env_prefix="FEISHU_")
 
     app_id: str | None = None
-    app_secret: SecretStr | None = Field(default=None, validate_default=True)
+    app_secret: Secret = Field(default=None, validate_default=True)
     mode: Literal["ws", "webhook"] = "ws"
     domain: str = FEISHU_DOMAIN
     #: Sent in every event's header; checked on webhook deliveries.
-    verification_token: str | None = Field(default=None, validate_default=True)
+    verification_token: Secret = Field(default=None, validate_default=True)
     #: Encrypts webhook deliveries and keys their signature; without it neither can be checked.
-    encrypt_key: SecretStr | None = None
-
-    @field_validator("app_id", "app_secret", "verification_token", "encrypt_key", mode="before")
-    @classmethod
-    def _empty_is_unset(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.strip():
-            return None
-        return value
+    encrypt_key: Secret = None
+    #: Group chats the bot answers in (empty: everywhere), and who no limit applies to.
+    allowed_chats: IdSet = frozenset()
+    admin_ids: IdSet = frozenset()
 
     @field_validator("app_secret")
     @classmethod
@@ -45,7 +41,7 @@ class FeishuSettings(BaseSettings):
 
     @field_validator("verification_token")
     @classmethod
-    def _token_for_webhooks(cls, value: str | None, info: ValidationInfo) -> str | None:
+    def _token_for_webhooks(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
         if value is None and info.data.get("app_id") and info.data.get("mode") == "webhook":
             raise ValueError("is needed with FEISHU_MODE=webhook")
         return value
@@ -75,10 +71,9 @@ class FeishuSettings(BaseSettings):
     def encryption(self) -> str:
         return self.encrypt_key.get_secret_value() if self.encrypt_key else ""
 
+    @property
+    def verification(self) -> str:
+        return self.verification_token.get_secret_value() if self.verification_token else ""
 
-def load_feishu_settings(**overrides: Any) -> FeishuSettings:
-    """Like :func:`core.settings.load_settings`: errors name the variable, never its value."""
-    try:
-        return FeishuSettings(**overrides)
-    except ValidationError as exc:
-        raise SettingsError(describe(exc, FeishuSettings)) from None
+    def access(self) -> Access:
+        return Access(self.allowed_chats, self.admin_ids)

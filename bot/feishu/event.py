@@ -20,6 +20,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from core.door import Press
+from core.request import Attachment, ChatRequest
+
 PLATFORM = "feishu"
 MESSAGE_RECEIVED = "im.message.receive_v1"
 CARD_ACTION = "card.action.trigger"
@@ -44,6 +47,23 @@ class MessageEvent:
     #: The message this one replies to, if it is a reply (a result card, for a follow-up).
     reply_to: str | None = None
 
+    def request(self) -> ChatRequest:
+        """The message as the engine's request; answers reply to it (or, gone, go to its chat)."""
+        return ChatRequest(
+            platform=PLATFORM,
+            user_id=self.sender_id,
+            chat_id=self.chat_id,
+            reply_target={"message_id": self.message_id, "chat_id": self.chat_id},
+            text=self.text,
+            message_id=self.message_id,
+            attachments=tuple(
+                Attachment(key, {"message_id": self.message_id, "image_key": key})
+                for key in self.image_keys
+            ),
+            reply_to=self.reply_to,
+            private=self.direct,
+        )
+
 
 @dataclass(frozen=True)
 class CardAction:
@@ -51,12 +71,25 @@ class CardAction:
 
     event_id: str
     user_id: str
-    #: The engine's opaque action string, carried in the button's value.
+    #: The engine's action, carried in the button's value.
     action: str
     #: The language of the card the button was on.
     locale: str | None
     message_id: str
     chat_id: str
+    #: Whose card it is (the button's value says): others get a "not yours" at once.
+    owner: str | None = None
+
+    def press(self) -> Press:
+        return Press(
+            platform=PLATFORM,
+            user_id=self.user_id,
+            chat_id=self.chat_id,
+            action=self.action,
+            locale=self.locale,
+            reply_target={"message_id": self.message_id, "chat_id": self.chat_id},
+            event_id=self.event_id,
+        )
 
 
 def parse_message(payload: Any, bot_open_id: str) -> MessageEvent | None:
@@ -100,7 +133,7 @@ def parse_card_action(payload: Any) -> CardAction | None:
     event = _event_of(payload, CARD_ACTION)
     if event is None:
         return None
-    value = _dict(_dict(event.get("action")).get("value"))
+    value = _value(_dict(event.get("action")).get("value"))
     context = _dict(event.get("context"))
     event_id = _str(_dict(payload.get("header")).get("event_id"))
     user_id = _str(_dict(event.get("operator")).get("open_id"))
@@ -116,7 +149,18 @@ def parse_card_action(payload: Any) -> CardAction | None:
         locale=locale if isinstance(locale, str) else None,
         message_id=message_id,
         chat_id=_str(context.get("open_chat_id")),
+        owner=_str(value.get("owner")) or None,
     )
+
+
+def _value(raw: Any) -> dict[str, Any]:
+    """A button's value: an object, or (the docs allow it) a string — JSON of one, or not."""
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            return {}
+    return _dict(raw)
 
 
 # ── content ──────────────────────────────────────────────────────────────────────────────

@@ -1,10 +1,12 @@
 """The engine's replies as one Feishu card per request, patched in place; results as files.
 
-``send`` replies to the user's message with a card (the handle is the card's message_id);
-``edit`` patches that card. On success, images are uploaded and shown inline in the card; videos
-are uploaded as mp4 and sent as ``media`` replies, music as ``file`` replies (Feishu's ``audio``
-messages take opus only, IMA makes mp3). A result too large for Feishu (images 10 MB, files
-30 MB) or that cannot be fetched becomes a link button on the card.
+``send`` replies to the user's message with a card (the handle is the card's message id);
+``edit`` patches that card, and when Feishu no longer lets it (too old, recalled, deleted)
+posts a new card and returns its handle instead. On success, images are uploaded and shown
+inline in the card; videos are uploaded as mp4 and sent as ``media`` replies, music as ``file``
+replies (Feishu's ``audio`` messages take opus only, IMA makes mp3); their message ids belong
+to the handle, so a reply to them carries on from the result too. A result too large for
+Feishu (images 10 MB, files 30 MB) or that cannot be fetched becomes a link button on the card.
 
 Every message carries a ``uuid`` derived from ``Reply.key`` (stable per job and step), so a
 delivery repeated after a crash or a retry is not posted twice.
@@ -25,21 +27,21 @@ from typing import Any, Protocol
 from bot.feishu.api import FeishuApi, FeishuApiError, FeishuError
 from bot.feishu.card import Link, build_card, with_mention
 from core.ima.tasks import MediaKind
-from core.replier import Reply, ResultMedia, Stage
+from core.replier import Handle, ReplierLimits, Reply, ResultMedia, Stage
 
 log = logging.getLogger(__name__)
 
 MAX_IMAGE_BYTES = 10 * 1024 * 1024
 MAX_FILE_BYTES = 30 * 1024 * 1024
-#: The message to reply to was recalled or is not found: post in its chat instead.
-GONE_CODES = frozenset({230011, 231003})
+#: The message to reply to was recalled, deleted or is not found: post in its chat instead.
+GONE_CODES = frozenset({230011, 230110, 231003})
 _UUIDS = uuid.UUID("5d1f3f9e-6a0b-4c1e-9a57-2f1d8c4b7e10")
 
 
 class Texts(Protocol):
     """``Engine.text``: the adapter's own words from the locale catalogs."""
 
-    def __call__(self, locale: str, key: str, **values: Any) -> str: ...
+    def __call__(self, locale: str, key: str, /, **values: Any) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,8 @@ class _Delivery:
 
 
 class FeishuReplier:
+    limits = ReplierLimits(buttons=20, action_bytes=64, file_bytes=MAX_FILE_BYTES)
+
     def __init__(
         self,
         api: FeishuApi,
@@ -171,27 +175,29 @@ class FeishuReplier:
         self._default_locale = default_locale
         self._sends = itertools.count()
 
-    async def send(self, reply: Reply) -> str:
+    async def send(self, reply: Reply) -> Handle:
         seed = reply.key or f"{self._seed}#{next(self._sends)}"
         card, deliveries = await self._render(reply)
-        message_id = await self._post(card, _uuid(seed, "card"), reply.user_id)
+        message_id = await self._post(card, _uuid(seed, "card"), reply)
         self._patcher.sent(message_id)
-        await self._deliver(deliveries, seed)
-        return message_id
+        others = await self._deliver(deliveries, seed)
+        return Handle(message_id, also=others)
 
-    async def edit(self, handle: str, reply: Reply) -> None:
+    async def edit(self, handle: Handle, reply: Reply) -> Handle:
         card, deliveries = await self._render(reply)
         if reply.stage is Stage.PROGRESS:
-            await self._patcher.update(handle, card, final=False)
-            return
+            await self._patcher.update(handle.message_id, card, final=False)
+            return handle
+        message_id = handle.message_id
         try:
-            await self._patcher.update(handle, card, final=True)
+            await self._patcher.update(message_id, card, final=True)
         except FeishuError as exc:
             # Too old, recalled or unreachable: say it in a new card rather than not at all.
-            log.warning("card %s could not be updated (%s): sending a new one", handle, exc)
-            message_id = await self._post(card, _uuid(reply.key or handle, "card"), reply.user_id)
+            log.warning("card %s could not be updated (%s): sending a new one", message_id, exc)
+            message_id = await self._post(card, _uuid(reply.key or message_id, "card"), reply)
             self._patcher.sent(message_id)
-        await self._deliver(deliveries, reply.key or handle)
+        others = await self._deliver(deliveries, reply.key or handle.message_id)
+        return Handle(message_id, also=(*handle.also, *others))
 
     # ── building ─────────────────────────────────────────────────────────────────────────
 
@@ -245,13 +251,17 @@ class FeishuReplier:
 
     # ── posting ──────────────────────────────────────────────────────────────────────────
 
-    async def _post(self, card: dict[str, Any], uuid_: str, user_id: str | None) -> str:
-        return await self._reply("interactive", card, uuid_, mention=user_id or self._requester)
+    async def _post(self, card: dict[str, Any], uuid_: str, reply: Reply) -> str:
+        mention = None if reply.quiet else reply.user_id or self._requester
+        return await self._reply("interactive", card, uuid_, mention=mention)
 
-    async def _deliver(self, deliveries: list[_Delivery], seed: str) -> None:
+    async def _deliver(self, deliveries: list[_Delivery], seed: str) -> tuple[str, ...]:
+        """The result files as messages of their own; returns their ids."""
+        sent = []
         for index, delivery in enumerate(deliveries):
             uuid_ = _uuid(seed, f"{delivery.msg_type}{index}")
-            await self._reply(delivery.msg_type, delivery.content, uuid_)
+            sent.append(await self._reply(delivery.msg_type, delivery.content, uuid_))
+        return tuple(sent)
 
     async def _reply(
         self, msg_type: str, content: dict[str, Any], uuid_: str, *, mention: str | None = None

@@ -15,6 +15,7 @@ from dataclasses import field as dataclass_field
 from types import MappingProxyType
 from typing import Any
 
+from core.ima.models import KNOWN, alias_targets, name_key
 from core.ima.tasks import TaskType
 
 
@@ -197,57 +198,6 @@ def parse_product_list(task_type: TaskType, data: Any) -> tuple[Model, ...]:
     return tuple(models)
 
 
-def name_key(text: str) -> str:
-    """Comparison key for model names: case, spaces, dashes, dots and underscores ignored."""
-    return re.sub(r"[\s\-_.·]+", "", text).casefold()
-
-
-# Names people use for models, mapped to name keys of catalog models in order of preference
-# (the first one present in the category wins). Keys of this table are compared by name_key.
-ALIASES: Mapping[str, tuple[str, ...]] = {
-    "seedream": ("seedream45",),
-    "即梦": ("seedream45",),
-    "豆包绘图": ("seedream45",),
-    "nanobanana": ("nanobanana2", "nanobananapro"),
-    "nanobanana2": ("nanobanana2",),
-    "nanobananapro": ("nanobananapro",),
-    "香蕉": ("nanobanana2",),
-    "gemini": ("nanobananapro", "nanobanana2"),
-    "mj": ("midjourney",),
-    "wan": ("wan26",),
-    "wan26": ("wan26",),
-    "万相": ("wan26",),
-    "通义万相": ("wan26",),
-    "kling": ("klingo1", "kling26"),
-    "可灵": ("klingo1", "kling26"),
-    "可灵o1": ("klingo1",),
-    "可灵26": ("kling26",),
-    "hailuo": ("hailuo23", "hailuo20"),
-    "海螺": ("hailuo23", "hailuo20"),
-    "hailuo2": ("hailuo20",),
-    "hailuo02": ("hailuo20",),
-    "海螺23": ("hailuo23",),
-    "海螺20": ("hailuo20",),
-    "minimax": ("hailuo23", "hailuo20"),
-    "veo": ("googleveo31",),
-    "veo31": ("googleveo31",),
-    "谷歌veo": ("googleveo31",),
-    "sora": ("sora2pro",),
-    "sora2": ("sora2pro",),
-    "vidu": ("viduq2", "viduq2pro"),
-    "viduq2": ("viduq2", "viduq2pro"),
-    "seedance": ("seedance15pro", "seedance20"),
-    "seedance2": ("seedance20",),
-    "pixverse": ("pixversev55",),
-    "suno": ("suno",),
-    "sonic": ("suno",),
-    "doubaobgm": ("doubaobgm",),
-    "doubaosong": ("doubaosong",),
-    "豆包音乐": ("doubaosong", "doubaobgm"),
-    "豆包bgm": ("doubaobgm",),
-}
-
-
 @dataclass(frozen=True)
 class Catalog:
     """All models of one category, in the product list's order."""
@@ -264,7 +214,7 @@ class Catalog:
                 index.setdefault(name_key(key), model)
             index.setdefault(name_key(_squash_name(model.name)), model)
         object.__setattr__(self, "_by_key", MappingProxyType(index))
-        object.__setattr__(self, "_names", _surface_names(self.models, index))
+        object.__setattr__(self, "_names", _surface_names(self.models))
 
     def find(self, query: str) -> Model | None:
         """Model by version id, model_id, display name or a common alias; None if not offered."""
@@ -273,9 +223,10 @@ class Catalog:
             return None
         if key in self._by_key:
             return self._by_key[key]
-        for target in ALIASES.get(key, ()):
-            if target in self._by_key:
-                return self._by_key[target]
+        for row in alias_targets(query):
+            found = next((m for m in self.models if row.matches(name_key(m.name))), None)
+            if found is not None:
+                return found
         if len(key) < 3:
             return None
         # "Pixverse" or "Vidu" (several versions): the first model whose name starts so.
@@ -284,19 +235,30 @@ class Catalog:
     def by_version(self, version_id: str) -> Model | None:
         return next((m for m in self.models if m.version_id == version_id), None)
 
+    def resolve(self, version_id: str, model_id: str) -> Model | None:
+        """A model remembered by its version (a preference, an earlier job): that version if it
+        is still offered, else the current version of the same model (IMA bumps versions)."""
+        found = self.by_version(version_id)
+        if found is None and model_id:
+            found = next((m for m in self.models if m.model_id == model_id), None)
+        return found
+
     def surface_names(self) -> Sequence[str]:
         """Every name a user may type for a model of this category (for the message parser)."""
         return self._names
 
 
-def _surface_names(models: Sequence[Model], present: Mapping[str, Model]) -> tuple[str, ...]:
+def _surface_names(models: Sequence[Model]) -> tuple[str, ...]:
     names = {m.name for m in models} | {m.model_id for m in models}
     names |= {_squash_name(m.name) for m in models}
     keys = {name_key(n) for n in names}
+    present = {name_key(m.name) for m in models}
     names |= {
         alias
-        for alias, targets in ALIASES.items()
-        if name_key(alias) not in keys and any(t in present for t in targets)
+        for row in KNOWN
+        if any(row.matches(k) for k in present)
+        for alias in row.aliases
+        if name_key(alias) not in keys
     }
     return tuple(sorted(names, key=len, reverse=True))
 

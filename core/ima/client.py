@@ -4,10 +4,10 @@
 types, retries what is safe to retry and nothing else:
 
 * polls are read-only, so 429 / 5xx / network errors are retried with backoff;
-* a create is retried only when the request provably never reached the server (no connection),
-  after a 429 (the gateway refused it before doing anything), or after a rule/credit mismatch
-  (6006 / 6009 / 6010: refused, nothing charged) once the catalog has been refreshed. Anything
-  else could charge twice, because the API has no idempotency key.
+* a create is retried only when the request provably never reached the server (no connection)
+  or after a 429 (the gateway refused it before doing anything). Anything else could charge
+  twice, because the API has no idempotency key. A rule or credit mismatch (6006 / 6009 / 6010:
+  refused, nothing charged) is the caller's to handle, because the new price may be higher.
 """
 
 from __future__ import annotations
@@ -28,17 +28,16 @@ from core.ima.errors import (
     NetworkError,
     RateLimitedError,
     RuleMismatchError,
+    UnknownOutcomeError,
 )
 from core.ima.polling import Media, read_detail
 from core.ima.rules import Quote, quote
 from core.ima.session import IMASession
-from core.ima.tasks import TaskType
-from core.ima.timing import Timing, timing_for
+from core.ima.tasks import TaskType, Timing
+from core.ima.timing import timing_for
 from core.ima.upload import ImageSource, prepare_image
 
 log = logging.getLogger(__name__)
-
-MAX_N = 4
 
 
 @dataclass(frozen=True)
@@ -88,6 +87,11 @@ class IMAClient:
             log.info("catalog %s: %d models", task_type.value, len(catalog.models))
             return catalog
 
+    def cached(self) -> list[Catalog]:
+        """The catalogs read so far (fresh or not), without asking IMA: for work that must not
+        wait on it, like reading a message."""
+        return [catalog for _, catalog in self._catalogs.values()]
+
     # ── inputs ────────────────────────────────────────────────────────────────────────────
 
     async def prepare_images(self, sources: Sequence[ImageSource]) -> list[str]:
@@ -96,34 +100,27 @@ class IMAClient:
 
     # ── create ────────────────────────────────────────────────────────────────────────────
 
-    async def create(
-        self,
-        model: Model,
-        prompt: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        image_urls: Sequence[str] = (),
-        n: int = 1,
-    ) -> CreatedTask:
-        """Create the task; on a rule or credit mismatch refresh the catalog once and re-quote."""
-        task_type = model.task_type
+    async def create(self, q: Quote, prompt: str, *, image_urls: Sequence[str] = ()) -> CreatedTask:
+        """Create the task ``q`` describes, at ``q``'s price and no other.
+
+        A rule or credit mismatch (the server computed another price) is raised, not retried:
+        the caller decides whether the new price may be spent (:meth:`requote` gives it).
+        """
+        task_type = q.model.task_type
         low, high = task_type.image_range
         if len(image_urls) < low or (high is not None and len(image_urls) > high):
             raise BadRequestError(
                 f"{task_type.value} takes {low}..{high or 'n'} images, got {len(image_urls)}"
             )
-        if not 1 <= n <= MAX_N:
-            raise BadRequestError(f"n must be 1..{MAX_N}, got {n}")
-        user_params = dict(params or {})
-        current = quote(model, user_params, n)
-        try:
-            return await self._create_once(current, prompt, image_urls)
-        except RuleMismatchError as exc:
-            log.warning("rule mismatch for %s, refreshing catalog: %s", model.version_id, exc)
-            fresh = (await self.catalog(task_type, refresh=True)).by_version(model.version_id)
-            if fresh is None:
-                raise
-            return await self._create_once(quote(fresh, user_params, n), prompt, image_urls)
+        if not 1 <= q.n <= task_type.spec.max_outputs:
+            raise BadRequestError(f"n must be 1..{task_type.spec.max_outputs}, got {q.n}")
+        return await self._create_once(q, prompt, image_urls)
+
+    async def requote(self, q: Quote, params: Mapping[str, Any]) -> Quote | None:
+        """``q`` again from a freshly read catalog (after a mismatch), or None when the model
+        is gone from it."""
+        fresh = (await self.catalog(q.model.task_type, refresh=True)).by_version(q.model.version_id)
+        return quote(fresh, params, q.n) if fresh is not None else None
 
     async def _create_once(self, q: Quote, prompt: str, image_urls: Sequence[str]) -> CreatedTask:
         body = create_body(q, prompt, image_urls)
@@ -138,7 +135,7 @@ class IMAClient:
                 await asyncio.sleep(self._backoff(attempt, exc))
         task_id = data.get("id") if isinstance(data, Mapping) else None
         if not task_id:
-            raise BadRequestError("create answered without a task id")
+            raise UnknownOutcomeError("create answered without a task id")
         return CreatedTask(str(task_id), q, prompt, tuple(image_urls))
 
     # ── poll ──────────────────────────────────────────────────────────────────────────────
@@ -196,10 +193,21 @@ class IMAClient:
         n: int = 1,
         max_wait: float | None = None,
     ) -> tuple[CreatedTask, list[Media]]:
-        """The whole flow in one call, for one-shot use (the chat engine persists in between)."""
+        """The whole flow in one call, for one-shot use (``ima-bot generate``): like the skill's
+        script, a rule mismatch re-reads the catalog and creates once more at its price. The
+        chat engine persists in between and asks before paying a changed price."""
+        user_params = dict(params or {})
         urls = await self.prepare_images(images)
-        task = await self.create(model, prompt, params=params, image_urls=urls, n=n)
-        timing = timing_for(model)
+        q = quote(model, user_params, n)
+        try:
+            task = await self.create(q, prompt, image_urls=urls)
+        except RuleMismatchError as exc:
+            log.warning("rule mismatch for %s, refreshing catalog: %s", model.version_id, exc)
+            fresh = await self.requote(q, user_params)
+            if fresh is None:
+                raise
+            task = await self.create(fresh, prompt, image_urls=urls)
+        timing = timing_for(q.model)
         if max_wait is not None:
             timing = replace(timing, max_wait=max_wait)
         medias = await self.wait(task.task_id, n, timing)

@@ -20,6 +20,10 @@ class IMAError(Exception):
     transient: ClassVar[bool] = False
     #: Trying a different model is a sensible suggestion for the user.
     suggest_other_model: ClassVar[bool] = True
+    #: When a create fails with this error, the server provably did not make (or charge) the
+    #: task: its credits can be given back. Otherwise the outcome is unknown and the credits
+    #: stay counted, because the API has no way to ask whether a create took effect.
+    refused: bool = False
 
     def __init__(
         self, detail: str, *, code: int | str | None = None, http_status: int | None = None
@@ -41,18 +45,21 @@ class IMAError(Exception):
 
 class AuthError(IMAError):
     kind = "auth"
+    refused = True
     locale_key = "error.auth"
     suggest_other_model = False
 
 
 class InsufficientCreditsError(IMAError):
     kind = "insufficient_credits"
+    refused = True
     locale_key = "error.insufficient_credits"
     suggest_other_model = False
 
 
 class SubscriptionRequiredError(IMAError):
     kind = "subscription"
+    refused = True
     locale_key = "error.subscription"
 
 
@@ -60,6 +67,7 @@ class RuleMismatchError(IMAError):
     """The server computed a different credit rule or price (6006 / 6009 / 6010)."""
 
     kind = "rule_mismatch"
+    refused = True
     locale_key = "error.rule_mismatch"
 
 
@@ -70,11 +78,13 @@ class CreditMismatchError(RuleMismatchError):
 
 class BadRequestError(IMAError):
     kind = "bad_request"
+    refused = True
     locale_key = "error.bad_request"
 
 
 class RateLimitedError(IMAError):
     kind = "rate_limited"
+    refused = True
     locale_key = "error.rate_limited"
     transient = True
     suggest_other_model = False
@@ -92,6 +102,7 @@ class ServerError(IMAError):
 
 class ModelUnavailableError(IMAError):
     kind = "model_unavailable"
+    refused = True
     locale_key = "error.model_unavailable"
     transient = True
 
@@ -111,6 +122,7 @@ class NetworkError(IMAError):
     def __init__(self, detail: str, *, sent: bool, **kw: Any) -> None:
         super().__init__(detail, **kw)
         self.sent = sent
+        self.refused = not sent
 
 
 class GenerationTimeoutError(IMAError):
@@ -128,6 +140,7 @@ class ContentRejectedError(GenerationFailedError):
 
     kind = "content_rejected"
     locale_key = "error.content_rejected"
+    refused = True
     suggest_other_model = False
 
 
@@ -140,6 +153,7 @@ class InvalidInputError(IMAError):
     """Something the user supplied cannot be used; subclasses say what."""
 
     kind = "invalid_input"
+    refused = True
     locale_key = "error.invalid_input"
     suggest_other_model = False
 
@@ -159,8 +173,18 @@ class ImageUnreachableError(InvalidInputError):
     locale_key = "error.image_unreachable"
 
 
+class UnknownOutcomeError(IMAError):
+    """A create that may or may not have taken effect (a lost answer, a 2xx without a task
+    id): it may have been charged, so it is neither repeated nor given back."""
+
+    kind = "unknown_outcome"
+    locale_key = "error.unknown_outcome"
+    suggest_other_model = False
+
+
 class ModelNotFoundError(IMAError):
     kind = "model_not_found"
+    refused = True
     locale_key = "error.model_not_found"
 
 

@@ -1,4 +1,10 @@
-"""What the engine needs from storage, as a protocol; every backend passes one contract test."""
+"""What the engine needs from storage, as a protocol; every backend passes one contract test
+(``tests/core/store/test_store_contract.py``).
+
+Jobs change state only through the ``mark_*`` transitions, each a single conditional write that
+says whether it took effect: a transition from a state the job is no longer in (an operator
+cancelled it meanwhile) changes nothing and returns False, so the caller stops.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from typing import Any, Protocol
 
 from core.ima.tasks import TaskType
 from core.jobs import Job
+from core.replier import Handle
 
 
 @dataclass(frozen=True)
@@ -53,9 +60,11 @@ NO_LIMITS = Limits()
 class Store(Protocol):
     async def close(self) -> None: ...
 
-    async def ping(self) -> bool: ...
+    async def ping(self) -> bool:
+        """Whether the database takes a write right now (for health checks)."""
+        ...
 
-    # preferences, per (platform, user, task type)
+    # ── preferences, per (platform, user, task type) ──────────────────────────────────────
     async def get_preference(
         self, platform: str, user_id: str, task_type: TaskType
     ) -> Preference | None: ...
@@ -70,55 +79,126 @@ class Store(Protocol):
 
     async def list_preferences(self, platform: str, user_id: str) -> dict[TaskType, Preference]: ...
 
-    # small per-user conversation state (e.g. a question waiting for yes/no)
+    # ── per-person conversation state (typed in core/state.py) ────────────────────────────
     async def get_user_state(self, platform: str, user_id: str, key: str) -> Any | None: ...
 
     async def set_user_state(
         self, platform: str, user_id: str, key: str, value: Any | None
     ) -> None: ...
 
-    # jobs
-    async def add_job(self, job: Job, *, day: str, limits: Limits = NO_LIMITS) -> Admission:
-        """Insert ``job`` and reserve its credits in ``day``'s ledger, in one transaction, unless
-        the user's running jobs or the user's or chat's credits for the day would exceed
-        ``limits`` (then nothing is stored). Concurrent calls can never overshoot a cap."""
+    # ── requests, stored as they arrive ───────────────────────────────────────────────────
+    async def receive(
+        self, key: str, request: Mapping[str, Any], *, expires_at: float | None
+    ) -> bool:
+        """Store a request before it is acknowledged; False if ``key`` was seen before (a
+        redelivery: nothing is stored). ``expires_at``: when its short-lived fields expire."""
         ...
 
-    async def update_job(self, job_id: str, **fields: Any) -> None: ...
+    async def finish_request(self, key: str) -> None:
+        """The request is answered (or its job admitted): a restart doesn't answer it again."""
+        ...
+
+    async def unfinished_requests(self, since: float) -> list[Mapping[str, Any]]:
+        """Requests received after ``since`` and never finished, oldest first."""
+        ...
+
+    async def first_seen(self, key: str) -> bool:
+        """Record ``key`` (a button press); True the first time, False for every redelivery."""
+        ...
+
+    # ── jobs ──────────────────────────────────────────────────────────────────────────────
+    async def admit(
+        self, job: Job, *, day: str, limits: Limits = NO_LIMITS, request_key: str | None = None
+    ) -> Admission:
+        """Insert ``job`` (accepted) and reserve its credits in ``day``'s ledger, and finish
+        the request ``request_key``, in one transaction — unless the person's active jobs or
+        the person's or chat's credits for the day would exceed ``limits`` (then nothing is
+        stored). Concurrent calls can never overshoot a cap."""
+        ...
+
+    async def mark_creating(self, job_id: str) -> bool:
+        """accepted → creating, just before the create is sent."""
+        ...
+
+    async def mark_not_sent(self, job_id: str) -> bool:
+        """creating → accepted: IMA provably refused the create (a price or rule mismatch), so
+        it may be sent again."""
+        ...
+
+    async def mark_running(
+        self, job_id: str, *, task_id: str, started_at: float, credits: int
+    ) -> bool:
+        """creating → running: IMA made the task (its id), at ``credits``."""
+        ...
+
+    async def reprice(self, job_id: str, credits: int, *, day: str, limits: Limits) -> Admission:
+        """A job that has not been created yet gets a higher price: its reserved credits
+        become ``credits`` if the caps allow it (checked in the same transaction), else nothing
+        changes and the refusal says which cap."""
+        ...
+
+    async def mark_delivering(
+        self, job_id: str, *, result_urls: Sequence[str], result_covers: Sequence[str | None]
+    ) -> bool:
+        """running → delivering, with the results stored before they are shown."""
+        ...
+
+    async def mark_delivered(self, job_id: str, *, at: float) -> bool: ...
+
+    async def mark_failed(self, job_id: str, *, error_kind: str, at: float, release: bool) -> bool:
+        """Any active state → failed; ``release`` gives its credits back (only when the create
+        provably never took effect)."""
+        ...
+
+    async def mark_cancelled(self, job_id: str, *, at: float) -> bool:
+        """Any active state → cancelled; credits are given back if it was never sent."""
+        ...
+
+    async def set_handle(self, job_id: str, handle: Handle, *, expires_at: float | None) -> None:
+        """Where the job's message is now (and the messages that belong to it)."""
+        ...
+
+    async def set_inputs(self, job_id: str, image_urls: Sequence[str]) -> None:
+        """The job's pictures, uploaded: URLs IMA reads (replacing its attachments)."""
+        ...
 
     async def get_job(self, job_id: str) -> Job | None: ...
 
+    async def job_state(self, job_id: str) -> str | None: ...
+
     async def active_jobs(self) -> list[Job]: ...
 
-    async def job_by_handle(self, platform: str, handle: str) -> Job | None:
-        """The job whose message is ``handle`` (what a replier's ``send`` returned)."""
+    async def job_for_message(self, platform: str, message_id: str) -> Job | None:
+        """The job one of whose messages is ``message_id`` (a reply to it carries on)."""
         ...
 
     async def count_active(self, platform: str, user_id: str) -> int: ...
 
-    async def recent_jobs(self, platform: str, user_id: str, limit: int = 10) -> list[Job]: ...
+    async def recent_jobs(
+        self, platform: str, user_id: str, limit: int = 10, *, chat_id: str | None = None
+    ) -> list[Job]: ...
 
-    # at-least-once deliveries from the platforms
-    async def first_seen(self, key: str) -> bool:
-        """Record ``key``; True the first time it is seen, False for every redelivery."""
-        ...
-
-    # the usage ledger (credits reserved at admission, per job)
-    async def set_usage(self, job_id: str, credits: int) -> None:
-        """Correct a job's reserved credits (the price the server finally charged)."""
-        ...
-
-    async def release_usage(self, job_id: str) -> None:
-        """Give a job's credits back: it never reached the server."""
-        ...
-
+    # ── the usage ledger (credits reserved at admission, per job) ─────────────────────────
     async def usage(
         self, since_day: str, *, platform: str | None = None, user_id: str | None = None
     ) -> Sequence[UsageRow]: ...
 
-    # the generation log, kept 7 days
+    async def spent(
+        self, day: str, platform: str, *, user_id: str | None = None, chat_id: str | None = None
+    ) -> int:
+        """Credits counted on ``day`` for one person or one chat."""
+        ...
+
+    # ── the generation log and housekeeping ───────────────────────────────────────────────
     async def log(
         self, job_id: str, step: str, detail: Mapping[str, Any] | None = None
     ) -> None: ...
 
-    async def prune(self, now: float) -> None: ...
+    async def prune(self, now: float) -> None:
+        """Forget what is older than a week: log rows, request and press keys."""
+        ...
+
+    async def scrub(self, now: float) -> int:
+        """Drop short-lived credentials (:mod:`core.replier`) that expired by ``now`` from
+        stored targets, handles and requests; returns how many rows changed."""
+        ...

@@ -77,4 +77,46 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX jobs_handle ON jobs (platform, handle);
     """,
+    # 3: requests stored before they are acknowledged, every message of a job, explicit
+    # job states (creating, delivering), short-lived credentials with an expiry.
+    """
+    CREATE TABLE requests (
+        key TEXT PRIMARY KEY,
+        body TEXT NOT NULL,
+        received_at REAL NOT NULL,
+        finished_at REAL,
+        expires_at REAL
+    );
+    CREATE INDEX requests_unfinished ON requests (received_at) WHERE finished_at IS NULL;
+    CREATE INDEX requests_expiring ON requests (expires_at) WHERE expires_at IS NOT NULL;
+    INSERT OR IGNORE INTO requests (key, body, received_at, finished_at)
+        SELECT key, '{}', seen_at, seen_at FROM processed_events;
+    CREATE TABLE job_messages (
+        platform TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        job_id TEXT NOT NULL,
+        at REAL NOT NULL,
+        PRIMARY KEY (platform, message_id)
+    );
+    ALTER TABLE jobs ADD COLUMN model_id TEXT NOT NULL DEFAULT '';
+    ALTER TABLE jobs ADD COLUMN attachments TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE jobs ADD COLUMN origin_id TEXT;
+    ALTER TABLE jobs ADD COLUMN wants TEXT NOT NULL DEFAULT '{}';
+    ALTER TABLE jobs ADD COLUMN expires_at REAL;
+    UPDATE jobs SET wants = COALESCE(json_extract(extra, '$.wants'), '{}')
+        WHERE json_valid(extra);
+    UPDATE jobs SET handle = json_object(
+            'id', CASE WHEN json_valid(handle)
+                       THEN CAST(json_extract(handle, '$.message_id') AS TEXT) ELSE handle END,
+            'data', handle,
+            'also', json('[]'))
+        WHERE handle IS NOT NULL;
+    INSERT OR IGNORE INTO job_messages (platform, message_id, job_id, at)
+        SELECT platform, json_extract(handle, '$.id'), id, created_at FROM jobs
+        WHERE handle IS NOT NULL AND json_extract(handle, '$.id') IS NOT NULL;
+    DROP INDEX jobs_active;
+    CREATE INDEX jobs_active ON jobs (state)
+        WHERE state IN ('accepted', 'creating', 'running', 'delivering');
+    CREATE INDEX jobs_expiring ON jobs (expires_at) WHERE expires_at IS NOT NULL;
+    """,
 )

@@ -13,21 +13,24 @@ from typing import Any
 import aiosqlite
 
 from core.ima.tasks import TaskType
-from core.jobs import Job, JobState, ModelSource
+from core.jobs import ACTIVE, Job, JobState, ModelSource
+from core.replier import Handle, expiry, scrub, scrub_handle
 from core.store.base import NO_LIMITS, Admission, Limits, Preference, UsageRow
 from core.store.migrations import MIGRATIONS
 
-#: Processed-event keys must outlive Feishu's last redelivery (6 h after the first); the
+#: Request and press keys must outlive Feishu's last redelivery (6 h after the first); the
 #: generation log is kept a week, as the spec's script keeps its logs.
 KEEP_SECONDS = 7 * 24 * 3600
 
-_JSON_COLUMNS = {"params", "reply_target", "image_urls", "result_urls", "result_covers", "extra"}
+_JSON_COLUMNS = {"params", "reply_target", "image_urls", "attachments", "result_urls",
+                 "result_covers", "wants"}  # fmt: skip
 _JOB_COLUMNS = (
-    "id", "platform", "user_id", "chat_id", "locale", "task_type", "version_id", "model_name",
-    "prompt", "params", "n", "credits", "source", "reply_target", "image_urls", "state",
-    "ima_task_id", "handle", "created_at", "started_at", "finished_at", "error_kind",
-    "result_urls", "result_covers", "extra",
+    "id", "platform", "user_id", "chat_id", "locale", "task_type", "version_id", "model_id",
+    "model_name", "prompt", "params", "n", "credits", "source", "reply_target", "image_urls",
+    "attachments", "state", "ima_task_id", "handle", "created_at", "started_at", "finished_at",
+    "error_kind", "result_urls", "result_covers", "origin_id", "wants",
 )  # fmt: skip
+_ACTIVE_SQL = "(" + ", ".join(f"'{s.value}'" for s in sorted(ACTIVE)) + ")"
 
 
 def database_path(url: str) -> str:
@@ -41,6 +44,8 @@ def database_path(url: str) -> str:
 def _encode(column: str, value: Any) -> Any:
     if column in _JSON_COLUMNS:
         return json.dumps(list(value) if isinstance(value, tuple) else value, ensure_ascii=False)
+    if column == "handle":
+        return value.dumps() if value is not None else None
     if isinstance(value, (TaskType, JobState, ModelSource)):
         return value.value
     return value
@@ -57,8 +62,10 @@ def _job(row: aiosqlite.Row) -> Job:
             "state": JobState(data["state"]),
             "source": ModelSource(data["source"]),
             "image_urls": tuple(data["image_urls"]),
+            "attachments": tuple(data["attachments"]),
             "result_urls": tuple(data["result_urls"]),
             "result_covers": tuple(data["result_covers"]),
+            "handle": Handle.loads(data["handle"]) if data["handle"] else None,
         }
     )
 
@@ -106,13 +113,27 @@ class SQLiteStore:
             else:
                 await self._db.commit()
 
+    async def _changed(self, query: str, args: Sequence[Any]) -> bool:
+        async with self._transaction() as db:
+            cursor = await db.execute(query, args)
+            return cursor.rowcount > 0
+
+    async def _scalar(self, query: str, args: Sequence[Any]) -> int:
+        async with self._db.execute(query, args) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
     async def close(self) -> None:
         await self._db.close()
 
     async def ping(self) -> bool:
         try:
-            async with self._db.execute("SELECT 1") as cursor:
-                return (await cursor.fetchone()) is not None
+            async with self._transaction() as db:
+                await db.execute(
+                    "INSERT OR REPLACE INTO user_state VALUES ('', '', 'health', '1', ?)",
+                    (time.time(),),
+                )
+            return True
         except (aiosqlite.Error, ValueError):
             return False
 
@@ -162,7 +183,8 @@ class SQLiteStore:
             (platform, user_id),
         ) as cursor:
             rows = await cursor.fetchall()
-        return {TaskType(r[0]): Preference(*r[1:]) for r in rows}
+        known = {t.value for t in TaskType}
+        return {TaskType(r[0]): Preference(*r[1:]) for r in rows if r[0] in known}
 
     # ── user state ────────────────────────────────────────────────────────────────────────
 
@@ -189,110 +211,242 @@ class SQLiteStore:
                     (platform, user_id, key, json.dumps(value, ensure_ascii=False), time.time()),
                 )
 
+    # ── requests and presses ──────────────────────────────────────────────────────────────
+
+    async def receive(
+        self, key: str, request: Mapping[str, Any], *, expires_at: float | None
+    ) -> bool:
+        return await self._changed(
+            "INSERT OR IGNORE INTO requests (key, body, received_at, expires_at) "
+            "VALUES (?, ?, ?, ?)",
+            (key, json.dumps(request, ensure_ascii=False), time.time(), expires_at),
+        )
+
+    async def finish_request(self, key: str) -> None:
+        await self._changed(
+            "UPDATE requests SET finished_at = ? WHERE key = ? AND finished_at IS NULL",
+            (time.time(), key),
+        )
+
+    async def unfinished_requests(self, since: float) -> list[Mapping[str, Any]]:
+        async with self._db.execute(
+            "SELECT body FROM requests WHERE finished_at IS NULL AND received_at >= ? "
+            "ORDER BY received_at",
+            (since,),
+        ) as cursor:
+            return [json.loads(r[0]) for r in await cursor.fetchall()]
+
+    async def first_seen(self, key: str) -> bool:
+        return await self._changed(
+            "INSERT OR IGNORE INTO processed_events VALUES (?, ?)", (key, time.time())
+        )
+
     # ── jobs ──────────────────────────────────────────────────────────────────────────────
 
-    async def add_job(self, job: Job, *, day: str, limits: Limits = NO_LIMITS) -> Admission:
+    async def admit(
+        self, job: Job, *, day: str, limits: Limits = NO_LIMITS, request_key: str | None = None
+    ) -> Admission:
         async with self._transaction() as db:
-            if limits.max_active is not None:
-                active = await self._scalar(
-                    "SELECT COUNT(*) FROM jobs WHERE platform = ? AND user_id = ? "
-                    "AND state IN ('accepted', 'running')",
-                    (job.platform, job.user_id),
-                )
-                if active >= limits.max_active:
-                    return Admission.TOO_MANY
-            caps = (
-                (limits.user_daily_credits, "user_id", job.user_id, Admission.USER_CAP),
-                (limits.chat_daily_credits, "chat_id", job.chat_id, Admission.CHAT_CAP),
-            )
-            for cap, column, value, refusal in caps:
-                if cap is None:
-                    continue
-                spent = await self._scalar(
-                    "SELECT COALESCE(SUM(credits), 0) FROM usage "  # noqa: S608 - fixed names
-                    f"WHERE day = ? AND platform = ? AND {column} = ?",
-                    (day, job.platform, value),
-                )
-                if spent + job.credits > cap:
-                    return refusal
+            refusal = await self._over_limits(job, job.credits, day, limits, count_self=False)
+            if refusal is not None:
+                return refusal
             values = [_encode(c, getattr(job, c)) for c in _JOB_COLUMNS]
             await db.execute(
-                f"INSERT INTO jobs ({', '.join(_JOB_COLUMNS)}) "  # noqa: S608 - fixed names
-                f"VALUES ({', '.join('?' for _ in _JOB_COLUMNS)})",
-                values,
+                f"INSERT INTO jobs ({', '.join(_JOB_COLUMNS)}, expires_at) "  # noqa: S608
+                f"VALUES ({', '.join('?' for _ in _JOB_COLUMNS)}, ?)",
+                [*values, expiry(job.reply_target)],
             )
             await db.execute(
                 "INSERT INTO usage VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (job.id, day, job.platform, job.user_id, job.chat_id, job.model_name, job.credits),
             )
+            if request_key is not None:
+                await db.execute(
+                    "UPDATE requests SET finished_at = ? WHERE key = ?", (time.time(), request_key)
+                )
             return Admission.OK
 
-    async def _scalar(self, query: str, args: tuple[Any, ...]) -> int:
-        async with self._db.execute(query, args) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+    async def _over_limits(
+        self, job: Job, credits: int, day: str, limits: Limits, *, count_self: bool
+    ) -> Admission | None:
+        """Which limit ``job`` at ``credits`` would break; ``count_self``: it is stored
+        already (a reprice), so its own running slot and reserved credits are not counted."""
+        if limits.max_active is not None and not count_self:
+            active = await self._scalar(
+                "SELECT COUNT(*) FROM jobs WHERE platform = ? AND user_id = ? "  # noqa: S608
+                f"AND state IN {_ACTIVE_SQL}",
+                (job.platform, job.user_id),
+            )
+            if active >= limits.max_active:
+                return Admission.TOO_MANY
+        caps = (
+            (limits.user_daily_credits, "user_id", job.user_id, Admission.USER_CAP),
+            (limits.chat_daily_credits, "chat_id", job.chat_id, Admission.CHAT_CAP),
+        )
+        for cap, column, value, refusal in caps:
+            if cap is None:
+                continue
+            spent = await self._scalar(
+                "SELECT COALESCE(SUM(credits), 0) FROM usage "  # noqa: S608 - fixed names
+                f"WHERE day = ? AND platform = ? AND {column} = ? AND job_id != ?",
+                (day, job.platform, value, job.id),
+            )
+            if spent + credits > cap:
+                return refusal
+        return None
 
-    async def update_job(self, job_id: str, **fields: Any) -> None:
-        unknown = set(fields) - set(_JOB_COLUMNS)
-        if unknown or "id" in fields:
-            raise ValueError(f"cannot update job columns {sorted(unknown | {'id'} & set(fields))}")
-        assignments = ", ".join(f"{name} = ?" for name in fields)
+    async def _move(
+        self, job_id: str, sources: Sequence[JobState], target: JobState, **fields: Any
+    ) -> bool:
+        """One conditional transition: ``sources`` → ``target`` with ``fields`` set."""
+        sets = ", ".join(["state = ?", *(f"{name} = ?" for name in fields)])
+        marks = ", ".join("?" for _ in sources)
+        return await self._changed(
+            f"UPDATE jobs SET {sets} WHERE id = ? AND state IN ({marks})",  # noqa: S608
+            [target.value, *(_encode(k, v) for k, v in fields.items()), job_id,
+             *(s.value for s in sources)],
+        )  # fmt: skip
+
+    async def mark_creating(self, job_id: str) -> bool:
+        return await self._move(job_id, (JobState.ACCEPTED,), JobState.CREATING)
+
+    async def mark_not_sent(self, job_id: str) -> bool:
+        return await self._move(job_id, (JobState.CREATING,), JobState.ACCEPTED)
+
+    async def mark_running(
+        self, job_id: str, *, task_id: str, started_at: float, credits: int
+    ) -> bool:
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "UPDATE jobs SET state = ?, ima_task_id = ?, started_at = ?, credits = ? "
+                "WHERE id = ? AND state = ?",
+                (JobState.RUNNING.value, task_id, started_at, credits, job_id,
+                 JobState.CREATING.value),
+            )  # fmt: skip
+            if cursor.rowcount == 0:
+                return False
+            await db.execute("UPDATE usage SET credits = ? WHERE job_id = ?", (credits, job_id))
+            return True
+
+    async def reprice(self, job_id: str, credits: int, *, day: str, limits: Limits) -> Admission:
+        async with self._transaction() as db:
+            job = await self.get_job(job_id)
+            if job is None or job.state not in (JobState.ACCEPTED, JobState.CREATING):
+                return Admission.OK
+            refusal = await self._over_limits(job, credits, day, limits, count_self=True)
+            if refusal is not None:
+                return refusal
+            await db.execute("UPDATE jobs SET credits = ? WHERE id = ?", (credits, job_id))
+            await db.execute("UPDATE usage SET credits = ? WHERE job_id = ?", (credits, job_id))
+            return Admission.OK
+
+    async def mark_delivering(
+        self, job_id: str, *, result_urls: Sequence[str], result_covers: Sequence[str | None]
+    ) -> bool:
+        return await self._move(
+            job_id,
+            (JobState.RUNNING, JobState.DELIVERING),
+            JobState.DELIVERING,
+            result_urls=tuple(result_urls),
+            result_covers=tuple(result_covers),
+        )
+
+    async def mark_delivered(self, job_id: str, *, at: float) -> bool:
+        return await self._move(job_id, (JobState.DELIVERING,), JobState.DELIVERED, finished_at=at)
+
+    async def mark_failed(self, job_id: str, *, error_kind: str, at: float, release: bool) -> bool:
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                f"UPDATE jobs SET state = ?, error_kind = ?, finished_at = ? "  # noqa: S608
+                f"WHERE id = ? AND state IN {_ACTIVE_SQL}",
+                (JobState.FAILED.value, error_kind, at, job_id),
+            )
+            if cursor.rowcount == 0:
+                return False
+            if release:
+                await db.execute("DELETE FROM usage WHERE job_id = ?", (job_id,))
+            return True
+
+    async def mark_cancelled(self, job_id: str, *, at: float) -> bool:
+        async with self._transaction() as db:
+            job = await self.get_job(job_id)
+            if job is None or not job.state.active:
+                return False
+            await db.execute(
+                "UPDATE jobs SET state = ?, finished_at = ? WHERE id = ?",
+                (JobState.CANCELLED.value, at, job_id),
+            )
+            if job.state is JobState.ACCEPTED:  # never sent: nothing was charged
+                await db.execute("DELETE FROM usage WHERE job_id = ?", (job_id,))
+            return True
+
+    async def set_handle(self, job_id: str, handle: Handle, *, expires_at: float | None) -> None:
         async with self._transaction() as db:
             await db.execute(
-                f"UPDATE jobs SET {assignments} WHERE id = ?",  # noqa: S608 - checked names
-                [*(_encode(k, v) for k, v in fields.items()), job_id],
+                "UPDATE jobs SET handle = ?, expires_at = ? WHERE id = ?",
+                (handle.dumps(), expires_at, job_id),
             )
+            platform = await self._scalar_text("SELECT platform FROM jobs WHERE id = ?", (job_id,))
+            now = time.time()
+            await db.executemany(
+                "INSERT OR REPLACE INTO job_messages VALUES (?, ?, ?, ?)",
+                [(platform, message_id, job_id, now) for message_id in handle.message_ids],
+            )
+
+    async def _scalar_text(self, query: str, args: Sequence[Any]) -> str:
+        async with self._db.execute(query, args) as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row else ""
+
+    async def set_inputs(self, job_id: str, image_urls: Sequence[str]) -> None:
+        await self._changed(
+            "UPDATE jobs SET image_urls = ?, attachments = '[]' WHERE id = ?",
+            (json.dumps(list(image_urls)), job_id),
+        )
 
     async def get_job(self, job_id: str) -> Job | None:
         async with self._db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)) as cursor:
             row = await cursor.fetchone()
         return _job(row) if row else None
 
-    async def job_by_handle(self, platform: str, handle: str) -> Job | None:
+    async def job_state(self, job_id: str) -> str | None:
+        return await self._scalar_text("SELECT state FROM jobs WHERE id = ?", (job_id,)) or None
+
+    async def job_for_message(self, platform: str, message_id: str) -> Job | None:
         async with self._db.execute(
-            "SELECT * FROM jobs WHERE platform = ? AND handle = ? ORDER BY created_at DESC LIMIT 1",
-            (platform, handle),
+            "SELECT jobs.* FROM job_messages JOIN jobs ON jobs.id = job_messages.job_id "
+            "WHERE job_messages.platform = ? AND job_messages.message_id = ?",
+            (platform, message_id),
         ) as cursor:
             row = await cursor.fetchone()
         return _job(row) if row else None
 
     async def active_jobs(self) -> list[Job]:
         async with self._db.execute(
-            "SELECT * FROM jobs WHERE state IN ('accepted', 'running') ORDER BY created_at"
+            f"SELECT * FROM jobs WHERE state IN {_ACTIVE_SQL} ORDER BY created_at"  # noqa: S608
         ) as cursor:
             return [_job(r) for r in await cursor.fetchall()]
 
     async def count_active(self, platform: str, user_id: str) -> int:
         return await self._scalar(
-            "SELECT COUNT(*) FROM jobs WHERE platform = ? AND user_id = ? "
-            "AND state IN ('accepted', 'running')",
+            "SELECT COUNT(*) FROM jobs WHERE platform = ? AND user_id = ? "  # noqa: S608
+            f"AND state IN {_ACTIVE_SQL}",
             (platform, user_id),
         )
 
-    async def recent_jobs(self, platform: str, user_id: str, limit: int = 10) -> list[Job]:
-        async with self._db.execute(
-            "SELECT * FROM jobs WHERE platform = ? AND user_id = ? "
-            "ORDER BY created_at DESC LIMIT ?",
-            (platform, user_id, limit),
-        ) as cursor:
+    async def recent_jobs(
+        self, platform: str, user_id: str, limit: int = 10, *, chat_id: str | None = None
+    ) -> list[Job]:
+        query = "SELECT * FROM jobs WHERE platform = ? AND user_id = ?"
+        args: list[Any] = [platform, user_id]
+        if chat_id is not None:
+            query += " AND chat_id = ?"
+            args.append(chat_id)
+        query += " ORDER BY created_at DESC LIMIT ?"
+        async with self._db.execute(query, [*args, limit]) as cursor:
             return [_job(r) for r in await cursor.fetchall()]
 
-    # ── events, usage, log ────────────────────────────────────────────────────────────────
-
-    async def first_seen(self, key: str) -> bool:
-        async with self._transaction() as db:
-            cursor = await db.execute(
-                "INSERT OR IGNORE INTO processed_events VALUES (?, ?)", (key, time.time())
-            )
-            return cursor.rowcount == 1
-
-    async def set_usage(self, job_id: str, credits: int) -> None:
-        async with self._transaction() as db:
-            await db.execute("UPDATE usage SET credits = ? WHERE job_id = ?", (credits, job_id))
-
-    async def release_usage(self, job_id: str) -> None:
-        async with self._transaction() as db:
-            await db.execute("DELETE FROM usage WHERE job_id = ?", (job_id,))
+    # ── usage ─────────────────────────────────────────────────────────────────────────────
 
     async def usage(
         self, since_day: str, *, platform: str | None = None, user_id: str | None = None
@@ -312,6 +466,21 @@ class SQLiteStore:
         async with self._db.execute(query, args) as cursor:
             return [UsageRow(*r) for r in await cursor.fetchall()]
 
+    async def spent(
+        self, day: str, platform: str, *, user_id: str | None = None, chat_id: str | None = None
+    ) -> int:
+        query = "SELECT COALESCE(SUM(credits), 0) FROM usage WHERE day = ? AND platform = ?"
+        args: list[Any] = [day, platform]
+        if user_id is not None:
+            query += " AND user_id = ?"
+            args.append(user_id)
+        if chat_id is not None:
+            query += " AND chat_id = ?"
+            args.append(chat_id)
+        return await self._scalar(query, args)
+
+    # ── log and housekeeping ──────────────────────────────────────────────────────────────
+
     async def log(self, job_id: str, step: str, detail: Mapping[str, Any] | None = None) -> None:
         async with self._transaction() as db:
             await db.execute(
@@ -324,6 +493,39 @@ class SQLiteStore:
         async with self._transaction() as db:
             await db.execute("DELETE FROM generation_log WHERE at < ?", (cutoff,))
             await db.execute("DELETE FROM processed_events WHERE seen_at < ?", (cutoff,))
+            await db.execute("DELETE FROM requests WHERE received_at < ?", (cutoff,))
+
+    async def scrub(self, now: float) -> int:
+        changed = 0
+        async with self._transaction() as db:
+            async with db.execute(
+                "SELECT id, reply_target, handle FROM jobs WHERE expires_at <= ?", (now,)
+            ) as cursor:
+                jobs = await cursor.fetchall()
+            for job_id, target_text, handle_text in jobs:
+                target = scrub(json.loads(target_text), now)
+                handle = scrub_handle(Handle.loads(handle_text), now) if handle_text else None
+                times = [t for t in (expiry(target), handle and expiry(handle)) if t]
+                await db.execute(
+                    "UPDATE jobs SET reply_target = ?, handle = ?, expires_at = ? WHERE id = ?",
+                    (json.dumps(target, ensure_ascii=False), handle.dumps() if handle else None,
+                     min(times) if times else None, job_id),
+                )  # fmt: skip
+                changed += 1
+            async with db.execute(
+                "SELECT key, body FROM requests WHERE expires_at <= ?", (now,)
+            ) as cursor:
+                requests = await cursor.fetchall()
+            for key, body in requests:
+                request = json.loads(body)
+                request["reply_target"] = scrub(request.get("reply_target") or {}, now)
+                await db.execute(
+                    "UPDATE requests SET body = ?, expires_at = ? WHERE key = ?",
+                    (json.dumps(request, ensure_ascii=False), expiry(request["reply_target"]),
+                     key),
+                )  # fmt: skip
+                changed += 1
+        return changed
 
 
 async def open_store(url: str) -> SQLiteStore:

@@ -7,38 +7,45 @@ from pathlib import Path
 
 import pytest
 
-from bot.console.adapter import run_console
-from bot.console.event import parse_line
+from bot.console.adapter import ConsoleAdapter, run_console
+from bot.console.event import button_number, parse_line
 from core.ima.errors import ImageUnreachableError
 from sim.app import start_simulator
 from sim.media import render_png
-from tests.core.test_engine import make_engine
+from tests.wiring import bot_on
 
 
 async def test_parse_line_attaches_local_images(tmp_path: Path) -> None:
     photo = tmp_path / "my photo.png"
     photo.write_bytes(render_png("p", 4, 4))
-    request = parse_line(f'turn @"{photo}" into a painting, email me@example.com', user_id="u")
+    request = parse_line(f'turn @"{photo}" into a painting, email me@example.com', number=1)
     assert request.text == "turn into a painting, email me@example.com"
+    assert request.message_id == "line-1"
     [attachment] = request.attachments
     assert attachment.name == "my photo.png"
-    assert await attachment.fetch(1 << 20) == photo.read_bytes()
-    missing = parse_line("@/nowhere/x.png animate", user_id="u").attachments[0]
+    adapter = ConsoleAdapter(door=None)  # type: ignore[arg-type]
+    fetch = adapter.platform().fetch
+    assert await fetch(attachment.ref, 1 << 20) == photo.read_bytes()
+    missing = parse_line("@/nowhere/x.png animate", number=2).attachments[0]
     with pytest.raises(ImageUnreachableError):
-        await missing.fetch(1 << 20)
+        await fetch(missing.ref, 1 << 20)
+    assert (button_number("!3"), button_number(" !12 "), button_number("!x")) == (3, 12, None)
 
 
 async def test_scripted_conversation_and_button_press(tmp_path: Path) -> None:
-    async with await start_simulator(speed=0.001, seed=3) as sim:
-        engine, store = await make_engine(sim, str(tmp_path / "bot.db"))
+    async with (
+        await start_simulator(speed=0.001, seed=3) as sim,
+        bot_on(sim, tmp_path / "bot.db", scale=0.001) as bot,
+    ):
         sim.state.faults.push("create", "rs2")  # the first generation fails
-        script = io.StringIO("draw a cat\n!1\n")
         out = io.StringIO()
-        await run_console(engine, script, out, echo=True, sequential=True)
+        adapter = ConsoleAdapter(bot.engine, out)
+        await adapter.start()
+        script = io.StringIO("draw a cat\n!1\n!99\n")
+        await run_console(adapter, bot.engine.drain, script, echo=True, sequential=True)
         text = out.getvalue()
         assert "[you] draw a cat" in text
         assert "❌ Your image couldn't be created" in text
         assert "[1] Retry with" in text
         assert "✅ Your image is ready!" in text  # the pressed button ran another model
-        await engine.client.session.close()
-        await store.close()
+        assert "there is no button 99" in text

@@ -9,22 +9,29 @@ import logging
 import socket
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import aiohttp
 import pytest
 from aiohttp import web
 
 from bot import admin
+from bot.adapters import Entry
+from bot.base import BaseAdapter
 from bot.cli import build_parser
+from bot.discord.config import DiscordSettings
+from bot.feishu.config import FeishuSettings
 from bot.logs import JsonFormatter, RedactingFormatter
 from bot.run import run
-from core.engine import Engine
+from bot.settings import PlatformSettings, RunSettings
+from core.door import Platform
 from core.ima.tasks import TaskType
 from core.jobs import Job, JobState, ModelSource, new_job_id
-from core.settings import Settings, SettingsError, load_settings
+from core.replier import Handle, ReplierLimits
+from core.settings import Settings, SettingsError, load, load_settings
 from core.store import Preference, open_store
 from sim.app import start_simulator
+from tests.wiring import settings_for
 
 SECRET = "ima_super_secret_key_1234567890"
 
@@ -38,23 +45,26 @@ def test_settings_errors_name_the_variable_and_never_the_value(
     with pytest.raises(SettingsError) as caught:
         load_settings(_env_file=None)
     text = str(caught.value)
-    assert "HTTP_PORT" in text
     assert "BOT_LANG" in text
     assert "IMA_BASE_URL" in text
     assert SECRET not in text
+    with pytest.raises(SettingsError, match="HTTP_PORT"):
+        load(RunSettings, _env_file=None)
 
 
-def test_lists_and_policy_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_each_part_reads_its_own_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DISCORD_ALLOWED_GUILDS", "1, 2,")
     monkeypatch.setenv("DISCORD_ALLOWED_CHANNELS", "3")
     monkeypatch.setenv("FEISHU_ADMIN_IDS", "ou_boss")
     monkeypatch.setenv("BANNED_WORDS", "foo,bar baz")
     monkeypatch.setenv("USER_DAILY_CREDITS", "100")
+    monkeypatch.setenv("CHAT_DAILY_CREDITS", "")  # as .env.example leaves it: not set
     policy = load_settings(_env_file=None).policy()
-    assert policy.allowed_places["discord"] == {"1", "2", "3"}
-    assert policy.is_admin("feishu", "ou_boss")
     assert policy.banned_words == ("foo", "bar baz")
-    assert policy.user_daily_credits == 100
+    assert (policy.user_daily_credits, policy.chat_daily_credits) == (100, None)
+    discord = load(DiscordSettings, _env_file=None).access()
+    assert discord.allowed_places == {"1", "2", "3"}
+    assert "ou_boss" in load(FeishuSettings, _env_file=None).access().admins
 
 
 def test_log_lines_are_json_and_redacted() -> None:
@@ -76,23 +86,44 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-class FakeAdapter:
+class FakeSettings(PlatformSettings):
+    @property
+    def configured(self) -> bool:
+        return True
+
+
+class _Quiet:
+    limits = ReplierLimits()
+
+    async def send(self, reply: Any) -> Handle:
+        return Handle("h")
+
+    async def edit(self, handle: Handle, reply: Any) -> Handle:
+        return handle
+
+
+class FakeAdapter(BaseAdapter):
+    """An adapter as ``ima-bot run`` builds it from its entry."""
+
     name = "test"
+    built: ClassVar[list[FakeAdapter]] = []
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
-        self.started = False
-        self.stopped = False
+    def __init__(self, door: Any, settings: FakeSettings) -> None:
+        super().__init__(door)
+        self.closed = False
+        FakeAdapter.built.append(self)
 
-    async def start(self) -> None:
-        self.engine.register_platform("test", lambda target: _Quiet())
-        self.started = True
+    def platform(self) -> Platform:
+        async def fetch(ref: Any, max_bytes: int) -> bytes:
+            return b""
 
-    async def stop(self) -> None:
-        self.stopped = True
+        return Platform("test", lambda target: _Quiet(), fetch)
 
-    def healthy(self) -> bool:
-        return self.started
+    async def connect(self) -> None:
+        pass
+
+    async def disconnect(self) -> None:
+        self.closed = True
 
     def routes(self) -> list[web.RouteDef]:
         async def hook(request: web.Request) -> web.Response:
@@ -101,35 +132,22 @@ class FakeAdapter:
         return [web.post("/test/hook", hook)]
 
 
-class _Quiet:
-    async def send(self, reply: Any) -> str:
-        return "h"
-
-    async def edit(self, handle: str, reply: Any) -> None:
-        return None
+FAKE = Entry("test", FakeSettings, f"{__name__}:FakeAdapter")
 
 
 async def test_run_serves_health_metrics_and_routes_then_stops(tmp_path: Path) -> None:
     async with await start_simulator(speed=0.001) as sim:
         port = free_port()
-        settings = Settings(
+        process = RunSettings(
             _env_file=None,  # type: ignore[call-arg]
-            ima_api_key=SECRET,  # type: ignore[arg-type]
-            ima_base_url=sim.base_url,
-            ima_upload_base_url=sim.base_url,
             database_url=str(tmp_path / "bot.db"),
             http_host="127.0.0.1",
             http_port=port,
         )
-        adapters: list[FakeAdapter] = []
-
-        def build(s: Settings, engine: Engine) -> FakeAdapter:
-            adapters.append(FakeAdapter(engine))
-            return adapters[-1]
-
         stop = asyncio.Event()
-        task = asyncio.create_task(run(settings, [build], stop))
+        task = asyncio.create_task(run(settings_for(sim, 0.001), process, (FAKE,), stop))
         base = f"http://127.0.0.1:{port}"
+        health: Any = None
         async with aiohttp.ClientSession() as http:
             for _ in range(200):
                 try:
@@ -149,28 +167,29 @@ async def test_run_serves_health_metrics_and_routes_then_stops(tmp_path: Path) -
                 assert resp.status == 200
         stop.set()
         assert await asyncio.wait_for(task, 10) == 0
-        assert adapters[0].stopped
+        assert FakeAdapter.built[-1].closed
 
 
 async def test_run_without_platforms_says_what_to_set(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = Settings(
+    monkeypatch.chdir(tmp_path)  # no .env here
+    settings = Settings(_env_file=None, ima_api_key=SECRET)  # type: ignore[call-arg, arg-type]
+    process = RunSettings(
         _env_file=None,  # type: ignore[call-arg]
-        ima_api_key=SECRET,  # type: ignore[arg-type]
         database_url=str(tmp_path / "bot.db"),
         http_port=free_port(),
     )
-    assert await run(settings, []) == 2
+    assert await run(settings, process, ()) == 2
     assert "DISCORD_TOKEN" in caplog.text
 
 
 def job(**kw: Any) -> Job:
     values: dict[str, Any] = dict(
         id=new_job_id(), platform="discord", user_id="u1", chat_id="g1", locale="en",
-        task_type=TaskType.TEXT_TO_VIDEO, version_id="wan2.6-t2v", model_name="Wan 2.6",
-        prompt="waves", params={}, n=1, credits=25, source=ModelSource.DEFAULT,
-        reply_target={}, created_at=time.time(),
+        task_type=TaskType.TEXT_TO_VIDEO, version_id="wan2.6-t2v", model_id="wan2.6-t2v",
+        model_name="Wan 2.6", prompt="waves", params={}, n=1, credits=25,
+        source=ModelSource.DEFAULT, reply_target={}, created_at=time.time(),
     )  # fmt: skip
     values.update(kw)
     return Job(**values)
@@ -180,8 +199,8 @@ async def test_admin_usage_reset_jobs_cancel(tmp_path: Path) -> None:
     store = await open_store(str(tmp_path / "bot.db"))
     today = time.strftime("%Y-%m-%d", time.gmtime())
     running = job()
-    await store.add_job(running, day=today)
-    await store.add_job(job(user_id="u2", credits=5, model_name="SeeDream 4.5"), day=today)
+    await store.admit(running, day=today)
+    await store.admit(job(user_id="u2", credits=5, model_name="SeeDream 4.5"), day=today)
     await store.set_preference(
         "discord", "u1", TaskType.TEXT_TO_VIDEO, Preference("m", "v", "Wan 2.6", 25, 0)
     )
@@ -216,4 +235,6 @@ def test_env_example_documents_every_setting() -> None:
         for line in example.splitlines()
         if "=" in line and not line.startswith("#")
     }
-    assert {name.upper() for name in Settings.model_fields} <= documented
+    for model in (Settings, RunSettings, DiscordSettings, FeishuSettings):
+        prefix = str(model.model_config.get("env_prefix") or "")
+        assert {prefix + name.upper() for name in model.model_fields} <= documented, model

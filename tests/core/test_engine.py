@@ -1,117 +1,30 @@
-"""Conversations through the engine, against the simulator, with a recording replier."""
+"""Conversations through the engine, against the simulator, with recording repliers."""
 
 from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from core.engine import ActionResult, Engine, EngineConfig
-from core.i18n import Translator
-from core.ima.client import IMAClient
-from core.ima.session import IMASession
+from core.actions import Verb
+from core.door import Access, ActionResult
 from core.ima.tasks import MediaKind, TaskType
-from core.jobs import JobState
-from core.policy import Policy
-from core.replier import Reply, Stage
-from core.request import Attachment, ChatRequest, Options
-from core.store import SQLiteStore, open_store
-from sim.app import RunningSimulator, start_simulator
-from sim.media import render_png
-from tests.recording import RecordingReplier
-
-SCALE = 0.001
-PNG = render_png("input", 16, 16)
-TECHNICAL = re.compile(
-    r"\b(API|HTTP|script|polling|attribute_id|model_version|form_config|4\d\d|5\d\d|6\d{3})\b|轮询",
-    re.IGNORECASE,
+from core.jobs import Job, JobState, ModelSource, new_job_id
+from core.replier import Handle, Reply, Stage
+from core.request import Options
+from sim.app import start_simulator
+from tests.core.harness import (
+    SCALE,
+    Harness,
+    actions,
+    assert_four_steps,
+    assert_plain,
+    harness,
+    retry_with_model,
 )
-
-
-@dataclass
-class Harness:
-    sim: RunningSimulator
-    engine: Engine
-    store: SQLiteStore
-    db_path: Path
-
-    async def say(
-        self,
-        text: str,
-        *,
-        user: str = "u1",
-        images: int = 0,
-        replier: RecordingReplier | None = None,
-        event_id: str | None = None,
-        options: Options | None = None,
-        locale: str | None = None,
-    ) -> RecordingReplier:
-        replier = replier or RecordingReplier()
-        await self.engine.handle(request(text, user, images, event_id, options, locale), replier)
-        return replier
-
-    @property
-    def creates(self) -> list[dict[str, Any]]:
-        return [c.body for c in self.sim.state.calls("create")]
-
-
-def attachment(data: bytes = PNG, name: str = "in.png") -> Attachment:
-    async def fetch(max_bytes: int) -> bytes:
-        return data
-
-    return Attachment(name=name, fetch=fetch, content_type="image/png", size=len(data))
-
-
-def request(
-    text: str,
-    user: str = "u1",
-    images: int = 0,
-    event_id: str | None = None,
-    options: Options | None = None,
-    locale: str | None = None,
-) -> ChatRequest:
-    return ChatRequest(
-        platform="test",
-        user_id=user,
-        chat_id="chat",
-        reply_target={"user": user},
-        text=text,
-        attachments=tuple(attachment() for _ in range(images)),
-        event_id=event_id,
-        options=options or Options(),
-        locale=locale,
-    )
-
-
-async def make_engine(sim: RunningSimulator, db: str, **config: Any) -> tuple[Engine, SQLiteStore]:
-    store = await open_store(db)
-    session = IMASession("ima_engine_test_key", base_url=sim.base_url, upload_base_url=sim.base_url)
-    client = IMAClient(session, retry_base_delay=0.001)
-    engine = Engine(client, store, Translator.load(), EngineConfig(time_scale=SCALE, **config))
-    return engine, store
-
-
-def assert_plain(text: str) -> None:
-    assert not TECHNICAL.search(text), text
-
-
-def assert_four_steps(replier: RecordingReplier, media: MediaKind, count: int = 1) -> None:
-    [message] = replier.messages
-    stages = message.stages
-    assert stages[0] is Stage.BEFORE
-    assert stages[-1] is Stage.SUCCESS
-    assert set(stages[1:-1]) <= {Stage.PROGRESS}
-    final = message.current
-    assert len(final.media) == count
-    assert all(m.kind is media for m in final.media)
-    for reply in message.history:
-        assert_plain(reply.text)
-
+from tests.recording import RecordingReplier
 
 # ── the seven task types ────────────────────────────────────────────────────────────────
 
@@ -196,12 +109,9 @@ async def test_explicit_model_asks_to_save_and_button_saves(h: Harness) -> None:
     final = replier.messages[0].current
     assert final.stage is Stage.SUCCESS
     assert "Make Nano Banana Pro your default?" in final.text
-    save = next(b for b in final.buttons if b.action.startswith("save:"))
-    assert await h.engine.handle_action(
-        "test", "someone-else", save.action, RecordingReplier()
-    ) is (ActionResult.NOT_YOURS)
-    answer = RecordingReplier()
-    assert await h.engine.handle_action("test", "u1", save.action, answer) is ActionResult.DONE
+    [save] = actions(final, Verb.SAVE)
+    assert (await h.press(save, user="someone-else"))[0] is ActionResult.NOT_YOURS
+    assert (await h.press(save))[0] is ActionResult.DONE
     pref = await h.store.get_preference("test", "u1", TaskType.TEXT_TO_IMAGE)
     assert pref is not None
     assert pref.model_name == "Nano Banana Pro"
@@ -224,10 +134,8 @@ async def test_another_model_offers_three_and_runs_the_pick(h: Harness) -> None:
     assert question.stage is Stage.QUESTION
     assert 1 <= len(question.buttons) <= 3
     assert all("SeeDream" not in b.label for b in question.buttons)
-    pick = RecordingReplier()
-    assert await h.engine.handle_action("test", "u1", question.buttons[0].action, pick) is (
-        ActionResult.DONE
-    )
+    result, pick = await h.press(question.buttons[0].action)
+    assert result is ActionResult.DONE
     assert pick.messages[0].current.stage is Stage.SUCCESS
     assert h.creates[-1]["parameters"][0]["model_name"] != "SeeDream 4.5"
     assert (
@@ -303,7 +211,7 @@ async def test_questions_instead_of_guesses(h: Harness, text: str, images: int) 
         ("4008", "administrator", False),
         ("4014", "subscription", True),
         ("503", "temporarily unavailable", True),
-        ("500", "having trouble", True),
+        ("500", "may have been made", False),  # maybe created: nothing more is suggested
         ("6010", "incompatible", True),
     ],
 )
@@ -323,7 +231,7 @@ async def test_failures_are_translated_with_alternatives(
     assert final.stage is Stage.FAILURE
     assert reason in final.text
     assert_plain(final.text)
-    retry_buttons = [b for b in final.buttons if b.action.split(":")[2]]
+    retry_buttons = [b for b in final.buttons if b.action in retry_with_model(final)]
     assert bool(retry_buttons) is alternatives
     if alternatives:
         assert "SeeDream" not in " ".join(b.label for b in retry_buttons)
@@ -335,20 +243,22 @@ async def test_rate_limit_and_network_failures(h: Harness) -> None:
     h.sim.state.faults.push("create", "429", times=4)  # every attempt the client makes
     replier = await h.say("draw a cat")
     assert "wait a moment" in replier.messages[0].current.text
-    h.sim.state.faults.push("create", "reset")
+    h.sim.state.faults.push("create", "reset")  # the create may have reached IMA
     replier = await h.say("draw a dog")
-    assert "Network" in replier.messages[0].current.text
+    final = replier.messages[0].current
+    assert "may have been made" in final.text
+    assert final.buttons == ()  # trying again could charge twice
+    # The refused one is given back; the one that may have been made stays counted.
+    assert sum(r.credits for r in await h.store.usage("2000-01-01")) == 5
 
 
 async def test_retry_button_runs_alternative(h: Harness) -> None:
     h.sim.state.faults.push("create", "rs2")
     replier = await h.say("draw a cat")
-    button = next(b for b in replier.messages[0].current.buttons if b.action.split(":")[2])
-    retry = RecordingReplier()
-    assert await h.engine.handle_action("test", "intruder", button.action, retry) is (
-        ActionResult.NOT_YOURS
-    )
-    assert await h.engine.handle_action("test", "u1", button.action, retry) is ActionResult.DONE
+    button = retry_with_model(replier.messages[0].current)[0]
+    assert (await h.press(button, user="intruder"))[0] is ActionResult.NOT_YOURS
+    result, retry = await h.press(button)
+    assert result is ActionResult.DONE
     assert retry.messages[0].current.stage is Stage.SUCCESS
 
 
@@ -356,148 +266,152 @@ async def test_retry_button_runs_alternative(h: Harness) -> None:
 
 
 async def test_per_user_limit(tmp_path: Path) -> None:
-    async with await start_simulator(speed=SCALE, seed=5) as sim:
-        engine, store = await make_engine(
-            sim, str(tmp_path / "db"), policy=Policy(max_active_per_user=2)
-        )
+    async with (
+        await start_simulator(speed=SCALE, seed=5) as sim,
+        harness(sim, tmp_path / "db", max_jobs_per_user=2) as h,
+    ):
         repliers = [RecordingReplier() for _ in range(4)]
         await asyncio.gather(
-            *(engine.handle(request(f"a video of waves {i}"), r) for i, r in enumerate(repliers))
+            *(h.say(f"a video of waves {i}", replier=r, wait=False) for i, r in enumerate(repliers))
         )
+        await h.engine.drain()
         limited = [r for r in repliers if r.messages[0].current.stage is Stage.INFO]
         assert len(limited) == 2
         assert "2 creations in progress" in limited[0].last.text
-        await engine.client.session.close()
-        await store.close()
 
 
-async def test_duplicate_event_runs_once(h: Harness) -> None:
-    first = await h.say("draw a cat", event_id="ev-1")
-    second = await h.say("draw a cat", event_id="ev-1")
+async def test_duplicate_message_runs_once(h: Harness) -> None:
+    first = await h.say("draw a cat", message_id="ev-1")
+    second = await h.say("draw a cat", message_id="ev-1")
     assert len(first.messages) == 1
     assert second.messages == []
     assert len(h.creates) == 1
 
 
 async def test_restart_mid_poll_delivers_exactly_once(tmp_path: Path) -> None:
-    db = str(tmp_path / "bot.db")
+    db = tmp_path / "bot.db"
     async with await start_simulator(speed=0.005, seed=9) as sim:
-        engine, store = await make_engine(sim, db)
-        replier = RecordingReplier()
-        texts = ["a video of waves", "a video of a forest", "draw a cat"]
-        tasks = [
-            asyncio.create_task(engine.handle(request(t, user=f"u{i}"), replier))
-            for i, t in enumerate(texts)
-        ]
-        while len(sim.state.tasks) < 3:  # noqa: ASYNC110 - the simulator has no event for it
-            await asyncio.sleep(0.01)
-        await asyncio.sleep(0.05)  # the task ids are committed right after the creates return
-        for task in tasks:  # a crash: no clean shutdown, nothing more runs
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await engine.client.session.close()
-        await store.close()
+        async with harness(sim, db) as h:
+            replier = RecordingReplier()
+            texts = ["a video of waves", "a video of a forest", "draw a cat"]
+            for i, text in enumerate(texts):
+                await h.say(text, user=f"u{i}", replier=replier, wait=False)
+            while len(sim.state.tasks) < 3:  # noqa: ASYNC110 - the simulator has no event for it
+                await asyncio.sleep(0.01)
+            while any(j.state is not JobState.RUNNING for j in await h.store.active_jobs()):  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
         assert all(m.current.stage is not Stage.SUCCESS for m in replier.messages)
 
-        engine2, store2 = await make_engine(sim, db)
-        rebuilt: dict[str, RecordingReplier] = {}
-
-        def factory(target: Mapping[str, Any]) -> RecordingReplier:
-            return rebuilt.setdefault(target["user"], RecordingReplier())
-
-        engine2.register_platform("test", factory)
-        assert await engine2.resume() == 3
-        await engine2.drain()
-        assert await engine2.resume() == 0  # nothing left: no second delivery
-        successes = [
-            r for rep in rebuilt.values() for r in rep.all_replies() if r.stage is Stage.SUCCESS
-        ]
-        assert len(successes) == 3
-        assert len(sim.state.calls("create")) == 3
-        assert all(j.state is JobState.DELIVERED for j in await store2.recent_jobs("test", "u0"))
-        await engine2.client.session.close()
-        await store2.close()
+        async with harness(sim, db) as h2:
+            assert await h2.engine.resume() == 3
+            await h2.engine.drain()
+            assert await h2.engine.resume() == 0  # nothing left: no second delivery
+            successes = [
+                r
+                for rep in h2.rebuilt.values()
+                for r in rep.all_replies()
+                if r.stage is Stage.SUCCESS
+            ]
+            assert len(successes) == 3
+            assert len(sim.state.calls("create")) == 3
+            assert all(
+                j.state is JobState.DELIVERED for j in await h2.store.recent_jobs("test", "u0")
+            )
 
 
-async def test_job_accepted_but_not_created_is_failed_not_recreated(h: Harness) -> None:
-    from core.jobs import Job, ModelSource, new_job_id
-
-    job = Job(
+def stored_job(state: JobState) -> Job:
+    return Job(
         id=new_job_id(), platform="test", user_id="u1", chat_id="c", locale="en",
         task_type=TaskType.TEXT_TO_IMAGE, version_id="doubao-seedream-4-5-251128",
-        model_name="SeeDream 4.5", prompt="x", params={}, n=1, credits=5,
-        source=ModelSource.DEFAULT, reply_target={"user": "u1"}, handle="7",
+        model_id="doubao-seedream-4.5", model_name="SeeDream 4.5", prompt="a cat", params={},
+        n=1, credits=5, source=ModelSource.DEFAULT, reply_target={"user": "u1"},
+        handle=Handle("7"), state=state,
     )  # fmt: skip
-    await h.store.add_job(job, day="2026-11-25")
-    replier = RecordingReplier()
-    h.engine.register_platform("test", lambda target: replier)
+
+
+async def test_job_never_sent_is_sent_after_a_restart(h: Harness) -> None:
+    job = stored_job(JobState.ACCEPTED)
+    await h.store.admit(job, day="2026-11-25")
+    assert await h.engine.resume() == 1
+    await h.engine.drain()
+    assert len(h.creates) == 1
+    assert h.rebuilt["u1"].all_replies()[-1].stage is Stage.SUCCESS
+
+
+async def test_job_maybe_sent_is_never_sent_again(h: Harness) -> None:
+    job = stored_job(JobState.ACCEPTED)
+    await h.store.admit(job, day="2026-11-25")
+    assert await h.store.mark_creating(job.id)
     await h.engine.resume()
+    await h.engine.drain()
     assert h.creates == []
-    assert replier.all_replies()[-1].stage is Stage.FAILURE
+    last = h.rebuilt["u1"].all_replies()[-1]
+    assert last.stage is Stage.FAILURE
+    assert "may have been made" in last.text
     stored = await h.store.get_job(job.id)
     assert stored is not None
     assert stored.state is JobState.FAILED
+    assert sum(r.credits for r in await h.store.usage("2026-11-25")) == 5  # still counted
 
 
 # ── operators' controls ─────────────────────────────────────────────────────────────────
 
 
 async def test_daily_caps_are_told_before_spending(tmp_path: Path) -> None:
-    async with await start_simulator(speed=SCALE, seed=6) as sim:
-        policy = Policy(
-            user_daily_credits=12, chat_daily_credits=1000, admins={"test": frozenset({"boss"})}
-        )
-        engine, store = await make_engine(sim, str(tmp_path / "db"), policy=policy)
-        first = RecordingReplier()
-        await engine.handle(request("draw a cat"), first)  # 5 credits
-        await engine.handle(request("draw a dog"), first)  # 10
-        over = RecordingReplier()
-        await engine.handle(request("draw a bird"), over)  # 15 > 12
+    async with (
+        await start_simulator(speed=SCALE, seed=6) as sim,
+        harness(
+            sim,
+            tmp_path / "db",
+            access=Access(admins=frozenset({"boss"})),
+            user_daily_credits=12,
+            chat_daily_credits=1000,
+        ) as h,
+    ):
+        await h.say("draw a cat")  # 5 credits
+        await h.say("draw a dog")  # 10
+        over = await h.say("draw a bird")  # 15 > 12
         assert over.last.stage is Stage.INFO
         assert "12 credits" in over.last.text
         assert len(sim.state.calls("create")) == 2
-        boss = RecordingReplier()
         for _ in range(3):
-            await engine.handle(request("draw a fish", user="boss"), boss)
+            await h.say("draw a fish", user="boss")
         assert len(sim.state.calls("create")) == 5
-        await engine.client.session.close()
-        await store.close()
 
 
 async def test_allowlist_and_banned_words(tmp_path: Path) -> None:
-    async with await start_simulator(speed=SCALE, seed=6) as sim:
-        policy = Policy(
-            allowed_places={"test": frozenset({"chat-ok"})}, banned_words=("Forbidden",)
-        )
-        engine, store = await make_engine(sim, str(tmp_path / "db"), policy=policy)
-        replier = RecordingReplier()
-        await engine.handle(request("draw a cat"), replier)  # chat id "chat" is not allowed
+    async with (
+        await start_simulator(speed=SCALE, seed=6) as sim,
+        harness(
+            sim,
+            tmp_path / "db",
+            access=Access(allowed_places=frozenset({"chat-ok"})),
+            banned_words="Forbidden",
+        ) as h,
+    ):
+        replier = await h.say("draw a cat")  # chat id "chat" is not allowed
         assert "not enabled" in replier.last.text
-        allowed = ChatRequest(
-            platform="test",
-            user_id="u1",
-            chat_id="guild",
-            reply_target={},
-            text="draw a forbidden cat",
-            places=("chat-ok",),
-        )
-        await engine.handle(allowed, replier)
+        replier = await h.say("draw a forbidden cat", chat="guild", places=("chat-ok",))
         assert "can't create that" in replier.last.text
         assert sim.state.calls("create") == []
-        await engine.client.session.close()
-        await store.close()
 
 
 async def test_cancelled_job_stops_and_says_so(h: Harness) -> None:
-    replier = RecordingReplier()
-    task = asyncio.create_task(
-        h.engine.handle(request("a video of a slow sunrise [[sim:timeout]]"), replier)
-    )
+    replier = await h.say("a video of a slow sunrise [[sim:timeout]]", wait=False)
     while not (jobs := await h.store.active_jobs()) or jobs[0].state is not JobState.RUNNING:  # noqa: ASYNC110
         await asyncio.sleep(0.01)
-    await h.store.update_job(jobs[0].id, state=JobState.CANCELLED)
-    await asyncio.wait_for(task, 10)
+    assert await h.store.mark_cancelled(jobs[0].id, at=0)
+    await asyncio.wait_for(h.engine.drain(), 10)
     assert "administrator stopped" in replier.messages[0].current.text
+
+
+async def test_cancel_before_create_is_never_created(h: Harness) -> None:
+    job = stored_job(JobState.ACCEPTED)
+    await h.store.admit(job, day="2026-11-25")
+    assert await h.store.mark_cancelled(job.id, at=0)
+    assert await h.engine.resume() == 0
+    assert h.creates == []
+    assert await h.store.usage("2026-11-25") == []  # never sent: given back
 
 
 async def test_again_redoes_the_last_request(h: Harness) -> None:
@@ -512,18 +426,16 @@ async def test_again_redoes_the_last_request(h: Harness) -> None:
 async def test_double_pressed_retry_runs_once(h: Harness) -> None:
     h.sim.state.faults.push("create", "rs2")
     replier = await h.say("draw a cat")
-    button = next(b for b in replier.messages[0].current.buttons if b.action.split(":")[2])
-    presses = [RecordingReplier(), RecordingReplier()]
-    await asyncio.gather(*(h.engine.handle_action("test", "u1", button.action, r) for r in presses))
+    button = retry_with_model(replier.messages[0].current)[0]
+    await asyncio.gather(h.press(button), h.press(button))
     assert len(h.creates) == 2  # the failed one and one retry
 
 
 async def test_shutdown_leaves_running_jobs_to_resume(h: Harness) -> None:
-    task = asyncio.create_task(h.engine.handle(request("a video of rain"), RecordingReplier()))
+    await h.say("a video of rain", wait=False)
     while not (jobs := await h.store.active_jobs()) or jobs[0].state is not JobState.RUNNING:  # noqa: ASYNC110
         await asyncio.sleep(0.01)
     await h.engine.shutdown()
-    assert task.cancelled()
     stored = await h.store.get_job(jobs[0].id)
     assert stored is not None
     assert stored.state is JobState.RUNNING
@@ -536,15 +448,15 @@ class RefusingReplier(RecordingReplier):
         super().__init__()
         self.refuse = refuse
 
-    async def send(self, reply: Reply) -> str:
+    async def send(self, reply: Reply) -> Handle:
         if reply.stage in self.refuse:
             raise RuntimeError("platform said no")
         return await super().send(reply)
 
-    async def edit(self, handle: str, reply: Reply) -> None:
+    async def edit(self, handle: Handle, reply: Reply) -> Handle:
         if reply.stage in self.refuse:
             raise RuntimeError("platform said no")
-        await super().edit(handle, reply)
+        return await super().edit(handle, reply)
 
 
 async def test_unseen_job_spends_nothing(h: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -556,23 +468,17 @@ async def test_unseen_job_spends_nothing(h: Harness, monkeypatch: pytest.MonkeyP
     assert await h.store.usage("2000-01-01") == []
 
 
-async def test_refused_result_is_delivered_at_the_next_start(
+async def test_refused_result_is_shown_again_quietly_at_the_next_start(
     h: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("core.runner._SHOW_PAUSES", (0.0, 0.0))
     await h.say("draw a cat", replier=RefusingReplier({Stage.SUCCESS}))
     [job] = await h.store.recent_jobs("test", "u1")
-    assert job.state is JobState.RUNNING
-    later = RecordingReplier()
-    h.engine.register_platform("test", lambda target: later)
+    assert job.state is JobState.DELIVERING
     assert await h.engine.resume() == 1
     await h.engine.drain()
-    assert later.all_replies()[-1].stage is Stage.SUCCESS
+    [again] = h.rebuilt["u1"].messages
+    assert again.handle == job.handle  # edited in place, not posted anew
+    assert again.current.stage is Stage.SUCCESS
+    assert again.current.quiet
     assert len(h.creates) == 1
-
-
-async def test_no_new_requests_while_shutting_down(h: Harness) -> None:
-    await h.engine.shutdown()
-    replier = await h.say("draw a cat")
-    assert "restarting" in replier.last.text
-    assert h.creates == []

@@ -16,19 +16,24 @@ import os
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-from core.engine import Engine, EngineConfig
-from core.i18n import Translator
-from core.ima.client import IMAClient
-from core.ima.session import IMASession
-from core.policy import Policy
-from core.replier import Reply
+from pydantic import SecretStr
+
+from bot.runtime import wired
+from core.door import Platform
+from core.replier import Handle, ReplierLimits, Reply
 from core.request import ChatRequest
-from core.store import open_store
+from core.settings import Settings
 
 PLATFORM = "drill"
 
 
+async def _nothing() -> None:
+    """A drill's request needs no acknowledgement."""
+
+
 class JsonlReplier:
+    limits = ReplierLimits()
+
     def __init__(self, out: TextIO, user: str) -> None:
         self._out = out
         self._user = user
@@ -47,42 +52,44 @@ class JsonlReplier:
         self._out.write(json.dumps(entry) + "\n")
         self._out.flush()
 
-    async def send(self, reply: Reply) -> str:
+    async def send(self, reply: Reply) -> Handle:
         handle = f"{self._user}-{os.getpid()}-{next(self._ids)}"
         self._write("send", handle, reply)
-        return handle
+        return Handle(handle)
 
-    async def edit(self, handle: str, reply: Reply) -> None:
-        self._write("edit", handle, reply)
+    async def edit(self, handle: Handle, reply: Reply) -> Handle:
+        self._write("edit", handle.message_id, reply)
+        return handle
 
 
 async def main(args: argparse.Namespace, out: TextIO) -> None:
-    store = await open_store(args.db)
-    session = IMASession("ima_drill_key_0000000000", base_url=args.sim, upload_base_url=args.sim)
-    engine = Engine(
-        IMAClient(session, retry_base_delay=0.05),
-        store,
-        Translator.load(),
-        EngineConfig(policy=Policy(max_active_per_user=1), time_scale=args.scale),
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        ima_api_key=SecretStr("ima_drill_key_0000000000"),
+        ima_base_url=args.sim,
+        ima_upload_base_url=args.sim,
+        time_scale=args.scale,
+        max_jobs_per_user=1,
     )
+    async with wired(settings, args.db, client_options={"retry_base_delay": 0.05}) as bot:
 
-    def factory(target: Mapping[str, Any]) -> JsonlReplier:
-        return JsonlReplier(out, str(target["user"]))
+        def factory(target: Mapping[str, Any]) -> JsonlReplier:
+            return JsonlReplier(out, str(target["user"]))
 
-    engine.register_platform(PLATFORM, factory)
-    if args.resume:
-        await engine.resume()
-        await engine.drain()
-    else:
-        requests = [
-            ChatRequest(
-                PLATFORM, f"user{i}", "drill", {"user": f"user{i}"}, f"ocean waves {i} video"
-            )
-            for i in range(args.jobs)
-        ]
-        await asyncio.gather(*(engine.handle(r, JsonlReplier(out, r.user_id)) for r in requests))
-    await session.close()
-    await store.close()
+        async def fetch(ref: Mapping[str, Any], max_bytes: int) -> bytes:
+            raise AssertionError("drills attach no pictures")
+
+        bot.engine.register(Platform(PLATFORM, factory, fetch))
+        if args.resume:
+            await bot.engine.resume()
+        else:
+            for i in range(args.jobs):
+                user = f"user{i}"
+                request = ChatRequest(
+                    PLATFORM, user, "drill", {"user": user}, f"ocean waves {i} video", f"m{i}"
+                )
+                await bot.engine.deliver(request, JsonlReplier(out, user), _nothing)
+        await bot.engine.drain()
 
 
 if __name__ == "__main__":

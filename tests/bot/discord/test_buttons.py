@@ -4,6 +4,7 @@ restart."""
 from __future__ import annotations
 
 import discord
+import pytest
 
 from bot.discord.replier import ActionButton
 from tests.bot.discord.world import World, finished
@@ -36,7 +37,7 @@ async def test_retry_with_another_model(world: World) -> None:
     labels = [c["label"] for row in message.components for c in row["components"]]
     assert labels == ["Retry with Nano Banana 2", "Retry with Nano Banana Pro", "Try again"]
     custom_id = button(message, "Nano Banana 2")
-    assert custom_id.startswith("ima:retry:")
+    assert custom_id.startswith("ima:r:")
 
     stranger = world.fake.add_user("stranger")
     refused = await world.fake.press_button(message, custom_id, user=stranger)
@@ -61,7 +62,7 @@ async def test_retry_with_another_model(world: World) -> None:
 async def test_buttons_work_after_a_restart(world: World) -> None:
     message = await failed_image(world, locale="zh-CN")
     custom_id = button(message, "Nano Banana Pro")
-    await world.adapter.drain()  # the failure is recorded
+    await world.settle()  # the failure is recorded
     await world.restart()
     press = await world.fake.press_button(message, custom_id, locale="zh-CN")
     result = await world.fake.wait_for_message(
@@ -72,22 +73,27 @@ async def test_buttons_work_after_a_restart(world: World) -> None:
     assert press.errors == []
 
 
-async def test_unknown_buttons_say_so(world: World) -> None:
+@pytest.mark.parametrize(
+    "action",
+    ["r:no-such-job", "s:no-such-job:0", "s:abc:-1", "show:abc:x", "v:abc:999", "retry:x:"],
+)
+async def test_unknown_or_crafted_buttons_say_so(world: World, action: str) -> None:
     view = discord.ui.View(timeout=None)
-    view.add_item(ActionButton("Retry", "retry:no-such-job:"))
+    view.add_item(ActionButton("Retry", action))
     channel = world.adapter.client.get_partial_messageable(world.fake.default_channel.id)
     sent = await channel.send("an old message", view=view)
-    press = await world.fake.press_button(world.fake.message(sent.id), "ima:retry:no-such-job:")
+    press = await world.fake.press_button(world.fake.message(sent.id), f"ima:{action}")
     [note] = await press.wait_for_followups(1)
     assert note.ephemeral
     assert note.content == "This button no longer works. Please send your request again."
+    assert press.errors == []
 
 
 async def test_make_a_named_model_the_default(world: World) -> None:
     fake = world.fake
     first = await fake.send_slash_command("image", {"prompt": "a cat"})
     await first.wait_for_original(finished)  # SeeDream 4.5 becomes the default
-    await world.adapter.drain()
+    await world.settle()
     second = await fake.send_slash_command("image", {"prompt": "a dog", "model": "Nano Banana Pro"})
     message = await second.wait_for_original(finished)
     assert "Make Nano Banana Pro your default?" in message.content

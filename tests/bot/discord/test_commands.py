@@ -7,9 +7,8 @@ from typing import Any
 
 import pytest
 
-from bot.discord.adapter import build_discord_adapter
-from bot.discord.config import DEFAULT_API_BASE, load_discord_settings
-from core.settings import Settings, SettingsError
+from bot.discord.config import DEFAULT_API_BASE, DiscordSettings
+from core.settings import SettingsError, load
 from sim.app import RunningSimulator
 from tests.bot.discord.conftest import SCALE
 from tests.bot.discord.world import World, world_at
@@ -108,7 +107,7 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DISCORD_TOKEN", "secret-token")
     monkeypatch.setenv("DISCORD_GUILD_IDS", "12, 34,")
     monkeypatch.setenv("DISCORD_MESSAGE_CONTENT", "true")
-    settings = load_discord_settings(_env_file=None)
+    settings = load(DiscordSettings, _env_file=None)
     assert settings.token is not None
     assert settings.token.get_secret_value() == "secret-token"
     assert "secret-token" not in repr(settings)
@@ -119,7 +118,7 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DISCORD_API_BASE", "ftp://secret-proxy")
     monkeypatch.setenv("DISCORD_GUILD_IDS", "general")
     with pytest.raises(SettingsError) as caught:
-        load_discord_settings(_env_file=None)
+        load(DiscordSettings, _env_file=None)
     assert "DISCORD_API_BASE" in str(caught.value)
     assert "DISCORD_GUILD_IDS" in str(caught.value)
     assert "secret-proxy" not in str(caught.value)
@@ -127,6 +126,5 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_no_token_no_adapter(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)  # no .env here
-    monkeypatch.delenv("DISCORD_TOKEN", raising=False)
-    settings = Settings(_env_file=None)  # type: ignore[call-arg]
-    assert build_discord_adapter(settings, engine=None) is None  # type: ignore[arg-type]
+    monkeypatch.setenv("DISCORD_TOKEN", "")  # as .env.example leaves it
+    assert not load(DiscordSettings).configured

@@ -19,7 +19,8 @@ from bot.discord.event import (
 )
 from core.ima.tasks import MediaKind, TaskType
 from core.ima.upload import MAX_IMAGE_BYTES
-from core.request import Options
+from core.replier import scrub_handle
+from core.request import ChatRequest, Options
 from tests.conftest import fixture_catalog
 
 CATALOGS = {t: fixture_catalog(t) for t in TaskType}
@@ -36,64 +37,59 @@ def invocation(**changes: object) -> Invocation:
     return Invocation(**values)  # type: ignore[arg-type]
 
 
-async def test_command_request_carries_everything_the_engine_and_replier_need() -> None:
-    asked: list[tuple[str, int]] = []
-
-    async def download(url: str, max_bytes: int) -> bytes:
-        asked.append((url, max_bytes))
-        return b"bytes"
-
+def test_command_request_carries_everything_the_engine_and_replier_need() -> None:
     options = Options(media=MediaKind.VIDEO, model="Kling O1", duration=5)
+    target = invocation().target("zh")
     request = command_request(
-        invocation(),
-        prompt="waves at sunset",
-        options=options,
-        files=[PNG],
-        download=download,
-        default_locale="en",
+        invocation(), target, prompt="waves at sunset", options=options, files=[PNG]
     )
     assert (request.platform, request.user_id, request.chat_id) == ("discord", "222", "333")
     assert request.places == ("444",)
-    assert (request.text, request.locale, request.event_id) == ("waves at sunset", "zh-CN", "111")
+    assert (request.text, request.locale, request.message_id) == ("waves at sunset", "zh-CN", "111")
     assert request.options is options
     [attachment] = request.attachments
-    assert (attachment.name, attachment.content_type, attachment.size) == (
+    assert (attachment.name, attachment.content_type, attachment.size, attachment.ref) == (
         "cat.png",
         "image/png",
         2048,
+        {"url": "https://cdn/cat.png"},
     )
-    assert await attachment.fetch(99) == b"bytes"
-    assert asked == [("https://cdn/cat.png", 99)]
-    target = Target.from_json(json.loads(json.dumps(request.reply_target)))
-    assert target == Target(
+    assert ChatRequest.from_json(json.loads(json.dumps(request.to_json()))) == request
+    assert Target.from_json(request.reply_target) == Target(
         user_id=222, locale="zh", file_limit=10 * 1024 * 1024, channel_id=444,
         application_id=555, token="tok", created_at=1_000.0,
     )  # fmt: skip
+    # The token is short-lived: the store drops it when it ends.
+    ends = 1_000.0 + 15 * 60
+    assert request.reply_target["expires"] == dict.fromkeys(("token", "application_id"), ends)
 
 
-def test_direct_messages_have_their_own_chat_id() -> None:
+def test_each_direct_message_is_a_chat_of_its_own() -> None:
     request = command_request(
-        invocation(guild_id=None),
-        prompt="x",
-        options=Options(),
-        files=[],
-        download=_never,
-        default_locale="en",
+        invocation(guild_id=None), invocation().target("en"), prompt="x", options=Options()
     )
-    assert request.chat_id == "dm"
+    other = command_request(
+        invocation(guild_id=None, user_id=999), invocation().target("en"), prompt="x",
+        options=Options(),
+    )  # fmt: skip
+    assert (request.chat_id, other.chat_id) == ("dm:222", "dm:999")
+    assert request.private
 
 
 def test_handle_survives_json_and_knows_when_the_token_ends() -> None:
-    handle = Target(
+    target = Target(
         user_id=1, locale="en", file_limit=5, channel_id=2, application_id=3, token="t",
         created_at=1_000.0, message_id=4,
     )  # fmt: skip
-    assert Target.loads(handle.dumps()) == handle
-    assert handle.token_usable(1_000.0 + 14 * 60)
-    assert not handle.token_usable(1_000.0 + 15 * 60)
+    handle = target.handle()
+    assert handle.message_id == "4"
+    assert Target.from_handle(handle) == target
+    assert target.token_usable(1_000.0 + 14 * 60)
+    assert not target.token_usable(1_000.0 + 15 * 60)
+    assert Target.from_handle(scrub_handle(handle, 1_000.0 + 15 * 60)) == target.without_token()
     bot_message = Target(user_id=1, locale="en", file_limit=5, channel_id=2, message_id=4)
     assert not bot_message.token_usable(0)
-    assert set(json.loads(bot_message.dumps())) == {
+    assert set(json.loads(bot_message.handle().data)) == {
         "user_id",
         "locale",
         "file_limit",
@@ -154,15 +150,12 @@ def test_free_text_replies_to_the_message_in_the_language_written(
         bot_id=9,
         files=[],
         file_limit=100,
-        download=_never,
-        default_locale="en",
+        locale=locale,
+        reply_to=7,
     )
     assert request.text == content.removeprefix("<@9> ")
-    assert (request.chat_id, request.event_id, request.locale) == ("dm", "1", None)
+    assert (request.chat_id, request.message_id, request.locale) == ("dm:2", "1", None)
+    assert request.reply_to == "7"
     assert Target.from_json(request.reply_target) == Target(
         user_id=2, locale=locale, file_limit=100, channel_id=3, reply_to=1
     )
-
-
-async def _never(url: str, max_bytes: int) -> bytes:
-    raise AssertionError("nothing is downloaded here")

@@ -31,7 +31,7 @@ async def test_expired_token_result_goes_to_the_channel_mentioning_the_user(
     assert (await interaction.wait_for_error(50027)).status == 401
     assert not finished(original)  # left at its last step
     assert fake.channel_messages(fake.default_channel.id) == [original, result]  # no progress
-    await world.adapter.drain()
+    await world.settle()
     [job] = await world.jobs(fake.default_user.id)
     assert job.state is JobState.DELIVERED
 

@@ -20,7 +20,7 @@ async def test_set_show_and_reset(world: World) -> None:
 
     saved = await preferences(world, "set", kind="video", model="Kling O1")
     assert saved.startswith("✅ Got it! From now on I'll use Kling O1 for videos from text")
-    pref = await world.engine.store.get_preference("discord", user, TaskType.IMAGE_TO_VIDEO)
+    pref = await world.store.get_preference("discord", user, TaskType.IMAGE_TO_VIDEO)
     assert pref is not None
     assert pref.model_name == "Kling O1"
     await preferences(world, "set", kind="image", model="nano banana pro")
@@ -36,11 +36,11 @@ async def test_set_show_and_reset(world: World) -> None:
 
     cleared = await preferences(world, "reset", kind="video")
     assert cleared.startswith("✅ Cleared your saved video models")
-    assert await world.engine.store.get_preference("discord", user, TaskType.TEXT_TO_VIDEO) is None
-    assert await world.engine.store.get_preference("discord", user, TaskType.TEXT_TO_IMAGE)
+    assert await world.store.get_preference("discord", user, TaskType.TEXT_TO_VIDEO) is None
+    assert await world.store.get_preference("discord", user, TaskType.TEXT_TO_IMAGE)
 
     assert (await preferences(world, "reset")).startswith("✅ Your saved models are cleared")
-    assert await world.engine.store.list_preferences("discord", user) == {}
+    assert await world.store.list_preferences("discord", user) == {}
     assert world.created_models() == ["Nano Banana Pro"]
 
 
@@ -50,9 +50,7 @@ async def test_unknown_model_is_not_saved_and_nothing_is_made(world: World) -> N
     assert await preferences(world, "set", kind="music", model="Kling O1") == (
         "I couldn't find a model called “Kling O1”."
     )
-    assert (
-        await world.engine.store.list_preferences("discord", str(world.fake.default_user.id)) == {}
-    )
+    assert await world.store.list_preferences("discord", str(world.fake.default_user.id)) == {}
     assert world.creates == []
 
 
@@ -73,4 +71,5 @@ async def test_history_lists_searches_and_shows_again(world: World) -> None:
     stranger = fake.add_user("stranger")
     theirs = await fake.send_slash_command("history", {"item": choice["value"]}, user=stranger)
     refused = await theirs.wait_for_original(lambda m: bool(m.content))
-    assert refused.content == world.engine.text("en", "action.expired")
+    assert refused.content == world.engine.text("en", "action.not_yours")
+    assert refused.ephemeral

@@ -33,5 +33,5 @@ async def test_job_running_at_shutdown_is_delivered_once_by_the_next_process(
 
 async def test_stopped_adapter_is_not_healthy(world: World) -> None:
     assert world.adapter.healthy()
-    await world.adapter.stop()
+    await world.adapter.pause()
     assert not world.adapter.healthy()

@@ -8,14 +8,15 @@ from pathlib import Path
 
 import pytest
 
+from bot.adapters import ADAPTERS
 from bot.base import Adapter
-from bot.discord.adapter import build_discord_adapter
-from bot.run import AdapterBuilder, run
-from core.settings import Settings
+from bot.run import run
+from bot.settings import RunSettings
 from sim.app import RunningSimulator
 from tests.bot.discord.conftest import SCALE
 from tests.bot.discord.world import PNG_MAGIC, World, finished
 from tests.fakes.discord import FakeDiscord
+from tests.wiring import settings_for
 
 
 def free_port() -> int:
@@ -25,10 +26,8 @@ def free_port() -> int:
 
 
 def test_the_adapter_fits_ima_bot_run(world: World) -> None:
-    # The annotations are the check (mypy): the builder and the adapter fit bot.run.
-    builders: list[AdapterBuilder] = [build_discord_adapter]
+    # The annotation is the check (mypy): the adapter fits bot.run.
     adapter: Adapter = world.adapter
-    assert len(builders) == 1
     assert adapter.name == "discord"
     assert adapter.routes() == []
 
@@ -43,18 +42,15 @@ async def test_ima_bot_run_starts_discord(
     monkeypatch.setenv("DISCORD_TOKEN", fake.token)
     monkeypatch.setenv("DISCORD_API_BASE", fake.api_base)
     monkeypatch.setenv("DISCORD_GATEWAY_URL", fake.gateway_url)
-    settings = Settings(
+    settings = settings_for(sim, SCALE)
+    process = RunSettings(
         _env_file=None,  # type: ignore[call-arg]
-        ima_api_key="ima_discord_run_key",  # type: ignore[arg-type]
-        ima_base_url=sim.base_url,
-        ima_upload_base_url=sim.base_url,
         database_url=str(tmp_path / "bot.db"),
         http_host="127.0.0.1",
         http_port=free_port(),
-        time_scale=SCALE,
     )
     stop = asyncio.Event()
-    running = asyncio.create_task(run(settings, [build_discord_adapter], stop))
+    running = asyncio.create_task(run(settings, process, ADAPTERS, stop))
     await fake.wait_for(lambda: fake.commands(), timeout=10, what="synced commands")
     await fake.wait_for_session(timeout=10)
 

@@ -10,14 +10,11 @@ from typing import Any
 
 from bot.discord.adapter import DiscordAdapter
 from bot.discord.config import DiscordSettings
-from core.engine import Engine, EngineConfig
-from core.i18n import Translator
-from core.ima.client import IMAClient
-from core.ima.session import IMASession
+from bot.runtime import Wired
 from core.jobs import Job
-from core.store import open_store
 from sim.app import RunningSimulator
 from tests.fakes.discord import FakeDiscord, StoredMessage
+from tests.wiring import bot_on
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -29,8 +26,17 @@ class World:
     db: Path
     scale: float
     settings: dict[str, Any]
-    engine: Engine
+    bot: Wired
     adapter: DiscordAdapter
+    _exit: contextlib.AsyncExitStack
+
+    @property
+    def engine(self) -> Any:
+        return self.bot.engine
+
+    @property
+    def store(self) -> Any:
+        return self.bot.store
 
     @property
     def creates(self) -> list[dict[str, Any]]:
@@ -40,45 +46,41 @@ class World:
         return [body["parameters"][0]["model_name"] for body in self.creates]
 
     async def jobs(self, user_id: int) -> list[Job]:
-        return await self.engine.store.recent_jobs("discord", str(user_id))
+        jobs: list[Job] = await self.store.recent_jobs("discord", str(user_id))
+        return jobs
+
+    async def settle(self) -> None:
+        """Until every request taken so far is answered and every job has ended."""
+        await self.adapter.drain()
+        await self.engine.drain()
 
     async def stop(self) -> None:
-        """What ``ima-bot run`` does on SIGTERM: the adapter first, then the engine's resources.
-
-        Nothing waits for running jobs: they are left to the next start, as in production.
-        """
-        await self.adapter.stop()
-        await self.engine.client.session.close()
-        await self.engine.store.close()
+        """What ``ima-bot run`` does on SIGTERM: the adapter stops taking requests, the engine
+        stops its jobs (left to the next start), the adapter disconnects."""
+        await self.adapter.pause()
+        await self.engine.shutdown()
+        await self.adapter.close()
+        await self._exit.aclose()
 
     async def restart(self) -> None:
-        """A new process on the same database: new engine and client, the same Discord.
-
-        The old process's jobs die at their next database access, as they would with it; the
-        IMA session a still-polling job reopened after ``stop()`` is closed again then.
-        """
+        """A new process on the same database: new engine and client, the same Discord."""
         await self.stop()
-        await self.adapter.drain()
-        await self.engine.client.session.close()
-        self.engine, self.adapter = await start_bot(
+        self.bot, self.adapter, self._exit = await start_bot(
             self.fake, self.sim, self.db, self.scale, **self.settings
         )
 
     async def finish(self) -> None:
-        await self.adapter.drain()
-        await self.engine.drain()
+        await self.settle()
         await self.stop()
 
 
 async def start_bot(
     fake: FakeDiscord, sim: RunningSimulator, db: Path, scale: float, **settings: Any
-) -> tuple[Engine, DiscordAdapter]:
-    store = await open_store(str(db))
-    session = IMASession(
-        "ima_discord_test_key", base_url=sim.base_url, upload_base_url=sim.base_url
-    )
-    client = IMAClient(session, retry_base_delay=0.001)
-    engine = Engine(client, store, Translator.load(), EngineConfig(time_scale=scale))
+) -> tuple[Wired, DiscordAdapter, contextlib.AsyncExitStack]:
+    """The bot as ``ima-bot run`` starts it, with the Discord adapter only."""
+    engine_settings = {k: settings.pop(k) for k in list(settings) if k in _ENGINE_SETTINGS}
+    exit_stack = contextlib.AsyncExitStack()
+    bot = await exit_stack.enter_async_context(bot_on(sim, db, scale=scale, **engine_settings))
     discord_settings = DiscordSettings(
         _env_file=None,  # type: ignore[call-arg]
         token=fake.token,  # type: ignore[arg-type]
@@ -87,18 +89,25 @@ async def start_bot(
         **settings,
     )
     adapter = DiscordAdapter(
-        engine, discord_settings, edit_interval=0.05, guild_ready_timeout=0.0, ready_timeout=5.0
+        bot.engine, discord_settings, edit_interval=0.05, guild_ready_timeout=0.0, ready_timeout=5.0
     )
+    await bot.engine.warm_up()
     await adapter.start()
-    return engine, adapter
+    await bot.engine.resume()
+    return bot, adapter, exit_stack
+
+
+#: Settings of the engine (the rest are the Discord adapter's).
+_ENGINE_SETTINGS = frozenset({"user_daily_credits", "chat_daily_credits", "max_jobs_per_user",
+                              "banned_words"})  # fmt: skip
 
 
 @contextlib.asynccontextmanager
 async def world_at(
     fake: FakeDiscord, sim: RunningSimulator, db: Path, *, scale: float, **settings: Any
 ) -> AsyncIterator[World]:
-    engine, adapter = await start_bot(fake, sim, db, scale, **settings)
-    world = World(fake, sim, db, scale, settings, engine, adapter)
+    bot, adapter, exit_stack = await start_bot(fake, sim, db, scale, **dict(settings))
+    world = World(fake, sim, db, scale, settings, bot, adapter, exit_stack)
     try:
         yield world
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 from collections.abc import AsyncIterator, Iterator
@@ -13,13 +14,11 @@ from aiohttp import web
 
 from bot.feishu.adapter import FeishuAdapter
 from bot.feishu.config import FeishuSettings
-from core.engine import Engine, EngineConfig
-from core.i18n import Translator
-from core.ima.client import IMAClient
-from core.ima.session import IMASession
-from core.store import open_store
+from bot.runtime import Wired
+from core.actions import Verb, decode
 from sim.app import RunningSimulator, start_simulator
 from tests.fakes.feishu import FakeFeishu, SentMessage, WebhookResult, WsAck
+from tests.wiring import bot_on
 
 #: The simulator runs this much faster than real generations, and the engine is told so.
 SCALE = 0.02
@@ -30,8 +29,9 @@ PATCH_INTERVAL = 0.25
 
 
 class Bot:
-    """One bot process (engine, store and adapter) on the fake Feishu and the simulator.
-    ``restart()`` replaces the process with a new one on the same database, as a redeploy does."""
+    """One bot process (engine, store and adapter) on the fake Feishu and the simulator, built
+    as ``ima-bot run`` builds it. ``restart()`` replaces the process with a new one on the same
+    database, as a redeploy does."""
 
     def __init__(
         self,
@@ -40,24 +40,32 @@ class Bot:
         mode: str,
         db_path: Path,
         scale: float = SCALE,
+        **settings: Any,
     ) -> None:
-        """``scale``: the simulator's speed, which the engine is told."""
+        """``scale``: the simulator's speed, which the engine is told; ``settings``: the
+        engine's settings (caps, banned words)."""
         self.fake = fake
         self.sim = sim
         self.mode = mode
         self.db_path = db_path
         self.scale = scale
+        self.settings = settings
         self.url = ""
         self._runner: web.AppRunner | None = None
+        self._exit: contextlib.AsyncExitStack | None = None
+
+    @property
+    def engine(self) -> Any:
+        return self.bot.engine
+
+    @property
+    def store(self) -> Any:
+        return self.bot.store
 
     async def start(self) -> None:
-        self.store = await open_store(str(self.db_path))
-        session = IMASession(
-            "ima_feishu_test_key", base_url=self.sim.base_url, upload_base_url=self.sim.base_url
-        )
-        client = IMAClient(session, retry_base_delay=0.001)
-        self.engine = Engine(
-            client, self.store, Translator.load(), EngineConfig(time_scale=self.scale)
+        self._exit = contextlib.AsyncExitStack()
+        self.bot: Wired = await self._exit.enter_async_context(
+            bot_on(self.sim, self.db_path, scale=self.scale, **self.settings)
         )
         fake = self.fake
         config = FeishuSettings.model_validate(  # validated, not read from the environment
@@ -79,20 +87,27 @@ class Bot:
             await web.TCPSite(self._runner, "127.0.0.1", 0).start()
             self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/feishu/events"
         connections = fake.ws_connections_total
+        await self.engine.warm_up()
         await self.adapter.start()
         await self.engine.resume()
         if self.mode == "ws":
             await fake.wait_for_ws_connection(connections + 1)
 
+    async def settle(self) -> None:
+        """Until every event taken so far is answered and every job has ended."""
+        await self.adapter.drain()
+        await self.engine.drain()
+
     async def stop(self) -> None:
-        """As ``ima-bot run`` stops: adapters first, then the engine's own job tasks."""
-        await self.adapter.stop()
+        """As ``ima-bot run`` stops: no new events, the engine's jobs, then the connections."""
+        await self.adapter.pause()
         await self.engine.shutdown()
+        await self.adapter.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        await self.engine.client.session.close()
-        await self.store.close()
+        if self._exit is not None:
+            await self._exit.aclose()
 
     async def restart(self) -> None:
         await self.stop()
@@ -138,6 +153,12 @@ def card_text(card: dict[str, Any]) -> str:
 
 def buttons(card: dict[str, Any]) -> list[dict[str, Any]]:
     return [b for e in card["elements"] if e["tag"] == "action" for b in e["actions"]]
+
+
+def verb(button: dict[str, Any]) -> Verb | None:
+    """What a card button does (None: a link, or not one of the bot's actions)."""
+    action = decode(str(button.get("value", {}).get("action", "")))
+    return action.verb if action else None
 
 
 def image_keys(card: dict[str, Any]) -> list[str]:

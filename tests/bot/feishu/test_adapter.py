@@ -9,18 +9,20 @@ import itertools
 import json
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
 import lark_oapi.ws.client as lark_ws_client
 import pytest
 
+from bot.adapters import ADAPTERS
 from bot.feishu import replier
-from bot.feishu.adapter import FeishuAdapter, _EndpointRequests, build_feishu_adapter
+from bot.feishu.adapter import FeishuAdapter, _EndpointRequests
 from bot.feishu.api import FeishuApiError
 from bot.feishu.config import FeishuSettings
+from core.actions import Verb
 from core.ima.tasks import TaskType
-from core.settings import load_settings
 from sim.app import RunningSimulator
 from sim.media import render_png
 from tests.bot.feishu.conftest import (
@@ -31,6 +33,7 @@ from tests.bot.feishu.conftest import (
     content,
     header,
     image_keys,
+    verb,
 )
 from tests.fakes.feishu import EventFactory, FakeFeishu, SentMessage, WebhookResult, WsAck
 
@@ -177,8 +180,9 @@ async def test_retry_button_checks_who_presses_it(bot: Bot) -> None:
     failed = await bot.final_card(event)
     assert header(failed)["template"] == "red"
     card = await bot.card_for(event)
-    retry = next(b for b in buttons(failed) if b["value"]["action"].startswith("retry:"))
+    retry = next(b for b in buttons(failed) if verb(b) is Verb.RETRY)
     assert retry["value"]["locale"] == "en"
+    assert retry["value"]["owner"] == events.default_user.open_id
 
     def press(value: dict[str, Any], who: Any = None) -> dict[str, Any]:
         return events.card_action(
@@ -186,19 +190,26 @@ async def test_retry_button_checks_who_presses_it(bot: Bot) -> None:
         )
 
     other = await bot.deliver(press(retry["value"], events.new_user("Mallory")))
-    assert toast(other)["content"] == bot.engine.text("en", "action.not_yours")
-    stale = await bot.deliver(press({"action": "retry:nojob:", "locale": "zh"}))
-    assert toast(stale)["content"] == bot.engine.text("zh", "action.expired")
+    assert toast(other)["content"] == bot.engine.text("en", "action.not_yours")  # at once
+    stale = await bot.deliver(press({"action": "r:nojob", "locale": "zh"}))
+    assert toast(stale) is None  # answered at once; the verdict follows as a message
+    expired = bot.engine.text("zh", "action.expired")
+    await bot.fake.wait_for_message(lambda m: expired in m.content)
     assert len(bot.creates) == 1
 
     mine = await bot.deliver(press(retry["value"]))
     assert toast(mine) is None
     double_click = await bot.deliver(press(retry["value"]))
     assert toast(double_click) is None
-    again = await bot.fake.wait_for_message(
-        lambda m: m.reply_to == card.message_id and m.msg_type == "interactive"
+    await bot.fake.wait_until(
+        lambda: any(
+            m.reply_to == card.message_id
+            and m.msg_type == "interactive"
+            and header(m.json())["template"] == "green"
+            for m in bot.fake.messages
+        ),
+        "retried",
     )
-    await bot.fake.wait_until(lambda: header(again.json())["template"] == "green", "retried")
     assert len(bot.creates) == 2
     assert (
         bot.creates[0]["parameters"][0]["parameters"]["prompt"]
@@ -384,11 +395,13 @@ async def test_wrong_credentials_fail_at_start(fake: FakeFeishu) -> None:
     config = FeishuSettings.model_validate(
         {"app_id": fake.app_id, "app_secret": "wrong", "domain": fake.domain, "mode": "ws"}
     )
-    engine: Any = object()  # never reached: the credentials are checked first
+    engine: Any = SimpleNamespace()  # never reached: the credentials are checked first
     adapter = FeishuAdapter(engine, config)
+    engine.register = lambda platform: None
     with pytest.raises(FeishuApiError):
         await adapter.start()
-    await adapter.stop()
+    assert not adapter.accepting
+    await adapter.close()
     assert fake.ws_connections_total == 0
 
 
@@ -398,19 +411,17 @@ def test_built_for_ima_bot_run_only_when_configured(
     monkeypatch.chdir(tmp_path)  # no .env here
     for name in ("APP_ID", "APP_SECRET", "VERIFICATION_TOKEN", "ENCRYPT_KEY", "DOMAIN", "MODE"):
         monkeypatch.delenv(f"FEISHU_{name}", raising=False)
-    settings = load_settings(_env_file=None)
+    [entry] = [e for e in ADAPTERS if e.name == "feishu"]
     engine: Any = object()
-    assert build_feishu_adapter(settings, engine) is None
+    assert not entry.load().configured
 
     monkeypatch.setenv("FEISHU_APP_ID", "cli_1")
     monkeypatch.setenv("FEISHU_APP_SECRET", "secret")
-    long_connection = build_feishu_adapter(settings, engine)
-    assert long_connection is not None
+    long_connection = entry.build(engine, entry.load())
     assert long_connection.routes() == []
 
     monkeypatch.setenv("FEISHU_MODE", "webhook")
     monkeypatch.setenv("FEISHU_VERIFICATION_TOKEN", "token")
-    webhook = build_feishu_adapter(settings, engine)
-    assert webhook is not None
+    webhook = entry.build(engine, entry.load())
     assert [(r.method, r.path) for r in webhook.routes()] == [("POST", "/feishu/events")]
     assert not webhook.healthy()  # not started

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from bot.feishu.card import MAX_CARD_BYTES, Link, build_card, card_size, with_mention
-from bot.feishu.config import FeishuSettings, load_feishu_settings
+from bot.feishu.config import FeishuSettings
 from bot.feishu.replier import mp4_duration_ms
 from core.replier import Button, Reply, Stage
-from core.settings import SettingsError
+from core.settings import SettingsError, load
 
 SAMPLE_MP4 = Path(__file__).resolve().parents[3] / "sim" / "assets" / "sample.mp4"
 
@@ -37,7 +37,7 @@ def test_text_images_links_and_buttons() -> None:
     reply = Reply(
         Stage.FAILURE,
         "❌ Your image couldn't be created\n• Reason: *not* markdown",
-        (Button("Retry with Nano Banana Pro", "retry:j1:v2"), Button("Try again", "retry:j1:")),
+        (Button("Retry with Nano Banana Pro", "r:j1:0a1b2c3d"), Button("Try again", "r:j1")),
     )
     card = build_card(
         reply,
@@ -53,7 +53,7 @@ def test_text_images_links_and_buttons() -> None:
     assert (image["tag"], image["img_key"]) == ("img", "img_1")
     link, retry_with, retry_same = actions["actions"]
     assert link["url"] == "https://cdn.example/v.mp4"
-    assert retry_with["value"] == {"action": "retry:j1:v2", "locale": "en"}
+    assert retry_with["value"] == {"action": "r:j1:0a1b2c3d", "locale": "en"}
     assert (retry_with["type"], retry_same["type"]) == ("primary", "default")
     assert retry_same["text"]["content"] == "Try again"
 
@@ -91,7 +91,7 @@ def test_mp4_duration_version_1_box() -> None:
 def test_config_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("APP_ID", "APP_SECRET", "VERIFICATION_TOKEN", "ENCRYPT_KEY", "DOMAIN", "MODE"):
         monkeypatch.delenv(f"FEISHU_{name}", raising=False)
-    unset = load_feishu_settings(_env_file=None)
+    unset = load(FeishuSettings, _env_file=None)
     assert not unset.configured
     assert (unset.domain, unset.mode) == ("https://open.feishu.cn", "ws")
 
@@ -99,7 +99,7 @@ def test_config_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FEISHU_APP_SECRET", "very-secret")
     monkeypatch.setenv("FEISHU_ENCRYPT_KEY", "")  # .env.example leaves it empty
     monkeypatch.setenv("FEISHU_DOMAIN", "https://open.larksuite.com/")
-    config = load_feishu_settings(_env_file=None)
+    config = load(FeishuSettings, _env_file=None)
     assert config.configured
     assert config.encrypt_key is None
     assert config.domain == "https://open.larksuite.com"
@@ -118,7 +118,7 @@ def test_config_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 )
 def test_config_errors_name_the_variable(values: dict[str, str], variable: str) -> None:
     with pytest.raises(SettingsError, match=variable):
-        load_feishu_settings(_env_file=None, **values)
+        load(FeishuSettings, _env_file=None, **values)
 
 
 def test_loopback_http_is_allowed_for_a_local_feishu() -> None:

@@ -197,6 +197,15 @@ def test_card_action() -> None:
     assert parse(payload) is None
 
 
+def test_card_action_whose_value_is_a_string() -> None:
+    """The docs allow an object or a string as a button's value."""
+    payload = events.card_action({}, message_id="om_card", chat_id="oc_chat")
+    payload["event"]["action"]["value"] = '{"action": "r:job1", "locale": "zh", "owner": "ou_1"}'
+    found = parse_card_action(payload)
+    assert found is not None
+    assert (found.action, found.locale, found.owner) == ("r:job1", "zh", "ou_1")
+
+
 @pytest.mark.parametrize("value", [{}, {"action": 3}, {"locale": "en"}, "retry:job1:v2", None])
 def test_card_action_without_our_value_is_ignored(value: Any) -> None:
     payload = events.card_action({}, message_id="om_card", chat_id="oc_chat")

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.bot.feishu.conftest import Bot, buttons, card_text, header, image_keys
+from core.actions import Verb
+from tests.bot.feishu.conftest import Bot, buttons, card_text, header, image_keys, verb
 from tests.fakes.feishu import SentMessage
 from tests.recording import same_file
 
@@ -28,7 +29,7 @@ def press(bot: Bot, card: SentMessage, value: dict[str, Any], who: Any = None) -
 
 async def test_animate_button_on_a_result_card(bot: Bot) -> None:
     final, card = await finished_image(bot)
-    animate = next(b for b in buttons(final) if b["value"]["action"].startswith("animate:"))
+    animate = next(b for b in buttons(final) if verb(b) is Verb.ANIMATE)
     await bot.deliver(press(bot, card, animate["value"]))
     await bot.fake.wait_until(lambda: len(bot.creates) == 2, "the video was created")
     assert bot.creates[-1]["task_type"] == "image_to_video"
@@ -68,7 +69,7 @@ async def test_history_in_plain_chat(bot: Bot) -> None:
     card = listing.json()
     assert "画" not in card_text(card)  # the prompt is shown as written
     assert "lighthouse" in card_text(card)
-    [show] = [b for b in buttons(card) if b["value"]["action"].startswith("show:")]
+    [show] = [b for b in buttons(card) if verb(b) is Verb.SHOW]
     await bot.deliver(press(bot, listing, show["value"]))
     shown = await bot.fake.wait_for_message(
         lambda m: m.msg_type == "interactive" and "SeeDream 4.5" in m.content and m is not listing
@@ -79,7 +80,7 @@ async def test_history_in_plain_chat(bot: Bot) -> None:
 async def test_result_buttons_only_for_the_owner_and_after_a_restart(hook: Bot) -> None:
     final, card = await finished_image(hook)
     await hook.restart()
-    soundtrack = next(b for b in buttons(final) if b["value"]["action"].startswith("soundtrack:"))
+    soundtrack = next(b for b in buttons(final) if verb(b) is Verb.SOUNDTRACK)
     stranger = hook.fake.events.new_user("Mallory")
     refused = await hook.fake.post_event(hook.url, press(hook, card, soundtrack["value"], stranger))
     assert refused.json()["toast"]["content"] == hook.engine.text("en", "action.not_yours")

@@ -13,10 +13,9 @@ import pytest
 
 from core.ima import errors
 from core.ima.client import IMAClient
-from core.ima.defaults import RECOMMENDED
+from core.ima.rules import quote
 from core.ima.session import IMASession
-from core.ima.tasks import TaskType
-from core.ima.timing import Timing
+from core.ima.tasks import TaskType, Timing
 from core.ima.upload import ImageSource, sniff_image
 from sim.app import RunningSimulator, start_simulator
 from sim.media import render_png
@@ -61,7 +60,7 @@ def images_for(task_type: TaskType, tmp_path: Path) -> list[ImageSource]:
 async def test_every_task_type_end_to_end(
     task_type: TaskType, client: IMAClient, sim: RunningSimulator, tmp_path: Path
 ) -> None:
-    model = (await client.catalog(task_type)).find(RECOMMENDED[task_type])
+    model = (await client.catalog(task_type)).find(task_type.spec.recommended)
     assert model is not None
     task, medias = await client.generate(
         model, "a fox in the snow", images=images_for(task_type, tmp_path)
@@ -140,7 +139,7 @@ async def test_create_errors_are_classified_and_never_retried(
     assert model is not None
     sim.state.faults.push("create", fault)
     with pytest.raises(error):
-        await client.create(model, "a cat")
+        await client.create(quote(model, {}), "a cat")
     # A create that may have reached the server is never sent again: it could charge twice.
     assert len(sim.state.calls("create")) == 1
 
@@ -149,29 +148,36 @@ async def test_create_retried_after_429(client: IMAClient, sim: RunningSimulator
     model = (await client.catalog(TaskType.TEXT_TO_IMAGE)).find("SeeDream 4.5")
     assert model is not None
     sim.state.faults.push("create", "429", times=2)
-    await client.create(model, "a cat")
+    await client.create(quote(model, {}), "a cat")
     assert len(sim.state.calls("create")) == 3
     assert len(sim.state.tasks) == 1
 
 
 @pytest.mark.parametrize("fault", ["6006", "6009", "6010"])
-async def test_rule_mismatch_refreshes_catalog_once(
+async def test_rule_mismatch_is_raised_and_requote_reads_the_catalog_again(
     fault: str, client: IMAClient, sim: RunningSimulator
 ) -> None:
+    """The engine decides whether a new price may be spent; the client never re-creates."""
     model = (await client.catalog(TaskType.TEXT_TO_VIDEO)).find("Wan 2.6")
     assert model is not None
     sim.state.faults.push("create", fault)
-    await client.create(model, "waves", params={"duration": 10})
+    q = quote(model, {"duration": 10})
+    with pytest.raises(errors.RuleMismatchError):
+        await client.create(q, "waves")
+    assert sim.state.tasks == {}
+    fresh = await client.requote(q, {"duration": 10})
+    assert fresh is not None
     assert sim.state.product_list_calls("text_to_video") == 2
+    await client.create(fresh, "waves")
     assert len(sim.state.tasks) == 1
 
 
-async def test_rule_mismatch_twice_gives_up(client: IMAClient, sim: RunningSimulator) -> None:
+async def test_one_shot_generate_requotes_once(client: IMAClient, sim: RunningSimulator) -> None:
     model = (await client.catalog(TaskType.TEXT_TO_VIDEO)).find("Wan 2.6")
     assert model is not None
     sim.state.faults.push("create", "6010", times=2)
     with pytest.raises(errors.RuleMismatchError):
-        await client.create(model, "waves")
+        await client.generate(model, "waves")
     assert len(sim.state.calls("create")) == 2
 
 
@@ -191,7 +197,7 @@ async def test_connection_refused_is_not_sent() -> None:
 async def test_polls_survive_transient_errors(client: IMAClient, sim: RunningSimulator) -> None:
     model = (await client.catalog(TaskType.TEXT_TO_IMAGE)).find("SeeDream 4.5")
     assert model is not None
-    task = await client.create(model, "a cat")
+    task = await client.create(quote(model, {}), "a cat")
     for fault in ("429", "500", "reset", "503"):
         sim.state.faults.push("detail", fault)
     medias = await client.wait(task.task_id, 1, FAST)
@@ -265,6 +271,6 @@ async def test_api_key_never_in_logs_or_errors(
     model = (await client.catalog(TaskType.TEXT_TO_IMAGE)).find("SeeDream 4.5")
     assert model is not None
     with pytest.raises(errors.AuthError):
-        await client.create(model, "x")
+        await client.create(quote(model, {}), "x")
     assert API_KEY not in caplog.text
     assert API_KEY not in repr(client.session)

@@ -11,6 +11,7 @@ import pytest
 
 from core.ima.tasks import TaskType
 from core.jobs import Job, JobState, ModelSource, new_job_id
+from core.replier import Handle
 from core.store import Admission, Limits, Preference, Store, open_store
 from core.store.sqlite import KEEP_SECONDS
 
@@ -34,6 +35,7 @@ def job(user: str = "u1", **kw: object) -> Job:
         "locale": "en",
         "task_type": TaskType.TEXT_TO_IMAGE,
         "version_id": "v",
+        "model_id": "m",
         "model_name": "Model",
         "prompt": "a cat",
         "params": {"size": "2K"},
@@ -62,56 +64,149 @@ async def test_preferences_roundtrip(store: Store) -> None:
     assert await store.list_preferences("test", "u1") == {}
 
 
-async def test_job_roundtrip_and_update(store: Store) -> None:
-    j = job(image_urls=("https://x/1.png",), extra={"k": [1]})
-    assert await store.add_job(j, day=DAY) is Admission.OK
-    await store.update_job(j.id, state=JobState.RUNNING, ima_task_id="t1", handle="h")
-    found = await store.job_by_handle("test", "h")
-    assert found is not None
-    assert found.id == j.id
-    assert await store.job_by_handle("other", "h") is None
+async def test_job_roundtrip_and_transitions(store: Store) -> None:
+    j = job(
+        image_urls=("https://x/1.png",),
+        attachments=({"name": "a.png", "ref": {"url": "u"}},),
+        wants={"duration": 5},
+        origin_id="j0",
+    )
+    assert await store.admit(j, day=DAY) is Admission.OK
     loaded = await store.get_job(j.id)
     assert loaded is not None
-    assert loaded.state is JobState.RUNNING
-    assert loaded.ima_task_id == "t1"
-    assert loaded.image_urls == ("https://x/1.png",)
-    assert loaded.params == {"size": "2K"}
-    assert loaded.extra == {"k": [1]}
+    assert loaded.state is JobState.ACCEPTED
+    assert loaded.attachments == ({"name": "a.png", "ref": {"url": "u"}},)
+    assert (loaded.wants, loaded.origin_id, loaded.model_id) == ({"duration": 5}, "j0", "m")
+    assert not await store.mark_running(j.id, task_id="t1", started_at=1.0, credits=5)
+    assert await store.mark_creating(j.id)
+    assert not await store.mark_creating(j.id)  # only from accepted
+    assert await store.mark_not_sent(j.id)
+    assert await store.mark_creating(j.id)
+    assert await store.mark_running(j.id, task_id="t1", started_at=1.0, credits=8)
+    await store.set_inputs(j.id, ["https://x/up.png"])
+    loaded = await store.get_job(j.id)
+    assert loaded is not None
+    assert (loaded.state, loaded.ima_task_id, loaded.credits) == (JobState.RUNNING, "t1", 8)
+    assert loaded.image_urls == ("https://x/up.png",)
+    assert loaded.attachments == ()
+    assert sum(r.credits for r in await store.usage(DAY)) == 8  # the price IMA took
+    assert await store.job_state(j.id) == "running"
     assert [x.id for x in await store.active_jobs()] == [j.id]
-    await store.update_job(j.id, state=JobState.DELIVERED, result_urls=("https://r",))
+    assert await store.mark_delivering(j.id, result_urls=["https://r"], result_covers=[None])
+    assert await store.mark_delivered(j.id, at=2.0)
+    assert not await store.mark_failed(j.id, error_kind="x", at=3.0, release=True)
+    assert not await store.mark_cancelled(j.id, at=3.0)
     assert await store.active_jobs() == []
-    with pytest.raises(ValueError, match="cannot update"):
-        await store.update_job(j.id, nonsense=1)
+    loaded = await store.get_job(j.id)
+    assert loaded is not None
+    assert (loaded.state, loaded.result_urls, loaded.finished_at) == (
+        JobState.DELIVERED,
+        ("https://r",),
+        2.0,
+    )
+
+
+async def test_failing_and_cancelling_release_only_what_was_never_sent(store: Store) -> None:
+    refused, unknown, cancelled, sent = job(), job(), job(), job()
+    for j in (refused, unknown, cancelled, sent):
+        await store.admit(j, day=DAY)
+    await store.mark_creating(refused.id)
+    assert await store.mark_failed(refused.id, error_kind="bad_request", at=1.0, release=True)
+    await store.mark_creating(unknown.id)
+    assert await store.mark_failed(unknown.id, error_kind="unknown", at=1.0, release=False)
+    assert await store.mark_cancelled(cancelled.id, at=1.0)  # accepted: never sent
+    await store.mark_creating(sent.id)
+    assert await store.mark_cancelled(sent.id, at=1.0)  # maybe sent: stays counted
+    assert sum(r.credits for r in await store.usage(DAY)) == 10
+
+
+async def test_handles_and_the_messages_of_a_job(store: Store) -> None:
+    j = job()
+    await store.admit(j, day=DAY)
+    await store.set_handle(j.id, Handle("card-1", "{}", ("video-1",)), expires_at=None)
+    for message_id in ("card-1", "video-1"):
+        found = await store.job_for_message("test", message_id)
+        assert found is not None
+        assert found.id == j.id
+    await store.set_handle(j.id, Handle("card-2"), expires_at=None)  # posted anew
+    assert (await store.job_for_message("test", "card-2")) is not None
+    assert (await store.job_for_message("test", "card-1")) is not None  # replies to the old too
+    assert await store.job_for_message("other", "card-2") is None
+    loaded = await store.get_job(j.id)
+    assert loaded is not None
+    assert loaded.handle == Handle("card-2")
+
+
+async def test_reprice_checks_the_caps(store: Store) -> None:
+    limits = Limits(user_daily_credits=20)
+    a, b = job(credits=5), job(credits=5)
+    await store.admit(a, day=DAY, limits=limits)
+    await store.admit(b, day=DAY, limits=limits)
+    assert await store.reprice(a.id, 16, day=DAY, limits=limits) is Admission.USER_CAP
+    assert await store.reprice(a.id, 10, day=DAY, limits=limits) is Admission.OK
+    assert sum(r.credits for r in await store.usage(DAY)) == 15
+    assert (await store.get_job(a.id)).credits == 10  # type: ignore[union-attr]
+
+
+async def test_requests_stored_before_acknowledged(store: Store) -> None:
+    results = await asyncio.gather(
+        *(store.receive("p:1", {"text": "hi"}, expires_at=None) for _ in range(5))
+    )
+    assert results.count(True) == 1
+    assert await store.unfinished_requests(0) == [{"text": "hi"}]
+    j = job()
+    await store.admit(j, day=DAY, request_key="p:1")  # admitted: answered with the same write
+    assert await store.unfinished_requests(0) == []
+    await store.receive("p:2", {"text": "help"}, expires_at=None)
+    await store.finish_request("p:2")
+    assert await store.unfinished_requests(0) == []
+    assert not await store.receive("p:2", {"text": "help"}, expires_at=None)
+
+
+async def test_short_lived_credentials_are_scrubbed(store: Store) -> None:
+    target = {"channel": 1, "token": "secret-token", "expires": {"token": 100.0}}
+    j = job(reply_target=target)
+    await store.admit(j, day=DAY)
+    await store.set_handle(
+        j.id, Handle("m1", '{"token":"t","expires":{"token":100.0}}'), expires_at=100.0
+    )
+    await store.receive("p:1", {"reply_target": target}, expires_at=100.0)
+    assert await store.scrub(50.0) == 0
+    assert await store.scrub(150.0) == 2
+    loaded = await store.get_job(j.id)
+    assert loaded is not None
+    assert loaded.reply_target == {"channel": 1}
+    assert loaded.handle == Handle("m1", "{}")
+    assert await store.unfinished_requests(0) == [{"reply_target": {"channel": 1}}]
+    assert await store.scrub(200.0) == 0
 
 
 async def test_active_limit_is_atomic_under_concurrency(store: Store) -> None:
     limits = Limits(max_active=3)
-    results = await asyncio.gather(
-        *(store.add_job(job(), day=DAY, limits=limits) for _ in range(20))
-    )
+    results = await asyncio.gather(*(store.admit(job(), day=DAY, limits=limits) for _ in range(20)))
     assert results.count(Admission.OK) == 3
     assert results.count(Admission.TOO_MANY) == 17
     assert await store.count_active("test", "u1") == 3
-    assert await store.add_job(job(user="u2"), day=DAY, limits=limits) is Admission.OK
+    assert await store.admit(job(user="u2"), day=DAY, limits=limits) is Admission.OK
 
 
 async def test_daily_caps_never_overshoot_under_50_concurrent_requests(store: Store) -> None:
     user_cap = Limits(user_daily_credits=100)
     results = await asyncio.gather(
-        *(store.add_job(job(credits=7), day=DAY, limits=user_cap) for _ in range(50))
+        *(store.admit(job(credits=7), day=DAY, limits=user_cap) for _ in range(50))
     )
     assert results.count(Admission.OK) == 14  # 14 × 7 = 98 ≤ 100 < 105
     assert sum(r.credits for r in await store.usage(DAY)) == 98
     chat_cap = Limits(chat_daily_credits=20)
     results = await asyncio.gather(
         *(
-            store.add_job(job(user=f"x{i}", chat_id="c2", credits=5), day=DAY, limits=chat_cap)
+            store.admit(job(user=f"x{i}", chat_id="c2", credits=5), day=DAY, limits=chat_cap)
             for i in range(50)
         )
     )
     assert results.count(Admission.OK) == 4
     assert set(results) == {Admission.OK, Admission.CHAT_CAP}
-    assert await store.add_job(job(credits=5), day="2026-11-26", limits=user_cap) is Admission.OK
+    assert await store.admit(job(credits=5), day="2026-11-26", limits=user_cap) is Admission.OK
 
 
 async def test_first_seen_once(store: Store) -> None:
@@ -120,24 +215,13 @@ async def test_first_seen_once(store: Store) -> None:
     assert await store.first_seen("event-2")
 
 
-async def test_usage_ledger_reserve_correct_release(store: Store) -> None:
-    j = job(credits=25)
-    await store.add_job(j, day=DAY)
-    await store.add_job(job(credits=5), day=DAY)
-    rows = await store.usage("2026-11-01", platform="test")
-    assert sum(r.credits for r in rows) == 30
-    assert sum(r.jobs for r in rows) == 2
-    await store.set_usage(j.id, 40)
-    assert sum(r.credits for r in await store.usage(DAY)) == 45
-    await store.release_usage(j.id)
-    assert sum(r.credits for r in await store.usage(DAY)) == 5
-
-
-async def test_log_is_pruned_after_a_week(store: Store) -> None:
+async def test_log_and_keys_are_pruned_after_a_week(store: Store) -> None:
     await store.log("j1", "created", {"task": "t"})
-    await store.first_seen("old-event")
+    await store.first_seen("old-press")
+    await store.receive("old-message", {}, expires_at=None)
     await store.prune(time.time() + KEEP_SECONDS + 10)
-    assert await store.first_seen("old-event")
+    assert await store.first_seen("old-press")
+    assert await store.receive("old-message", {}, expires_at=None)
 
 
 async def test_user_state(store: Store) -> None:
@@ -150,7 +234,7 @@ async def test_user_state(store: Store) -> None:
 
 async def test_recent_jobs_newest_first(store: Store) -> None:
     for i in range(3):
-        await store.add_job(job(created_at=float(i), prompt=f"p{i}"), day=DAY)
+        await store.admit(job(created_at=float(i), prompt=f"p{i}"), day=DAY)
     assert [j.prompt for j in await store.recent_jobs("test", "u1", 2)] == ["p2", "p1"]
 
 
@@ -170,7 +254,7 @@ async def test_reopen_keeps_data(tmp_path: Path) -> None:
     url = str(tmp_path / "bot.db")
     first = await open_store(url)
     j = job()
-    await first.add_job(j, day=DAY)
+    await first.admit(j, day=DAY)
     await first.close()
     second = await open_store(url)
     assert (await second.get_job(j.id)) is not None

@@ -1,0 +1,26 @@
+"""The bot process's own settings: its HTTP server, its logs and its database."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from core.settings import SettingsBase
+
+
+class RunSettings(SettingsBase):
+    #: SQLite file (a path, or sqlite:///path).
+    database_url: str = "ima-bot.db"
+    http_host: str = "0.0.0.0"  # noqa: S104 - a container's server must listen on all interfaces
+    http_port: int = Field(default=8080, ge=0, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+
+
+class PlatformSettings(SettingsBase):
+    """A chat platform's settings: its adapter runs when they are :attr:`configured`."""
+
+    @property
+    def configured(self) -> bool:
+        raise NotImplementedError

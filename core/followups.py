@@ -1,0 +1,91 @@
+"""Carrying on from a result: what a result's button or a reply to it asks to make next.
+
+Everything here turns an earlier job (the *origin*) and what the person said or pressed into a
+:class:`~core.planning.Draft`; the draft then takes the same planning path as a new message.
+"""
+
+from __future__ import annotations
+
+from core.actions import Verb
+from core.ima.tasks import MediaKind, TaskType
+from core.jobs import Job
+from core.planning import Draft, Pick, Remembered
+from core.request import Attachment
+from core.wants import Wants
+
+#: What a result's button makes from a picture (or any result, for a soundtrack).
+_BUTTON_TASKS = {
+    Verb.VARY: TaskType.IMAGE_TO_IMAGE,
+    Verb.ANIMATE: TaskType.IMAGE_TO_VIDEO,
+    Verb.SOUNDTRACK: TaskType.TEXT_TO_MUSIC,
+}
+
+
+def soundtrack_prompt(prompt: str, extra: str = "") -> str:
+    """The description of music for a picture or a video, built from what it shows."""
+    return f"Background music for: {prompt}" + (f". {extra}" if extra else "")
+
+
+def result_url(origin: Job, index: int) -> str:
+    return origin.result_urls[min(max(index, 0), len(origin.result_urls) - 1)]
+
+
+def from_button(verb: Verb, origin: Job, index: int) -> Draft:
+    """Vary, animate or score one of ``origin``'s results."""
+    task_type = _BUTTON_TASKS[verb]
+    if task_type is TaskType.TEXT_TO_MUSIC:
+        return Draft(task_type, soundtrack_prompt(origin.prompt), origin_id=origin.id)
+    return Draft(
+        task_type, origin.prompt, image_urls=(result_url(origin, index),), origin_id=origin.id
+    )
+
+
+def from_frames(first_url: str, first_prompt: str, origin: Job, index: int) -> Draft:
+    """A video from a first frame picked earlier to one of ``origin``'s pictures."""
+    return Draft(
+        TaskType.FIRST_LAST_FRAME_TO_VIDEO,
+        f"{first_prompt} → {origin.prompt}",
+        image_urls=(first_url, result_url(origin, index)),
+        origin_id=origin.id,
+    )
+
+
+def from_words(
+    origin: Job,
+    text: str,
+    wanted: MediaKind | None,
+    wants: Wants,
+    pick: Pick,
+    *,
+    premium: bool = False,
+) -> Draft:
+    """A message replying to a result: "bluer", "让它动起来", "配个音乐"."""
+    source = origin.task_type.media
+    if wanted is MediaKind.MUSIC and source is not MediaKind.MUSIC:
+        task_type, prompt = TaskType.TEXT_TO_MUSIC, soundtrack_prompt(origin.prompt, text)
+        images: tuple[str, ...] = ()
+    elif source is MediaKind.IMAGE:
+        video = wanted is MediaKind.VIDEO
+        task_type = TaskType.IMAGE_TO_VIDEO if video else TaskType.IMAGE_TO_IMAGE
+        prompt, images = text or origin.prompt, origin.result_urls[:1]
+    else:  # change a video or a song: the same kind again, described anew
+        task_type = TaskType.TEXT_TO_MUSIC if source is MediaKind.MUSIC else TaskType.TEXT_TO_VIDEO
+        prompt, images = f"{origin.prompt}, {text}" if text else origin.prompt, ()
+    return Draft(
+        task_type, prompt, wants, image_urls=images, pick=pick, premium=premium, origin_id=origin.id
+    )
+
+
+def again(origin: Job, pick: Pick = None) -> Draft:
+    """``origin``'s request once more: with its own model unless ``pick`` says otherwise."""
+    if pick is None:
+        pick = Remembered(origin.version_id, origin.model_id, origin.model_name, origin.source)
+    return Draft(
+        origin.task_type,
+        origin.prompt,
+        Wants.from_json(origin.wants),
+        attachments=tuple(Attachment(**a) for a in origin.attachments),
+        image_urls=origin.image_urls,
+        pick=pick,
+        origin_id=origin.id,
+    )

@@ -1,0 +1,205 @@
+"""The one planning path: what someone asked to make → a priced plan, or why not.
+
+A new message, a button and a follow-up all describe what to make as a :class:`Draft`, and
+:meth:`Planner.plan` runs every check on it, once and in this order, before anything is spent:
+
+1. banned words and lengths of the description and the lyrics;
+2. the number of input pictures the task type takes;
+3. the live catalog of the task type;
+4. the model: the one named in this message > a remembered one (a retry or a carried-on job:
+   its version, else the current version of its model) > quality (best / cheapest) > the
+   person's saved preference (version, then model id) > the recommended default;
+5. what the person wants → that model's parameters (or the spec's advice when it can't: the
+   advice comes first, it answers what was asked);
+6. that something is described;
+7. the price, and a cheaper model to mention when it is expensive.
+
+The caps are the last check: :meth:`core.runner.JobRunner.admit` reserves the credits in the
+same transaction that stores the job.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core import choice
+from core.ima.catalog import Catalog, Model
+from core.ima.client import IMAClient
+from core.ima.errors import IMAError
+from core.ima.rules import Quote, quote
+from core.ima.tasks import TaskType
+from core.jobs import ModelSource
+from core.messages import Offer
+from core.parse import Quality
+from core.policy import MAX_LYRICS_CHARS, MAX_PROMPT_CHARS, Policy
+from core.replier import Stage
+from core.request import Attachment
+from core.store import Store
+from core.wants import Message, Refused, Wants, map_wants
+
+
+@dataclass(frozen=True)
+class Named:
+    """A model the person named in this message (``always``: and keep it as the default)."""
+
+    query: str
+    always: bool = False
+
+
+@dataclass(frozen=True)
+class Remembered:
+    """The model of an earlier job, or one the person picked from the bot's buttons."""
+
+    version_id: str
+    model_id: str
+    model_name: str
+    source: ModelSource
+
+
+Pick = Named | Remembered | Quality | None
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What to make, before any check."""
+
+    task_type: TaskType
+    prompt: str
+    wants: Wants = field(default_factory=Wants)
+    #: Pictures still to fetch from the platform (attached to the message or remembered).
+    attachments: tuple[Attachment, ...] = ()
+    #: Pictures IMA can read as they are, or will be uploaded again (results, https URLs).
+    image_urls: tuple[str, ...] = ()
+    pick: Pick = None
+    #: The person asked for top quality in words ("高画质", "premium quality").
+    premium: bool = False
+    #: The job this one carries on from.
+    origin_id: str | None = None
+
+    @property
+    def images(self) -> int:
+        return len(self.attachments) + len(self.image_urls)
+
+
+@dataclass(frozen=True)
+class Plan:
+    draft: Draft
+    model: Model
+    source: ModelSource
+    quote: Quote
+    #: Sentences for the first message (advice, a saved default).
+    notes: tuple[Message, ...]
+    #: A cheaper model to mention when this one is expensive.
+    cheaper: Offer | None = None
+
+    @property
+    def task_type(self) -> TaskType:
+        return self.draft.task_type
+
+
+class Unplanned(Exception):
+    """The draft can't be made as it is; ``message`` says why (or what the bot needs)."""
+
+    def __init__(self, message: Message, stage: Stage = Stage.INFO) -> None:
+        super().__init__(message.key)
+        self.message = message
+        self.stage = stage
+
+
+def _ask(key: str, **values: object) -> Unplanned:
+    return Unplanned(Message(key, values), Stage.QUESTION)
+
+
+class Planner:
+    def __init__(self, client: IMAClient, store: Store, policy: Policy) -> None:
+        self._client = client
+        self._store = store
+        self._policy = policy
+
+    async def plan(self, draft: Draft, platform: str, user_id: str) -> Plan:
+        """Every check before anything is spent; raises :class:`Unplanned` with the reason."""
+        wants = draft.wants
+        if self._policy.banned(draft.prompt, wants.lyrics):
+            raise Unplanned(Message("access.banned"))
+        if len(draft.prompt) > MAX_PROMPT_CHARS or len(wants.lyrics or "") > MAX_LYRICS_CHARS:
+            raise _ask("question.too_long", prompt=MAX_PROMPT_CHARS, lyrics=MAX_LYRICS_CHARS)
+        spec = draft.task_type.spec
+        if draft.images < spec.min_images or (
+            spec.max_images is not None and draft.images > spec.max_images
+        ):
+            raise _ask(_image_question(draft.task_type))
+        catalog = await self._client.catalog(draft.task_type)
+        model, source = await self.choose(catalog, draft.pick, platform, user_id)
+        try:
+            mapped = map_wants(model, wants, catalog)
+        except Refused as refusal:
+            raise Unplanned(refusal.message) from None
+        if not draft.prompt.strip():
+            raise _ask("question.empty")
+        offer = quote(model, mapped.params, wants.outputs(spec.max_outputs))
+        notes = list(mapped.notes)
+        cheaper = None
+        if (
+            offer.credits > choice.EXPENSIVE
+            and not draft.premium
+            and source not in (ModelSource.BEST, ModelSource.CHEAPEST, ModelSource.EXPLICIT)
+        ):
+            found = choice.cheaper_than(catalog, offer, mapped.params)
+            cheaper = Offer(found[0], found[1].credits) if found else None
+        return Plan(draft, model, source, offer, tuple(notes), cheaper)
+
+    async def choose(
+        self, catalog: Catalog, pick: Pick, platform: str, user_id: str
+    ) -> tuple[Model, ModelSource]:
+        """Step 5 of the module's list, for one catalog."""
+        if isinstance(pick, Named):
+            return await self._named(catalog, pick), (
+                ModelSource.ALWAYS if pick.always else ModelSource.EXPLICIT
+            )
+        if isinstance(pick, Remembered):
+            found = catalog.resolve(pick.version_id, pick.model_id)
+            if found is None:
+                raise Unplanned(Message("pref.unknown_model", {"model": pick.model_name}))
+            return found, pick.source
+        if pick is Quality.BEST and (best := choice.best(catalog)) is not None:
+            return best, ModelSource.BEST
+        if pick is Quality.CHEAPEST and (cheapest := choice.cheapest(catalog)) is not None:
+            return cheapest, ModelSource.CHEAPEST
+        pref = await self._store.get_preference(platform, user_id, catalog.task_type)
+        if pref is not None and (found := catalog.resolve(pref.version_id, pref.model_id)):
+            return found, ModelSource.PREFERENCE
+        default = choice.recommended(catalog)
+        if default is None:
+            raise Unplanned(Message("error.model_unavailable"))
+        return default, ModelSource.DEFAULT
+
+    async def _named(self, catalog: Catalog, pick: Named) -> Model:
+        model = catalog.find(pick.query)
+        if model is not None:
+            return model
+        for task_type in TaskType:  # a model of another kind? Say which kinds it makes.
+            if task_type is catalog.task_type:
+                continue
+            try:
+                elsewhere = (await self._client.catalog(task_type)).find(pick.query)
+            except IMAError:
+                continue
+            if elsewhere is not None:
+                models = ", ".join(m.name for m in catalog.models[:6])
+                kind = Message(f"kind.{catalog.task_type.value}")
+                raise Unplanned(
+                    Message(
+                        "question.model_wrong_kind",
+                        {"model": elsewhere.name, "kind": kind, "models": models},
+                    )
+                )
+        raise Unplanned(Message("pref.unknown_model", {"model": pick.query}))
+
+
+def _image_question(task_type: TaskType) -> str:
+    spec = task_type.spec
+    if spec.min_images == spec.max_images == 2:
+        return "question.images_first_last"
+    if spec.max_images == 1:
+        return "question.images_one"
+    return "question.images_needed"
