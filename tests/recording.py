@@ -25,15 +25,18 @@ class RecordedMessage:
         return [r.stage for r in self.history]
 
 
+#: Message ids are unique across repliers, as a platform's are.
+_IDS = itertools.count(1)
+
+
 class RecordingReplier:
     limits = ReplierLimits()
 
     def __init__(self) -> None:
         self.messages: list[RecordedMessage] = []
-        self._ids = itertools.count(1)
 
     async def send(self, reply: Reply) -> Handle:
-        message = RecordedMessage(Handle(f"m{next(self._ids)}"), [reply])
+        message = RecordedMessage(Handle(f"m{next(_IDS)}"), [reply])
         self.messages.append(message)
         return message.handle
 

@@ -49,3 +49,18 @@ async def test_scripted_conversation_and_button_press(tmp_path: Path) -> None:
         assert "[1] Retry with" in text
         assert "✅ Your image is ready!" in text  # the pressed button ran another model
         assert "there is no button 99" in text
+
+
+async def test_piped_lines_are_understood_in_order(tmp_path: Path) -> None:
+    """Lines read as fast as a pipe gives them: the second waits for the first to be read."""
+    async with (
+        await start_simulator(speed=0.001, seed=3) as sim,
+        bot_on(sim, tmp_path / "bot.db", scale=0.001) as bot,
+    ):
+        out = io.StringIO()
+        adapter = ConsoleAdapter(bot.engine, out)
+        await adapter.start()
+        script = io.StringIO("always use Nano Banana Pro\ndraw a cat\n")
+        await run_console(adapter, bot.engine.drain, script)
+        [create] = sim.state.calls("create")
+        assert create.body["parameters"][0]["model_name"] == "Nano Banana Pro"
