@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from core.ima.catalog import Catalog
-from core.ima.tasks import MediaKind, TaskType
+from core.ima.tasks import TaskType, task_for
 from core.parse import ParsedMessage
 from core.request import Options
 from core.wants import Wants
@@ -25,19 +25,10 @@ def task_type(
     if media is None and (named := options.model or parsed.model):
         kinds = {c.task_type.media for c in catalogs if c.find(named) is not None}
         media = kinds.pop() if len(kinds) == 1 else None
-    if media is MediaKind.IMAGE:
-        return TaskType.IMAGE_TO_IMAGE if images else TaskType.TEXT_TO_IMAGE
-    if media is MediaKind.MUSIC:
-        return TaskType.TEXT_TO_MUSIC
-    if media is MediaKind.VIDEO:
-        if images == 0:
-            return TaskType.TEXT_TO_VIDEO
-        if images == 2 and (
-            options.first_last_frame or parsed.task_type is TaskType.FIRST_LAST_FRAME_TO_VIDEO
-        ):
-            return TaskType.FIRST_LAST_FRAME_TO_VIDEO
-        return TaskType.IMAGE_TO_VIDEO if images == 1 else TaskType.REFERENCE_IMAGE_TO_VIDEO
-    return None
+    if media is None:
+        return None
+    asked = TaskType.FIRST_LAST_FRAME_TO_VIDEO if options.first_last_frame else parsed.task_type
+    return task_for(media, images, asked=asked)
 
 
 def wants(options: Options, parsed: ParsedMessage) -> Wants:

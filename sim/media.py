@@ -29,12 +29,14 @@ class MediaSpec:
     width: int
     height: int
     seconds: int | None
+    #: How long a generation takes (seconds) for leaves without an ``EET`` tag.
+    generation: tuple[float, float]
 
 
 SPECS: dict[MediaKind, MediaSpec] = {
-    MediaKind.IMAGE: MediaSpec("png", "image/png", 256, 256, None),
-    MediaKind.VIDEO: MediaSpec("mp4", "video/mp4", 320, 180, 2),
-    MediaKind.MUSIC: MediaSpec("mp3", "audio/mpeg", 0, 0, 3),
+    MediaKind.IMAGE: MediaSpec("png", "image/png", 256, 256, None, (20, 60)),
+    MediaKind.VIDEO: MediaSpec("mp4", "video/mp4", 320, 180, 2, (60, 180)),
+    MediaKind.MUSIC: MediaSpec("mp3", "audio/mpeg", 0, 0, 3, (10, 45)),
 }
 
 COVER_CONTENT_TYPE = "image/png"

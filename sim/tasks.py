@@ -11,12 +11,6 @@ from sim.media import SPECS
 from sim.task_types import TASK_TYPES, MediaKind
 from sim.validation import ValidCreate
 
-# Generation time (seconds) for leaves without an ``EET`` tag.
-_DEFAULT_SECONDS: dict[MediaKind, tuple[float, float]] = {
-    MediaKind.IMAGE: (20, 60),
-    MediaKind.VIDEO: (60, 180),
-    MediaKind.MUSIC: (10, 45),
-}
 _PENDING_SHARE = 0.2  # media report "pending" for this share of their time, then "processing"
 _PARTIAL_FACTOR = 4.0  # how much longer the straggler of a ``partial`` task takes
 _TIMEOUT_FACTOR = 5.0  # timeout_at = created + upper time estimate * this (both scaled by speed)
@@ -138,7 +132,7 @@ def new_task(
 
     Outcome faults hit the last media, so with n > 1 the others succeed.
     """
-    low, high = valid.leaf.eet or _DEFAULT_SECONDS[TASK_TYPES[valid.task_type].media]
+    low, high = valid.leaf.eet or SPECS[TASK_TYPES[valid.task_type].media].generation
     outcome = next((Outcome(f) for f in faults if f in _OUTCOME_FAULTS), None)
     medias = [
         SimMedia(rng.uniform(low, high) * speed, Outcome.SUCCESS, "null" in faults)

@@ -86,6 +86,8 @@ class TaskSpec:
     result_is_picture: bool = False
     #: Progress is reported at least this far apart, whatever the model's row says.
     min_progress_every: float = 0.0
+    #: Made only when the words ask for it (first and last frame), not for the pictures alone.
+    only_when_asked: bool = False
 
 
 # The longest the spec's script waits before giving up, per media.
@@ -153,6 +155,7 @@ TASKS: Final = MappingProxyType(
             recommended="kling-video-o1",
             fallbacks=_FRAME_FALLBACKS,
             min_progress_every=40,
+            only_when_asked=True,
         ),
         TaskType.REFERENCE_IMAGE_TO_VIDEO: TaskSpec(
             TaskType.REFERENCE_IMAGE_TO_VIDEO,
@@ -175,3 +178,24 @@ TASKS: Final = MappingProxyType(
         ),
     }
 )
+
+
+def task_for(media: MediaKind, images: int, *, asked: TaskType | None = None) -> TaskType:
+    """The task that makes ``media`` from ``images`` pictures: the first in the table whose
+    picture count fits (``asked``: a task the words named, when it fits); with more pictures
+    than any takes, the one taking the most (it will ask for fewer)."""
+    tasks = [spec for spec in TASKS.values() if spec.media is media]
+    fitting = [
+        spec
+        for spec in tasks
+        if spec.min_images <= images
+        and (spec.max_images is None or images <= spec.max_images)
+        and (not spec.only_when_asked or spec.task_type is asked)
+    ]
+    if asked is not None and any(spec.task_type is asked for spec in fitting):
+        return asked
+    if fitting:
+        return fitting[0].task_type
+    if len(tasks) == 1:  # pictures it can't use (a song): made from the words
+        return tasks[0].task_type
+    return max((s for s in tasks if not s.only_when_asked), key=lambda s: s.min_images).task_type

@@ -10,7 +10,7 @@ import pytest
 from core.i18n import Translator
 from core.ima import models
 from core.ima.models import KNOWN, alias_targets, name_key
-from core.ima.tasks import MEDIA, TASKS, MediaKind, TaskType
+from core.ima.tasks import MEDIA, TASKS, MediaKind, TaskType, task_for
 from tests.conftest import FIXTURES, fixture_catalog
 
 translator = Translator.load()
@@ -98,3 +98,29 @@ def test_every_catalog_model_gets_a_timing_and_every_alias_finds_a_model(
             ]
             if present:
                 assert catalog.find(alias) is not None, (task_type, alias)
+
+
+@pytest.mark.parametrize(
+    ("media", "images", "asked", "expected"),
+    [
+        (MediaKind.IMAGE, 0, None, TaskType.TEXT_TO_IMAGE),
+        (MediaKind.IMAGE, 1, None, TaskType.IMAGE_TO_IMAGE),
+        (MediaKind.IMAGE, 3, None, TaskType.IMAGE_TO_IMAGE),  # it will ask for one
+        (MediaKind.VIDEO, 0, None, TaskType.TEXT_TO_VIDEO),
+        (MediaKind.VIDEO, 1, None, TaskType.IMAGE_TO_VIDEO),
+        (MediaKind.VIDEO, 2, None, TaskType.REFERENCE_IMAGE_TO_VIDEO),
+        (
+            MediaKind.VIDEO,
+            2,
+            TaskType.FIRST_LAST_FRAME_TO_VIDEO,
+            TaskType.FIRST_LAST_FRAME_TO_VIDEO,
+        ),
+        (MediaKind.VIDEO, 1, TaskType.REFERENCE_IMAGE_TO_VIDEO, TaskType.REFERENCE_IMAGE_TO_VIDEO),
+        (MediaKind.MUSIC, 0, None, TaskType.TEXT_TO_MUSIC),
+        (MediaKind.MUSIC, 1, None, TaskType.TEXT_TO_MUSIC),  # a song for a picture: from words
+    ],
+)
+def test_the_task_for_a_medium_and_its_pictures(
+    media: MediaKind, images: int, asked: TaskType | None, expected: TaskType
+) -> None:
+    assert task_for(media, images, asked=asked) is expected
