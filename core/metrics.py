@@ -23,3 +23,8 @@ IMA_ERRORS = Counter("ima_bot_ima_errors_total", "IMA errors by class.", ["kind"
 DEDUPLICATED = Counter(
     "ima_bot_events_deduplicated_total", "Redelivered chat events ignored.", ["platform"]
 )
+UNDERSTANDING_FALLBACKS = Counter(
+    "ima_bot_understanding_fallbacks_total",
+    "Messages the understanding model gave no usable answer for (the rules read them alone).",
+    ["reason"],
+)

@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, Validati
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.ima.session import DEFAULT_BASE_URL, DEFAULT_UPLOAD_BASE_URL
+from core.llm import LLMConfig
 from core.policy import Policy
 
 
@@ -69,10 +70,28 @@ class Settings(SettingsBase):
     #: Scales expected times and intervals (demos against a sped-up simulator); 1 in production.
     time_scale: float = Field(default=1.0, gt=0)
 
+    #: An OpenAI-compatible chat-completions endpoint to help read messages (all three set,
+    #: or none: then the rules alone read them and nothing is sent anywhere).
+    intent_llm_base_url: HttpUrl | None = None
+    intent_llm_model: str | None = None
+    intent_llm_api_key: Secret = None
+    intent_llm_timeout: float = Field(default=2.0, gt=0, le=30)
+
     max_jobs_per_user: int = Field(default=3, ge=1)
     user_daily_credits: int | None = Field(default=None, ge=0)
     chat_daily_credits: int | None = Field(default=None, ge=0)
     banned_words: CommaList = ()
+
+    def llm(self) -> LLMConfig | None:
+        """The understanding model, when it is configured."""
+        if not (self.intent_llm_base_url and self.intent_llm_model and self.intent_llm_api_key):
+            return None
+        return LLMConfig(
+            self.intent_llm_base_url,
+            self.intent_llm_model,
+            self.intent_llm_api_key.get_secret_value(),
+            self.intent_llm_timeout,
+        )
 
     def policy(self) -> Policy:
         return Policy(
