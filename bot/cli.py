@@ -20,7 +20,7 @@ from typing import Any, TextIO
 
 from pydantic import SecretStr
 
-from bot import admin
+from bot import admin, understand
 from bot.adapters import ADAPTERS
 from bot.console.adapter import ConsoleAdapter, run_console
 from bot.logs import setup_logging
@@ -87,6 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="a scripted conversation against the built-in simulator")
     demo.add_argument("--interactive", action="store_true", help="type the messages yourself")
     demo.add_argument("--lang", choices=["zh", "en"], help="default language of the bot")
+
+    und = sub.add_parser(
+        "understand", help="what the bot would do with a message, as JSON (spends nothing)"
+    )
+    und.add_argument("text", nargs="?", help="one message")
+    und.add_argument("--lang", choices=["zh", "en"], default="en", help="the person's language")
+    und.add_argument("--images", type=int, default=0, help="pictures attached to the message")
+    und.add_argument("--jsonl", type=Path, metavar="FILE", help="one item per line (see docs)")
 
     sub.add_parser("console", help="chat with the bot in this terminal (uses IMA_API_KEY)")
     sub.add_parser("run", help="run the bot on every configured chat platform")
@@ -196,6 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_demo(args, settings))
     if args.command == "console":
         return asyncio.run(_console(settings, process))
+    if args.command == "understand":
+        return asyncio.run(_understand(args, settings))
     if args.command == "run":
         return _run(settings, process)
     if args.command == "admin":
@@ -262,6 +272,23 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
                 else:
                     print("IMA Bot demo: four requests against the built-in simulator.\n")
                     await _chat(bot.engine, io.StringIO(DEMO_SCRIPT), echo=True, sequential=True)
+    return 0
+
+
+async def _understand(args: argparse.Namespace, settings: Settings) -> int:
+    if args.jsonl is not None:
+        try:
+            items = understand.read_items(args.jsonl.read_text("utf-8").splitlines())
+        except (OSError, ValueError) as exc:
+            print(f"Can't read {args.jsonl}: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+    elif args.text is not None:
+        items = [understand.Item("1", args.text, args.images, args.lang)]
+    else:
+        print("Give a message, or --jsonl FILE.", file=sys.stderr)
+        return EXIT_USAGE
+    live = settings.ima_api_key is not None
+    await understand.run_understand(settings, items, sys.stdout, live=live)
     return 0
 
 

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from core import choice, followups, understanding
+from core import choice, followups, understanding, verdict
 from core.actions import Action, Verb, decode, model_digest
 from core.door import Access, Ack, ActionResult, Choice, Platform, Press
 from core.i18n import Translator, normalize_locale
@@ -36,15 +36,23 @@ from core.pictures import PictureMemory
 from core.planning import Draft, Named, Pick, Planner, Remembered, Unplanned
 from core.policy import Policy
 from core.preferences import Preferences
-from core.replier import Replier, Reply, expiry, fit
+from core.replier import Replier, Reply, Stage, expiry, fit
 from core.request import Attachment, ChatRequest, Explicit
 from core.runner import JobRunner, Requester
 from core.state import FIRST_FRAME, FirstFrame, UserState
 from core.store import Admission, Store
 from core.turns import Turns
+from core.verdict import Decision, PreferenceOp
 from core.wants import Message, Refused, Wants, map_wants
 
 log = logging.getLogger(__name__)
+
+#: What "another model", "the best" and "the cheapest" are, as preference commands.
+_SUGGESTIONS = {
+    Command.ANOTHER_MODEL: PreferenceOp.ANOTHER,
+    Command.BEST: PreferenceOp.BEST,
+    Command.CHEAPEST: PreferenceOp.CHEAPEST,
+}
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _LATIN = re.compile(r"[A-Za-z]{2,}")
@@ -280,9 +288,11 @@ class Engine:
         access = self._access(request.platform)
         try:
             if not access.allows(request):
+                verdict.decide(Decision.REFUSE)
                 await self._say(replier, self._info(locale, "access.not_allowed"))
                 return
             if request.attachments and not request.text.strip() and request.options.media is None:
+                verdict.decide(Decision.ASK)
                 await self._pictures.remember(request)
                 await self._say(replier, self._info(locale, "pictures.saved"))
                 return
@@ -345,6 +355,7 @@ class Engine:
             options, parsed, len(turn.attachments), self._client.cached()
         )
         if task_type is None or (parsed.ambiguous and options.media is None):
+            verdict.decide(Decision.ASK)
             await self._say(turn.replier, self._question(turn.locale, "question.media"))
             return
         draft = Draft(
@@ -366,8 +377,10 @@ class Engine:
     async def _carry_on(self, turn: _Turn, origin: Job) -> None:
         """A message replying to one of the bot's results."""
         if origin.user_id != turn.request.user_id:
+            verdict.decide(Decision.REFUSE)
             await self._say(turn.replier, self._info(turn.locale, "follow.not_yours"))
             return
+        verdict.note(continues=True)
         parsed = turn.parsed
         draft = followups.from_words(
             origin,
@@ -380,6 +393,7 @@ class Engine:
         await self._start(draft, turn.who, turn.replier, request_key=turn.request.key)
 
     async def _history(self, turn: _Turn) -> None:
+        verdict.decide(Decision.ANSWER)
         request = turn.request
         jobs = [
             j
@@ -394,6 +408,7 @@ class Engine:
         )
 
     async def _show_result(self, turn: _Turn, job_id: str) -> None:
+        verdict.decide(Decision.ANSWER)
         job = await self._store.get_job(job_id)
         request = turn.request
         if job is None or job.platform != request.platform or job.state is not JobState.DELIVERED:
@@ -405,12 +420,18 @@ class Engine:
 
     async def _set_default(self, turn: _Turn) -> None:
         parsed, request = turn.parsed, turn.request
+        verdict.decide(
+            Decision.PREFERENCE,
+            preference=PreferenceOp.SET,
+            preference_model=self._display_name(parsed.model),
+        )
         reply = await self._preferences.set(
             request.platform, request.user_id, parsed.media, parsed.model or "", turn.locale
         )
         await self._say(turn.replier, reply)
 
     async def _reset(self, turn: _Turn) -> None:
+        verdict.decide(Decision.PREFERENCE, preference=PreferenceOp.RESET)
         request = turn.request
         reply = await self._preferences.reset(
             request.platform, request.user_id, turn.parsed.media, turn.locale
@@ -418,6 +439,7 @@ class Engine:
         await self._say(turn.replier, reply)
 
     async def _show_preferences(self, turn: _Turn) -> None:
+        verdict.decide(Decision.PREFERENCE, preference=PreferenceOp.SHOW)
         request = turn.request
         reply = await self._preferences.show(request.platform, request.user_id, turn.locale)
         await self._say(turn.replier, reply)
@@ -430,28 +452,37 @@ class Engine:
             turn.parsed.command is Command.CONFIRM_YES,
             turn.locale,
         )
+        if reply is None:
+            verdict.decide(Decision.ANSWER)
+        else:
+            verdict.decide(Decision.PREFERENCE, preference=PreferenceOp.SET)
         await self._say(turn.replier, reply or self._info(turn.locale, "help.text"))
 
     async def _again(self, turn: _Turn) -> None:
         last = await self._last_job(turn)
         if last is None:
+            verdict.decide(Decision.ASK)
             await self._say(turn.replier, self._info(turn.locale, "pref.no_context"))
             return
+        verdict.note(continues=True)
         pick = self._pick(turn) if (turn.parsed.model or turn.parsed.quality) else None
         await self._start(
             followups.again(last, pick), turn.who, turn.replier, request_key=turn.request.key
         )
 
     async def _help(self, turn: _Turn) -> None:
+        verdict.decide(Decision.ANSWER)
         await self._say(turn.replier, self._info(turn.locale, "help.text"))
 
     async def _nothing(self, turn: _Turn) -> None:
+        verdict.decide(Decision.ASK)
         empty = not turn.request.text.strip() and not turn.attachments
         key = "question.empty" if empty else "question.media"
         await self._say(turn.replier, self._question(turn.locale, key))
 
     async def _suggest(self, turn: _Turn) -> None:
         """ "Another model" / "the best" / "the cheapest" after a result: offer buttons."""
+        verdict.decide(Decision.PREFERENCE, preference=_SUGGESTIONS[turn.parsed.command])
         last = await self._last_job(turn)
         if last is None:
             await self._say(turn.replier, self._info(turn.locale, "pref.no_context"))
@@ -622,19 +653,30 @@ class Engine:
         try:
             plan = await self._planner.plan(draft, who.platform, who.user_id)
         except Unplanned as refusal:
+            verdict.decide(Decision.ASK if refusal.stage is Stage.QUESTION else Decision.REFUSE)
             reply = Reply(
                 refusal.stage, self._messages.text(who.locale, refusal.message), locale=who.locale
             )
             await self._say(replier, reply)
             return
+        watched = verdict.current()
+        dry = watched is not None and watched.dry
         if plan.source is ModelSource.ALWAYS:
-            await self._preferences.save(who.platform, who.user_id, plan.task_type, plan.model)
+            if not dry:
+                await self._preferences.save(who.platform, who.user_id, plan.task_type, plan.model)
             kinds = Message(f"kind.{plan.task_type.value}")
             saved = Message("pref.saved", {"model": plan.model.name, "kinds": kinds})
             plan = replace(plan, notes=(saved, *plan.notes))
+        if watched is not None and dry:  # a dry run: what would be made, not made
+            verdict.decide(Decision.GENERATE, plan=plan)
+            watched.texts.append(self._runner.sketch(plan, who))
+            return
         admission = await self._runner.admit(plan, who, replier, request_key=request_key)
         if admission is not Admission.OK:
+            verdict.decide(Decision.REFUSE)
             await self._say(replier, await self._refusal(admission, who, plan.quote.credits))
+            return
+        verdict.decide(Decision.GENERATE, plan=plan)
 
     async def _refusal(self, admission: Admission, who: Requester, credits: int) -> Reply:
         policy = self.config.policy
@@ -652,6 +694,8 @@ class Engine:
     # ── helpers ───────────────────────────────────────────────────────────────────────────
 
     async def _say(self, replier: Replier, reply: Reply) -> None:
+        if (watched := verdict.current()) is not None:
+            watched.texts.append(reply.text)
         await replier.send(fit(reply, replier.limits))
 
     def _info(self, locale: str, key: str, *, private: bool = False) -> Reply:
@@ -659,6 +703,13 @@ class Engine:
 
     def _question(self, locale: str, key: str) -> Reply:
         return self._messages.question(locale, Message(key))
+
+    def _display_name(self, named: str | None) -> str | None:
+        """The catalog's name of a model someone named ("可灵" → "Kling O1")."""
+        if named is None:
+            return None
+        found = next((m for c in self._client.cached() if (m := c.find(named))), None)
+        return found.name if found is not None else named
 
     def _access(self, platform: str) -> Access:
         found = self._platforms.get(platform)

@@ -115,8 +115,23 @@ class JobRunner:
         self, plan: Plan, who: Requester, replier: Replier, *, request_key: str | None = None
     ) -> Admission:
         """Store the job within the caps and start it; returns at once with the verdict."""
+        job = self._job(plan, who)
+        admission = await self.store.admit(
+            job, day=today(), limits=self.policy.limits(admin=who.admin), request_key=request_key
+        )
+        if admission is not Admission.OK:
+            JOBS.labels(job.task_type.value, "refused").inc()
+            return admission
+        self._spawn(job, self._start(job, plan, replier))
+        return admission
+
+    def sketch(self, plan: Plan, who: Requester) -> str:
+        """The first message the job of ``plan`` would get (a dry run's "what I'd say")."""
+        return self._before(self._job(plan, who), plan).text
+
+    def _job(self, plan: Plan, who: Requester) -> Job:
         draft = plan.draft
-        job = Job(
+        return Job(
             id=new_job_id(),
             platform=who.platform,
             user_id=who.user_id,
@@ -138,14 +153,16 @@ class JobRunner:
             origin_id=draft.origin_id,
             wants=draft.wants.to_json(),
         )
-        admission = await self.store.admit(
-            job, day=today(), limits=self.policy.limits(admin=who.admin), request_key=request_key
+
+    def _before(self, job: Job, plan: Plan) -> Reply:
+        timing = self.timing(plan.model, job.task_type)
+        return self.messages.before(
+            job,
+            estimate=(timing.estimate_low, timing.estimate_high),
+            each=plan.quote.rule.points,
+            notes=plan.notes,
+            cheaper=plan.cheaper,
         )
-        if admission is not Admission.OK:
-            JOBS.labels(job.task_type.value, "refused").inc()
-            return admission
-        self._spawn(job, self._start(job, plan, replier))
-        return admission
 
     def _spawn(self, job: Job, work: Coroutine[Any, Any, None]) -> None:
         JOBS_ACTIVE.labels(job.task_type.value).inc()
@@ -161,14 +178,7 @@ class JobRunner:
         task.add_done_callback(done)
 
     async def _start(self, job: Job, plan: Plan, replier: Replier) -> None:
-        timing = self.timing(plan.model, job.task_type)
-        before = self.messages.before(
-            job,
-            estimate=(timing.estimate_low, timing.estimate_high),
-            each=plan.quote.rule.points,
-            notes=plan.notes,
-            cheaper=plan.cheaper,
-        )
+        before = self._before(job, plan)
         if not await self._show(job, replier, before):
             # Nobody can see this job: stop before anything is spent.
             await self.store.mark_failed(

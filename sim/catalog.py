@@ -4,6 +4,7 @@ Perturbation mimics a server whose catalog values differ from the snapshot in th
 fixtures (prices and rule ids change in production), so a client that hard-codes them fails.
 """
 
+import copy
 import json
 import re
 from collections.abc import Iterator, Mapping
@@ -58,10 +59,21 @@ class Leaf:
 class Catalog:
     """All categories of the fixtures, with ``attribute_id`` and ``points`` shifted by offsets."""
 
-    def __init__(self, attribute_id_offset: int = 0, points_offset: int = 0) -> None:
+    def __init__(
+        self,
+        attribute_id_offset: int = 0,
+        points_offset: int = 0,
+        product_lists: Mapping[str, Any] | None = None,
+    ) -> None:
+        """``product_lists``: replies per category to serve instead of the fixtures."""
         self._bodies: dict[str, bytes] = {}
         self._leaves: dict[tuple[str, str, str], Leaf] = {}
-        for category, payload in _load_fixtures():
+        payloads = (
+            [(c, copy.deepcopy(p)) for c, p in product_lists.items()]
+            if product_lists is not None
+            else list(_load_fixtures())
+        )
+        for category, payload in payloads:
             for node in _walk_leaves(payload["data"]):
                 for rule in node["credit_rules"]:
                     rule["attribute_id"] += attribute_id_offset

@@ -6,7 +6,7 @@ what the client will meet (``balance``, ``faults``).
 
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, TypedDict, Unpack
 
@@ -39,6 +39,8 @@ class SimOptions(TypedDict, total=False):
     """Base URL advertised in upload, CDN and result URLs; default the bound address."""
     clock: Callable[[], float]
     """Source of the current time in epoch seconds; inject one to control task timing."""
+    product_lists: Mapping[str, Any]
+    """Product-list replies per category to serve instead of the fixtures (a live catalog)."""
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,9 @@ class SimState:
             raise ValueError("speed must be positive")
         self.balance = options.get("balance", 1_000_000)
         self.catalog = Catalog(
-            options.get("attribute_id_offset", 0), options.get("points_offset", 0)
+            options.get("attribute_id_offset", 0),
+            options.get("points_offset", 0),
+            options.get("product_lists"),
         )
         seed = options.get("seed")
         self.rng = random.Random(seed)
