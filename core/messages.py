@@ -71,7 +71,8 @@ class Messages:
             k: self.text(locale, v) if isinstance(v, Message) else v
             for k, v in message.values.items()
         }
-        return self._t.t(locale, message.key, **values)
+        text = self._t.t(locale, message.key, **values)
+        return f"{text} {self.text(locale, message.tail)}" if message.tail else text
 
     def info(self, locale: str, *lines: Message, buttons: Sequence[Button] = ()) -> Reply:
         text = "\n".join(self.text(locale, m) for m in lines)

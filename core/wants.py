@@ -48,10 +48,12 @@ class Wants:
 
 @dataclass(frozen=True)
 class Message:
-    """A localisable sentence: a key in ``locales/`` and its values."""
+    """A localisable sentence: a key in ``locales/`` and its values (a value may be a message
+    itself), and optionally a sentence that follows it."""
 
     key: str
     values: Mapping[str, Any] = field(default_factory=dict)
+    tail: Message | None = None
 
 
 @dataclass(frozen=True)
@@ -161,7 +163,7 @@ def map_wants(model: Model, wants: Wants, catalog: Catalog) -> Mapped:
     if wants.aspect_ratio is not None and media in (MediaKind.IMAGE, MediaKind.VIDEO):
         choice = _pick(model, "aspect_ratio", wants.aspect_ratio)
         if choice is None:
-            raise Refused(_ratio_advice(model, wants.aspect_ratio))
+            raise Refused(_ratio_advice(model, wants.aspect_ratio, catalog))
         params["aspect_ratio"] = choice
 
     if wants.audio is not None and media is MediaKind.VIDEO:
@@ -236,9 +238,17 @@ def _eight_k_advice(catalog: Catalog) -> Message:
     return Message("advice.no_8k", {"model": best[0].name, "credits": best[1]})
 
 
-def _ratio_advice(model: Model, ratio: str) -> Message:
+def _ratio_advice(model: Model, ratio: str, catalog: Catalog) -> Message:
+    """Name the models that offer the ratio; else what this model offers (never invented)."""
+    capable = [m for m in catalog.models if _pick(m, "aspect_ratio", ratio) is not None]
+    if capable:
+        return Message(
+            "advice.ratio_elsewhere",
+            {"model": model.name, "ratio": ratio, "models": _names(capable)},
+        )
     ratios = [str(o) for o in _options(model, "aspect_ratio") if ":" in str(o)]
-    return Message(
-        "advice.custom_ratio",
-        {"model": model.name, "ratio": ratio, "ratios": " / ".join(ratios) or "1:1"},
-    )
+    values = {"model": model.name, "ratio": ratio, "ratios": " / ".join(ratios)}
+    key = "advice.ratio_none" if ratios else "advice.ratio_none_at_all"
+    if model.task_type.media is MediaKind.IMAGE:
+        return Message(key, values, tail=Message("advice.ratio_frame_tip"))
+    return Message(key, values)

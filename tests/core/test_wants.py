@@ -90,3 +90,15 @@ def test_music_wishes_reach_the_fields_the_model_has() -> None:
     )
     assert mapped.params["custom_mode"] is True
     assert mapped.params["lyrics"] == "la la"
+
+
+def test_a_ratio_names_the_models_that_offer_it_and_never_invents_one() -> None:
+    elsewhere = refusal(Wants(aspect_ratio="4:5"), "SeeDream 4.5", TaskType.TEXT_TO_IMAGE)
+    assert elsewhere.key == "advice.ratio_elsewhere"
+    assert "Nano Banana Pro" in elsewhere.values["models"]
+    none = refusal(Wants(aspect_ratio="7:3"), "SeeDream 4.5", TaskType.TEXT_TO_IMAGE)
+    assert none.key == "advice.ratio_none"
+    assert none.tail is not None  # pictures get the take-a-frame tip
+    video = refusal(Wants(aspect_ratio="7:3"), "Wan 2.6")
+    assert video.key == "advice.ratio_none"
+    assert video.tail is None  # no picture advice for a video
