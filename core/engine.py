@@ -33,9 +33,10 @@ from core.messages import Messages, Offer
 from core.metrics import DEDUPLICATED
 from core.parse import Command, ModelScope, ParsedMessage, parse_message
 from core.pictures import PictureMemory
-from core.planning import Draft, Named, Pick, Planner, Remembered, Unplanned
+from core.planning import Draft, Named, Pick, Plan, Planner, Remembered, Unplanned
 from core.policy import Policy
 from core.preferences import Preferences
+from core.proposals import Proposal, Proposals
 from core.replier import Replier, Reply, Stage, expiry, fit
 from core.request import Attachment, ChatRequest, Explicit
 from core.runner import JobRunner, Requester
@@ -87,7 +88,9 @@ class _Turn:
     @property
     def who(self) -> Requester:
         r = self.request
-        return Requester(r.platform, r.user_id, r.chat_id, self.locale, r.reply_target, self.admin)
+        return Requester(
+            r.platform, r.user_id, r.chat_id, self.locale, r.reply_target, self.admin, r.private
+        )
 
 
 _Handler = Callable[[_Turn], Awaitable[None]]
@@ -114,6 +117,7 @@ class Engine:
         self._preferences = Preferences(client, store, self._messages, self._state)
         self._planner = Planner(client, store, self.config.policy)
         self._pictures = PictureMemory(self._state)
+        self._proposals = Proposals(self._state)
         self._runner = JobRunner(
             client,
             store,
@@ -153,6 +157,8 @@ class Engine:
             Verb.FRAME: self._press_frame,
             Verb.SAVE: self._press_save,
             Verb.KEEP: self._press_save,
+            Verb.CONFIRM: self._press_proposal,
+            Verb.CANCEL: self._press_proposal,
         }
         self._explicit: dict[Explicit, Callable[[ChatRequest], ParsedMessage]] = {
             Explicit.HISTORY: lambda r: ParsedMessage(Command.HISTORY),
@@ -446,6 +452,11 @@ class Engine:
 
     async def _yes_no(self, turn: _Turn) -> None:
         request = turn.request
+        yes = turn.parsed.command is Command.CONFIRM_YES
+        proposal = await self._proposals.take(request.platform, request.user_id, request.chat_id)
+        if proposal is not None:  # the bot asked "shall I go ahead?": this is the answer
+            await self._answer_proposal(proposal, yes, turn.who, turn.replier, request.key)
+            return
         reply = await self._preferences.answer_save(
             request.platform,
             request.user_id,
@@ -519,7 +530,9 @@ class Engine:
         kind = self._messages.kind(turn.locale, last.task_type)
         message = Message(key, {"kind": kind, "model": first.model.name, "credits": first.credits})
         buttons = self._messages.pick_buttons(turn.locale, last.id, offers)
-        await self._say(turn.replier, self._messages.question(turn.locale, message, buttons))
+        await self._say(
+            turn.replier, self._messages.question(turn.locale, message, buttons=buttons)
+        )
 
     async def _last_job(self, turn: _Turn) -> Job | None:
         request = turn.request
@@ -620,6 +633,39 @@ class Engine:
         await self._say(replier, reply)
         return ActionResult.DONE
 
+    async def _press_proposal(self, press: Press, action: Action, replier: Replier) -> ActionResult:
+        proposal = await self._proposals.take(
+            press.platform, press.user_id, press.chat_id, action.subject
+        )
+        if proposal is None:
+            return ActionResult.UNKNOWN
+        who = Requester(
+            press.platform,
+            press.user_id,
+            press.chat_id,
+            self._locale(press),
+            press.reply_target,
+            admin=press.user_id in self._access(press.platform).admins,
+        )
+        await self._answer_proposal(proposal, action.verb is Verb.CONFIRM, who, replier)
+        return ActionResult.DONE
+
+    async def _answer_proposal(
+        self,
+        proposal: Proposal,
+        yes: bool,
+        who: Requester,
+        replier: Replier,
+        request_key: str | None = None,
+    ) -> None:
+        if not yes:
+            verdict.decide(Decision.CHAT)
+            await self._say(replier, self._info(who.locale, "proposal.dropped"))
+            return
+        await self._start(
+            proposal.draft(), who, replier, request_key=request_key, shown=proposal.credits
+        )
+
     def _pressed_twice(self, press: Press) -> bool:
         """True for the same button pressed again by the same person within a short while."""
         now = time.monotonic()
@@ -648,16 +694,32 @@ class Engine:
     # ── starting a job: the one path ──────────────────────────────────────────────────────
 
     async def _start(
-        self, draft: Draft, who: Requester, replier: Replier, *, request_key: str | None = None
+        self,
+        draft: Draft,
+        who: Requester,
+        replier: Replier,
+        *,
+        request_key: str | None = None,
+        unsure: bool = False,
+        shown: int | None = None,
     ) -> None:
+        """Plan ``draft`` and make it — or, when the person should decide first (``unsure``,
+        the operator's group price threshold), propose it. ``shown``: the price a proposal
+        showed and the person accepted; more is never paid without asking again."""
         try:
             plan = await self._planner.plan(draft, who.platform, who.user_id)
         except Unplanned as refusal:
             verdict.decide(Decision.ASK if refusal.stage is Stage.QUESTION else Decision.REFUSE)
-            reply = Reply(
-                refusal.stage, self._messages.text(who.locale, refusal.message), locale=who.locale
-            )
-            await self._say(replier, reply)
+            await self._refuse(draft, refusal, who, replier)
+            return
+        threshold = self.config.policy.confirm_above_credits
+        expensive = threshold is not None and not who.private and plan.quote.credits > threshold
+        if shown is None and (unsure or expensive):
+            await self._propose(plan, who, replier, Message("proposal.ask"))
+            return
+        if shown is not None and plan.quote.credits > shown:  # the price rose meanwhile
+            message = Message("proposal.price_rose", {"old": shown})
+            await self._propose(plan, who, replier, message)
             return
         watched = verdict.current()
         dry = watched is not None and watched.dry
@@ -677,6 +739,55 @@ class Engine:
             await self._say(replier, await self._refusal(admission, who, plan.quote.credits))
             return
         verdict.decide(Decision.GENERATE, plan=plan)
+
+    async def _refuse(
+        self, draft: Draft, refusal: Unplanned, who: Requester, replier: Replier
+    ) -> None:
+        """Say why it can't be made; when something close can, offer it with one tap."""
+        alternative = refusal.alternative
+        plan = None
+        if alternative is not None:
+            pick = Remembered(
+                alternative.model.version_id,
+                alternative.model.model_id,
+                alternative.model.name,
+                ModelSource.EXPLICIT,
+            )
+            try:
+                plan = await self._planner.plan(
+                    replace(draft, wants=alternative.wants, pick=pick), who.platform, who.user_id
+                )
+            except Unplanned:
+                plan = None
+        if plan is None:
+            text = self._messages.text(who.locale, refusal.message)
+            await self._say(replier, Reply(refusal.stage, text, locale=who.locale))
+            return
+        await self._propose(plan, who, replier, refusal.message, intro=False)
+
+    async def _propose(
+        self,
+        plan: Plan,
+        who: Requester,
+        replier: Replier,
+        message: Message,
+        *,
+        intro: bool = True,
+    ) -> None:
+        """Keep ``plan`` and ask before making it: its model and price, and two buttons."""
+        verdict.decide(Decision.CONFIRM, plan=plan)
+        proposal = await self._proposals.keep(who.platform, who.user_id, who.chat_id, plan)
+        values = {
+            "kind": Message(f"kind.{plan.task_type.value}"),
+            "model": plan.model.name,
+            "credits": plan.quote.credits,
+        }
+        lines = [Message(message.key, {**values, **message.values}, message.tail)]
+        if not intro:
+            lines.append(Message("proposal.offer", values))
+        buttons = self._messages.proposal_buttons(who.locale, proposal.id, plan.quote.credits)
+        reply = self._messages.question(who.locale, *lines, buttons=buttons)
+        await self._say(replier, reply)
 
     async def _refusal(self, admission: Admission, who: Requester, credits: int) -> Reply:
         policy = self.config.policy

@@ -78,8 +78,9 @@ class Messages:
         text = "\n".join(self.text(locale, m) for m in lines)
         return Reply(Stage.INFO, text, tuple(buttons), locale=locale)
 
-    def question(self, locale: str, message: Message, buttons: Sequence[Button] = ()) -> Reply:
-        return Reply(Stage.QUESTION, self.text(locale, message), tuple(buttons), locale=locale)
+    def question(self, locale: str, *lines: Message, buttons: Sequence[Button] = ()) -> Reply:
+        text = "\n".join(self.text(locale, m) for m in lines)
+        return Reply(Stage.QUESTION, text, tuple(buttons), locale=locale)
 
     def join(self, locale: str, items: Sequence[str]) -> str:
         """A list in running text: "a, b" / "a、b"."""
@@ -316,6 +317,14 @@ class Messages:
                 Action.retry(job_id, o.model.version_id),
             )
             for o in offers
+        ]
+
+    def proposal_buttons(self, locale: str, proposal_id: str, credits: int) -> list[Button]:
+        return [
+            _button(
+                self._t.t(locale, "button.go", credits=credits), Action(Verb.CONFIRM, proposal_id)
+            ),
+            _button(self._t.t(locale, "button.no_thanks"), Action(Verb.CANCEL, proposal_id)),
         ]
 
     def save_buttons(self, locale: str, job_id: str) -> list[Button]:

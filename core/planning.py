@@ -35,7 +35,7 @@ from core.policy import MAX_LYRICS_CHARS, MAX_PROMPT_CHARS, Policy
 from core.replier import Stage
 from core.request import Attachment
 from core.store import Store
-from core.wants import Message, Refused, Wants, map_wants
+from core.wants import Alternative, Message, Refused, Wants, map_wants
 
 
 @dataclass(frozen=True)
@@ -98,12 +98,19 @@ class Plan:
 
 
 class Unplanned(Exception):
-    """The draft can't be made as it is; ``message`` says why (or what the bot needs)."""
+    """The draft can't be made as it is; ``message`` says why (or what the bot needs), and
+    ``alternative`` is the closest thing that can be made, when there is one."""
 
-    def __init__(self, message: Message, stage: Stage = Stage.INFO) -> None:
+    def __init__(
+        self,
+        message: Message,
+        stage: Stage = Stage.INFO,
+        alternative: Alternative | None = None,
+    ) -> None:
         super().__init__(message.key)
         self.message = message
         self.stage = stage
+        self.alternative = alternative
 
 
 def _ask(key: str, **values: object) -> Unplanned:
@@ -133,7 +140,7 @@ class Planner:
         try:
             mapped = map_wants(model, wants, catalog)
         except Refused as refusal:
-            raise Unplanned(refusal.message) from None
+            raise Unplanned(refusal.message, alternative=refusal.alternative) from None
         if not draft.prompt.strip():
             raise _ask("question.empty")
         offer = quote(model, mapped.params, wants.outputs(spec.max_outputs))

@@ -22,6 +22,8 @@ class Policy:
     max_active_per_user: int = 3
     user_daily_credits: int | None = None
     chat_daily_credits: int | None = None
+    #: In group chats, a job above this many credits waits for a tap (None: never asks).
+    confirm_above_credits: int | None = None
 
     def banned(self, *texts: str | None) -> bool:
         folded = " ".join(t for t in texts if t).casefold()

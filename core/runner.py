@@ -68,6 +68,8 @@ class Requester:
     reply_target: Mapping[str, Any]
     #: No limit applies to them (the platform's admins).
     admin: bool = False
+    #: Only they and the bot see the conversation (a DM).
+    private: bool = False
 
 
 def today() -> str:

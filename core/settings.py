@@ -81,6 +81,8 @@ class Settings(SettingsBase):
     user_daily_credits: int | None = Field(default=None, ge=0)
     chat_daily_credits: int | None = Field(default=None, ge=0)
     banned_words: CommaList = ()
+    #: In group chats, jobs above this many credits are made only after a tap.
+    confirm_above_credits: int | None = Field(default=None, ge=0)
 
     def llm(self) -> LLMConfig | None:
         """The understanding model, when it is configured."""
@@ -99,6 +101,7 @@ class Settings(SettingsBase):
             max_active_per_user=self.max_jobs_per_user,
             user_daily_credits=self.user_daily_credits,
             chat_daily_credits=self.chat_daily_credits,
+            confirm_above_credits=self.confirm_above_credits,
         )
 
 

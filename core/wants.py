@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from core.ima.catalog import Catalog, Model
@@ -62,12 +62,22 @@ class Mapped:
     notes: tuple[Message, ...] = ()
 
 
-class Refused(Exception):
-    """The request can't be done as asked; ``message`` is the advice for the user."""
+@dataclass(frozen=True)
+class Alternative:
+    """What the advice suggests instead: ``model`` with ``wants`` (one tap makes it)."""
 
-    def __init__(self, message: Message) -> None:
+    model: Model
+    wants: Wants
+
+
+class Refused(Exception):
+    """The request can't be done as asked; ``message`` is the advice for the user, and
+    ``alternative`` the closest thing that can be made, when there is one."""
+
+    def __init__(self, message: Message, alternative: Alternative | None = None) -> None:
         super().__init__(message.key)
         self.message = message
+        self.alternative = alternative
 
 
 _AUDIO_FIELDS = ("generate_audio", "audio", "sound")
@@ -107,7 +117,8 @@ def map_wants(model: Model, wants: Wants, catalog: Catalog) -> Mapped:
     media = model.task_type.media
 
     if wants.music_duration is not None and media is MediaKind.MUSIC:
-        raise Refused(Message("advice.music_length"))
+        anyway = Alternative(model, replace(wants, music_duration=None))
+        raise Refused(Message("advice.music_length"), anyway)
 
     most = model.task_type.spec.max_outputs
     if wants.count is not None and wants.count > most:
@@ -116,7 +127,7 @@ def map_wants(model: Model, wants: Wants, catalog: Catalog) -> Mapped:
     if wants.duration is not None and media is MediaKind.VIDEO:
         choice = _pick(model, "duration", wants.duration)
         if choice is None:
-            raise Refused(_duration_advice(model, wants.duration, catalog))
+            raise _duration_advice(model, wants, wants.duration, catalog)
         params["duration"] = choice
 
     if wants.resolution is not None and media is MediaKind.VIDEO:
@@ -140,7 +151,7 @@ def map_wants(model: Model, wants: Wants, catalog: Catalog) -> Mapped:
             params[field_name] = choice
 
     if wants.wants_8k:
-        raise Refused(_eight_k_advice(catalog))
+        raise _eight_k_advice(wants, catalog)
 
     size_field = model.field("size")
     if wants.size is not None and media is MediaKind.IMAGE and size_field is not None:
@@ -163,7 +174,7 @@ def map_wants(model: Model, wants: Wants, catalog: Catalog) -> Mapped:
     if wants.aspect_ratio is not None and media in (MediaKind.IMAGE, MediaKind.VIDEO):
         choice = _pick(model, "aspect_ratio", wants.aspect_ratio)
         if choice is None:
-            raise Refused(_ratio_advice(model, wants.aspect_ratio, catalog))
+            raise _ratio_advice(model, wants, wants.aspect_ratio, catalog)
         params["aspect_ratio"] = choice
 
     if wants.audio is not None and media is MediaKind.VIDEO:
@@ -172,7 +183,8 @@ def map_wants(model: Model, wants: Wants, catalog: Catalog) -> Mapped:
             if wants.audio:
                 capable = [m for m in catalog.models if any(m.field(f) for f in _AUDIO_FIELDS)]
                 raise Refused(
-                    Message("advice.audio", {"model": model.name, "models": _names(capable)})
+                    Message("advice.audio", {"model": model.name, "models": _names(capable)}),
+                    _first(capable, wants, catalog),
                 )
         else:
             default = model.field(audio_field).default  # type: ignore[union-attr]
@@ -197,10 +209,20 @@ def map_wants(model: Model, wants: Wants, catalog: Catalog) -> Mapped:
     return Mapped(params, tuple(notes))
 
 
-def _duration_advice(model: Model, seconds: int, catalog: Catalog) -> Message:
+def _first(models: Sequence[Model], wants: Wants, catalog: Catalog) -> Alternative | None:
+    """The model to suggest among ``models``: the recommended one if it is there."""
+    if not models:
+        return None
+    preferred = catalog.find(catalog.task_type.spec.recommended)
+    return Alternative(
+        preferred if preferred is not None and preferred in models else models[0], wants
+    )
+
+
+def _duration_advice(model: Model, wants: Wants, seconds: int, catalog: Catalog) -> Refused:
     capable = [m for m in catalog.models if _pick(m, "duration", seconds) is not None]
     if capable:
-        return Message(
+        message = Message(
             "advice.duration",
             {
                 "model": model.name,
@@ -209,6 +231,7 @@ def _duration_advice(model: Model, seconds: int, catalog: Catalog) -> Message:
                 "models": _names(capable),
             },
         )
+        return Refused(message, _first(capable, wants, catalog))
     longest = max(
         (int(normalise(o)) for m in catalog.models for o in _options(m, "duration")
          if normalise(o).isdigit()),
@@ -222,10 +245,11 @@ def _duration_advice(model: Model, seconds: int, catalog: Catalog) -> Message:
     with_price = ", ".join(
         f"{m.name} ({quote(m, {'duration': longest}).credits})" for m in best[:3]
     )
-    return Message("advice.duration_none", {"max": longest, "models": with_price})
+    message = Message("advice.duration_none", {"max": longest, "models": with_price})
+    return Refused(message, _first(best, replace(wants, duration=longest), catalog))
 
 
-def _eight_k_advice(catalog: Catalog) -> Message:
+def _eight_k_advice(wants: Wants, catalog: Catalog) -> Refused:
     """Point at the model and price of the largest image size there is."""
     best: tuple[Model, int] | None = None
     for model in catalog.models:
@@ -234,21 +258,28 @@ def _eight_k_advice(catalog: Catalog) -> Message:
             if best is None or credits > best[1]:
                 best = (model, credits)
     if best is None:
-        return Message("advice.no_8k", {"model": "-", "credits": "-"})
-    return Message("advice.no_8k", {"model": best[0].name, "credits": best[1]})
+        return Refused(Message("advice.no_8k", {"model": "-", "credits": "-"}))
+    four_k = replace(wants, wants_8k=False, size="4K")
+    return Refused(
+        Message("advice.no_8k", {"model": best[0].name, "credits": best[1]}),
+        Alternative(best[0], four_k),
+    )
 
 
-def _ratio_advice(model: Model, ratio: str, catalog: Catalog) -> Message:
+def _ratio_advice(model: Model, wants: Wants, ratio: str, catalog: Catalog) -> Refused:
     """Name the models that offer the ratio; else what this model offers (never invented)."""
     capable = [m for m in catalog.models if _pick(m, "aspect_ratio", ratio) is not None]
     if capable:
-        return Message(
-            "advice.ratio_elsewhere",
-            {"model": model.name, "ratio": ratio, "models": _names(capable)},
+        return Refused(
+            Message(
+                "advice.ratio_elsewhere",
+                {"model": model.name, "ratio": ratio, "models": _names(capable)},
+            ),
+            _first(capable, wants, catalog),
         )
     ratios = [str(o) for o in _options(model, "aspect_ratio") if ":" in str(o)]
     values = {"model": model.name, "ratio": ratio, "ratios": " / ".join(ratios)}
     key = "advice.ratio_none" if ratios else "advice.ratio_none_at_all"
     if model.task_type.media is MediaKind.IMAGE:
-        return Message(key, values, tail=Message("advice.ratio_frame_tip"))
-    return Message(key, values)
+        return Refused(Message(key, values, tail=Message("advice.ratio_frame_tip")))
+    return Refused(Message(key, values))

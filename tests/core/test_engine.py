@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from core.actions import Verb
+from core.actions import Verb, decode
 from core.door import Access, ActionResult
 from core.ima.tasks import MediaKind, TaskType
 from core.jobs import Job, JobState, ModelSource, new_job_id
@@ -22,6 +23,7 @@ from tests.core.harness import (
     assert_four_steps,
     assert_plain,
     harness,
+    request,
     retry_with_model,
 )
 from tests.recording import RecordingReplier
@@ -175,7 +177,7 @@ async def test_model_named_for_the_wrong_kind(h: Harness) -> None:
 )
 async def test_unsupported_requests_get_advice(h: Harness, text: str, expected: str) -> None:
     replier = await h.say(text)
-    assert replier.last.stage is Stage.INFO
+    assert replier.last.stage in (Stage.INFO, Stage.QUESTION)  # a question: it offers one
     assert expected in replier.last.text
     assert_plain(replier.last.text)
     assert h.creates == []
@@ -183,8 +185,32 @@ async def test_unsupported_requests_get_advice(h: Harness, text: str, expected: 
 
 async def test_audio_on_a_model_without_it(h: Harness) -> None:
     replier = await h.say("用 Hailuo 2.3 生成带音效的视频，海浪")
-    assert replier.last.stage is Stage.INFO
+    assert replier.last.stage is Stage.QUESTION  # it offers a model with sound
     assert h.creates == []
+
+
+async def test_the_closest_thing_is_offered_and_made_with_a_yes(h: Harness) -> None:
+    offer = (await h.say("8K wallpaper of a mountain lake")).last
+    assert "8K isn't offered" in offer.text
+    assert [decode(b.action).verb for b in offer.buttons] == [Verb.CONFIRM, Verb.CANCEL]  # type: ignore[union-attr]
+    assert h.creates == []
+    await h.say("yes")
+    [made] = h.creates
+    assert made["parameters"][0]["parameters"]["size"] == "4K"
+    assert made["parameters"][0]["credit"] * 1 == int(offer.buttons[0].label.split()[-2])
+
+
+async def test_an_offer_is_answered_by_its_buttons_and_typed_no(h: Harness) -> None:
+    offer = (await h.say("用 Hailuo 2.3 生成带音效的视频，海浪")).last
+    no = await h.say("不用了")
+    assert "不生成" in no.last.text
+    assert (await h.press(offer.buttons[0].action))[0] is ActionResult.UNKNOWN  # answered
+    again = (await h.say("用 Hailuo 2.3 生成带音效的视频，海浪")).last
+    assert (await h.press(again.buttons[0].action, user="someone"))[0] is ActionResult.UNKNOWN
+    result, made = await h.press(again.buttons[0].action)
+    assert result is ActionResult.DONE
+    assert made.messages[0].current.stage is Stage.SUCCESS
+    assert h.creates[-1]["parameters"][0]["model_name"] != "Hailuo 2.3"
 
 
 @pytest.mark.parametrize(
@@ -482,3 +508,28 @@ async def test_refused_result_is_shown_again_quietly_at_the_next_start(
     assert again.current.stage is Stage.SUCCESS
     assert again.current.quiet
     assert len(h.creates) == 1
+
+
+async def test_operators_can_ask_groups_to_confirm_expensive_jobs(tmp_path: Path) -> None:
+    async with (
+        await start_simulator(speed=SCALE, seed=8) as sim,
+        harness(sim, tmp_path / "db", confirm_above_credits=20) as h,
+    ):
+        cheap = await h.say("draw a cat")  # 5 credits: made at once
+        assert cheap.messages[0].current.stage is Stage.SUCCESS
+        asked = (await h.say("a video of waves")).last  # 25+ credits in a group
+        assert asked.stage is Stage.QUESTION
+        assert "Shall I go ahead?" in asked.text
+        assert len(h.creates) == 1
+        await h.say("ok")
+        assert len(h.creates) == 2
+        private = replace(request("a video of rain"), private=True)
+        replier = RecordingReplier()
+        await h.engine.deliver(private, replier, _nothing)
+        await h.engine.drain()
+        assert replier.messages[0].current.stage is Stage.SUCCESS  # a DM is never asked
+        assert len(h.creates) == 3
+
+
+async def _nothing() -> None:
+    """No acknowledgement needed."""

@@ -1,0 +1,243 @@
+"""Answers to questions, from the live catalog and the ledger: nothing here spends anything.
+
+Prices and times per model for a medium, which models do something (a ratio, 4K, sound,
+first/last frame, reference pictures, lyrics), what the bot can do, the longest video and the
+biggest picture, and how many credits are left today under the operator's caps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from core import choice
+from core.ima.catalog import Catalog, Model
+from core.ima.client import IMAClient
+from core.ima.errors import IMAError
+from core.ima.rules import normalise, quote
+from core.ima.tasks import MediaKind, TaskType
+from core.ima.timing import timing_for
+from core.policy import Policy
+from core.store import Store
+from core.wants import Message, Refused, Wants, map_wants
+
+#: Models listed in one answer, at most.
+MOST = 6
+_AUDIO_FIELDS = ("generate_audio", "audio", "sound")
+#: The task a medium is asked about as, when nothing else says.
+_PLAIN = {
+    MediaKind.IMAGE: TaskType.TEXT_TO_IMAGE,
+    MediaKind.VIDEO: TaskType.TEXT_TO_VIDEO,
+    MediaKind.MUSIC: TaskType.TEXT_TO_MUSIC,
+}
+#: Features answered by a task type of their own.
+_FEATURE_TASKS = {
+    "first_last_frame": TaskType.FIRST_LAST_FRAME_TO_VIDEO,
+    "reference": TaskType.REFERENCE_IMAGE_TO_VIDEO,
+    "image_to_video": TaskType.IMAGE_TO_VIDEO,
+    "image_to_image": TaskType.IMAGE_TO_IMAGE,
+}
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a question is about."""
+
+    topic: str
+    media: MediaKind | None = None
+    feature: str | None = None
+    model: str | None = None
+    wants: Wants = field(default_factory=Wants)
+
+
+class Answers:
+    def __init__(self, client: IMAClient, store: Store, policy: Policy) -> None:
+        self._client = client
+        self._store = store
+        self._policy = policy
+
+    async def answer(
+        self, asked: Asked, *, platform: str, user_id: str, chat_id: str, day: str, admin: bool
+    ) -> list[Message]:
+        """The sentences answering ``asked``."""
+        if asked.topic == "credits":
+            return await self.credits(platform, user_id, chat_id, day, admin=admin)
+        if asked.topic in ("about_input", "other"):
+            return [Message(f"answer.{asked.topic}")]
+        catalog, model = await self._subject(asked)
+        if catalog is None:
+            return [Message("help.text")]
+        if asked.topic == "price":
+            return self._prices(catalog, model, asked.wants)
+        if asked.topic == "time":
+            return self._times(catalog, model)
+        if asked.topic == "limits":
+            return await self._limits(catalog)
+        return self._capable(catalog, model, asked)
+
+    async def credits(
+        self, platform: str, user_id: str, chat_id: str, day: str, *, admin: bool
+    ) -> list[Message]:
+        """Today's credits used and what remains under each cap (or that there is none)."""
+        limits = self._policy.limits(admin=admin)
+        mine = await self._store.spent(day, platform, user_id=user_id)
+        lines = [Message("answer.credits_used", {"credits": mine})]
+        if limits.user_daily_credits is None and limits.chat_daily_credits is None:
+            lines.append(Message("answer.credits_no_cap"))
+            return lines
+        if limits.user_daily_credits is not None:
+            left = max(0, limits.user_daily_credits - mine)
+            lines.append(
+                Message("answer.credits_user_cap", {"cap": limits.user_daily_credits, "left": left})
+            )
+        if limits.chat_daily_credits is not None:
+            chat = await self._store.spent(day, platform, chat_id=chat_id)
+            left = max(0, limits.chat_daily_credits - chat)
+            lines.append(
+                Message("answer.credits_chat_cap", {"cap": limits.chat_daily_credits, "left": left})
+            )
+        lines.append(Message("answer.credits_reset"))
+        return lines
+
+    async def _subject(self, asked: Asked) -> tuple[Catalog | None, Model | None]:
+        """The catalog the question is about, and the model it names (if any)."""
+        task_type = _FEATURE_TASKS.get(asked.feature or "")
+        if task_type is None and asked.media is not None:
+            task_type = _PLAIN[asked.media]
+        candidates = [task_type] if task_type is not None else list(_PLAIN.values())
+        for candidate in candidates:
+            try:
+                catalog = await self._client.catalog(candidate)
+            except IMAError:
+                continue
+            model = catalog.find(asked.model) if asked.model else None
+            if model is not None or task_type is not None or asked.model is None:
+                return catalog, model
+        return None, None
+
+    def _prices(self, catalog: Catalog, model: Model | None, wants: Wants) -> list[Message]:
+        kind = Message(f"kind.{catalog.task_type.value}")
+        models = [model] if model is not None else _ordered(catalog)
+        lines = [Message("answer.prices", {"kind": kind})]
+        for candidate in models[:MOST]:
+            if wants.to_json():
+                try:
+                    params = map_wants(candidate, wants, catalog).params
+                except Refused:
+                    continue
+                credits = str(quote(candidate, params).credits)
+            else:
+                low, high = candidate.min_points, candidate.max_points
+                credits = str(low) if low == high else f"{low}–{high}"
+            lines.append(
+                Message("answer.price_line", {"model": candidate.name, "credits": credits})
+            )
+        return lines
+
+    def _times(self, catalog: Catalog, model: Model | None) -> list[Message]:
+        kind = Message(f"kind.{catalog.task_type.value}")
+        models = [model] if model is not None else _ordered(catalog)
+        lines = [Message("answer.times", {"kind": kind})]
+        for candidate in models[:MOST]:
+            timing = timing_for(candidate)
+            lines.append(
+                Message(
+                    "answer.time_line",
+                    {
+                        "model": candidate.name,
+                        "low": timing.estimate_low,
+                        "high": timing.estimate_high,
+                    },
+                )
+            )
+        return lines
+
+    async def _limits(self, catalog: Catalog) -> list[Message]:
+        lines: list[Message] = []
+        media = catalog.task_type.media
+        if media is MediaKind.VIDEO:
+            longest, which = _longest(catalog)
+            lines.append(Message("answer.longest_video", {"seconds": longest, "models": which}))
+        elif media is MediaKind.IMAGE:
+            biggest = [m.name for m in catalog.models if _offers(m, "size", "4K")]
+            lines.append(Message("answer.biggest_picture", {"models": _join(biggest)}))
+        else:
+            lines.append(Message("advice.music_length"))
+        most = catalog.task_type.spec.max_outputs
+        lines.append(Message("answer.most_outputs", {"count": most}))
+        return lines
+
+    def _capable(self, catalog: Catalog, model: Model | None, asked: Asked) -> list[Message]:
+        """Which models do what was asked about (or, with a model named, whether it does)."""
+        feature = asked.feature
+        test = _feature_test(feature, asked.wants)
+        if test is None:  # what the bot can do with this medium at all
+            kind = Message(f"kind.{catalog.task_type.value}")
+            best = choice.best(catalog)
+            return [
+                Message(
+                    "answer.can_make",
+                    {
+                        "kind": kind,
+                        "models": _join([m.name for m in _ordered(catalog)][:MOST]),
+                        "best": best.name if best else "-",
+                    },
+                )
+            ]
+        capable = [m.name for m in _ordered(catalog) if test(m)]
+        label = Message(f"answer.feature.{feature}") if feature else Message("answer.feature.that")
+        if model is not None:
+            key = "answer.model_can" if test(model) else "answer.model_cannot"
+            lines = [Message(key, {"model": model.name, "feature": label})]
+            if not test(model) and capable:
+                lines.append(Message("answer.models_that_can", {"models": _join(capable[:MOST])}))
+            return lines
+        if not capable:
+            return [Message("answer.none_can", {"feature": label})]
+        return [Message("answer.models_can", {"feature": label, "models": _join(capable[:MOST])})]
+
+
+def _ordered(catalog: Catalog) -> list[Model]:
+    """The recommended model first, then the catalog's order."""
+    first = choice.recommended(catalog)
+    return [m for m in (first, *catalog.models) if m is not None and (m is first or m != first)]
+
+
+def _offers(model: Model, name: str, value: object) -> bool:
+    wanted = normalise(value)
+    return any(normalise(o) == wanted for o in model.options(name))
+
+
+def _longest(catalog: Catalog) -> tuple[int, str]:
+    durations = {
+        m.name: max((int(normalise(o)) for o in m.options("duration") if normalise(o).isdigit()),
+                    default=0)
+        for m in catalog.models
+    }  # fmt: skip
+    longest = max(durations.values(), default=0)
+    return longest, _join([name for name, d in durations.items() if d == longest][:MOST])
+
+
+Test = Callable[[Model], bool]
+
+
+def _feature_test(feature: str | None, wants: Wants) -> Test | None:
+    """A test of whether a model has ``feature``, or None when nothing specific is asked."""
+    ratio = wants.aspect_ratio
+    tests: dict[str, Test | None] = {
+        "aspect_ratio": (lambda m: _offers(m, "aspect_ratio", ratio)) if ratio else None,
+        "4k": lambda m: _offers(m, "size", "4K") or _offers(m, "resolution", "4K"),
+        "audio": lambda m: any(m.field(f) is not None for f in _AUDIO_FIELDS),
+        "lyrics": lambda m: m.field("lyrics") is not None or m.field("custom_mode") is not None,
+        "instrumental": lambda m: m.field("make_instrumental") is not None,
+        "duration": (
+            (lambda m: _offers(m, "duration", wants.duration)) if wants.duration else None
+        ),
+    }
+    if feature in _FEATURE_TASKS:
+        return lambda m: True  # every model of that task's catalog does it
+    return tests.get(feature or "")
+
+
+def _join(names: Sequence[str]) -> str:
+    return ", ".join(dict.fromkeys(names)) or "-"
