@@ -74,15 +74,25 @@ async def test_local_image_is_uploaded(sim: RunningSimulator, tmp_path: Path) ->
     assert sim.state.calls("upload_token")[0].query["fContentType"] == "image/png"
 
 
-async def test_failure_json_is_localized_and_plain(sim: RunningSimulator) -> None:
+@pytest.mark.parametrize(
+    ("fault", "sentence"),
+    [
+        ("rs2", "生成过程遇到问题，建议换个模型试试。"),
+        ("failed", "这次生成没成功，要不换个模型试试？"),
+    ],
+)
+async def test_failure_json_is_localized_and_plain(
+    sim: RunningSimulator, fault: str, sentence: str
+) -> None:
+    """resource_status 2 and a failed status: the spec's two sentences."""
     code, out, _ = await run_cli(
-        sim, "--task-type", "text_to_image", "--prompt", "a cat [[sim:rs2]]",
+        sim, "--task-type", "text_to_image", "--prompt", f"a cat [[sim:{fault}]]",
         "--lang", "zh", "--output-json",
     )  # fmt: skip
     assert code != 0
     error = json.loads(out)["error"]
     assert error["type"] == "generation_failed"
-    assert error["message"] == "这次生成没成功，要不换个模型试试？"
+    assert error["message"] == sentence
 
 
 async def test_missing_key(sim: RunningSimulator) -> None:

@@ -205,7 +205,7 @@ async def test_questions_instead_of_guesses(h: Harness, text: str, images: int) 
 @pytest.mark.parametrize(
     ("fault", "reason", "alternatives"),
     [
-        ("rs2", "try a different model", True),
+        ("rs2", "try another model", True),
         ("failed", "try a different model", True),
         ("moderation", "restricted content", False),
         ("timeout", "took too long", True),
