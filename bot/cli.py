@@ -137,7 +137,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         process = load(RunSettings)
     except SettingsError as exc:
-        print(f"Please fix these settings:\n{exc}", file=sys.stderr)
+        if getattr(args, "output_json", False):
+            _print_error("config", None, f"Please fix these settings: {exc}")
+        else:
+            print(f"Please fix these settings:\n{exc}", file=sys.stderr)
         return EXIT_USAGE
     # Only the long-running command logs at INFO by default; one-shot commands stay quiet.
     long_running = args.command in ("run", "sim")

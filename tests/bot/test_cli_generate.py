@@ -107,6 +107,11 @@ async def test_missing_key(sim: RunningSimulator) -> None:
     )
     assert code != 0
     assert json.loads(out)["error"]["type"] == "config"
+    code, out, _ = await run_cli(  # a malformed setting: said as JSON too
+        sim, "--task-type", "text_to_music", "--prompt", "x", "--output-json", base_url="ftp://x"
+    )
+    assert code == 2
+    assert "IMA_BASE_URL" in json.loads(out)["error"]["message"]
 
 
 async def test_bad_flags_exit_2(sim: RunningSimulator) -> None:
