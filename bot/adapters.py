@@ -11,14 +11,16 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-from bot.base import Adapter
 from bot.discord.config import DiscordSettings
 from bot.feishu.config import FeishuSettings
 from bot.settings import PlatformSettings
-from core.door import Door
 from core.settings import load
+
+if TYPE_CHECKING:
+    from bot.base import Adapter
+    from core.door import Door
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class Entry:
     def build(self, door: Door, settings: PlatformSettings) -> Adapter:
         module, _, name = self.adapter.partition(":")
         factory = getattr(importlib.import_module(module), name)
-        return cast(Callable[[Door, PlatformSettings], Adapter], factory)(door, settings)
+        return cast("Callable[[Door, PlatformSettings], Adapter]", factory)(door, settings)
 
 
 ADAPTERS: tuple[Entry, ...] = (

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import time
 from datetime import UTC, datetime, timedelta
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from bot.adapters import PLATFORMS
 from core.ima.tasks import TaskType
-from core.store import Store
+
+if TYPE_CHECKING:
+    from core.store import Store
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -23,13 +23,14 @@ import abc
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, ClassVar, Protocol
-
-from aiohttp import web
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from core.door import Ack, ActionResult, Door, Platform, Press
 from core.replier import Handle, Replier, ReplierLimits, Reply, Stage
 from core.request import ChatRequest
+
+if TYPE_CHECKING:  # only the adapters that serve webhooks load the web server
+    from aiohttp import web
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,14 @@
-"""The ``ima-bot`` command: ``generate`` (one shot), ``sim`` (the local IMA simulator), ``demo``.
+"""The ``ima-bot`` command: ``generate`` (one shot), ``sim`` (the local IMA simulator), ``demo``,
+``console``, ``run`` and ``admin``.
 
 Each sub-command builds what it needs in one place and tears it down on exit; nothing is
-created at import time.
+created at import time. Each also imports what it needs when it runs, so a command never waits
+for what it doesn't use: ``generate`` loads neither the engine nor the simulator, no command but
+``run`` loads a chat SDK (``bench/startup.py`` measures it).
+
+``generate`` takes the IMA skill script's flags too (``--api-key``, ``--version-id``,
+``--language``, ``--base-url``, ``--list-models``, ``n`` in ``--extra-params``); with
+``--output-json`` every failure, a usage error included, is one JSON error object.
 """
 
 from __future__ import annotations
@@ -9,36 +16,43 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import io
 import json
 import logging
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, NoReturn, TextIO
 
-from pydantic import SecretStr
-
-from bot import admin, understand
-from bot.adapters import ADAPTERS
-from bot.console.adapter import ConsoleAdapter, run_console
-from bot.logs import setup_logging
-from bot.run import run
-from bot.runtime import wired
-from bot.settings import RunSettings
-from core.engine import Engine
-from core.i18n import Translator, normalize_locale
-from core.ima.client import IMAClient
-from core.ima.errors import IMAError, ModelNotFoundError
-from core.ima.session import IMASession
+from bot import admin
 from core.ima.tasks import TaskType
-from core.settings import Settings, SettingsError, load, load_settings
-from core.store import open_store
-from sim.app import serve, start_simulator
+
+if TYPE_CHECKING:
+    from bot.settings import RunSettings
+    from core.engine import Engine
+    from core.i18n import Translator
+    from core.ima.catalog import Catalog
+    from core.settings import Settings
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """The command line can't be used as given; ``prog`` is the (sub-)command it is about."""
+
+    def __init__(self, prog: str, message: str, usage: str = "") -> None:
+        super().__init__(message)
+        self.prog = prog
+        self.message = message
+        self.usage = usage
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors raise :class:`UsageError` instead of exiting, so that ``--output-json``
+    can still answer with its JSON error object."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(self.prog, message, self.format_usage())
 
 
 def _json_object(text: str) -> dict[str, Any]:
@@ -59,21 +73,36 @@ def _positive(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="ima-bot", description=__doc__)
+    parser = _Parser(prog="ima-bot", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = parser.add_subparsers(dest="command", required=True)
 
     gen = sub.add_parser("generate", help="generate one image, video or song and print the result")
     gen.add_argument("--task-type", required=True, choices=[t.value for t in TaskType])
     gen.add_argument("--model-id", help="model id, name or alias (default: the recommended one)")
-    gen.add_argument("--model-version", help="pick one version when several share a model id")
-    gen.add_argument("--prompt", required=True)
+    gen.add_argument(
+        "--model-version", "--version-id", help="pick one version when several share a model id"
+    )
+    gen.add_argument("--prompt", help="what to make (needed unless --list-models)")
     gen.add_argument("--input-images", nargs="*", default=[], metavar="URL_OR_PATH")
-    gen.add_argument("--extra-params", type=_json_object, default={}, metavar="JSON")
+    gen.add_argument(
+        "--extra-params",
+        type=_json_object,
+        default={},
+        metavar="JSON",
+        help='more parameters, e.g. \'{"duration": 10}\'; "n" counts like --n',
+    )
     gen.add_argument("--size", help="image size, e.g. 1K, 2K, 4K, 512px")
-    gen.add_argument("--n", type=int, default=1, help="number of results (1-4)")
+    gen.add_argument("--n", type=int, help="number of results (default 1, or n in --extra-params)")
+    gen.add_argument("--api-key", help="the IMA API key (default: IMA_API_KEY)")
+    gen.add_argument("--base-url", help="the IMA API base URL (default: IMA_BASE_URL)")
     gen.add_argument("--user-id", help="accepted for compatibility with the skill's script")
-    gen.add_argument("--lang", choices=["zh", "en"], help="language of messages")
+    gen.add_argument(
+        "--lang", "--language", choices=["zh", "en"], help="language of messages and model names"
+    )
+    gen.add_argument(
+        "--list-models", action="store_true", help="list the models of --task-type and exit"
+    )
     gen.add_argument("--output-json", action="store_true", help="print one JSON object")
     gen.add_argument("--poll-interval", type=_positive, metavar="SECONDS")
     gen.add_argument("--timeout", type=_positive, metavar="SECONDS", help="maximum wait")
@@ -102,18 +131,104 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def main(argv: Sequence[str] | None = None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = build_parser().parse_args(words)
+    except UsageError as exc:
+        return _usage_error(exc, json_wanted="--output-json" in words)
+
+    from bot.logs import setup_logging
+    from bot.settings import RunSettings
+    from core.settings import SettingsError, load, load_settings
+
+    try:
+        settings = load_settings()
+        process = load(RunSettings)
+    except SettingsError as exc:
+        if getattr(args, "output_json", False):
+            _print_error("config", None, f"Please fix these settings: {exc}")
+        else:
+            print(f"Please fix these settings:\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    # Only the long-running command logs at INFO by default; one-shot commands stay quiet.
+    long_running = args.command in ("run", "sim")
+    level = "DEBUG" if args.verbose else process.log_level if long_running else "ERROR"
+    secrets = _secrets(settings, process, getattr(args, "api_key", None))
+    setup_logging(level, process.log_format, secrets)
+    if args.command == "generate":
+        try:
+            return asyncio.run(_generate(args, settings))
+        except UsageError as exc:
+            return _usage_error(exc, json_wanted=args.output_json)
+    if args.command == "sim":
+        return _sim(args)
+    if args.command == "demo":
+        return asyncio.run(_demo(args, settings))
+    if args.command == "console":
+        return asyncio.run(_console(settings, process))
+    if args.command == "understand":
+        return asyncio.run(_understand(args, settings))
+    if args.command == "run":
+        return _run(settings, process)
+    if args.command == "admin":
+        return asyncio.run(_admin(args, process))
+    raise SystemExit(EXIT_USAGE)
+
+
+def _usage_error(exc: UsageError, *, json_wanted: bool) -> int:
+    if json_wanted:
+        _print_error("usage", None, exc.message)
+    else:
+        print(f"{exc.usage}{exc.prog}: error: {exc.message}", file=sys.stderr)
+    return EXIT_USAGE
+
+
+def _print_error(kind: str, code: int | str | None, message: str) -> None:
+    error = {"error": {"type": kind, "code": code, "message": message}}
+    print(json.dumps(error, ensure_ascii=False))
+
+
+def _secrets(settings: Settings, process: RunSettings, given: str | None) -> list[str]:
+    """Every secret the settings (from the environment or ``.env``) and the command line hold:
+    none may be logged."""
+    from bot.adapters import ADAPTERS
+    from core.settings import SettingsError
+
+    found = [*settings.secrets(), *process.secrets(), *([given] if given else [])]
+    for entry in ADAPTERS:
+        with contextlib.suppress(SettingsError):  # reported by `run`, the command that needs it
+            found += entry.load().secrets()
+    return found
+
+
+# ── generate ─────────────────────────────────────────────────────────────────────────────
+
+
 async def _generate(args: argparse.Namespace, settings: Settings) -> int:
+    from core.i18n import Translator, normalize_locale
+    from core.ima.client import IMAClient
+    from core.ima.errors import IMAError, ModelNotFoundError
+    from core.ima.session import IMASession
+
     locale = normalize_locale(args.lang or settings.bot_lang)
     translator = Translator.load()
-    if settings.ima_api_key is None:
-        return _fail(args, translator, locale, "config", None, "IMA_API_KEY is not set")
     task_type = TaskType(args.task_type)
     params = dict(args.extra_params)
+    n = _count(args, params, task_type, translator, locale)
+    if not args.list_models:
+        if args.prompt is None:
+            raise UsageError("ima-bot generate", "the following arguments are required: --prompt")
+        _check_images(task_type, len(args.input_images), translator, locale)
+    configured = settings.ima_api_key
+    key = args.api_key or (configured.get_secret_value() if configured is not None else "")
+    if not key:
+        return _fail(args, "config", None, "IMA_API_KEY is not set (or give --api-key)")
     if args.size:
         params["size"] = args.size
     session = IMASession(
-        settings.ima_api_key.get_secret_value(),
-        base_url=settings.ima_base_url,
+        key,
+        base_url=args.base_url or settings.ima_base_url,
         upload_base_url=settings.ima_upload_base_url,
         language=locale,
     )
@@ -121,6 +236,9 @@ async def _generate(args: argparse.Namespace, settings: Settings) -> int:
     async with session:
         try:
             catalog = await client.catalog(task_type)
+            if args.list_models:
+                _print_models(catalog, args.output_json)
+                return 0
             model = (
                 catalog.by_version(args.model_version)
                 if args.model_version
@@ -133,13 +251,12 @@ async def _generate(args: argparse.Namespace, settings: Settings) -> int:
                 args.prompt,
                 params=params,
                 images=args.input_images,
-                n=args.n,
+                n=n,
                 max_wait=args.timeout,
             )
         except IMAError as exc:
             logging.getLogger("ima-bot").info("generation failed: %s", exc.log_fields())
-            message = translator.t(locale, exc.locale_key)
-            return _fail(args, translator, locale, exc.kind, exc.code, message)
+            return _fail(args, exc.kind, exc.code, translator.t(locale, exc.locale_key))
     result = {
         "task_id": task.task_id,
         "url": medias[0].url,
@@ -160,69 +277,92 @@ async def _generate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _fail(
+def _count(
     args: argparse.Namespace,
+    params: dict[str, Any],
+    task_type: TaskType,
     translator: Translator,
     locale: str,
-    kind: str,
-    code: int | str | None,
-    message: str,
 ) -> int:
-    if args.output_json:
-        print(
-            json.dumps(
-                {"error": {"type": kind, "code": code, "message": message}}, ensure_ascii=False
-            )
+    """How many results: ``--n``, else ``n`` in ``--extra-params`` (the skill's own form), else
+    1. ``n`` leaves ``params``: it is the request's count, not a model parameter."""
+    given = params.pop("n", None)
+    n = args.n if args.n is not None else given if given is not None else 1
+    most = task_type.spec.max_outputs
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= most:
+        message = translator.t(locale, "cli.n", most=most, task=task_type.value)
+        raise UsageError("ima-bot generate", message)
+    return n
+
+
+def _check_images(task_type: TaskType, given: int, translator: Translator, locale: str) -> None:
+    """As many input images as the task type takes, said before anything is uploaded."""
+    low, high = task_type.image_range
+    if low <= given and (high is None or given <= high):
+        return
+    key = {(0, 0): "cli.images_none", (1, 1): "cli.images_one", (2, 2): "cli.images_two"}.get(
+        (low, high or 0), "cli.images_some"
+    )
+    message = translator.t(locale, key, task=task_type.value, given=given)
+    raise UsageError("ima-bot generate", message)
+
+
+def _print_models(catalog: Catalog, as_json: bool) -> None:
+    """The live models of one task type: what each costs with its defaults, and its range."""
+    from core.ima.rules import quote
+
+    rows = []
+    for model in catalog.models:
+        default = quote(model, {})
+        rows.append(
+            {
+                "name": model.name,
+                "model_id": model.model_id,
+                "version_id": model.version_id,
+                "credit": default.credits,
+                "attribute_id": default.rule.attribute_id,
+                "min_credit": model.min_points,
+                "max_credit": model.max_points,
+            }
         )
+    if as_json:
+        print(
+            json.dumps({"task_type": catalog.task_type.value, "models": rows}, ensure_ascii=False)
+        )
+        return
+    for row in rows:
+        low, high = row["min_credit"], row["max_credit"]
+        credits = f"{low}" if low == high else f"{low}-{high}"
+        print(f"{row['name']} · {row['model_id']} · {row['version_id']} · {credits} pts")
+
+
+def _fail(args: argparse.Namespace, kind: str, code: int | str | None, message: str) -> int:
+    if args.output_json:
+        _print_error(kind, code, message)
     else:
         print(message, file=sys.stderr)
     return EXIT_FAILED
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    try:
-        settings = load_settings()
-        process = load(RunSettings)
-    except SettingsError as exc:
-        print(f"Please fix these settings:\n{exc}", file=sys.stderr)
-        return EXIT_USAGE
-    # Only the long-running command logs at INFO by default; one-shot commands stay quiet.
-    long_running = args.command in ("run", "sim")
-    level = "DEBUG" if args.verbose else process.log_level if long_running else "ERROR"
-    setup_logging(level, process.log_format, _secrets(settings, process))
-    if args.command == "generate":
-        return asyncio.run(_generate(args, settings))
-    if args.command == "sim":
-        options: dict[str, Any] = {"speed": args.speed}
-        if args.api_key:
-            options["api_key"] = args.api_key
-        with contextlib.suppress(KeyboardInterrupt):
-            asyncio.run(serve(args.host, args.port, **options))
-        return 0
-    if args.command == "demo":
-        return asyncio.run(_demo(args, settings))
-    if args.command == "console":
-        return asyncio.run(_console(settings, process))
-    if args.command == "understand":
-        return asyncio.run(_understand(args, settings))
-    if args.command == "run":
-        return _run(settings, process)
-    if args.command == "admin":
-        return asyncio.run(_admin(args, process))
-    raise SystemExit(EXIT_USAGE)
+# ── the other commands ───────────────────────────────────────────────────────────────────
 
 
-def _secrets(settings: Settings, process: RunSettings) -> list[str]:
-    """Every secret the settings hold, from the environment or ``.env``: none may be logged."""
-    found = [*settings.secrets(), *process.secrets()]
-    for entry in ADAPTERS:
-        with contextlib.suppress(SettingsError):  # reported by `run`, the command that needs it
-            found += entry.load().secrets()
-    return found
+def _sim(args: argparse.Namespace) -> int:
+    from sim.app import serve
+
+    options: dict[str, Any] = {"speed": args.speed}
+    if args.api_key:
+        options["api_key"] = args.api_key
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(serve(args.host, args.port, **options))
+    return 0
 
 
 def _run(settings: Settings, process: RunSettings) -> int:
+    from bot.adapters import ADAPTERS
+    from bot.run import run
+    from core.settings import SettingsError
+
     if settings.ima_api_key is None:
         print("IMA_API_KEY is not set (see .env.example).", file=sys.stderr)
         return EXIT_USAGE
@@ -234,6 +374,8 @@ def _run(settings: Settings, process: RunSettings) -> int:
 
 
 async def _admin(args: argparse.Namespace, process: RunSettings) -> int:
+    from core.store import open_store
+
     store = await open_store(process.database_url)
     try:
         return await admin.run_admin(args, store, sys.stdout)
@@ -254,6 +396,15 @@ DEMO_SCRIPT = (
 
 async def _demo(args: argparse.Namespace, settings: Settings) -> int:
     """The console adapter against the in-process simulator, with a throwaway database."""
+    import io
+    import tempfile
+    from pathlib import Path
+
+    from pydantic import SecretStr
+
+    from bot.runtime import wired
+    from sim.app import start_simulator
+
     async with await start_simulator(speed=DEMO_TIME_SCALE, seed=2026) as sim:
         with tempfile.TemporaryDirectory(prefix="ima-bot-demo-") as tmp:
             demo_settings = settings.model_copy(
@@ -276,6 +427,8 @@ async def _demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _understand(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import understand
+
     if args.jsonl is not None:
         try:
             items = understand.read_items(args.jsonl.read_text("utf-8").splitlines())
@@ -293,6 +446,8 @@ async def _understand(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _console(settings: Settings, process: RunSettings) -> int:
+    from bot.runtime import wired
+
     if settings.ima_api_key is None:
         print("IMA_API_KEY is not set: export it, or try `ima-bot demo` first.", file=sys.stderr)
         return EXIT_USAGE
@@ -303,6 +458,8 @@ async def _console(settings: Settings, process: RunSettings) -> int:
 
 async def _chat(engine: Engine, lines: TextIO = sys.stdin, **options: bool) -> None:
     """The console adapter on ``engine``, as ``ima-bot run`` would run an adapter."""
+    from bot.console.adapter import ConsoleAdapter, run_console
+
     adapter = ConsoleAdapter(engine)
     await engine.warm_up()
     await adapter.start()

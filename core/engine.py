@@ -610,7 +610,8 @@ class Engine:
         if first is None:
             picked = FirstFrame(origin.id, followups.result_url(origin, index), origin.prompt)
             await self._state.set(origin.platform, origin.user_id, FIRST_FRAME, picked)
-            await self._say(replier, self._info(self._locale(press, origin), "follow.first_frame"))
+            note = self._info(self._locale(press, origin), "follow.first_frame", private=True)
+            await self._say(replier, note)
             return ActionResult.DONE
         await self._state.set(origin.platform, origin.user_id, FIRST_FRAME, None)
         draft = followups.from_frames(first.url, first.prompt, origin, index)

@@ -6,6 +6,7 @@ server messages) never reach these functions; errors arrive as locale keys.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -151,8 +152,6 @@ class Messages:
         estimate: tuple[int, int],
         actual: float,
         media: Sequence[tuple[str, str | None]],
-        notes: Sequence[Message] = (),
-        buttons: Sequence[Button] = (),
     ) -> Reply:
         t, loc = self._t, job.locale
         kind = job.task_type.media
@@ -167,7 +166,6 @@ class Messages:
                 actual=max(1, round(actual)),
             ),
             t.t(loc, "success.credits", credits=job.credits),
-            *(self.text(loc, n) for n in notes),
         ]
         results = tuple(
             ResultMedia(
@@ -179,7 +177,7 @@ class Messages:
             for i, (url, cover) in enumerate(media)
         )
         return _job_reply(
-            job, Stage.SUCCESS, lines, [*buttons, *self.result_buttons(job, len(results))], results
+            job, Stage.SUCCESS, lines, self.result_buttons(job, len(results)), results
         )
 
     def result_buttons(self, job: Job, count: int) -> list[Button]:
@@ -327,11 +325,16 @@ class Messages:
             _button(self._t.t(locale, "button.no_thanks"), Action(Verb.CANCEL, proposal_id)),
         ]
 
-    def save_buttons(self, locale: str, job_id: str) -> list[Button]:
-        return [
-            _button(self._t.t(locale, "button.save_yes"), Action(Verb.SAVE, job_id)),
-            _button(self._t.t(locale, "button.save_no"), Action(Verb.KEEP, job_id)),
+    def save_question(self, job: Job, *, old: str, new: str) -> Reply:
+        """ "Make it your default?" after a result: a message of its own, for the person only
+        (where the platform can show one: the result itself may be in a shared chat)."""
+        t, loc = self._t, job.locale
+        buttons = [
+            _button(t.t(loc, "button.save_yes"), Action(Verb.SAVE, job.id)),
+            _button(t.t(loc, "button.save_no"), Action(Verb.KEEP, job.id)),
         ]
+        lines = [t.t(loc, "pref.ask_save", old=old, new=new)]
+        return dataclasses.replace(_job_reply(job, Stage.QUESTION, lines, buttons), private=True)
 
 
 _PICTURE_VERBS = (Verb.VARY, Verb.ANIMATE, Verb.FRAME)

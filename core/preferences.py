@@ -1,9 +1,10 @@
 """Per-person default models: saved after success as the spec says, set, shown and reset.
 
 A model the person names this time is used this time; after it succeeds they are asked whether
-it should become the default (buttons, or a typed yes/no), unless nothing was saved yet. "Always
-use X" saves at once; the cheapest model is never saved without being asked for. Every method
-returns what to say; the caller sends it.
+it should become the default (a question of its own with buttons, private where the platform
+allows; or a typed yes/no), unless nothing was saved yet. "Always use X" saves at once; the
+cheapest model is never saved without being asked for. Every method returns what to say; the
+caller sends it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from core.ima.errors import IMAError
 from core.ima.tasks import MediaKind, TaskType
 from core.jobs import Job, ModelSource
 from core.messages import Messages
-from core.replier import Button, Reply
+from core.replier import Reply
 from core.state import PENDING_SAVE, PendingSave, UserState
 from core.store import Preference, Store
 from core.wants import Message
@@ -37,13 +38,12 @@ class Preferences:
         )
         await self._store.set_preference(platform, user_id, task_type, pref)
 
-    async def after_success(
-        self, job: Job, catalog: Catalog | None
-    ) -> tuple[list[Message], list[Button]]:
-        """Save the preference as the spec says; ask when an explicit choice differs from it."""
+    async def after_success(self, job: Job, catalog: Catalog | None) -> Reply | None:
+        """Save the preference as the spec says; when an explicit choice differs from it, the
+        question to ask instead."""
         model = catalog.resolve(job.version_id, job.model_id) if catalog else None
         if model is None or job.source is ModelSource.CHEAPEST:
-            return [], []
+            return None
         current = await self._store.get_preference(job.platform, job.user_id, job.task_type)
         if (
             job.source is ModelSource.EXPLICIT
@@ -60,11 +60,10 @@ class Preferences:
                 locale=job.locale,
             )
             await self._state.set(job.platform, job.user_id, PENDING_SAVE, pending)
-            note = Message("pref.ask_save", {"old": current.model_name, "new": model.name})
-            return [note], self._messages.save_buttons(job.locale, job.id)
+            return self._messages.save_question(job, old=current.model_name, new=model.name)
         if current is None or job.source in (ModelSource.BEST, ModelSource.PREFERENCE):
             await self.save(job.platform, job.user_id, job.task_type, model)
-        return [], []
+        return None
 
     async def pending(self, platform: str, user_id: str) -> PendingSave | None:
         return await self._state.get(platform, user_id, PENDING_SAVE)

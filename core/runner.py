@@ -362,14 +362,12 @@ class JobRunner:
     ) -> None:
         """Show the stored results; ``again``: after a restart, by editing only and quietly."""
         started_at = job.started_at or job.created_at
-        notes, buttons = await self.preferences.after_success(job, catalog)
+        question = await self.preferences.after_success(job, catalog)
         reply = self.messages.success(
             job,
             estimate=(timing.estimate_low, timing.estimate_high),
             actual=(job.finished_at or time.time()) - started_at,
             media=_results(job),
-            notes=notes,
-            buttons=buttons,
         )
         if again:
             reply = dataclasses.replace(reply, quiet=True)
@@ -380,6 +378,8 @@ class JobRunner:
         await self.store.mark_delivered(job.id, at=time.time())
         await self._step(job, "delivered", seconds=round(time.time() - started_at, 1))
         self._finished(job, JobState.DELIVERED)
+        if question is not None:
+            await self._ask(job, replier, dataclasses.replace(question, quiet=again))
 
     # ── ending ────────────────────────────────────────────────────────────────────────────
 
@@ -457,6 +457,14 @@ class JobRunner:
             await self._keep_handle(job, handle)
             return True
         return False
+
+    async def _ask(self, job: Job, replier: Replier, question: Reply) -> None:
+        """A question after the job's result, as a message of its own (best effort: a typed
+        yes or no answers it too)."""
+        try:
+            await replier.send(fit(question, replier.limits))
+        except Exception:  # any adapter's error: the result is shown, the question is not
+            log.warning("job %s: the question after the result was refused", job.id, exc_info=True)
 
     async def _keep_handle(self, job: Job, handle: Handle) -> None:
         if handle == job.handle:

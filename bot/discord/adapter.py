@@ -207,9 +207,13 @@ class DiscordAdapter(BaseAdapter):
             self._restarting(interaction)
 
     async def on_button(self, interaction: Interaction, action: str) -> None:
-        """A press of an :class:`ActionButton`; what it starts comes as new messages."""
+        """A press of an :class:`ActionButton`; what it starts comes as new messages, private
+        when the button was on a private message (a result shown from ``/history``, a
+        question only the person sees)."""
         invocation = _invocation(interaction)
-        target = invocation.target(self._locale(interaction))
+        pressed_on = interaction.message
+        private = pressed_on is not None and pressed_on.flags.ephemeral
+        target = invocation.target(self._locale(interaction), ephemeral=private)
         replier = DiscordReplier(self.courier, target)
 
         async def verdict(result: ActionResult) -> None:

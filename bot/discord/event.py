@@ -63,7 +63,8 @@ class Target:
     message_id: int | None = None
     #: The user's message a free-text request came from: answers reply to it.
     reply_to: int | None = None
-    #: Answers are ephemeral (only the user sees them): a private command.
+    #: Answers are ephemeral (only the user sees them): a private command, or a press on a
+    #: private message.
     ephemeral: bool = False
 
     def token_usable(self, now: float) -> bool:

@@ -317,9 +317,13 @@ class Courier:
         )
 
     def _webhook(self, target: Target) -> discord.Webhook:
+        """The interaction's webhook. Its token is an application webhook's, the only kind
+        discord.py lets send ephemeral messages (``Interaction.followup`` is one too)."""
         if target.application_id is None or target.token is None:
             raise ValueError("not an interaction target")
-        return discord.Webhook.partial(target.application_id, target.token, client=self.client)
+        webhook = discord.Webhook.partial(target.application_id, target.token, client=self.client)
+        webhook.type = discord.WebhookType.application
+        return webhook
 
     # ── rendering ─────────────────────────────────────────────────────────────────────────
 

@@ -7,7 +7,9 @@ has stored it (:data:`ACK_BUDGET` at most): then the SDK answers Feishu, so noth
 told it delivered can be lost, and a message that can't be stored (or arrives while the bot
 stops) is answered with an error and delivered again later. A card button press is answered at
 once: a press by someone else gets its "not yours" toast straight away (the button says whose
-card it is), everything else is done in a task after the answer.
+card it is), everything else is done in a task after the answer. Every other event (read
+receipts, recalls, reactions, the bot added to a chat, schema 1.0 events) is answered 200 and
+ignored: anything else Feishu retries for hours and counts against the app.
 
 Redeliveries (the same message under a new event id, too) are recognised by message id in the
 engine, persistently.
@@ -24,7 +26,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, ClassVar
 
@@ -37,9 +39,11 @@ from bot.base import BaseAdapter, verdict_key
 from bot.feishu.api import FeishuApi, FeishuError, TooLargeError
 from bot.feishu.config import FeishuSettings
 from bot.feishu.event import (
+    CARD_ACTION,
     MESSAGE_RECEIVED,
     PLATFORM,
     CardAction,
+    UnusableMessage,
     parse_card_action,
     parse_message,
 )
@@ -76,12 +80,7 @@ class FeishuAdapter(BaseAdapter):
         self.config = config
         self.api = FeishuApi(config.app_id, config.secret, config.domain)
         self._patcher = CardPatcher(self.api, patch_interval)
-        self._dispatcher = (
-            lark.EventDispatcherHandler.builder(config.encryption, config.verification)
-            .register_p2_customized_event(MESSAGE_RECEIVED, self._message_arrived)
-            .register_p2_card_action_trigger(self._button_pressed)
-            .build()
-        )
+        self._dispatcher = _dispatcher(config, self._message_arrived, self._button_pressed)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._bot_open_id = ""
         self._executor: ThreadPoolExecutor | None = None
@@ -183,6 +182,10 @@ class FeishuAdapter(BaseAdapter):
         if message is None:
             stored.set_result(None)  # not for the bot: acknowledge and forget
             return
+        if isinstance(message, UnusableMessage):
+            stored.set_result(None)
+            self._spawn(self._cannot_use(message))
+            return
         target = ReplyTarget(message.message_id, message.chat_id)
         replier = self._replier(target, seed=message.message_id, requester=message.sender_id)
 
@@ -206,6 +209,20 @@ class FeishuAdapter(BaseAdapter):
             await replier.send(Reply(Stage.INFO, text, user_id=action.user_id, locale=locale))
 
         self.submit_press(action.press(), replier, verdict)
+
+    async def _cannot_use(self, message: UnusableMessage) -> None:
+        """One line on what the bot can take; sent once however often Feishu delivers it."""
+        replier = self._replier(
+            ReplyTarget(message.message_id, message.chat_id),
+            seed=message.message_id,
+            requester=message.sender_id,
+        )
+        locale = self.door.default_locale
+        text = self.door.text(locale, "feishu.cannot_use")
+        try:
+            await replier.send(Reply(Stage.INFO, text, locale=locale))
+        except FeishuError as exc:
+            log.warning("message %s: no answer about its kind: %s", message.message_id, exc)
 
     def _toast(self, action: CardAction, result: ActionResult) -> dict[str, Any]:
         text = self.door.text(self.door.locale_for(action.locale), verdict_key(result))
@@ -240,6 +257,66 @@ class FeishuAdapter(BaseAdapter):
     def _resumed_replier(self, target: Mapping[str, Any]) -> FeishuReplier:
         reply_target = ReplyTarget.from_json(target)
         return self._replier(reply_target, seed=f"resumed:{reply_target.message_id}")
+
+
+# ── the SDK's dispatcher ─────────────────────────────────────────────────────────────────
+
+
+class _Ignored:
+    """The processor of every event type the bot does not handle: nothing to do, and the SDK
+    then answers 200."""
+
+    def type(self) -> Any:
+        return lark.CustomizedEvent
+
+    def do(self, data: Any) -> None:
+        return None
+
+
+_IGNORED = _Ignored()
+
+
+class _EveryEvent(dict[str, Any]):
+    """The dispatcher's processors by ``schema.event_type``, with :data:`_IGNORED` for every
+    type not registered (lark-oapi answers those 500 "processor not found")."""
+
+    def get(self, key: str, default: Any = None) -> Any:
+        found = super().get(key)
+        return _IGNORED if found is None else found
+
+
+class _CardCallback:
+    """``card.action.trigger`` read as plain JSON. The SDK's own model types a button's value as
+    an object, so a string value (which Feishu allows) fails to parse before any handler runs and
+    is answered 500, and Feishu never retries a callback."""
+
+    def __init__(self, handle: Callable[[Any], Any]) -> None:
+        self._handle = handle
+
+    def type(self) -> Any:
+        return lark.CustomizedEvent
+
+    def do(self, data: Any) -> Any:
+        return self._handle(data)
+
+
+def _dispatcher(
+    config: FeishuSettings, on_message: Callable[[Any], None], on_press: Callable[[Any], Any]
+) -> Any:
+    """lark-oapi's dispatcher (verification token, decryption, signature) for both modes, with
+    ``on_message`` for messages, ``on_press`` for card buttons and 200 for everything else.
+
+    The builder has no way to register a catch-all or a callback of our own type, so the two
+    maps it builds are changed after the fact (checked against lark-oapi 1.7.5; the Feishu tests
+    deliver every kind of event in both modes and would fail first)."""
+    dispatcher = (
+        lark.EventDispatcherHandler.builder(config.encryption, config.verification)
+        .register_p2_customized_event(MESSAGE_RECEIVED, on_message)
+        .build()
+    )
+    dispatcher._processorMap = _EveryEvent(dispatcher._processorMap)
+    dispatcher._callback_processor_map[f"p2.{CARD_ACTION}"] = _CardCallback(on_press)
+    return dispatcher
 
 
 def _signed_by(encrypt_key: str, headers: Mapping[str, str], body: bytes) -> bool:

@@ -9,7 +9,9 @@ resolved by ``message.mentions``; the bot is recognised by its open_id, never by
 are not unique: anyone can call a colleague "IMA Bot").
 
 Anything malformed or not for the bot becomes ``None``: a strange payload must never crash the
-adapter.
+adapter. A direct message of a kind the bot can't use (a file, a voice message, a video, a
+sticker) becomes :class:`UnusableMessage`, so the person hears what it can take instead of
+nothing.
 """
 
 from __future__ import annotations
@@ -27,7 +29,11 @@ PLATFORM = "feishu"
 MESSAGE_RECEIVED = "im.message.receive_v1"
 CARD_ACTION = "card.action.trigger"
 
-_MENTION_KEY = re.compile(r"@_user_\d+|@_all")
+#: The mention of everyone in the chat, as text and rich text write it.
+_ALL = "@_all"
+_MENTION_KEY = re.compile(rf"@_user_\d+|{_ALL}")
+#: Message kinds a person may send the bot that carry nothing it can use.
+UNUSABLE_KINDS = frozenset({"file", "audio", "media", "sticker"})
 _SPACES = re.compile(r"[ \t\u3000]+")
 
 
@@ -66,6 +72,15 @@ class MessageEvent:
 
 
 @dataclass(frozen=True)
+class UnusableMessage:
+    """A direct message of a kind the bot can't use: it answers with what it can take."""
+
+    message_id: str
+    chat_id: str
+    sender_id: str
+
+
+@dataclass(frozen=True)
 class CardAction:
     """Someone pressed a button on one of the bot's cards."""
 
@@ -92,7 +107,7 @@ class CardAction:
         )
 
 
-def parse_message(payload: Any, bot_open_id: str) -> MessageEvent | None:
+def parse_message(payload: Any, bot_open_id: str) -> MessageEvent | UnusableMessage | None:
     """``im.message.receive_v1`` → a message for the bot, or ``None`` (ignored)."""
     event = _event_of(payload, MESSAGE_RECEIVED)
     if event is None:
@@ -117,7 +132,10 @@ def parse_message(payload: Any, bot_open_id: str) -> MessageEvent | None:
     direct = chat_type == "p2p"
     if not direct and not (bot_open_id and mentioned):
         return None
-    parsed = _content(message.get("message_type"), message.get("content"))
+    message_type = message.get("message_type")
+    if direct and message_type in UNUSABLE_KINDS:
+        return UnusableMessage(message_id, chat_id, sender_id)
+    parsed = _content(message_type, message.get("content"))
     if parsed is None:
         return None
     text, images = parsed
@@ -206,8 +224,11 @@ def _post(content: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
                 words.append(_str(element.get("text")))
             elif tag == "at":
                 # user_id holds the mention key (@_user_N); resolved like keys in plain text.
-                words.append(f" {_str(element.get('user_id'))} ")
-            elif tag in ("img", "media") and _str(element.get("image_key")):
+                # Everyone is "all" in sent rich text: never a word of the prompt.
+                key = _str(element.get("user_id"))
+                words.append(f" {_ALL if key == 'all' else key} ")
+            elif tag == "img" and _str(element.get("image_key")):
+                # Only pictures: a video ("media") carries its cover as an image_key too.
                 images.append(_str(element.get("image_key")))
         line = "".join(words)
         if line.strip():
@@ -216,11 +237,17 @@ def _post(content: dict[str, Any]) -> tuple[str, tuple[str, ...]]:
 
 
 def _resolve_mentions(text: str, mentions: Mapping[str, Any], bot_open_id: str) -> str:
-    """Drop the bot's mention (and @all); other people keep their name, it may be the subject."""
+    """Drop the bot's mention and @all (even when ``mentions`` names it, "所有人"); other
+    people keep their name, it may be the subject."""
 
     def replace(match: re.Match[str]) -> str:
-        mention = _dict(mentions.get(match.group(0)))
-        if not mention or _str(_dict(mention.get("id")).get("open_id")) == bot_open_id:
+        key = match.group(0)
+        mention = _dict(mentions.get(key))
+        if (
+            key == _ALL
+            or not mention
+            or _str(_dict(mention.get("id")).get("open_id")) == bot_open_id
+        ):
             return " "
         name = _str(mention.get("name"))
         return f" @{name} " if name else " "

@@ -131,8 +131,17 @@ class GenerationTimeoutError(IMAError):
 
 
 class GenerationFailedError(IMAError):
+    """The task says it failed (``status == "failed"``)."""
+
     kind = "generation_failed"
     locale_key = "error.generation_failed"
+
+
+class MediaFailedError(GenerationFailedError):
+    """A result could not be made (``resource_status == 2``): the spec's error table words
+    this case apart from a failed status."""
+
+    locale_key = "error.media_failed"
 
 
 class ContentRejectedError(GenerationFailedError):
@@ -221,10 +230,11 @@ def classify_response(
     return BadRequestError(detail, **kw)
 
 
-def classify_media_failure(error_msg: str) -> GenerationFailedError:
-    """A task whose media reported failure: moderation gets its own message."""
+def classify_media_failure(error_msg: str, *, resource_failed: bool) -> GenerationFailedError:
+    """A task whose media reported failure (``resource_failed``: by ``resource_status == 2``,
+    else by its status): moderation gets its own message."""
     detail = error_msg[:500] or "task failed without details"
     lowered = error_msg.lower()
     if any(word in lowered for word in _MODERATION_WORDS):
         return ContentRejectedError(detail)
-    return GenerationFailedError(detail)
+    return MediaFailedError(detail) if resource_failed else GenerationFailedError(detail)

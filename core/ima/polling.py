@@ -2,7 +2,8 @@
 
 * ``resource_status`` null or missing counts as 0 (still running);
 * any media with ``status == "failed"`` or ``resource_status == 2`` fails the task at once, even
-  when its ``resource_status`` is 1 (status wins);
+  when its ``resource_status`` is 1 (status wins); the spec words the two apart
+  (:class:`~core.ima.errors.MediaFailedError` for ``resource_status == 2``);
 * ``resource_status == 3`` means the result was deleted: stop at once;
 * the task is done only when ALL ``n`` media have ``resource_status == 1`` and a URL.
 """
@@ -43,9 +44,8 @@ def read_detail(data: Any, expected: int) -> list[Media] | None:
         status = str(media.get("status") or "").lower()
         resource_status = _as_int(media.get("resource_status")) or 0
         if status == "failed" or resource_status == 2:
-            raise classify_media_failure(
-                str(media.get("error_msg") or media.get("remark") or media.get("fail_reason") or "")
-            )
+            reason = media.get("error_msg") or media.get("remark") or media.get("fail_reason")
+            raise classify_media_failure(str(reason or ""), resource_failed=resource_status == 2)
         if resource_status == 3:
             raise ResourceDeletedError("result was deleted before it could be delivered")
     if len(items) < expected:

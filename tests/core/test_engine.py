@@ -108,10 +108,12 @@ async def test_always_then_usual_then_reset(h: Harness) -> None:
 async def test_explicit_model_asks_to_save_and_button_saves(h: Harness) -> None:
     await h.say("draw a cat")  # saves SeeDream 4.5 as the default
     replier = await h.say("use Nano Banana Pro to draw a dog")
-    final = replier.messages[0].current
+    final, question = (m.current for m in replier.messages)
     assert final.stage is Stage.SUCCESS
-    assert "Make Nano Banana Pro your default?" in final.text
-    [save] = actions(final, Verb.SAVE)
+    assert "your default" not in final.text  # asked on its own, only of the person
+    assert (question.stage, question.private) == (Stage.QUESTION, True)
+    assert "Make Nano Banana Pro your default?" in question.text
+    [save] = actions(question, Verb.SAVE)
     assert (await h.press(save, user="someone-else"))[0] is ActionResult.NOT_YOURS
     assert (await h.press(save))[0] is ActionResult.DONE
     pref = await h.store.get_preference("test", "u1", TaskType.TEXT_TO_IMAGE)
@@ -229,7 +231,7 @@ async def test_questions_instead_of_guesses(h: Harness, text: str, images: int) 
 @pytest.mark.parametrize(
     ("fault", "reason", "alternatives"),
     [
-        ("rs2", "try a different model", True),
+        ("rs2", "try another model", True),
         ("failed", "try a different model", True),
         ("moderation", "restricted content", False),
         ("timeout", "took too long", True),

@@ -96,17 +96,19 @@ async def test_make_a_named_model_the_default(world: World) -> None:
     await world.settle()
     second = await fake.send_slash_command("image", {"prompt": "a dog", "model": "Nano Banana Pro"})
     message = await second.wait_for_original(finished)
-    assert "Make Nano Banana Pro your default?" in message.content
     assert len(message.attachments) == 1
-    save = button(message, "make it my default")
+    assert "your default" not in message.content  # the result is for everyone, not the question
+    [question] = await second.wait_for_followups(1)
+    assert question.ephemeral
+    assert "Make Nano Banana Pro your default?" in question.content
+    assert [a.message for a in second.public_answers] == [message]
+    save = button(question, "make it my default")
 
-    other = await fake.press_button(message, save, user=fake.add_user("stranger"))
-    [note] = await other.wait_for_followups(1)
-    assert note.ephemeral
-
-    press = await fake.press_button(message, save)
+    press = await fake.press_button(question, save)
     [answer] = await press.wait_for_followups(1)
+    assert answer.ephemeral
     assert answer.content.startswith("✅ Got it! From now on I'll use Nano Banana Pro")
+    assert press.public_answers == []
 
 
 async def test_result_buttons_carry_on_from_the_picture(world: World) -> None:
@@ -149,6 +151,7 @@ async def test_every_result_button_after_a_restart_and_only_for_its_owner(world:
     picked = await fake.press_button(first, button(first, "Frame"))
     [note] = await picked.wait_for_followups(1)
     assert "first frame" in note.content
+    assert note.ephemeral  # a note for the presser, not for the channel
     await fake.press_button(last, button(last, "Frame"))
     await fake.wait_for(
         lambda: world.creates[-1]["task_type"] == "first_last_frame_to_video",

@@ -8,6 +8,9 @@ from typing import Any
 import pytest
 
 from bot.discord.config import DEFAULT_API_BASE, DiscordSettings
+from core.ima.tasks import TaskType
+from core.jobs import Job, ModelSource, new_job_id
+from core.policy import MAX_PROMPT_CHARS
 from core.settings import SettingsError, load
 from sim.app import RunningSimulator
 from tests.bot.discord.conftest import SCALE
@@ -101,6 +104,39 @@ async def test_autocomplete_follows_the_other_options(world: World) -> None:
     kind = await fake.send_autocomplete("preferences set", "model", "kling o", {"kind": "video"})
     await kind.wait_for_response()
     assert kind.autocomplete_choices == [{"name": "Kling O1 · 48–192 pts", "value": "Kling O1"}]
+
+
+async def test_prompts_are_declared_with_the_engines_limit(world: World) -> None:
+    """Discord's client then refuses a longer prompt itself, instead of the engine later."""
+    commands = by_name(world.fake.commands())
+    for name in ("image", "video", "music"):
+        assert by_name(commands[name]["options"])["prompt"]["max_length"] == MAX_PROMPT_CHARS
+    with pytest.raises(ValueError, match="max_length"):
+        await world.fake.send_slash_command("image", {"prompt": "x" * (MAX_PROMPT_CHARS + 1)})
+
+
+async def test_history_choices_fit_discords_limits(world: World) -> None:
+    """25 choices at most, each within 100 characters: one more makes Discord refuse them all."""
+    user = str(world.fake.default_user.id)
+    for number in range(30):
+        job = Job(
+            id=new_job_id(), platform="discord", user_id=user, chat_id="1", locale="en",
+            task_type=TaskType.TEXT_TO_IMAGE, version_id="doubao-seedream-4-5-251128",
+            model_id="doubao-seedream-4.5", model_name="SeeDream 4.5",
+            prompt=f"picture {number}: a lighthouse on a cliff at dawn, " * 4, params={}, n=1,
+            credits=5, source=ModelSource.DEFAULT, reply_target={},
+        )  # fmt: skip
+        await world.store.admit(job, day="2026-12-01")
+        await world.store.mark_creating(job.id)
+        await world.store.mark_running(job.id, task_id=f"t{number}", started_at=1.0, credits=5)
+        await world.store.mark_delivering(job.id, result_urls=["https://x/1.png"], result_covers=[])
+        await world.store.mark_delivered(job.id, at=2.0)
+    typed = await world.fake.send_autocomplete("history", "item", "lighthouse", {})
+    assert await typed.wait_for_response() == 8
+    choices = typed.autocomplete_choices or []
+    assert len(choices) == 25
+    assert all(len(c["name"]) <= 100 and c["name"].endswith("…") for c in choices)
+    assert typed.errors == []
 
 
 def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

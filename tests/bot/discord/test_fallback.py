@@ -47,3 +47,19 @@ async def test_past_fifteen_minutes_and_channel_gone_the_result_is_a_dm(world: W
     assert result.attachments[0].content_type == "video/mp4"
     assert interaction.errors == []  # the dead token was not even tried
     assert not finished(original)
+
+
+async def test_past_fifteen_minutes_a_private_question_is_a_dm(world: World) -> None:
+    """The result goes to the channel; "make it your default?" is still for the person only."""
+    fake = world.fake
+    first = await fake.send_slash_command("video", {"prompt": "waves"})
+    await first.wait_for_original(finished)  # Wan 2.6 becomes the default
+    await world.settle()
+    interaction, _ = await video_started(world)  # another model, named
+    interaction.expire_token()
+
+    question = await fake.wait_for_dm(fake.default_user, lambda m: "your default" in m.content)
+    assert "Make Pixverse V5.5 your default?" in question.content
+    result = await fake.wait_for_message(fake.default_channel.id, lambda m: m.webhook_id is None)
+    assert result.content.startswith(f"{fake.default_user.mention} ✅ Your video is ready!")
+    assert all("your default" not in m.content for m in fake.channel_messages(result.channel_id))

@@ -111,6 +111,20 @@ async def test_results_too_big_to_attach_are_linked(world: World) -> None:
     assert message.embeds[0]["image"]["url"].startswith(world.sim.base_url)  # the cover
 
 
+async def test_result_links_too_long_for_a_button_are_put_in_an_embed(world: World) -> None:
+    """Discord refuses a whole message whose link button has a url over 512 characters."""
+    far = "http://127.0.0.1:9/" + "long-path/" * 60  # nothing listens: the result can't be attached
+    world.sim.state.base_url = far  # where the simulator says its results are, from now on
+    interaction = await world.fake.send_slash_command("video", {"prompt": "waves"})
+    message = await interaction.wait_for_original(finished)
+    assert message.content.startswith("✅")
+    buttons = [c for row in message.components for c in row["components"]]
+    assert [b for b in buttons if b["style"] == 5] == []
+    [embed] = message.embeds
+    assert f"]({far}/results/" in embed["description"]
+    assert interaction.errors == []
+
+
 async def test_chinese_replies_for_a_chinese_client(world: World) -> None:
     interaction = await world.fake.send_slash_command(
         "image", {"prompt": "a lighthouse"}, locale="zh-CN"

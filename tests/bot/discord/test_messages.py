@@ -84,3 +84,19 @@ async def test_a_reply_to_a_result_carries_on_from_it(chatty: World) -> None:
     [source] = body["src_img_url"]
     fox = (await chatty.jobs(fake.default_user.id))[-1]
     assert await same_file(source, fox.result_urls[0])
+
+
+async def test_history_asked_in_a_server_is_answered_in_a_dm(chatty: World) -> None:
+    """The person's prompts are theirs: asked for in a channel, the list goes to their DMs."""
+    fake = chatty.fake
+    channel = fake.default_channel.id
+    made = await fake.send_slash_command("image", {"prompt": "a lighthouse at dawn"})
+    await made.wait_for_original(finished)
+    before = from_bot(fake, channel)
+    await fake.send_message(
+        channel, f"{fake.bot_user.mention} my history", mentions=[fake.bot_user]
+    )
+    listing = await fake.wait_for_dm(fake.default_user, lambda m: m.author is fake.bot_user)
+    assert "a lighthouse at dawn" in listing.content
+    await chatty.settle()
+    assert from_bot(fake, channel) == before

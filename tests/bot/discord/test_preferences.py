@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from core.ima.tasks import TaskType
 from tests.bot.discord.world import World, finished
+from tests.fakes.discord import StoredMessage
 
 
 async def preferences(world: World, sub: str, locale: str = "en-US", **options: str) -> str:
@@ -58,6 +59,7 @@ async def test_history_lists_searches_and_shows_again(world: World) -> None:
     fake = world.fake
     made = await fake.send_slash_command("image", {"prompt": "a lighthouse at dawn"})
     await made.wait_for_original(finished)
+    await world.settle()  # shown, then recorded as delivered
     choices = await fake.send_autocomplete("history", "item", "light", {})
     await choices.wait_for_response()
     [choice] = choices.autocomplete_choices or []
@@ -68,8 +70,36 @@ async def test_history_lists_searches_and_shows_again(world: World) -> None:
     shown = await fake.send_slash_command("history", {"item": choice["value"]})
     again = await shown.wait_for_original(lambda m: bool(m.attachments))
     assert "SeeDream 4.5" in again.content
+    assert shown.answered_ephemerally
     stranger = fake.add_user("stranger")
     theirs = await fake.send_slash_command("history", {"item": choice["value"]}, user=stranger)
     refused = await theirs.wait_for_original(lambda m: bool(m.content))
     assert refused.content == world.engine.text("en", "action.not_yours")
     assert refused.ephemeral
+
+
+async def test_what_is_shown_privately_stays_private(world: World) -> None:
+    """Pressing "Show" on the private list, then a result button on what it shows: every answer
+    is for the person only, and nothing appears in the channel."""
+    fake = world.fake
+    made = await fake.send_slash_command("image", {"prompt": "a lighthouse at dawn"})
+    await made.wait_for_original(finished)
+    await world.settle()
+
+    def public() -> list[StoredMessage]:
+        return [m for m in fake.channel_messages(fake.default_channel.id) if not m.ephemeral]
+
+    before = public()
+    listing = await fake.send_slash_command("history", {})
+    listed = await listing.wait_for_original(lambda m: "1." in m.content)
+    shown = await fake.press_button(listed, listed.custom_ids()[0])
+    [again] = await shown.wait_for_followups(1)
+    assert again.ephemeral
+    assert again.attachments
+    vary = next(c for c in again.custom_ids() if c.startswith("ima:v:"))
+    varied = await fake.press_button(again, vary)
+    result = await varied.wait_for_followups(1)
+    await fake.wait_for(lambda: finished(result[0]), timeout=10, what="the varied picture")
+    assert varied.answered_ephemerally
+    assert world.creates[-1]["task_type"] == "image_to_image"
+    assert public() == before

@@ -110,6 +110,68 @@ async def test_group_messages_not_for_the_bot_are_ignored(bot: Bot) -> None:
     assert bot.creates == []
 
 
+async def test_every_event_is_answered_200_and_only_messages_answered(bot: Bot) -> None:
+    """Events nobody handles (read receipts, recalls, reactions, the bot added or removed, a
+    schema 1.0 message) are acknowledged: anything else Feishu retries for hours."""
+    fake, events = bot.fake, bot.fake.events
+    message_id = events.message_id(events.dm_text("hello"))
+    unasked = [
+        events.legacy_message("draw a cat"),
+        events.message_read([message_id]),
+        fake.recall_message(message_id),
+        events.reaction_created(message_id, "SMILE"),
+        events.event("im.message.reaction.deleted_v1", {"message_id": message_id}),
+        events.bot_p2p_chat_entered(),
+        events.bot_added(name="Art"),
+        events.bot_removed(name="Art"),
+        events.event("a.type.nobody.knows_v9", {}),
+    ]
+    for event in unasked:
+        assert_acked(await bot.deliver(event))
+    help_card = await answered(bot)
+    assert fake.messages == [help_card]
+    assert fake.failed_deliveries == []
+    assert bot.creates == []
+
+
+async def test_unusable_direct_messages_get_one_line(bot: Bot) -> None:
+    fake, events = bot.fake, bot.fake.events
+    kinds = {
+        "file": {"file_key": "file_v3_a", "file_name": "brief.pdf"},
+        "audio": {"file_key": "file_v3_b", "duration": 2000},
+        "media": {"file_key": "file_v3_c", "image_key": "img_v3_c", "file_name": "a.mp4"},
+        "sticker": {"file_key": "file_v3_d"},
+    }
+    line = bot.engine.text("en", "feishu.cannot_use")
+    for kind, body in kinds.items():
+        event = events.dm_text("")
+        event["event"]["message"].update(message_type=kind, content=json.dumps(body))
+        assert_acked(await bot.deliver(event))
+        await bot.deliver(event)  # delivered again: still one answer
+        answer = await bot.card_for(event)
+        assert card_text(answer.json()) == line
+    await answered(bot)
+    assert len(fake.messages) == len(kinds) + 1
+    assert bot.creates == []
+
+
+async def test_everyone_mentioned_is_not_in_the_prompt(bot: Bot) -> None:
+    events = bot.fake.events
+    event = events.group_text_mentioning_bot("draw a cat on a cloud")
+    message = event["event"]["message"]
+    message["content"] = json.dumps({"text": "@_all @_user_1 draw a cat on a cloud"})
+    message["mentions"].append(
+        {"key": "@_all", "id": {"open_id": "all", "user_id": "all"}, "name": "所有人"}
+    )
+    await bot.deliver(event)
+    await bot.final_card(event)
+    [body] = bot.creates
+    prompt = body["parameters"][0]["parameters"]["prompt"]
+    assert "cat on a cloud" in prompt
+    assert "所有人" not in prompt
+    assert "@" not in prompt
+
+
 async def test_direct_message_in_chinese(bot: Bot) -> None:
     event = bot.fake.events.dm_text("画一只戴墨镜的柴犬")
     assert_acked(await bot.deliver(event))
@@ -131,6 +193,22 @@ async def test_rich_text_with_an_image_in_a_group(bot: Bot) -> None:
     assert body["task_type"] == TaskType.IMAGE_TO_IMAGE.value
     [url] = body["src_img_url"]
     assert await fetch(url) == PNG  # downloaded from Feishu, uploaded to IMA
+
+
+async def test_a_video_in_rich_text_is_not_a_picture_to_work_from(bot: Bot) -> None:
+    fake = bot.fake
+    event = fake.make_post_message("turn this into an oil painting", [PNG])
+    message = event["event"]["message"]
+    content = json.loads(message["content"])
+    cover = "img_v3_video_cover"
+    fake.add_message_resource(EventFactory.message_id(event), cover, PNG)
+    content["content"].append([{"tag": "media", "file_key": "file_v3_video", "image_key": cover}])
+    message["content"] = json.dumps(content)
+    await bot.deliver(event)
+    await bot.final_card(event)
+    [body] = bot.creates
+    assert body["task_type"] == TaskType.IMAGE_TO_IMAGE.value
+    assert len(body["src_img_url"]) == 1  # the picture, not the video's cover
 
 
 async def test_an_image_alone_waits_for_the_prompt(bot: Bot) -> None:
@@ -215,6 +293,49 @@ async def test_retry_button_checks_who_presses_it(bot: Bot) -> None:
         bot.creates[0]["parameters"][0]["parameters"]["prompt"]
         == (bot.creates[1]["parameters"][0]["parameters"]["prompt"])
     )
+
+
+async def test_a_button_value_sent_as_a_string_still_works(bot: Bot) -> None:
+    """Feishu allows a button's value to be a string; the SDK's own model can't read one."""
+    events = bot.fake.events
+    bot.sim.state.faults.push("create", "503")
+    event = events.group_text_mentioning_bot("draw a castle on a cloud")
+    await bot.deliver(event)
+    failed = await bot.final_card(event)
+    card = await bot.card_for(event)
+    retry = next(b for b in buttons(failed) if verb(b) is Verb.RETRY)
+    for value in ("not json at all", json.dumps(retry["value"])):
+        press = events.card_action(value, message_id=card.message_id, chat_id=card.chat_id)
+        assert_acked(await bot.deliver(press))
+    await bot.fake.wait_until(lambda: len(bot.creates) == 2, "retried")
+    assert bot.fake.failed_deliveries == []
+
+
+async def test_quick_presses_on_the_long_connection_are_answered_at_once(
+    fake: FakeFeishu, sim: RunningSimulator, tmp_path: Path
+) -> None:
+    """The press is answered before its work is done: the work (here a verdict that waits out a
+    rate limit) never holds up the connection, so no press misses Feishu's 3 seconds."""
+    bot = Bot(fake, sim, "ws", tmp_path / "bot.db")
+    await bot.start()
+    try:
+        card = await answered(bot)
+        fake.inject_rate_limit("reply", times=3, reset_seconds=2)
+        stale = {"action": "r:nojob", "locale": "en"}
+        presses = [
+            fake.events.card_action(stale, message_id=card.message_id, chat_id=card.chat_id)
+            for _ in range(3)
+        ]
+        frames = [await fake.send_ws_event(press) for press in presses]
+        for frame in frames:
+            assert (await fake.wait_for_ack(frame)).code == 200
+        expired = bot.engine.text("en", "action.expired")
+        await fake.wait_until(
+            lambda: sum(expired in m.content for m in fake.messages) == 3, "three verdicts"
+        )
+        assert fake.failed_deliveries == []
+    finally:
+        await bot.stop()
 
 
 async def test_preferences_in_plain_chat(bot: Bot) -> None:
@@ -329,15 +450,21 @@ async def test_a_job_running_at_a_restart_finishes_in_the_same_card(video_hook: 
     assert [m.msg_type for m in hook.fake.messages] == ["interactive", "media"]
 
 
-async def test_a_recalled_message_is_answered_in_its_chat(hook: Bot) -> None:
+@pytest.mark.parametrize("gone", ["recalled", "deleted"])
+async def test_a_message_gone_is_answered_in_its_chat(hook: Bot, gone: str) -> None:
     fake = hook.fake
-    fake.inject_error("reply", status=400, code=230011, msg="The message is recalled.")
     event = fake.events.group_text_mentioning_bot("help")
+    message_id = EventFactory.message_id(event)
+    if gone == "recalled":
+        fake.recall_message(message_id)  # replying to it answers 230011
+    else:
+        fake.delete_message(message_id)  # 230110
     await hook.deliver(event)
     card = await fake.wait_for_message(lambda m: m.msg_type == "interactive")
     assert (card.reply_to, card.chat_id) == (None, fake.events.default_group_chat_id)
     mention = card.json()["elements"][0]["text"]["content"]
     assert mention == f"<at id={fake.events.default_user.open_id}></at>"
+    assert [e.code for e in fake.api_errors] == [230011 if gone == "recalled" else 230110]
 
 
 async def test_a_card_that_cannot_be_updated_is_sent_again(hook: Bot) -> None:

@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from bot.feishu.event import CardAction, MessageEvent, parse_card_action, parse_message
+from bot.feishu.event import (
+    CardAction,
+    MessageEvent,
+    UnusableMessage,
+    parse_card_action,
+    parse_message,
+)
 from tests.fakes.feishu import EventFactory, FakeUser
 
 BOT = FakeUser(
@@ -61,8 +67,14 @@ RECORDED_GROUP_TEXT: dict[str, Any] = {
 }
 
 
-def parse(payload: Any) -> MessageEvent | None:
+def parse(payload: Any) -> MessageEvent | UnusableMessage | None:
     return parse_message(payload, BOT.open_id)
+
+
+def parsed(payload: Any) -> MessageEvent:
+    message = parse(payload)
+    assert isinstance(message, MessageEvent)
+    return message
 
 
 def test_recorded_group_message_mentioning_the_bot() -> None:
@@ -92,8 +104,7 @@ def test_a_namesake_of_the_bot_is_not_the_bot() -> None:
 
 
 def test_direct_messages_need_no_mention() -> None:
-    message = parse(events.dm_text("a song about rain"))
-    assert message is not None
+    message = parsed(events.dm_text("a song about rain"))
     assert (message.direct, message.text) == (True, "a song about rain")
 
 
@@ -102,9 +113,24 @@ def test_the_bots_mention_is_removed_others_keep_their_name() -> None:
     payload["event"]["message"]["content"] = json.dumps(
         {"text": "@_user_1 draw @_user_2 as a cat, @_all"}
     )
-    message = parse(payload)
-    assert message is not None
-    assert message.text == "draw @Alice as a cat,"
+    assert parsed(payload).text == "draw @Alice as a cat,"
+
+
+def test_everyone_is_never_part_of_the_prompt() -> None:
+    """Feishu lists @all among the mentions, named "所有人"; it is nobody to draw."""
+    payload = events.text("", mentions=[BOT], chat_type="group")
+    message_json = payload["event"]["message"]
+    message_json["content"] = json.dumps({"text": "@_all @_user_1 画一只猫"})
+    message_json["mentions"].append(
+        {"key": "@_all", "id": {"open_id": "all", "user_id": "all"}, "name": "所有人"}
+    )
+    assert parsed(payload).text == "画一只猫"
+
+    post = events.post("draw a cat", [])
+    content = json.loads(post["event"]["message"]["content"])
+    content["content"][0].append({"tag": "at", "user_id": "all", "user_name": "所有人"})
+    post["event"]["message"]["content"] = json.dumps(content)
+    assert parsed(post).text == "draw a cat"
 
 
 def test_a_mention_alone_is_nothing_to_answer() -> None:
@@ -112,10 +138,19 @@ def test_a_mention_alone_is_nothing_to_answer() -> None:
 
 
 def test_rich_text_with_images_in_a_group() -> None:
-    message = parse(events.post("turn this into an oil painting", ["img_a", "img_b"]))
-    assert message is not None
+    message = parsed(events.post("turn this into an oil painting", ["img_a", "img_b"]))
     assert message.text == "turn this into an oil painting"
     assert message.image_keys == ("img_a", "img_b")
+
+
+def test_a_video_in_rich_text_is_not_an_input_picture() -> None:
+    """A video element carries its cover as an ``image_key``: that is no picture to work from."""
+    payload = events.post("turn this into an oil painting", ["img_a"])
+    content = json.loads(payload["event"]["message"]["content"])
+    video = {"tag": "media", "file_key": "file_v3_video", "image_key": "img_cover"}
+    content["content"].append([video])
+    payload["event"]["message"]["content"] = json.dumps(content)
+    assert parsed(payload).image_keys == ("img_a",)
 
 
 def test_rich_text_title_and_locale_wrapper() -> None:
@@ -125,19 +160,43 @@ def test_rich_text_title_and_locale_wrapper() -> None:
     )
     message_json = payload["event"]["message"]
     message_json["content"] = json.dumps({"zh_cn": json.loads(message_json["content"])})
-    message = parse(payload)
-    assert message is not None
+    message = parsed(payload)
     assert (message.text, message.image_keys) == ("Art\nmake it anime", ("img_a",))
 
 
 def test_an_image_message() -> None:
-    message = parse(events.image("img_v3_abc"))
-    assert message is not None
+    message = parsed(events.image("img_v3_abc"))
     assert (message.text, message.image_keys, message.direct) == ("", ("img_v3_abc",), True)
 
 
 def test_an_image_alone_in_a_group_cannot_mention_the_bot() -> None:
     assert parse(events.image("img_v3_abc", chat_type="group")) is None
+
+
+def unusable(kind: str, content: dict[str, Any], chat_type: str = "p2p") -> dict[str, Any]:
+    """A message of ``kind`` (file, audio, media, sticker) as Feishu delivers it."""
+    payload = events.text("", chat_type=chat_type)
+    payload["event"]["message"]["message_type"] = kind
+    payload["event"]["message"]["content"] = json.dumps(content)
+    return payload
+
+
+@pytest.mark.parametrize(
+    ("kind", "content"),
+    [
+        ("file", {"file_key": "file_v3_a", "file_name": "brief.pdf"}),
+        ("audio", {"file_key": "file_v3_b", "duration": 2000}),
+        ("media", {"file_key": "file_v3_c", "image_key": "img_v3_c", "file_name": "a.mp4"}),
+        ("sticker", {"file_key": "file_v3_d"}),
+    ],
+)
+def test_a_direct_message_the_bot_cannot_use(kind: str, content: dict[str, Any]) -> None:
+    payload = unusable(kind, content)
+    message = payload["event"]["message"]
+    assert parse(payload) == UnusableMessage(
+        message["message_id"], message["chat_id"], events.default_user.open_id
+    )
+    assert parse(unusable(kind, content, chat_type="group")) is None  # no mention possible
 
 
 def _with(payload: dict[str, Any], path: str, value: Any) -> dict[str, Any]:

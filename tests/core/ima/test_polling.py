@@ -9,6 +9,7 @@ import pytest
 from core.ima.errors import (
     ContentRejectedError,
     GenerationFailedError,
+    MediaFailedError,
     ResourceDeletedError,
 )
 from core.ima.polling import read_detail
@@ -58,6 +59,19 @@ def test_done_when_all_done() -> None:
 def test_failures_stop_at_once(medias: list[dict[str, Any]], error: type[Exception]) -> None:
     with pytest.raises(error):
         read_detail({"medias": medias}, len(medias))
+
+
+def test_the_two_failures_are_worded_apart() -> None:
+    """The spec's error table: resource_status 2 and a failed status each have a sentence."""
+    with pytest.raises(MediaFailedError) as media_failed:
+        read_detail({"medias": [media(2, "processing")]}, 1)
+    with pytest.raises(GenerationFailedError) as status_failed:
+        read_detail({"medias": [media(1, "failed", "https://cdn/x.png")]}, 1)
+    assert not isinstance(status_failed.value, MediaFailedError)
+    assert (media_failed.value.locale_key, status_failed.value.locale_key) == (
+        "error.media_failed",
+        "error.generation_failed",
+    )
 
 
 def test_garbage_is_running_not_crash() -> None:
