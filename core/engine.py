@@ -29,6 +29,7 @@ from core.ima.models import name_key, static_names
 from core.ima.rules import quote
 from core.ima.tasks import TaskType
 from core.jobs import Job, JobState, ModelSource
+from core.logcontext import about
 from core.messages import Messages, Offer
 from core.metrics import DEDUPLICATED
 from core.parse import Command, ModelScope, ParsedMessage, parse_message
@@ -173,6 +174,10 @@ class Engine:
         return self.default_locale
 
     async def deliver(self, request: ChatRequest, replier: Replier, ack: Ack) -> None:
+        with about(platform=request.platform, user=request.user_id):
+            await self._deliver(request, replier, ack)
+
+    async def _deliver(self, request: ChatRequest, replier: Replier, ack: Ack) -> None:
         async with self._turns.take((request.platform, request.chat_id, request.user_id)):
             fresh = await self._store.receive(
                 request.key, request.to_json(), expires_at=expiry(request.reply_target)
@@ -185,6 +190,10 @@ class Engine:
             await self._answer(request, replier)
 
     async def press(self, press: Press, replier: Replier) -> ActionResult:
+        with about(platform=press.platform, user=press.user_id):
+            return await self._press(press, replier)
+
+    async def _press(self, press: Press, replier: Replier) -> ActionResult:
         action = decode(press.action)
         if action is None:
             return ActionResult.UNKNOWN

@@ -36,6 +36,7 @@ from core.ima.tasks import TaskType, Timing
 from core.ima.timing import timing_for, timing_for_task
 from core.ima.upload import MAX_IMAGE_BYTES
 from core.jobs import Job, JobState, new_job_id
+from core.logcontext import context_about
 from core.messages import Messages, Offer
 from core.metrics import CREDITS, JOBS, JOBS_ACTIVE
 from core.planning import Plan
@@ -149,7 +150,9 @@ class JobRunner:
 
     def _spawn(self, job: Job, work: Coroutine[Any, Any, None]) -> None:
         JOBS_ACTIVE.labels(job.task_type.value).inc()
-        task = asyncio.create_task(work, name=f"job-{job.id}")
+        # Every log line of the job's task (the IMA client's too) names the job.
+        about = context_about(job_id=job.id, platform=job.platform, user=job.user_id)
+        task = asyncio.create_task(work, name=f"job-{job.id}", context=about)
         self._tasks[job.id] = task
 
         def done(finished: asyncio.Task[None]) -> None:
@@ -453,13 +456,14 @@ class JobRunner:
         await self.store.set_handle(job.id, handle, expires_at=expiry(handle))
 
     async def _step(self, job: Job, step: str, **detail: Any) -> None:
-        """One log line and one generation-log row per job step (never prompts or keys)."""
+        """One log line and one generation-log row per job step (never prompts or keys); the
+        line names the job through the task's log context."""
         log.info(
             "job %s %s %s",
             job.id,
             step,
             " ".join(f"{k}={v}" for k, v in detail.items()),
-            extra={"job_id": job.id, "step": step, "platform": job.platform, **detail},
+            extra={"step": step, **detail},
         )
         await self.store.log(job.id, step, detail)
 
