@@ -31,7 +31,7 @@ from core.ima.tasks import TaskType
 from core.jobs import Job, JobState, ModelSource
 from core.logcontext import about
 from core.messages import Messages, Offer
-from core.metrics import DEDUPLICATED
+from core.metrics import DEDUPLICATED, REFUSALS
 from core.parse import Command, ModelScope, ParsedMessage, parse_message
 from core.pictures import PictureMemory
 from core.planning import Draft, Named, Pick, Planner, Remembered, Unplanned
@@ -289,6 +289,7 @@ class Engine:
         access = self._access(request.platform)
         try:
             if not access.allows(request):
+                REFUSALS.labels("not_allowed").inc()
                 await self._say(replier, self._info(locale, "access.not_allowed"))
                 return
             if request.attachments and not request.text.strip() and request.options.media is None:
@@ -631,6 +632,7 @@ class Engine:
         try:
             plan = await self._planner.plan(draft, who.platform, who.user_id)
         except Unplanned as refusal:
+            REFUSALS.labels(_refusal_reason(refusal.message.key)).inc()
             reply = Reply(
                 refusal.stage, self._messages.text(who.locale, refusal.message), locale=who.locale
             )
@@ -643,6 +645,7 @@ class Engine:
             plan = replace(plan, notes=(saved, *plan.notes))
         admission = await self._runner.admit(plan, who, replier, request_key=request_key)
         if admission is not Admission.OK:
+            REFUSALS.labels(admission.value).inc()
             await self._say(replier, await self._refusal(admission, who, plan.quote.credits))
 
     async def _refusal(self, admission: Admission, who: Requester, credits: int) -> Reply:
@@ -682,3 +685,8 @@ class Engine:
         if found is None:
             raise ImageUnreachableError(f"no adapter for {platform} is running here")
         return await found.fetch(ref, max_bytes)
+
+
+def _refusal_reason(key: str) -> str:
+    """The metric's reason for a refusal's message: "banned", "too_long", "advice", …"""
+    return "advice" if key.startswith("advice.") else key.rsplit(".", 1)[-1]

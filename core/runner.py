@@ -38,7 +38,7 @@ from core.ima.upload import MAX_IMAGE_BYTES
 from core.jobs import Job, JobState, new_job_id
 from core.logcontext import context_about
 from core.messages import Messages, Offer
-from core.metrics import CREDITS, JOBS, JOBS_ACTIVE
+from core.metrics import CREDITS, DELIVERIES_FAILED, JOBS, JOBS_ACTIVE, JOBS_RESUMED
 from core.planning import Plan
 from core.policy import Policy
 from core.preferences import Preferences
@@ -447,6 +447,8 @@ class JobRunner:
                 continue
             await self._keep_handle(job, handle)
             return True
+        if final:
+            DELIVERIES_FAILED.labels(job.platform, reply.stage.value).inc()
         return False
 
     async def _keep_handle(self, job: Job, handle: Handle) -> None:
@@ -480,6 +482,7 @@ class JobRunner:
             if replier is None:
                 continue
             resumed += 1
+            JOBS_RESUMED.labels(job.state.value).inc()
             if job.state is JobState.ACCEPTED:  # never sent: safe to send now
                 self._spawn(job, self._create_and_deliver(job, replier))
             elif job.state is JobState.CREATING:  # maybe sent: never again
