@@ -75,7 +75,7 @@ class _Checks:
         metrics.DATABASE_UP.set(up)
         if up:
             try:
-                await asyncio.wait_for(metrics.sample(self.store, today()), DATABASE_TIMEOUT)
+                await asyncio.wait_for(metrics.read_database(self.store, today()), DATABASE_TIMEOUT)
             except Exception:  # a scrape must not fail for it: the gauges keep their values
                 log.warning("the database's gauges could not be read", exc_info=True)
         elif self._database_was_up:

@@ -2,8 +2,8 @@
 
 Counters and histograms move where things happen, one line there. The gauges that describe the
 database (jobs waiting and running, the oldest running job, the most credits one person or chat
-has used today) are read from the store each time Prometheus scrapes (:func:`sample`), so they
-are true for the whole database, also right after a restart. ``docs/operators.md`` lists every
+has used today) are read from the store at each scrape (:func:`read_database`), so they are
+true for the whole database, also right after a restart. ``docs/operators.md`` lists every
 metric; ``monitoring/`` holds the dashboard and the alert rules built on them (a test checks
 that every name they use is exported here).
 """
@@ -137,9 +137,9 @@ def set_caps(user_daily: int | None, chat_daily: int | None) -> None:
                 DAILY_CAP.remove(scope)
 
 
-async def sample(store: Store, day: str, now: float | None = None) -> None:
+async def read_database(store: Store, day: str) -> None:
     """Set the database's gauges from ``store`` (``day``: today's usage ledger)."""
-    now = time.time() if now is None else now
+    now = time.time()
     jobs: list[Job] = await store.active_jobs()
     waiting = [j for j in jobs if j.state in WAITING]
     running = [j for j in jobs if j.state not in WAITING]

@@ -458,14 +458,13 @@ class JobRunner:
         await self.store.set_handle(job.id, handle, expires_at=expiry(handle))
 
     async def _step(self, job: Job, step: str, **detail: Any) -> None:
-        """One log line and one generation-log row per job step (never prompts or keys); the
-        line names the job through the task's log context."""
+        """One log line and one generation-log row per job step (never prompts or keys)."""
         log.info(
             "job %s %s %s",
             job.id,
             step,
             " ".join(f"{k}={v}" for k, v in detail.items()),
-            extra={"step": step, **detail},
+            extra={"job_id": job.id, "step": step, "platform": job.platform, **detail},
         )
         await self.store.log(job.id, step, detail)
 
