@@ -23,7 +23,9 @@ USER bot
 WORKDIR /home/bot
 VOLUME ["/data"]
 EXPOSE 8080
-HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('HTTP_PORT', '8080')}/healthz\", timeout=4)"]
+# Ready: the database takes a write and every chat platform is connected (docs/operators.md).
+# An empty HTTP_PORT counts as not set, as it does for the bot.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+    CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f\"http://127.0.0.1:{os.environ.get('HTTP_PORT') or 8080}/readyz\", timeout=4)"]
 ENTRYPOINT ["ima-bot"]
 CMD ["run"]

@@ -22,10 +22,12 @@ from __future__ import annotations
 import abc
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from core.door import Ack, ActionResult, Door, Platform, Press
+from core.metrics import ACK_LATENCY
 from core.replier import Handle, Replier, ReplierLimits, Reply, Stage
 from core.request import ChatRequest
 
@@ -146,7 +148,7 @@ class BaseAdapter(abc.ABC):
         False while not accepting: the caller says so its platform's way."""
         if not self.accepting:
             return False
-        self._spawn(self._deliver(request, replier, ack))
+        self._spawn(self._deliver(request, replier, ack, time.monotonic()))
         return True
 
     def submit_press(self, press: Press, replier: Replier, verdict: Verdict) -> bool:
@@ -156,7 +158,9 @@ class BaseAdapter(abc.ABC):
         self._spawn(self._press(press, replier, verdict))
         return True
 
-    async def _deliver(self, request: ChatRequest, replier: Replier, ack: Ack) -> None:
+    async def _deliver(
+        self, request: ChatRequest, replier: Replier, ack: Ack, arrived: float
+    ) -> None:
         acked = False
 
         async def ack_once() -> None:
@@ -164,6 +168,7 @@ class BaseAdapter(abc.ABC):
             if not acked:
                 acked = True
                 await ack()
+                ACK_LATENCY.labels(self.name).observe(time.monotonic() - arrived)
 
         tracked = _Tracked(replier)
         try:

@@ -271,7 +271,7 @@ async def _generate(args: argparse.Namespace, settings: Settings) -> int:
     if args.output_json:
         print(json.dumps(result, ensure_ascii=False))
     else:
-        print(f"{model.name} · {task.quote.credits} pts")
+        print(translator.t(locale, "choice.model", model=model.name, credits=task.quote.credits))
         for media in medias:
             print(media.url)
     return 0

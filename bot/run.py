@@ -1,8 +1,8 @@
 """``ima-bot run``: the one function that wires and starts everything for production.
 
 Order matters. The engine and store first; every adapter whose credentials are set; the HTTP
-server (health, metrics, webhooks); then the catalogs are read, the adapters start receiving,
-and what a previous run left (jobs, requests stored but not answered) is resumed. On
+servers (health checks and webhooks, metrics); then the catalogs are read, the adapters start
+receiving, and what a previous run left (jobs, requests stored but not answered) is resumed. On
 SIGTERM/SIGINT the adapters stop taking requests and let those in flight be answered or
 admitted, the engine stops its jobs (creates on their way get their answer first), and the
 adapters disconnect; jobs still running are left in the database for the next start.
@@ -16,11 +16,9 @@ import logging
 import signal
 import time
 
-from aiohttp import web
-
 from bot.adapters import Entry
 from bot.base import Adapter
-from bot.http import build_app
+from bot.http import start_servers
 from bot.runtime import wired
 from bot.settings import RunSettings
 from core.settings import Settings
@@ -68,10 +66,7 @@ async def run(
         if not adapters:
             log.error("no chat platform is configured: set DISCORD_TOKEN or FEISHU_APP_ID")
             return 2
-        runner = web.AppRunner(build_app(bot.store, adapters), access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, process.http_host, process.http_port).start()
-        log.info("http server on %s:%s", process.http_host, process.http_port)
+        servers = await start_servers(bot.store, adapters, process, settings.policy())
         housekeeping = asyncio.create_task(_housekeeping(bot.store))
         started: list[Adapter] = []
         try:
@@ -94,5 +89,5 @@ async def run(
                     await adapter.close()
                 except Exception:
                     log.exception("%s adapter did not stop cleanly", adapter.name)
-            await runner.cleanup()
+            await servers.close()
     return 0

@@ -12,8 +12,13 @@ from core.settings import SettingsBase
 class RunSettings(SettingsBase):
     #: SQLite file (a path, or sqlite:///path).
     database_url: str = "ima-bot.db"
+    #: The webhook server (Feishu's events) and the health checks /livez, /readyz, /healthz.
     http_host: str = "0.0.0.0"  # noqa: S104 - a container's server must listen on all interfaces
     http_port: int = Field(default=8080, ge=0, le=65535)
+    #: /metrics, unauthenticated: private by default. The same port as HTTP_PORT serves it on
+    #: the webhook's server instead (reachable wherever that is).
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=9464, ge=0, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
 

@@ -29,8 +29,9 @@ from core.ima.models import name_key, static_names
 from core.ima.rules import quote
 from core.ima.tasks import TaskType
 from core.jobs import Job, JobState, ModelSource
+from core.logcontext import about
 from core.messages import Messages, Offer
-from core.metrics import DEDUPLICATED
+from core.metrics import DEDUPLICATED, REFUSALS
 from core.parse import Command, ModelScope, ParsedMessage, parse_message
 from core.pictures import PictureMemory
 from core.planning import Draft, Named, Pick, Plan, Planner, Remembered, Unplanned
@@ -187,6 +188,10 @@ class Engine:
         return self.default_locale
 
     async def deliver(self, request: ChatRequest, replier: Replier, ack: Ack) -> None:
+        with about(platform=request.platform, user=request.user_id):
+            await self._deliver(request, replier, ack)
+
+    async def _deliver(self, request: ChatRequest, replier: Replier, ack: Ack) -> None:
         async with self._turns.take((request.platform, request.chat_id, request.user_id)):
             fresh = await self._store.receive(
                 request.key, request.to_json(), expires_at=expiry(request.reply_target)
@@ -199,6 +204,10 @@ class Engine:
             await self._answer(request, replier)
 
     async def press(self, press: Press, replier: Replier) -> ActionResult:
+        with about(platform=press.platform, user=press.user_id):
+            return await self._press(press, replier)
+
+    async def _press(self, press: Press, replier: Replier) -> ActionResult:
         action = decode(press.action)
         if action is None:
             return ActionResult.UNKNOWN
@@ -295,6 +304,7 @@ class Engine:
         try:
             if not access.allows(request):
                 verdict.decide(Decision.REFUSE)
+                REFUSALS.labels("not_allowed").inc()
                 await self._say(replier, self._info(locale, "access.not_allowed"))
                 return
             if request.attachments and not request.text.strip() and request.options.media is None:
@@ -711,6 +721,7 @@ class Engine:
             plan = await self._planner.plan(draft, who.platform, who.user_id)
         except Unplanned as refusal:
             verdict.decide(Decision.ASK if refusal.stage is Stage.QUESTION else Decision.REFUSE)
+            REFUSALS.labels(_refusal_reason(refusal.message.key)).inc()
             await self._refuse(draft, refusal, who, replier)
             return
         threshold = self.config.policy.confirm_above_credits
@@ -737,6 +748,7 @@ class Engine:
         admission = await self._runner.admit(plan, who, replier, request_key=request_key)
         if admission is not Admission.OK:
             verdict.decide(Decision.REFUSE)
+            REFUSALS.labels(admission.value).inc()
             await self._say(replier, await self._refusal(admission, who, plan.quote.credits))
             return
         verdict.decide(Decision.GENERATE, plan=plan)
@@ -836,3 +848,8 @@ class Engine:
         if found is None:
             raise ImageUnreachableError(f"no adapter for {platform} is running here")
         return await found.fetch(ref, max_bytes)
+
+
+def _refusal_reason(key: str) -> str:
+    """The metric's reason for a refusal's message: "banned", "too_long", "advice", …"""
+    return "advice" if key.startswith("advice.") else key.rsplit(".", 1)[-1]

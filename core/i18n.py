@@ -6,10 +6,15 @@ keeps them in ``<part>.<locale>.toml`` beside it, merged into the same catalog.
 The locale is always passed explicitly (chosen per request from the user's platform locale or
 the language they wrote in), never read from a global, so background jobs speak the language of
 the person who asked.
+
+Words that follow a number are written ``{n:# pt|# pts}``: the singular form, ``|``, the plural
+form, ``#`` standing for the number (:func:`plural` picks one). Chinese needs none.
 """
 
 from __future__ import annotations
 
+import re
+import string
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,6 +32,39 @@ def normalize_locale(hint: str | None, default: str = DEFAULT_LOCALE) -> str:
         return default
     lang = hint.replace("_", "-").split("-")[0].lower()
     return lang if lang in LOCALES else default
+
+
+def plural(locale: str, count: object) -> str:
+    """``count``'s plural category in ``locale``, by CLDR's names: "one" or "other".
+
+    In English only exactly 1 is singular ("1 pt", "0 pts", "5–10 pts"); Chinese words have a
+    single form for every number.
+    """
+    if locale == "en" and _integer(count) == 1:
+        return "one"
+    return "other"
+
+
+def _integer(value: object) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"\d+", value):
+        return int(value)
+    return None
+
+
+class _Formatter(string.Formatter):
+    """``str.format``, plus ``{n:one|other}`` plural forms (see the module's docstring)."""
+
+    def __init__(self, locale: str) -> None:
+        self.locale = locale
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if "|" not in format_spec:
+            return str(super().format_field(value, format_spec))
+        one, other = format_spec.split("|", 1)
+        form = one if plural(self.locale, value) == "one" else other
+        return form.replace("#", str(value))
 
 
 def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, str]:
@@ -59,8 +97,9 @@ class Translator:
 
     def t(self, locale: str, key: str, /, **values: Any) -> str:
         """The message ``key`` in ``locale`` (falling back to the default locale), formatted."""
-        catalog = self.catalogs.get(locale) or self.catalogs[self.default]
-        template = catalog.get(key) or self.catalogs[self.default].get(key)
+        if locale not in self.catalogs or key not in self.catalogs[locale]:
+            locale = self.default
+        template = self.catalogs[locale].get(key)
         if template is None:
             raise KeyError(f"no message {key!r}")
-        return template.format(**values) if values else template
+        return _Formatter(locale).format(template, **values) if values else template

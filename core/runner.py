@@ -36,8 +36,9 @@ from core.ima.tasks import TaskType, Timing
 from core.ima.timing import timing_for, timing_for_task
 from core.ima.upload import MAX_IMAGE_BYTES
 from core.jobs import Job, JobState, new_job_id
+from core.logcontext import context_about
 from core.messages import Messages, Offer
-from core.metrics import CREDITS, JOBS, JOBS_ACTIVE
+from core.metrics import CREDITS, DELIVERIES_FAILED, JOBS, JOBS_ACTIVE, JOBS_RESUMED
 from core.planning import Plan
 from core.policy import Policy
 from core.preferences import Preferences
@@ -168,7 +169,9 @@ class JobRunner:
 
     def _spawn(self, job: Job, work: Coroutine[Any, Any, None]) -> None:
         JOBS_ACTIVE.labels(job.task_type.value).inc()
-        task = asyncio.create_task(work, name=f"job-{job.id}")
+        # Every log line of the job's task (the IMA client's too) names the job.
+        about = context_about(job_id=job.id, platform=job.platform, user=job.user_id)
+        task = asyncio.create_task(work, name=f"job-{job.id}", context=about)
         self._tasks[job.id] = task
 
         def done(finished: asyncio.Task[None]) -> None:
@@ -456,6 +459,8 @@ class JobRunner:
                 continue
             await self._keep_handle(job, handle)
             return True
+        if final:
+            DELIVERIES_FAILED.labels(job.platform, reply.stage.value).inc()
         return False
 
     async def _ask(self, job: Job, replier: Replier, question: Reply) -> None:
@@ -496,6 +501,7 @@ class JobRunner:
             if replier is None:
                 continue
             resumed += 1
+            JOBS_RESUMED.labels(job.state.value).inc()
             if job.state is JobState.ACCEPTED:  # never sent: safe to send now
                 self._spawn(job, self._create_and_deliver(job, replier))
             elif job.state is JobState.CREATING:  # maybe sent: never again

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping
+from types import SimpleNamespace
 from typing import Any, ClassVar
 
 import aiohttp
@@ -35,6 +36,7 @@ from bot.discord.event import (
 from bot.discord.replier import EDIT_INTERVAL, ActionButton, Courier, DiscordReplier
 from core.door import ActionResult, Door, Platform
 from core.ima.upload import read_limited
+from core.metrics import RATE_LIMITED
 from core.replier import Reply, Stage
 from core.request import Options
 
@@ -95,6 +97,7 @@ class DiscordAdapter(BaseAdapter):
             max_messages=None,
             chunk_guilds_at_startup=False,
             allowed_mentions=discord.AllowedMentions.none(),
+            http_trace=_counting_rate_limits(),
         )
         self.client.add_dynamic_items(ActionButton)
         self.tree = app_commands.CommandTree(self.client)
@@ -278,6 +281,23 @@ class DiscordAdapter(BaseAdapter):
         if self._http is None:
             raise RuntimeError("the Discord adapter is not started")
         return await read_limited(self._http, str(ref.get("url", "")), max_bytes)
+
+
+def _counting_rate_limits() -> aiohttp.TraceConfig:
+    """discord.py waits out Discord's 429 answers by itself; this counts them, on every REST
+    call it makes (interaction responses and followups too)."""
+
+    async def ended(
+        session: aiohttp.ClientSession,
+        context: SimpleNamespace,
+        params: aiohttp.TraceRequestEndParams,
+    ) -> None:
+        if params.response.status == 429:
+            RATE_LIMITED.labels(PLATFORM).inc()
+
+    trace = aiohttp.TraceConfig()
+    trace.on_request_end.append(ended)
+    return trace
 
 
 async def _nothing() -> None:

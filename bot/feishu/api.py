@@ -25,6 +25,9 @@ from typing import Any
 
 import aiohttp
 
+from bot.feishu.event import PLATFORM
+from core.metrics import RATE_LIMITED
+
 log = logging.getLogger(__name__)
 
 #: Refresh the tenant token this long before it expires (Feishu issues a new one only when the
@@ -258,6 +261,8 @@ class FeishuApi:
 
     async def _recover(self, error: FeishuApiError, attempt: int) -> bool:
         """Wait out a rate limit or renew the token; False when the call should fail."""
+        if error.retry_after is not None:
+            RATE_LIMITED.labels(PLATFORM).inc()
         if attempt >= MAX_RATE_LIMIT_RETRIES:
             return False
         if error.retry_after is not None:

@@ -40,6 +40,7 @@ async def test_ima_bot_run_process(tmp_path: Path) -> None:
             DATABASE_URL=str(tmp_path / "bot.db"),
             HTTP_HOST="127.0.0.1",
             HTTP_PORT=str(port),
+            METRICS_PORT=str(free_port()),
             TIME_SCALE=str(SCALE),
             LOG_FORMAT="json",
         )
@@ -52,7 +53,7 @@ async def test_ima_bot_run_process(tmp_path: Path) -> None:
             async with aiohttp.ClientSession() as http:
                 for _ in range(300):
                     try:
-                        async with http.get(f"http://127.0.0.1:{port}/healthz") as resp:
+                        async with http.get(f"http://127.0.0.1:{port}/readyz") as resp:
                             if resp.status == 200:
                                 break
                     except aiohttp.ClientConnectionError:

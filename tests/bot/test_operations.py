@@ -137,12 +137,13 @@ FAKE = Entry("test", FakeSettings, f"{__name__}:FakeAdapter")
 
 async def test_run_serves_health_metrics_and_routes_then_stops(tmp_path: Path) -> None:
     async with await start_simulator(speed=0.001) as sim:
-        port = free_port()
+        port, metrics_port = free_port(), free_port()
         process = RunSettings(
             _env_file=None,  # type: ignore[call-arg]
             database_url=str(tmp_path / "bot.db"),
             http_host="127.0.0.1",
             http_port=port,
+            metrics_port=metrics_port,
         )
         stop = asyncio.Event()
         task = asyncio.create_task(run(settings_for(sim, 0.001), process, (FAKE,), stop))
@@ -151,7 +152,7 @@ async def test_run_serves_health_metrics_and_routes_then_stops(tmp_path: Path) -
         async with aiohttp.ClientSession() as http:
             for _ in range(200):
                 try:
-                    async with http.get(f"{base}/healthz") as resp:
+                    async with http.get(f"{base}/readyz") as resp:
                         if resp.status == 200:
                             health = await resp.json()
                             break
@@ -159,7 +160,13 @@ async def test_run_serves_health_metrics_and_routes_then_stops(tmp_path: Path) -
                     pass
                 await asyncio.sleep(0.02)
             assert health == {"status": "ok", "database": True, "adapters": {"test": True}}
+            async with http.get(f"{base}/healthz") as resp:
+                assert await resp.json() == health
+            async with http.get(f"{base}/livez") as resp:
+                assert resp.status == 200
             async with http.get(f"{base}/metrics") as resp:
+                assert resp.status == 404  # not on the public server
+            async with http.get(f"http://127.0.0.1:{metrics_port}/metrics") as resp:
                 body = await resp.text()
             assert "ima_bot_jobs_total" in body
             assert "ima_bot_ima_request_seconds" in body
@@ -179,6 +186,7 @@ async def test_run_without_platforms_says_what_to_set(
         _env_file=None,  # type: ignore[call-arg]
         database_url=str(tmp_path / "bot.db"),
         http_port=free_port(),
+        metrics_port=free_port(),
     )
     assert await run(settings, process, ()) == 2
     assert "DISCORD_TOKEN" in caplog.text

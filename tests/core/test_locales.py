@@ -1,4 +1,5 @@
-"""Both catalogs have every key, the same placeholders, and no technical words."""
+"""Both catalogs have every key, the same placeholders, no technical words, and numbers with
+the right forms of the words after them."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import string
 
 import pytest
 
-from core.i18n import Translator, normalize_locale
+from core.i18n import Translator, normalize_locale, plural
 
 TECHNICAL = re.compile(
     r"\b(API|HTTP|script|polling|attribute_id|model_version|form_config|product list)\b"
@@ -58,3 +59,46 @@ def test_zh_texts_are_chinese() -> None:
 )
 def test_normalize_locale(hint: str | None, expected: str) -> None:
     assert normalize_locale(hint) == expected
+
+
+#: English words after a number, singular and plural.
+NOUNS = ("pt", "credit", "creation", "second", "character")
+ONE_PLURAL = re.compile(rf"\b1 ({'|'.join(n + 's' for n in NOUNS)})\b")
+MANY_SINGULAR = re.compile(rf"\b5 ({'|'.join(NOUNS)})\b")
+
+
+@pytest.mark.parametrize("locale", ["en", "zh"])
+def test_every_message_with_one_and_with_many(locale: str) -> None:
+    for key, template in translator.catalogs[locale].items():
+        names = placeholders(template)
+        one = translator.t(locale, key, **dict.fromkeys(names, 1))
+        many = translator.t(locale, key, **dict.fromkeys(names, 5))
+        for text in (one, many):
+            assert "|" not in text, (key, text)
+        assert not ONE_PLURAL.search(one), (key, one)
+        assert not MANY_SINGULAR.search(many), (key, many)
+
+
+def test_english_plurals() -> None:
+    t = translator.t
+    assert t("en", "success.credits", credits=1) == "• Credits: 1 pt"
+    assert t("en", "success.credits", credits=0) == "• Credits: 0 pts"
+    assert t("en", "choice.model", model="Wan 2.6", credits="25–40") == "Wan 2.6 · 25–40 pts"
+    assert t("en", "limit.too_many", count=1) == (
+        "You already have 1 creation in progress. Send this again as soon as it is done."
+    )
+    assert t("en", "limit.too_many", count=3) == (
+        "You already have 3 creations in progress. Send this again as soon as one of them is done."
+    )
+    assert t("en", "limit.user_cap", cap=1).startswith(
+        "This would take you over today's limit of 1 credit."
+    )
+
+
+def test_chinese_has_one_form_for_every_number() -> None:
+    assert [plural("zh", n) for n in (0, 1, 2)] == ["other"] * 3
+    assert [plural("en", n) for n in (0, 1, "1", 2, "5–10", 1.5)] == [
+        "other", "one", "one", "other", "other", "other",
+    ]  # fmt: skip
+    assert translator.t("zh", "success.credits", credits=1) == "• 消耗积分：1 积分"
+    assert translator.t("zh", "limit.too_many", count=1).startswith("你已经有 1 个作品")

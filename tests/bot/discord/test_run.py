@@ -48,6 +48,7 @@ async def test_ima_bot_run_starts_discord(
         database_url=str(tmp_path / "bot.db"),
         http_host="127.0.0.1",
         http_port=free_port(),
+        metrics_port=free_port(),
     )
     stop = asyncio.Event()
     running = asyncio.create_task(run(settings, process, ADAPTERS, stop))

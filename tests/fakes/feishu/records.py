@@ -159,6 +159,8 @@ class WsConnection:
     """One long connection a client opened; ``number`` counts from 1 over the fake's life."""
 
     number: int
+    #: The URL the client connected to; its ``access_key`` and ``ticket`` are credentials.
+    url: str = ""
     open: bool = True
     #: Data frames (events and callbacks) pushed to this connection.
     events: int = 0

@@ -133,7 +133,7 @@ class LongConnections:
             return _refuse(514, "exceeded connection limit", auth_code=EXCEED_CONN_LIMIT)
         ws = web.WebSocketResponse()
         await ws.prepare(request)
-        record = WsConnection(number=len(self.connections) + 1)
+        record = WsConnection(number=len(self.connections) + 1, url=str(request.url))
         self.connections.append(record)
         self._open[record.number] = ws
         self.state.changed()
