@@ -1,0 +1,114 @@
+"""Passes 8 and 10: whether anything was described, and the prompt for the generator."""
+
+from __future__ import annotations
+
+import re
+
+from core.parse.frames import LEAD_VERB, POLITE, SEPARATORS, lead_end
+from core.parse.media import MEDIA_RE
+from core.parse.model import Command, QuestionHint
+from core.parse.state import State
+from core.parse.text import GONE, NOCASE, USED, B, E, Scan, has_content, is_wide
+
+#: A media label after the frame: "生成视频：…", "生成一张图 一只狐狸", "image: …".
+_LEAD_LABEL = (
+    r"(?:(?:图片|图像|图|照片|视频|短片|动画|音乐|歌曲|歌|配乐)(?:\s*[:,]|\s+)|"
+    r"(?:image|picture|photo|video|clip|animation|song|music|track)\s*[:,])"
+)
+_CLASSIFIER = r"(?:张|幅|个|段|首|支|部|份|款)"
+_LEAD_RE = re.compile(
+    rf"(?:(?:(?:来|去|{B}to\s+)?(?:{LEAD_VERB}){SEPARATORS}(?:(?:一|1)?[\s\x00]*{_CLASSIFIER})?"
+    rf"|(?:一|1)[\s\x00]*{_CLASSIFIER}){SEPARATORS})?(?:{_LEAD_LABEL})?{SEPARATORS}",
+    NOCASE,
+)
+#: What is left of a request that describes nothing: frames, fillers, particles.
+_FILLER_RE = re.compile(
+    rf"{POLITE}|{LEAD_VERB}|"
+    r"的|了|吧|呢|啊|呀|哦|嘛|吗|一下|一个|一张|一段|一首|一幅|个|张|段|首|幅|把|让|将|给|我|你|请|要|想|来|做|"
+    r"用|再|也|就|都|这|那|它|些|模型|默认|重新|一次|好|嗯|能|成|变|设为|设成|作为|当|以后|今后|"
+    r"不好看|不满意|不喜欢|不太行|不行|太丑了?|难看|一般般?|不对|效果不好|不太好|"
+    rf"{B}(?:a|an|the|me|my|please|make|create|generate|produce|render|design|give|show|can|could|"
+    r"would|will|you|i|want|need|like|to|of|for|it|this|that|these|some|one|and|set|as|default|"
+    r"instead|time|now|again|just|use|using|new|another|more|something|anything|thing|let|us|do|"
+    rf"get|build|craft|write|compose|with|in|on|by|from|model|version|thanks?|ok|okay|yes|no|hey|"
+    rf"hi|hello|turn|into|be|bad|ugly|meh|not\s+good|not\s+great|don'?t\s+like){E}",
+    NOCASE,
+)
+_GONE_RUN_RE = re.compile(r"\x00+(?:\s*\x00+)*")
+_SPACES_RE = re.compile(r"\s+")
+_SPACE_BEFORE_PUNCT_RE = re.compile(r" +(?=[,.;:!?，。；：！？、)）\]】])|(?<=[(（\[【]) +")
+_PUNCT_RUN_RE = re.compile(r"([,;，；、])(?:\s*[,;.，；。、])+")
+_EMPTY_BRACKETS_RE = re.compile(r"\(\s*\)|（\s*）|\[\s*\]|【\s*】|\"\s*\"|“\s*”|「\s*」")
+_LEADING_JUNK = " ,.;:!?，。；：、！？-–—~～"
+_TRAILING_JUNK = " ,;:，；：、-–—~～"
+_TRAILING_THANKS_RE = re.compile(
+    rf"(?:[\s,，]*(?:{B}(?:please|pls|plz|thanks|thank\s+you|thx){E}|谢谢你?|谢啦|多谢))+"
+    r"[\s.!。！~～]*\Z",
+    NOCASE,
+)
+
+
+def _strip_lead(scan: Scan) -> None:
+    """Remove the request frame ("帮我画一张", "please generate") if content follows it."""
+    start = lead_end(scan.view)
+    verb = _LEAD_RE.match(scan.view, start)
+    end = verb.end() if verb else start
+    if end and has_content(scan.view[end:]):
+        scan.mask([(0, end)])
+
+
+def _visible_text(scan: Scan) -> str:
+    """The visible original text, with removed spans closed up and separators tidied."""
+    raw = scan.raw
+    pieces: list[str] = []
+    pos = 0
+    for m in _GONE_RUN_RE.finditer(scan.view):
+        start, end = m.span()
+        while start > pos and raw[start - 1].isspace():
+            start -= 1
+        while end < len(raw) and raw[end].isspace():
+            end += 1
+        pieces.append(raw[pos:start])
+        left = raw[start - 1] if start else ""
+        right = raw[end] if end < len(raw) else ""
+        if left and right and not (is_wide(left) and is_wide(right)):
+            pieces.append(" ")
+        pos = end
+    pieces.append(raw[pos:])
+    text = _SPACES_RE.sub(" ", "".join(pieces))
+    text = _SPACE_BEFORE_PUNCT_RE.sub("", text)
+    text = _PUNCT_RUN_RE.sub(r"\1", _EMPTY_BRACKETS_RE.sub("", text))
+    text = text.lstrip(_LEADING_JUNK).rstrip(_TRAILING_JUNK)
+    tail = _TRAILING_THANKS_RE.search(text, max(0, len(text) - 40))
+    if tail is not None:
+        text = text[: tail.start()]
+    return text.rstrip(_TRAILING_JUNK)
+
+
+#: Tokens of these groups are description, not request frame.
+_CONTENT_GROUPS = frozenset({"skip", "music_style"})
+
+
+def described(state: State) -> None:
+    """Whether anything but frames, media words and fillers is left."""
+    scan = state.scan
+    if state.lyrics is not None or scan.middle_describes():
+        state.described = True
+        return
+    view = MEDIA_RE.sub(
+        lambda m: m.group() if m.lastgroup in _CONTENT_GROUPS else " ", scan.edges()
+    )
+    state.described = has_content(_FILLER_RE.sub(" ", view).replace(USED, " ").replace(GONE, " "))
+
+
+def prompt(state: State) -> None:
+    """What to send to the generator: only a generation carries a prompt, and only when
+    something was described or pictures came with it."""
+    if state.command is not Command.GENERATE:
+        return
+    media = state.media
+    if media.media is None and not state.images and state.directives.model is None:
+        state.question_hint = QuestionHint.SOURCE if media.edits_earlier else QuestionHint.MEDIA
+    if state.described or state.images:
+        _strip_lead(state.scan)
+        state.prompt = _visible_text(state.scan)
