@@ -1,0 +1,208 @@
+"""The parser's vocabulary: phrase lists read once from ``lexicon/*.toml`` and compiled.
+
+Every word the parser knows lives in a lexicon file: ``zh.toml`` (Chinese), ``en.toml``
+(English) and ``common.toml`` (symbols and words of no one language). A file is TOML tables of
+phrase lists; a list's name is its table and key (``[media]`` ``video = [...]`` is the category
+``media.video``). A category is the union of its lists in all files, so a pass asks for
+``media.video`` and gets the Chinese and the English words together. A pass names the
+categories it reads; which categories exist is what the passes ask for (a missing one is an
+error at import, not a silent empty list).
+
+A phrase is plain text, matched case-insensitively on the message with full-width characters
+folded to ASCII. Only these characters are special:
+
+- ``[x]`` makes ``x`` optional and ``(a|b|c)`` offers a choice (``[a|b]``: an optional
+  choice); both nest. ``|`` only separates choices inside brackets: one line is one phrase.
+- A space matches any whitespace: one or more between two Latin letters or digits, none or
+  more next to any other character (``视频 封面`` also matches ``视频封面``). A space in front of
+  ``[…]`` belongs to the optional part (``make [me] a`` matches ``make a``).
+- ``-`` matches a hyphen, a space or nothing (``lo-fi``: ``lofi``, ``lo fi``); ``'`` matches an
+  apostrophe or nothing (``don't``: ``dont``).
+- ``+`` repeats what comes before it, a character or a bracket, once or more (``ha(ha)+``).
+- ``\\`` takes the next character literally (``\\[``).
+- A phrase starting or ending with a Latin letter or digit matches only at a word boundary
+  there (``wan`` is not in ``want``); ideographs need no spaces and get no boundary.
+
+Everything else (``.``, ``?``, ``*``…) is an ordinary character. Alternatives of a category are
+tried longest first, so ``music video`` wins over ``music``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+#: The lexicon files, in no particular order: categories are unions.
+FILES = ("common.toml", "en.toml", "zh.toml")
+
+#: A Latin edge of a match may not touch another Latin character ("wan" ≠ "want"); these
+#: check whichever character the match starts or ends with.
+_START = r"(?:(?<![A-Za-z0-9])|(?![A-Za-z0-9]))"
+_END = r"(?:(?![A-Za-z0-9])|(?<![A-Za-z0-9]))"
+_SYNTAX = "[]()|+"
+
+
+class LexiconError(ValueError):
+    """A lexicon file is malformed: a phrase that can't compile or a category that is missing."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One phrase of one lexicon file."""
+
+    file: str
+    category: str
+    phrase: str
+
+    def pattern(self) -> re.Pattern[str]:
+        """This phrase alone, as the parser matches it."""
+        return re.compile(compile_phrase(self.phrase), re.IGNORECASE)
+
+
+def _is_latin(ch: str) -> bool:
+    return ch.isascii() and ch.isalnum()
+
+
+def _neighbour(phrase: str, index: int, step: int) -> str:
+    """The nearest ordinary character before (step -1) or after (step 1) ``index``."""
+    i = index + step
+    while 0 <= i < len(phrase):
+        ch = phrase[i]
+        if ch == "\\" and step > 0:
+            return phrase[i + 1] if i + 1 < len(phrase) else ""
+        if ch not in _SYNTAX and ch != " ":
+            return ch
+        i += step
+    return ""
+
+
+def compile_phrase(phrase: str) -> str:
+    """The regular expression for one phrase (see the module doc for the syntax)."""
+    out: list[str] = []
+    depth: list[str] = []
+    i = 0
+    while i < len(phrase):
+        ch = phrase[i]
+        if ch == "\\":
+            if i + 1 == len(phrase):
+                raise LexiconError(f"{phrase!r}: nothing after \\")
+            out.append(re.escape(phrase[i + 1]))
+            i += 2
+            continue
+        if ch == " ":
+            wide = not (
+                _is_latin(_neighbour(phrase, i, -1)) and _is_latin(_neighbour(phrase, i, 1))
+            )
+            space = r"\s*" if wide else r"\s+"
+            if i + 1 < len(phrase) and phrase[i + 1] == "[":
+                # The space belongs to the optional part: "make [me] a" matches "make a".
+                out.append("(?:" + space)
+                depth.append("]")
+                i += 2
+                continue
+            out.append(space)
+        elif ch in "[(":
+            out.append("(?:")
+            depth.append("]" if ch == "[" else ")")
+        elif ch in "])":
+            if not depth or depth.pop() != ch:
+                raise LexiconError(f"{phrase!r}: unbalanced {ch}")
+            out.append(")?" if ch == "]" else ")")
+        elif ch == "|":
+            if not depth:
+                raise LexiconError(f"{phrase!r}: | outside brackets (one line, one phrase)")
+            out.append("|")
+        elif ch == "+":
+            if not out or phrase[i - 1] in " [(|":
+                raise LexiconError(f"{phrase!r}: + repeats nothing")
+            out.append("+")
+        elif ch == "-":
+            out.append(r"[-\s]?")
+        elif ch == "'":
+            out.append("'?")
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    if depth:
+        raise LexiconError(f"{phrase!r}: unclosed bracket")
+    body = "".join(out)
+    if not body:
+        raise LexiconError("empty phrase")
+    return (
+        _edge(phrase[0], _START, r"(?<![A-Za-z0-9])")
+        + body
+        + _edge(phrase[-1], _END, r"(?![A-Za-z0-9])")
+    )
+
+
+def _edge(ch: str, either: str, latin: str) -> str:
+    """The boundary at one end of a phrase: none next to an ideograph, a plain one next to a
+    Latin character, and one that checks the matched character when brackets leave it open."""
+    if ch in _SYNTAX or ch == "\\":
+        return either
+    return latin if _is_latin(ch) else ""
+
+
+def _flatten(table: dict[str, Any], prefix: str, file: str) -> Iterator[Entry]:
+    for key, value in table.items():
+        name = f"{prefix}.{key}" if prefix else key
+        if isinstance(value, dict):
+            yield from _flatten(value, name, file)
+        elif isinstance(value, list) and all(isinstance(v, str) for v in value):
+            for phrase in value:
+                yield Entry(file, name, phrase)
+        else:
+            raise LexiconError(f"{file}: {name} is neither a table nor a list of phrases")
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """All phrases of all files, by category."""
+
+    entries: tuple[Entry, ...]
+
+    def phrases(self, category: str) -> tuple[str, ...]:
+        """The phrases of a category in every file, longest first."""
+        found = [e.phrase for e in self.entries if e.category == category]
+        if not found:
+            raise LexiconError(f"no lexicon file has the category {category!r}")
+        return tuple(sorted(dict.fromkeys(found), key=lambda p: (-len(p), p)))
+
+    def alternation(self, *categories: str) -> str:
+        """One regular expression (a non-capturing group) matching any phrase of the categories,
+        longest first."""
+        phrases = sorted(
+            {p for c in categories for p in self.phrases(c)}, key=lambda p: (-len(p), p)
+        )
+        return "(?:" + "|".join(compile_phrase(p) for p in phrases) + ")"
+
+    def pattern(self, *categories: str) -> re.Pattern[str]:
+        return re.compile(self.alternation(*categories), re.IGNORECASE)
+
+
+def load() -> Lexicon:
+    """Read and check every lexicon file (each phrase must compile)."""
+    entries: list[Entry] = []
+    folder = resources.files("core.parse") / "lexicon"
+    for file in FILES:
+        table = tomllib.loads((folder / file).read_text(encoding="utf-8"))
+        entries.extend(_flatten(table, "", file))
+    for entry in entries:
+        compile_phrase(entry.phrase)
+    return Lexicon(tuple(entries))
+
+
+@functools.cache
+def lexicon() -> Lexicon:
+    """The lexicon, read once per process."""
+    return load()
+
+
+def words(*categories: str) -> str:
+    """Shorthand for the passes: the alternation of some categories."""
+    return lexicon().alternation(*categories)

@@ -1,0 +1,43 @@
+"""The lexicon files: they load and every phrase compiles, in the documented syntax."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from core.parse.lexicon import FILES, LexiconError, compile_phrase, load
+
+
+def test_every_file_loads_and_has_phrases() -> None:
+    lexicon = load()
+    for file in FILES:
+        assert any(e.file == file for e in lexicon.entries), file
+
+
+@pytest.mark.parametrize(
+    ("phrase", "matches", "misses"),
+    [
+        ("make [me] a", ["make a", "make me a", "MAKE  me a"], ["makeme a", "make mea"]),
+        ("(video|clip)[s]", ["video", "clips"], ["videoss", "vid"]),
+        ("wan", ["wan", "用wan做"], ["want", "swan"]),
+        ("lo-fi", ["lo-fi", "lofi", "lo fi"], ["lo--fi"]),
+        ("don't", ["don't", "dont"], ["don t"]),
+        ("视频 封面", ["视频封面", "视频 封面"], ["视频的封面"]),
+        ("ha(ha)+", ["haha", "hahaha"], ["ha", "hahah"]),
+        ("\\[x\\]", ["[x]"], ["x"]),
+        ("[the ]best", ["best", "the best"], ["thebest"]),
+    ],
+)
+def test_phrase_syntax(phrase: str, matches: list[str], misses: list[str]) -> None:
+    pattern = re.compile(compile_phrase(phrase), re.IGNORECASE)
+    for text in matches:
+        assert pattern.search(text), text
+    for text in misses:
+        assert not pattern.search(text), text
+
+
+@pytest.mark.parametrize("phrase", ["a|b", "(a", "a]", "", "+a", "x\\"])
+def test_malformed_phrases_are_refused(phrase: str) -> None:
+    with pytest.raises(LexiconError):
+        compile_phrase(phrase)
