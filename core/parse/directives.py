@@ -6,6 +6,7 @@ import functools
 import re
 from dataclasses import dataclass
 
+from core.parse.lexicon import lexicon, words
 from core.parse.model import Quality
 from core.parse.state import Directives, State
 from core.parse.text import FOLD, NOCASE, B, E
@@ -74,36 +75,21 @@ def _model_matcher(names: tuple[str, ...]) -> _Names:
 
 _WINDOW = 24
 _ALWAYS_BEFORE_RE = re.compile(
-    r"(?:(?:以后|今后|往后|之后|从此|从今以后|从现在(?:开始|起))(?P<gap>[^\x00\n。!?,]{0,8}?)"
-    r"(?:都|就|一律|全部|一直|也)?\s*(?:默认)?\s*(?:用|使用|选用|选|换成|改用)"
-    r"|(?:默认|一直|总是|永远|始终|每次都)\s*都?\s*(?:用|使用|选用|选)"
-    r"|默认(?:模型)?\s*(?:设为|设成|设置为|改为|改成|换成)"
-    rf"|{B}(?:(?:always|from now on,?|by default,?)\s+(?:use|go with|pick|choose)"
-    r"|(?:set|change|switch|make)\s+(?:my\s+|the\s+)?default(?:\s+model)?\s+(?:to|as)"
-    r"|default\s+to)(?:\s+the)?)\s*\Z",
+    rf"(?:{words('directive.future')}(?P<gap>[^\x00\n。!?,]{{0,8}}?){words('directive.future_adverb')}?"
+    rf"\s*(?:默认)?\s*{words('directive.future_verb')}|{words('directive.always_before')}(?:\s+the)?)"
+    r"\s*\Z",
     NOCASE,
 )
-_THIS_BEFORE_RE = re.compile(
-    r"(?:(?:请|帮我|给我|就|还是|改|再)?(?:用|使用|换成|换用|改用|改成|换到|切换到|切换成|切到|试试|"
-    r"试一下|选用|选|调用|要)"
-    rf"|{B}(?:use|using|with|via|switch(?:ed)?\s+to|change\s+to|try|pick|choose|go\s+with|in|on|by)"
-    r"(?:\s+the)?)\s*\Z",
-    NOCASE,
-)
+_THIS_BEFORE_RE = re.compile(rf"{words('directive.this_before')}(?:\s+the)?\s*\Z", NOCASE)
 _NEGATED_RE = re.compile(
-    rf"(?:不(?:要|想|能|准)?|别|{B}(?:don'?t|do\s+not|never|not|no))\s*(?:再\s*)?"
-    r"(?:用|使用|换成|use|using|with)?\s*(?:the\s+)?\Z",
+    rf"{words('directive.negation')}\s*(?:再\s*)?{words('directive.negated_verb')}?\s*(?:the\s+)?\Z",
     NOCASE,
 )
-_ALWAYS_AFTER_RE = re.compile(
-    r"\A\s*(?:模型|model)?\s*(?:(?:作为|当作|当成|设为|设成|设置为|定为|做|当)\s*(?:我的)?\s*(?:默认|常用)"
-    r"(?:模型)?|(?:as|to\s+be)?\s*(?:my|the)\s+(?:new\s+)?default(?:\s+model)?|by\s+default"
-    r"|from\s+now\s+on|going\s+forward|permanently|for(?:ever|\s+good)|every\s*time)",
-    NOCASE,
-)
-_THIS_AFTER_RE = re.compile(r"\A\s*(?:模型|model)", NOCASE)
-_VERB_AFTER_RE = re.compile(r"\A\s*(?:来|去)?\s*(?:画|生成|做|写|拍|制作|创作|出)")
-_STYLE_AFTER_RE = re.compile(r"\A\s*(?:style|风格|风|画风|那样|一样|like)", NOCASE)
+_MODEL_WORD = words("directive.model_word")
+_ALWAYS_AFTER_RE = re.compile(rf"\A\s*{_MODEL_WORD}?\s*{words('directive.always_after')}", NOCASE)
+_THIS_AFTER_RE = re.compile(rf"\A\s*{_MODEL_WORD}", NOCASE)
+_VERB_AFTER_RE = re.compile(rf"\A\s*{words('directive.verb_after')}")
+_STYLE_AFTER_RE = re.compile(rf"\A\s*{words('directive.style_after')}", NOCASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,37 +137,15 @@ def _directive(view: str, start: int, end: int) -> _Directive:
 
 
 _QUALITY_RE = re.compile(
-    r"(?P<best>最好的模型|最强的模型|最贵的模型|质量最好的?|效果最好的?|最高(?:质量|画质|品质)|"
-    rf"最佳(?:质量|画质|模型)|{B}(?:best[- ](?:quality|model)|highest[- ]quality(?:\s+model)?|"
-    rf"top[- ]quality(?:\s+model)?|most\s+expensive\s+model|premium\s+model){E})"
-    r"|(?P<cheapest>最便宜的?(?:模型)?|最省钱的?(?:模型)?|便宜(?:一?点)?的模型|积分最少的?(?:模型)?|"
-    rf"省钱模式|省积分|{B}(?:cheapest(?:\s+(?:model|option|one))?|lowest[- ]cost(?:\s+model)?|"
-    rf"least\s+(?:credits|points)|budget\s+(?:model|option|mode)|cheap(?:er)?\s+model){E})"
-    r"|(?P<best_directed>(?:最好|最强|最贵)(?!看|听|玩|吃|喝|用)的?|"
-    rf"{B}(?:best(?:\s+one)?|most\s+expensive(?:\s+one)?){E})"
-    rf"|(?P<cheapest_directed>便宜(?:一?点)?的?|省钱的?|{B}(?:cheap(?:er)?(?:\s+one)?|budget){E})",
+    "|".join(
+        f"(?P<{group}>{words('quality.' + group)})"
+        for group in ("not_quality", "best", "cheapest", "best_directed", "cheapest_directed")
+    ),
     NOCASE,
 )
-_PREMIUM_RE = re.compile(
-    r"高质量|高品质|高画质|顶级(?:质量|画质|品质|模型|效果)|高端(?:模型|画质)|旗舰模型|"
-    rf"最好的(?:模型|质量|效果|画质)|最高(?:质量|画质|品质)|{B}(?:premium\s+(?:quality|model|"
-    r"version|tier)|high[- ]?quality|high[- ]end|top[- ](?:quality|tier|notch)|best[- ](?:quality|"
-    rf"model)|highest[- ]quality|go\s+premium|use\s+premium){E}",
-    NOCASE,
-)
-_ANOTHER_RE = re.compile(
-    r"换(?:个|一个|一下|别的|其他的?|其它的?)?模型|(?:换|用|试试)(?:别的|其他的?|其它的?)(?:模型)?|"
-    rf"{B}(?:(?:try|use|pick|switch\s+to|give\s+me)\s+(?:a\s+)?(?:different|another|other)\s+"
-    r"(?:model|one)|(?:different|another|other)\s+model|switch\s+models?|change\s+(?:the\s+)?model)"
-    rf"{E}",
-    NOCASE,
-)
-_RETRY_RE = re.compile(
-    r"再来一(?:次|个|张|遍|首|段)|再试(?:一次|一下|试)?|重新(?:生成|来|画|做)(?:一(?:次|个|张|遍))?|重来|"
-    rf"重试|再生成一(?:次|个|张|遍)|再画一(?:次|张|遍)|{B}(?:(?:try\s+)?again|retry|"
-    rf"one\s+more(?:\s+time)?|regenerate|redo|do\s+it\s+again|another\s+one){E}",
-    NOCASE,
-)
+_PREMIUM_RE = lexicon().pattern("quality.premium")
+_ANOTHER_RE = lexicon().pattern("directive.another")
+_RETRY_RE = lexicon().pattern("directive.retry")
 
 
 def models_and_quality(state: State) -> None:
@@ -217,6 +181,8 @@ def models_and_quality(state: State) -> None:
     for m in scan.finditer(_QUALITY_RE):
         d = _directive(scan.view, m.start(), m.end())
         group = m.lastgroup or ""
+        if group == "not_quality":
+            continue
         whole = m.start() <= first and m.end() >= last
         if group.endswith("_directed") and not (d.directed or whole):
             continue

@@ -13,9 +13,9 @@ folded to ASCII. Only these characters are special:
 
 - ``[x]`` makes ``x`` optional and ``(a|b|c)`` offers a choice (``[a|b]``: an optional
   choice); both nest. ``|`` only separates choices inside brackets: one line is one phrase.
-- A space matches any whitespace: one or more between two Latin letters or digits, none or
-  more next to any other character (``视频 封面`` also matches ``视频封面``). A space in front of
-  ``[…]`` belongs to the optional part (``make [me] a`` matches ``make a``).
+- A space matches any whitespace: none or more next to an ideograph or emoji (``视频 封面``
+  also matches ``视频封面``); elsewhere one or more, or none where an optional word left out
+  already ends the word (``make [me] a`` matches ``make a``, ``[the] best`` matches ``best``).
 - ``-`` matches a hyphen, a space or nothing (``lo-fi``: ``lofi``, ``lo fi``); ``'`` matches an
   apostrophe or nothing (``don't``: ``dont``).
 - ``+`` repeats what comes before it, a character or a bracket, once or more (``ha(ha)+``).
@@ -45,6 +45,8 @@ FILES = ("common.toml", "en.toml", "zh.toml")
 _START = r"(?:(?<![A-Za-z0-9])|(?![A-Za-z0-9]))"
 _END = r"(?:(?![A-Za-z0-9])|(?<![A-Za-z0-9]))"
 _SYNTAX = "[]()|+"
+#: A space between Latin words: whitespace, or nothing at a word boundary already there.
+_LATIN_SPACE = r"(?:\s+|(?<![A-Za-z0-9])|(?![A-Za-z0-9]))"
 
 
 class LexiconError(ValueError):
@@ -95,17 +97,8 @@ def compile_phrase(phrase: str) -> str:
             i += 2
             continue
         if ch == " ":
-            wide = not (
-                _is_latin(_neighbour(phrase, i, -1)) and _is_latin(_neighbour(phrase, i, 1))
-            )
-            space = r"\s*" if wide else r"\s+"
-            if i + 1 < len(phrase) and phrase[i + 1] == "[":
-                # The space belongs to the optional part: "make [me] a" matches "make a".
-                out.append("(?:" + space)
-                depth.append("]")
-                i += 2
-                continue
-            out.append(space)
+            wide = not (_neighbour(phrase, i, -1) + _neighbour(phrase, i, 1)).isascii()
+            out.append(r"\s*" if wide else _LATIN_SPACE)
         elif ch in "[(":
             out.append("(?:")
             depth.append("]" if ch == "[" else ")")

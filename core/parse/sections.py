@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import re
 
+from core.parse.lexicon import words
 from core.parse.state import State
-from core.parse.text import NOCASE, B
+from core.parse.text import NOCASE
 
-_LYRICS_RE = re.compile(r"(?:歌词|lyrics?)\s*(?:是|如下|为|are|below|as\s+follows)?\s*:\s*", NOCASE)
-_NEGATIVE_RE = re.compile(
-    r"(?:反向提示词?|负面提示词?|反向词|负面词|避免|排除|"
-    rf"{B}(?:negative(?:\s+prompts?)?|neg\s*prompt))\s*:\s*(?P<value>[^\n\x00]*)",
-    NOCASE,
+_LYRICS_RE = re.compile(
+    rf"{words('section.lyrics')}\s*{words('section.lyrics_joiner')}?\s*:\s*", NOCASE
 )
+_NEGATIVE_RE = re.compile(rf"{words('section.negative')}\s*:\s*(?P<value>[^\n\x00]*)", NOCASE)
 _SEED_RE = re.compile(
-    rf"(?:{B}seed|随机种子|种子)\s*(?:[:=#]|is|为|是|值)?\s*(?P<value>-?\d{{1,12}})(?!\d)", NOCASE
+    rf"{words('section.seed')}\s*(?:[:=#]|{words('section.seed_joiner')})?\s*"
+    r"(?P<value>-?\d{1,12})(?!\d)",
+    NOCASE,
 )
 _BLANK_LINES_RE = re.compile(r"\n\s*\n(?:\s*\n)+")
 _VALUE_STRIP = " \t\n,.;:，。；：、"
