@@ -20,8 +20,9 @@ folded to ASCII. Only these characters are special:
   apostrophe or nothing (``don't``: ``dont``).
 - ``+`` repeats what comes before it, a character or a bracket, once or more (``ha(ha)+``).
 - ``\\`` takes the next character literally (``\\[``).
-- A phrase starting or ending with a Latin letter or digit matches only at a word boundary
-  there (``wan`` is not in ``want``); ideographs need no spaces and get no boundary.
+- A phrase starting or ending with a Latin letter matches only where no letter touches it
+  there (``wan`` is not in ``want``, ``seed`` is in ``seed42``); at a digit, no letter or digit
+  may touch it. Ideographs need no spaces and get no boundary.
 
 Everything else (``.``, ``?``, ``*``…) is an ordinary character. Alternatives of a category are
 tried longest first, so ``music video`` wins over ``music``.
@@ -40,10 +41,11 @@ from typing import Any
 #: The lexicon files, in no particular order: categories are unions.
 FILES = ("common.toml", "en.toml", "zh.toml")
 
-#: A Latin edge of a match may not touch another Latin character ("wan" ≠ "want"); these
-#: check whichever character the match starts or ends with.
-_START = r"(?:(?<![A-Za-z0-9])|(?![A-Za-z0-9]))"
-_END = r"(?:(?![A-Za-z0-9])|(?<![A-Za-z0-9]))"
+#: A Latin edge of a match may not touch another letter ("wan" is not in "want"), and a digit
+#: edge no letter or digit; a letter may touch a digit ("seed42", "3:30pm"). These check
+#: whichever character a match starts or ends with, for phrases whose edge is a bracket.
+_START = r"(?:(?<![A-Za-z])|(?![A-Za-z]))"
+_END = r"(?:(?![A-Za-z])|(?<![A-Za-z]))"
 _SYNTAX = "[]()|+"
 #: A space between Latin words: whitespace, or nothing at a word boundary already there.
 _LATIN_SPACE = r"(?:\s+|(?<![A-Za-z0-9])|(?![A-Za-z0-9]))"
@@ -126,19 +128,21 @@ def compile_phrase(phrase: str) -> str:
     body = "".join(out)
     if not body:
         raise LexiconError("empty phrase")
-    return (
-        _edge(phrase[0], _START, r"(?<![A-Za-z0-9])")
-        + body
-        + _edge(phrase[-1], _END, r"(?![A-Za-z0-9])")
-    )
+    # A match never starts or ends with whitespace, even when an optional word at its edge is
+    # left out ("[in] portrait mode" does not take the space before "portrait").
+    start = _edge(phrase[0], r"(?!\s)" + _START, "(?<![A-Za-z{}])")
+    end = _edge(phrase[-1], r"(?<!\s)" + _END, "(?![A-Za-z{}])")
+    return start + body + end
 
 
-def _edge(ch: str, either: str, latin: str) -> str:
-    """The boundary at one end of a phrase: none next to an ideograph, a plain one next to a
-    Latin character, and one that checks the matched character when brackets leave it open."""
+def _edge(ch: str, either: str, plain: str) -> str:
+    """The boundary at one end of a phrase: none at an ideograph, a plain one at a letter or
+    digit, and one that checks the matched character when a bracket leaves it open."""
     if ch in _SYNTAX or ch == "\\":
         return either
-    return latin if _is_latin(ch) else ""
+    if not _is_latin(ch):
+        return ""
+    return plain.format("0-9" if ch.isdigit() else "")
 
 
 def _flatten(table: dict[str, Any], prefix: str, file: str) -> Iterator[Entry]:

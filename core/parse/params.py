@@ -7,6 +7,7 @@ import math
 import re
 
 from core.ima.tasks import MediaKind
+from core.parse.lexicon import LexiconError, lexicon, words
 from core.parse.state import Count, Resolution, Sound, State
 from core.parse.text import (
     CN_NUMBER,
@@ -22,24 +23,15 @@ from core.parse.text import (
 )
 
 _AUDIO_RE = re.compile(
-    r"(?P<on>(?:带|加|配|有|加上|配上|带上|生成)(?:上)?(?:音效|声音|音频|背景音乐|配乐|音乐|对白|对话)|"
-    r"有声(?!书)|配音|同步音频|"
-    rf"{B}(?:with\s+(?:audio|sound(?:\s+effects)?|sfx|music|background\s+music|dialogue|"
-    rf"voice(?:[- ]?over)?)|sound\s+on|audio\s+on|generate\s+audio){E})"
-    r"|(?P<off>无声|静音|没有声音|不要声音|不带声音|不要音效|不要音频|不要配乐|"
-    rf"{B}(?:no\s+(?:audio|sound)|without\s+(?:audio|sound)|"
-    rf"(?:silent|muted?)(?=\s+(?:video|clip|film|movie|animation))|sound\s+off|audio\s+off){E})",
+    rf"(?P<skip>{words('sound.not_sound')})|(?P<on>{words('sound.audio_on')})"
+    rf"|(?P<off>{words('sound.audio_off')}|{words('sound.silent')}(?=\s+{words('sound.silent_noun')}))",
     NOCASE,
 )
 _VOCAL_RE = re.compile(
-    rf"(?P<male>男声|男生唱|男歌手|男嗓|{B}male\s+(?:vocals?|voice|singer|vocalist){E})"
-    rf"|(?P<female>女声|女生唱|女歌手|女嗓|{B}female\s+(?:vocals?|voice|singer|vocalist){E})",
-    NOCASE,
+    rf"(?P<male>{words('sound.male')})|(?P<female>{words('sound.female')})", NOCASE
 )
 _INSTRUMENTAL_RE = re.compile(
-    r"(?P<on>纯音乐|纯器乐|无人声|没有人声|不要人声|不带人声|不需要人声|伴奏|"
-    rf"{B}(?:instrumental|no\s+vocals?|without\s+vocals?|no\s+singing|no\s+lyrics){E})"
-    rf"|(?P<off>带人声|有人声|要人声|{B}with\s+(?:vocals?|lyrics|singing){E})",
+    rf"(?P<on>{words('sound.instrumental_on')})|(?P<off>{words('sound.instrumental_off')})",
     NOCASE,
 )
 
@@ -47,7 +39,7 @@ _INSTRUMENTAL_RE = re.compile(
 def sound(state: State) -> None:
     """Sound wishes: kept in the prompt, hidden from media detection."""
     scan = state.scan
-    audio = scan.take(_AUDIO_RE, keep=True)
+    audio = [m for m in scan.take(_AUDIO_RE, keep=True) if m.lastgroup != "skip"]
     vocal = scan.take(_VOCAL_RE, keep=True)
     instrumental = scan.take(_INSTRUMENTAL_RE, keep=True)
     state.sound = Sound(
@@ -63,7 +55,7 @@ _RESOLUTION_RE = re.compile(
     NOCASE,
 )
 _RESOLUTION_WORDS_RE = re.compile(
-    rf"(?P<uhd>超高清|{B}uhd{E})|(?P<hd>全高清|超清|高清|{B}(?:full[- ]?hd|fhd|hd){E})", NOCASE
+    rf"(?P<uhd>{words('resolution.uhd')})|(?P<hd>{words('resolution.hd')})", NOCASE
 )
 _P_NAMES = {"1440": "2K", "2160": "4K"}
 
@@ -94,21 +86,22 @@ _STANDARD_RATIOS = frozenset({"16:9", "9:16", "1:1", "4:3", "3:4", "21:9"})
 #: Ratios whose second number has two digits, which would otherwise read as a clock time.
 _TWO_DIGIT_RATIOS = frozenset({"9:16", "9:21", "16:10", "10:16"})
 _RATIO_RE = re.compile(r"(?<![\d.:])(?P<w>\d{1,2})\s*(?P<sep>:|比)\s*(?P<h>\d{1,2})(?![\d:])")
-_RATIO_CONTEXT_RE = re.compile(r"比例|比率|画幅|尺寸|构图|宽高|ratio|aspect|format", NOCASE)
-_CLOCK_AFTER_RE = re.compile(r"\A\s*(?:am|pm|a\.m|p\.m|点|分|o'?clock)", NOCASE)
+_RATIO_CONTEXT_RE = lexicon().pattern("ratio.context")
+_CLOCK_AFTER_RE = re.compile(rf"\A\s*{words('ratio.clock_after')}", NOCASE)
+
+
+def _orientation(kind: str) -> str:
+    """``ratio.<kind>`` phrases, and ``ratio.<kind>_before_noun`` words right before one of
+    ``ratio.<kind>_noun`` or as a clause of their own ("…, vertical")."""
+    before = words(f"ratio.{kind}_before_noun")
+    return (
+        rf"{words(f'ratio.{kind}')}|{before}(?=\s*的?\s*{words(f'ratio.{kind}_noun')})"
+        rf"|(?:^|(?<=[,;]))\s*{before}(?=\s*(?:[,;.!]|$))"
+    )
+
+
 _ORIENTATION_RE = re.compile(
-    rf"(?P<wide>横屏|横版|横向|宽屏|横构图|{B}(?:(?:in\s+)?(?:landscape|horizontal)\s+"
-    r"(?:format|orientation|mode|ratio|aspect(?:\s+ratio)?)|in\s+(?:landscape|horizontal)|"
-    r"wide[- ]?screen|horizontal(?=\s+(?:video|clip|image|picture|photo|wallpaper|poster|banner)))"
-    rf"{E}|(?:^|(?<=[,;]))\s*horizontal(?=\s*(?:[,;.!]|$)))"
-    rf"|(?P<tall>竖屏|竖版|竖向|竖构图|{B}(?:(?:in\s+)?(?:portrait|vertical)\s+"
-    r"(?:format|orientation|mode|ratio|aspect(?:\s+ratio)?)|in\s+(?:portrait|vertical)|vertically|"
-    r"vertical(?=\s+(?:video|clip|image|picture|photo|wallpaper|poster|short|reel|story|screen)))"
-    rf"{E}|(?:^|(?<=[,;]))\s*vertical(?=\s*(?:[,;.!]|$)))"
-    r"|(?P<square>(?:正方形|方形)(?=\s*的?\s*(?:图|照片|画|视频|头像|海报|比例|构图|尺寸|格式|壁纸|logo))|"
-    rf"方图|{B}(?:square\s+(?:format|ratio|aspect(?:\s+ratio)?|crop)|in\s+square|"
-    r"square(?=\s+(?:image|picture|photo|video|logo|avatar|icon|poster|wallpaper|clip))){E})",
-    NOCASE,
+    "|".join(f"(?P<{kind}>{_orientation(kind)})" for kind in ("wide", "tall", "square")), NOCASE
 )
 _ORIENTATION_RATIOS = {"wide": "16:9", "tall": "9:16", "square": "1:1"}
 
@@ -152,63 +145,32 @@ def ratio(state: State) -> None:
         state.custom_ratio = picked
 
 
-_ZH_OUTPUT_NOUN = (
-    r"(?:图片|图像|图|照片|相片|画|插画|海报|头像|壁纸|视频|短片|影片|动画|歌曲|歌|音乐|曲子|配乐|bgm|"
-    r"款式|风格)"
-)
-_EN_OUTPUT_NOUN = (
-    r"(?:images?|pictures?|pics?|photos?|drawings?|illustrations?|paintings?|posters?|wallpapers?|"
-    r"logos?|icons?|avatars?|sketch(?:es)?|videos?|clips?|animations?|songs?|tracks?|tunes?|"
-    r"renders?|shots?)"
-)
-#: Count nouns that are not a description: removed with their number ("3 versions of a logo").
-_EN_COUNT_NOUN = (
-    r"(?:versions?|variations?|variants?|options?|takes|outputs?|results?|alternatives)"
-)
-_ZH_COUNT_NOUN = r"(?:版本|变体|方案|选项)"
-_EN_ADJECTIVE = (
-    r"(?:different|more|new|distinct|unique|separate|alternative|alternate|other|quick|short|"
-    r"random)"
-)
-#: Numbers that describe the content, not how many outputs: 这两张图 (inputs), 有三张照片的海报,
-#: 第一张; "top 10 songs", "a collage with 3 photos", "of 4 images".
-_NOT_AFTER_DEMONSTRATIVE = "(?<![这那此该有含带和与及第前后])"
-_EN_NOT_COUNT = "".join(
-    rf"(?<!{word}\s)"
-    for word in (
-        "top",
-        "the",
-        "of",
-        "all",
-        "than",
-        "over",
-        "under",
-        "about",
-        "with",
-        "and",
-        "my",
-        "his",
-        "her",
-        "their",
-        "our",
-        "your",
-        "its",
-        "these",
-        "those",
-        "last",
-        "first",
-        "next",
-    )
-)
+def _chars(category: str) -> str:
+    """A character class of one-character phrases."""
+    found = lexicon().phrases(category)
+    if any(len(p) != 1 for p in found):
+        raise LexiconError(f"{category}: only single characters")
+    return "[" + "".join(found) + "]"
+
+
+_NOUN_AFTER_CLASSIFIER = words("count.noun_after_classifier")
+_NOUN_AFTER_NUMBER = words("count.noun_after_number")
+_COUNT_NOUN = words("count.count_noun")
+_ADJECTIVE = words("count.adjective")
+#: Numbers that describe the content, not how many outputs (see ``count.not_after``).
+_NOT_AFTER_ZH = f"(?<!{_chars('count.not_after_char')})"
+_NOT_AFTER_EN = "".join(rf"(?<!{word}\s)" for word in lexicon().phrases("count.not_after_word"))
+_ZH_NUMBER = rf"{_NOT_AFTER_ZH}(?:{DIGITS}|{CN_NUMBER})"
 _COUNT_RE = re.compile(
-    rf"{_NOT_AFTER_DEMONSTRATIVE}(?P<zhv>{DIGITS}|{CN_NUMBER})\s*(?:个|种|套|款)?\s*(?:不同的?)?\s*"
-    rf"{_ZH_COUNT_NOUN}"
-    rf"|{_NOT_AFTER_DEMONSTRATIVE}(?P<zh>{DIGITS}|{CN_NUMBER})\s*(?:张|幅|个|段|首|支|部|条|版|款|份|种)"
-    rf"(?=\s*(?:不同|不一样)?的?\s*{_ZH_OUTPUT_NOUN})"
-    rf"|(?:^|(?<=[画成做来出要给拍写\s\x00\x01,.;!?，。；！？、])){_NOT_AFTER_DEMONSTRATIVE}"
-    rf"(?P<lead>{DIGITS}|{CN_NUMBER})\s*(?:张|幅|首|段)"
-    rf"|{B}{_EN_NOT_COUNT}(?P<en>\d{{1,6}}|{EN_NUMBER}){E}(?:\s+(?:{_EN_ADJECTIVE}\s+)?{_EN_COUNT_NOUN}"
-    rf"(?:\s+of)?{E}|(?=\s+(?:{_EN_ADJECTIVE}\s+)?{_EN_OUTPUT_NOUN}{E}))"
+    rf"(?P<zhv>{_ZH_NUMBER})\s*{_chars('count.variant_classifier')}?\s*(?:{_ADJECTIVE}的?)?\s*"
+    rf"{_COUNT_NOUN}"
+    rf"|(?P<zh>{_ZH_NUMBER})\s*{_chars('count.classifier')}"
+    rf"(?=\s*{_ADJECTIVE}?的?\s*{_NOUN_AFTER_CLASSIFIER})"
+    rf"|(?:^|(?<=[{_chars('count.lead_after')[1:-1]}\s\x00\x01,.;!?，。；！？、]))"
+    rf"(?P<lead>{_ZH_NUMBER})\s*{_chars('count.lead_classifier')}"
+    rf"|{B}{_NOT_AFTER_EN}(?P<en>\d{{1,6}}|{EN_NUMBER}){E}"
+    rf"(?:\s+(?:{_ADJECTIVE}\s+)?{_COUNT_NOUN}(?:\s+of)?{E}"
+    rf"|(?=\s+(?:{_ADJECTIVE}\s+)?{_NOUN_AFTER_NUMBER}))"
     rf"|{B}n\s*=\s*(?P<n>\d{{1,6}}){E}",
     NOCASE,
 )
@@ -234,22 +196,16 @@ def count(state: State) -> None:
 
 _SECONDS_UNIT = r"(?:秒钟|秒|seconds?|secs?|s)"
 _DURATION_RE = re.compile(
-    rf"(?:(?:时长|长度|持续时间|{B}duration|{B}length)\s*(?:[:=]|为|是)?\s*)?"
+    rf"(?:{words('duration.label')}\s*(?:[:=]|为|是)?\s*)?"
     rf"(?:(?P<min>{NUMBER})\s*-?\s*个?\s*(?:分钟|分(?=\s*(?:半|{NUMBER}\s*秒))|mins?{E}|minutes?{E})"
     rf"(?:\s*(?P<half>半)|\s*(?:and\s+)?(?P<minsec>{NUMBER})\s*{_SECONDS_UNIT}{E})?"
     rf"|(?P<halfmin>半分钟|{B}half\s+a\s+minute{E})"
     rf"|(?P<sec>{NUMBER})\s*-?\s*(?P<unit>秒钟|秒|seconds?{E}|secs?{E}|(?<=\d)s{E}))",
     NOCASE,
 )
-_DECADE_BEFORE_RE = re.compile(
-    r"(?:the|her|his|their|my|your|our|early|late|mid|')[\s-]*\Z", NOCASE
-)
+_DECADE_BEFORE_RE = re.compile(rf"(?:{words('duration.decade_before')}|')[\s-]*\Z", NOCASE)
 #: After "30s", what makes it a length rather than a decade ("30s video", "30s, 9:16").
-_SECONDS_AFTER_RE = re.compile(
-    r"\s*(?:[^\sA-Za-z]|\Z|(?:long|video|clip|animation|movie|film|footage|of|at|in|with|and|or|"
-    rf"max|total|each){E})",
-    NOCASE,
-)
+_SECONDS_AFTER_RE = re.compile(rf"\s*(?:[^\sA-Za-z]|\Z|{words('duration.seconds_after')})", NOCASE)
 
 
 def _seconds(scan: Scan, m: re.Match[str]) -> int | None:
