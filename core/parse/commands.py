@@ -5,35 +5,27 @@ from __future__ import annotations
 import re
 
 from core.parse.frames import REQUEST_VERB_RE, lead_end
+from core.parse.lexicon import lexicon, words
 from core.parse.model import Command, Quality
 from core.parse.state import State
-from core.parse.text import NOCASE, B, E
+from core.parse.text import NOCASE
 
+#: Up to 8 characters between a verb and its object ("清除我的视频偏好"), or a few English
+#: words ("reset all of my video preferences").
+_GAP = r"(?:[^\x00\n。!?]{0,8}?|(?:\s+[A-Za-z]+){0,4}\s+)"
 _RESET_RE = re.compile(
-    r"(?:清除|清空|删除|删掉|重置|忘掉|忘记|取消|还原)[^\x00\n。!?]{0,8}?(?:偏好|默认模型|默认设置|默认|习惯)|"
-    rf"恢复默认(?:设置|模型)?|{B}(?:(?:reset|clear|delete|forget|remove|wipe|erase)\s+(?:all\s+)?"
-    r"(?:of\s+)?(?:my\s+|the\s+)?(?:\w+\s+)?(?:preferences?|prefs?|defaults?|default\s+models?|"
-    rf"settings)|forget\s+what\s+i\s+(?:like|prefer)){E}|\A[\s\x00]*reset[\s\x00.!]*\Z",
+    rf"{words('preference.reset_verb')}{_GAP}{words('preference.reset_object')}"
+    rf"|{words('preference.reset')}|\A[\s\x00]*{words('preference.reset_alone')}[\s\x00.!]*\Z",
     NOCASE,
 )
 _SHOW_PREFS_RE = re.compile(
-    r"(?:我的|查看|看看|显示|看一下|列出)(?:我的)?[^\x00\n。!?]{0,6}?(?:偏好|默认模型|默认设置|常用模型)|"
-    r"我(?:现在|目前)?(?:默认)?(?:用|使用)的?是?(?:什么|哪个)模型|"
-    rf"{B}(?:(?:show|list|view|see|check)\s+(?:me\s+)?my\s+(?:\w+\s+)?(?:preferences?|prefs?|"
-    r"defaults?|settings)|what(?:'s|\s+is|\s+are)\s+my\s+(?:\w+\s+)?(?:preferences?|prefs?|"
-    r"defaults?|default\s+models?|settings)|my\s+(?:preferences|prefs|defaults)|"
-    rf"(?:which|what)\s+model\s+(?:am\s+i|do\s+i|are\s+you|do\s+you)\s+us\w*){E}",
+    rf"{words('preference.show_verb')}(?:我的)?{_GAP}{words('preference.show_object')}"
+    rf"|{words('preference.show')}",
     NOCASE,
 )
 #: A question to the bot rather than a request ("what is …", "为什么 …").
-_QUESTION_RE = re.compile(
-    rf"(?:{B}(?:what|why|how|who|when|where|which|is|are|does|do|did){E}|为什么|为啥|怎么|什么是|"
-    r"如何|谁|哪|是不是)",
-    NOCASE,
-)
-_QUESTION_END_RE = re.compile(
-    r"(?:吗|呢|么|怎么样|如何|是什么|为什么|多少|几点|哪里|哪儿|好不好|行不行)[?\s]*\Z"
-)
+_QUESTION_RE = lexicon().pattern("question.start")
+_QUESTION_END_RE = re.compile(rf"{words('question.end')}[?\s]*\Z")
 
 
 def command(state: State) -> None:

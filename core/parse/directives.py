@@ -70,7 +70,10 @@ def _model_matcher(names: tuple[str, ...]) -> _Names:
         if _is_latin(key[-1]):
             body += E
         alternatives.append(body)
-    return _Names(re.compile("|".join(alternatives), NOCASE), by_key, frozenset(distinctive))
+    # Skip at once the places no name starts at (keys are casefolded: match either case).
+    firsts = "".join(sorted({re.escape(ch) for key in by_key for ch in (key[0], key[0].upper())}))
+    pattern = rf"(?=[{firsts}])(?:{'|'.join(alternatives)})"
+    return _Names(re.compile(pattern, NOCASE), by_key, frozenset(distinctive))
 
 
 _WINDOW = 24

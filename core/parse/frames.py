@@ -1,22 +1,24 @@
-"""Request frames: the politeness and verbs around what to make ("帮我画一张", "can you draw")."""
+"""Request frames: the politeness and verbs around what to make ("帮我画一张", "can you draw").
+
+Several passes read them: media (an imperative "画/draw" opening the request asks for a
+picture), the command (is a request verb there?) and the prompt (the frame is removed).
+"""
 
 from __future__ import annotations
 
 import re
 
-from core.parse.text import NOCASE, B, E
+from core.parse.lexicon import words
+from core.parse.text import NOCASE
 
-POLITE = (
-    r"请你?|麻烦你?|帮我|帮忙|给我|替我|为我|帮|你|能不能|能否|可不可以|可以|我想要?|我要|想要|我需要|需要|"
-    rf"再|也|好的(?=[\s,])|嗯|{B}(?:hey|hi|hello|ok|okay|please|pls|plz|kindly|"
-    r"(?:can|could|would|will)\s+you(?:\s+please)?|i\s+(?:want|need|would\s+like)(?:\s+to)?|"
-    rf"i'd\s+like(?:\s+to)?|let'?s|give\s+me|show\s+me){E}"
-)
+#: Words that contain a media word but name none ("画面", "video game"): a verb that starts
+#: one of them is no verb ("画面要暗一点").
+NOT_MEDIA = words("media.not_media")
+POLITE = words("frame.polite")
 SEPARATORS = r"[\s\x00\x01,!.~。、]*"
-_POLITE_LEAD_RE = re.compile(rf"{SEPARATORS}(?:(?:{POLITE}){SEPARATORS})*", NOCASE)
-DRAW_RE = re.compile(
-    rf"画(?![面质幅家廊布师展室笔板框册]|风(?!景))|{B}(?:draw|paint|sketch|illustrate){E}", NOCASE
-)
+_POLITE_LEAD_RE = re.compile(rf"{SEPARATORS}(?:{POLITE}{SEPARATORS})*", NOCASE)
+DRAW_RE = re.compile(rf"(?!{NOT_MEDIA}){words('frame.draw')}", NOCASE)
+CLASSIFIER = words("frame.classifier")
 
 
 def lead_end(view: str) -> int:
@@ -25,16 +27,13 @@ def lead_end(view: str) -> int:
     return m.end() if m else 0
 
 
+#: A verb opening a request: "生成", "画" (not "画面"), a light verb before a measure word or
+#: media noun ("来一张", "做视频", "整一张"), "make me" (not "make it").
 LEAD_VERB = (
-    r"(?:生成|制作|创作|绘制|画出|设计|画(?![面质幅家廊布师展室笔板框册]|风(?!景))|"
-    r"(?:做|写|作|拍|搞|弄|整|出|来)(?=[\s\x00]*(?:一下)?[\s\x00]*"
-    r"(?:(?:[一两二三四五六七八九十]|\d{1,3})[\s\x00]*)?(?:张|幅|个|段|首|支|部|条|份|款)|[\s\x00]*\x00|"
-    r"(?:视频|图片|图|照片|歌|音乐|动画|海报|短片))|"
-    rf"{B}(?:generate|make|create|draw|paint|sketch|design|produce|render|compose|write|build|"
-    rf"craft|illustrate)(?:\s+me)?{E}(?!\s+(?:it|this|that|them|these|those|him|her){E}))(?:一下)?"
+    rf"(?:(?!{NOT_MEDIA}){words('frame.verb')}"
+    rf"|{words('frame.light_verb')}(?=[\s\x00]*(?:一下)?[\s\x00]*"
+    rf"(?:(?:[一两二三四五六七八九十]|\d{{1,3}})[\s\x00]*)?{CLASSIFIER}|[\s\x00]*\x00|"
+    rf"{words('frame.light_verb_noun')}))"
+    rf"(?:\s+{words('frame.verb_object')})?(?!\s+{words('frame.not_verb_object')})(?:一下)?"
 )
-REQUEST_VERB_RE = re.compile(
-    rf"画|生成|做|来|写|拍|制作|创作|{B}(?:make|generate|create|draw|paint|render|compose|write)"
-    rf"{E}",
-    NOCASE,
-)
+REQUEST_VERB_RE = re.compile(words("frame.request_verb"), NOCASE)

@@ -18,6 +18,8 @@ folded to ASCII. Only these characters are special:
   already ends the word (``make [me] a`` matches ``make a``, ``[the] best`` matches ``best``).
 - ``-`` matches a hyphen, a space or nothing (``lo-fi``: ``lofi``, ``lo fi``); ``'`` matches an
   apostrophe or nothing (``don't``: ``dont``).
+- ``{!x}`` matches only where ``x`` does not follow, and takes nothing (``画风{!景}`` is "art
+  style", not the start of "画风景", "draw scenery").
 - ``+`` repeats what comes before it, a character or a bracket, once or more (``ha(ha)+``).
 - ``\\`` takes the next character literally (``\\[``).
 - A phrase starting or ending with a Latin letter matches only where no letter touches it
@@ -46,7 +48,7 @@ FILES = ("common.toml", "en.toml", "zh.toml")
 #: whichever character a match starts or ends with, for phrases whose edge is a bracket.
 _START = r"(?:(?<![A-Za-z])|(?![A-Za-z]))"
 _END = r"(?:(?![A-Za-z])|(?<![A-Za-z]))"
-_SYNTAX = "[]()|+"
+_SYNTAX = "[](){}|+"
 #: A space between Latin words: whitespace, or nothing at a word boundary already there.
 _LATIN_SPACE = r"(?:\s+|(?<![A-Za-z0-9])|(?![A-Za-z0-9]))"
 
@@ -104,7 +106,13 @@ def compile_phrase(phrase: str) -> str:
         elif ch in "[(":
             out.append("(?:")
             depth.append("]" if ch == "[" else ")")
-        elif ch in "])":
+        elif ch == "{":
+            if phrase[i + 1 : i + 2] != "!":
+                raise LexiconError(f"{phrase!r}: {{ must be {{!")
+            out.append("(?!")
+            depth.append("}")
+            i += 1
+        elif ch in "])}":
             if not depth or depth.pop() != ch:
                 raise LexiconError(f"{phrase!r}: unbalanced {ch}")
             out.append(")?" if ch == "]" else ")")
@@ -145,6 +153,81 @@ def _edge(ch: str, either: str, plain: str) -> str:
     return plain.format("0-9" if ch.isdigit() else "")
 
 
+#: Stands for "any whitespace" in a set of first characters.
+_WHITESPACE = "\\s"
+
+
+def first_chars(phrase: str) -> frozenset[str] | None:
+    """The characters a match of the phrase can start with (None when it can be empty)."""
+    found, nullable, _ = _sequence_firsts(phrase, 0)
+    return None if nullable else frozenset(found)
+
+
+def _sequence_firsts(phrase: str, i: int) -> tuple[set[str], bool, int]:
+    """First characters of the sequence starting at ``i`` (up to a closing bracket or ``|``),
+    whether it can match nothing, and where it ends."""
+    found: set[str] = set()
+    nullable = True
+    while i < len(phrase) and phrase[i] not in ")]}|":
+        ch = phrase[i]
+        if ch in "([{":
+            close = {"(": ")", "[": "]", "{": "}"}[ch]
+            inner: set[str] = set()
+            inner_nullable = ch != "("
+            i += 2 if ch == "{" else 1
+            while True:
+                alt, alt_nullable, i = _sequence_firsts(phrase, i)
+                inner |= alt
+                inner_nullable = inner_nullable or alt_nullable
+                if i >= len(phrase) or phrase[i] == close:
+                    i += 1
+                    break
+                i += 1  # past "|"
+            element, element_nullable = (set(), True) if ch == "{" else (inner, inner_nullable)
+        elif ch == "+":
+            i += 1
+            continue
+        elif ch == "\\":
+            element, element_nullable = {phrase[i + 1 : i + 2]}, False
+            i += 2
+        elif ch == " ":
+            element, element_nullable = {_WHITESPACE}, True
+            i += 1
+        elif ch in "-'":
+            element, element_nullable = {ch, _WHITESPACE} if ch == "-" else {ch}, True
+            i += 1
+        else:
+            element, element_nullable = {ch}, False
+            i += 1
+        if nullable:
+            found |= element
+            nullable = element_nullable
+    return found, nullable, i
+
+
+def _first_class(phrases: list[str], also: str = "") -> str:
+    """A lookahead for the first characters of any of the phrases (a letter only at the start
+    of a word), or "" when one can start anywhere: the regular expression engine then skips
+    most positions at once instead of trying every phrase there."""
+    chars: set[str] = set()
+    for phrase in phrases:
+        firsts = first_chars(phrase)
+        if firsts is None:
+            return ""
+        chars |= firsts
+    letters = "".join(sorted(c for c in chars if c.isascii() and c.isalpha()))
+    others = also + "".join(
+        c if c == _WHITESPACE else re.escape(c)
+        for c in sorted(chars)
+        if not (c.isascii() and c.isalpha())
+    )
+    if not letters:
+        return f"(?=[{others}])"
+    if not others:
+        return f"(?<![A-Za-z])(?=[{letters}])"
+    return f"(?=[{letters}{others}])(?:(?<![A-Za-z])|(?=[{others}]))"
+
+
 def _flatten(table: dict[str, Any], prefix: str, file: str) -> Iterator[Entry]:
     for key, value in table.items():
         name = f"{prefix}.{key}" if prefix else key
@@ -176,7 +259,15 @@ class Lexicon:
         phrases = sorted(
             {p for c in categories for p in self.phrases(c)}, key=lambda p: (-len(p), p)
         )
-        return "(?:" + "|".join(compile_phrase(p) for p in phrases) + ")"
+        return (
+            f"(?:{_first_class(phrases)}(?:" + "|".join(compile_phrase(p) for p in phrases) + "))"
+        )
+
+    def lead(self, *categories: str, also: str = "") -> str:
+        """The lookahead an alternation of these categories starts with: put it in front of a
+        pattern made of several of them, so that most places are skipped at once. ``also``
+        adds characters (in regular expression class syntax) other parts can start with."""
+        return _first_class([p for c in categories for p in self.phrases(c)], also)
 
     def pattern(self, *categories: str) -> re.Pattern[str]:
         return re.compile(self.alternation(*categories), re.IGNORECASE)
@@ -203,3 +294,8 @@ def lexicon() -> Lexicon:
 def words(*categories: str) -> str:
     """Shorthand for the passes: the alternation of some categories."""
     return lexicon().alternation(*categories)
+
+
+def lead(*categories: str, also: str = "") -> str:
+    """Shorthand for :meth:`Lexicon.lead`."""
+    return lexicon().lead(*categories, also=also)

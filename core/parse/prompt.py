@@ -4,36 +4,22 @@ from __future__ import annotations
 
 import re
 
-from core.parse.frames import LEAD_VERB, POLITE, SEPARATORS, lead_end
+from core.parse.frames import CLASSIFIER, LEAD_VERB, POLITE, SEPARATORS, lead_end
+from core.parse.lexicon import words
 from core.parse.media import MEDIA_RE
 from core.parse.model import Command, QuestionHint
 from core.parse.state import State
-from core.parse.text import GONE, NOCASE, USED, B, E, Scan, has_content, is_wide
+from core.parse.text import GONE, NOCASE, USED, Scan, has_content, is_wide
 
 #: A media label after the frame: "生成视频：…", "生成一张图 一只狐狸", "image: …".
-_LEAD_LABEL = (
-    r"(?:(?:图片|图像|图|照片|视频|短片|动画|音乐|歌曲|歌|配乐)(?:\s*[:,]|\s+)|"
-    r"(?:image|picture|photo|video|clip|animation|song|music|track)\s*[:,])"
-)
-_CLASSIFIER = r"(?:张|幅|个|段|首|支|部|份|款)"
+_LEAD_LABEL = rf"(?:{words('frame.label')}(?:\s*[:,]|(?<![A-Za-z])\s+))"
 _LEAD_RE = re.compile(
-    rf"(?:(?:(?:来|去|{B}to\s+)?(?:{LEAD_VERB}){SEPARATORS}(?:(?:一|1)?[\s\x00]*{_CLASSIFIER})?"
-    rf"|(?:一|1)[\s\x00]*{_CLASSIFIER}){SEPARATORS})?(?:{_LEAD_LABEL})?{SEPARATORS}",
+    rf"(?:(?:(?:来|去|{words('frame.to')}\s+)?{LEAD_VERB}{SEPARATORS}(?:(?:一|1)?[\s\x00]*{CLASSIFIER})?"
+    rf"|(?:一|1)[\s\x00]*{CLASSIFIER}){SEPARATORS})?{_LEAD_LABEL}?{SEPARATORS}",
     NOCASE,
 )
 #: What is left of a request that describes nothing: frames, fillers, particles.
-_FILLER_RE = re.compile(
-    rf"{POLITE}|{LEAD_VERB}|"
-    r"的|了|吧|呢|啊|呀|哦|嘛|吗|一下|一个|一张|一段|一首|一幅|个|张|段|首|幅|把|让|将|给|我|你|请|要|想|来|做|"
-    r"用|再|也|就|都|这|那|它|些|模型|默认|重新|一次|好|嗯|能|成|变|设为|设成|作为|当|以后|今后|"
-    r"不好看|不满意|不喜欢|不太行|不行|太丑了?|难看|一般般?|不对|效果不好|不太好|"
-    rf"{B}(?:a|an|the|me|my|please|make|create|generate|produce|render|design|give|show|can|could|"
-    r"would|will|you|i|want|need|like|to|of|for|it|this|that|these|some|one|and|set|as|default|"
-    r"instead|time|now|again|just|use|using|new|another|more|something|anything|thing|let|us|do|"
-    rf"get|build|craft|write|compose|with|in|on|by|from|model|version|thanks?|ok|okay|yes|no|hey|"
-    rf"hi|hello|turn|into|be|bad|ugly|meh|not\s+good|not\s+great|don'?t\s+like){E}",
-    NOCASE,
-)
+_FILLER_RE = re.compile(rf"{POLITE}|{LEAD_VERB}|{words('prompt.filler')}", NOCASE)
 _GONE_RUN_RE = re.compile(r"\x00+(?:\s*\x00+)*")
 _SPACES_RE = re.compile(r"\s+")
 _SPACE_BEFORE_PUNCT_RE = re.compile(r" +(?=[,.;:!?，。；：！？、)）\]】])|(?<=[(（\[【]) +")
@@ -42,9 +28,7 @@ _EMPTY_BRACKETS_RE = re.compile(r"\(\s*\)|（\s*）|\[\s*\]|【\s*】|\"\s*\"|�
 _LEADING_JUNK = " ,.;:!?，。；：、！？-–—~～"
 _TRAILING_JUNK = " ,;:，；：、-–—~～"
 _TRAILING_THANKS_RE = re.compile(
-    rf"(?:[\s,，]*(?:{B}(?:please|pls|plz|thanks|thank\s+you|thx){E}|谢谢你?|谢啦|多谢))+"
-    r"[\s.!。！~～]*\Z",
-    NOCASE,
+    rf"(?:[\s,，]*{words('frame.trailing_thanks')})+[\s.!。！~～]*\Z", NOCASE
 )
 
 
