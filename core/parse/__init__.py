@@ -142,21 +142,46 @@ from core.parse import (
     clean,
     commands,
     directives,
+    edits,
     media,
     params,
     prompt,
+    questions,
     replies,
     sections,
 )
-from core.parse.model import Command, ModelScope, ParsedMessage, Quality, QuestionHint
+from core.parse.model import (
+    Command,
+    Edit,
+    EditKind,
+    ModelScope,
+    ParsedMessage,
+    Quality,
+    Question,
+    QuestionHint,
+    QuestionTopic,
+)
 from core.parse.state import State
 
-__all__ = ["Command", "ModelScope", "ParsedMessage", "Quality", "QuestionHint", "parse_message"]
+__all__ = [
+    "Command",
+    "Edit",
+    "EditKind",
+    "ModelScope",
+    "ParsedMessage",
+    "Quality",
+    "Question",
+    "QuestionHint",
+    "QuestionTopic",
+    "parse_message",
+]
 
 #: The passes, in reading order. Each reads what earlier ones found; see the module doc.
 PASSES: tuple[Callable[[State], None], ...] = (
     clean.clean,
+    clean.links,
     replies.whole_message,
+    sections.midjourney,
     sections.lyrics,
     sections.negative_prompt,
     sections.seed,
@@ -170,6 +195,8 @@ PASSES: tuple[Callable[[State], None], ...] = (
     media.media,
     params.duration,
     prompt.described,
+    questions.question,
+    edits.edit,
     commands.command,
     prompt.prompt,
 )

@@ -1,10 +1,12 @@
-"""Pass 9: the command: what the message asks the bot to do."""
+"""Pass 12: the command: what the message asks the bot to do (see the package doc for the
+order), and whether a generation is ``unsure``."""
 
 from __future__ import annotations
 
 import re
 
-from core.parse.frames import REQUEST_VERB_RE, lead_end
+from core.parse.edits import content_words
+from core.parse.frames import REQUEST_VERB_RE
 from core.parse.lexicon import lexicon, words
 from core.parse.model import Command, Quality
 from core.parse.state import State
@@ -23,57 +25,58 @@ _SHOW_PREFS_RE = re.compile(
     rf"|{words('preference.show')}",
     NOCASE,
 )
-#: A question to the bot rather than a request ("what is …", "为什么 …").
-_QUESTION_RE = lexicon().pattern("question.start")
-_QUESTION_END_RE = re.compile(rf"{words('question.end')}[?\s]*\Z")
+_USAGE_RE = lexicon().pattern("usage.phrase")
+_BENEFACTIVE_RE = re.compile(
+    rf"{words('question.benefactive')}"
+    rf"|{words('question.one_thing')}\s*{words('media.video', 'media.music', 'media.image')}",
+    NOCASE,
+)
+_REACTION_RE = lexicon().pattern("chat.reaction")
+_REMARK_WORDS_RE = lexicon().pattern("chat.reaction", "chat.subject", "chat.degree")
+_FIRST_PERSON_RE = re.compile(rf"[\s\x00\x01,.!~]*{words('chat.first_person')}", NOCASE)
+_WANT_RE = lexicon().pattern("chat.want")
+_WISH_RE = lexicon().pattern("unsure.wish")
+#: Clause separators: a negated model ("别用可灵") rules its own clause only.
+_CLAUSE_END_RE = re.compile(r"[,.;!?，。；！？\n]")
 
 
 def command(state: State) -> None:
     state.command = _command(state)
+    if state.command is Command.GENERATE:
+        state.unsure = _unsure(state)
 
 
 def _command(s: State) -> Command:
     d = s.directives
     directed = d.model is not None or d.quality is not None or s.another_model
-    reset = not directed and s.scan.search(_RESET_RE) is not None
-    show = not directed and s.scan.search(_SHOW_PREFS_RE) is not None
+    if not directed and s.scan.search(_RESET_RE) is not None:
+        return Command.RESET
+    if not directed and s.scan.search(_SHOW_PREFS_RE) is not None:
+        return Command.SHOW_PREFS
+    requests = s.images > 0 or s.scan.search(REQUEST_VERB_RE) is not None
+    if s.scan.search(_USAGE_RE) is not None and not requests and s.media.media is None:
+        return Command.USAGE
+    if d.avoided is not None and d.model is None and not _requests_elsewhere(s):
+        return Command.AVOID_MODEL
+    form = s.question_form
+    if form is not None and not form.mark_only and not _polite_request(s):
+        return Command.QUESTION
+    if s.edit is not None:
+        return Command.EDIT
+    if _remark(s):
+        return Command.CHAT
     if s.described or (s.images and (s.media.media is not None or not directed)):
-        if reset:
-            return Command.RESET
-        if show:
-            return Command.SHOW_PREFS
-        question = (
-            not s.images
-            and not directed
-            and not s.has_parameters
-            and s.media.media is None
-            and not s.media.conflict
-            and (
-                _QUESTION_RE.match(s.scan.view, lead_end(s.scan.view)) is not None
-                or _QUESTION_END_RE.search(s.scan.view, max(0, len(s.scan.view) - 12)) is not None
-            )
-            and s.scan.search(REQUEST_VERB_RE) is None
-        )
-        return Command.NONE if question else Command.GENERATE
-    if (
-        directed
-        and not d.always
-        and s.media.media is not None
-        and s.scan.search(REQUEST_VERB_RE) is not None
-    ):
         return Command.GENERATE
+    if directed and not d.always and s.media.media is not None and requests:
+        return Command.GENERATE
+    if s.retry and not s.another_model:
+        return Command.RETRY
     if d.model is not None:
         return Command.ALWAYS_MODEL if d.always else Command.USE_MODEL
     if d.quality is not None:
         return Command.BEST if d.quality is Quality.BEST else Command.CHEAPEST
     if s.another_model:
         return Command.ANOTHER_MODEL
-    if reset:
-        return Command.RESET
-    if show:
-        return Command.SHOW_PREFS
-    if s.retry:
-        return Command.RETRY
     if (
         s.media.media is not None
         or s.media.conflict
@@ -81,4 +84,96 @@ def _command(s: State) -> Command:
         or s.media.mentions_input_image
     ):
         return Command.GENERATE
-    return Command.NONE
+    return Command.CHAT
+
+
+def _polite_request(s: State) -> bool:
+    """A request phrased as a question: "can you draw a cat?", "能帮我生成一个视频吗" (something
+    to make, named), not "can you make videos?" or "能做音乐吗" (what the bot can do)."""
+    form = s.question_form
+    if form is None or not form.polite:
+        return False
+    named = s.media.media is not None and s.scan.search(_BENEFACTIVE_RE) is not None
+    return s.described or s.images > 0 or named
+
+
+def _requests_elsewhere(s: State) -> bool:
+    """Whether a clause other than the negated one asks for something ("别用sora，做个视频")."""
+    view, at = s.scan.view, s.directives.avoided_at
+    start = max((m.end() for m in _CLAUSE_END_RE.finditer(view, 0, at)), default=0)
+    end_match = _CLAUSE_END_RE.search(view, at)
+    end = end_match.start() if end_match else len(view)
+    rest = view[:start] + " " + view[end:]
+    return s.images > 0 or REQUEST_VERB_RE.search(rest) is not None
+
+
+def _remark(s: State) -> bool:
+    """Remarks, praise, complaints, feelings with nothing asked for: "这张不错", "太慢了吧",
+    "the colors are nice", "我今天好累"."""
+    asked = (
+        s.images
+        or s.media.media is not None
+        or s.media.conflict
+        or s.has_parameters
+        or s.lyrics is not None
+        or s.retry
+        or s.directives.model is not None
+        or s.directives.quality is not None
+        or s.another_model
+        or s.scan.search(REQUEST_VERB_RE) is not None
+    )
+    if asked:
+        return False
+    kept = s.scan.kept()
+    if _REACTION_RE.search(kept) and len(content_words(_REMARK_WORDS_RE.sub(" ", kept))) <= 1:
+        return True
+    return _FIRST_PERSON_RE.match(kept) is not None and _WANT_RE.search(kept) is None
+
+
+def _unsure(s: State) -> bool:
+    """Signals disagree (a question mark on a plain description, a request phrased as a
+    question that is not clear-cut), a wish rather than a request, or mostly unknown words."""
+    form = s.question_form
+    if form is not None:
+        clear = (
+            form.polite
+            and (s.described or s.images > 0)
+            and (s.media.media is not None or s.directives.model is not None)
+        )
+        if not clear:
+            return True
+    kept = s.scan.kept()
+    return _WISH_RE.search(kept) is not None or _mostly_unknown(kept)
+
+
+_LATIN_WORD_RE = re.compile(r"[A-Za-z]+")
+_VOWELS = frozenset("aeiouy")
+_CONSONANT_RUN_RE = re.compile(r"[b-df-hj-np-tv-xz]{5,}")
+_REPEAT_RE = re.compile(r"(.)\1\1")
+_KEYBOARD_RUNS = tuple(
+    row[i : i + 4] for row in ("qwertyuiop", "asdfghjkl", "zxcvbnm") for i in range(len(row) - 3)
+)
+
+
+def _odd(word: str) -> bool:
+    """A Latin word no language has: no vowel, a long consonant run, a keyboard run, a letter
+    three times over ("sdfsdf", "xkcdq", "asdkjh", "zzzz")."""
+    w = word.lower()
+    if len(w) < 4:
+        return False
+    vowels = sum(c in _VOWELS for c in w)
+    return (
+        vowels == 0
+        or (len(w) >= 6 and vowels / len(w) < 0.2)
+        or _CONSONANT_RUN_RE.search(w) is not None
+        or _REPEAT_RE.search(w) is not None
+        or any(run in w for run in _KEYBOARD_RUNS)
+    )
+
+
+def _mostly_unknown(kept: str) -> bool:
+    """Most of what is described is gibberish ("asdkjh qwe video")."""
+    described = content_words(kept)
+    latin = [w for w in described if _LATIN_WORD_RE.fullmatch(w)]
+    odd = [w for w in latin if _odd(w)]
+    return bool(odd) and len(odd) * 2 >= len(described)

@@ -77,17 +77,22 @@ def _model_matcher(names: tuple[str, ...]) -> _Names:
 
 
 _WINDOW = 24
+#: Before a name, remembering it: "以后[视频]都用", "set my default [video] model to",
+#: "always use". The gap (a media word, usually) stays in the text for the media pass.
 _ALWAYS_BEFORE_RE = re.compile(
     rf"(?:{words('directive.future')}(?P<gap>[^\x00\n。!?,]{{0,8}}?){words('directive.future_adverb')}?"
-    rf"\s*(?:默认)?\s*{words('directive.future_verb')}|{words('directive.always_before')}(?:\s+the)?)"
-    r"\s*\Z",
+    rf"\s*(?:默认)?\s*{words('directive.future_verb')}"
+    rf"|{words('directive.set_default')}(?P<gap2>(?:\s+[A-Za-z]+)?)\s+{words('directive.set_default_end')}"
+    rf"|{words('directive.always_before')}(?:\s+the)?)\s*\Z",
     NOCASE,
 )
 _THIS_BEFORE_RE = re.compile(rf"{words('directive.this_before')}(?:\s+the)?\s*\Z", NOCASE)
+#: Before a directive or a name, a negation: the name is removed but never chosen.
 _NEGATED_RE = re.compile(
     rf"{words('directive.negation')}\s*(?:再\s*)?{words('directive.negated_verb')}?\s*(?:the\s+)?\Z",
     NOCASE,
 )
+_NEGATED_AFTER_RE = re.compile(rf"\A\s*{words('directive.negation_after')}", NOCASE)
 _MODEL_WORD = words("directive.model_word")
 _ALWAYS_AFTER_RE = re.compile(rf"\A\s*{_MODEL_WORD}?\s*{words('directive.always_after')}", NOCASE)
 _THIS_AFTER_RE = re.compile(rf"\A\s*{_MODEL_WORD}", NOCASE)
@@ -121,20 +126,28 @@ def _directive(view: str, start: int, end: int) -> _Directive:
     head = start
     if lead is not None:
         head = offset + lead.start()
-        gap = lead.span("gap") if always_before is not None else (-1, -1)
-        if gap[0] >= 0 and gap[1] > gap[0]:
-            spans.append((head, offset + gap[0]))
-            head = offset + gap[1]
+        for gap_group in ("gap", "gap2") if always_before is not None else ():
+            gap = lead.span(gap_group)
+            if gap[0] >= 0 and gap[1] > gap[0]:
+                spans.append((head, offset + gap[0]))
+                head = offset + gap[1]
+    negation = _NEGATED_RE.search(view, max(0, head - _WINDOW), head)
+    if negation is not None:
+        head = negation.start()
     always_after = _ALWAYS_AFTER_RE.match(after)
     trail = always_after or _THIS_AFTER_RE.match(after)
     tail = end + (trail.end() if trail else 0)
+    negation_after = _NEGATED_AFTER_RE.match(view, tail)
+    if negation_after is not None:
+        tail = negation_after.end()
     spans.append((head, tail))
+    negated = negation is not None or negation_after is not None
     return _Directive(
         spans=tuple(spans),
-        directed=lead is not None or trail is not None,
+        directed=lead is not None or trail is not None or negated,
         verb_after=_VERB_AFTER_RE.match(after) is not None,
         always=always_before is not None or always_after is not None,
-        negated=_NEGATED_RE.search(view[max(0, head - _WINDOW) : head]) is not None,
+        negated=negated,
         style=_STYLE_AFTER_RE.match(after) is not None,
     )
 
@@ -149,6 +162,7 @@ _QUALITY_RE = re.compile(
 _PREMIUM_RE = lexicon().pattern("quality.premium")
 _ANOTHER_RE = lexicon().pattern("directive.another")
 _RETRY_RE = lexicon().pattern("directive.retry")
+_RETRY_WEAK_RE = lexicon().pattern("directive.retry_weak")
 
 
 def models_and_quality(state: State) -> None:
@@ -157,6 +171,8 @@ def models_and_quality(state: State) -> None:
     model: str | None = None
     quality: Quality | None = None
     always = False
+    avoided: str | None = None
+    avoided_at = 0
     names = _model_matcher(state.model_names)
     if names.pattern is not None:
         first, last = scan.content_bounds()
@@ -175,7 +191,10 @@ def models_and_quality(state: State) -> None:
             if d.style or not counts:
                 continue
             spans.extend(d.spans)
-            if model is None and not d.negated:
+            if d.negated:
+                if avoided is None:
+                    avoided, avoided_at = names.by_key.get(key), d.spans[-1][0]
+            elif model is None:
                 model = names.by_key.get(key)
                 always = d.always
         scan.mask(spans)
@@ -194,7 +213,9 @@ def models_and_quality(state: State) -> None:
             quality = Quality.BEST if group.startswith("best") else Quality.CHEAPEST
             always = always or (model is None and d.always)
     scan.mask(spans)
-    state.directives = Directives(model=model, quality=quality, always=always)
+    state.directives = Directives(
+        model=model, quality=quality, always=always, avoided=avoided, avoided_at=avoided_at
+    )
     state.premium_requested = quality is Quality.BEST or scan.search(_PREMIUM_RE) is not None
 
 
@@ -203,4 +224,9 @@ def another_model(state: State) -> None:
 
 
 def retry(state: State) -> None:
-    state.retry = bool(state.scan.take(_RETRY_RE))
+    """ "再来一次 / regenerate" are removed; "again / one more" stay in the text, where they may
+    be description ("garfield hating monday again"): they are a retry only when nothing else
+    is described (see the command)."""
+    strong = state.scan.take(_RETRY_RE)
+    weak = state.scan.take(_RETRY_WEAK_RE, keep=True)
+    state.retry = bool(strong or weak)

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from core.ima.tasks import MediaKind, TaskType
 from core.parse.frames import DRAW_RE, NOT_MEDIA, lead_end
-from core.parse.lexicon import lead, words
+from core.parse.lexicon import lead, lexicon, words
 from core.parse.state import Media, State
 from core.parse.text import NOCASE
 
@@ -28,7 +28,9 @@ _REFERENCE = (
     rf"{words('media.reference', 'task.reference_to_video')}"
     rf"|{words('media.reference_around')}.{{0,8}}?{words('media.reference_around_end')}"
 )
-_ANY_MEDIA = words("media.video", "media.music_style", "media.music", "media.image")
+_ANY_MEDIA = words("media.video", "media.motion", "media.music_style", "media.music", "media.image")
+#: Motion words: a video of the picture ("让它动起来", "animate it").
+MOTION_RE = lexicon().pattern("media.motion")
 _TARGET = (
     rf"{words('media.target_verb')}[\s\x00]*(?:(?:[一两二三四五六七八九十几]|\d{{1,3}})?[\s\x00]*"
     rf"{words('media.target_classifier')})?[\s\x00]*(?={_ANY_MEDIA})"
@@ -52,6 +54,7 @@ _MEDIA_CATEGORIES = (
     "media.target_verb",
     "media.into",
     "media.video",
+    "media.motion",
     "media.music_style",
     "media.music",
     "media.image",
@@ -64,7 +67,7 @@ MEDIA_RE = re.compile(
     rf"|(?P<task_image>{_TASK_I2I}|{words('task.text_to_image')})"
     rf"|(?P<task_music>{words('task.text_to_music')})"
     rf"|(?P<target>{_TARGET})"
-    rf"|(?P<video>{words('media.video')})"
+    rf"|(?P<video>{words('media.video', 'media.motion')})"
     rf"|(?P<music_style>{words('media.music_style')})"
     rf"|(?P<music>{words('media.music')})"
     rf"|(?P<image>{words('media.image')}))",

@@ -112,22 +112,36 @@ def _ratio(scan: Scan, m: re.Match[str]) -> str | None:
     w, h = int(m.group("w")), int(m.group("h"))
     if not w or not h:
         return None
-    written = f"{w}:{h}"
-    if m.group("sep") == ":" and written not in _TWO_DIGIT_RATIOS:
+    if m.group("sep") == ":" and f"{w}:{h}" not in _TWO_DIGIT_RATIOS:
         near = scan.view[max(0, m.start() - 12) : m.end() + 12]
         clock = len(m.group("h")) == 2 and w <= 23 and h <= 59
         if _CLOCK_AFTER_RE.match(scan.view, m.end()) or (
             clock and not _RATIO_CONTEXT_RE.search(near)
         ):
             return None
+    return reduced_ratio(w, h)
+
+
+def reduced_ratio(w: int, h: int) -> str:
+    """W:H as written when it is standard (21:9 is not 7:3), else reduced (32:18 is 16:9)."""
+    written = f"{w}:{h}"
     if written in _STANDARD_RATIOS:
         return written
     g = math.gcd(w, h)
     return f"{w // g}:{h // g}"
 
 
+def set_ratio(state: State, ratio: str) -> None:
+    """A standard ratio goes to ``aspect_ratio``, any other to ``custom_ratio``."""
+    if ratio in _STANDARD_RATIOS:
+        state.aspect_ratio = ratio
+    else:
+        state.custom_ratio = ratio
+
+
 def ratio(state: State) -> None:
-    """The first ratio asked for: standard (``aspect_ratio``) or not (``custom_ratio``)."""
+    """The first ratio asked for: standard (``aspect_ratio``) or not (``custom_ratio``); one
+    given as a Midjourney flag comes first."""
     scan = state.scan
     picked: str | None = None
     spans = []
@@ -139,10 +153,8 @@ def ratio(state: State) -> None:
     scan.mask(spans)
     for m in scan.take(_ORIENTATION_RE):
         picked = picked or _ORIENTATION_RATIOS[m.lastgroup or ""]
-    if picked in _STANDARD_RATIOS:
-        state.aspect_ratio = picked
-    else:
-        state.custom_ratio = picked
+    if picked is not None and state.aspect_ratio is None and state.custom_ratio is None:
+        set_ratio(state, picked)
 
 
 def _chars(category: str) -> str:

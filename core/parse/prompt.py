@@ -7,7 +7,7 @@ import re
 from core.parse.frames import CLASSIFIER, LEAD_VERB, POLITE, SEPARATORS, lead_end
 from core.parse.lexicon import words
 from core.parse.media import MEDIA_RE
-from core.parse.model import Command, QuestionHint
+from core.parse.model import Command, EditKind, QuestionHint
 from core.parse.state import State
 from core.parse.text import GONE, NOCASE, USED, Scan, has_content, is_wide
 
@@ -19,7 +19,7 @@ _LEAD_RE = re.compile(
     NOCASE,
 )
 #: What is left of a request that describes nothing: frames, fillers, particles.
-_FILLER_RE = re.compile(rf"{POLITE}|{LEAD_VERB}|{words('prompt.filler')}", NOCASE)
+FILLER_RE = re.compile(rf"{POLITE}|{LEAD_VERB}|{words('prompt.filler')}", NOCASE)
 _GONE_RUN_RE = re.compile(r"\x00+(?:\s*\x00+)*")
 _SPACES_RE = re.compile(r"\s+")
 _SPACE_BEFORE_PUNCT_RE = re.compile(r" +(?=[,.;:!?，。；：！？、)）\]】])|(?<=[(（\[【]) +")
@@ -70,7 +70,7 @@ def _visible_text(scan: Scan) -> str:
 
 
 #: Tokens of these groups are description, not request frame.
-_CONTENT_GROUPS = frozenset({"skip", "music_style"})
+CONTENT_GROUPS = frozenset({"skip", "music_style"})
 
 
 def described(state: State) -> None:
@@ -79,20 +79,31 @@ def described(state: State) -> None:
     if state.lyrics is not None or scan.middle_describes():
         state.described = True
         return
-    view = MEDIA_RE.sub(
-        lambda m: m.group() if m.lastgroup in _CONTENT_GROUPS else " ", scan.edges()
-    )
-    state.described = has_content(_FILLER_RE.sub(" ", view).replace(USED, " ").replace(GONE, " "))
+    view = MEDIA_RE.sub(lambda m: m.group() if m.lastgroup in CONTENT_GROUPS else " ", scan.edges())
+    state.described = has_content(FILLER_RE.sub(" ", view).replace(USED, " ").replace(GONE, " "))
 
 
 def prompt(state: State) -> None:
-    """What to send to the generator: only a generation carries a prompt, and only when
-    something was described or pictures came with it."""
+    """What to send to the generator. A generation carries a prompt when something was
+    described or pictures came with it; an edit carries the change itself, politeness
+    removed ("please add a seagull" → "add a seagull"), or nothing when only parameters or
+    the medium change."""
+    scan = state.scan
+    if state.command is Command.EDIT and state.edit is not None:
+        if state.edit.kind is EditKind.CONTENT:
+            start = lead_end(scan.view)
+            if start and has_content(scan.view[start:]):
+                scan.mask([(0, start)])
+            state.prompt = _visible_text(scan)
+        elif state.edit.kind is EditKind.MEDIA and state.described:
+            _strip_lead(scan)
+            state.prompt = _visible_text(scan)
+        return
     if state.command is not Command.GENERATE:
         return
     media = state.media
     if media.media is None and not state.images and state.directives.model is None:
         state.question_hint = QuestionHint.SOURCE if media.edits_earlier else QuestionHint.MEDIA
     if state.described or state.images:
-        _strip_lead(state.scan)
-        state.prompt = _visible_text(state.scan)
+        _strip_lead(scan)
+        state.prompt = _visible_text(scan)

@@ -25,7 +25,7 @@ _WHOLE_COMMANDS = (
     (_whole("reply.no"), Command.CONFIRM_NO),
     (_whole("reply.help"), Command.HELP),
     (_whole("reply.history"), Command.HISTORY),
-    (_whole("reply.chat"), Command.NONE),
+    (_whole("reply.chat"), Command.CHAT),
 )
 
 

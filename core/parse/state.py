@@ -9,7 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.ima.tasks import MediaKind, TaskType
-from core.parse.model import Command, ModelScope, ParsedMessage, Quality, QuestionHint
+from core.parse.model import (
+    Command,
+    Edit,
+    ModelScope,
+    ParsedMessage,
+    Quality,
+    Question,
+    QuestionHint,
+)
 from core.parse.text import Scan
 
 
@@ -20,6 +28,10 @@ class Directives:
     model: str | None = None
     quality: Quality | None = None
     always: bool = False
+    #: A model named after a negation ("stop using sora", "别用可灵"): never chosen.
+    avoided: str | None = None
+    #: Where the negation of ``avoided`` starts.
+    avoided_at: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +76,19 @@ class Media:
     task_type: TaskType | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class QuestionForm:
+    """How a question is put (see ``questions.py``)."""
+
+    #: A wh-question (what, how much, 哪个, 多少…): never a request.
+    wh: bool
+    #: A yes/no question that opens like a request and has a request verb ("can you draw…",
+    #: "能帮我画…吗").
+    polite: bool
+    #: Only a question mark makes it one ("a cat in space?").
+    mark_only: bool
+
+
 @dataclass(slots=True)
 class State:
     """One message being read."""
@@ -72,8 +97,9 @@ class State:
     image_count: int
     model_names: tuple[str, ...]
     scan: Scan = field(default_factory=lambda: Scan(""))
-    #: Pictures that came with the message.
+    #: Pictures that came with the message, attached or linked.
     images: int = 0
+    image_urls: tuple[str, ...] = ()
     #: Set by a pass that has read the whole message (a reply like "好的"): later passes are
     #: skipped.
     finished: bool = False
@@ -81,6 +107,8 @@ class State:
     lyrics: str | None = None
     negative_prompt: str | None = None
     seed: int | None = None
+    #: The message starts with Midjourney's "/imagine": a picture.
+    midjourney: bool = False
     directives: Directives = Directives()
     another_model: bool = False
     retry: bool = False
@@ -95,8 +123,14 @@ class State:
     duration: int | None = None
     #: Whether anything but frames, media words and fillers was said.
     described: bool = False
+    #: What the message would ask if it is a question (see ``questions.py``).
+    question: Question | None = None
+    question_form: QuestionForm | None = None
+    #: How the message would change the last result if it is an edit (see ``edits.py``).
+    edit: Edit | None = None
     prompt: str = ""
     question_hint: QuestionHint | None = None
+    unsure: bool = False
 
     @property
     def has_parameters(self) -> bool:
@@ -117,7 +151,7 @@ class State:
 
     def result(self) -> ParsedMessage:
         command = self.command or Command.NONE
-        if self.finished or command is Command.NONE:
+        if self.finished or command in (Command.NONE, Command.CHAT):
             return ParsedMessage(command=command)
         d = self.directives
         is_music = self.media.media is MediaKind.MUSIC
@@ -125,12 +159,13 @@ class State:
         if d.model is not None or d.quality is not None:
             scope = ModelScope.ALWAYS if d.always else ModelScope.THIS_TIME
         count = self.count.value
+        generate = command is Command.GENERATE
         return ParsedMessage(
             command=command,
-            prompt=self.prompt,
+            prompt=self.prompt if command in (Command.GENERATE, Command.EDIT) else "",
             media=self.media.media,
             task_type=self.media.task_type,
-            model=d.model,
+            model=d.avoided if command is Command.AVOID_MODEL else d.model,
             model_scope=scope,
             quality=d.quality,
             another_model=self.another_model,
@@ -151,6 +186,10 @@ class State:
             music_duration=self.duration if is_music else None,
             negative_prompt=self.negative_prompt,
             seed=self.seed,
-            ambiguous=self.question_hint is not None,
-            question_hint=self.question_hint,
+            ambiguous=generate and self.question_hint is not None,
+            question_hint=self.question_hint if generate else None,
+            unsure=generate and self.unsure,
+            question=self.question if command is Command.QUESTION else None,
+            edit=self.edit if command is Command.EDIT else None,
+            image_urls=self.image_urls,
         )

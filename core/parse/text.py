@@ -128,11 +128,13 @@ TAIL = 1000
 class Scan:
     """The cleaned message and a same-length view of it that rules match and mask."""
 
-    __slots__ = ("raw", "view", "windows")
+    __slots__ = ("folded", "raw", "view", "windows")
 
     def __init__(self, raw: str) -> None:
         self.raw = raw
-        self.view = raw.translate(FOLD)
+        #: The text the rules match: full-width characters folded, one for one.
+        self.folded = raw.translate(FOLD)
+        self.view = self.folded
         n = len(raw)
         self.windows = ((0, n),) if n <= HEAD + TAIL else ((0, HEAD), (n - TAIL, n))
 
@@ -146,6 +148,19 @@ class Scan:
     def edges(self) -> str:
         """The text the rules read, windows joined by a line break."""
         return "\n".join(self.view[start:end] for start, end in self.windows)
+
+    def kept(self) -> str:
+        """The edges with the spans kept for the prompt (sound wishes, "again") visible again:
+        what a question or a remark says, parameters and model names aside."""
+        windows = []
+        for start, end in self.windows:
+            pieces, pos = [], start
+            for m in _USED_RUN_RE.finditer(self.view, start, end):
+                pieces += [self.view[pos : m.start()], self.folded[m.start() : m.end()]]
+                pos = m.end()
+            pieces.append(self.view[pos:end])
+            windows.append("".join(pieces))
+        return "\n".join(windows)
 
     def middle_describes(self) -> bool:
         """Whether the unread middle of a long message has any content."""
@@ -184,6 +199,7 @@ class Scan:
         return first.start(), len(self.view) - (last.start() if last else 0)
 
 
+_USED_RUN_RE = re.compile(USED + "+")
 _DE_RE = re.compile(r"\s*的(?=\S)")
 
 

@@ -80,4 +80,5 @@ def case(
 def check(row: Row) -> None:
     parsed = parse_message(row.text, image_count=row.images, model_names=row.names)
     actual = {field: getattr(parsed, field) for field in row.expected}
-    assert actual == row.expected
+    wrong = {f: (actual[f], want) for f, want in row.expected.items() if actual[f] != want}
+    assert not wrong, f"{row.text!r}: (got, expected) {wrong}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.parse import Command, QuestionHint
+from core.parse import Command, Edit, EditKind, Question, QuestionHint, QuestionTopic
 from tests.core.parse.support import GEN, IMAGE, LONG_PROMPT, VIDEO, Row, case, check
 
 CASES = [
@@ -20,23 +20,41 @@ CASES = [
         prompt="a cat in space",
     ),
     case(
-        "ambiguous-vivid",
+        "edit-vivid",
         "make it more vivid",
-        command=GEN,
-        ambiguous=True,
-        question_hint=QuestionHint.SOURCE,
+        command=Command.EDIT,
+        edit=Edit(EditKind.CONTENT),
+        ambiguous=False,
         prompt="make it more vivid",
     ),
     case("ambiguous-question-mark", "a cat in space?", command=GEN, ambiguous=True),
     case("ambiguous-can-you", "can you make a cat in space?", command=GEN, ambiguous=True),
     case("ambiguous-zh", "一只在太空漂浮的猫", command=GEN, question_hint=QuestionHint.MEDIA),
     case("ambiguous-image-and-video", "画一个小猫画画的视频", media=None, ambiguous=True),
-    case("ambiguous-ratio-only", "9:16", command=GEN, aspect_ratio="9:16", ambiguous=True),
-    case("edit-earlier-ratio", "改成竖屏", command=GEN, question_hint=QuestionHint.SOURCE),
+    case(
+        "edit-ratio-only",
+        "9:16",
+        command=Command.EDIT,
+        edit=Edit(EditKind.PARAMS),
+        aspect_ratio="9:16",
+        prompt="",
+    ),
+    case("edit-earlier-ratio", "改成竖屏", command=Command.EDIT, edit=Edit(EditKind.PARAMS)),
     # ── feedback, questions ──────────────────────────────────────────────────────────────
     case("feedback-another", "这个不好看，换个模型", command=Command.ANOTHER_MODEL),
-    case("feedback-edit", "再来一张，换成蓝色", question_hint=QuestionHint.SOURCE),
-    case("weather-question", "今天天气怎么样", command=Command.NONE),
+    case(
+        "feedback-edit",
+        "再来一张，换成蓝色",
+        command=Command.EDIT,
+        edit=Edit(EditKind.CONTENT),
+        prompt="换成蓝色",
+    ),
+    case(
+        "weather-question",
+        "今天天气怎么样",
+        command=Command.QUESTION,
+        question=Question(QuestionTopic.OTHER),
+    ),
     case("which-model", "what model are you using", command=Command.SHOW_PREFS),
     case("top-ten-not-count", "make a poster of the top 10 songs of 2024", count=None, media=IMAGE),
     case("collage-not-count", "a collage with 3 photos of my dog", count=None, media=IMAGE),

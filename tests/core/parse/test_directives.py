@@ -63,7 +63,7 @@ CASES = [
     case(
         "use-kling-retry",
         "用可灵重新生成",
-        command=Command.USE_MODEL,
+        command=Command.RETRY,
         model="可灵",
     ),
     # ── quality and another model ────────────────────────────────────────────────────────

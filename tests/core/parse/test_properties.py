@@ -112,6 +112,10 @@ def test_never_raises_on_arbitrary_text() -> None:
         assert "\x01" not in parsed.prompt
         assert parsed.count is None or 1 <= parsed.count <= 4
         assert parsed.prompt == parsed.prompt.strip()
-        if parsed.command is not Command.GENERATE:
+        if parsed.command not in (Command.GENERATE, Command.EDIT):
             assert parsed.prompt == ""
+        if parsed.command is not Command.GENERATE:
             assert not parsed.ambiguous
+            assert not parsed.unsure
+        assert (parsed.question is not None) == (parsed.command is Command.QUESTION)
+        assert (parsed.edit is not None) == (parsed.command is Command.EDIT)

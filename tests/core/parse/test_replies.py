@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.parse import Command
+from core.parse import Command, Question, QuestionTopic
 from tests.core.parse.support import GEN, IMAGE, Row, case, check
 
 CASES = [
@@ -25,17 +25,22 @@ CASES = [
     case("help-zh", "帮助", command=Command.HELP),
     case("help-what-zh", "你能做什么？", command=Command.HELP),
     case("help-what-en", "what can you do?", command=Command.HELP),
-    case("none-hi", "hi", command=Command.NONE),
-    case("none-nihao", "你好！", command=Command.NONE),
-    case("none-thanks", "thanks!", command=Command.NONE),
-    case("none-xiexie", "谢谢", command=Command.NONE),
+    case("chat-hi", "hi", command=Command.CHAT),
+    case("chat-nihao", "你好！", command=Command.CHAT),
+    case("chat-thanks", "thanks!", command=Command.CHAT),
+    case("chat-xiexie", "谢谢", command=Command.CHAT),
     case("none-emoji", "👍", command=Command.NONE),
     case("none-empty", "", command=Command.NONE),
     case("none-spaces", "   ", command=Command.NONE),
     case("none-zero-width", "\u200b\u200d\ufeff", command=Command.NONE),
     case("none-punctuation", "???", command=Command.NONE),
-    case("none-question", "what is the capital of France?", command=Command.NONE),
-    case("none-question-zh", "为什么天是蓝的", command=Command.NONE),
+    case(
+        "question-other",
+        "what is the capital of France?",
+        command=Command.QUESTION,
+        question=Question(QuestionTopic.OTHER),
+    ),
+    case("question-other-zh", "为什么天是蓝的", command=Command.QUESTION),
     case("retry-zh", "再来一次", command=Command.RETRY),
     case("retry-en", "again", command=Command.RETRY),
     case("retry-one-more", "再来一张", command=Command.RETRY),
