@@ -262,7 +262,7 @@ class Engine:
         if request.options.media is not None or request.options.model is not None:
             command = Command.GENERATE
 
-        if request.follow_up and command in (Command.GENERATE, Command.NONE):
+        if request.follow_up and command in (Command.GENERATE, Command.EDIT, Command.NONE):
             origin = await self.store.get_job(request.follow_up)
             if origin is not None and origin.platform == platform and origin.result_urls:
                 if origin.user_id != user:
