@@ -6,11 +6,11 @@ from __future__ import annotations
 import re
 
 from core.parse.edits import content_words
-from core.parse.frames import REQUEST_VERB_RE
+from core.parse.frames import has_request_verb
 from core.parse.lexicon import lexicon, words
 from core.parse.model import Command, Quality
 from core.parse.state import State
-from core.parse.text import NOCASE
+from core.parse.text import NOCASE, SHORT
 
 #: Up to 8 characters between a verb and its object ("清除我的视频偏好"), or a few English
 #: words ("reset all of my video preferences").
@@ -53,7 +53,7 @@ def _command(s: State) -> Command:
         return Command.RESET
     if not directed and s.scan.search(_SHOW_PREFS_RE) is not None:
         return Command.SHOW_PREFS
-    requests = s.images > 0 or s.scan.search(REQUEST_VERB_RE) is not None
+    requests = s.images > 0 or has_request_verb(s.scan.edges())
     if s.scan.search(_USAGE_RE) is not None and not requests and s.media.media is None:
         return Command.USAGE
     if d.avoided is not None and d.model is None and not _requests_elsewhere(s):
@@ -94,7 +94,7 @@ def _polite_request(s: State) -> bool:
     if form is None or not form.polite:
         return False
     named = s.media.media is not None and s.scan.search(_BENEFACTIVE_RE) is not None
-    return s.described or s.images > 0 or named
+    return (s.described and form.subject) or s.images > 0 or named
 
 
 def _requests_elsewhere(s: State) -> bool:
@@ -104,12 +104,12 @@ def _requests_elsewhere(s: State) -> bool:
     end_match = _CLAUSE_END_RE.search(view, at)
     end = end_match.start() if end_match else len(view)
     rest = view[:start] + " " + view[end:]
-    return s.images > 0 or REQUEST_VERB_RE.search(rest) is not None
+    return s.images > 0 or has_request_verb(rest)
 
 
 def _remark(s: State) -> bool:
-    """Remarks, praise, complaints, feelings with nothing asked for: "这张不错", "太慢了吧",
-    "the colors are nice", "我今天好累"."""
+    """Remarks, praise, complaints, feelings with nothing asked for, in a short message:
+    "这张不错", "太慢了吧", "the colors are nice", "我今天好累"."""
     asked = (
         s.images
         or s.media.media is not None
@@ -120,9 +120,9 @@ def _remark(s: State) -> bool:
         or s.directives.model is not None
         or s.directives.quality is not None
         or s.another_model
-        or s.scan.search(REQUEST_VERB_RE) is not None
+        or has_request_verb(s.scan.edges())
     )
-    if asked:
+    if asked or len(s.scan.raw) > SHORT:
         return False
     kept = s.scan.kept()
     if _REACTION_RE.search(kept) and len(content_words(_REMARK_WORDS_RE.sub(" ", kept))) <= 1:
@@ -132,7 +132,8 @@ def _remark(s: State) -> bool:
 
 def _unsure(s: State) -> bool:
     """Signals disagree (a question mark on a plain description, a request phrased as a
-    question that is not clear-cut), a wish rather than a request, or mostly unknown words."""
+    question that is not clear-cut), a wish rather than a request, or mostly unknown words
+    (in a short message: a long one is a real description)."""
     form = s.question_form
     if form is not None:
         clear = (
@@ -143,7 +144,7 @@ def _unsure(s: State) -> bool:
         if not clear:
             return True
     kept = s.scan.kept()
-    return _WISH_RE.search(kept) is not None or _mostly_unknown(kept)
+    return _WISH_RE.search(kept) is not None or (len(s.scan.raw) <= SHORT and _mostly_unknown(kept))
 
 
 _LATIN_WORD_RE = re.compile(r"[A-Za-z]+")

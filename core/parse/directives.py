@@ -76,7 +76,8 @@ def _model_matcher(names: tuple[str, ...]) -> _Names:
     return _Names(re.compile(pattern, NOCASE), by_key, frozenset(distinctive))
 
 
-_WINDOW = 24
+#: How far before and after a name its directive words may reach.
+_WINDOW = 40
 #: Before a name, remembering it: "以后[视频]都用", "set my default [video] model to",
 #: "always use". The gap (a media word, usually) stays in the text for the media pass.
 _ALWAYS_BEFORE_RE = re.compile(

@@ -1,7 +1,8 @@
 """Pass 11: does the message change the person's last result rather than ask for a new one?
 
 Only without pictures (attached or linked): with one, the same words describe what to do with
-it. An edit is, in this order:
+it; and only in a short message (``SHORT``): a longer one describes something new. An edit
+is, in this order:
 
 - more of the same: a count with "more" or "再来" ("3 more", "two more pics", "再来三张");
 - another medium for it: a media word with a conversion ("做成视频", "turn it into a song",
@@ -22,11 +23,21 @@ import re
 
 from core.parse.frames import lead_end
 from core.parse.lexicon import lexicon, words
-from core.parse.media import MEDIA_RE, MOTION_RE
+from core.parse.media import MEDIA_RE, MOTION_RE, token_group
 from core.parse.model import Edit, EditKind
 from core.parse.prompt import CONTENT_GROUPS, FILLER_RE
 from core.parse.state import Count, State
-from core.parse.text import CN_NUMBER, DIGITS, EN_NUMBER, GONE, NOCASE, USED, has_content, number
+from core.parse.text import (
+    CN_NUMBER,
+    DIGITS,
+    EN_NUMBER,
+    GONE,
+    NOCASE,
+    SHORT,
+    USED,
+    has_content,
+    number,
+)
 
 _EDIT_WORDS_RE = lexicon().pattern(
     "edit.verb",
@@ -63,7 +74,7 @@ _SHORT = 3
 
 def edit(state: State) -> None:
     """Fill ``state.edit`` when the message reads as a change of the last result."""
-    if state.images:
+    if state.images or len(state.scan.raw) > SHORT:
         return
     kind = _kind(state)
     if kind is not None:
@@ -77,7 +88,7 @@ def _kind(state: State) -> EditKind | None:
         return EditKind.MORE
     content = content_words(scan.edges())
     media = state.media.media
-    if media is not None and not content and _names_earlier(state):
+    if media is not None and not content and not state.retry and _names_earlier(state):
         return EditKind.MEDIA
     sound = state.sound
     params = state.has_parameters or any(
@@ -89,7 +100,7 @@ def _kind(state: State) -> EditKind | None:
     earlier = scan.search(_EARLIER_RE) is not None
     if params and not content and media is None and not state.media.conflict:
         return EditKind.PARAMS
-    if content and (opens or earlier or _comparative(state, content)):
+    if (content and (opens or earlier)) or _comparative(state, content):
         return EditKind.CONTENT
     return None
 
@@ -133,7 +144,7 @@ def _comparative(state: State, content: list[str]) -> bool:
 
 def content_words(text: str) -> list[str]:
     """The words left once media words, frames, fillers and edit words are gone."""
-    text = MEDIA_RE.sub(lambda m: m.group() if m.lastgroup in CONTENT_GROUPS else " ", text)
+    text = MEDIA_RE.sub(lambda m: m.group() if token_group(m) in CONTENT_GROUPS else " ", text)
     text = _EDIT_WORDS_RE.sub(" ", text)
     text = _COMPARATIVE_RE.sub(" ", text)
     text = FILLER_RE.sub(" ", text).replace(USED, " ").replace(GONE, " ")

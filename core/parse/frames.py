@@ -36,4 +36,11 @@ LEAD_VERB = (
     rf"{words('frame.light_verb_noun')}))"
     rf"(?:\s+{words('frame.verb_object')})?(?!\s+{words('frame.not_verb_object')})(?:一下)?"
 )
-REQUEST_VERB_RE = re.compile(words("frame.request_verb"), NOCASE)
+_REQUEST_VERB_RE = re.compile(
+    rf"(?P<skip>{NOT_MEDIA})|(?P<verb>{words('frame.request_verb')})", NOCASE
+)
+
+
+def has_request_verb(text: str) -> bool:
+    """Whether a request verb is in the text, outside words such as "画面" or "喜欢画画"."""
+    return any(m.lastgroup == "verb" for m in _REQUEST_VERB_RE.finditer(text))

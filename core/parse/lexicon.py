@@ -46,11 +46,15 @@ FILES = ("common.toml", "en.toml", "zh.toml")
 #: A Latin edge of a match may not touch another letter ("wan" is not in "want"), and a digit
 #: edge no letter or digit; a letter may touch a digit ("seed42", "3:30pm"). These check
 #: whichever character a match starts or ends with, for phrases whose edge is a bracket.
-_START = r"(?:(?<![A-Za-z])|(?![A-Za-z]))"
-_END = r"(?:(?![A-Za-z])|(?<![A-Za-z]))"
+#: Letter classes are case-sensitive inside case-insensitive patterns ("(?-i:…)"): the same
+#: test, and much cheaper to compile.
+_L = "(?-i:[A-Za-z])"
+_LD = "(?-i:[A-Za-z0-9])"
+_START = f"(?:(?<!{_L})|(?!{_L}))"
+_END = f"(?:(?!{_L})|(?<!{_L}))"
 _SYNTAX = "[](){}|+"
 #: A space between Latin words: whitespace, or nothing at a word boundary already there.
-_LATIN_SPACE = r"(?:\s+|(?<![A-Za-z0-9])|(?![A-Za-z0-9]))"
+_LATIN_SPACE = rf"(?:\s+|(?<!{_LD})|(?!{_LD}))"
 
 
 class LexiconError(ValueError):
@@ -89,6 +93,14 @@ def _neighbour(phrase: str, index: int, step: int) -> str:
 
 def compile_phrase(phrase: str) -> str:
     """The regular expression for one phrase (see the module doc for the syntax)."""
+    head, tail = _split(phrase)
+    return head + tail
+
+
+def _split(phrase: str) -> tuple[str, str]:
+    """The regular expression of a phrase as its first character (with its boundary test) and
+    the rest; the first part is "" when the phrase opens with a bracket. Phrases sharing a
+    first character share it in an alternation, which then fails fast on it."""
     out: list[str] = []
     depth: list[str] = []
     i = 0
@@ -138,9 +150,16 @@ def compile_phrase(phrase: str) -> str:
         raise LexiconError("empty phrase")
     # A match never starts or ends with whitespace, even when an optional word at its edge is
     # left out ("[in] portrait mode" does not take the space before "portrait").
-    start = _edge(phrase[0], r"(?!\s)" + _START, "(?<![A-Za-z{}])")
-    end = _edge(phrase[-1], r"(?<!\s)" + _END, "(?![A-Za-z{}])")
-    return start + body + end
+    end = _edge(phrase[-1], r"(?<!\s)" + _END, "(?!{})")
+    first = phrase[0]
+    if first in _SYNTAX or first in " \\-'" or phrase[1:2] == "+":
+        return "", _edge(first, r"(?!\s)" + _START, "") + body + end
+    head = re.escape(first.lower())
+    if _is_latin(first):
+        # The first letter before its boundary test ("v(?<![A-Za-z].)ideo" rather than
+        # "(?<![A-Za-z])video"): the engine tries the cheap test first.
+        head += f"(?<!{_L if first.isalpha() else _LD}.)"
+    return head, "".join(out[1:]) + end
 
 
 def _edge(ch: str, either: str, plain: str) -> str:
@@ -150,7 +169,7 @@ def _edge(ch: str, either: str, plain: str) -> str:
         return either
     if not _is_latin(ch):
         return ""
-    return plain.format("0-9" if ch.isdigit() else "")
+    return plain.format(_LD if ch.isdigit() else _L)
 
 
 #: Stands for "any whitespace" in a set of first characters.
@@ -224,8 +243,27 @@ def _first_class(phrases: list[str], also: str = "") -> str:
     if not letters:
         return f"(?=[{others}])"
     if not others:
-        return f"(?<![A-Za-z])(?=[{letters}])"
-    return f"(?=[{letters}{others}])(?:(?<![A-Za-z])|(?=[{others}]))"
+        return f"(?<!{_L})(?=[{letters}])"
+    return f"(?=[{letters}{others}])(?:(?<!{_L})|(?=[{others}]))"
+
+
+def any_phrase(phrases: list[str], names: list[str] | None = None) -> str:
+    """One regular expression for phrases given longest first: a first-character test, then
+    the phrases grouped by their first character, longest first within each group, then the
+    phrases that open with a bracket. With ``names``, each phrase is a named group (the match's
+    ``lastgroup`` says which phrase it was)."""
+    grouped: dict[str, list[str]] = {}
+    loose: list[str] = []
+    for i, phrase in enumerate(phrases):
+        head, tail = _split(phrase)
+        if names is not None:
+            tail = f"(?P<{names[i]}>{tail})"
+        if head:
+            grouped.setdefault(head, []).append(tail)
+        else:
+            loose.append(tail)
+    branches = [f"{head}(?:{'|'.join(tails)})" for head, tails in grouped.items()] + loose
+    return f"(?:{_first_class(phrases)}(?:{'|'.join(branches)}))"
 
 
 def _flatten(table: dict[str, Any], prefix: str, file: str) -> Iterator[Entry]:
@@ -259,9 +297,7 @@ class Lexicon:
         phrases = sorted(
             {p for c in categories for p in self.phrases(c)}, key=lambda p: (-len(p), p)
         )
-        return (
-            f"(?:{_first_class(phrases)}(?:" + "|".join(compile_phrase(p) for p in phrases) + "))"
-        )
+        return any_phrase(phrases)
 
     def lead(self, *categories: str, also: str = "") -> str:
         """The lookahead an alternation of these categories starts with: put it in front of a

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from core.ima.tasks import MediaKind, TaskType
 from core.parse.frames import DRAW_RE, NOT_MEDIA, lead_end
-from core.parse.lexicon import lead, lexicon, words
+from core.parse.lexicon import any_phrase, lead, lexicon, words
 from core.parse.state import Media, State
 from core.parse.text import NOCASE
 
@@ -36,8 +36,28 @@ _TARGET = (
     rf"{words('media.target_classifier')})?[\s\x00]*(?={_ANY_MEDIA})"
     rf"|{words('media.into')}\s*(?={_ANY_MEDIA})"
 )
+_NOUN_GROUPS = {
+    "video": ("media.video", "media.motion"),
+    "music_style": ("media.music_style",),
+    "music": ("media.music",),
+    "image": ("media.image",),
+}
+#: The media nouns of every kind in one alternation, longest first ("clip art" is a picture,
+#: "clip" a video); each phrase in a group named after its kind and place: "image_3".
+_NOUN_PHRASES = sorted(
+    (
+        (group, p)
+        for group, cats in _NOUN_GROUPS.items()
+        for c in cats
+        for p in lexicon().phrases(c)
+    ),
+    key=lambda gp: (-len(gp[1]), gp[1]),
+)
+_NOUNS = any_phrase(
+    [p for _, p in _NOUN_PHRASES], [f"{g}_{i}" for i, (g, _) in enumerate(_NOUN_PHRASES)]
+)
 #: The media tokenizer: at each place the first group that matches wins (exclusions first),
-#: and within a group the longest phrase.
+#: and among the nouns the longest phrase.
 _MEDIA_CATEGORIES = (
     "media.not_media",
     "media.input_image",
@@ -67,12 +87,17 @@ MEDIA_RE = re.compile(
     rf"|(?P<task_image>{_TASK_I2I}|{words('task.text_to_image')})"
     rf"|(?P<task_music>{words('task.text_to_music')})"
     rf"|(?P<target>{_TARGET})"
-    rf"|(?P<video>{words('media.video', 'media.motion')})"
-    rf"|(?P<music_style>{words('media.music_style')})"
-    rf"|(?P<music>{words('media.music')})"
-    rf"|(?P<image>{words('media.image')}))",
+    rf"|{_NOUNS})",
     NOCASE,
 )
+
+
+def token_group(m: re.Match[str]) -> str:
+    """The group of a ``MEDIA_RE`` match: "skip", "input", "target", "task_video", "video",
+    "music_style", "music" or "image"."""
+    return (m.lastgroup or "").rstrip("0123456789").rstrip("_")
+
+
 _KINDS = {
     "task_video": MediaKind.VIDEO,
     "task_image": MediaKind.IMAGE,
@@ -130,25 +155,37 @@ def media(state: State) -> None:
     count_end = state.count.end
     strong: set[MediaKind] = set()
     # Weak signals found by earlier passes: 张/幅 pictures and 首 songs, lyrics, instrumental.
-    weak = {state.count.kind} if state.count.kind else set()
+    weak = [state.count.kind] if state.count.kind else []
     if state.lyrics is not None or state.sound.instrumental is not None:
-        weak.add(MediaKind.MUSIC)
+        weak.append(MediaKind.MUSIC)
     # English heads come first ("a poster of the top 10 songs"), Chinese ones last
     # ("唱歌的女孩的视频"): only the outermost head of each kind of phrase counts.
     english_heads: list[MediaKind] = []
     chinese_heads: list[MediaKind] = []
-    if DRAW_RE.match(view, lead_end(view)):
+    if state.midjourney or DRAW_RE.match(view, lead_end(view)):
         strong.add(MediaKind.IMAGE)
     target_end = -1
+    previous: tuple[int, MediaKind] | None = None
     for m in scan.finditer(MEDIA_RE):
-        group = m.lastgroup or ""
+        group = token_group(m)
         if group == "target":
             target_end = m.end()
             continue
         kind = _KINDS.get(group)
         if kind is None:
+            previous = None
             continue
-        weak.add(kind)
+        if (
+            previous is not None
+            and previous[1] is not kind
+            and not view[previous[0] : m.start()].strip()
+        ):
+            # A compound names its last noun ("视频封面", "音乐节海报", "video thumbnail"): the
+            # noun before it only says what it is for.
+            weak.remove(previous[1])
+            strong.add(kind)
+        previous = (m.end(), kind)
+        weak.append(kind)
         if group.startswith("task_") or m.start() in (target_end, count_end):
             strong.add(kind)
         elif _DE_BEFORE_RE.search(view, max(0, m.start() - 8), m.start()):
@@ -158,7 +195,7 @@ def media(state: State) -> None:
     strong.update(heads[i] for heads, i in ((english_heads, 0), (chinese_heads, -1)) if heads)
     both = scan.search(_BOTH_FRAMES_RE) is not None
     last = scan.search(_LAST_FRAME_RE) is not None
-    kinds = strong or weak
+    kinds = strong or set(weak)
     if images and len(kinds) > 1:
         kinds.discard(MediaKind.IMAGE)
     found = Media(

@@ -58,6 +58,8 @@ _RESOLUTION_WORDS_RE = re.compile(
     rf"(?P<uhd>{words('resolution.uhd')})|(?P<hd>{words('resolution.hd')})", NOCASE
 )
 _P_NAMES = {"1440": "2K", "2160": "4K"}
+#: "a 4K TV on a wall": a resolution right before one of these is what the picture shows.
+_CONTENT_NOUN_RE = re.compile(rf"\s*{words('resolution.content_noun')}", NOCASE)
 
 
 def resolution(state: State) -> None:
@@ -65,7 +67,11 @@ def resolution(state: State) -> None:
     picked: str | None = None
     size: str | None = None
     wants_8k = False
-    for m in scan.take(_RESOLUTION_RE):
+    found = [
+        m for m in scan.finditer(_RESOLUTION_RE) if not _CONTENT_NOUN_RE.match(scan.view, m.end())
+    ]
+    scan.mask([(m.start(), with_de(scan.view, m.end())) for m in found])
+    for m in found:
         if m.group("p"):
             picked = picked or _P_NAMES.get(m.group("p"), m.group("p") + "P")
         elif m.group("px"):
@@ -78,6 +84,9 @@ def resolution(state: State) -> None:
             if name != "1K":
                 picked = picked or name
     if picked is None and (word := scan.search(_RESOLUTION_WORDS_RE)):
+        # The word stays in the prompt ("高清视频：城市车流") but is a parameter, not a
+        # description ("再高清一点" only changes the resolution).
+        scan.mask([word.span()], keep=True)
         picked = "4K" if word.group("uhd") else "1080P"
     state.resolution = Resolution(resolution=picked, size=size, wants_8k=wants_8k)
 
@@ -96,7 +105,7 @@ def _orientation(kind: str) -> str:
     before = words(f"ratio.{kind}_before_noun")
     return (
         rf"{words(f'ratio.{kind}')}|{before}(?=\s*的?\s*{words(f'ratio.{kind}_noun')})"
-        rf"|(?:^|(?<=[,;]))\s*{before}(?=\s*(?:[,;.!]|$))"
+        rf"|(?:^|(?<=[,;]))\s*(?:{words('ratio.clause_lead')}\s+)*{before}(?=\s*(?:[,;.!]|$))"
     )
 
 

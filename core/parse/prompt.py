@@ -6,13 +6,13 @@ import re
 
 from core.parse.frames import CLASSIFIER, LEAD_VERB, POLITE, SEPARATORS, lead_end
 from core.parse.lexicon import words
-from core.parse.media import MEDIA_RE
+from core.parse.media import MEDIA_RE, token_group
 from core.parse.model import Command, EditKind, QuestionHint
 from core.parse.state import State
 from core.parse.text import GONE, NOCASE, USED, Scan, has_content, is_wide
 
 #: A media label after the frame: "生成视频：…", "生成一张图 一只狐狸", "image: …".
-_LEAD_LABEL = rf"(?:{words('frame.label')}(?:\s*[:,]|(?<![A-Za-z])\s+))"
+_LEAD_LABEL = rf"(?:{words('frame.label')}(?:[\s\x00]*[:,]|(?<![A-Za-z])\s+))"
 _LEAD_RE = re.compile(
     rf"(?:(?:(?:来|去|{words('frame.to')}\s+)?{LEAD_VERB}{SEPARATORS}(?:(?:一|1)?[\s\x00]*{CLASSIFIER})?"
     rf"|(?:一|1)[\s\x00]*{CLASSIFIER}){SEPARATORS})?{_LEAD_LABEL}?{SEPARATORS}",
@@ -30,6 +30,10 @@ _TRAILING_JUNK = " ,;:，；：、-–—~～"
 _TRAILING_THANKS_RE = re.compile(
     rf"(?:[\s,，]*{words('frame.trailing_thanks')})+[\s.!。！~～]*\Z", NOCASE
 )
+
+
+#: A question particle or mark ending a clause of a request phrased as a question.
+_QUESTION_TAIL_RE = re.compile(r"(?:[吗么呢]\s*)?\?+|[吗么呢](?=\s*(?:[,.;!，。；！]|\Z))")
 
 
 def _strip_lead(scan: Scan) -> None:
@@ -79,7 +83,9 @@ def described(state: State) -> None:
     if state.lyrics is not None or scan.middle_describes():
         state.described = True
         return
-    view = MEDIA_RE.sub(lambda m: m.group() if m.lastgroup in CONTENT_GROUPS else " ", scan.edges())
+    view = MEDIA_RE.sub(
+        lambda m: m.group() if token_group(m) in CONTENT_GROUPS else " ", scan.edges()
+    )
     state.described = has_content(FILLER_RE.sub(" ", view).replace(USED, " ").replace(GONE, " "))
 
 
@@ -105,5 +111,8 @@ def prompt(state: State) -> None:
     if media.media is None and not state.images and state.directives.model is None:
         state.question_hint = QuestionHint.SOURCE if media.edits_earlier else QuestionHint.MEDIA
     if state.described or state.images:
+        if state.question_form is not None:
+            # "can you draw a cat?", "能帮我画一只猫吗": the question is the frame.
+            scan.mask(m.span() for m in scan.finditer(_QUESTION_TAIL_RE))
         _strip_lead(scan)
         state.prompt = _visible_text(scan)

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import re
 
-from core.parse.frames import LEAD_VERB, REQUEST_VERB_RE, lead_end
+from core.parse.edits import content_words
+from core.parse.frames import LEAD_VERB, has_request_verb, lead_end
 from core.parse.lexicon import lexicon, words
 from core.parse.model import Question, QuestionTopic
 from core.parse.state import QuestionForm, State
@@ -21,16 +22,20 @@ from core.parse.text import NOCASE
 
 _MARK_RE = re.compile(r"[?]")
 _WORD_RE = lexicon().pattern("question.word")
-_END_RE = re.compile(rf"{words('question.end')}[\s\x00\x01.!~。！…]*\Z")
+#: "吗/呢/么" ending the message or one of its clauses ("可以给我做个视频吗，海边日落").
+_END_RE = re.compile(rf"{words('question.end')}[\s\x00\x01~…]*(?:[,.;!?]|\Z)")
 _SKIP = r"[\s\x00\x01,.!~]*"
 _OPENING_RE = re.compile(
     rf"{_SKIP}(?:{words('question.start', 'question.wh')}"
-    rf"|{words('question.aux')}\s+{words('question.subject')}"
+    rf"|{words('question.aux')}\s*(?:{words('question.subject')}|\x00"
+    rf"|[A-Za-z0-9.\-]+\s+{words('frame.request_verb', 'question.aux_verb')})"
     rf"|{words('question.do')}\s+{words('question.do_subject')})",
     NOCASE,
 )
 _POLITE_RE = re.compile(rf"{_SKIP}(?:\w+[\s,]+)?{words('question.polite')}", NOCASE)
 _WH_RE = lexicon().pattern("question.wh")
+#: "不知道做什么", "not sure what to make": the question is the person's, to themselves.
+_EMBEDDED_RE = re.compile(rf"{words('question.embedded')}[^,.;!?\n]*", NOCASE)
 _IMPERATIVE_RE = re.compile(LEAD_VERB, NOCASE)
 
 #: Topics, in the order they are tried.
@@ -63,32 +68,53 @@ FEATURES = (
 )
 _FEATURE_RES = tuple((f, lexicon().pattern(f"question.feature.{f}")) for f in FEATURES)
 _ABOUT_INPUT_RE = lexicon().pattern("question.feature.about_input")
+#: Not something to make: what a question asks about, and how it asks.
+_NOT_SUBJECT_RE = lexicon().pattern(
+    *(f"question.feature.{f}" for f in FEATURES),
+    "question.word",
+    "question.end",
+    "question.wh",
+    "question.polite",
+    "question.benefactive",
+    "question.topic.capabilities",
+    "frame.request_verb",
+)
 
 
 def question(state: State) -> None:
     """Fill ``state.question`` and ``state.question_form`` when the message is a question."""
     scan = state.scan
-    view = scan.edges()
+    view = _EMBEDDED_RE.sub(" ", scan.edges())
     start = lead_end(scan.view)
     mark = _MARK_RE.search(view) is not None
     end = _END_RE.search(view) is not None
     opening = _OPENING_RE.match(scan.view) is not None or _OPENING_RE.match(scan.view, start)
     word = _WORD_RE.search(view) is not None
+    if not (mark or end or opening or word):
+        return
+    topic = _topic(state)
+    # "画一个什么都不怕的女孩": a question word inside a plain request is description, unless
+    # it asks about something ("用可灵做视频要多少钱").
     imperative = _IMPERATIVE_RE.match(scan.view, start) is not None and state.described
-    if not (mark or end or opening or (word and not imperative)):
+    if not (mark or end or opening) and imperative and topic is QuestionTopic.OTHER:
         return
     polite = (
         _POLITE_RE.match(scan.view) is not None or _POLITE_RE.match(scan.view, start) is not None
-    ) and scan.search(REQUEST_VERB_RE) is not None
+    ) and has_request_verb(view)
     wh = _WH_RE.search(view) is not None
     state.question_form = QuestionForm(
-        wh=wh, polite=polite and not wh, mark_only=mark and not (end or opening or word)
+        wh=wh,
+        polite=polite and not wh,
+        mark_only=mark and not (end or opening or word),
+        subject=bool(content_words(_NOT_SUBJECT_RE.sub(" ", view))),
     )
-    state.question = Question(topic=_topic(state), feature=_feature(state))
+    state.question = Question(topic=topic, feature=_feature(state))
 
 
 def _topic(state: State) -> QuestionTopic:
-    kept = state.scan.kept()
+    """What the question is about, read in the text as written (a model name or "the best
+    model" was taken out by the directives)."""
+    kept = state.scan.original()
     for topic, pattern in _TOPIC_RES:
         if pattern.search(kept):
             return topic
@@ -116,7 +142,7 @@ def _feature(state: State) -> str | None:
         "vocals": state.sound.vocal_gender is not None,
         "instrumental": state.sound.instrumental is not None,
     }
-    kept = state.scan.kept()
+    kept = state.scan.original()
     for feature, pattern in _FEATURE_RES:
         if named.get(feature) or pattern.search(kept):
             return feature

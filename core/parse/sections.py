@@ -25,15 +25,15 @@ _MIDJOURNEY_FLAGS = frozenset(lexicon().phrases("section.midjourney_flag"))
 
 def midjourney(state: State) -> None:
     """Midjourney habits: "/imagine prompt: a cat --ar 16:9 --v 6" is a picture of a cat in
-    16:9. --ar/--aspect set the ratio, --no the negative prompt, --seed the seed; other flags
-    are dropped."""
+    16:9 (so is "a cat --ar 16:9": its flags are Midjourney's). --ar/--aspect set the ratio,
+    --no the negative prompt, --seed the seed; other flags are dropped."""
     scan = state.scan
     imagine = _IMAGINE_RE.match(scan.view)
     flags = list(scan.finditer(_FLAG_RE))
     if imagine is None and not any(m["name"].lower() in _MIDJOURNEY_FLAGS for m in flags):
         return
+    state.midjourney = True
     if imagine is not None:
-        state.midjourney = True
         scan.mask([imagine.span()])
     negatives: list[str] = []
     for m in flags:

@@ -87,6 +87,9 @@ class QuestionForm:
     polite: bool
     #: Only a question mark makes it one ("a cat in space?").
     mark_only: bool
+    #: Something to make is described, beyond what a question may ask about ("can you draw
+    #: a cat?" has one, "能写歌词吗" and "can you make anime videos?" have none).
+    subject: bool
 
 
 @dataclass(slots=True)

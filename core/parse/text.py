@@ -123,6 +123,8 @@ def has_content(text: str) -> bool:
 #: and fast: a 20,000-character message costs about as much as a 3,000-character one).
 HEAD = 2000
 TAIL = 1000
+#: Edits of a result and remarks are short: a longer message describes something new.
+SHORT = 200
 
 
 class Scan:
@@ -148,6 +150,10 @@ class Scan:
     def edges(self) -> str:
         """The text the rules read, windows joined by a line break."""
         return "\n".join(self.view[start:end] for start, end in self.windows)
+
+    def original(self) -> str:
+        """The edges as written (folded), nothing masked."""
+        return "\n".join(self.folded[start:end] for start, end in self.windows)
 
     def kept(self) -> str:
         """The edges with the spans kept for the prompt (sound wishes, "again") visible again:
