@@ -26,6 +26,8 @@ _SHOW_PREFS_RE = re.compile(
     NOCASE,
 )
 _USAGE_RE = lexicon().pattern("usage.phrase")
+#: "can I see my history?": the history asked for within a longer message.
+_HISTORY_RE = lexicon().pattern("history.phrase")
 _BENEFACTIVE_RE = re.compile(
     rf"{words('question.benefactive')}"
     rf"|{words('question.one_thing')}\s*{words('media.video', 'media.music', 'media.image')}",
@@ -56,6 +58,8 @@ def _command(s: State) -> Command:
     requests = s.images > 0 or has_request_verb(s.scan.edges())
     if s.scan.search(_USAGE_RE) is not None and not requests and s.media.media is None:
         return Command.USAGE
+    if s.scan.search(_HISTORY_RE) is not None and not requests:
+        return Command.HISTORY
     if d.avoided is not None and d.model is None and not _requests_elsewhere(s):
         return Command.AVOID_MODEL
     form = s.question_form

@@ -15,7 +15,7 @@ import re
 
 from core.parse.edits import content_words
 from core.parse.frames import LEAD_VERB, has_request_verb, lead_end
-from core.parse.lexicon import lexicon, words
+from core.parse.lexicon import any_phrase, lexicon, words
 from core.parse.model import Question, QuestionTopic
 from core.parse.state import QuestionForm, State
 from core.parse.text import NOCASE
@@ -32,22 +32,45 @@ _OPENING_RE = re.compile(
     rf"|{words('question.do')}\s+{words('question.do_subject')})",
     NOCASE,
 )
+#: An aux opening the message before any word ("are videos expensive", "do videos have
+#: sfx?"): a question when something else says so too.
+_AUX_START_RE = re.compile(rf"{_SKIP}{words('question.aux', 'question.do')}\s+\w", NOCASE)
+#: "贵不贵", "快不快", "要不要": A-not-A asks.
+_A_NOT_A_RE = re.compile(r"([\u4e00-\u9fff])[不没]\1")
+#: "能生成几个", "要几张": a count asked for at the end of a clause.
+_HOW_MANY_RE = re.compile(r"几[个张首段种次位](?=[\s\x00\x01]*(?:[,.;!?吗呢啊呀]|\Z))")
 _POLITE_RE = re.compile(rf"{_SKIP}(?:\w+[\s,]+)?{words('question.polite')}", NOCASE)
 _WH_RE = lexicon().pattern("question.wh")
+_ASKS_FOR_RE = lexicon().pattern("question.asks_for")
 #: "不知道做什么", "not sure what to make": the question is the person's, to themselves.
 _EMBEDDED_RE = re.compile(rf"{words('question.embedded')}[^,.;!?\n]*", NOCASE)
 _IMPERATIVE_RE = re.compile(LEAD_VERB, NOCASE)
 
-#: Topics, in the order they are tried.
+#: Topics, in the order one is picked when several are named; each phrase of all topics is
+#: tried longest first ("多长时间" is time, "多长" a limit).
 _TOPICS = (
-    (QuestionTopic.MODELS, "models"),
-    (QuestionTopic.PRICE, "price"),
-    (QuestionTopic.LIMITS, "limits"),
-    (QuestionTopic.TIME, "time"),
-    (QuestionTopic.CREDITS, "credits"),
+    QuestionTopic.MODELS,
+    QuestionTopic.PRICE,
+    QuestionTopic.LIMITS,
+    QuestionTopic.TIME,
+    QuestionTopic.CREDITS,
+    QuestionTopic.CAPABILITIES,
 )
-_TOPIC_RES = tuple((topic, lexicon().pattern(f"question.topic.{name}")) for topic, name in _TOPICS)
-_CAPABILITIES_RE = lexicon().pattern("question.topic.capabilities")
+_TOPIC_PHRASES = sorted(
+    (
+        (topic, phrase)
+        for topic in _TOPICS
+        for phrase in lexicon().phrases(f"question.topic.{topic.value}")
+    ),
+    key=lambda tp: (-len(tp[1]), tp[1]),
+)
+_TOPIC_RE = re.compile(
+    any_phrase(
+        [p for _, p in _TOPIC_PHRASES],
+        [f"{t.value}_{i}" for i, (t, _) in enumerate(_TOPIC_PHRASES)],
+    ),
+    NOCASE,
+)
 #: Features, in the order one is picked when several are named.
 FEATURES = (
     "first_last_frame",
@@ -76,7 +99,9 @@ _NOT_SUBJECT_RE = lexicon().pattern(
     "question.wh",
     "question.polite",
     "question.benefactive",
+    "question.asks_for",
     "question.topic.capabilities",
+    "question.not_subject",
     "frame.request_verb",
 )
 
@@ -89,10 +114,14 @@ def question(state: State) -> None:
     mark = _MARK_RE.search(view) is not None
     end = _END_RE.search(view) is not None
     opening = _OPENING_RE.match(scan.view) is not None or _OPENING_RE.match(scan.view, start)
-    word = _WORD_RE.search(view) is not None
-    if not (mark or end or opening or word):
+    word = any(p.search(view) for p in (_WORD_RE, _A_NOT_A_RE, _HOW_MANY_RE))
+    aux = _AUX_START_RE.match(scan.view) is not None
+    if not (mark or end or opening or word or aux):
         return
     topic = _topic(state)
+    asks = topic is not QuestionTopic.OTHER or _WH_RE.search(view) is not None
+    if aux and not (mark or end or opening or word or asks):
+        return  # "make…", "will smith eating spaghetti": an aux before a plain description
     # "画一个什么都不怕的女孩": a question word inside a plain request is description, unless
     # it asks about something ("用可灵做视频要多少钱").
     imperative = _IMPERATIVE_RE.match(scan.view, start) is not None and state.described
@@ -100,12 +129,13 @@ def question(state: State) -> None:
         return
     polite = (
         _POLITE_RE.match(scan.view) is not None or _POLITE_RE.match(scan.view, start) is not None
-    ) and has_request_verb(view)
+    ) and (has_request_verb(view) or _ASKS_FOR_RE.search(view) is not None)
     wh = _WH_RE.search(view) is not None
     state.question_form = QuestionForm(
         wh=wh,
         polite=polite and not wh,
-        mark_only=mark and not (end or opening or word),
+        # "a cat in space?": a question mark on a plain description, asking about nothing.
+        mark_only=mark and not (end or opening or word or aux or asks),
         subject=bool(content_words(_NOT_SUBJECT_RE.sub(" ", view))),
     )
     state.question = Question(topic=topic, feature=_feature(state))
@@ -113,14 +143,16 @@ def question(state: State) -> None:
 
 def _topic(state: State) -> QuestionTopic:
     """What the question is about, read in the text as written (a model name or "the best
-    model" was taken out by the directives)."""
+    model" was taken out by the directives). With a picture attached and no other topic, the
+    question is about the picture."""
     kept = state.scan.original()
-    for topic, pattern in _TOPIC_RES:
-        if pattern.search(kept):
+    found = {QuestionTopic((m.lastgroup or "").rsplit("_", 1)[0]) for m in _TOPIC_RE.finditer(kept)}
+    for topic in _TOPICS[:-1]:
+        if topic in found:
             return topic
     if state.images:
         return QuestionTopic.ABOUT_INPUT
-    if _CAPABILITIES_RE.search(kept):
+    if QuestionTopic.CAPABILITIES in found:
         return QuestionTopic.CAPABILITIES
     if _ABOUT_INPUT_RE.search(kept):
         return QuestionTopic.ABOUT_INPUT

@@ -5,7 +5,7 @@ Each row asserts only the fields it names; a row naming none checks that parsing
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,8 +77,26 @@ def case(
     return pytest.param(Row(text, images, expected, names), id=case_id)
 
 
+def each(prefix: str, texts: Iterable[str], images: int = 0, **expected: Any) -> list[Any]:
+    """One row per text, all expecting the same fields (several phrasings of one category)."""
+    return [
+        case(f"{prefix}-{i}-{text[:24]}", text, images, **expected) for i, text in enumerate(texts)
+    ]
+
+
+#: Rows may also name these parts of the nested fields.
+_NESTED = {
+    "question_topic": lambda p: p.question and p.question.topic,
+    "question_feature": lambda p: p.question and p.question.feature,
+    "edit_kind": lambda p: p.edit and p.edit.kind,
+}
+
+
 def check(row: Row) -> None:
     parsed = parse_message(row.text, image_count=row.images, model_names=row.names)
-    actual = {field: getattr(parsed, field) for field in row.expected}
+    actual = {
+        field: _NESTED[field](parsed) if field in _NESTED else getattr(parsed, field)
+        for field in row.expected
+    }
     wrong = {f: (actual[f], want) for f, want in row.expected.items() if actual[f] != want}
     assert not wrong, f"{row.text!r}: (got, expected) {wrong}"

@@ -1,4 +1,5 @@
-"""The lexicon files: they load and every phrase compiles, in the documented syntax."""
+"""The lexicon files: they load, every phrase compiles in the documented syntax, and every phrase
+is used by a row of the tables (dead vocabulary is caught)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,21 @@ import re
 import pytest
 
 from core.parse.lexicon import FILES, LexiconError, compile_phrase, load
+from core.parse.text import FOLD
+from tests.core.parse.test_tables import all_rows
 
 
 def test_every_file_loads_and_has_phrases() -> None:
     lexicon = load()
     for file in FILES:
         assert any(e.file == file for e in lexicon.entries), file
+
+
+def test_every_phrase_is_used_by_a_row() -> None:
+    """Each phrase must match the text of at least one row of this package's tables."""
+    text = "\n".join(row.text.translate(FOLD) for row in all_rows())
+    unused = [e for e in load().entries if not e.pattern().search(text)]
+    assert not unused, "\n".join(f"{e.file} {e.category}: {e.phrase}" for e in unused)
 
 
 @pytest.mark.parametrize(
@@ -27,6 +37,8 @@ def test_every_file_loads_and_has_phrases() -> None:
         ("ha(ha)+", ["haha", "hahaha"], ["ha", "hahah"]),
         ("\\[x\\]", ["[x]"], ["x"]),
         ("[the ]best", ["best", "the best"], ["thebest"]),
+        ("[the] best", ["best", "the best"], ["thebest"]),
+        ("画风{!景}", ["画风", "画风很好"], ["画风景"]),
     ],
 )
 def test_phrase_syntax(phrase: str, matches: list[str], misses: list[str]) -> None:
