@@ -48,7 +48,7 @@ _EDIT_WORDS_RE = lexicon().pattern(
     "edit.to_media",
     "edit.more",
 )
-_VERB_RE = re.compile(rf"{words('edit.verb')}", NOCASE)
+_VERB_RE = re.compile(rf"{words('edit.verb', 'edit.change')}", NOCASE)
 _EARLIER_RE = lexicon().pattern("media.edits_earlier")
 _CLAUSE_VERB_RE = re.compile(
     rf"(?:\A|(?<=[,.;!?。；！？]))[\s\x00\x01]*{words('media.edit_clause_start')}", NOCASE
@@ -56,9 +56,12 @@ _CLAUSE_VERB_RE = re.compile(
 _COMPARATIVE_RE = lexicon().pattern("edit.comparative")
 #: A Chinese change of degree: "更欢快一点", "再亮一点", "暗一些".
 _DEGREE_RE = re.compile(
-    rf"{words('edit.degree_before')}\S{{1,6}}|\S{{1,6}}?{words('edit.degree_after')}", NOCASE
+    rf"{words('edit.degree_before')}[\u4e00-\u9fff]{{1,6}}|[\u4e00-\u9fff]{{1,6}}?{words('edit.degree_after')}",
+    NOCASE,
 )
 _IT_RE = lexicon().pattern("edit.it")
+#: The result named at the end of a clause ("make a sad song about it"; "this summer" is not).
+_IT_END_RE = re.compile(rf"{words('edit.it')}[\s\x00\x01]*(?:[,.;!?]|\Z|please|pls)", NOCASE)
 _TO_MEDIA_RE = lexicon().pattern("edit.to_media")
 _MORE_WORD_RE = lexicon().pattern("edit.more")
 _NUMBER = rf"(?:{DIGITS}|{CN_NUMBER}|{EN_NUMBER})"
@@ -68,6 +71,8 @@ _N_MORE_RE = re.compile(
     r"(?![A-Za-z])",
     NOCASE,
 )
+#: "多来几张", "再画几个": a few more.
+_A_FEW_RE = re.compile(rf"{words('edit.more')}[\s\x00]*几[个张首段幅]")
 #: What a short change may still contain: "make the waves bigger" (a noun or two).
 _SHORT = 3
 
@@ -88,7 +93,9 @@ def _kind(state: State) -> EditKind | None:
         return EditKind.MORE
     content = content_words(scan.edges())
     media = state.media.media
-    if media is not None and not content and not state.retry and _names_earlier(state):
+    # Nothing new but the medium, or a little said about it with the result named.
+    named = not content or (len(content) <= _SHORT and _IT_END_RE.search(scan.kept()))
+    if media is not None and not state.retry and named and _names_earlier(state):
         return EditKind.MEDIA
     sound = state.sound
     params = state.has_parameters or any(
@@ -108,6 +115,8 @@ def _kind(state: State) -> EditKind | None:
 def _more(state: State) -> bool:
     """ "3 more", "再来三张", "two more pics": more of the same, nothing new described."""
     scan = state.scan
+    if scan.search(_A_FEW_RE) is not None:
+        return not content_words(_A_FEW_RE.sub(" ", scan.edges()))
     n_more = scan.search(_N_MORE_RE)
     if n_more is not None:
         value = number(n_more["n"] or n_more["m"])
@@ -130,8 +139,12 @@ def _names_earlier(state: State) -> bool:
 
 def _comparative(state: State, content: list[str]) -> bool:
     """A comparative ending the message, with at most a noun or two before it ("sadder",
-    "更欢快一点", "make the waves bigger"); "画一只更大的猫" asks for a new picture."""
+    "更欢快一点", "make the waves bigger"), or opening it before a noun or two ("longer
+    hair"); "画一只更大的猫" asks for a new picture."""
     kept = state.scan.kept()
+    opening = _COMPARATIVE_RE.match(kept, lead_end(kept))
+    if opening is not None and len(content) <= _SHORT and state.media.media is None:
+        return True
     last = None
     for pattern in (_COMPARATIVE_RE, _DEGREE_RE):
         for m in pattern.finditer(kept):

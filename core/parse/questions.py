@@ -37,8 +37,21 @@ _OPENING_RE = re.compile(
 _AUX_START_RE = re.compile(rf"{_SKIP}{words('question.aux', 'question.do')}\s+\w", NOCASE)
 #: "贵不贵", "快不快", "要不要": A-not-A asks.
 _A_NOT_A_RE = re.compile(r"([\u4e00-\u9fff])[不没]\1")
-#: "能生成几个", "要几张": a count asked for at the end of a clause.
-_HOW_MANY_RE = re.compile(r"几[个张首段种次位](?=[\s\x00\x01]*(?:[,.;!?吗呢啊呀]|\Z))")
+#: "几张/几秒/几个" asks how many ("能生成几个", "视频能做几秒"), except right after a verb
+#: with no modal before it, where it is "a few" ("多来几张", "再画几个", "来几张猫的图").
+_HOW_MANY_RE = re.compile(r"(?P<before>.{0,3}?)几(?:个|张|秒|分钟|种|首|段|次|位|幅)")
+_A_FEW_VERB_RE = re.compile(r"(?:来|画|做|要|出|生成|整|搞|弄|拍|写)\Z")
+_MODAL_RE = re.compile(r"(?:能|可以|会|能够)")
+
+
+def _asks_how_many(view: str) -> bool:
+    for m in _HOW_MANY_RE.finditer(view):
+        before = m["before"]
+        if not _A_FEW_VERB_RE.search(before) or _MODAL_RE.search(before):
+            return True
+    return False
+
+
 _POLITE_RE = re.compile(rf"{_SKIP}(?:\w+[\s,]+)?{words('question.polite')}", NOCASE)
 _WH_RE = lexicon().pattern("question.wh")
 _ASKS_FOR_RE = lexicon().pattern("question.asks_for")
@@ -114,7 +127,11 @@ def question(state: State) -> None:
     mark = _MARK_RE.search(view) is not None
     end = _END_RE.search(view) is not None
     opening = _OPENING_RE.match(scan.view) is not None or _OPENING_RE.match(scan.view, start)
-    word = any(p.search(view) for p in (_WORD_RE, _A_NOT_A_RE, _HOW_MANY_RE))
+    word = (
+        _WORD_RE.search(view) is not None
+        or _A_NOT_A_RE.search(view) is not None
+        or _asks_how_many(view)
+    )
     aux = _AUX_START_RE.match(scan.view) is not None
     if not (mark or end or opening or word or aux):
         return
