@@ -58,7 +58,8 @@ def _command(s: State) -> Command:
     requests = s.images > 0 or has_request_verb(s.scan.edges())
     if s.scan.search(_USAGE_RE) is not None and not requests and s.media.media is None:
         return Command.USAGE
-    if s.scan.search(_HISTORY_RE) is not None and not requests:
+    history = s.scan.search(_HISTORY_RE)
+    if history is not None and not has_request_verb(_HISTORY_RE.sub(" ", s.scan.edges())):
         return Command.HISTORY
     if d.avoided is not None and d.model is None and not _requests_elsewhere(s):
         return Command.AVOID_MODEL
