@@ -51,18 +51,19 @@ def command(state: State) -> None:
 def _command(s: State) -> Command:
     d = s.directives
     directed = d.model is not None or d.quality is not None or s.another_model
-    if not directed and s.scan.search(_RESET_RE) is not None:
+    kept = s.scan.kept()
+    if not directed and _RESET_RE.search(kept) is not None:
         return Command.RESET
-    if not directed and s.scan.search(_SHOW_PREFS_RE) is not None:
+    if not directed and _SHOW_PREFS_RE.search(kept) is not None:
         return Command.SHOW_PREFS
     requests = s.images > 0 or has_request_verb(s.scan.edges())
+    if d.avoided is not None and d.model is None and not _requests_elsewhere(s):
+        return Command.AVOID_MODEL
     if s.scan.search(_USAGE_RE) is not None and not requests and s.media.media is None:
         return Command.USAGE
     history = s.scan.search(_HISTORY_RE)
     if history is not None and not has_request_verb(_HISTORY_RE.sub(" ", s.scan.edges())):
         return Command.HISTORY
-    if d.avoided is not None and d.model is None and not _requests_elsewhere(s):
-        return Command.AVOID_MODEL
     form = s.question_form
     if form is not None and not form.mark_only and not _polite_request(s):
         return Command.QUESTION
@@ -72,7 +73,7 @@ def _command(s: State) -> Command:
         return Command.CHAT
     if s.described or (s.images and (s.media.media is not None or not directed)):
         return Command.GENERATE
-    if directed and not d.always and s.media.media is not None and requests:
+    if directed and not d.always and s.media.media is not None:
         return Command.GENERATE
     if s.retry and not s.another_model:
         return Command.RETRY
@@ -87,6 +88,7 @@ def _command(s: State) -> Command:
         or s.media.conflict
         or s.has_parameters
         or s.media.mentions_input_image
+        or requests
     ):
         return Command.GENERATE
     return Command.CHAT
@@ -103,7 +105,11 @@ def _polite_request(s: State) -> bool:
 
 
 def _requests_elsewhere(s: State) -> bool:
-    """Whether a clause other than the negated one asks for something ("别用sora，做个视频")."""
+    """Whether a clause other than the negated one asks for something ("别用sora，做个视频"),
+    or the negation only sets a name against another choice in a request ("a video of waves,
+    anything but sora")."""
+    if s.directives.contrast and (s.media.media is not None or s.described):
+        return True
     view, at = s.scan.view, s.directives.avoided_at
     start = max((m.end() for m in _CLAUSE_END_RE.finditer(view, 0, at)), default=0)
     end_match = _CLAUSE_END_RE.search(view, at)

@@ -87,13 +87,14 @@ _ALWAYS_BEFORE_RE = re.compile(
     rf"|{words('directive.always_before')}(?:\s+the)?)\s*\Z",
     NOCASE,
 )
-_THIS_BEFORE_RE = re.compile(rf"{words('directive.this_before')}(?:\s+the)?\s*\Z", NOCASE)
+_THIS_BEFORE_RE = re.compile(rf"{words('directive.this_before')}(?:\s+(?:the|a|an))?\s*\Z", NOCASE)
 #: Before a directive or a name, a negation: the name is removed but never chosen.
 _NEGATED_RE = re.compile(
-    rf"{words('directive.negation')}\s*(?:再\s*)?{words('directive.negated_verb')}?\s*(?:the\s+)?\Z",
+    rf"(?:{words('directive.negation')}|(?P<contrast>{words('directive.contrast')}))"
+    rf"\s*(?:再\s*)?{words('directive.negated_verb')}?\s*(?:the\s+)?\Z",
     NOCASE,
 )
-_NEGATED_AFTER_RE = re.compile(rf"\A\s*{words('directive.negation_after')}", NOCASE)
+_NEGATED_AFTER_RE = re.compile(rf"\s*{words('directive.negation_after')}", NOCASE)
 _MODEL_WORD = words("directive.model_word")
 _ALWAYS_AFTER_RE = re.compile(rf"\A\s*{_MODEL_WORD}?\s*{words('directive.always_after')}", NOCASE)
 _THIS_AFTER_RE = re.compile(rf"\A\s*{_MODEL_WORD}", NOCASE)
@@ -113,6 +114,8 @@ class _Directive:
     verb_after: bool
     always: bool
     negated: bool
+    #: "instead of X", "except X": X is left out of a request, not avoided from now on.
+    contrast: bool
     style: bool
 
 
@@ -143,12 +146,14 @@ def _directive(view: str, start: int, end: int) -> _Directive:
         tail = negation_after.end()
     spans.append((head, tail))
     negated = negation is not None or negation_after is not None
+    contrast = negation is not None and negation["contrast"] is not None
     return _Directive(
         spans=tuple(spans),
         directed=lead is not None or trail is not None or negated,
         verb_after=_VERB_AFTER_RE.match(after) is not None,
         always=always_before is not None or always_after is not None,
         negated=negated,
+        contrast=contrast,
         style=_STYLE_AFTER_RE.match(after) is not None,
     )
 
@@ -174,6 +179,7 @@ def models_and_quality(state: State) -> None:
     always = False
     avoided: str | None = None
     avoided_at = 0
+    contrast = False
     names = _model_matcher(state.model_names)
     if names.pattern is not None:
         first, last = scan.content_bounds()
@@ -195,6 +201,7 @@ def models_and_quality(state: State) -> None:
             if d.negated:
                 if avoided is None:
                     avoided, avoided_at = names.by_key.get(key), d.spans[-1][0]
+                    contrast = d.contrast
             elif model is None:
                 model = names.by_key.get(key)
                 always = d.always
@@ -215,7 +222,12 @@ def models_and_quality(state: State) -> None:
             always = always or (model is None and d.always)
     scan.mask(spans)
     state.directives = Directives(
-        model=model, quality=quality, always=always, avoided=avoided, avoided_at=avoided_at
+        model=model,
+        quality=quality,
+        always=always,
+        avoided=avoided,
+        avoided_at=avoided_at,
+        contrast=contrast,
     )
     state.premium_requested = quality is Quality.BEST or scan.search(_PREMIUM_RE) is not None
 

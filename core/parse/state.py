@@ -32,6 +32,8 @@ class Directives:
     avoided: str | None = None
     #: Where the negation of ``avoided`` starts.
     avoided_at: int = 0
+    #: ``avoided`` was set against another choice ("instead of sora"), not avoided for good.
+    contrast: bool = False
 
 
 @dataclass(frozen=True, slots=True)
