@@ -160,23 +160,37 @@ def _unsure(s: State) -> bool:
 
 _LATIN_WORD_RE = re.compile(r"[A-Za-z]+")
 _VOWELS = frozenset("aeiouy")
-_CONSONANT_RUN_RE = re.compile(r"[b-df-hj-np-tv-xz]{5,}")
+_CONSONANT_RUN_RE = re.compile(r"[b-df-hj-np-tv-xz]{6,}")
 _REPEAT_RE = re.compile(r"(.)\1\1")
-_KEYBOARD_RUNS = tuple(
-    row[i : i + 4] for row in ("qwertyuiop", "asdfghjkl", "zxcvbnm") for i in range(len(row) - 3)
-)
+#: Three keys in a row, as a hand slides over a keyboard ("asdkjh", "qwezxc"); the runs that
+#: English words have ("alert", "power", "party", "biopsy") are left out.
+_KEYBOARD_RUNS = [
+    "asd",
+    "sdf",
+    "dfg",
+    "fgh",
+    "ghj",
+    "hjk",
+    "jkl",
+    "qwe",
+    "tyu",
+    "yui",
+    "zxc",
+    "xcv",
+    "cvb",
+    "vbn",
+    "bnm",
+]
 
 
 def _odd(word: str) -> bool:
-    """A Latin word no language has: no vowel, a long consonant run, a keyboard run, a letter
-    three times over ("sdfsdf", "xkcdq", "asdkjh", "zzzz")."""
+    """A Latin word no language has: no vowel, six consonants in a row, a letter three times
+    over, a run of keys ("sdfsdf", "xkcdq", "asdkjh", "zzzz")."""
     w = word.lower()
     if len(w) < 4:
         return False
-    vowels = sum(c in _VOWELS for c in w)
     return (
-        vowels == 0
-        or (len(w) >= 6 and vowels / len(w) < 0.2)
+        not any(c in _VOWELS for c in w)
         or _CONSONANT_RUN_RE.search(w) is not None
         or _REPEAT_RE.search(w) is not None
         or any(run in w for run in _KEYBOARD_RUNS)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from core.parse.frames import lead_end
+from core.parse.frames import has_request_verb, lead_end
 from core.parse.lexicon import lexicon, words
 from core.parse.media import MEDIA_RE, MOTION_RE, token_group
 from core.parse.model import Edit, EditKind
@@ -146,10 +146,14 @@ def _comparative(state: State, content: list[str]) -> bool:
     if opening is not None and len(content) <= _SHORT and state.media.media is None:
         return True
     last = None
-    for pattern in (_COMPARATIVE_RE, _DEGREE_RE):
-        for m in pattern.finditer(kept):
-            if last is None or m.end() > last.end():
-                last = m
+    # A Chinese change of degree needs no media word and no request verb: "再做个视频吧"
+    # and "一张猫的图片，再说吧" are no changes.
+    degrees = () if state.media.media is not None else _DEGREE_RE.finditer(kept)
+    for m in (*_COMPARATIVE_RE.finditer(kept), *degrees):
+        if has_request_verb(m.group()):
+            continue
+        if last is None or m.end() > last.end():
+            last = m
     if last is None or len(content) > _SHORT:
         return False
     return not has_content(FILLER_RE.sub(" ", kept[last.end() :]))

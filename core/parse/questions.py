@@ -126,13 +126,13 @@ def question(state: State) -> None:
     start = lead_end(scan.view)
     mark = _MARK_RE.search(view) is not None
     end = _END_RE.search(view) is not None
-    opening = _OPENING_RE.match(scan.view) is not None or _OPENING_RE.match(scan.view, start)
+    opening = _OPENING_RE.match(view) is not None or _OPENING_RE.match(view, start) is not None
     word = (
         _WORD_RE.search(view) is not None
         or _A_NOT_A_RE.search(view) is not None
         or _asks_how_many(view)
     )
-    aux = _AUX_START_RE.match(scan.view) is not None
+    aux = _AUX_START_RE.match(view) is not None
     if not (mark or end or opening or word or aux):
         return
     topic = _topic(state)

@@ -194,6 +194,7 @@ CASES = [
         media=IMAGE,
     ),
     case("draw-a-conclusion", "draw a conclusion, poster", command=GEN, media=IMAGE),
+    case("film-camera", "a film camera, photo", command=GEN, media=IMAGE),
     # ── request frames ────────────────────────────────────────────────────────────────────
     *each(
         "en-verb",

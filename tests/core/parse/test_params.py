@@ -1,0 +1,260 @@
+"""core.parse: parameters in every phrasing: sound, vocals, ratio and orientation, counts,
+durations and resolutions."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.core.parse.support import GEN, IMAGE, MUSIC, VIDEO, Row, case, check, each
+
+CASES = [
+    # ── sound ─────────────────────────────────────────────────────────────────────────────
+    *each(
+        "audio-off",
+        [
+            "a video of rain, audio off",
+            "a video of rain, no audio",
+            "a video of rain, no sound",
+            "a video of rain, sound off",
+            "a muted video of rain",
+            "a mute film of a forest",
+            "不带声音的视频，下雨",
+            "不要声音，下雨的视频",
+            "不要配乐，下雨的视频",
+            "不要音效，海浪视频",
+            "不要音频，海浪视频",
+            "没有声音的视频，雪",
+            "静音视频，雪",
+        ],
+        command=GEN,
+        audio=False,
+    ),
+    *each(
+        "audio-on",
+        [
+            "a video of a storm, audio on",
+            "a video of a storm, generate audio",
+            "a video of a storm, sound on",
+            "同步音频的视频，雷雨",
+        ],
+        command=GEN,
+        audio=True,
+    ),
+    case("audiobook-not-sound", "有声书封面，图片", command=GEN, audio=None, media=IMAGE),
+    *each(
+        "male",
+        [
+            "a song about the sea, male vocals",
+            "a song, male voice",
+            "a song with a male singer",
+            "a song, male vocalist",
+            "一首歌，男嗓",
+            "一首歌，男歌手",
+            "一首歌，男生唱",
+        ],
+        command=GEN,
+        vocal_gender="male",
+    ),
+    *each(
+        "female",
+        ["一首歌，女嗓", "一首歌，女歌手", "一首歌，女生唱"],
+        command=GEN,
+        vocal_gender="female",
+    ),
+    *each(
+        "instrumental",
+        [
+            "a calm song, no lyrics",
+            "a calm song, no singing",
+            "a calm song without vocals",
+            "一首歌，不带人声",
+            "一首歌，不要人声",
+            "一首歌，不需要人声",
+            "一首歌，无人声",
+            "一首歌，没有人声",
+            "一首纯器乐，钢琴",
+        ],
+        command=GEN,
+        instrumental=True,
+        media=MUSIC,
+    ),
+    *each(
+        "with-vocals",
+        ["一首歌，带人声", "一首歌，有人声", "一首歌，要人声"],
+        command=GEN,
+        instrumental=False,
+    ),
+    # ── ratio and orientation ─────────────────────────────────────────────────────────────
+    *each(
+        "square",
+        [
+            "a logo in square",
+            "a logo, square format",
+            "square ratio, a cat",
+            "a cat, square crop",
+            "方图：一只猫",
+            "正方形格式的猫",
+            "a square avatar of a fox",
+            "a square icon of a rocket",
+        ],
+        command=GEN,
+        aspect_ratio="1:1",
+    ),
+    *each(
+        "tall",
+        [
+            "a video of rain in portrait",
+            "a video of rain, vertically",
+            "竖向的视频，雨",
+            "竖构图的海报",
+            "a vertical reel of a dog",
+            "a vertical short of a dog",
+            "a vertical story about cats",
+            "a vertical screen video of rain",
+        ],
+        command=GEN,
+        aspect_ratio="9:16",
+    ),
+    *each(
+        "wide",
+        [
+            "a video of rain in landscape",
+            "宽屏视频，雨",
+            "横向的视频，雨",
+            "横构图的海报",
+            "a horizontal banner of a shop",
+        ],
+        command=GEN,
+        aspect_ratio="16:9",
+    ),
+    *each(
+        "clock",
+        [
+            "a clock at 3:30 pm, image",
+            "breakfast at 7:15 a.m, illustration",
+            "lunch at 12:30 p.m, illustration",
+            "a tower at 10:30 o'clock, photo",
+            "a train at 11:45pm, painting",
+        ],
+        command=GEN,
+        aspect_ratio=None,
+        custom_ratio=None,
+    ),
+    *each(
+        "ratio-context",
+        [
+            "a banner, format 10:30",
+            "比率3:20的海报",
+            "画幅2:15的照片",
+        ],
+        command=GEN,
+    ),
+    case("ratio-context-custom", "a banner, format 10:30", command=GEN, custom_ratio="1:3"),
+    # ── counts ────────────────────────────────────────────────────────────────────────────
+    *each(
+        "count-noun",
+        [
+            "a logo, 3 alternatives",
+            "a logo, 3 options",
+            "a logo, 3 outputs",
+            "a logo, 3 takes",
+            "a logo, 3 variants",
+            "three different options of a logo",
+            "3 alternate versions of a logo",
+            "3 alternative versions of a logo",
+            "3 distinct versions of a logo",
+            "3 other versions of a logo",
+            "3 quick sketches of a cat",
+            "3 random images of cats",
+            "3 separate images of a cat",
+            "3 short clips of rain",
+            "3 unique pictures of a fox",
+            "三个版本的海报",
+            "三种变体，海报",
+            "三个方案，海报",
+            "三个选项，海报",
+            "三套不同的方案，海报",
+            "三张不同的猫的图片",
+            "三张不一样的猫的图片",
+            "三款不同款式的海报",
+            "3 shots of a city",
+        ],
+        command=GEN,
+        count=3,
+    ),
+    *each(
+        "not-a-count",
+        [
+            "a cat with its 4 kittens, photo",
+            "the next 3 days, poster",
+            "their 2 dogs, photo",
+            "a poster of under 5 dollars",
+            "这两张图与三张照片的海报",
+            "海报及三张照片",
+            "含三张照片的海报",
+            "该三张照片的海报",
+        ],
+        command=GEN,
+        count=None,
+    ),
+    # ── durations ─────────────────────────────────────────────────────────────────────────
+    case(
+        "label-chixu",
+        "一段视频，持续时间8秒，海浪",
+        command=GEN,
+        duration=8,
+        prompt="海浪",
+    ),
+    case("label-changdu", "视频长度为12秒，下雪", command=GEN, duration=12),
+    *each(
+        "decade",
+        [
+            "a photo of a man in his early 20s, video",
+            "a mid 50s diner, video",
+            "a couple in their 30s, video",
+        ],
+        command=GEN,
+        duration=None,
+    ),
+    *each(
+        "seconds",
+        [
+            "a video of rain, 20s each",
+            "a 30s film of a forest",
+            "a video of rain, 20s total",
+        ],
+        command=GEN,
+        media=VIDEO,
+    ),
+    case("seconds-each", "a video of rain, 20s each", command=GEN, duration=20),
+    # ── resolution words are parameters; before a screen they are content ────────────────
+    *each(
+        "res-content",
+        [
+            "a 4K TV on a wall",
+            "a 1080p monitor, photo",
+            "a 4k camera, photo",
+            "an 8k display, photo",
+            "a 4k panel, image",
+            "a 4k projector, image",
+            "a 1080p screen, picture",
+            "a 4k television, picture",
+            "two 4k tvs, picture",
+            "a 1080p webcam, photo",
+            "一台4K电视，图片",
+            "4K显示器，照片",
+            "4K屏幕，图片",
+            "4K投影仪，照片",
+            "4K摄像头，照片",
+            "4K相机，照片",
+        ],
+        command=GEN,
+        resolution=None,
+        wants_8k=False,
+    ),
+]
+
+
+@pytest.mark.parametrize("row", CASES)
+def test_parse(row: Row) -> None:
+    check(row)
