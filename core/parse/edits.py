@@ -49,6 +49,7 @@ _EDIT_WORDS_RE = lexicon().pattern(
     "edit.more",
 )
 _VERB_RE = re.compile(rf"{words('edit.verb', 'edit.change')}", NOCASE)
+_CHANGE_RE = lexicon().pattern("edit.change")
 _EARLIER_RE = lexicon().pattern("media.edits_earlier")
 _CLAUSE_VERB_RE = re.compile(
     rf"(?:\A|(?<=[,.;!?。；！？]))[\s\x00\x01]*{words('media.edit_clause_start')}", NOCASE
@@ -93,6 +94,8 @@ def _kind(state: State) -> EditKind | None:
         return EditKind.MORE
     content = content_words(scan.edges())
     media = state.media.media
+    if _CHANGE_RE.match(view, lead_end(view)) is not None:
+        return EditKind.CONTENT  # "mirror the image", "zoom out a bit": a change in itself
     # Nothing new but the medium, or a little said about it with the result named.
     named = not content or (len(content) <= _SHORT and _IT_END_RE.search(scan.kept()))
     if media is not None and not state.retry and named and _names_earlier(state):

@@ -66,6 +66,7 @@ CASES = [
         "doesn't that cost a lot",
         "do those cost money",
         "are some of them free",
+        "is it cheap",
     ),
     # ── which models ──────────────────────────────────────────────────────────────────────
     *topic(
@@ -115,6 +116,7 @@ CASES = [
         "做一首歌需要多少时间",
         "图片生成快吗",
         "可灵慢吗",
+        "出图多快",
         "要等很久吗",
     ),
     # ── limits ────────────────────────────────────────────────────────────────────────────
@@ -181,6 +183,9 @@ CASES = [
         "can kling add sound?",
         "are you able to draw",
         "is veo able to do audio",
+        "can veo handle audio",
+        "is anybody able to help",
+        "can you do those ones?",
         "支不支持退款",
     ),
     # ── credits in general (the person's own balance is USAGE) ─────────────────────────────
@@ -282,6 +287,7 @@ CASES = [
         "啥意思",
         "几次了",
         "视频呢？",
+        "wondering how this works",
     ),
     # ── features ──────────────────────────────────────────────────────────────────────────
     *feature(
@@ -404,6 +410,10 @@ CASES = [
         "能修图吗",
         "能换背景吗",
     ),
+    *topic(OTHER, "can suno sing in chinese", "can someone make it"),
+    *topic(LIMITS, "海报最多能做多高"),
+    *topic(CAPABILITIES, "can you make this type of stuff?", "can you make other things?"),
+    *topic(ABOUT_INPUT, "图中是什么？", "这是什么"),
     # ── fields the question mentions are filled too ────────────────────────────────────────
     case(
         "fields-video-duration",
@@ -421,6 +431,13 @@ CASES = [
         media=IMAGE,
         wants_8k=True,
         question=Question(CAPABILITIES, "4k"),
+    ),
+    *topic(
+        CAPABILITIES,
+        "能做这种东西吗",
+        "能画这种类型的图吗",
+        "能做那种种类的视频吗",
+        "能做这种视频吗",
     ),
     case("fields-model", "用可灵做视频要多少钱", command=Q, model="可灵", media=VIDEO),
     # ── requests phrased as questions stay requests ────────────────────────────────────────
@@ -448,6 +465,12 @@ CASES = [
             "麻烦画一只柴犬好吗",
             "请问能画一只熊猫吗",
             "你可以帮我做一首生日歌吗",
+            "could you try making a poster of a fox?",
+            "would you mind creating a video of rain",
+            "can you try doing a sketch of a cat?",
+            "could you try generating a picture of a bird?",
+            "would you try writing a song about summer?",
+            "can you make a picture of a cat for me?",
         ],
         command=GEN,
         unsure=False,
@@ -476,6 +499,12 @@ CASES = [
     case("not-a-question", "画一个什么都不怕的女孩", command=GEN, media=IMAGE),
     case("embedded-question", "我想要一个视频但是不知道做什么", command=GEN, unsure=True),
     case("embedded-question-en", "make a song, not sure what about", command=GEN, unsure=True),
+    case("embedded-dont-know", "i don't know how long it should be, a video of rain", command=GEN),
+    *each(
+        "embedded-zh",
+        ["不晓得多长合适，做个下雨的视频", "不清楚哪个好，画一只猫", "没想好什么风格，画一只猫"],
+        command=GEN,
+    ),
     case("embedded-no-idea", "no idea what to draw, surprise me with a picture", command=GEN),
     case("dunno", "dunno what to make, a video i guess", command=GEN, unsure=True),
     case("wh-is-never-a-request", "what can you draw?", command=Q),

@@ -234,6 +234,7 @@ CASES = [
     case("i-would-like", "i would like a picture of a whale", command=GEN, media=IMAGE),
     case("i-need", "I need something for my shop", command=GEN),
     case("looking-for", "i'm looking for a poster of a cat", command=GEN),
+    case("make-me", "make me a cat", command=GEN),
     case("wanna", "i wanna see a dragon pic", command=GEN),
     case("first-person-wish", "我想要一只猫", command=GEN),
     case("first-person-need", "我需要一张海报", command=GEN, media=IMAGE),

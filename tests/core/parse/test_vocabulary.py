@@ -311,6 +311,13 @@ CASES = [
         command=GEN,
         prompt="",
     ),
+    *each(
+        "feedback",
+        ["don't like, image", "不喜欢，图片", "不太好，图片"],
+        command=GEN,
+        prompt="",
+    ),
+    case("nothing-described-verb", "generate something new", command=GEN, ambiguous=True),
     # ── tasks ─────────────────────────────────────────────────────────────────────────────
     case("task-i2i", "i2i: watercolor", 1, command=GEN, task_type=I2I),
     case("task-img2img", "img2img, anime style", 1, command=GEN, task_type=I2I),
