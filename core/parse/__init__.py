@@ -1,137 +1,118 @@
 """Turn one chat message (Chinese, English or mixed) into a structured intent.
 
-``parse_message`` is pure and rule-based: no I/O, no catalog, no platform. It reports what the
-text says; the engine decides what to do (task type, model, parameters, a question, a limit to
-explain). Where a wrong guess would spend credits the parser says "ambiguous" instead of guessing.
+``parse_message(text, image_count=0, model_names=())`` is pure, rule-based and deterministic:
+no I/O but reading its lexicon files once, no catalog, no platform. It reports what the text
+says; the engine decides what to do (task type, model, parameters, a question, a limit to
+explain). Where a wrong guess would spend credits the parser says ``ambiguous`` or ``unsure``
+instead of guessing, and a question is never a generation.
 
-How a message is read
-=====================
-1. Clean: zero-width / format / control characters and lone surrogates are removed (newlines
-   kept for lyrics), ``\\r\\n`` becomes ``\\n``, tabs become spaces. Rules match a copy in which
-   full-width ASCII (``１０秒``, ``16：9``), the ideographic space, curly quotes and ``∶`` are
-   folded to ASCII, one character for one, so spans found there cut the original text.
-   Instructions live at the edges of a message: in one longer than 3,000 characters the rules
-   read the first 2,000 and the last 1,000 and the middle is description (lyrics are still found
-   anywhere). This keeps a 20,000-character message to a few milliseconds.
-2. Whole-message replies (≤ 200 characters): ``是/好/嗯/可以/yes/y/ok/sure…`` → ``CONFIRM_YES``;
-   ``否/不/不用/取消/仅本次/no/n/just this once…`` → ``CONFIRM_NO``; ``help/帮助/你能做什么/
-   你是谁/what can you do`` → ``HELP``; greetings, thanks, praise → ``NONE``; text with no letter,
-   ideograph or digit (emoji, punctuation) → ``NONE``.
-3. Sections: ``歌词:``/``lyrics:`` takes everything after it (lines kept, blank runs squeezed);
-   ``negative:``/``negative prompt:``/``反向提示词:``/``负面提示词:``/``避免:``/``排除:``
-   takes the rest of its line; ``seed 42``/``seed=42``/``种子42``. Only these explicit forms:
-   "不要X" or "without X" stay in the prompt, where models read them, rather than being
-   guessed into a negative prompt.
-4. Model names. An entry of ``model_names`` matches case-insensitively with spaces, hyphens, dots
-   and underscores optional between its characters (``nanobanana pro``, ``nano-banana-pro``,
-   ``seedream4.5``); the longest wins, and a Latin name never matches inside a bigger word
-   (``wan`` ≠ ``want``, ``kling`` ≠ ``klingon``). An entry is returned exactly as given; when
-   several normalise alike (``Suno``/``suno``) the display spelling (capitals, spaces) is used.
-   Versioned or multi-word names (``Kling O1``, ``Nano Banana Pro``, ``wan2.6``, ``海螺23``) count
-   wherever they appear. Single-word names can be ordinary words (``Sonic`` the hedgehog, a
-   ``Gemini`` poster, ``MJ``, a ``海螺`` conch, a ``香蕉`` banana), so they count only with a
-   directive before them (``用/使用/换成/改用/试试/以后都用/use/with/using/switch to…``), with
-   ``模型/model`` or a request verb right after them (``可灵生成…``), as the whole message, or —
-   Latin ones — at the very start or end (``Suno 写一首歌``, ``…, kling``). ``X style``/``X风格``
-   is a style, not a model; ``不要用X``/``don't use X`` is removed but not chosen. Scope:
-   ``以后(视频)都用X / 默认用X / 把默认模型设为X / 把X设为默认 / always use X / make X my default /
-   use X by default / default to X`` → ``ALWAYS``; any other mention → ``THIS_TIME``. The first
-   counted mention wins.
-   Quality: ``用最好的 / 最好的模型 / 最高画质 / best quality / best model / use the best`` →
-   ``BEST`` (and ``premium_requested``); ``用便宜的 / 最便宜 / 省钱 / cheapest / budget model`` →
-   ``CHEAPEST``. Bare ``最好`` ("preferably", ``最好看`` "prettiest") and ``best``/``cheap`` need a
-   directive or must be the whole message. Scope words work alike (``以后都用最便宜的`` → ALWAYS).
-   ``换个模型 / 用别的 / try another model / different model`` → ``another_model``.
-   ``premium_requested`` also comes from explicit quality words (``高质量/高画质/顶级画质/high
-   quality/premium quality``), never from a bare "premium" or "best" (``a premium coffee brand``).
-   Retry words (``再来一次/再画一张/重新生成/again/regenerate``) are removed and remembered.
-5. Sound wishes stay in the prompt (they describe the result and help models without the
-   parameter) but are hidden from media detection: ``带音效/有声音/配音/带背景音乐/with audio/
-   with sound/with music`` → ``audio=True``; ``无声/静音/no audio/silent video`` → ``False`` (a
-   bare "silent" is a description). ``男声/女声/male vocals/female singer`` → ``vocal_gender``;
-   ``纯音乐/无人声/伴奏/instrumental/no vocals`` → ``instrumental=True``; ``带人声/with vocals`` →
-   ``False`` (both also say "music").
-6. Parameters (removed from the prompt with a following ``的``; ``时长``/``duration`` labels too):
-   resolution ``480p…2160p`` (1440p → ``2K``, 2160p → ``4K``) and ``2K``/``4K``; word forms stay
-   in the prompt and map ``高清/超清/全高清/HD/FHD/Full HD`` → ``1080P`` (what Chinese video sites
-   label 高清; a 720P reading would be *below* several models' defaults) and ``超高清/UHD`` →
-   ``4K``. Sizes ``512px/1K/2K/4K`` → ``size``; ``2K``/``4K`` fill both ``size`` and
-   ``resolution`` and the engine reads the one its task has. ``8K`` only sets ``wants_8k``.
-   Ratios ``W:H``/``W比H``, reduced unless standard as written (``32:18`` → ``16:9``; ``21:9``
-   stays). 16:9, 9:16, 1:1, 4:3, 3:4, 21:9 → ``aspect_ratio``; any other → ``custom_ratio`` (the
-   spec's "custom ratio" advice; the engine should still check the live catalog, where e.g. Nano
-   Banana Pro offers 4:5 and 2:3). ``3:30``/``12:30`` (second number two digits ≤ 59) are clock
-   times unless written 9:16/9:21/16:10/10:16 or next to a ratio word (比例, ratio, aspect…).
-   Orientation: ``横屏/横版/宽屏/widescreen/landscape format/in landscape`` → 16:9; ``竖屏/竖版/
-   vertical video/portrait mode/in portrait`` → 9:16; ``正方形的图/方图/square format/square
-   image`` → 1:1. Bare ``landscape``/``portrait``/``square`` are descriptions (scenery, a
-   portrait, Times Square) and stay.
-   Count: ``两张/3个视频/三首歌/两个版本/2 images/four variations/n=4``. Arabic, English
-   (one…twenty) and Chinese numerals (一二两三…十, 十五, 二十, 一百二十) all work. A Chinese count
-   needs an image/video/music noun right after it, or 张/幅/首/段 at the start of a clause or right
-   after a verb (``画两张猫``); never after 这/那/有/和/第 (``这两张图`` are inputs,
-   ``有三张照片的海报`` is one poster) nor "top/with/of/the/my…" (``top 10 songs``, ``a collage
-   with 3 photos``); so ``三个人跳舞的视频`` is one video. "versions/variations/版本" are removed
-   with their number. ``count_requested`` is the number as asked; ``count`` is that number when
-   it is 1–4, else ``None`` (the engine explains the limit). "a couple of" is not a number.
-   张/幅 hint image and 首 hints music (``生成三张赛博朋克城市``).
-7. Media. A tokenizer reads media words; at any place the longest/earliest token wins, so
-   ``动画`` is video (its 画 is no image), and exclusions are tokens too: ``画面/画质/画风/构图/
-   试图/歌词/歌手/唱歌/歌剧院/我的视频/video game/clip art/race track/fine-tune/heartbeat/
-   music festival…`` are not media, ``music video``/``MV``/``音乐视频`` are video, ``draw`` is not
-   ``drawer``. Words that point at an input image (``这张图/原图/图中/我的照片/this photo/the
-   attached image``) are not an output. Strong signals: task phrases (``图生视频/文生图/首尾帧/
-   image-to-video/t2v…``), conversion targets (``做成视频/生成一张图片/来首歌/into a video``), the
-   noun right after a count (``一张图片，…``), the outermost head noun — the first English one
-   (``a poster of the top 10 songs``) and the last Chinese one (``唱歌的女孩的视频``) — an
-   imperative ``画/draw/paint`` opening the request, a lyrics section. One kind among the strong
-   signals (else among all) is the media; several kinds → ambiguous, except that image words
-   give way when images are attached (they describe the input). "track" as a noun outside the
-   listed phrases ("a track through the woods") still reads as music — a known weakness.
-8. Duration (once the media is known): ``10秒/十秒/10s/10 seconds/10-second/1分钟/1分30秒/
-   一分半/半分钟/1.5 minutes``. Music → ``music_duration`` (the engine says it can't be set);
-   images → left in the prompt; otherwise ``duration``. ``80s synthwave``, ``the 90s``,
-   ``'70s style`` are decades: a bare ``Ns`` with N in 20…90 is seconds only when followed by
-   punctuation, the end, or a word like video/clip/long/of.
-9. Task type: image → ``TEXT_TO_IMAGE``, or ``IMAGE_TO_IMAGE`` with images; music →
-   ``TEXT_TO_MUSIC`` (images ignored); video → ``TEXT_TO_VIDEO`` with none, ``IMAGE_TO_VIDEO`` with
-   one unless reference words (``参考图/保持角色一致/reference image/keep this character/in the
-   style of this``) make it ``REFERENCE_IMAGE_TO_VIDEO``; with two or more,
-   ``FIRST_LAST_FRAME_TO_VIDEO`` if frame words (``首尾帧/首帧/尾帧/first and last frame/start and
-   end frames/from this to that``) are there, else ``REFERENCE_IMAGE_TO_VIDEO``. Words naming both
-   frames or the last frame ask for ``FIRST_LAST_FRAME_TO_VIDEO`` whatever is attached (the
-   engine asks for the missing image); ``首帧/first frame`` with one image is image-to-video.
-   No media word but images → ``IMAGE_TO_IMAGE`` (Midjourney-like: "a cat in space" + photo);
-   ``动起来/animate/make it move`` are video words. When the words need input images that are not
-   attached (``让这张图动起来``, ``首尾帧``, ``图生图``), ``task_type`` is still that task and
-   ``mentions_input_image`` is set: the engine's image-count check asks for the images.
-10. Prompt: the text minus sections, directives and parameters, with the request frame removed
-   from its start (``帮我画一张``, ``生成一个``, ``给我来首``, ``请``, ``can you please draw me``,
-   ``to make``, a label like ``视频：``), whitespace collapsed, dangling separators and a
-   trailing "thanks/please" trimmed. Media nouns, sound wishes and descriptive words stay
-   (``a video of waves``). When nothing but frame, media words and fillers (``这个不好看``
-   included) is left and no image is attached, ``prompt`` is ``""``: nothing was described, and
-   the engine asks what to make (``生成一个视频``, ``30秒的视频``, ``来首歌``). With images the text
-   stays as the instruction (``让这张图动起来``). Only ``GENERATE`` carries a prompt.
+Where things are
+================
+``model.py`` the result (``ParsedMessage``, ``Command`` and the small types) · ``lexicon.py``
+and ``lexicon/{zh,en,common}.toml`` every word the parser knows, as data (the phrase syntax is
+documented in ``lexicon.py``; adding a phrase is one line there plus a table row in
+``tests/core/parse/``) · ``text.py`` the scan: the cleaned text and a same-length view that
+passes match and mask · ``state.py`` what the passes found so far · one module per pass below.
 
-Commands
-========
-Something described (or images with a media word, or images and no directive) → ``GENERATE``
-with any ``model``/``quality``/``another_model`` — unless it is a reset or show-preferences
-phrase, or an interrogative question naming no media, model or parameter and no request verb
-(``what is…``, ``为什么…``, ``今天天气怎么样``) → ``NONE``. Nothing described: a directive with a
-media word and a request verb (``用 Suno 写一首歌``) is still ``GENERATE`` (empty prompt) unless
-its scope is ALWAYS (``以后视频都用可灵`` is a preference); else a model → ``USE_MODEL``/
-``ALWAYS_MODEL`` (a bare name counts: it is how users answer "换个模型"), a quality →
-``BEST``/``CHEAPEST``, ``another_model`` → ``ANOTHER_MODEL``; then ``RESET`` (``清除/重置…偏好``,
-``reset my preferences``, ``forget my default``; ``media`` says which kind), ``SHOW_PREFS``
-(``我的偏好``, ``what's my default``), ``RETRY`` (retry words alone); a media word, parameters or
-an edit of an earlier result → ``GENERATE``; else ``NONE``.
+How a message is read: ``PASSES``, in this order
+================================================
+Each pass is a function of the shared ``State``; it reads what earlier passes found, matches on
+the view, and masks what it used: removed from the prompt, or kept in it but hidden from later
+passes (sound wishes, "again").
 
-``ambiguous`` is set only on ``GENERATE`` when the media can't be told and no model is named
-(a named model implies its media): ``question_hint`` is ``SOURCE`` when the text edits an
-earlier result with nothing attached (``make it more vivid``, ``改成竖屏``), else ``MEDIA``
-("image, video or music?").
+1. ``clean.clean``: zero-width, format and control characters and lone surrogates go (newlines
+   stay for lyrics), ``\\r\\n`` becomes ``\\n``, tabs become spaces. The view folds full-width
+   ASCII (``１０秒``, ``16：9``), the ideographic space, curly quotes and ``∶`` to ASCII, one for
+   one, so spans found there cut the original text. Nothing readable and no picture → ``NONE``.
+   In a message longer than 3,000 characters the passes read the first 2,000 and the last
+   1,000: instructions live at the edges, the middle is description (lyrics are still found
+   anywhere). A 20,000-character message parses in about 10 ms on a slow machine.
+2. ``clean.links``: https links ending in .png/.jpg/.jpeg/.webp/.gif, or any https link when
+   the text says "this image"/"这张图"/"图片链接", are pictures: removed, listed in
+   ``image_urls`` and counted as attached. Other links stay in the prompt, hidden.
+3. ``replies.whole_message`` (≤ 200 characters, words repeated and particles allowed):
+   yes → ``CONFIRM_YES``, no / just this once → ``CONFIRM_NO``, help / 你能做什么 → ``HELP``,
+   我的作品 / my history → ``HISTORY``, greetings, thanks, praise → ``CHAT``. Done.
+4. ``sections``: Midjourney's ``/imagine [prompt:]`` (a picture) and flags (``--ar``/``--aspect``
+   set the ratio, ``--no`` the negative prompt, ``--seed`` the seed, every other ``--flag`` is
+   dropped); ``歌词:``/``lyrics:`` takes the rest of the message; ``negative:``/``反向提示词:``
+   the rest of its line; ``seed 42``/``种子42``. "不要X"/"without X" stay in the prompt.
+5. ``directives``: model names, with the words that direct them. An entry of ``model_names``
+   matches case-insensitively with spaces, hyphens, dots and underscores optional
+   (``nano-banana-pro``, ``seedream4.5``), longest first, never inside a bigger word (``wan`` ≠
+   ``want``); it is returned as given, the display spelling first among equals. Versioned or
+   multi-word names count anywhere; single words (``Sonic``, ``Gemini``, ``MJ``, ``海螺``,
+   ``香蕉``) only with a directive before them (用/换成/以后都用/use/with/switch to…), 模型/model
+   or a request verb after them, as the whole message, or, Latin ones, at its very start or end.
+   ``X style``/``X风格`` is a style. Scope: 以后[视频]都用X / 默认用X / 把X设为默认 / always X /
+   make X my default / set my default [video] model to X → ``ALWAYS``, else ``THIS_TIME``.
+   A negation before or after a name (不要用/别用/stop using/no more/X不要了/X is banned) removes
+   it and never chooses it: it is ``avoided``; "instead of X"/"除了X" only leave it out of the
+   request. Qualities: 用最好的/the best → ``BEST``, 用便宜的/the cheapest → ``CHEAPEST`` (bare
+   最好/best/cheap need a directive or the whole message: 最好看 is "prettiest");
+   ``premium_requested`` from explicit quality words (高画质, high-quality), never a bare
+   "premium". 换个模型/another model → ``another_model``. Retry words: 再来一次/regenerate are
+   removed; "again"/"one more" stay in the text, a retry only when nothing else is described
+   ("garfield hating monday again").
+6. ``params``: sound wishes (kept in the prompt): 带音效/with sound → ``audio``, 男声/female
+   vocals → ``vocal_gender``, 纯音乐/no vocals → ``instrumental``. Resolution ``480p``…``2160p``
+   and ``2K``/``4K`` (``size`` and ``resolution``; the engine reads the one its task has),
+   ``512px``; 高清/HD → 1080P and 超高清/UHD → 4K kept in the prompt; ``8K`` → ``wants_8k``; a
+   resolution right before TV/monitor/screen/电视 is content ("a 4K TV on a wall"). Ratios
+   ``W:H``/``W比H`` (reduced unless standard as written; non-standard ones → ``custom_ratio``),
+   clock times (``3:30``, ``10:30 pm``) excluded unless a ratio word is near; orientation words
+   (横屏/竖屏/方图, in portrait, vertical video, make it vertical, "…, vertical") → 16:9, 9:16,
+   1:1; bare landscape/portrait/square are descriptions. Counts: 两张/3个视频/three songs/
+   2 images/n=4/3 versions, Arabic, English and Chinese numerals; never after 这/那/有/第 nor
+   top/with/of/the/my (``这两张图`` are inputs, ``top 10 songs`` a title). 张/幅 hint a picture,
+   首 a song.
+7. ``media.media``: a tokenizer over media words (typos and slang included: 视屏, viedo, vid,
+   pic, imgae, gif…) in which exclusions are tokens too (画面, 画质, video game, music festival,
+   喜欢画画…) and, among nouns, the longest wins ("clip art" is a picture). Input-picture words
+   (这张图, my photo, the attached image) are no output. Strong signals: task phrases (图生视频,
+   text-to-image, 首尾帧), conversion targets (做成视频, into a song), the noun right after a
+   count, the last noun of a compound (视频封面, 音乐节海报, video thumbnail), the outermost head
+   of a phrase (the first English one: "a poster of the top 10 songs"; the last Chinese one:
+   唱歌的女孩的视频), an imperative 画/draw opening the request, /imagine. One kind among the
+   strong signals (else among all) is ``media``; several → ambiguous, except that picture words
+   give way when pictures are attached. The task type follows from the media, the pictures
+   (attached or linked) and the frame and reference words (see ``media._task_type``); words
+   that need pictures not attached still give their task and set ``mentions_input_image``.
+8. ``params.duration`` (once the media is known): 10秒/1分30秒/一分半/10s/10-second/1.5
+   minutes; music → ``music_duration``; pictures → description; "80s synthwave" is a decade.
+9. ``prompt.described``: is anything left but frames, media words and fillers?
+10. ``questions.question``: a question mark, a question word anywhere (多少, 哪个, how much,
+    A-not-A 贵不贵), 吗/呢/么 ending a clause, or a question opening (what/how…, is it…, can a
+    video…, do you…) make a question, with a ``topic`` (chosen among all topic words, longest
+    first: models, price, limits, time, credits, then a picture attached → about the picture,
+    then capabilities) and a ``feature``. Question words inside a plain request with a
+    description (画一个什么都不怕的女孩) or after 不知道/not sure don't count. A request phrased
+    as a yes/no question (can you draw a cat?, 能帮我画一只猫吗) with something to make named
+    stays a request; a question mark on a plain description ("a cat in space?") makes an
+    ``unsure`` request.
+11. ``edits.edit``: with nothing attached and a short message, an edit of the last result:
+    ``MORE`` (3 more, 再来三张), ``MEDIA`` (make a video of it, 配个音乐, 让它动起来), ``PARAMS``
+    (make it vertical, 10 seconds, 再高清一点), ``CONTENT`` (add a seagull, 换成夜景, sadder,
+    更欢快一点).
+12. ``commands.command``: in this order: ``RESET`` (清除偏好, go back to the default) and
+    ``SHOW_PREFS`` (我的偏好, what's my default) when no model is directed; ``AVOID_MODEL`` (a
+    model avoided, none chosen, nothing asked in another clause); ``USAGE`` (my usage, 我的额度,
+    how many credits do I have left: own credits, asked or not) and ``HISTORY`` (can I see my
+    history) when nothing is asked for; ``QUESTION``; ``EDIT``; ``CHAT`` (remarks, praise,
+    complaints, feelings with nothing asked for: 这张不错, 太慢了吧, 我今天好累); ``GENERATE`` when
+    something is described or pictures came, or a model or quality with a media word (not
+    ALWAYS: 以后视频都用可灵 is a preference); ``RETRY`` (again, 用可灵再来一次: with ``model`` or
+    ``quality``); ``ALWAYS_MODEL``/``USE_MODEL`` (a bare name too: it is how people answer
+    换个模型), ``BEST``/``CHEAPEST``, ``ANOTHER_MODEL``; ``GENERATE`` for a media word,
+    parameters, input-picture words or a request verb alone (the engine asks what to make);
+    else ``CHAT``. A generation is ``unsure`` when its question form is not clear-cut, it is a
+    wish (maybe, someday, 改天), or its words are mostly gibberish.
+13. ``prompt.prompt``: for ``GENERATE``, the text minus sections, directives and parameters,
+    the request frame removed from its start (帮我画一张, 生成一个, can you please draw me, to
+    make, a label like 视频：), question particles of a polite request removed, separators
+    tidied, a trailing thanks/please trimmed; "" when nothing was described (生成一个视频,
+    来首歌), unless pictures came. ``ambiguous``/``question_hint`` when the media can't be told
+    and no model is named. For ``EDIT``, the change itself.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from core.parse.frames import has_request_verb, lead_end
+from core.parse.frames import has_request_verb, lead_end, remark_end
 from core.parse.lexicon import lexicon, words
 from core.parse.media import MEDIA_RE, MOTION_RE, token_group
 from core.parse.model import Edit, EditKind
@@ -92,7 +92,7 @@ def _kind(state: State) -> EditKind | None:
     view = scan.view
     if _more(state):
         return EditKind.MORE
-    content = content_words(scan.edges())
+    content = content_words(view[remark_end(view) :])
     media = state.media.media
     if _CHANGE_RE.match(view, lead_end(view)) is not None:
         return EditKind.CONTENT  # "mirror the image", "zoom out a bit": a change in itself
@@ -129,7 +129,7 @@ def _more(state: State) -> bool:
         state.count = Count(int(value))
     elif state.count.value is None or not (state.retry or scan.search(_MORE_WORD_RE)):
         return False
-    return not content_words(scan.edges())
+    return not content_words(scan.view[remark_end(scan.view) :])
 
 
 def _names_earlier(state: State) -> bool:

@@ -16,14 +16,24 @@ from core.parse.text import NOCASE
 NOT_MEDIA = words("media.not_media")
 POLITE = words("frame.polite")
 SEPARATORS = r"[\s\x00\x01,!.~。、]*"
-_POLITE_LEAD_RE = re.compile(rf"{SEPARATORS}(?:{POLITE}{SEPARATORS})*", NOCASE)
+#: A remark before the request, set off by punctuation: "nice, add a moon", "好看，再来三张".
+_REMARK = rf"{words('chat.reaction', 'reply.chat')}[\s\x00\x01]*[,!.~。、，！]"
+_POLITE_LEAD_RE = re.compile(rf"{SEPARATORS}(?:(?:{POLITE}|{_REMARK}){SEPARATORS})*", NOCASE)
+_REMARK_LEAD_RE = re.compile(rf"{SEPARATORS}(?:{_REMARK}{SEPARATORS})*", NOCASE)
 DRAW_RE = re.compile(rf"(?!{NOT_MEDIA}){words('frame.draw')}", NOCASE)
 CLASSIFIER = words("frame.classifier")
 
 
 def lead_end(view: str) -> int:
-    """Where the request starts after greetings and politeness ("帮我", "can you please")."""
+    """Where the request starts after greetings, politeness and a remark ("帮我", "can you
+    please", "nice, …")."""
     m = _POLITE_LEAD_RE.match(view)
+    return m.end() if m else 0
+
+
+def remark_end(view: str) -> int:
+    """Where the message starts after a remark set off by punctuation ("好看，再来三张")."""
+    m = _REMARK_LEAD_RE.match(view)
     return m.end() if m else 0
 
 

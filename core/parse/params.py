@@ -101,11 +101,12 @@ _CLOCK_AFTER_RE = re.compile(rf"\A\s*{words('ratio.clock_after')}", NOCASE)
 
 def _orientation(kind: str) -> str:
     """``ratio.<kind>`` phrases, and ``ratio.<kind>_before_noun`` words right before one of
-    ``ratio.<kind>_noun`` or as a clause of their own ("…, vertical")."""
+    ``ratio.<kind>_noun`` or as a clause of their own ("…, vertical", "15s and vertical")."""
     before = words(f"ratio.{kind}_before_noun")
+    lead = words("ratio.clause_lead")
     return (
         rf"{words(f'ratio.{kind}')}|{before}(?=\s*的?\s*{words(f'ratio.{kind}_noun')})"
-        rf"|(?:^|(?<=[,;]))\s*(?:{words('ratio.clause_lead')}\s+)*{before}(?=\s*(?:[,;.!]|$))"
+        rf"|(?:(?:^|(?<=[,;]))\s*(?:{lead}\s+)*|(?<=\s)(?:{lead}\s+)+){before}(?=\s*(?:[,;.!]|$))"
     )
 
 

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from core.parse import Command, ParsedMessage, parse_message
+from core.parse import PASSES, Command, ParsedMessage, parse_message
 from tests.core.parse.support import LONG_PROMPT, MODEL_NAMES
 
 
@@ -119,3 +119,52 @@ def test_never_raises_on_arbitrary_text() -> None:
             assert not parsed.unsure
         assert (parsed.question is not None) == (parsed.command is Command.QUESTION)
         assert (parsed.edit is not None) == (parsed.command is Command.EDIT)
+
+
+#: Code point ranges people's messages come from: ASCII, Latin, combining marks, Arabic and
+#: Hebrew (right to left), CJK, Hangul, full-width forms, emoji, and a lone surrogate.
+_RANGES = (
+    (0x20, 0x7E),
+    (0xA0, 0x24F),
+    (0x300, 0x36F),
+    (0x590, 0x6FF),
+    (0x3000, 0x30FF),
+    (0x4E00, 0x9FFF),
+    (0xAC00, 0xD7A3),
+    (0xFF01, 0xFF5E),
+    (0x1F300, 0x1FAFF),
+    (0xD800, 0xD800),
+)
+
+
+def _random_text(rng: random.Random) -> str:
+    chars = []
+    for _ in range(rng.randint(0, 40)):
+        low, high = rng.choice(_RANGES)
+        chars.append(chr(rng.randint(low, high)))
+        if rng.random() < 0.2:
+            chars.append(" ")
+    return "".join(chars)
+
+
+def test_deterministic_and_total_on_random_unicode() -> None:
+    """The same message always reads the same, whatever it is made of."""
+    rng = random.Random(31337)
+    for _ in range(1500):
+        text = _random_text(rng)
+        images = rng.randint(0, 2)
+        first = parse_message(text, image_count=images, model_names=MODEL_NAMES)
+        again = parse_message(text, image_count=images, model_names=MODEL_NAMES)
+        assert first == again
+        assert "\x00" not in first.prompt
+        assert "\x01" not in first.prompt
+        if first.command not in (Command.GENERATE, Command.EDIT):
+            assert first.prompt == ""
+
+
+def test_passes_are_listed_once_in_order() -> None:
+    """The reading order is written once, in core/parse/__init__.py."""
+    names = [f"{p.__module__.rsplit('.', 1)[-1]}.{p.__name__}" for p in PASSES]
+    assert len(names) == len(set(names))
+    assert names[0] == "clean.clean"
+    assert names[-1] == "prompt.prompt"
