@@ -21,7 +21,7 @@ _RESET_RE = re.compile(
     NOCASE,
 )
 _SHOW_PREFS_RE = re.compile(
-    rf"{words('preference.show_verb')}(?:我的)?{_GAP}{words('preference.show_object')}"
+    rf"{words('preference.show_verb')}{_GAP}{words('preference.show_object')}"
     rf"|{words('preference.show')}",
     NOCASE,
 )

@@ -82,7 +82,7 @@ _WINDOW = 40
 #: "always use". The gap (a media word, usually) stays in the text for the media pass.
 _ALWAYS_BEFORE_RE = re.compile(
     rf"(?:{words('directive.future')}(?P<gap>[^\x00\n。!?,]{{0,8}}?){words('directive.future_adverb')}?"
-    rf"\s*(?:默认)?\s*{words('directive.future_verb')}"
+    rf"\s*{words('directive.future_default')}?\s*{words('directive.future_verb')}"
     rf"|{words('directive.set_default')}(?P<gap2>(?:\s+[A-Za-z]+)?)\s+{words('directive.set_default_end')}"
     rf"|{words('directive.always_before')}(?:\s+the)?)\s*\Z",
     NOCASE,
@@ -91,7 +91,7 @@ _THIS_BEFORE_RE = re.compile(rf"{words('directive.this_before')}(?:\s+(?:the|a|a
 #: Before a directive or a name, a negation: the name is removed but never chosen.
 _NEGATED_RE = re.compile(
     rf"(?:{words('directive.negation')}|(?P<contrast>{words('directive.contrast')}))"
-    rf"\s*(?:再\s*)?{words('directive.negated_verb')}?\s*(?:the\s+)?\Z",
+    rf"\s*{words('directive.again')}?\s*{words('directive.negated_verb')}?\s*(?:the\s+)?\Z",
     NOCASE,
 )
 _NEGATED_AFTER_RE = re.compile(rf"\s*{words('directive.negation_after')}", NOCASE)

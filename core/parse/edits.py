@@ -73,7 +73,7 @@ _N_MORE_RE = re.compile(
     NOCASE,
 )
 #: "多来几张", "再画几个": a few more.
-_A_FEW_RE = re.compile(rf"{words('edit.more')}[\s\x00]*几[个张首段幅]")
+_A_FEW_RE = re.compile(rf"{words('edit.more')}[\s\x00]*{words('question.how_many')}")
 #: What a short change may still contain: "make the waves bigger" (a noun or two).
 _SHORT = 3
 

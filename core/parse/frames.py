@@ -37,14 +37,16 @@ def remark_end(view: str) -> int:
     return m.end() if m else 0
 
 
+#: "一下" after a verb: "画一下", "来一下".
+_ONCE = words("frame.once")
 #: A verb opening a request: "生成", "画" (not "画面"), a light verb before a measure word or
 #: media noun ("来一张", "做视频", "整一张"), "make me" (not "make it").
 LEAD_VERB = (
     rf"(?:(?!{NOT_MEDIA}){words('frame.verb')}"
-    rf"|{words('frame.light_verb')}(?=[\s\x00]*(?:一下)?[\s\x00]*"
+    rf"|{words('frame.light_verb')}(?=[\s\x00]*{_ONCE}?[\s\x00]*"
     rf"(?:(?:[一两二三四五六七八九十]|\d{{1,3}})[\s\x00]*)?{CLASSIFIER}|[\s\x00]*\x00|"
     rf"{words('frame.light_verb_noun')}))"
-    rf"(?:\s+{words('frame.verb_object')})?(?!\s+{words('frame.not_verb_object')})(?:一下)?"
+    rf"(?:\s+{words('frame.verb_object')})?(?!\s+{words('frame.not_verb_object')}){_ONCE}?"
 )
 _REQUEST_VERB_RE = re.compile(
     rf"(?P<skip>{NOT_MEDIA})|(?P<verb>{words('frame.request_verb')})", NOCASE

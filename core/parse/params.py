@@ -198,7 +198,11 @@ _COUNT_RE = re.compile(
 )
 
 
-_CLASSIFIER_KINDS = {"张": MediaKind.IMAGE, "幅": MediaKind.IMAGE, "首": MediaKind.MUSIC}
+#: What a Chinese measure word after a count implies (张/幅 pictures, 首 songs).
+_CLASSIFIER_KINDS = {
+    **{c: MediaKind.IMAGE for c in lexicon().phrases("count.image_classifier")},
+    **{c: MediaKind.MUSIC for c in lexicon().phrases("count.music_classifier")},
+}
 
 
 def count(state: State) -> None:
@@ -216,13 +220,17 @@ def count(state: State) -> None:
     state.count = Count(int(value), _CLASSIFIER_KINDS.get(m.group()[-1]), end)
 
 
-_SECONDS_UNIT = r"(?:秒钟|秒|seconds?|secs?|s)"
+_SECOND = words("duration.second")
+_MINUTE = words("duration.minute")
+_HALF = words("duration.half")
+#: "10秒", "10s", "1分30秒", "一分半", "1.5 minutes", "half a minute", "时长8秒"; a bare "分"
+#: is minutes only before 半 or seconds ("1分30秒"), a bare "s" only right after a digit.
 _DURATION_RE = re.compile(
-    rf"(?:{words('duration.label')}\s*(?:[:=]|为|是)?\s*)?"
-    rf"(?:(?P<min>{NUMBER})\s*-?\s*个?\s*(?:分钟|分(?=\s*(?:半|{NUMBER}\s*秒))|mins?{E}|minutes?{E})"
-    rf"(?:\s*(?P<half>半)|\s*(?:and\s+)?(?P<minsec>{NUMBER})\s*{_SECONDS_UNIT}{E})?"
-    rf"|(?P<halfmin>半分钟|{B}half\s+a\s+minute{E})"
-    rf"|(?P<sec>{NUMBER})\s*-?\s*(?P<unit>秒钟|秒|seconds?{E}|secs?{E}|(?<=\d)s{E}))",
+    rf"(?:{words('duration.label')}\s*(?:[:=]|{words('duration.label_joiner')})?\s*)?"
+    rf"(?:(?P<min>{NUMBER})\s*-?\s*个?\s*(?:{_MINUTE}|分(?=\s*(?:{_HALF}|{NUMBER}\s*{_SECOND})))"
+    rf"(?:\s*(?P<half>{_HALF})|\s*(?:and\s+)?(?P<minsec>{NUMBER})\s*(?:{_SECOND}|(?<=\d)s{E}))?"
+    rf"|(?P<halfmin>{words('duration.half_minute')})"
+    rf"|(?P<sec>{NUMBER})\s*-?\s*(?P<unit>{_SECOND}|(?<=\d)s{E}))",
     NOCASE,
 )
 _DECADE_BEFORE_RE = re.compile(rf"(?:{words('duration.decade_before')}|')[\s-]*\Z", NOCASE)

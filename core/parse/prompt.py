@@ -14,8 +14,9 @@ from core.parse.text import GONE, NOCASE, USED, Scan, has_content, is_wide
 #: A media label after the frame: "生成视频：…", "生成一张图 一只狐狸", "image: …".
 _LEAD_LABEL = rf"(?:{words('frame.label')}(?:[\s\x00]*[:,]|(?<![A-Za-z])\s+))"
 _LEAD_RE = re.compile(
-    rf"(?:(?:(?:来|去|{words('frame.to')}\s+)?{LEAD_VERB}{SEPARATORS}(?:(?:一|1)?[\s\x00]*{CLASSIFIER})?"
-    rf"|(?:一|1)[\s\x00]*{CLASSIFIER}){SEPARATORS})?{_LEAD_LABEL}?{SEPARATORS}",
+    rf"(?:(?:(?:{words('frame.verb_prefix')}|{words('frame.to')}\s+)?{LEAD_VERB}{SEPARATORS}"
+    rf"(?:(?:一|1)?[\s\x00]*{CLASSIFIER})?|(?:一|1)[\s\x00]*{CLASSIFIER}){SEPARATORS})?"
+    rf"{_LEAD_LABEL}?{SEPARATORS}",
     NOCASE,
 )
 #: What is left of a request that describes nothing: frames, fillers, particles.
@@ -33,7 +34,9 @@ _TRAILING_THANKS_RE = re.compile(
 
 
 #: A question particle or mark ending a clause of a request phrased as a question.
-_QUESTION_TAIL_RE = re.compile(r"(?:[吗么呢]\s*)?\?+|[吗么呢](?=\s*(?:[,.;!，。；！]|\Z))")
+_QUESTION_TAIL_RE = re.compile(
+    rf"(?:{words('question.end')}\s*)?\?+|{words('question.end')}(?=\s*(?:[,.;!，。；！]|\Z))"
+)
 
 
 def _strip_lead(scan: Scan) -> None:

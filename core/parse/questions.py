@@ -1,9 +1,10 @@
 """Pass 10: is the message a question to the bot, and about what?
 
 A question is a question mark anywhere, a question word anywhere (``多少``, ``哪个``, ``how
-much``), ``吗/呢/么`` at the end, or an English question opening (``what…``, ``is it…``,
-``can you…``). Question words inside a plain request (``画一个什么都不怕的女孩``) do not count:
-an imperative with a description needs a question mark or ``吗`` to become a question.
+much``, A-not-A ``贵不贵``, ``几张`` asking how many), ``吗/呢/么`` ending a clause, or an English
+question opening (``what…``, ``is it…``, ``can a video…``, ``do you…``; an aux before a plain
+description, "will smith eating spaghetti", needs more). Question words inside a plain request
+(``画一个什么都不怕的女孩``) or after "不知道/not sure" do not count.
 
 This pass only reads; the command pass decides: a question is answered (``QUESTION``) unless it
 is a request phrased as one (``polite``: "can you draw a cat?", "能帮我画一只猫吗").
@@ -39,12 +40,13 @@ _AUX_START_RE = re.compile(rf"{_SKIP}{words('question.aux', 'question.do')}\s+\w
 _A_NOT_A_RE = re.compile(r"([\u4e00-\u9fff])[不没]\1")
 #: "几张/几秒/几个" asks how many ("能生成几个", "视频能做几秒"), except right after a verb
 #: with no modal before it, where it is "a few" ("多来几张", "再画几个", "来几张猫的图").
-_HOW_MANY_RE = re.compile(r"(?P<before>.{0,3}?)几(?:个|张|秒|分钟|种|首|段|次|位|幅)")
-_A_FEW_VERB_RE = re.compile(r"(?:来|画|做|要|出|生成|整|搞|弄|拍|写)\Z")
-_MODAL_RE = re.compile(r"(?:能|可以|会|能够)")
+_HOW_MANY_RE = re.compile(rf"(?P<before>.{{0,6}}?){words('question.how_many')}")
+_A_FEW_VERB_RE = re.compile(rf"{words('question.a_few_after')}\Z")
+_MODAL_RE = lexicon().pattern("question.modal")
 
 
 def _asks_how_many(view: str) -> bool:
+    """Whether a "几…" in the text asks how many."""
     for m in _HOW_MANY_RE.finditer(view):
         before = m["before"]
         if not _A_FEW_VERB_RE.search(before) or _MODAL_RE.search(before):
@@ -52,6 +54,8 @@ def _asks_how_many(view: str) -> bool:
     return False
 
 
+#: A request phrased as a question opens with one of these, maybe after a greeting ("hey can
+#: you…").
 _POLITE_RE = re.compile(rf"{_SKIP}(?:\w+[\s,]+)?{words('question.polite')}", NOCASE)
 _WH_RE = lexicon().pattern("question.wh")
 _ASKS_FOR_RE = lexicon().pattern("question.asks_for")
@@ -138,7 +142,7 @@ def question(state: State) -> None:
     topic = _topic(state)
     asks = topic is not QuestionTopic.OTHER or _WH_RE.search(view) is not None
     if aux and not (mark or end or opening or word or asks):
-        return  # "make…", "will smith eating spaghetti": an aux before a plain description
+        return  # "will smith eating spaghetti": an aux before a plain description
     # "画一个什么都不怕的女孩": a question word inside a plain request is description, unless
     # it asks about something ("用可灵做视频要多少钱").
     imperative = _IMPERATIVE_RE.match(scan.view, start) is not None and state.described
@@ -147,10 +151,8 @@ def question(state: State) -> None:
     polite = (
         _POLITE_RE.match(scan.view) is not None or _POLITE_RE.match(scan.view, start) is not None
     ) and (has_request_verb(view) or _ASKS_FOR_RE.search(view) is not None)
-    wh = _WH_RE.search(view) is not None
     state.question_form = QuestionForm(
-        wh=wh,
-        polite=polite and not wh,
+        polite=polite and _WH_RE.search(view) is None,
         # "a cat in space?": a question mark on a plain description, asking about nothing.
         mark_only=mark and not (end or opening or word or aux or asks),
         subject=bool(content_words(_NOT_SUBJECT_RE.sub(" ", view))),

@@ -82,10 +82,8 @@ class Media:
 class QuestionForm:
     """How a question is put (see ``questions.py``)."""
 
-    #: A wh-question (what, how much, 哪个, 多少…): never a request.
-    wh: bool
     #: A yes/no question that opens like a request and has a request verb ("can you draw…",
-    #: "能帮我画…吗").
+    #: "能帮我画…吗"); a wh-question (what, how much, 哪个, 多少…) never is one.
     polite: bool
     #: Only a question mark makes it one ("a cat in space?").
     mark_only: bool

@@ -206,6 +206,11 @@ CASES = [
         prompt="海浪",
     ),
     case("label-changdu", "视频长度为12秒，下雪", command=GEN, duration=12),
+    case("unit-sec", "a clip of rain, 12 secs", command=GEN, duration=12),
+    case("unit-min", "a 2 min video of rain", command=GEN, duration=120),
+    case("unit-half-minute", "half a minute of rain, video", command=GEN, duration=30),
+    case("unit-miaozhong", "十秒钟的视频，下雨", command=GEN, duration=10),
+    case("unit-half-minute-zh", "半分钟的视频，下雪", command=GEN, duration=30),
     *each(
         "decade",
         [

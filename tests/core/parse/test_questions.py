@@ -414,6 +414,7 @@ CASES = [
     *topic(LIMITS, "海报最多能做多高"),
     *topic(CAPABILITIES, "can you make this type of stuff?", "can you make other things?"),
     *topic(ABOUT_INPUT, "图中是什么？", "这是什么"),
+    *topic(LIMITS, "一次能够生成几张"),
     # ── fields the question mentions are filled too ────────────────────────────────────────
     case(
         "fields-video-duration",
