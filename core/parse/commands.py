@@ -49,6 +49,7 @@ def command(state: State) -> None:
 
 
 def _command(s: State) -> Command:
+    """The first command that applies, in the order of the package doc (step 12)."""
     d = s.directives
     directed = d.model is not None or d.quality is not None or s.another_model
     kept = s.scan.kept()
@@ -61,8 +62,9 @@ def _command(s: State) -> Command:
         return Command.AVOID_MODEL
     if s.scan.search(_USAGE_RE) is not None and not requests and s.media.media is None:
         return Command.USAGE
-    history = s.scan.search(_HISTORY_RE)
-    if history is not None and not has_request_verb(_HISTORY_RE.sub(" ", s.scan.edges())):
+    if s.scan.search(_HISTORY_RE) is not None and not has_request_verb(
+        _HISTORY_RE.sub(" ", s.scan.edges())
+    ):
         return Command.HISTORY
     form = s.question_form
     if form is not None and not form.mark_only and not _polite_request(s):

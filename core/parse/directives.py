@@ -1,4 +1,4 @@
-"""Pass 4: model names, qualities ("the best", "the cheapest"), "another model" and retries."""
+"""Pass 5: model names, qualities ("the best", "the cheapest"), "another model" and retries."""
 
 from __future__ import annotations
 

@@ -5,6 +5,7 @@ it; and only in a short message (``SHORT``): a longer one describes something ne
 is, in this order:
 
 - more of the same: a count with "more" or "再来" ("3 more", "two more pics", "再来三张");
+- a change complete in itself opening the message ("mirror the image", "zoom out", "调暗");
 - another medium for it: a media word with a conversion ("做成视频", "turn it into a song",
   "配个音乐"), a reference to it ("make a video of it", "a song for this") or motion ("让它
   动起来", "animate it"), and nothing new described;
@@ -14,7 +15,8 @@ is, in this order:
   "换成夜景", "make it more vivid", "把天空变成紫色"), or a comparative on its own ("sadder",
   "bluer", "更欢快一点", "make the waves bigger").
 
-This pass only reads; the command pass decides (a question or a new request comes first).
+This pass only reads (and sets the count of "3 more"); the command pass decides: a question
+or a request comes first.
 """
 
 from __future__ import annotations
@@ -88,6 +90,7 @@ def edit(state: State) -> None:
 
 
 def _kind(state: State) -> EditKind | None:
+    """The kind of edit, tried in the order of the module doc."""
     scan = state.scan
     view = scan.view
     if _more(state):
@@ -116,7 +119,8 @@ def _kind(state: State) -> EditKind | None:
 
 
 def _more(state: State) -> bool:
-    """ "3 more", "再来三张", "two more pics": more of the same, nothing new described."""
+    """More of the same, nothing new described: "3 more", "再来三张", "two more pics", "多来几张"
+    (a few: no count)."""
     scan = state.scan
     if scan.search(_A_FEW_RE) is not None:
         return not content_words(_A_FEW_RE.sub(" ", scan.edges()))
@@ -171,5 +175,5 @@ def content_words(text: str) -> list[str]:
     return [w for w in _WORD_SPLIT_RE.findall(text) if has_content(w)]
 
 
-#: A Latin word, or one ideograph: what ``_content`` counts.
+#: A Latin word, or one ideograph: what ``content_words`` counts.
 _WORD_SPLIT_RE = re.compile(r"[A-Za-z]+|[^\sA-Za-z0-9]")

@@ -335,3 +335,16 @@ def words(*categories: str) -> str:
 def lead(*categories: str, also: str = "") -> str:
     """Shorthand for :meth:`Lexicon.lead`."""
     return lexicon().lead(*categories, also=also)
+
+
+#: Every pattern compiled behind a lead, with its body alone: a test checks that no lead hides
+#: a match (a category missing from its list would).
+LED: list[tuple[re.Pattern[str], str]] = []
+
+
+def led(body: str, *categories: str, also: str = "") -> re.Pattern[str]:
+    """``body`` compiled behind the lead of ``categories``: every alternative of the body must
+    start with a phrase of one of them, or a character of ``also``."""
+    pattern = re.compile(lead(*categories, also=also) + f"(?:{body})", re.IGNORECASE)
+    LED.append((pattern, body))
+    return pattern

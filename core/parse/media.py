@@ -1,4 +1,4 @@
-"""Pass 6: the media asked for (image, video or music) and the task type."""
+"""Pass 7: the media asked for (image, video or music) and the task type."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from core.ima.tasks import MediaKind, TaskType
 from core.parse.frames import DRAW_RE, NOT_MEDIA, lead_end
-from core.parse.lexicon import any_phrase, lead, lexicon, words
+from core.parse.lexicon import any_phrase, led, lexicon, words
 from core.parse.state import Media, State
 from core.parse.text import NOCASE
 
@@ -79,16 +79,16 @@ _MEDIA_CATEGORIES = (
     "media.music",
     "media.image",
 )
-MEDIA_RE = re.compile(
-    rf"{lead(*_MEDIA_CATEGORIES)}(?:(?P<skip>{NOT_MEDIA})"
+MEDIA_RE = led(
+    rf"(?P<skip>{NOT_MEDIA})"
     rf"|(?P<input>{_INPUT_IMAGE})"
     rf"|(?P<task_video>{_TASK_I2V}|{words('task.text_to_video', 'task.reference_to_video')}"
     rf"|{_FIRST_LAST})"
     rf"|(?P<task_image>{_TASK_I2I}|{words('task.text_to_image')})"
     rf"|(?P<task_music>{words('task.text_to_music')})"
     rf"|(?P<target>{_TARGET})"
-    rf"|{_NOUNS})",
-    NOCASE,
+    rf"|{_NOUNS}",
+    *_MEDIA_CATEGORIES,
 )
 
 
@@ -126,24 +126,19 @@ _INPUT_CATEGORIES = (
     "media.reference_around",
 )
 #: Everything that points at an input or earlier picture.
-_INPUT_IMAGE_RE = re.compile(
-    rf"{lead(*_INPUT_CATEGORIES, also=_CLAUSE)}"
-    rf"(?:{_INPUT_IMAGE}|{_EDITS_EARLIER}|{_TASK_I2V}|{_TASK_I2I}|{_FIRST_LAST}|{_REFERENCE})",
-    NOCASE,
+_INPUT_IMAGE_RE = led(
+    f"{_INPUT_IMAGE}|{_EDITS_EARLIER}|{_TASK_I2V}|{_TASK_I2I}|{_FIRST_LAST}|{_REFERENCE}",
+    *_INPUT_CATEGORIES,
+    also=_CLAUSE,
 )
-_EDITS_EARLIER_RE = re.compile(
-    rf"{lead('media.edits_earlier', 'media.edit_clause_start', also=_CLAUSE)}(?:{_EDITS_EARLIER})",
-    NOCASE,
+_EDITS_EARLIER_RE = led(
+    _EDITS_EARLIER, "media.edits_earlier", "media.edit_clause_start", also=_CLAUSE
 )
-_BOTH_FRAMES_RE = re.compile(
-    rf"{lead('frames.both', 'frames.both_from')}(?:{_BOTH_FRAMES})", NOCASE
-)
+_BOTH_FRAMES_RE = led(_BOTH_FRAMES, "frames.both", "frames.both_from")
 _FIRST_FRAME_RE = re.compile(_FIRST_FRAME, NOCASE)
 _LAST_FRAME_RE = re.compile(_LAST_FRAME, NOCASE)
-_REFERENCE_RE = re.compile(
-    rf"{lead('media.reference', 'task.reference_to_video', 'media.reference_around')}"
-    rf"(?:{_REFERENCE})",
-    NOCASE,
+_REFERENCE_RE = led(
+    _REFERENCE, "media.reference", "task.reference_to_video", "media.reference_around"
 )
 _DE_BEFORE_RE = re.compile(r"的\s*\Z")
 

@@ -1,4 +1,4 @@
-"""Pass 5: parameters: sound wishes, resolution and size, ratio, count; duration (pass 7,
+"""Pass 6: parameters: sound wishes, resolution and size, ratio, count; duration (pass 8,
 once the media is known)."""
 
 from __future__ import annotations

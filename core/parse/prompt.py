@@ -1,4 +1,4 @@
-"""Passes 8 and 10: whether anything was described, and the prompt for the generator."""
+"""Passes 9 and 13: whether anything was described, and the prompt for the generator."""
 
 from __future__ import annotations
 

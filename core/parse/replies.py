@@ -1,4 +1,4 @@
-"""Pass 2: whole-message replies: yes, no, help, history, greetings and thanks."""
+"""Pass 3: whole-message replies: yes, no, help, history, greetings and thanks."""
 
 from __future__ import annotations
 

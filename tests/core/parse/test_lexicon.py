@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from core.parse.lexicon import FILES, LexiconError, compile_phrase, load
+import core.parse
+from core.parse.lexicon import FILES, LED, LexiconError, compile_phrase, load
 from core.parse.text import FOLD
 from tests.core.parse.test_tables import all_rows
 
@@ -23,6 +24,18 @@ def test_every_phrase_is_used_by_a_row() -> None:
     text = "\n".join(row.text.translate(FOLD) for row in all_rows())
     unused = [e for e in load().entries if not e.pattern().search(text)]
     assert not unused, "\n".join(f"{e.file} {e.category}: {e.phrase}" for e in unused)
+
+
+def test_leads_hide_no_match() -> None:
+    """A pattern behind a first-character test matches what its body alone matches."""
+    assert core.parse.PASSES  # importing the passes compiles their patterns
+    assert LED
+    text = "\n".join(row.text.translate(FOLD) for row in all_rows())
+    for pattern, body in LED:
+        alone = re.compile(body, re.IGNORECASE)
+        assert [m.span() for m in pattern.finditer(text)] == [
+            m.span() for m in alone.finditer(text)
+        ], body[:80]
 
 
 @pytest.mark.parametrize(
