@@ -6,7 +6,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-from core.parse.lexicon import lexicon, words
+from core.parse.lexicon import led, lexicon, words
 from core.parse.model import Quality
 from core.parse.state import Directives, State
 from core.parse.text import FOLD, NOCASE, B, E
@@ -158,12 +158,10 @@ def _directive(view: str, start: int, end: int) -> _Directive:
     )
 
 
-_QUALITY_RE = re.compile(
-    "|".join(
-        f"(?P<{group}>{words('quality.' + group)})"
-        for group in ("not_quality", "best", "cheapest", "best_directed", "cheapest_directed")
-    ),
-    NOCASE,
+_QUALITY_GROUPS = ("not_quality", "best", "cheapest", "best_directed", "cheapest_directed")
+_QUALITY_RE = led(
+    "|".join(f"(?P<{group}>{words('quality.' + group)})" for group in _QUALITY_GROUPS),
+    *(f"quality.{group}" for group in _QUALITY_GROUPS),
 )
 _PREMIUM_RE = lexicon().pattern("quality.premium")
 _ANOTHER_RE = lexicon().pattern("directive.another")

@@ -7,7 +7,7 @@ import math
 import re
 
 from core.ima.tasks import MediaKind
-from core.parse.lexicon import LexiconError, lexicon, words
+from core.parse.lexicon import LexiconError, lead, led, lexicon, words
 from core.parse.state import Count, Resolution, Sound, State
 from core.parse.text import (
     CN_NUMBER,
@@ -15,6 +15,7 @@ from core.parse.text import (
     EN_NUMBER,
     NOCASE,
     NUMBER,
+    NUMBER_LEAD,
     B,
     E,
     Scan,
@@ -110,8 +111,15 @@ def _orientation(kind: str) -> str:
     )
 
 
-_ORIENTATION_RE = re.compile(
-    "|".join(f"(?P<{kind}>{_orientation(kind)})" for kind in ("wide", "tall", "square")), NOCASE
+_ORIENTATION_RE = led(
+    "|".join(f"(?P<{kind}>{_orientation(kind)})" for kind in ("wide", "tall", "square")),
+    *(
+        f"ratio.{kind}{part}"
+        for kind in ("wide", "tall", "square")
+        for part in ("", "_before_noun")
+    ),
+    "ratio.clause_lead",
+    also=r"\s",
 )
 _ORIENTATION_RATIOS = {"wide": "16:9", "tall": "9:16", "square": "1:1"}
 
@@ -184,7 +192,7 @@ _NOT_AFTER_ZH = f"(?<!{_chars('count.not_after_char')})"
 _NOT_AFTER_EN = "".join(rf"(?<!{word}\s)" for word in lexicon().phrases("count.not_after_word"))
 _ZH_NUMBER = rf"{_NOT_AFTER_ZH}(?:{DIGITS}|{CN_NUMBER})"
 _COUNT_RE = re.compile(
-    rf"(?P<zhv>{_ZH_NUMBER})\s*{_chars('count.variant_classifier')}?\s*(?:{_ADJECTIVE}的?)?\s*"
+    rf"(?:{NUMBER_LEAD}|(?<![A-Za-z])(?=[nN]))(?:(?P<zhv>{_ZH_NUMBER})\s*{_chars('count.variant_classifier')}?\s*(?:{_ADJECTIVE}的?)?\s*"
     rf"{_COUNT_NOUN}"
     rf"|(?P<zh>{_ZH_NUMBER})\s*{_chars('count.classifier')}"
     rf"(?=\s*{_ADJECTIVE}?的?\s*{_NOUN_AFTER_CLASSIFIER})"
@@ -193,7 +201,7 @@ _COUNT_RE = re.compile(
     rf"|{B}{_NOT_AFTER_EN}(?P<en>\d{{1,6}}|{EN_NUMBER}){E}"
     rf"(?:\s+(?:{_ADJECTIVE}\s+)?{_COUNT_NOUN}(?:\s+of)?{E}"
     rf"|(?=\s+(?:{_ADJECTIVE}\s+)?{_NOUN_AFTER_NUMBER}))"
-    rf"|{B}n\s*=\s*(?P<n>\d{{1,6}}){E}",
+    rf"|{B}n\s*=\s*(?P<n>\d{{1,6}}){E})",
     NOCASE,
 )
 
@@ -226,6 +234,7 @@ _HALF = words("duration.half")
 #: "10秒", "10s", "1分30秒", "一分半", "1.5 minutes", "half a minute", "时长8秒"; a bare "分"
 #: is minutes only before 半 or seconds ("1分30秒"), a bare "s" only right after a digit.
 _DURATION_RE = re.compile(
+    rf"(?:{NUMBER_LEAD}|{lead('duration.label', 'duration.half_minute')})"
     rf"(?:{words('duration.label')}\s*(?:[:=]|{words('duration.label_joiner')})?\s*)?"
     rf"(?:(?P<min>{NUMBER})\s*-?\s*个?\s*(?:{_MINUTE}|分(?=\s*(?:{_HALF}|{NUMBER}\s*{_SECOND})))"
     rf"(?:\s*(?P<half>{_HALF})|\s*(?:and\s+)?(?P<minsec>{NUMBER})\s*(?:{_SECOND}|(?<=\d)s{E}))?"

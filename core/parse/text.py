@@ -81,6 +81,9 @@ DIGITS = r"(?<![\d.])\d{1,6}(?:\.\d{1,3})?(?![\d])"
 _CN_NUMERAL = "零〇一二两三四五六七八九十百"
 CN_NUMBER = rf"(?<![{_CN_NUMERAL}])[{_CN_NUMERAL}]{{1,8}}(?![{_CN_NUMERAL}])"
 NUMBER = rf"(?:{DIGITS}|{CN_NUMBER}|{B}(?:{EN_NUMBER}){E})"
+#: Where a number can start: a digit, a Chinese numeral, the first letter of an English one.
+_EN_FIRSTS = "".join(sorted({c for w in EN_NUMBERS for c in (w[0], w[0].upper())}))
+NUMBER_LEAD = rf"(?=[0-9{_CN_NUMERAL}])|(?<![A-Za-z])(?=[{_EN_FIRSTS}])"
 
 
 def number(token: str) -> float | None:
