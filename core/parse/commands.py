@@ -91,8 +91,9 @@ def _command(s: State) -> Command:
         or s.has_parameters
         or s.media.mentions_input_image
         or requests
+        or _WANT_RE.search(kept) is not None
     ):
-        return Command.GENERATE
+        return Command.GENERATE  # "i want something": which medium?
     return Command.CHAT
 
 
@@ -103,7 +104,11 @@ def _polite_request(s: State) -> bool:
     if form is None or not form.polite:
         return False
     named = s.media.media is not None and s.scan.search(_BENEFACTIVE_RE) is not None
-    return (s.described and form.subject) or s.images > 0 or named
+    # "can you use kling instead?": a model or quality asked for, nothing else said.
+    directed = not s.described and (
+        s.directives.model is not None or s.directives.quality is not None
+    )
+    return (s.described and form.subject) or s.images > 0 or named or directed
 
 
 def _requests_elsewhere(s: State) -> bool:

@@ -148,9 +148,10 @@ def question(state: State) -> None:
     imperative = _IMPERATIVE_RE.match(scan.view, start) is not None and state.described
     if not (mark or end or opening) and imperative and topic is QuestionTopic.OTHER:
         return
+    directed = state.directives.model is not None or state.directives.quality is not None
     polite = (
         _POLITE_RE.match(scan.view) is not None or _POLITE_RE.match(scan.view, start) is not None
-    ) and (has_request_verb(view) or _ASKS_FOR_RE.search(view) is not None)
+    ) and (has_request_verb(view) or _ASKS_FOR_RE.search(view) is not None or directed)
     state.question_form = QuestionForm(
         polite=polite and _WH_RE.search(view) is None,
         # "a cat in space?": a question mark on a plain description, asking about nothing.

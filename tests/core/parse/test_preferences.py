@@ -131,6 +131,11 @@ CASES = [
     case("except", "any model except sora, a video of a cat", command=GEN, model=None),
     case("zh-rather", "用可灵而不是sora，做一个猫的视频", command=GEN, model="可灵"),
     case("zh-except", "除了sora都行，做一个猫的视频", command=GEN, model=None),
+    case("too-pricey-zh", "kling太贵了", command=AVOID, model="kling"),
+    case("too-pricey-en", "sora is too pricey", command=AVOID, model="sora"),
+    case("cheaper-model", "换个便宜的模型", command=Command.CHEAPEST),
+    *each("this-time-zh", ["那就可灵", "还是可灵吧"], command=Command.USE_MODEL, model="可灵"),
+    case("polite-model", "can you use kling instead", command=Command.USE_MODEL, model="kling"),
     # ── reset and show ────────────────────────────────────────────────────────────────────
     *each(
         "reset",

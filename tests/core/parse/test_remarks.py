@@ -239,6 +239,8 @@ CASES = [
     case("first-person-wish", "我想要一只猫", command=GEN),
     case("first-person-need", "我需要一张海报", command=GEN, media=IMAGE),
     case("first-person-ask", "我求一张壁纸", command=GEN),
+    case("want-something", "i want something", command=GEN, ambiguous=True),
+    case("whatever", "随便画点什么", command=GEN, media=IMAGE),
     # ── the person's own credits and usage ─────────────────────────────────────────────────
     *each(
         "usage",
