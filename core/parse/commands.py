@@ -134,7 +134,7 @@ def _remark(s: State) -> bool:
         or s.media.conflict
         or s.has_parameters
         or s.lyrics is not None
-        or s.retry
+        or (s.retry and not s.retry_weak)
         or s.directives.model is not None
         or s.directives.quality is not None
         or s.another_model

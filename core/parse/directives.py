@@ -241,3 +241,4 @@ def retry(state: State) -> None:
     strong = state.scan.take(_RETRY_RE)
     weak = state.scan.take(_RETRY_WEAK_RE, keep=True)
     state.retry = bool(strong or weak)
+    state.retry_weak = not strong and bool(weak)

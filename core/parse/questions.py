@@ -131,11 +131,9 @@ def question(state: State) -> None:
     mark = _MARK_RE.search(view) is not None
     end = _END_RE.search(view) is not None
     opening = _OPENING_RE.match(view) is not None or _OPENING_RE.match(view, start) is not None
-    word = (
-        _WORD_RE.search(view) is not None
-        or _A_NOT_A_RE.search(view) is not None
-        or _asks_how_many(view)
-    )
+    # A-not-A ("贵不贵", "快不快") asks as surely as a question mark.
+    end = end or _A_NOT_A_RE.search(view) is not None
+    word = _WORD_RE.search(view) is not None or _asks_how_many(view)
     aux = _AUX_START_RE.match(view) is not None
     if not (mark or end or opening or word or aux):
         return
@@ -158,7 +156,10 @@ def question(state: State) -> None:
         mark_only=mark and not (end or opening or word or aux or asks),
         subject=bool(content_words(_NOT_SUBJECT_RE.sub(" ", view))),
     )
-    state.question = Question(topic=topic, feature=_feature(state))
+    feature = _feature(state)
+    if topic is QuestionTopic.OTHER and feature is not None and (aux or opening):
+        topic = QuestionTopic.CAPABILITIES  # "does veo have sound?"
+    state.question = Question(topic=topic, feature=feature)
 
 
 def _topic(state: State) -> QuestionTopic:

@@ -115,6 +115,8 @@ class State:
     directives: Directives = Directives()
     another_model: bool = False
     retry: bool = False
+    #: The retry was only "again"/"one more", words that may be description too.
+    retry_weak: bool = False
     premium_requested: bool = False
     sound: Sound = Sound()
     resolution: Resolution = Resolution()

@@ -109,7 +109,7 @@ CASES = [
         "please stop using Sora for my videos",
         command=AVOID,
         model="sora",
-        media=VIDEO,
+        media=None,
     ),
     # a negation never chooses a model, and other clauses still ask
     case(

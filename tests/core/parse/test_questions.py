@@ -380,7 +380,7 @@ CASES = [
     *feature(
         "realistic",
         "can you make realistic photos?",
-        "is it real?",
+        "is it photo-realistic?",
         "能画写实的吗",
         "照片级的可以吗",
         "能做得很真实吗",
@@ -411,6 +411,24 @@ CASES = [
         "能换背景吗",
     ),
     *topic(OTHER, "can suno sing in chinese", "can someone make it"),
+    *topic(
+        MODELS,
+        "list all models",
+        "show me the available models",
+        "列出模型",
+        "所有模型",
+        "what's the difference between kling and veo?",
+        "可灵和veo有什么区别",
+        "is kling better than veo?",
+        "kling compared to veo?",
+        "kling vs veo?",
+    ),
+    *topic(PRICE, "生成视频要钱吗", "画图收钱吗", "做歌花钱吗"),
+    *topic(TIME, "做视频快不快", "视频好了没", "还没好吗", "怎么还没好呢"),
+    case(
+        "aux-feature", "does veo have sound?", command=Q, question=Question(CAPABILITIES, "audio")
+    ),
+    case("polite-can-i", "can i make a video of my dog?", command=GEN, prompt="a video of my dog"),
     *topic(LIMITS, "海报最多能做多高"),
     *topic(CAPABILITIES, "can you make this type of stuff?", "can you make other things?"),
     *topic(ABOUT_INPUT, "图中是什么？", "这是什么"),
