@@ -17,6 +17,7 @@ from core.ima.errors import IMAError
 from core.ima.rules import normalise, quote
 from core.ima.tasks import MediaKind, TaskType
 from core.ima.timing import timing_for
+from core.parse import QuestionTopic
 from core.policy import Policy
 from core.store import Store
 from core.wants import Message, Refused, Wants, map_wants
@@ -43,7 +44,7 @@ _FEATURE_TASKS = {
 class Asked:
     """What a question is about."""
 
-    topic: str
+    topic: QuestionTopic
     media: MediaKind | None = None
     feature: str | None = None
     model: str | None = None
@@ -60,18 +61,25 @@ class Answers:
         self, asked: Asked, *, platform: str, user_id: str, chat_id: str, day: str, admin: bool
     ) -> list[Message]:
         """The sentences answering ``asked``."""
-        if asked.topic == "credits":
-            return await self.credits(platform, user_id, chat_id, day, admin=admin)
-        if asked.topic in ("about_input", "other"):
-            return [Message(f"answer.{asked.topic}")]
+        topic = asked.topic
+        if topic is QuestionTopic.CREDITS:  # how credits work, and this person's today
+            how = Message("answer.credits_how")
+            return [how, *await self.credits(platform, user_id, chat_id, day, admin=admin)]
+        if topic in (QuestionTopic.ABOUT_INPUT, QuestionTopic.OTHER):
+            return [Message(f"answer.{topic.value}")]
+        vague = asked.media is None and asked.model is None and asked.feature is None
+        if vague and topic is QuestionTopic.CAPABILITIES:
+            return [Message("help.text")]
+        if vague and topic is QuestionTopic.MODELS:
+            return await self._every_model()
         catalog, model = await self._subject(asked)
         if catalog is None:
             return [Message("help.text")]
-        if asked.topic == "price":
+        if topic is QuestionTopic.PRICE:
             return self._prices(catalog, model, asked.wants)
-        if asked.topic == "time":
+        if topic is QuestionTopic.TIME:
             return self._times(catalog, model)
-        if asked.topic == "limits":
+        if topic is QuestionTopic.LIMITS or asked.feature == "count":
             return await self._limits(catalog)
         return self._capable(catalog, model, asked)
 
@@ -98,6 +106,19 @@ class Answers:
             )
         lines.append(Message("answer.credits_reset"))
         return lines
+
+    async def _every_model(self) -> list[Message]:
+        """The models of each medium, the recommended one first."""
+        lines = [Message("answer.models_title")]
+        for task_type in _PLAIN.values():
+            try:
+                catalog = await self._client.catalog(task_type)
+            except IMAError:
+                continue
+            names = _join([m.name for m in _ordered(catalog)][:MOST])
+            kind = Message(f"media.{task_type.media.value}")
+            lines.append(Message("answer.models_line", {"kind": kind, "models": names}))
+        return lines if len(lines) > 1 else [Message("help.text")]
 
     async def _subject(self, asked: Asked) -> tuple[Catalog | None, Model | None]:
         """The catalog the question is about, and the model it names (if any)."""

@@ -20,6 +20,7 @@ from typing import Any
 
 from core import choice, followups, understanding, verdict
 from core.actions import Action, Verb, decode, model_digest
+from core.answers import Answers, Asked
 from core.door import Access, Ack, ActionResult, Choice, Platform, Press
 from core.i18n import Translator, normalize_locale
 from core.ima.catalog import Catalog
@@ -32,7 +33,7 @@ from core.jobs import Job, JobState, ModelSource
 from core.logcontext import about
 from core.messages import Messages, Offer
 from core.metrics import DEDUPLICATED, REFUSALS
-from core.parse import Command, ModelScope, ParsedMessage, parse_message
+from core.parse import Command, ModelScope, ParsedMessage, QuestionTopic, parse_message
 from core.pictures import PictureMemory
 from core.planning import Draft, Named, Pick, Plan, Planner, Remembered, Unplanned
 from core.policy import Policy
@@ -40,7 +41,7 @@ from core.preferences import Preferences
 from core.proposals import Proposal, Proposals
 from core.replier import Replier, Reply, Stage, expiry, fit
 from core.request import Attachment, ChatRequest, Explicit
-from core.runner import JobRunner, Requester
+from core.runner import JobRunner, Requester, today
 from core.state import FIRST_FRAME, FirstFrame, UserState
 from core.store import Admission, Store
 from core.turns import Turns
@@ -63,6 +64,9 @@ HISTORY_SIZE = 10
 REPLAY_WITHIN = 3600.0
 #: The same button pressed again by the same person this soon is the same press.
 DOUBLE_PRESS = 30.0
+#: An edit that quotes nothing ("make it vertical") changes the person's last result in the
+#: chat if it came this recently; after that it is too unclear which one is meant.
+EDIT_WITHIN = 1800.0
 
 
 @dataclass(frozen=True)
@@ -119,6 +123,7 @@ class Engine:
         self._planner = Planner(client, store, self.config.policy)
         self._pictures = PictureMemory(self._state)
         self._proposals = Proposals(self._state)
+        self._answers = Answers(client, store, self.config.policy)
         self._runner = JobRunner(
             client,
             store,
@@ -135,6 +140,11 @@ class Engine:
         self._names: tuple[tuple[Catalog, ...], tuple[str, ...]] = ((), static_names())
         self._on_command: dict[Command, _Handler] = {
             Command.GENERATE: self._generate,
+            Command.EDIT: self._edit,
+            Command.QUESTION: self._asked,
+            Command.USAGE: self._usage,
+            Command.CHAT: self._chat,
+            Command.AVOID_MODEL: self._avoid,
             Command.HISTORY: self._history,
             Command.USE_MODEL: self._set_default,
             Command.ALWAYS_MODEL: self._set_default,
@@ -312,7 +322,7 @@ class Engine:
                 await self._pictures.remember(request)
                 await self._say(replier, self._info(locale, "pictures.saved"))
                 return
-            attachments = (*await self._pictures.take(request), *request.attachments)
+            attachments = (*await self._pictures.peek(request), *request.attachments)
             turn = _Turn(
                 request,
                 replier,
@@ -345,10 +355,13 @@ class Engine:
         command = turn.parsed.command
         if request.reply_to and command in (Command.GENERATE, Command.NONE):
             origin = await self._store.job_for_message(request.platform, request.reply_to)
-            if origin is not None and origin.result_urls:
+            if origin is not None and followups.editable(origin):
                 await self._carry_on(turn, origin)
                 return
         await self._on_command[command](turn)
+        if command is not Command.GENERATE and request.attachments:
+            # pictures sent with a question or a remark wait for the request that uses them
+            await self._pictures.remember(request)
 
     def _model_names(self) -> Sequence[str]:
         """Every name of every model, longest first: the live catalogs' (those read so far)
@@ -372,17 +385,27 @@ class Engine:
         )
         if task_type is None or (parsed.ambiguous and options.media is None):
             verdict.decide(Decision.ASK)
+            if turn.request.attachments:
+                await self._pictures.remember(turn.request)
             await self._say(turn.replier, self._question(turn.locale, "question.media"))
             return
+        await self._pictures.forget(turn.request)
         draft = Draft(
             task_type,
             parsed.prompt.strip(),
             understanding.wants(options, parsed),
             attachments=turn.attachments,
+            image_urls=parsed.image_urls,
             pick=self._pick(turn),
             premium=parsed.premium_requested,
         )
-        await self._start(draft, turn.who, turn.replier, request_key=turn.request.key)
+        await self._start(
+            draft,
+            turn.who,
+            turn.replier,
+            request_key=turn.request.key,
+            unsure=parsed.unsure and options.media is None,
+        )
 
     def _pick(self, turn: _Turn) -> Pick:
         named = turn.request.options.model or turn.parsed.model
@@ -390,23 +413,51 @@ class Engine:
             return Named(named, always=turn.parsed.model_scope is ModelScope.ALWAYS)
         return turn.parsed.quality
 
+    async def _edit(self, turn: _Turn) -> None:
+        """ "Make it vertical", "add a moon", "让它动起来", "3 more": the result it quotes, or
+        else the person's last one in this chat."""
+        request = turn.request
+        origin = None
+        if request.reply_to:
+            origin = await self._store.job_for_message(request.platform, request.reply_to)
+        if origin is None:
+            recent = await self._store.recent_jobs(
+                request.platform, request.user_id, 5, chat_id=request.chat_id
+            )
+            since = time.time() - EDIT_WITHIN
+            origin = next(
+                (j for j in recent if followups.editable(j) and (j.finished_at or 0) >= since),
+                None,
+            )
+        if origin is None or not followups.editable(origin):
+            verdict.decide(Decision.ASK)
+            await self._say(turn.replier, self._question(turn.locale, "follow.no_result"))
+            return
+        await self._carry_on(turn, origin)
+
     async def _carry_on(self, turn: _Turn, origin: Job) -> None:
-        """A message replying to one of the bot's results."""
+        """A message replying to one of the bot's results, or editing the last one."""
         if origin.user_id != turn.request.user_id:
             verdict.decide(Decision.REFUSE)
             await self._say(turn.replier, self._info(turn.locale, "follow.not_yours"))
             return
         verdict.note(continues=True)
         parsed = turn.parsed
-        draft = followups.from_words(
-            origin,
-            parsed.prompt.strip(),
-            turn.request.options.media or parsed.media,
-            understanding.wants(turn.request.options, parsed),
-            self._pick(turn),
-            premium=parsed.premium_requested,
+        media = turn.request.options.media or parsed.media
+        wants = understanding.wants(turn.request.options, parsed)
+        pick = self._pick(turn)
+        premium = parsed.premium_requested
+        if parsed.edit is not None:
+            draft = followups.from_edit(
+                origin, parsed.edit.kind, parsed.prompt.strip(), media, wants, pick, premium=premium
+            )
+        else:
+            draft = followups.from_words(
+                origin, parsed.prompt.strip(), media, wants, pick, premium=premium
+            )
+        await self._start(
+            draft, turn.who, turn.replier, request_key=turn.request.key, unsure=parsed.unsure
         )
-        await self._start(draft, turn.who, turn.replier, request_key=turn.request.key)
 
     async def _history(self, turn: _Turn) -> None:
         verdict.decide(Decision.ANSWER)
@@ -468,16 +519,17 @@ class Engine:
             await self._answer_proposal(proposal, yes, turn.who, turn.replier, request.key)
             return
         reply = await self._preferences.answer_save(
-            request.platform,
-            request.user_id,
-            turn.parsed.command is Command.CONFIRM_YES,
-            turn.locale,
+            request.platform, request.user_id, yes, turn.locale
         )
-        if reply is None:
-            verdict.decide(Decision.ANSWER)
-        else:
+        if reply is not None:
             verdict.decide(Decision.PREFERENCE, preference=PreferenceOp.SET)
-        await self._say(turn.replier, reply or self._info(turn.locale, "help.text"))
+        elif yes:  # "yes" to nothing: say what the bot can do
+            verdict.decide(Decision.ANSWER)
+            reply = self._info(turn.locale, "help.text")
+        else:  # "no thanks" to nothing that waits: fine
+            verdict.decide(Decision.CHAT)
+            reply = self._info(turn.locale, "chat.ok")
+        await self._say(turn.replier, reply)
 
     async def _again(self, turn: _Turn) -> None:
         last = await self._last_job(turn)
@@ -491,6 +543,55 @@ class Engine:
             followups.again(last, pick), turn.who, turn.replier, request_key=turn.request.key
         )
 
+    async def _asked(self, turn: _Turn) -> None:
+        """A question: answered from the live catalog and the ledger, spending nothing."""
+        verdict.decide(Decision.ANSWER)
+        parsed, request = turn.parsed, turn.request
+        question = parsed.question
+        asked = Asked(
+            question.topic if question is not None else QuestionTopic.OTHER,
+            parsed.media,
+            question.feature if question is not None else None,
+            parsed.model,
+            understanding.wants(request.options, parsed),
+        )
+        lines = await self._answers.answer(
+            asked,
+            platform=request.platform,
+            user_id=request.user_id,
+            chat_id=request.chat_id,
+            day=today(),
+            admin=turn.admin,
+        )
+        await self._say(turn.replier, self._messages.info(turn.locale, *lines))
+
+    async def _usage(self, turn: _Turn) -> None:
+        verdict.decide(Decision.ANSWER)
+        request = turn.request
+        lines = await self._answers.credits(
+            request.platform, request.user_id, request.chat_id, today(), admin=turn.admin
+        )
+        await self._say(
+            turn.replier, replace(self._messages.info(turn.locale, *lines), private=True)
+        )
+
+    async def _chat(self, turn: _Turn) -> None:
+        verdict.decide(Decision.CHAT)
+        await self._say(turn.replier, self._info(turn.locale, "chat.reply"))
+
+    async def _avoid(self, turn: _Turn) -> None:
+        """ "Stop using X", "别用可灵了"."""
+        parsed, request = turn.parsed, turn.request
+        verdict.decide(
+            Decision.PREFERENCE,
+            preference=PreferenceOp.RESET,
+            preference_model=self._display_name(parsed.model),
+        )
+        reply = await self._preferences.avoid(
+            request.platform, request.user_id, parsed.media, parsed.model or "", turn.locale
+        )
+        await self._say(turn.replier, reply)
+
     async def _help(self, turn: _Turn) -> None:
         verdict.decide(Decision.ANSWER)
         await self._say(turn.replier, self._info(turn.locale, "help.text"))
@@ -502,15 +603,28 @@ class Engine:
         await self._say(turn.replier, self._question(turn.locale, key))
 
     async def _suggest(self, turn: _Turn) -> None:
-        """ "Another model" / "the best" / "the cheapest" after a result: offer buttons."""
-        verdict.decide(Decision.PREFERENCE, preference=_SUGGESTIONS[turn.parsed.command])
+        """ "Another model" / "the best" / "the cheapest" after a result: offer buttons
+        ("always the cheapest" saves it instead)."""
+        command = turn.parsed.command
+        if command is not Command.ANOTHER_MODEL and turn.parsed.model_scope is ModelScope.ALWAYS:
+            verdict.decide(Decision.PREFERENCE, preference=PreferenceOp.SET)
+            request = turn.request
+            reply = await self._preferences.set_quality(
+                request.platform,
+                request.user_id,
+                turn.parsed.media,
+                command is Command.BEST,
+                turn.locale,
+            )
+            await self._say(turn.replier, reply)
+            return
+        verdict.decide(Decision.PREFERENCE, preference=_SUGGESTIONS[command])
         last = await self._last_job(turn)
         if last is None:
             await self._say(turn.replier, self._info(turn.locale, "pref.no_context"))
             return
         catalog = await self._client.catalog(last.task_type)
         current = catalog.resolve(last.version_id, last.model_id)
-        command = turn.parsed.command
         if command is Command.ANOTHER_MODEL:
             others = [m for m in catalog.models if m != current]
             candidates = (

@@ -1,4 +1,4 @@
-"""Carrying on from a result: what a result's button or a reply to it asks to make next.
+"""Carrying on from a result: what a result's button, a reply to it or an edit asks next.
 
 Everything here turns an earlier job (the *origin*) and what the person said or pressed into a
 :class:`~core.planning.Draft`; the draft then takes the same planning path as a new message.
@@ -6,9 +6,12 @@ Everything here turns an earlier job (the *origin*) and what the person said or 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from core.actions import Verb
 from core.ima.tasks import MediaKind, TaskType
-from core.jobs import Job
+from core.jobs import Job, JobState
+from core.parse import EditKind
 from core.planning import Draft, Pick, Remembered
 from core.request import Attachment
 from core.wants import Wants
@@ -74,6 +77,31 @@ def from_words(
     return Draft(
         task_type, prompt, wants, image_urls=images, pick=pick, premium=premium, origin_id=origin.id
     )
+
+
+def from_edit(
+    origin: Job,
+    kind: EditKind,
+    text: str,
+    wanted: MediaKind | None,
+    wants: Wants,
+    pick: Pick,
+    *,
+    premium: bool = False,
+) -> Draft:
+    """An edit of the last result, quoted or not: new parameters or more of the same ("竖屏的",
+    "make it 10s", "3 more") are the same request with those wishes on top; a change of content
+    or medium ("add a moon", "让它动起来") carries on from the result as a reply does."""
+    if kind in (EditKind.PARAMS, EditKind.MORE):
+        draft = again(origin, pick)
+        return replace(draft, wants=wants.over(draft.wants), premium=premium)
+    medium = wanted if kind is EditKind.MEDIA else None
+    return from_words(origin, text, medium, wants, pick, premium=premium)
+
+
+def editable(origin: Job) -> bool:
+    """Whether ``origin`` can be carried on from: it was delivered with results to show."""
+    return origin.state is JobState.DELIVERED and bool(origin.result_urls)
 
 
 def again(origin: Job, pick: Pick = None) -> Draft:

@@ -35,13 +35,19 @@ class PictureMemory:
             request.platform, request.user_id, key, Pictures(time.time(), by_message)
         )
 
-    async def take(self, request: ChatRequest) -> tuple[Attachment, ...]:
-        """The remembered pictures of this person in this chat (forgotten once taken)."""
+    async def peek(self, request: ChatRequest) -> tuple[Attachment, ...]:
+        """The remembered pictures of this person in this chat; they stay remembered until a
+        request uses them (:meth:`forget`), so a question in between loses none."""
         kept = await self._fresh(request)
         if kept is None:
             return ()
-        await self._state.set(request.platform, request.user_id, PICTURES.of(request.chat_id), None)
         return tuple(Attachment(**a) for a in kept.attachments())[-MOST:]
+
+    async def forget(self, request: ChatRequest) -> None:
+        """A request used the remembered pictures: the next one starts without them."""
+        if await self._fresh(request) is not None:
+            key = PICTURES.of(request.chat_id)
+            await self._state.set(request.platform, request.user_id, key, None)
 
     async def _fresh(self, request: ChatRequest) -> Pictures | None:
         found = await self._state.get(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 
+from core import choice
 from core.ima.catalog import Catalog, Model
 from core.ima.client import IMAClient
 from core.ima.errors import IMAError
@@ -100,15 +101,7 @@ class Preferences:
     ) -> Reply:
         """ "Always use X": save X for every task type (of ``media``, if given) it can do."""
         saved: list[tuple[TaskType, Model]] = []
-        for task_type in TaskType:
-            if media is not None and task_type.media is not media:
-                continue
-            try:
-                catalog = await self._client.catalog(task_type)
-            except IMAError:
-                if media is not None:
-                    raise
-                continue  # a category IMA can't list right now: the others still count
+        for task_type, catalog in await self._catalogs(media):
             model = catalog.find(query) if query else None
             if model is not None:
                 await self.save(platform, user_id, task_type, model)
@@ -118,6 +111,65 @@ class Preferences:
         kinds = self._messages.join(locale, [self._messages.kind(locale, t) for t, _ in saved])
         message = Message("pref.saved", {"model": saved[0][1].name, "kinds": kinds})
         return self._messages.info(locale, message)
+
+    async def set_quality(
+        self, platform: str, user_id: str, media: MediaKind | None, best: bool, locale: str
+    ) -> Reply:
+        """ "Always use the best/cheapest": save that model for each task type (of ``media``)."""
+        saved = []
+        for task_type, catalog in await self._catalogs(media):
+            model = choice.best(catalog) if best else choice.cheapest(catalog)
+            if model is not None:
+                await self.save(platform, user_id, task_type, model)
+                saved.append(_line(task_type, model))
+        if not saved:
+            return self._messages.info(locale, Message("pref.nothing_saved"))
+        title = Message("pref.saved_best" if best else "pref.saved_cheapest")
+        return self._messages.info(locale, title, *saved)
+
+    async def avoid(
+        self, platform: str, user_id: str, media: MediaKind | None, query: str, locale: str
+    ) -> Reply:
+        """ "Stop using X": where X is what this person gets by default (saved or recommended),
+        save the first alternative instead, and say which."""
+        found: Model | None = None
+        replaced = []
+        for task_type, catalog in await self._catalogs(media):
+            model = catalog.find(query) if query else None
+            if model is None:
+                continue
+            found = model
+            saved = await self._store.get_preference(platform, user_id, task_type)
+            current = catalog.resolve(saved.version_id, saved.model_id) if saved else None
+            if model != (current or choice.recommended(catalog)):
+                continue
+            instead = next(iter(choice.alternatives(catalog, model, count=1)), None)
+            if instead is None:
+                await self._store.clear_preferences(platform, user_id, task_type)
+                continue
+            await self.save(platform, user_id, task_type, instead)
+            replaced.append(_line(task_type, instead))
+        if found is None:
+            return self._messages.info(locale, Message("pref.unknown_model", {"model": query}))
+        if not replaced:
+            return self._messages.info(locale, Message("pref.avoid_unused", {"model": found.name}))
+        return self._messages.info(
+            locale, Message("pref.avoided", {"model": found.name}), *replaced
+        )
+
+    async def _catalogs(self, media: MediaKind | None) -> list[tuple[TaskType, Catalog]]:
+        """Every task type's catalog (of ``media``, if given) that can be read now."""
+        out = []
+        for task_type in TaskType:
+            if media is not None and task_type.media is not media:
+                continue
+            try:
+                out.append((task_type, await self._client.catalog(task_type)))
+            except IMAError:
+                if media is not None:
+                    raise  # the one category asked about can't be listed: say so
+                # a category IMA can't list right now: the others still count
+        return out
 
     async def reset(
         self, platform: str, user_id: str, media: MediaKind | None, locale: str
@@ -141,3 +193,9 @@ class Preferences:
             for t, p in prefs.items()
         ]
         return self._messages.info(locale, *lines)
+
+
+def _line(task_type: TaskType, model: Model) -> Message:
+    return Message(
+        "pref.list_line", {"kind": Message(f"kind.{task_type.value}"), "model": model.name}
+    )

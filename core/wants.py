@@ -41,6 +41,11 @@ class Wants:
         known = cls.__dataclass_fields__
         return cls(**{k: v for k, v in data.items() if k in known})
 
+    def over(self, base: Wants) -> Wants:
+        """These wishes on top of ``base``'s: what a follow-up ("make it 10s") asks of an
+        earlier request."""
+        return Wants.from_json({**base.to_json(), **self.to_json()})
+
     def outputs(self, most: int) -> int:
         """How many results to make: what was asked, within 1..``most``."""
         return max(1, min(self.count or 1, most))

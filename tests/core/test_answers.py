@@ -6,6 +6,7 @@ from core.answers import Answers, Asked
 from core.i18n import Translator
 from core.ima.tasks import MediaKind
 from core.messages import Messages
+from core.parse import QuestionTopic
 from core.policy import Policy
 from core.runner import today
 from core.wants import Wants
@@ -31,49 +32,51 @@ async def answer(
 
 
 async def test_prices_per_model_for_a_medium(h: Harness) -> None:
-    text = await answer(h, Asked("price", MediaKind.VIDEO))
+    text = await answer(h, Asked(QuestionTopic.PRICE, MediaKind.VIDEO))
     assert "What videos from text cost" in text
     assert "• Wan 2.6: 25–120 pts" in text.splitlines()[1]  # the recommended one first
-    ten = await answer(h, Asked("price", MediaKind.VIDEO, wants=Wants(duration=10)))
+    ten = await answer(h, Asked(QuestionTopic.PRICE, MediaKind.VIDEO, wants=Wants(duration=10)))
     assert "• Wan 2.6: 80 pts" in ten  # priced for what was asked (10 s at its default 1080P)
-    one = await answer(h, Asked("price", model="Kling O1"))
+    one = await answer(h, Asked(QuestionTopic.PRICE, model="Kling O1"))
     assert "Kling O1" in one
     assert "Wan 2.6" not in one
 
 
 async def test_which_models_do_something(h: Harness) -> None:
-    sound = await answer(h, Asked("models", MediaKind.VIDEO, feature="audio"))
+    sound = await answer(h, Asked(QuestionTopic.MODELS, MediaKind.VIDEO, feature="audio"))
     assert "Google Veo 3.1" in sound
     assert "Hailuo 2.3" not in sound
     no = await answer(
-        h, Asked("capabilities", MediaKind.VIDEO, feature="audio", model="Hailuo 2.3")
+        h, Asked(QuestionTopic.CAPABILITIES, MediaKind.VIDEO, feature="audio", model="Hailuo 2.3")
     )
     assert no.startswith("No, Hailuo 2.3 can't do sound")
-    yes = await answer(h, Asked("capabilities", feature="audio", model="veo"), "zh")
+    yes = await answer(h, Asked(QuestionTopic.CAPABILITIES, feature="audio", model="veo"), "zh")
     assert yes.startswith("可以，Google Veo 3.1 支持生成声音")
-    frames = await answer(h, Asked("models", MediaKind.VIDEO, feature="first_last_frame"))
+    frames = await answer(
+        h, Asked(QuestionTopic.MODELS, MediaKind.VIDEO, feature="first_last_frame")
+    )
     assert "Kling O1" in frames
-    wide = await answer(h, Asked("models", MediaKind.IMAGE, feature="aspect_ratio",
+    wide = await answer(h, Asked(QuestionTopic.MODELS, MediaKind.IMAGE, feature="aspect_ratio",
                                  wants=Wants(aspect_ratio="4:5")))  # fmt: skip
     assert "Nano Banana Pro" in wide
 
 
 async def test_times_limits_and_what_it_can_do(h: Harness) -> None:
-    times = await answer(h, Asked("time", MediaKind.MUSIC))
+    times = await answer(h, Asked(QuestionTopic.TIME, MediaKind.MUSIC))
     assert "• Suno: about" in times
-    longest = await answer(h, Asked("limits", MediaKind.VIDEO))
+    longest = await answer(h, Asked(QuestionTopic.LIMITS, MediaKind.VIDEO))
     assert "up to 15 seconds" in longest
     assert "up to 4 at once" in longest
-    biggest = await answer(h, Asked("limits", MediaKind.IMAGE))
+    biggest = await answer(h, Asked(QuestionTopic.LIMITS, MediaKind.IMAGE))
     assert "4K" in biggest
-    can = await answer(h, Asked("capabilities", MediaKind.MUSIC), "zh")
+    can = await answer(h, Asked(QuestionTopic.CAPABILITIES, MediaKind.MUSIC), "zh")
     assert can.startswith("可以！音乐可以用")
 
 
 async def test_credits_left_under_the_caps(h: Harness) -> None:
     await h.say("draw a cat")  # 5 credits
-    assert "There is no daily limit here" in await answer(h, Asked("credits"))
-    capped = await answer(h, Asked("credits"), user=20, chat=100)
+    assert "There is no daily limit here" in await answer(h, Asked(QuestionTopic.CREDITS))
+    capped = await answer(h, Asked(QuestionTopic.CREDITS), user=20, chat=100)
     assert "You've used 5 pts today" in capped
     assert "20 pts: 15 pts left" in capped
     assert "100 pts: 95 pts left" in capped

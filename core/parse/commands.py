@@ -1,0 +1,212 @@
+"""Pass 12: the command: what the message asks the bot to do (see the package doc for the
+order), and whether a generation is ``unsure``."""
+
+from __future__ import annotations
+
+import re
+
+from core.parse.edits import content_words
+from core.parse.frames import has_request_verb
+from core.parse.lexicon import lexicon, words
+from core.parse.model import Command, Quality
+from core.parse.state import State
+from core.parse.text import NOCASE, SHORT
+
+#: Up to 8 characters between a verb and its object ("清除我的视频偏好"), or a few English
+#: words ("reset all of my video preferences").
+_GAP = r"(?:[^\x00\n。!?]{0,8}?|(?:\s+[A-Za-z]+){0,4}\s+)"
+_RESET_RE = re.compile(
+    rf"{words('preference.reset_verb')}{_GAP}{words('preference.reset_object')}"
+    rf"|{words('preference.reset')}|\A[\s\x00]*{words('preference.reset_alone')}[\s\x00.!]*\Z",
+    NOCASE,
+)
+_SHOW_PREFS_RE = re.compile(
+    rf"{words('preference.show_verb')}{_GAP}{words('preference.show_object')}"
+    rf"|{words('preference.show')}",
+    NOCASE,
+)
+_USAGE_RE = lexicon().pattern("usage.phrase")
+#: "can I see my history?": the history asked for within a longer message.
+_HISTORY_RE = lexicon().pattern("history.phrase")
+_BENEFACTIVE_RE = re.compile(
+    rf"{words('question.benefactive')}"
+    rf"|{words('question.one_thing')}\s*{words('media.video', 'media.music', 'media.image')}",
+    NOCASE,
+)
+_REACTION_RE = lexicon().pattern("chat.reaction")
+_REMARK_WORDS_RE = lexicon().pattern("chat.reaction", "chat.subject", "chat.degree")
+_FIRST_PERSON_RE = re.compile(rf"[\s\x00\x01,.!~]*{words('chat.first_person')}", NOCASE)
+_WANT_RE = lexicon().pattern("chat.want")
+_WISH_RE = lexicon().pattern("unsure.wish")
+#: Clause separators: a negated model ("别用可灵") rules its own clause only.
+_CLAUSE_END_RE = re.compile(r"[,.;!?，。；！？\n]")
+
+
+def command(state: State) -> None:
+    state.command = _command(state)
+    if state.command is Command.GENERATE:
+        state.unsure = _unsure(state)
+
+
+def _command(s: State) -> Command:
+    """The first command that applies, in the order of the package doc (step 12)."""
+    d = s.directives
+    directed = d.model is not None or d.quality is not None or s.another_model
+    kept = s.scan.kept()
+    if not directed and _RESET_RE.search(kept) is not None:
+        return Command.RESET
+    if not directed and _SHOW_PREFS_RE.search(kept) is not None:
+        return Command.SHOW_PREFS
+    requests = s.images > 0 or has_request_verb(s.scan.edges())
+    if d.avoided is not None and d.model is None and not _requests_elsewhere(s):
+        return Command.AVOID_MODEL
+    if s.scan.search(_USAGE_RE) is not None and not requests and s.media.media is None:
+        return Command.USAGE
+    if s.scan.search(_HISTORY_RE) is not None and not has_request_verb(
+        _HISTORY_RE.sub(" ", s.scan.edges())
+    ):
+        return Command.HISTORY
+    form = s.question_form
+    if form is not None and not form.mark_only and not _polite_request(s):
+        return Command.QUESTION
+    if s.edit is not None:
+        return Command.EDIT
+    if _remark(s):
+        return Command.CHAT
+    if s.described or (s.images and (s.media.media is not None or not directed)):
+        return Command.GENERATE
+    if directed and not d.always and s.media.media is not None:
+        return Command.GENERATE
+    if s.retry and not s.another_model:
+        return Command.RETRY
+    if d.model is not None:
+        return Command.ALWAYS_MODEL if d.always else Command.USE_MODEL
+    if d.quality is not None:
+        return Command.BEST if d.quality is Quality.BEST else Command.CHEAPEST
+    if s.another_model:
+        return Command.ANOTHER_MODEL
+    if (
+        s.media.media is not None
+        or s.media.conflict
+        or s.has_parameters
+        or s.media.mentions_input_image
+        or requests
+        or _WANT_RE.search(kept) is not None
+    ):
+        return Command.GENERATE  # "i want something": which medium?
+    return Command.CHAT
+
+
+def _polite_request(s: State) -> bool:
+    """A request phrased as a question: "can you draw a cat?", "能帮我生成一个视频吗" (something
+    to make, named), not "can you make videos?" or "能做音乐吗" (what the bot can do)."""
+    form = s.question_form
+    if form is None or not form.polite:
+        return False
+    named = s.media.media is not None and s.scan.search(_BENEFACTIVE_RE) is not None
+    # "can you use kling instead?": a model or quality asked for, nothing else said.
+    directed = not s.described and (
+        s.directives.model is not None or s.directives.quality is not None
+    )
+    return (s.described and form.subject) or s.images > 0 or named or directed
+
+
+def _requests_elsewhere(s: State) -> bool:
+    """Whether a clause other than the negated one asks for something ("别用sora，做个视频"),
+    or the negation only sets a name against another choice in a request ("a video of waves,
+    anything but sora")."""
+    if s.directives.contrast and (s.media.media is not None or s.described):
+        return True
+    view, at = s.scan.view, s.directives.avoided_at
+    start = max((m.end() for m in _CLAUSE_END_RE.finditer(view, 0, at)), default=0)
+    end_match = _CLAUSE_END_RE.search(view, at)
+    end = end_match.start() if end_match else len(view)
+    rest = view[:start] + " " + view[end:]
+    return s.images > 0 or has_request_verb(rest)
+
+
+def _remark(s: State) -> bool:
+    """Remarks, praise, complaints, feelings with nothing asked for, in a short message:
+    "这张不错", "太慢了吧", "the colors are nice", "我今天好累"."""
+    asked = (
+        s.images
+        or s.media.media is not None
+        or s.media.conflict
+        or s.has_parameters
+        or s.lyrics is not None
+        or (s.retry and not s.retry_weak)
+        or s.directives.model is not None
+        or s.directives.quality is not None
+        or s.another_model
+        or has_request_verb(s.scan.edges())
+    )
+    if asked or len(s.scan.raw) > SHORT:
+        return False
+    kept = s.scan.kept()
+    if _REACTION_RE.search(kept) and len(content_words(_REMARK_WORDS_RE.sub(" ", kept))) <= 1:
+        return True
+    return _FIRST_PERSON_RE.match(kept) is not None and _WANT_RE.search(kept) is None
+
+
+def _unsure(s: State) -> bool:
+    """Signals disagree (a question mark on a plain description, a request phrased as a
+    question that is not clear-cut), a wish rather than a request, or mostly unknown words
+    (in a short message: a long one is a real description)."""
+    form = s.question_form
+    if form is not None:
+        clear = (
+            form.polite
+            and (s.described or s.images > 0)
+            and (s.media.media is not None or s.directives.model is not None)
+        )
+        if not clear:
+            return True
+    kept = s.scan.kept()
+    return _WISH_RE.search(kept) is not None or (len(s.scan.raw) <= SHORT and _mostly_unknown(kept))
+
+
+_LATIN_WORD_RE = re.compile(r"[A-Za-z]+")
+_VOWELS = frozenset("aeiouy")
+_CONSONANT_RUN_RE = re.compile(r"[b-df-hj-np-tv-xz]{6,}")
+_REPEAT_RE = re.compile(r"(.)\1\1")
+#: Three keys in a row, as a hand slides over a keyboard ("asdkjh", "qwezxc"); the runs that
+#: English words have ("alert", "power", "party", "biopsy") are left out.
+_KEYBOARD_RUNS = [
+    "asd",
+    "sdf",
+    "dfg",
+    "fgh",
+    "ghj",
+    "hjk",
+    "jkl",
+    "qwe",
+    "tyu",
+    "yui",
+    "zxc",
+    "xcv",
+    "cvb",
+    "vbn",
+    "bnm",
+]
+
+
+def _odd(word: str) -> bool:
+    """A Latin word no language has: no vowel, six consonants in a row, a letter three times
+    over, a run of keys ("sdfsdf", "xkcdq", "asdkjh", "zzzz")."""
+    w = word.lower()
+    if len(w) < 4:
+        return False
+    return (
+        not any(c in _VOWELS for c in w)
+        or _CONSONANT_RUN_RE.search(w) is not None
+        or _REPEAT_RE.search(w) is not None
+        or any(run in w for run in _KEYBOARD_RUNS)
+    )
+
+
+def _mostly_unknown(kept: str) -> bool:
+    """Most of what is described is gibberish ("asdkjh qwe video")."""
+    described = content_words(kept)
+    latin = [w for w in described if _LATIN_WORD_RE.fullmatch(w)]
+    odd = [w for w in latin if _odd(w)]
+    return bool(odd) and len(odd) * 2 >= len(described)

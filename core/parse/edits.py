@@ -1,0 +1,179 @@
+"""Pass 11: does the message change the person's last result rather than ask for a new one?
+
+Only without pictures (attached or linked): with one, the same words describe what to do with
+it; and only in a short message (``SHORT``): a longer one describes something new. An edit
+is, in this order:
+
+- more of the same: a count with "more" or "再来" ("3 more", "two more pics", "再来三张");
+- a change complete in itself opening the message ("mirror the image", "zoom out", "调暗");
+- another medium for it: a media word with a conversion ("做成视频", "turn it into a song",
+  "配个音乐"), a reference to it ("make a video of it", "a song for this") or motion ("让它
+  动起来", "animate it"), and nothing new described;
+- parameters only: a ratio, length, resolution, size or sound and nothing described ("make
+  it vertical", "竖屏的", "10 seconds", "in 4K", "再高清一点");
+- a change of content: an edit verb opening the request ("add a seagull", "去掉背景里的人",
+  "换成夜景", "make it more vivid", "把天空变成紫色"), or a comparative on its own ("sadder",
+  "bluer", "更欢快一点", "make the waves bigger").
+
+This pass only reads (and sets the count of "3 more"); the command pass decides: a question
+or a request comes first.
+"""
+
+from __future__ import annotations
+
+import re
+
+from core.parse.frames import has_request_verb, lead_end, remark_end
+from core.parse.lexicon import lexicon, words
+from core.parse.media import MEDIA_RE, MOTION_RE, token_group
+from core.parse.model import Edit, EditKind
+from core.parse.prompt import CONTENT_GROUPS, FILLER_RE
+from core.parse.state import Count, State
+from core.parse.text import (
+    CN_NUMBER,
+    DIGITS,
+    EN_NUMBER,
+    GONE,
+    NOCASE,
+    SHORT,
+    USED,
+    has_content,
+    number,
+)
+
+_EDIT_WORDS_RE = lexicon().pattern(
+    "edit.verb",
+    "edit.degree_before",
+    "edit.degree_after",
+    "edit.comparative_degree",
+    "edit.it",
+    "edit.to_media",
+    "edit.more",
+)
+_VERB_RE = re.compile(rf"{words('edit.verb', 'edit.change')}", NOCASE)
+_CHANGE_RE = lexicon().pattern("edit.change")
+_EARLIER_RE = lexicon().pattern("media.edits_earlier")
+_CLAUSE_VERB_RE = re.compile(
+    rf"(?:\A|(?<=[,.;!?。；！？]))[\s\x00\x01]*{words('media.edit_clause_start')}", NOCASE
+)
+_COMPARATIVE_RE = lexicon().pattern("edit.comparative")
+#: A Chinese change of degree: "更欢快一点", "再亮一点", "暗一些".
+_DEGREE_RE = re.compile(
+    rf"{words('edit.degree_before')}[\u4e00-\u9fff]{{1,6}}|[\u4e00-\u9fff]{{1,6}}?{words('edit.degree_after')}",
+    NOCASE,
+)
+_IT_RE = lexicon().pattern("edit.it")
+#: The result named at the end of a clause ("make a sad song about it"; "this summer" is not).
+_IT_END_RE = re.compile(rf"{words('edit.it')}[\s\x00\x01]*(?:[,.;!?]|\Z|please|pls)", NOCASE)
+_TO_MEDIA_RE = lexicon().pattern("edit.to_media")
+_MORE_WORD_RE = lexicon().pattern("edit.more")
+_NUMBER = rf"(?:{DIGITS}|{CN_NUMBER}|{EN_NUMBER})"
+#: "3 more", "another 2", "2 more please".
+_N_MORE_RE = re.compile(
+    rf"(?<![A-Za-z])(?:(?P<n>{_NUMBER})\s*{words('edit.more')}|{words('edit.more')}\s*(?P<m>{_NUMBER}))"
+    r"(?![A-Za-z])",
+    NOCASE,
+)
+#: "多来几张", "再画几个": a few more.
+_A_FEW_RE = re.compile(rf"{words('edit.more')}[\s\x00]*{words('question.how_many')}")
+#: What a short change may still contain: "make the waves bigger" (a noun or two).
+_SHORT = 3
+
+
+def edit(state: State) -> None:
+    """Fill ``state.edit`` when the message reads as a change of the last result."""
+    if state.images or len(state.scan.raw) > SHORT:
+        return
+    kind = _kind(state)
+    if kind is not None:
+        state.edit = Edit(kind)
+
+
+def _kind(state: State) -> EditKind | None:
+    """The kind of edit, tried in the order of the module doc."""
+    scan = state.scan
+    view = scan.view
+    if _more(state):
+        return EditKind.MORE
+    content = content_words(view[remark_end(view) :])
+    media = state.media.media
+    if _CHANGE_RE.match(view, lead_end(view)) is not None:
+        return EditKind.CONTENT  # "mirror the image", "zoom out a bit": a change in itself
+    # Nothing new but the medium, or a little said about it with the result named.
+    named = not content or (len(content) <= _SHORT and _IT_END_RE.search(scan.kept()))
+    if media is not None and not state.retry and named and _names_earlier(state):
+        return EditKind.MEDIA
+    sound = state.sound
+    params = state.has_parameters or any(
+        v is not None for v in (sound.audio, sound.vocal_gender, sound.instrumental)
+    )
+    opens = (
+        _VERB_RE.match(view, lead_end(view)) is not None or _CLAUSE_VERB_RE.search(view) is not None
+    )
+    earlier = scan.search(_EARLIER_RE) is not None
+    if params and not content and media is None and not state.media.conflict:
+        return EditKind.PARAMS
+    if (content and (opens or earlier)) or _comparative(state, content):
+        return EditKind.CONTENT
+    return None
+
+
+def _more(state: State) -> bool:
+    """More of the same, nothing new described: "3 more", "再来三张", "two more pics", "多来几张"
+    (a few: no count)."""
+    scan = state.scan
+    if scan.search(_A_FEW_RE) is not None:
+        return not content_words(_A_FEW_RE.sub(" ", scan.edges()))
+    n_more = scan.search(_N_MORE_RE)
+    if n_more is not None:
+        value = number(n_more["n"] or n_more["m"])
+        if value is None or value < 1 or value != int(value):
+            return False
+        scan.mask([n_more.span()])
+        state.count = Count(int(value))
+    elif state.count.value is None or not (state.retry or scan.search(_MORE_WORD_RE)):
+        return False
+    return not content_words(scan.view[remark_end(scan.view) :])
+
+
+def _names_earlier(state: State) -> bool:
+    """A media word with a conversion, a reference to the result, or motion."""
+    kept = state.scan.kept()
+    return any(p.search(kept) for p in (_TO_MEDIA_RE, _IT_RE, MOTION_RE)) or bool(
+        state.media.edits_earlier
+    )
+
+
+def _comparative(state: State, content: list[str]) -> bool:
+    """A comparative ending the message, with at most a noun or two before it ("sadder",
+    "更欢快一点", "make the waves bigger"), or opening it before a noun or two ("longer
+    hair"); "画一只更大的猫" asks for a new picture."""
+    kept = state.scan.kept()
+    opening = _COMPARATIVE_RE.match(kept, lead_end(kept))
+    if opening is not None and len(content) <= _SHORT and state.media.media is None:
+        return True
+    last = None
+    # A Chinese change of degree needs no media word and no request verb: "再做个视频吧"
+    # and "一张猫的图片，再说吧" are no changes.
+    degrees = () if state.media.media is not None else _DEGREE_RE.finditer(kept)
+    for m in (*_COMPARATIVE_RE.finditer(kept), *degrees):
+        if has_request_verb(m.group()):
+            continue
+        if last is None or m.end() > last.end():
+            last = m
+    if last is None or len(content) > _SHORT:
+        return False
+    return not has_content(FILLER_RE.sub(" ", kept[last.end() :]))
+
+
+def content_words(text: str) -> list[str]:
+    """The words left once media words, frames, fillers and edit words are gone."""
+    text = MEDIA_RE.sub(lambda m: m.group() if token_group(m) in CONTENT_GROUPS else " ", text)
+    text = _EDIT_WORDS_RE.sub(" ", text)
+    text = _COMPARATIVE_RE.sub(" ", text)
+    text = FILLER_RE.sub(" ", text).replace(USED, " ").replace(GONE, " ")
+    return [w for w in _WORD_SPLIT_RE.findall(text) if has_content(w)]
+
+
+#: A Latin word, or one ideograph: what ``content_words`` counts.
+_WORD_SPLIT_RE = re.compile(r"[A-Za-z]+|[^\sA-Za-z0-9]")

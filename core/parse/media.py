@@ -1,0 +1,221 @@
+"""Pass 7: the media asked for (image, video or music) and the task type."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from core.ima.tasks import MediaKind, TaskType
+from core.parse.frames import DRAW_RE, NOT_MEDIA, lead_end
+from core.parse.lexicon import any_phrase, led, lexicon, words
+from core.parse.state import Media, State
+from core.parse.text import NOCASE
+
+_INPUT_IMAGE = words("media.input_image")
+_EDITS_EARLIER = (
+    rf"{words('media.edits_earlier')}"
+    rf"|(?:\A|(?<=[,.;!?。；！？]))[\s\x00\x01]*{words('media.edit_clause_start')}"
+)
+_TASK_I2V = words("task.image_to_video")
+_TASK_I2I = words("task.image_to_image")
+_BOTH_FRAMES = (
+    rf"{words('frames.both')}|{words('frames.both_from')}.{{0,8}}?{words('frames.both_to')}"
+)
+_FIRST_FRAME = words("frames.first")
+_LAST_FRAME = words("frames.last")
+_FIRST_LAST = f"{_BOTH_FRAMES}|{_FIRST_FRAME}|{_LAST_FRAME}"
+_REFERENCE = (
+    rf"{words('media.reference', 'task.reference_to_video')}"
+    rf"|{words('media.reference_around')}.{{0,8}}?{words('media.reference_around_end')}"
+)
+_ANY_MEDIA = words("media.video", "media.motion", "media.music_style", "media.music", "media.image")
+#: Motion words: a video of the picture ("让它动起来", "animate it").
+MOTION_RE = lexicon().pattern("media.motion")
+_TARGET = (
+    rf"{words('media.target_verb')}[\s\x00]*(?:(?:[一两二三四五六七八九十几]|\d{{1,3}})?[\s\x00]*"
+    rf"{words('media.target_classifier')})?[\s\x00]*(?={_ANY_MEDIA})"
+    rf"|{words('media.into')}\s*(?={_ANY_MEDIA})"
+)
+_NOUN_GROUPS = {
+    "video": ("media.video", "media.motion"),
+    "music_style": ("media.music_style",),
+    "music": ("media.music",),
+    "image": ("media.image",),
+}
+#: The media nouns of every kind in one alternation, longest first ("clip art" is a picture,
+#: "clip" a video); each phrase in a group named after its kind and place: "image_3".
+_NOUN_PHRASES = sorted(
+    (
+        (group, p)
+        for group, cats in _NOUN_GROUPS.items()
+        for c in cats
+        for p in lexicon().phrases(c)
+    ),
+    key=lambda gp: (-len(gp[1]), gp[1]),
+)
+_NOUNS = any_phrase(
+    [p for _, p in _NOUN_PHRASES], [f"{g}_{i}" for i, (g, _) in enumerate(_NOUN_PHRASES)]
+)
+#: The media tokenizer: at each place the first group that matches wins (exclusions first),
+#: and among the nouns the longest phrase.
+_MEDIA_CATEGORIES = (
+    "media.not_media",
+    "media.input_image",
+    "task.image_to_video",
+    "task.text_to_video",
+    "task.reference_to_video",
+    "frames.both",
+    "frames.both_from",
+    "frames.first",
+    "frames.last",
+    "task.image_to_image",
+    "task.text_to_image",
+    "task.text_to_music",
+    "media.target_verb",
+    "media.into",
+    "media.video",
+    "media.motion",
+    "media.music_style",
+    "media.music",
+    "media.image",
+)
+MEDIA_RE = led(
+    rf"(?P<skip>{NOT_MEDIA})"
+    rf"|(?P<input>{_INPUT_IMAGE})"
+    rf"|(?P<task_video>{_TASK_I2V}|{words('task.text_to_video', 'task.reference_to_video')}"
+    rf"|{_FIRST_LAST})"
+    rf"|(?P<task_image>{_TASK_I2I}|{words('task.text_to_image')})"
+    rf"|(?P<task_music>{words('task.text_to_music')})"
+    rf"|(?P<target>{_TARGET})"
+    rf"|{_NOUNS}",
+    *_MEDIA_CATEGORIES,
+)
+
+
+def token_group(m: re.Match[str]) -> str:
+    """The group of a ``MEDIA_RE`` match: "skip", "input", "target", "task_video", "video",
+    "music_style", "music" or "image"."""
+    return (m.lastgroup or "").rstrip("0123456789").rstrip("_")
+
+
+_KINDS = {
+    "task_video": MediaKind.VIDEO,
+    "task_image": MediaKind.IMAGE,
+    "task_music": MediaKind.MUSIC,
+    "video": MediaKind.VIDEO,
+    "music": MediaKind.MUSIC,
+    "music_style": MediaKind.MUSIC,
+    "image": MediaKind.IMAGE,
+}
+#: An English media noun is the head of its phrase when a complement follows.
+_HEAD_AFTER_RE = re.compile(rf"\s+{words('media.head_after')}", NOCASE)
+#: A clause start: whitespace or a removed span before an edit verb.
+_CLAUSE = r"\s\x00\x01"
+_INPUT_CATEGORIES = (
+    "media.input_image",
+    "media.edits_earlier",
+    "media.edit_clause_start",
+    "task.image_to_video",
+    "task.image_to_image",
+    "frames.both",
+    "frames.both_from",
+    "frames.first",
+    "frames.last",
+    "media.reference",
+    "task.reference_to_video",
+    "media.reference_around",
+)
+#: Everything that points at an input or earlier picture.
+_INPUT_IMAGE_RE = led(
+    f"{_INPUT_IMAGE}|{_EDITS_EARLIER}|{_TASK_I2V}|{_TASK_I2I}|{_FIRST_LAST}|{_REFERENCE}",
+    *_INPUT_CATEGORIES,
+    also=_CLAUSE,
+)
+_EDITS_EARLIER_RE = led(
+    _EDITS_EARLIER, "media.edits_earlier", "media.edit_clause_start", also=_CLAUSE
+)
+_BOTH_FRAMES_RE = led(_BOTH_FRAMES, "frames.both", "frames.both_from")
+_FIRST_FRAME_RE = re.compile(_FIRST_FRAME, NOCASE)
+_LAST_FRAME_RE = re.compile(_LAST_FRAME, NOCASE)
+_REFERENCE_RE = led(
+    _REFERENCE, "media.reference", "task.reference_to_video", "media.reference_around"
+)
+_DE_BEFORE_RE = re.compile(r"的\s*\Z")
+
+
+def media(state: State) -> None:
+    """The output kind and the task type."""
+    scan, images = state.scan, state.images
+    view = scan.view
+    count_end = state.count.end
+    strong: set[MediaKind] = set()
+    # Weak signals found by earlier passes: 张/幅 pictures and 首 songs, lyrics, instrumental.
+    weak = [state.count.kind] if state.count.kind else []
+    if state.lyrics is not None or state.sound.instrumental is not None:
+        weak.append(MediaKind.MUSIC)
+    # English heads come first ("a poster of the top 10 songs"), Chinese ones last
+    # ("唱歌的女孩的视频"): only the outermost head of each kind of phrase counts.
+    english_heads: list[MediaKind] = []
+    chinese_heads: list[MediaKind] = []
+    if state.midjourney or DRAW_RE.match(view, lead_end(view)):
+        strong.add(MediaKind.IMAGE)
+    target_end = -1
+    previous: tuple[int, MediaKind] | None = None
+    for m in scan.finditer(MEDIA_RE):
+        group = token_group(m)
+        if group == "target":
+            target_end = m.end()
+            continue
+        kind = _KINDS.get(group)
+        if kind is None:
+            previous = None
+            continue
+        if (
+            previous is not None
+            and previous[1] is not kind
+            and not view[previous[0] : m.start()].strip()
+        ):
+            # A compound names its last noun ("视频封面", "音乐节海报", "video thumbnail"): the
+            # noun before it only says what it is for.
+            weak.remove(previous[1])
+            strong.add(kind)
+        previous = (m.end(), kind)
+        weak.append(kind)
+        if group.startswith("task_") or m.start() in (target_end, count_end):
+            strong.add(kind)
+        elif _DE_BEFORE_RE.search(view, max(0, m.start() - 8), m.start()):
+            chinese_heads.append(kind)
+        elif _HEAD_AFTER_RE.match(view, m.end()):
+            english_heads.append(kind)
+    strong.update(heads[i] for heads, i in ((english_heads, 0), (chinese_heads, -1)) if heads)
+    both = scan.search(_BOTH_FRAMES_RE) is not None
+    last = scan.search(_LAST_FRAME_RE) is not None
+    kinds = strong or set(weak)
+    if images and len(kinds) > 1:
+        kinds.discard(MediaKind.IMAGE)
+    found = Media(
+        media=next(iter(kinds)) if len(kinds) == 1 else None,
+        conflict=len(kinds) > 1,
+        mentions_input_image=scan.search(_INPUT_IMAGE_RE) is not None,
+        edits_earlier=scan.search(_EDITS_EARLIER_RE) is not None,
+        first_last=both or last,
+        frames=both or last or scan.search(_FIRST_FRAME_RE) is not None,
+        reference=scan.search(_REFERENCE_RE) is not None,
+    )
+    state.media = replace(found, task_type=_task_type(found, images))
+
+
+def _task_type(media: Media, images: int) -> TaskType | None:
+    """The task the words ask for; input images named but not attached still count."""
+    wants_input = images > 0 or media.mentions_input_image
+    if media.media is MediaKind.IMAGE:
+        return TaskType.IMAGE_TO_IMAGE if wants_input else TaskType.TEXT_TO_IMAGE
+    if media.media is MediaKind.MUSIC:
+        return TaskType.TEXT_TO_MUSIC
+    if media.media is MediaKind.VIDEO:
+        if media.first_last or (images >= 2 and media.frames):
+            return TaskType.FIRST_LAST_FRAME_TO_VIDEO
+        if images >= 2 or (media.reference and wants_input):
+            return TaskType.REFERENCE_IMAGE_TO_VIDEO
+        return TaskType.IMAGE_TO_VIDEO if wants_input else TaskType.TEXT_TO_VIDEO
+    return TaskType.IMAGE_TO_IMAGE if images else None

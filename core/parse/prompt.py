@@ -1,0 +1,121 @@
+"""Passes 9 and 13: whether anything was described, and the prompt for the generator."""
+
+from __future__ import annotations
+
+import re
+
+from core.parse.frames import CLASSIFIER, LEAD_VERB, POLITE, SEPARATORS, lead_end
+from core.parse.lexicon import words
+from core.parse.media import MEDIA_RE, token_group
+from core.parse.model import Command, EditKind, QuestionHint
+from core.parse.state import State
+from core.parse.text import GONE, NOCASE, USED, Scan, has_content, is_wide
+
+#: A media label after the frame: "生成视频：…", "生成一张图 一只狐狸", "image: …".
+_LEAD_LABEL = rf"(?:{words('frame.label')}(?:[\s\x00]*[:,]|(?<![A-Za-z])\s+))"
+_LEAD_RE = re.compile(
+    rf"(?:(?:(?:{words('frame.verb_prefix')}|{words('frame.to')}\s+)?{LEAD_VERB}{SEPARATORS}"
+    rf"(?:(?:一|1)?[\s\x00]*{CLASSIFIER})?|(?:一|1)[\s\x00]*{CLASSIFIER}){SEPARATORS})?"
+    rf"{_LEAD_LABEL}?{SEPARATORS}",
+    NOCASE,
+)
+#: What is left of a request that describes nothing: frames, fillers, particles.
+FILLER_RE = re.compile(rf"{POLITE}|{LEAD_VERB}|{words('prompt.filler')}", NOCASE)
+_GONE_RUN_RE = re.compile(r"\x00+(?:\s*\x00+)*")
+_SPACES_RE = re.compile(r"\s+")
+_SPACE_BEFORE_PUNCT_RE = re.compile(r" +(?=[,.;:!?，。；：！？、)）\]】])|(?<=[(（\[【]) +")
+_PUNCT_RUN_RE = re.compile(r"([,;，；、])(?:\s*[,;.，；。、])+")
+_EMPTY_BRACKETS_RE = re.compile(r"\(\s*\)|（\s*）|\[\s*\]|【\s*】|\"\s*\"|“\s*”|「\s*」")
+_LEADING_JUNK = " ,.;:!?，。；：、！？-–—~～"
+_TRAILING_JUNK = " ,;:，；：、-–—~～"
+_TRAILING_THANKS_RE = re.compile(
+    rf"(?:[\s,，]*{words('frame.trailing_thanks')})+[\s.!。！~～]*\Z", NOCASE
+)
+
+
+#: A question particle or mark ending a clause of a request phrased as a question.
+_QUESTION_TAIL_RE = re.compile(
+    rf"(?:{words('question.end')}\s*)?\?+|{words('question.end')}(?=\s*(?:[,.;!，。；！]|\Z))"
+)
+
+
+def _strip_lead(scan: Scan) -> None:
+    """Remove the request frame ("帮我画一张", "please generate") if content follows it."""
+    start = lead_end(scan.view)
+    verb = _LEAD_RE.match(scan.view, start)
+    end = verb.end() if verb else start
+    if end and has_content(scan.view[end:]):
+        scan.mask([(0, end)])
+
+
+def _visible_text(scan: Scan) -> str:
+    """The visible original text, with removed spans closed up and separators tidied."""
+    raw = scan.raw
+    pieces: list[str] = []
+    pos = 0
+    for m in _GONE_RUN_RE.finditer(scan.view):
+        start, end = m.span()
+        while start > pos and raw[start - 1].isspace():
+            start -= 1
+        while end < len(raw) and raw[end].isspace():
+            end += 1
+        pieces.append(raw[pos:start])
+        left = raw[start - 1] if start else ""
+        right = raw[end] if end < len(raw) else ""
+        if left and right and not (is_wide(left) and is_wide(right)):
+            pieces.append(" ")
+        pos = end
+    pieces.append(raw[pos:])
+    text = _SPACES_RE.sub(" ", "".join(pieces))
+    text = _SPACE_BEFORE_PUNCT_RE.sub("", text)
+    text = _PUNCT_RUN_RE.sub(r"\1", _EMPTY_BRACKETS_RE.sub("", text))
+    text = text.lstrip(_LEADING_JUNK).rstrip(_TRAILING_JUNK)
+    tail = _TRAILING_THANKS_RE.search(text, max(0, len(text) - 40))
+    if tail is not None:
+        text = text[: tail.start()]
+    return text.rstrip(_TRAILING_JUNK)
+
+
+#: Tokens of these groups are description, not request frame.
+CONTENT_GROUPS = frozenset({"skip", "music_style"})
+
+
+def described(state: State) -> None:
+    """Whether anything but frames, media words and fillers is left."""
+    scan = state.scan
+    if state.lyrics is not None or scan.middle_describes():
+        state.described = True
+        return
+    view = MEDIA_RE.sub(
+        lambda m: m.group() if token_group(m) in CONTENT_GROUPS else " ", scan.edges()
+    )
+    state.described = has_content(FILLER_RE.sub(" ", view).replace(USED, " ").replace(GONE, " "))
+
+
+def prompt(state: State) -> None:
+    """What to send to the generator. A generation carries a prompt when something was
+    described or pictures came with it; an edit carries the change itself, politeness
+    removed ("please add a seagull" → "add a seagull"), or nothing when only parameters or
+    the medium change."""
+    scan = state.scan
+    if state.command is Command.EDIT and state.edit is not None:
+        if state.edit.kind is EditKind.CONTENT:
+            start = lead_end(scan.view)
+            if start and has_content(scan.view[start:]):
+                scan.mask([(0, start)])
+            state.prompt = _visible_text(scan)
+        elif state.edit.kind is EditKind.MEDIA and state.described:
+            _strip_lead(scan)
+            state.prompt = _visible_text(scan)
+        return
+    if state.command is not Command.GENERATE:
+        return
+    media = state.media
+    if media.media is None and not state.images and state.directives.model is None:
+        state.question_hint = QuestionHint.SOURCE if media.edits_earlier else QuestionHint.MEDIA
+    if state.described or state.images:
+        if state.question_form is not None:
+            # "can you draw a cat?", "能帮我画一只猫吗": the question is the frame.
+            scan.mask(m.span() for m in scan.finditer(_QUESTION_TAIL_RE))
+        _strip_lead(scan)
+        state.prompt = _visible_text(scan)

@@ -1,0 +1,202 @@
+"""Pass 10: is the message a question to the bot, and about what?
+
+A question is a question mark anywhere, a question word anywhere (``多少``, ``哪个``, ``how
+much``, A-not-A ``贵不贵``, ``几张`` asking how many), ``吗/呢/么`` ending a clause, or an English
+question opening (``what…``, ``is it…``, ``can a video…``, ``do you…``; an aux before a plain
+description, "will smith eating spaghetti", needs more). Question words inside a plain request
+(``画一个什么都不怕的女孩``) or after "不知道/not sure" do not count.
+
+This pass only reads; the command pass decides: a question is answered (``QUESTION``) unless it
+is a request phrased as one (``polite``: "can you draw a cat?", "能帮我画一只猫吗").
+"""
+
+from __future__ import annotations
+
+import re
+
+from core.parse.edits import content_words
+from core.parse.frames import LEAD_VERB, has_request_verb, lead_end
+from core.parse.lexicon import any_phrase, lexicon, words
+from core.parse.model import Question, QuestionTopic
+from core.parse.state import QuestionForm, State
+from core.parse.text import NOCASE
+
+_MARK_RE = re.compile(r"[?]")
+_WORD_RE = lexicon().pattern("question.word")
+#: "吗/呢/么" ending the message or one of its clauses ("可以给我做个视频吗，海边日落").
+_END_RE = re.compile(rf"{words('question.end')}[\s\x00\x01~…]*(?:[,.;!?]|\Z)")
+_SKIP = r"[\s\x00\x01,.!~]*"
+_OPENING_RE = re.compile(
+    rf"{_SKIP}(?:{words('question.start', 'question.wh')}"
+    rf"|{words('question.aux')}\s*(?:{words('question.subject')}|\x00"
+    rf"|[A-Za-z0-9.\-]+\s+{words('frame.request_verb', 'question.aux_verb')})"
+    rf"|{words('question.do')}\s+{words('question.do_subject')})",
+    NOCASE,
+)
+#: An aux opening the message before any word ("are videos expensive", "do videos have
+#: sfx?"): a question when something else says so too.
+_AUX_START_RE = re.compile(rf"{_SKIP}{words('question.aux', 'question.do')}\s+\w", NOCASE)
+#: "贵不贵", "快不快", "要不要": A-not-A asks.
+_A_NOT_A_RE = re.compile(r"([\u4e00-\u9fff])[不没]\1")
+#: "几张/几秒/几个" asks how many ("能生成几个", "视频能做几秒"), except right after a verb
+#: with no modal before it, where it is "a few" ("多来几张", "再画几个", "来几张猫的图").
+_HOW_MANY_RE = re.compile(rf"(?P<before>.{{0,6}}?){words('question.how_many')}")
+_A_FEW_VERB_RE = re.compile(rf"{words('question.a_few_after')}\Z")
+_MODAL_RE = lexicon().pattern("question.modal")
+
+
+def _asks_how_many(view: str) -> bool:
+    """Whether a "几…" in the text asks how many."""
+    for m in _HOW_MANY_RE.finditer(view):
+        before = m["before"]
+        if not _A_FEW_VERB_RE.search(before) or _MODAL_RE.search(before):
+            return True
+    return False
+
+
+#: A request phrased as a question opens with one of these, maybe after a greeting ("hey can
+#: you…").
+_POLITE_RE = re.compile(rf"{_SKIP}(?:\w+[\s,]+)?{words('question.polite')}", NOCASE)
+_WH_RE = lexicon().pattern("question.wh")
+_ASKS_FOR_RE = lexicon().pattern("question.asks_for")
+#: "不知道做什么", "not sure what to make": the question is the person's, to themselves.
+_EMBEDDED_RE = re.compile(rf"{words('question.embedded')}[^,.;!?\n]*", NOCASE)
+_IMPERATIVE_RE = re.compile(LEAD_VERB, NOCASE)
+
+#: Topics, in the order one is picked when several are named; each phrase of all topics is
+#: tried longest first ("多长时间" is time, "多长" a limit).
+_TOPICS = (
+    QuestionTopic.MODELS,
+    QuestionTopic.PRICE,
+    QuestionTopic.LIMITS,
+    QuestionTopic.TIME,
+    QuestionTopic.CREDITS,
+    QuestionTopic.CAPABILITIES,
+)
+_TOPIC_PHRASES = sorted(
+    (
+        (topic, phrase)
+        for topic in _TOPICS
+        for phrase in lexicon().phrases(f"question.topic.{topic.value}")
+    ),
+    key=lambda tp: (-len(tp[1]), tp[1]),
+)
+_TOPIC_RE = re.compile(
+    any_phrase(
+        [p for _, p in _TOPIC_PHRASES],
+        [f"{t.value}_{i}" for i, (t, _) in enumerate(_TOPIC_PHRASES)],
+    ),
+    NOCASE,
+)
+#: Features, in the order one is picked when several are named.
+FEATURES = (
+    "first_last_frame",
+    "reference",
+    "lyrics",
+    "audio",
+    "4k",
+    "aspect_ratio",
+    "duration",
+    "count",
+    "anime",
+    "realistic",
+    "text",
+    "vocals",
+    "instrumental",
+    "image_to_video",
+    "image_to_image",
+)
+_FEATURE_RES = tuple((f, lexicon().pattern(f"question.feature.{f}")) for f in FEATURES)
+_ABOUT_INPUT_RE = lexicon().pattern("question.feature.about_input")
+#: Not something to make: what a question asks about, and how it asks.
+_NOT_SUBJECT_RE = lexicon().pattern(
+    *(f"question.feature.{f}" for f in FEATURES),
+    "question.word",
+    "question.end",
+    "question.wh",
+    "question.polite",
+    "question.benefactive",
+    "question.asks_for",
+    "question.topic.capabilities",
+    "question.not_subject",
+    "frame.request_verb",
+)
+
+
+def question(state: State) -> None:
+    """Fill ``state.question`` and ``state.question_form`` when the message is a question."""
+    scan = state.scan
+    view = _EMBEDDED_RE.sub(" ", scan.edges())
+    start = lead_end(scan.view)
+    mark = _MARK_RE.search(view) is not None
+    end = _END_RE.search(view) is not None
+    opening = _OPENING_RE.match(view) is not None or _OPENING_RE.match(view, start) is not None
+    # A-not-A ("贵不贵", "快不快") asks as surely as a question mark.
+    end = end or _A_NOT_A_RE.search(view) is not None
+    word = _WORD_RE.search(view) is not None or _asks_how_many(view)
+    aux = _AUX_START_RE.match(view) is not None
+    if not (mark or end or opening or word or aux):
+        return
+    topic = _topic(state)
+    asks = topic is not QuestionTopic.OTHER or _WH_RE.search(view) is not None
+    if aux and not (mark or end or opening or word or asks):
+        return  # "will smith eating spaghetti": an aux before a plain description
+    # "画一个什么都不怕的女孩": a question word inside a plain request is description, unless
+    # it asks about something ("用可灵做视频要多少钱").
+    imperative = _IMPERATIVE_RE.match(scan.view, start) is not None and state.described
+    if not (mark or end or opening) and imperative and topic is QuestionTopic.OTHER:
+        return
+    directed = state.directives.model is not None or state.directives.quality is not None
+    polite = (
+        _POLITE_RE.match(scan.view) is not None or _POLITE_RE.match(scan.view, start) is not None
+    ) and (has_request_verb(view) or _ASKS_FOR_RE.search(view) is not None or directed)
+    state.question_form = QuestionForm(
+        polite=polite and _WH_RE.search(view) is None,
+        # "a cat in space?": a question mark on a plain description, asking about nothing.
+        mark_only=mark and not (end or opening or word or aux or asks),
+        subject=bool(content_words(_NOT_SUBJECT_RE.sub(" ", view))),
+    )
+    feature = _feature(state)
+    if topic is QuestionTopic.OTHER and feature is not None and (aux or opening):
+        topic = QuestionTopic.CAPABILITIES  # "does veo have sound?"
+    state.question = Question(topic=topic, feature=feature)
+
+
+def _topic(state: State) -> QuestionTopic:
+    """What the question is about, read in the text as written (a model name or "the best
+    model" was taken out by the directives). With a picture attached and no other topic, the
+    question is about the picture."""
+    kept = state.scan.original()
+    found = {QuestionTopic((m.lastgroup or "").rsplit("_", 1)[0]) for m in _TOPIC_RE.finditer(kept)}
+    for topic in _TOPICS[:-1]:
+        if topic in found:
+            return topic
+    if state.images:
+        return QuestionTopic.ABOUT_INPUT
+    if QuestionTopic.CAPABILITIES in found:
+        return QuestionTopic.CAPABILITIES
+    if _ABOUT_INPUT_RE.search(kept):
+        return QuestionTopic.ABOUT_INPUT
+    return QuestionTopic.OTHER
+
+
+def _feature(state: State) -> str | None:
+    """The first of ``FEATURES`` the question names, in words or as a parameter."""
+    res, media = state.resolution, state.media
+    named = {
+        "first_last_frame": media.first_last,
+        "reference": media.reference,
+        "lyrics": state.lyrics is not None,
+        "audio": state.sound.audio is not None,
+        "4k": res.wants_8k or "4K" in (res.resolution, res.size),
+        "aspect_ratio": state.aspect_ratio is not None or state.custom_ratio is not None,
+        "duration": state.duration is not None,
+        "count": state.count.value is not None,
+        "vocals": state.sound.vocal_gender is not None,
+        "instrumental": state.sound.instrumental is not None,
+    }
+    kept = state.scan.original()
+    for feature, pattern in _FEATURE_RES:
+        if named.get(feature) or pattern.search(kept):
+            return feature
+    return None

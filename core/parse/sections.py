@@ -1,0 +1,87 @@
+"""Pass 4: labelled sections: Midjourney's /imagine and its flags, lyrics, negative prompt,
+seed."""
+
+from __future__ import annotations
+
+import re
+
+from core.parse.lexicon import lexicon, words
+from core.parse.params import reduced_ratio, set_ratio
+from core.parse.state import State
+from core.parse.text import NOCASE
+
+_BLANK_LINES_RE = re.compile(r"\n\s*\n(?:\s*\n)+")
+_VALUE_STRIP = " \t\n,.;:，。；：、"
+
+_IMAGINE_RE = re.compile(rf"\s*{words('section.imagine')}\s*:?\s*", NOCASE)
+#: A flag: "--ar 16:9", "--no text, frames", "--tile". Its value runs to the next flag.
+_FLAG_RE = re.compile(r"(?<!\S)--(?P<name>[a-z]+)\b(?P<value>(?:(?!\s--[a-z])[^\n])*)", NOCASE)
+_FLAG_RATIO_RE = re.compile(r"\s*([1-9]\d{0,2})\s*:\s*([1-9]\d{0,2})\b")
+_FLAG_SEED_RE = re.compile(r"\s*(\d{1,12})\b")
+#: Midjourney's flags: with one of them (or /imagine) every "--flag" is read as one and
+#: removed; only --ar/--aspect, --no and --seed mean something here.
+_MIDJOURNEY_FLAGS = frozenset(lexicon().phrases("section.midjourney_flag"))
+
+
+def midjourney(state: State) -> None:
+    """Midjourney habits: "/imagine prompt: a cat --ar 16:9 --v 6" is a picture of a cat in
+    16:9 (so is "a cat --ar 16:9": its flags are Midjourney's). --ar/--aspect set the ratio,
+    --no the negative prompt, --seed the seed; other flags are dropped."""
+    scan = state.scan
+    imagine = _IMAGINE_RE.match(scan.view)
+    flags = list(scan.finditer(_FLAG_RE))
+    if imagine is None and not any(m["name"].lower() in _MIDJOURNEY_FLAGS for m in flags):
+        return
+    state.midjourney = True
+    if imagine is not None:
+        scan.mask([imagine.span()])
+    negatives: list[str] = []
+    for m in flags:
+        name, value = m["name"].lower(), m["value"]
+        if name in ("ar", "aspect") and (ratio := _FLAG_RATIO_RE.match(value)):
+            set_ratio(state, reduced_ratio(int(ratio[1]), int(ratio[2])))
+        elif name == "no" and (negative := value.strip(_VALUE_STRIP)):
+            negatives.append(negative)
+        elif name == "seed" and (seed_value := _FLAG_SEED_RE.match(value)):
+            state.seed = int(seed_value[1])
+    scan.mask([m.span() for m in flags])
+    state.negative_prompt = ", ".join(negatives) or None
+
+
+_LYRICS_RE = re.compile(
+    rf"{words('section.lyrics')}\s*{words('section.lyrics_joiner')}?\s*:\s*", NOCASE
+)
+_NEGATIVE_RE = re.compile(rf"{words('section.negative')}\s*:\s*(?P<value>[^\n\x00]*)", NOCASE)
+_SEED_RE = re.compile(
+    rf"{words('section.seed')}\s*(?:[:=#]|{words('section.seed_joiner')})?\s*"
+    r"(?P<value>-?\d{1,12})(?!\d)",
+    NOCASE,
+)
+
+
+def lyrics(state: State) -> None:
+    """``歌词:``/``lyrics:`` takes everything after it, anywhere in the message."""
+    scan = state.scan
+    m = _LYRICS_RE.search(scan.view)
+    if m is None:
+        return
+    text = _BLANK_LINES_RE.sub("\n\n", scan.raw[m.end() :]).strip()
+    scan.mask([(m.start(), len(scan.view))])
+    state.lyrics = text or None
+
+
+def negative_prompt(state: State) -> None:
+    """``negative:``/``反向提示词:`` takes the rest of its line (added to a ``--no``)."""
+    scan = state.scan
+    values = [
+        scan.raw[m.start("value") : m.end("value")].strip(_VALUE_STRIP)
+        for m in scan.take(_NEGATIVE_RE)
+    ]
+    found = [state.negative_prompt] if state.negative_prompt else []
+    state.negative_prompt = ", ".join(found + [v for v in values if v]) or None
+
+
+def seed(state: State) -> None:
+    found = state.scan.take(_SEED_RE)
+    if found and state.seed is None:
+        state.seed = int(found[0].group("value"))

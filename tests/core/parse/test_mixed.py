@@ -1,0 +1,152 @@
+"""core.parse: Chinese and English in one message, remarks before a request, complaints."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.parse import Command, EditKind
+from tests.core.parse.support import GEN, I2V, IMAGE, MUSIC, VIDEO, Row, case, check, each
+
+CASES = [
+    # ── mixed language ────────────────────────────────────────────────────────────────────
+    case(
+        "mixed-cyberpunk", "帮我画个cyberpunk城市", command=GEN, media=IMAGE, prompt="cyberpunk城市"
+    ),
+    case("mixed-make", "make一个10秒的视频", command=GEN, media=VIDEO, duration=10, prompt=""),
+    case("mixed-pic-again", "这个pic再来一张", command=Command.RETRY),
+    case("mixed-kling-vid", "用kling做个vid", command=GEN, media=VIDEO, model="kling"),
+    case(
+        "mixed-anime-avatar",
+        "给我整个anime风格的头像",
+        command=GEN,
+        media=IMAGE,
+        prompt="anime风格的头像",
+    ),
+    case("mixed-lofi", "来一首lofi的歌", command=GEN, media=MUSIC, prompt="lofi的歌"),
+    case("mixed-video-word", "做个video，猫在跳舞", command=GEN, media=VIDEO, prompt="猫在跳舞"),
+    case("mixed-logo", "画个logo for my cafe", command=GEN, media=IMAGE, prompt="logo for my cafe"),
+    case(
+        "mixed-into-video",
+        "这张图做成video",
+        command=Command.EDIT,
+        edit_kind=EditKind.MEDIA,
+        task_type=I2V,
+    ),
+    case("mixed-retry-kling", "换成kling再来一次", command=Command.RETRY, model="kling"),
+    case(
+        "mixed-sora",
+        "用sora做一个15秒的视频，竖屏",
+        command=GEN,
+        model="sora",
+        duration=15,
+        aspect_ratio="9:16",
+    ),
+    case("mixed-want", "i want 一张猫的图片", command=GEN, media=IMAGE, prompt="猫的图片"),
+    case("mixed-cat-pic", "一张cat的pic", command=GEN, media=IMAGE),
+    case("mixed-draw", "draw一只熊猫", command=GEN, media=IMAGE, prompt="一只熊猫"),
+    case("mixed-mj", "用mj画一张海报：未来城市", command=GEN, model="mj", media=IMAGE),
+    case(
+        "mixed-vertical",
+        "vertical video of a cat please",
+        command=GEN,
+        aspect_ratio="9:16",
+        prompt="video of a cat",
+    ),
+    # ── parameters joined up ──────────────────────────────────────────────────────────────
+    case(
+        "and-vertical",
+        "make it 15s and vertical",
+        command=Command.EDIT,
+        edit_kind=EditKind.PARAMS,
+        duration=15,
+        aspect_ratio="9:16",
+    ),
+    case("but-vertical", "再来一张但是要竖屏", command=Command.EDIT, edit_kind=EditKind.PARAMS),
+    *each(
+        "zh-but",
+        ["再来一张，不过要竖屏", "然后竖屏", "而且要竖屏"],
+        command=Command.EDIT,
+        aspect_ratio="9:16",
+    ),
+    case("then-vertical", "then also vertical", command=Command.EDIT, aspect_ratio="9:16"),
+    # ── remarks before a request ──────────────────────────────────────────────────────────
+    case("nice-add", "nice, add a moon", command=Command.EDIT, prompt="add a moon"),
+    case("good-more", "好看，再来三张", command=Command.EDIT, edit_kind=EditKind.MORE, count=3),
+    case(
+        "thanks-video",
+        "thanks! now make it a video",
+        command=Command.EDIT,
+        edit_kind=EditKind.MEDIA,
+    ),
+    case("hello-draw", "你好，帮我画一只猫", command=GEN, prompt="一只猫"),
+    case("hi-there-draw", "hello there, draw a cat", command=GEN, prompt="a cat"),
+    case("good-morning-draw", "good morning, draw a cat", command=GEN, prompt="a cat"),
+    case("hi-can-you", "hi can you make a video of a dog", command=GEN, media=VIDEO),
+    # ── complaints ────────────────────────────────────────────────────────────────────────
+    *each(
+        "complaint",
+        [
+            "not what i wanted",
+            "that's not right",
+            "that's not it",
+            "wrong",
+            "huh",
+            "hmm",
+            "not what i asked for",
+            "really?",
+        ],
+        command=Command.CHAT,
+    ),
+    case("complaint-retry", "wrong, try again", command=Command.RETRY),
+    *each(
+        "failure",
+        [
+            "my video didn't work",
+            "it doesn't work",
+            "not working",
+            "it failed again",
+            "broken",
+            "error",
+            "出错了",
+            "又失败了",
+            "报错了",
+            "坏了",
+            "没反应",
+            "卡住了",
+        ],
+        command=Command.CHAT,
+    ),
+    case("complaint-retry-zh", "不对，重新生成", command=Command.RETRY),
+    case(
+        "complaint-then-request",
+        "not what i meant, then a video of a dog",
+        command=GEN,
+        prompt="a video of a dog",
+    ),
+    # ── asking for help ───────────────────────────────────────────────────────────────────
+    *each(
+        "help",
+        [
+            "i need help",
+            "need help",
+            "help me",
+            "help please",
+            "please help",
+            "can you help me",
+            "帮帮我",
+            "求助",
+        ],
+        command=Command.HELP,
+    ),
+    case("help-me-make", "help me make a song", command=GEN, media=MUSIC),
+    *each(
+        "how-to",
+        ["ok so how do i make a video", "how do i make a video of waves", "how to make music here"],
+        command=Command.QUESTION,
+    ),
+]
+
+
+@pytest.mark.parametrize("row", CASES)
+def test_parse(row: Row) -> None:
+    check(row)

@@ -1,0 +1,70 @@
+"""core.parse: Music: songs, instrumentals, vocals, lyrics."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.core.parse.support import GEN, IMAGE, MUSIC, T2M, Row, case, check
+
+CASES = [
+    # ── music ────────────────────────────────────────────────────────────────────────────
+    case(
+        "en-lofi-lyrics",
+        "make a lo-fi song, female vocals, lyrics: Rain on the window\nCoffee in my hand",
+        media=MUSIC,
+        task_type=T2M,
+        vocal_gender="female",
+        lyrics="Rain on the window\nCoffee in my hand",
+        prompt="a lo-fi song, female vocals",
+    ),
+    case("zh-instrumental", "纯音乐 钢琴 放松", instrumental=True, media=MUSIC, prompt="钢琴 放松"),
+    case("zh-5-minutes", "5分钟的音乐", music_duration=300, duration=None, media=MUSIC),
+    case("zh-two-minute-song", "两分钟的歌，关于夏天", music_duration=120),
+    case("en-3-minute", "make a 3 minute track, chill lo-fi", music_duration=180, media=MUSIC),
+    case(
+        "zh-summer-song",
+        "写一首关于夏天的歌，男声",
+        media=MUSIC,
+        vocal_gender="male",
+        prompt="关于夏天的歌，男声",
+    ),
+    case("zh-bgm", "来首欢快的背景音乐", media=MUSIC, prompt="欢快的背景音乐"),
+    case(
+        "zh-lyrics-only",
+        "歌词：\n第一行\n\n\n\n第二行",
+        media=MUSIC,
+        lyrics="第一行\n\n第二行",
+        prompt="",
+    ),
+    case("en-no-vocals", "upbeat electronic music, 120 BPM, no vocals", instrumental=True),
+    case("en-with-vocals", "a song with vocals about the sea", instrumental=False, media=MUSIC),
+    case("zh-doubao-bgm", "DouBao BGM 来一段轻松的咖啡馆音乐", model="DouBao BGM", media=MUSIC),
+    case(
+        "zh-suno-song",
+        "用 Suno 写一首歌",
+        command=GEN,
+        model="Suno",
+        media=MUSIC,
+        prompt="",
+    ),
+    case("en-rain-song", "a song about rain", media=MUSIC, task_type=T2M),
+    case("zh-song-empty", "来首歌", command=GEN, media=MUSIC, prompt=""),
+    case("en-decade-track", "80s synthwave track", music_duration=None, media=MUSIC),
+    case("en-1920s", "a 1920s jazz song", music_duration=None, duration=None),
+    case("zh-two-songs", "两首歌，说唱风格", count=2, media=MUSIC),
+    case("zh-music-for-my-video", "给我的视频配乐", media=MUSIC),
+    case("en-race-track", "a race track at sunset, poster", media=IMAGE),
+    case(
+        "mixed-suno-female",
+        "用Suno写一首lo-fi歌曲，female vocals",
+        model="Suno",
+        vocal_gender="female",
+        media=MUSIC,
+    ),
+    case("music-images-ignored", "为这张图配一首歌", 1, media=MUSIC, task_type=T2M),
+]
+
+
+@pytest.mark.parametrize("row", CASES)
+def test_parse(row: Row) -> None:
+    check(row)

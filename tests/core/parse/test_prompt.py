@@ -1,0 +1,43 @@
+"""core.parse: What is left for the generator once the request frame is gone."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.parse import Command
+from tests.core.parse.support import FLF, IMAGE, VIDEO, Row, case, check
+
+CASES = [
+    # ── prompt frames ────────────────────────────────────────────────────────────────────
+    case("frame-label", "帮我生成一张图片：一只在草地上的小狗", prompt="一只在草地上的小狗"),
+    case(
+        "frame-want", "我想要一个视频，内容是宇航员在月球上跳舞", prompt="内容是宇航员在月球上跳舞"
+    ),
+    case(
+        "frame-to-make",
+        "Use Kling O1 to make a video of a cat surfing",
+        prompt="a video of a cat surfing",
+    ),
+    case("frame-make-video", "用 minimax 做视频：赛车", prompt="赛车", media=VIDEO),
+    case(
+        "frame-duration-label",
+        "生成视频：小狗在草地上奔跑，时长8秒，竖版",
+        prompt="小狗在草地上奔跑",
+        duration=8,
+        aspect_ratio="9:16",
+    ),
+    case("frame-versions", "a cute robot, 3 versions", prompt="a cute robot", count=3),
+    case("frame-variations-of", "four variations of a minimalist logo", prompt="a minimalist logo"),
+    case("frame-bare-label", "生成一张图 seed=7 一只狐狸", prompt="一只狐狸", seed=7),
+    case("frame-verb-no-subject", "给我整一张图", prompt="", media=IMAGE),
+    case("frame-keeps-classifier-word", "用 Kling O1 首尾帧生成视频", 2, prompt="首尾帧生成视频"),
+    case("zh-change-default", "把默认改成可灵", command=Command.ALWAYS_MODEL, model="可灵"),
+    case("frame-thanks", "画一只柴犬，谢谢", prompt="一只柴犬"),
+    case("music-style-is-content", "一首3分钟的钢琴曲", prompt="钢琴曲", music_duration=180),
+    case("these-two-not-count", "把这两张图做成首尾帧视频", 2, count=None, task_type=FLF),
+]
+
+
+@pytest.mark.parametrize("row", CASES)
+def test_parse(row: Row) -> None:
+    check(row)

@@ -1,0 +1,86 @@
+"""core.parse: generations the parser is not sure of are made only after a confirmation."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.core.parse.support import GEN, Row, case, check, each
+
+CASES = [
+    # ── a wish rather than a request ──────────────────────────────────────────────────────
+    *each(
+        "wish",
+        [
+            "would be cool to have a dragon pic someday",
+            "maybe a cat video",
+            "perhaps a song about rain",
+            "one day a video of my dog would be nice",
+            "some day a picture of the moon",
+            "sometime a poster of a lighthouse",
+            "eventually a song about us",
+            "i wish i had a dragon pic",
+            "if only there was a video of a whale",
+            "it'd be fun to have a song about cats",
+            "kinda want a picture of a bear",
+            "thinking of a video of waves",
+            "thinking about a cat poster",
+            "what if a picture of a flying whale",
+            "would be nice to get a sunset video",
+            "我想要一个视频但是不知道做什么",
+            "不确定要不要，一张猫的图片",
+            "也许来一张猫的图片",
+            "以后再做个视频吧",
+            "一张猫的图片，再说吧",
+            "可能要一张海报",
+            "哪天给我画一只猫",
+            "如果能有一首歌就好了",
+            "想想做个视频",
+            "或许一张猫的图片",
+            "改天做个视频",
+            "有机会画一只猫",
+            "有空的时候画一只猫",
+            "犹豫要不要一张猫的图片",
+            "考虑做一个视频",
+            "要是有一张猫的图片",
+            "随便吧，一张猫的图片",
+        ],
+        command=GEN,
+        unsure=True,
+    ),
+    # ── mostly unknown words ──────────────────────────────────────────────────────────────
+    *each(
+        "gibberish",
+        [
+            "asdkjh qwe video",
+            "sdfsdf pic",
+            "xkqzvb image",
+            "zzzzz song",
+            "qwerty uiop picture",
+            "hjkl jkl video",
+            "bcdfgh video",
+        ],
+        command=GEN,
+        unsure=True,
+    ),
+    # ── clear requests are not unsure ─────────────────────────────────────────────────────
+    *each(
+        "sure",
+        [
+            "draw a cat",
+            "a video of waves at sunset",
+            "画一只猫",
+            "写一首关于夏天的歌",
+            "can you draw a cat?",
+            "a strengths and weaknesses poster",
+            "make a logo for kfc",
+        ],
+        command=GEN,
+        unsure=False,
+    ),
+    case("long-description-not-gibberish", "video of " + "qwxz " * 60, command=GEN, unsure=False),
+]
+
+
+@pytest.mark.parametrize("row", CASES)
+def test_parse(row: Row) -> None:
+    check(row)
