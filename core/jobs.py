@@ -20,6 +20,7 @@ names happens, so a restart knows exactly what may have happened:
 from __future__ import annotations
 
 import secrets
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -53,13 +54,20 @@ class ModelSource(StrEnum):
     ALWAYS = "always"
     PREFERENCE = "preference"
     DEFAULT = "default"
+    #: The default couldn't do what was asked (sound, a format, a length): one that can was used.
+    FITTED = "fitted"
     BEST = "best"
     CHEAPEST = "cheapest"
 
 
+#: Letters and digits only: an id is typed after commands (``ima-bot admin cancel <id>``), where
+#: one starting with "-" would read as an option.
+_ID_ALPHABET = string.ascii_letters + string.digits
+
+
 def new_job_id() -> str:
-    """Short, URL- and button-safe, unguessable."""
-    return secrets.token_urlsafe(9)
+    """Short (12 characters, 71 random bits), URL- and button-safe, unguessable."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(12))
 
 
 @dataclass
