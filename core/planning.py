@@ -10,7 +10,11 @@ A new message, a button and a follow-up all describe what to make as a :class:`D
    its version, else the current version of its model) > quality (best / cheapest) > the
    person's saved preference (version, then model id) > the recommended default;
 5. what the person wants → that model's parameters (or the spec's advice when it can't: the
-   advice comes first, it answers what was asked);
+   advice comes first, it answers what was asked). Two wishes are met without asking: when the
+   person chose no model and the default can't do what they asked (sound, 9:16, 8 seconds),
+   a model that can is used — if it costs at most :data:`FIT_PRICE_FACTOR` times the default
+   (else it is offered); and a format the model they named doesn't offer is left out with a
+   note (they chose the model, the format is a detail);
 6. that something is described;
 7. the price, and a cheaper model to mention when it is expensive.
 
@@ -20,7 +24,7 @@ same transaction that stores the job.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from core import choice
 from core.ima.catalog import Catalog, Model
@@ -35,7 +39,15 @@ from core.policy import MAX_LYRICS_CHARS, MAX_PROMPT_CHARS, Policy
 from core.replier import Stage
 from core.request import Attachment
 from core.store import Store
-from core.wants import Alternative, Message, Refused, Wants, map_wants
+from core.wants import Alternative, Mapped, Message, Refused, Wants, map_wants
+
+#: A model used instead of the default because only it can do what was asked may cost at most
+#: this many times the default's lowest price; a dearer one is offered instead (one tap).
+FIT_PRICE_FACTOR = 2
+#: Models the bot chose without being told which (one that can do the wishes may replace them).
+_UNCHOSEN = (ModelSource.DEFAULT, ModelSource.FITTED)
+#: Models the person chose by name.
+_NAMED = (ModelSource.EXPLICIT, ModelSource.ALWAYS)
 
 
 @dataclass(frozen=True)
@@ -137,13 +149,14 @@ class Planner:
             raise _ask(_image_question(draft.task_type))
         catalog = await self._client.catalog(draft.task_type)
         model, source = await self.choose(catalog, draft.pick, platform, user_id)
+        outputs = wants.outputs(spec.max_outputs)
         try:
-            mapped = map_wants(model, wants, catalog)
+            model, source, mapped = _fit(model, source, wants, catalog, outputs)
         except Refused as refusal:
             raise Unplanned(refusal.message, alternative=refusal.alternative) from None
         if not draft.prompt.strip():
             raise _ask("question.empty")
-        offer = quote(model, mapped.params, wants.outputs(spec.max_outputs))
+        offer = quote(model, mapped.params, outputs)
         notes = list(mapped.notes)
         cheaper = None
         if (
@@ -201,6 +214,31 @@ class Planner:
                     )
                 )
         raise Unplanned(Message("pref.unknown_model", {"model": pick.query}))
+
+
+def _fit(
+    model: Model, source: ModelSource, wants: Wants, catalog: Catalog, outputs: int
+) -> tuple[Model, ModelSource, Mapped]:
+    """``model``'s parameters for ``wants``, or the two exceptions of step 5 of the module's
+    list; raises :class:`Refused` when neither applies."""
+    try:
+        return model, source, map_wants(model, wants, catalog)
+    except Refused as refusal:
+        alternative = refusal.alternative
+        if source in _UNCHOSEN and alternative is not None and alternative.wants == wants:
+            able = alternative.model
+            mapped = map_wants(able, wants, catalog)
+            if quote(able, mapped.params, outputs).credits <= (
+                FIT_PRICE_FACTOR * model.min_points * outputs
+            ):
+                note = Message("advice.fitted", {"old": model.name, "model": able.name})
+                return able, ModelSource.FITTED, Mapped(mapped.params, (note, *mapped.notes))
+        if source in _NAMED and refusal.message.key == "advice.ratio_elsewhere":
+            mapped = map_wants(model, replace(wants, aspect_ratio=None), catalog)
+            values = {"model": model.name, "ratio": wants.aspect_ratio}
+            note = Message("advice.ratio_left_out", values)
+            return model, source, Mapped(mapped.params, (note, *mapped.notes))
+        raise
 
 
 def _image_question(task_type: TaskType) -> str:

@@ -3,8 +3,8 @@
 A model the person names this time is used this time; after it succeeds they are asked whether
 it should become the default (a question of its own with buttons, private where the platform
 allows; or a typed yes/no), unless nothing was saved yet. "Always use X" saves at once; the
-cheapest model is never saved without being asked for. Every method returns what to say; the
-caller sends it.
+cheapest model (and one used only because the default could not do a wish) is never saved
+without being asked for. Every method returns what to say; the caller sends it.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class Preferences:
         """Save the preference as the spec says; when an explicit choice differs from it, the
         question to ask instead."""
         model = catalog.resolve(job.version_id, job.model_id) if catalog else None
-        if model is None or job.source is ModelSource.CHEAPEST:
+        if model is None or job.source in (ModelSource.CHEAPEST, ModelSource.FITTED):
             return None
         current = await self._store.get_preference(job.platform, job.user_id, job.task_type)
         if (

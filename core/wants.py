@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from core.ima.catalog import Catalog, Model
@@ -34,7 +34,9 @@ class Wants:
     seed: int | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if v not in (None, False)}
+        """The wishes made: every field not at its default ("no sound", ``audio`` False, is a
+        wish)."""
+        return {f.name: v for f in fields(self) if (v := getattr(self, f.name)) != f.default}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Wants:

@@ -69,7 +69,7 @@ KNOWN: Final[tuple[KnownModel, ...]] = (
     KnownModel(
         "seedream45",
         _I,
-        aliases=("seedream", "即梦", "豆包绘图", "豆包画图"),
+        aliases=("seedream", "即梦", "豆包绘图", "豆包画图", "豆包", "doubao"),
         rank=2,
         timing=_t(25, 60, 5, 20, _I),
         fallbacks={"*": ("nanobanana2", "nanobananapro")},
@@ -156,7 +156,7 @@ KNOWN: Final[tuple[KnownModel, ...]] = (
     KnownModel(
         "doubaosong",
         _M,
-        aliases=("豆包音乐", "豆包歌曲", "doubao song", "gensong"),
+        aliases=("豆包音乐", "豆包歌曲", "doubao song", "gensong", "豆包", "doubao"),
         rank=2,
         timing=_t(10, 25, 5, 10, _M),
         fallbacks={"*": ("suno", "doubaobgm")},
@@ -164,7 +164,7 @@ KNOWN: Final[tuple[KnownModel, ...]] = (
     KnownModel(
         "doubaobgm",
         _M,
-        aliases=("豆包音乐", "豆包bgm", "doubao bgm", "genbgm"),
+        aliases=("豆包音乐", "豆包bgm", "doubao bgm", "genbgm", "豆包", "doubao"),
         rank=3,
         timing=_t(10, 25, 5, 10, _M),
         fallbacks={"*": ("suno", "doubaosong")},

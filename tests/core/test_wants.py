@@ -22,8 +22,11 @@ def refusal(wants: Wants, name: str, task_type: TaskType = TaskType.TEXT_TO_VIDE
 
 
 def test_json_roundtrip_drops_what_was_not_asked() -> None:
-    wants = Wants(duration=10, audio=False, lyrics=None)
+    wants = Wants(duration=10, lyrics=None, wants_8k=False)
     assert wants.to_json() == {"duration": 10}
+    silent = Wants(audio=False)  # "no sound" is a wish: a retry must not add sound
+    assert silent.to_json() == {"audio": False}
+    assert Wants.from_json(silent.to_json()) == silent
     assert Wants.from_json({"duration": 10, "unknown": 1}) == Wants(duration=10)
 
 
