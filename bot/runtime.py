@@ -16,6 +16,7 @@ from core.engine import Engine, EngineConfig
 from core.i18n import Translator, normalize_locale
 from core.ima.client import IMAClient
 from core.ima.session import IMASession
+from core.llm import LLMReader
 from core.settings import Settings
 from core.store import Store, open_store
 
@@ -49,8 +50,13 @@ async def wired(
     config = EngineConfig(
         policy=settings.policy(), time_scale=settings.time_scale, default_locale=locale
     )
+    llm = settings.llm()
+    reader = LLMReader(llm) if llm is not None else None
+    engine = Engine(client, store, Translator.load(), config, reader=reader)
     try:
-        yield Wired(Engine(client, store, Translator.load(), config), store, client)
+        yield Wired(engine, store, client)
     finally:
+        if reader is not None:
+            await reader.close()
         await session.close()
         await store.close()

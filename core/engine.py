@@ -30,6 +30,7 @@ from core.ima.models import name_key, static_names
 from core.ima.rules import quote
 from core.ima.tasks import TaskType
 from core.jobs import Job, JobState, ModelSource
+from core.llm import LLMReader
 from core.logcontext import about
 from core.messages import Messages, Offer
 from core.metrics import DEDUPLICATED, REFUSALS
@@ -112,8 +113,12 @@ class Engine:
         store: Store,
         translator: Translator,
         config: EngineConfig | None = None,
+        *,
+        reader: LLMReader | None = None,
     ) -> None:
         self.config = config or EngineConfig()
+        #: The optional language model that reads messages with the rules.
+        self._reader = reader
         self.default_locale = self.config.default_locale
         self._client = client
         self._store = store
@@ -301,6 +306,8 @@ class Engine:
     async def shutdown(self) -> None:
         """Stop every job this process runs without failing them: the next start resumes them."""
         await self._runner.shutdown()
+        if self._reader is not None:
+            await self._reader.close()
 
     async def drain(self) -> None:
         """Wait until every job this process runs has ended (tests and one-shot use)."""
@@ -327,7 +334,7 @@ class Engine:
                 request,
                 replier,
                 locale,
-                self._read(request, len(attachments)),
+                await self._read(request, len(attachments), locale),
                 attachments,
                 admin=request.user_id in access.admins,
             )
@@ -338,14 +345,26 @@ class Engine:
         finally:
             await self._store.finish_request(request.key)
 
-    def _read(self, request: ChatRequest, images: int) -> ParsedMessage:
+    async def _read(self, request: ChatRequest, images: int, locale: str) -> ParsedMessage:
         explicit = request.options.explicit
         if explicit is not None and explicit in self._explicit:
             return self._explicit[explicit](request)
         parsed = parse_message(request.text, image_count=images, model_names=self._model_names())
         if request.options.media is not None or request.options.model is not None:
             return replace(parsed, command=Command.GENERATE)
-        return parsed
+        if self._reader is None or parsed.command in understanding.CERTAIN:
+            return parsed
+        recent = await self._store.recent_jobs(
+            request.platform, request.user_id, 3, chat_id=request.chat_id
+        )
+        reading = await self._reader.read(
+            request.text,
+            images=images,
+            recent=[j.prompt for j in recent if followups.editable(j)],
+            models=sorted({m.name for c in self._client.cached() for m in c.models}),
+            locale=locale,
+        )
+        return understanding.merge(parsed, reading)
 
     async def _dispatch(self, turn: _Turn) -> None:
         request = turn.request
@@ -390,10 +409,11 @@ class Engine:
             await self._say(turn.replier, self._question(turn.locale, "question.media"))
             return
         await self._pictures.forget(turn.request)
+        wants = understanding.wants(options, parsed)
         draft = Draft(
             task_type,
-            parsed.prompt.strip(),
-            understanding.wants(options, parsed),
+            understanding.prompt(parsed, wants),
+            wants,
             attachments=turn.attachments,
             image_urls=parsed.image_urls,
             pick=self._pick(turn),
@@ -486,14 +506,26 @@ class Engine:
             await self._say(turn.replier, replace(self._messages.recall(job), private=True))
 
     async def _set_default(self, turn: _Turn) -> None:
+        """ "Always use X"; without a model ("make it my default") the one just used."""
         parsed, request = turn.parsed, turn.request
+        named, media = parsed.model, parsed.media
+        if named is None:
+            if await self._preferences.pending(request.platform, request.user_id) is not None:
+                await self._yes_no(replace(turn, parsed=ParsedMessage(Command.CONFIRM_YES)))
+                return
+            last = await self._last_job(turn)
+            if last is None:
+                verdict.decide(Decision.ASK)
+                await self._say(turn.replier, self._info(turn.locale, "pref.no_context"))
+                return
+            named, media = last.model_name, media or last.task_type.media
         verdict.decide(
             Decision.PREFERENCE,
             preference=PreferenceOp.SET,
-            preference_model=self._display_name(parsed.model),
+            preference_model=self._display_name(named),
         )
         reply = await self._preferences.set(
-            request.platform, request.user_id, parsed.media, parsed.model or "", turn.locale
+            request.platform, request.user_id, media, named, turn.locale
         )
         await self._say(turn.replier, reply)
 
@@ -523,10 +555,7 @@ class Engine:
         )
         if reply is not None:
             verdict.decide(Decision.PREFERENCE, preference=PreferenceOp.SET)
-        elif yes:  # "yes" to nothing: say what the bot can do
-            verdict.decide(Decision.ANSWER)
-            reply = self._info(turn.locale, "help.text")
-        else:  # "no thanks" to nothing that waits: fine
+        else:  # "ok", "no thanks" with nothing waiting for an answer
             verdict.decide(Decision.CHAT)
             reply = self._info(turn.locale, "chat.ok")
         await self._say(turn.replier, reply)
@@ -540,7 +569,11 @@ class Engine:
         verdict.note(continues=True)
         pick = self._pick(turn) if (turn.parsed.model or turn.parsed.quality) else None
         await self._start(
-            followups.again(last, pick), turn.who, turn.replier, request_key=turn.request.key
+            followups.again(last, pick),
+            turn.who,
+            turn.replier,
+            request_key=turn.request.key,
+            unsure=turn.parsed.unsure,
         )
 
     async def _asked(self, turn: _Turn) -> None:
@@ -597,10 +630,16 @@ class Engine:
         await self._say(turn.replier, self._info(turn.locale, "help.text"))
 
     async def _nothing(self, turn: _Turn) -> None:
-        verdict.decide(Decision.ASK)
-        empty = not turn.request.text.strip() and not turn.attachments
-        key = "question.empty" if empty else "question.media"
-        await self._say(turn.replier, self._question(turn.locale, key))
+        """Words that ask for nothing the bot does: a remark — or, with pictures, a request
+        that doesn't say what to do with them yet."""
+        if turn.attachments:
+            verdict.decide(Decision.ASK)
+            await self._say(turn.replier, self._question(turn.locale, "pictures.what"))
+        elif not turn.request.text.strip():
+            verdict.decide(Decision.ASK)
+            await self._say(turn.replier, self._question(turn.locale, "question.empty"))
+        else:
+            await self._chat(turn)
 
     async def _suggest(self, turn: _Turn) -> None:
         """ "Another model" / "the best" / "the cheapest" after a result: offer buttons

@@ -43,7 +43,7 @@ async def test_commands_that_need_nothing_from_ima_answer_while_it_is_down(h: Ha
         ("help", "I can create pictures"),
         ("my history", "Your recent creations"),
         ("my preferences", "Your default models"),
-        ("yes", "I can create pictures"),  # nothing was asked: the help
+        ("yes", "OK!"),  # nothing waits for an answer: fine
         ("reset my preferences", "cleared"),
     ):
         replier = await h.say(text)
