@@ -29,7 +29,7 @@ from typing import Any
 from core import choice
 from core.ima.catalog import Catalog, Model
 from core.ima.client import CreatedTask, IMAClient
-from core.ima.errors import IMAError, RuleMismatchError
+from core.ima.errors import IMAError, RuleMismatchError, UnknownOutcomeError
 from core.ima.polling import Media
 from core.ima.rules import Quote, quote
 from core.ima.tasks import TaskType, Timing
@@ -374,8 +374,9 @@ class JobRunner:
     async def _fail(self, job: Job, exc: IMAError, replier: Replier, *, release: bool) -> None:
         log.warning("job %s failed: %s", job.id, exc.log_fields())
         if job.state is JobState.CREATING and not release:
-            # The create may have reached IMA: say so, keep it counted, suggest nothing.
-            reply = self.messages.maybe_made(job, exc.locale_key)
+            # The create may have reached IMA: say so, keep it counted, suggest nothing. The
+            # error's own sentence is not used: it may invite a retry ("try again in a moment").
+            reply = self.messages.maybe_made(job, UnknownOutcomeError.locale_key)
             await self._finish_failed(job, "unknown_outcome", reply, replier, release=False)
             return
         catalog = await self._catalog_or_none(job.task_type)
