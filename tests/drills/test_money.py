@@ -18,7 +18,7 @@ from typing import Any
 from core.actions import Verb, decode
 from core.door import Platform
 from core.jobs import JobState
-from core.replier import Stage
+from core.replier import Reply, Stage
 from core.runner import today
 from sim.app import RunningSimulator, start_simulator
 from sim.catalog import Catalog
@@ -50,7 +50,7 @@ def charged_by_user(sim: RunningSimulator) -> Counter[str]:
     return totals
 
 
-def retry_button(reply: Any) -> str:
+def retry_button(reply: Reply) -> str:
     [button] = [b for b in reply.buttons if (a := decode(b.action)) and a.verb is Verb.RETRY]
     return button.action
 
