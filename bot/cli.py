@@ -34,7 +34,7 @@ from core.ima.errors import IMAError, ModelNotFoundError
 from core.ima.session import IMASession
 from core.ima.tasks import TaskType
 from core.settings import Settings, SettingsError, load, load_settings
-from core.store import open_store
+from core.store import StoreError, open_store
 from sim.app import serve, start_simulator
 
 EXIT_FAILED = 1
@@ -183,6 +183,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     long_running = args.command in ("run", "sim")
     level = "DEBUG" if args.verbose else process.log_level if long_running else "ERROR"
     setup_logging(level, process.log_format, _secrets(settings, process))
+    try:
+        return _command(args, settings, process)
+    except StoreError as exc:  # the database can't be used: one sentence, no traceback
+        if long_running:
+            logging.getLogger("ima-bot").error("%s", exc)
+        else:
+            print(exc, file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _command(args: argparse.Namespace, settings: Settings, process: RunSettings) -> int:
     if args.command == "generate":
         return asyncio.run(_generate(args, settings))
     if args.command == "sim":

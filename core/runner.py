@@ -42,15 +42,15 @@ from core.planning import Plan
 from core.policy import Policy
 from core.preferences import Preferences
 from core.replier import Handle, Replier, Reply, expiry, fit
-from core.store import NO_LIMITS, Admission, Store
+from core.store import NO_LIMITS, Admission, Store, StoreError
 from core.wants import Refused, Wants, map_wants
 
 log = logging.getLogger(__name__)
 
 #: Pauses before each attempt to show a message that must be seen (result, failure).
 _SHOW_PAUSES = (0.0, 1.0, 3.0)
-#: How long a stopping runner waits for creates in flight to be answered.
-CREATE_GRACE = 15.0
+#: How long a stopping runner waits for creates and messages in flight.
+STOP_GRACE = 15.0
 
 
 class _Cancelled(Exception):
@@ -105,8 +105,11 @@ class JobRunner:
         self._fetch = fetch
         #: Job id → the task running it in this process.
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        #: Jobs whose create is on its way to IMA: a stop waits for their answer.
+        #: Jobs whose create is on its way to IMA (until its answer is stored), and jobs whose
+        #: message is being sent (until where it is now is stored): a stop waits for both, so
+        #: no job is left "maybe sent" and no message is sent twice.
         self._creating: set[str] = set()
+        self._showing: set[str] = set()
         self._closing = False
 
     # ── starting ──────────────────────────────────────────────────────────────────────────
@@ -155,7 +158,12 @@ class JobRunner:
         def done(finished: asyncio.Task[None]) -> None:
             self._tasks.pop(job.id, None)
             JOBS_ACTIVE.labels(job.task_type.value).dec()
-            if not finished.cancelled() and (error := finished.exception()) is not None:
+            if finished.cancelled() or (error := finished.exception()) is None:
+                return
+            if isinstance(error, StoreError):  # the store has logged the cause
+                log.warning("job %s stopped: its database can't be used; left to the next start",
+                            job.id)  # fmt: skip
+            else:
                 log.error("job %s stopped on an unexpected error", job.id, exc_info=error)
 
         task.add_done_callback(done)
@@ -232,6 +240,12 @@ class JobRunner:
             self._creating.add(job.id)
             try:
                 task = await self.client.create(q, job.prompt, image_urls=job.image_urls)
+                started_at = time.time()
+                # Committed before anything else: from here on a restart polls, never
+                # re-creates. A stop waits for this too, not only for IMA's answer.
+                running = await self.store.mark_running(
+                    job.id, task_id=task.task_id, started_at=started_at, credits=task.quote.credits
+                )
             except RuleMismatchError as exc:
                 # Refused before anything was charged: read the catalog again and re-price.
                 await self.store.mark_not_sent(job.id)
@@ -247,14 +261,10 @@ class JobRunner:
                 return None
             finally:
                 self._creating.discard(job.id)
-            job.state = JobState.RUNNING
-            job.ima_task_id = task.task_id
-            job.started_at = time.time()
+            if not running:  # cancelled while the create was on its way (it stays counted)
+                raise _Cancelled
+            job.state, job.ima_task_id, job.started_at = JobState.RUNNING, task.task_id, started_at
             job.credits = task.quote.credits
-            # Committed before anything else: from here on a restart polls, never re-creates.
-            await self.store.mark_running(
-                job.id, task_id=task.task_id, started_at=job.started_at, credits=job.credits
-            )
             CREDITS.labels(job.task_type.value).inc(job.credits)
             await self._step(job, "created", task_id=task.task_id, credits=job.credits)
             return task
@@ -432,20 +442,26 @@ class JobRunner:
         Progress is best effort. A message that must be seen is tried again when the platform
         refuses it; False when it never got through.
         """
+        if self._closing and not final:
+            return False  # progress is not worth holding up a stop
         reply = fit(reply, replier.limits)
-        for pause in _SHOW_PAUSES if final else (0.0,):
-            await asyncio.sleep(pause)
-            try:
-                if job.handle is None:
-                    handle = await replier.send(reply)
-                else:
-                    handle = await replier.edit(job.handle, reply)
-            except Exception:  # any adapter's error: the platform did not take the message
-                log.warning("job %s: %s message refused", job.id, reply.stage, exc_info=True)
-                continue
-            await self._keep_handle(job, handle)
-            return True
-        return False
+        self._showing.add(job.id)
+        try:
+            for pause in _SHOW_PAUSES if final else (0.0,):
+                await asyncio.sleep(pause)
+                try:
+                    if job.handle is None:
+                        handle = await replier.send(reply)
+                    else:
+                        handle = await replier.edit(job.handle, reply)
+                except Exception:  # any adapter's error: the platform did not take the message
+                    log.warning("job %s: %s message refused", job.id, reply.stage, exc_info=True)
+                    continue
+                await self._keep_handle(job, handle)
+                return True
+            return False
+        finally:
+            self._showing.discard(job.id)
 
     async def _keep_handle(self, job: Job, handle: Handle) -> None:
         if handle == job.handle:
@@ -496,10 +512,11 @@ class JobRunner:
 
     async def shutdown(self) -> None:
         """Stop every job this process runs, without failing them: creates on their way get
-        their answer first (so no job is left "maybe sent"); the next start resumes the rest."""
+        their answer first (so no job is left "maybe sent") and messages being sent get where
+        they are stored (so none is sent twice); the next start resumes the rest."""
         self._closing = True
-        deadline = time.monotonic() + CREATE_GRACE
-        while self._creating and time.monotonic() < deadline:  # noqa: ASYNC110 - a short poll
+        deadline = time.monotonic() + STOP_GRACE
+        while (self._creating or self._showing) and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.02)
         tasks = [t for t in self._tasks.values() if t is not asyncio.current_task()]
         for task in tasks:

@@ -65,6 +65,8 @@ class _Client(discord.Client):
 
 class DiscordAdapter(BaseAdapter):
     name: ClassVar[str] = PLATFORM
+    #: An interaction not answered within 3 s fails for good ("The application did not respond").
+    ack_deadline: ClassVar[float | None] = 2.5
 
     def __init__(
         self,

@@ -65,6 +65,15 @@ class NotTaking(Exception):
     """The adapter is not taking messages now: Feishu is told so and delivers it again."""
 
 
+def _not_taking_told(record: logging.LogRecord) -> bool:
+    """lark-oapi logs every handler exception with its traceback; :class:`NotTaking` is an
+    answer, not an error (it is logged once, in a sentence, where it is raised)."""
+    return not (record.exc_info and isinstance(record.exc_info[1], NotTaking))
+
+
+logging.getLogger("Lark").addFilter(_not_taking_told)
+
+
 class FeishuAdapter(BaseAdapter):
     name: ClassVar[str] = PLATFORM
 
@@ -163,7 +172,12 @@ class FeishuAdapter(BaseAdapter):
             raise NotTaking("not started")
         stored: concurrent.futures.Future[None] = concurrent.futures.Future()
         loop.call_soon_threadsafe(self._hand_on, payload, stored)
-        stored.result(timeout=ACK_BUDGET)
+        try:
+            stored.result(timeout=ACK_BUDGET)
+        except TimeoutError:
+            log.warning("a message was not stored within %.1fs: Feishu will send it again",
+                        ACK_BUDGET)  # fmt: skip
+            raise NotTaking("not stored in time") from None
 
     def _button_pressed(self, data: Any) -> P2CardActionTriggerResponse:
         payload = json.loads(lark.JSON.marshal(data))

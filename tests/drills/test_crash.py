@@ -1,0 +1,181 @@
+"""Drills: ``ima-bot run`` stopped or killed at the worst moments, then started again.
+
+The bot runs as a real process with Discord and Feishu both configured; the fakes and the
+simulator stay up in the test process across the restart, so everything a person saw and
+everything IMA was asked to make is counted over both processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sqlite3
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.bot.discord.world import finished
+from tests.bot.feishu.conftest import card_text, header
+from tests.drills.deployment import (
+    Deployment,
+    deployment,
+    discord_answer,
+    discord_messages,
+    final_card,
+    finished_in,
+)
+from tests.fakes.discord import FakeInteraction
+
+#: Requests per platform.
+N = 6
+
+
+async def requests_on_both(d: Deployment, prompt: Callable[[str], str]) -> tuple[
+    list[FakeInteraction], list[dict[str, Any]]
+]:  # fmt: skip
+    """``N`` slash commands and ``N`` Feishu messages from as many people, all at once; returns
+    once the platforms were told every one of them arrived (Discord deferred, Feishu 200)."""
+    people = [d.discord.add_user(f"d{i}") for i in range(N)]
+    interactions = await asyncio.gather(
+        *(
+            d.discord.send_slash_command("image", {"prompt": prompt(f"d{i}")}, user=person)
+            for i, person in enumerate(people)
+        )
+    )
+    events = [
+        d.feishu.events.dm_text(f"draw {prompt(f'f{i}')}", sender=d.feishu.events.new_user(f"f{i}"))
+        for i in range(N)
+    ]
+    answers = await asyncio.gather(*(d.deliver(e) for e in events))
+    assert answers == [200] * N
+    assert await asyncio.gather(*(i.wait_for_response() for i in interactions)) == [5] * N
+    return list(interactions), events
+
+
+# ── stopped right after acknowledging requests ───────────────────────────────────────────
+
+
+@pytest.mark.parametrize(
+    ("how", "feishu_mode"),
+    [(signal.SIGTERM, "webhook"), (signal.SIGKILL, "ws")],
+    ids=["sigterm-webhook", "kill9-ws"],
+)
+async def test_stopped_right_after_acknowledging(
+    tmp_path: Path, how: signal.Signals, feishu_mode: str
+) -> None:
+    async with deployment(tmp_path, feishu_mode=feishu_mode) as d:
+        interactions, events = await requests_on_both(d, lambda who: f"a red kite for {who}")
+        code = await d.bot.stop(how)
+        assert code == (0 if how is signal.SIGTERM else -signal.SIGKILL)
+        await d.bot.start()
+
+        originals = [await discord_answer(d, i) for i in interactions]
+        cards = [await final_card(d, e) for e in events]
+        await d.settled()
+
+        # Every request answered, none twice, nobody left on "thinking…".
+        assert all(not m.loading for i in interactions for m in discord_messages(i))
+        assert sorted(m.id for m in finished_in(d)) == sorted(m.id for m in originals)
+        if how is signal.SIGTERM:  # and in the one message the person already has
+            assert all(discord_messages(i) == [i.original] for i in interactions)
+            assert all(len(d.cards_for(e)) == 1 for e in events)
+        prompts = Counter(d.creates)
+        assert set(prompts.values()) == {1}  # nothing created twice
+        assert d.charged() <= d.bot.counted()  # whatever IMA charged is counted
+        succeeded = [m for m in originals if m.content.startswith("✅")]
+        green = [c for c in cards if header(c.json())["template"] == "green"]
+        if how is signal.SIGTERM:  # creates in flight were answered before the exit
+            assert len(succeeded) == len(green) == N
+            assert len(prompts) == 2 * N
+            assert d.charged() == d.bot.counted() == 2 * N * 5
+        for message in [m for m in originals if m not in succeeded]:
+            assert "may have been made" in message.content
+        for card in [c for c in cards if c not in green]:
+            assert "may have been made" in card_text(card.json())
+        assert d.bot.states() == {"delivered": len(succeeded) + len(green)} | (
+            {"failed": 2 * N - len(succeeded) - len(green)}
+            if len(succeeded) + len(green) < 2 * N
+            else {}
+        )
+
+
+# ── killed while creates are on their way to IMA ─────────────────────────────────────────
+
+
+async def test_kill9_with_creates_in_flight(tmp_path: Path) -> None:
+    # Every create is answered a second after IMA took it: the kill lands in between.
+    async with deployment(tmp_path, sim_options={"slow_seconds": 1.0}) as d:
+        d.sim.state.faults.rates = {"create": {"slow": 1.0}}
+        interactions, events = await requests_on_both(d, lambda who: f"a paper boat for {who}")
+        for _ in range(200):
+            if d.bot.states().get("creating", 0) == 2 * N:
+                break
+            await asyncio.sleep(0.02)
+        assert d.bot.states() == {"creating": 2 * N}
+        await d.bot.kill()
+        await asyncio.sleep(1.5)  # IMA finishes the creates the dead process sent
+        assert len(d.sim.state.tasks) == 2 * N  # made and charged, answers lost
+        d.sim.state.faults.clear()
+        await d.bot.start()
+
+        originals = [await i.wait_for_original(finished, timeout=30) for i in interactions]
+        cards = [await final_card(d, e) for e in events]
+        await d.settled()
+        texts = [m.content for m in originals] + [card_text(c.json()) for c in cards]
+        for text in texts:  # told plainly, never invited to send it again
+            assert "may have been made" in text
+            assert "again" not in text.split("may have been made")[0].lower()
+        assert all(not m.components for m in originals)  # no button to make it again
+        assert len(d.creates) == 2 * N  # never sent again
+        assert d.charged() == d.bot.counted() == 2 * N * 5  # kept counted
+        assert d.bot.states() == {"failed": 2 * N}
+
+
+# ── killed at the moment a result is shown ───────────────────────────────────────────────
+
+
+async def test_kill9_while_showing_a_result_never_pings_twice(tmp_path: Path) -> None:
+    # The result file is served slowly, so the job is seen in "delivering" before it shows.
+    async with deployment(tmp_path, sim_options={"slow_seconds": 1.0}) as d:
+        fake = d.discord
+        # Their usual model, named again: showing the result writes nothing before it is shown.
+        d.bot.query(
+            "INSERT INTO preferences VALUES ('discord', ?, 'text_to_image', "
+            "'doubao-seedream-4.5', 'doubao-seedream-4-5-251128', 'SeeDream 4.5', 5, 0)",
+            str(fake.default_user.id),
+        )
+        d.sim.state.faults.rates = {"media": {"slow": 1.0}}
+        interaction = await fake.send_slash_command(
+            "image", {"prompt": "a glass whale", "model": "SeeDream 4.5"}
+        )
+        await interaction.wait_for_original(lambda m: m.content.startswith("🎨"), timeout=10)
+        interaction.expire_token()  # past Discord's window: the result comes as a new message
+
+        for _ in range(500):
+            if d.bot.states().get("delivering"):
+                break
+            await asyncio.sleep(0.005)
+        # The bot can't write while the test holds the database: the result is shown, but
+        # that it was shown is never recorded before the kill.
+        with sqlite3.connect(d.bot.db, timeout=10, isolation_level=None) as lock:
+            lock.execute("BEGIN IMMEDIATE")
+            pinged = await fake.wait_for_message(
+                fake.default_channel.id, lambda m: m.webhook_id is None, timeout=10
+            )
+            await d.bot.kill()
+            lock.execute("ROLLBACK")
+        assert pinged.mentions == [fake.default_user]
+        assert pinged.content.startswith(f"{fake.default_user.mention} ✅")
+        assert d.bot.states() == {"delivering": 1}
+
+        d.sim.state.faults.clear()
+        await d.bot.start()
+        await d.settled()
+        channel = fake.channel_messages(fake.default_channel.id)
+        assert [m for m in channel if m.mentions] == [pinged]  # pinged once
+        assert len(d.creates) == 1
+        assert d.charged() == d.bot.counted() == 5
+        assert d.bot.states() == {"delivered": 1}
