@@ -275,7 +275,8 @@ class DiscordAdapter(BaseAdapter):
     async def _fetch(self, ref: Mapping[str, Any], max_bytes: int) -> bytes:
         if self._http is None:
             raise RuntimeError("the Discord adapter is not started")
-        return await read_limited(self._http, str(ref.get("url", "")), max_bytes)
+        url = str(ref.get("url", ""))
+        return await read_limited(self._http, url, max_bytes, hosts=self.settings.cdn_hosts)
 
 
 async def _nothing() -> None:
