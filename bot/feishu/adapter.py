@@ -189,8 +189,11 @@ class FeishuAdapter(BaseAdapter):
         payload = json.loads(lark.JSON.marshal(data))
         action = parse_card_action(payload)
         loop = self._loop
-        if action is None or loop is None:
+        if loop is None:
             return P2CardActionTriggerResponse({})
+        if action is None:  # not a button of the bot's (a malformed or made-up press)
+            text = self.door.text(self.door.default_locale, verdict_key(ActionResult.UNKNOWN))
+            return P2CardActionTriggerResponse({"toast": {"type": "warning", "content": text}})
         if action.owner is not None and action.owner != action.user_id:
             return P2CardActionTriggerResponse(self._toast(action, ActionResult.NOT_YOURS))
         loop.call_soon_threadsafe(self._pressed, action)
