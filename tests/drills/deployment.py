@@ -12,7 +12,7 @@ from typing import Any
 
 from sim.app import RunningSimulator, start_simulator
 from tests.bot.discord.world import finished
-from tests.bot.feishu.conftest import header
+from tests.bot.feishu.conftest import card_text, header
 from tests.drills.process import BotProcess, bot_environment
 from tests.fakes.discord import FakeDiscord, FakeInteraction, StoredMessage
 from tests.fakes.feishu import FakeFeishu, SentMessage
@@ -107,8 +107,9 @@ def is_final(card: SentMessage) -> bool:
 async def final_card(d: Deployment, event: dict[str, Any]) -> SentMessage:
     """The one card answering ``event`` that shows its last step (a result or a failure)."""
     await d.feishu.wait_until(lambda: any(map(is_final, d.cards_for(event))), "a final card")
-    [card] = [c for c in d.cards_for(event) if is_final(c)]  # never a second one
-    return card
+    finals = [c for c in d.cards_for(event) if is_final(c)]
+    assert len(finals) == 1, [card_text(c.json()) for c in finals]  # never a second one
+    return finals[0]
 
 
 def discord_messages(interaction: FakeInteraction) -> list[StoredMessage]:

@@ -18,8 +18,11 @@ from typing import Any
 
 import pytest
 
+from core.replier import Stage
+from sim.app import start_simulator
 from tests.bot.discord.world import finished
 from tests.bot.feishu.conftest import card_text, header
+from tests.core.harness import harness
 from tests.drills.deployment import (
     Deployment,
     deployment,
@@ -56,6 +59,26 @@ async def feishu_messages(d: Deployment, prompt: Callable[[str], str]) -> list[d
     ]
     assert await asyncio.gather(*(d.deliver(e) for e in events)) == [200] * N
     return events
+
+
+# ── a request arriving while a start answers what the last run left ────────────────────
+
+
+async def test_a_request_arriving_during_the_resume_is_answered_once(tmp_path: Path) -> None:
+    async with (
+        await start_simulator(speed=0.001, seed=21, slow_seconds=0.3) as sim,
+        harness(sim, tmp_path / "bot.db") as h,
+    ):
+        sim.state.faults.push("product_list", "slow", times=7)  # its answer waits on IMA
+        live = asyncio.create_task(h.say("draw a lighthouse", wait=False))
+        while not await h.store.unfinished_requests(0):  # noqa: ASYNC110 - stored, unanswered
+            await asyncio.sleep(0.01)
+        await h.engine.resume()  # as a start does once its adapters take messages
+        replier = await live
+        await h.engine.drain()
+        assert len(h.creates) == 1
+        assert [m.current.stage for m in replier.messages] == [Stage.SUCCESS]
+        assert all(not r.messages for r in h.rebuilt.values())  # not answered a second time
 
 
 # ── stopped right after acknowledging requests ───────────────────────────────────────────
