@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -27,7 +28,16 @@ class Deployment:
     feishu: FakeFeishu
     sim: RunningSimulator
     bot: BotProcess
+    with_feishu: bool
     feishu_mode: str
+
+    async def start(self) -> None:
+        """Start the bot (again), until it is healthy and, on a long connection, connected as
+        the fake sees it too."""
+        connections = self.feishu.ws_connections_total
+        await self.bot.start()
+        if self.with_feishu and self.feishu_mode == "ws":
+            await self.feishu.wait_for_ws_connection(connections + 1)
 
     async def deliver(self, event: dict[str, Any]) -> int:
         """A Feishu event the way the mode delivers it; returns the bot's answer (200: taken)."""
@@ -43,7 +53,16 @@ class Deployment:
         ]
 
     def charged(self) -> int:
+        """Credits IMA took."""
         return sum(entry.points for entry in self.sim.state.ledger)
+
+    def charged_by_person(self) -> Counter[str]:
+        """Credits IMA took per person, whose name ends each drill's prompts."""
+        person = {task.id: task.prompt.split()[-1] for task in self.sim.state.tasks.values()}
+        totals: Counter[str] = Counter()
+        for entry in self.sim.state.ledger:
+            totals[person[entry.task_id]] += entry.points
+        return totals
 
     def cards_for(self, event: dict[str, Any]) -> list[SentMessage]:
         message_id = event["event"]["message"]["message_id"]
@@ -90,9 +109,10 @@ async def deployment(
             feishu_mode=feishu_mode, **env,
         )  # fmt: skip
         bot = BotProcess(tmp_path, environment)
+        d = Deployment(discord, feishu, sim, bot, with_feishu, feishu_mode)
         try:
-            await bot.start()
-            yield Deployment(discord, feishu, sim, bot, feishu_mode)
+            await d.start()
+            yield d
         except BaseException:
             print(bot.log())  # shown with the failure
             raise

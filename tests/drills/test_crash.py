@@ -92,14 +92,15 @@ async def test_a_request_arriving_during_the_resume_is_answered_once(tmp_path: P
 async def test_stopped_right_after_acknowledging(
     tmp_path: Path, how: signal.Signals, feishu_mode: str
 ) -> None:
-    async with deployment(tmp_path, feishu_mode=feishu_mode) as d:
+    # A cap of one picture a day each: nothing a restart does may charge anyone a second one.
+    async with deployment(tmp_path, feishu_mode=feishu_mode, USER_DAILY_CREDITS="5") as d:
         interactions, events = await asyncio.gather(
             slash_commands(d, lambda who: f"a red kite for {who}"),
             feishu_messages(d, lambda who: f"a red kite for {who}"),
         )
         code = await d.bot.stop(how)
         assert code == (0 if how is signal.SIGTERM else -signal.SIGKILL)
-        await d.bot.start()
+        await d.start()
 
         originals = [await discord_answer(d, i) for i in interactions]
         cards = [await final_card(d, e) for e in events]
@@ -113,6 +114,7 @@ async def test_stopped_right_after_acknowledging(
             assert all(len(d.cards_for(e)) == 1 for e in events)
         prompts = Counter(d.creates)
         assert set(prompts.values()) == {1}  # nothing created twice
+        assert set(d.charged_by_person().values()) <= {5}  # within the cap
         assert d.charged() <= d.bot.counted()  # whatever IMA charged is counted
         succeeded = [m for m in originals if m.content.startswith("✅")]
         green = [c for c in cards if header(c.json())["template"] == "green"]
@@ -136,7 +138,9 @@ async def test_stopped_right_after_acknowledging(
 
 async def test_kill9_with_creates_in_flight(tmp_path: Path) -> None:
     # Every create is answered a second after IMA took it: the kill lands in between.
-    async with deployment(tmp_path, with_feishu=False, sim_options={"slow_seconds": 1.0}) as d:
+    async with deployment(
+        tmp_path, with_feishu=False, sim_options={"slow_seconds": 1.0}, USER_DAILY_CREDITS="5"
+    ) as d:
         d.sim.state.faults.rates = {"create": {"slow": 1.0}}
         interactions = await slash_commands(d, lambda who: f"a paper boat for {who}")
         for _ in range(200):
@@ -148,7 +152,7 @@ async def test_kill9_with_creates_in_flight(tmp_path: Path) -> None:
         await asyncio.sleep(1.5)  # IMA finishes the creates the dead process sent
         assert len(d.sim.state.tasks) == N  # made and charged, their answers lost
         d.sim.state.faults.clear()
-        await d.bot.start()
+        await d.start()
 
         originals = [await i.wait_for_original(finished, timeout=30) for i in interactions]
         await d.settled()
@@ -158,6 +162,7 @@ async def test_kill9_with_creates_in_flight(tmp_path: Path) -> None:
             assert not message.components  # no button to make it again
         assert len(d.creates) == N  # never sent again
         assert d.charged() == d.bot.counted() == N * 5  # kept counted
+        assert set(d.charged_by_person().values()) == {5}  # within the cap
         assert d.bot.states() == {"failed": N}
 
 
@@ -199,7 +204,7 @@ async def test_kill9_while_showing_a_result_never_pings_twice(tmp_path: Path) ->
         assert d.bot.states() == {"delivering": 1}
 
         d.sim.state.faults.clear()
-        await d.bot.start()
+        await d.start()
         await d.settled()
         channel = fake.channel_messages(fake.default_channel.id)
         assert [m for m in channel if m.mentions] == [pinged]  # pinged once
