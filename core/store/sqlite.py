@@ -79,12 +79,14 @@ def _job(row: aiosqlite.Row) -> Job:
 
 
 def _openable(path: str) -> None:
-    """Raise what opening ``path`` raises, with plain sqlite3 (see :meth:`SQLiteStore.open`)."""
+    """Raise what opening ``path`` for writing raises (see :meth:`SQLiteStore.open`): the
+    system's own words first ("read-only file system"), which sqlite's don't give."""
     if path == ":memory:":
         return
     if Path(path).is_dir():
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
     Path(path).parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o644))
     sqlite3.connect(path).close()
 
 

@@ -35,7 +35,7 @@ def unusable_path(kind: str, tmp: Path) -> str:
     if kind == "text file":
         (tmp / "bot.db").write_text("these are my notes, not a database\n")
         return str(tmp / "bot.db")
-    return "/proc/ima-bot/bot.db"  # a place nobody can write, not even root
+    return "/sys/ima-bot.db"  # a place nobody can write, not even root
 
 
 @pytest.mark.parametrize("kind", ["directory", "text file", "read-only place"])
