@@ -1,8 +1,9 @@
 """Drills: ``ima-bot run`` stopped or killed at the worst moments, then started again.
 
-The bot runs as a real process with Discord and Feishu both configured; the fakes and the
-simulator stay up in the test process across the restart, so everything a person saw and
-everything IMA was asked to make is counted over both processes.
+The bot runs as a real process on Discord (and Feishu, where the drill is about both); the
+fakes and the simulator stay up in the test process across the restart, so everything a person
+saw and everything IMA was asked to make is counted over both processes. The first drill, the
+moment a start itself answers what the last run left, runs in this process.
 """
 
 from __future__ import annotations
