@@ -10,7 +10,8 @@ is here, written once:
   on, and the adapter says so its platform's way;
 * the last resort: when handling fails unexpectedly (a broken database, a bug), the platform is
   still told the request arrived and the person gets one plain sentence, never silence or an
-  endless "thinking…";
+  endless "thinking…"; a platform that drops requests acknowledged late (Discord) is told by
+  its deadline, whatever the engine is waiting for;
 * stopping in two steps: :meth:`pause` stops taking requests and lets the ones in flight be
   answered or admitted; after the engine has stopped its jobs, :meth:`close` disconnects.
 
@@ -26,7 +27,7 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from core.door import Ack, ActionResult, Door, Platform, Press
+from core.door import Ack, ActionResult, Door, Platform, Press, StoreError
 from core.metrics import ACK_LATENCY
 from core.replier import Handle, Replier, ReplierLimits, Reply, Stage
 from core.request import ChatRequest
@@ -79,6 +80,10 @@ class _Tracked:
 
 class BaseAdapter(abc.ABC):
     name: ClassVar[str]
+    #: Seconds after which a message is acknowledged even if the engine has not stored it yet
+    #: (a slow or locked database), for platforms that drop a request acknowledged late; None:
+    #: the platform delivers an unacknowledged request again, so it is better left unanswered.
+    ack_deadline: ClassVar[float | None] = None
 
     def __init__(self, door: Door) -> None:
         self.door = door
@@ -170,20 +175,38 @@ class BaseAdapter(abc.ABC):
                 await ack()
                 ACK_LATENCY.labels(self.name).observe(time.monotonic() - arrived)
 
+        async def ack_late() -> None:
+            try:
+                await ack_once()
+            except Exception:
+                log.exception("%s: message %s could not be acknowledged", self.name, request.key)
+
+        deadline = (
+            asyncio.get_running_loop().call_later(
+                self.ack_deadline, lambda: self._spawn(ack_late())
+            )
+            if self.ack_deadline is not None
+            else None
+        )
         tracked = _Tracked(replier)
         try:
             await self.door.deliver(request, tracked, ack_once)
-        except Exception:
-            log.exception("%s: message %s could not be handled", self.name, request.key)
+        except Exception as exc:
+            if not isinstance(exc, StoreError):  # the store has logged that cause
+                log.exception("%s: message %s could not be handled", self.name, request.key)
             locale = self.door.locale_for(request.locale, request.text)
             await self._last_resort(ack_once, tracked, locale)
+        finally:
+            if deadline is not None:
+                deadline.cancel()
 
     async def _press(self, press: Press, replier: Replier, verdict: Verdict) -> None:
         tracked = _Tracked(replier)
         try:
             result = await self.door.press(press, tracked)
-        except Exception:
-            log.exception("%s: a button press could not be handled", self.name)
+        except Exception as exc:
+            if not isinstance(exc, StoreError):  # the store has logged that cause
+                log.exception("%s: a button press could not be handled", self.name)
             locale = self.door.locale_for(press.locale)
             await self._last_resort(None, tracked, locale)
             return

@@ -156,6 +156,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     level = "DEBUG" if args.verbose else process.log_level if long_running else "ERROR"
     secrets = _secrets(settings, process, getattr(args, "api_key", None))
     setup_logging(level, process.log_format, secrets)
+    from core.store import StoreError
+
+    try:
+        return _command(args, settings, process)
+    except StoreError as exc:  # the database can't be used: one sentence, no traceback
+        if long_running:
+            logging.getLogger("ima-bot").error("%s", exc)
+        else:
+            print(exc, file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _command(args: argparse.Namespace, settings: Settings, process: RunSettings) -> int:
     if args.command == "generate":
         try:
             return asyncio.run(_generate(args, settings))

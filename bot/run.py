@@ -1,11 +1,13 @@
-"""``ima-bot run``: the one function that wires and starts everything for production.
+"""``ima-bot run``: :func:`run` wires everything for production, :func:`serve` runs it.
 
 Order matters. The engine and store first; every adapter whose credentials are set; the HTTP
 servers (health checks and webhooks, metrics); then the catalogs are read, the adapters start
 receiving, and what a previous run left (jobs, requests stored but not answered) is resumed. On
 SIGTERM/SIGINT the adapters stop taking requests and let those in flight be answered or
 admitted, the engine stops its jobs (creates on their way get their answer first), and the
-adapters disconnect; jobs still running are left in the database for the next start.
+adapters disconnect; jobs still running are left in the database for the next start. When
+something can't start (the database, the port, a platform's token), one logged sentence says
+what, and the exit status is not 0.
 """
 
 from __future__ import annotations
@@ -15,12 +17,14 @@ import contextlib
 import logging
 import signal
 import time
+from collections.abc import Sequence
 
 from bot.adapters import Entry
 from bot.base import Adapter
 from bot.http import start_servers
-from bot.runtime import wired
+from bot.runtime import Wired, wired
 from bot.settings import RunSettings
+from core.policy import Policy
 from core.settings import Settings
 from core.store import Store
 
@@ -30,6 +34,8 @@ log = logging.getLogger(__name__)
 PRUNE_EVERY = 6 * 3600
 #: How often expired interaction tokens are dropped from the database.
 SCRUB_EVERY = 60.0
+#: The exit status when the bot could not start (a platform refused it, the port is taken).
+EXIT_NOT_STARTED = 1
 
 
 async def _housekeeping(store: Store) -> None:
@@ -43,6 +49,18 @@ async def _housekeeping(store: Store) -> None:
                 last_prune = time.monotonic()
         except Exception:  # a full disk or a locked file must not stop the bot
             log.exception("database housekeeping failed")
+
+
+def _reason(error: Exception) -> str:
+    return str(error).strip() or type(error).__name__
+
+
+async def _close_quietly(adapter: Adapter) -> None:
+    """Release what a failed start opened (sessions, threads) without raising again."""
+    try:
+        await adapter.close()
+    except Exception:
+        log.debug("closing the %s adapter after a failed start", adapter.name, exc_info=True)
 
 
 async def run(
@@ -66,28 +84,51 @@ async def run(
         if not adapters:
             log.error("no chat platform is configured: set DISCORD_TOKEN or FEISHU_APP_ID")
             return 2
-        servers = await start_servers(bot.store, adapters, process, settings.policy())
-        housekeeping = asyncio.create_task(_housekeeping(bot.store))
-        started: list[Adapter] = []
-        try:
-            await bot.engine.warm_up()
-            for adapter in adapters:
+        return await serve(bot, adapters, process, settings.policy(), stop)
+
+
+async def serve(
+    bot: Wired,
+    adapters: Sequence[Adapter],
+    process: RunSettings,
+    policy: Policy,
+    stop: asyncio.Event,
+) -> int:
+    """The HTTP server, the adapters and the engine's jobs, until ``stop`` is set; then the
+    orderly stop. Returns the exit status (:data:`EXIT_NOT_STARTED` when something refused to
+    start: one logged sentence says what)."""
+    try:
+        servers = await start_servers(bot.store, adapters, process, policy)
+    except OSError as exc:
+        log.error("the HTTP server can't listen: %s", exc)
+        return EXIT_NOT_STARTED
+    housekeeping = asyncio.create_task(_housekeeping(bot.store))
+    started: list[Adapter] = []
+    try:
+        await bot.engine.warm_up()
+        for adapter in adapters:
+            try:
                 await adapter.start()
-                started.append(adapter)
-                log.info("%s adapter started", adapter.name)
-            resumed = await bot.engine.resume()
-            log.info("resumed %d job(s) from the previous run", resumed)
-            await stop.wait()
-            log.info("stopping: answering what is in flight; running jobs resume at next start")
-        finally:
-            housekeeping.cancel()
-            for adapter in started:
-                await adapter.pause()
-            await bot.engine.shutdown()
-            for adapter in started:
-                try:
-                    await adapter.close()
-                except Exception:
-                    log.exception("%s adapter did not stop cleanly", adapter.name)
-            await servers.close()
+            except Exception as exc:  # a refused token or secret, an unreachable platform
+                log.error("the %s adapter could not start: %s", adapter.name, _reason(exc))
+                log.debug("why the %s adapter did not start", adapter.name, exc_info=True)
+                await _close_quietly(adapter)
+                return EXIT_NOT_STARTED
+            started.append(adapter)
+            log.info("%s adapter started", adapter.name)
+        resumed = await bot.engine.resume()
+        log.info("resumed %d job(s) from the previous run", resumed)
+        await stop.wait()
+        log.info("stopping: answering what is in flight; running jobs resume at next start")
+    finally:
+        housekeeping.cancel()
+        for adapter in started:
+            await adapter.pause()
+        await bot.engine.shutdown()
+        for adapter in started:
+            try:
+                await adapter.close()
+            except Exception:
+                log.exception("%s adapter did not stop cleanly", adapter.name)
+        await servers.close()
     return 0

@@ -4,6 +4,10 @@ Adapters depend on :class:`Door` (implemented by :class:`core.engine.Engine`), n
 engine's store, client or configuration. What an adapter offers the engine in return is one
 :class:`Platform` record: how to rebuild a replier from a stored target, how to fetch an attached
 picture from a stored reference, and who may use the bot where.
+
+When the database can't be used, :meth:`Door.deliver` and :meth:`Door.press` raise
+:class:`StoreError` (the store has logged its cause once); the adapter then answers with its
+last resort.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any, Protocol
 from core.ima.tasks import TaskType
 from core.replier import Replier
 from core.request import ChatRequest
+from core.store.base import StoreError as StoreError
 
 #: Tells the platform the request was received (Discord's deferral, Feishu's HTTP 200). The
 #: engine calls it once, right after the request is stored (or found to be a redelivery).

@@ -142,6 +142,9 @@ class Engine:
         self._platforms: dict[str, Platform] = {}
         self._turns = Turns()
         self._presses: dict[tuple[str, str, str], float] = {}
+        #: Keys of the requests this process received, until :meth:`resume` has run: those are
+        #: answered where they arrived, so a resume must not answer them a second time.
+        self._arrived: set[str] | None = set()
         self._names: tuple[tuple[Catalog, ...], tuple[str, ...]] = ((), static_names())
         self._on_command: dict[Command, _Handler] = {
             Command.GENERATE: self._generate,
@@ -207,6 +210,8 @@ class Engine:
             await self._deliver(request, replier, ack)
 
     async def _deliver(self, request: ChatRequest, replier: Replier, ack: Ack) -> None:
+        if self._arrived is not None:
+            self._arrived.add(request.key)
         async with self._turns.take((request.platform, request.chat_id, request.user_id)):
             fresh = await self._store.receive(
                 request.key, request.to_json(), expires_at=expiry(request.reply_target)
@@ -291,10 +296,12 @@ class Engine:
         """Carry on with the jobs a previous run left, then answer the requests it stored but
         never answered; returns how many jobs were taken up."""
         resumed = await self._runner.resume()
-        for raw in await self._store.unfinished_requests(time.time() - REPLAY_WITHIN):
+        unanswered = await self._store.unfinished_requests(time.time() - REPLAY_WITHIN)
+        arrived, self._arrived = self._arrived or set(), None  # after the query: none missed
+        for raw in unanswered:
             request = ChatRequest.from_json(raw)
             replier = self._replier_for(request.platform, request.reply_target)
-            if replier is None:
+            if replier is None or request.key in arrived:  # or answered where it arrived
                 continue
             log.info("answering %s, stored before the restart", request.key)
             try:

@@ -29,7 +29,7 @@ from typing import Any
 from core import choice
 from core.ima.catalog import Catalog, Model
 from core.ima.client import CreatedTask, IMAClient
-from core.ima.errors import IMAError, RuleMismatchError
+from core.ima.errors import IMAError, RuleMismatchError, UnknownOutcomeError
 from core.ima.polling import Media
 from core.ima.rules import Quote, quote
 from core.ima.tasks import TaskType, Timing
@@ -43,15 +43,15 @@ from core.planning import Plan
 from core.policy import Policy
 from core.preferences import Preferences
 from core.replier import Handle, Replier, Reply, expiry, fit
-from core.store import NO_LIMITS, Admission, Store
+from core.store import NO_LIMITS, Admission, Store, StoreError
 from core.wants import Refused, Wants, map_wants
 
 log = logging.getLogger(__name__)
 
 #: Pauses before each attempt to show a message that must be seen (result, failure).
 _SHOW_PAUSES = (0.0, 1.0, 3.0)
-#: How long a stopping runner waits for creates in flight to be answered.
-CREATE_GRACE = 15.0
+#: How long a stopping runner waits for creates and messages in flight.
+STOP_GRACE = 15.0
 
 
 class _Cancelled(Exception):
@@ -108,8 +108,11 @@ class JobRunner:
         self._fetch = fetch
         #: Job id → the task running it in this process.
         self._tasks: dict[str, asyncio.Task[None]] = {}
-        #: Jobs whose create is on its way to IMA: a stop waits for their answer.
+        #: Jobs whose create is on its way to IMA (until its answer is stored), and jobs whose
+        #: message is being sent (until where it is now is stored): a stop waits for both, so
+        #: no job is left "maybe sent" and no message is sent twice.
         self._creating: set[str] = set()
+        self._showing: set[str] = set()
         self._closing = False
 
     # ── starting ──────────────────────────────────────────────────────────────────────────
@@ -177,7 +180,12 @@ class JobRunner:
         def done(finished: asyncio.Task[None]) -> None:
             self._tasks.pop(job.id, None)
             JOBS_ACTIVE.labels(job.task_type.value).dec()
-            if not finished.cancelled() and (error := finished.exception()) is not None:
+            if finished.cancelled() or (error := finished.exception()) is None:
+                return
+            if isinstance(error, StoreError):  # the store has logged the cause
+                log.warning("job %s stopped: its database can't be used; left to the next start",
+                            job.id)  # fmt: skip
+            else:
                 log.error("job %s stopped on an unexpected error", job.id, exc_info=error)
 
         task.add_done_callback(done)
@@ -247,6 +255,12 @@ class JobRunner:
             self._creating.add(job.id)
             try:
                 task = await self.client.create(q, job.prompt, image_urls=job.image_urls)
+                started_at = time.time()
+                # Committed before anything else: from here on a restart polls, never
+                # re-creates. A stop waits for this too, not only for IMA's answer.
+                running = await self.store.mark_running(
+                    job.id, task_id=task.task_id, started_at=started_at, credits=task.quote.credits
+                )
             except RuleMismatchError as exc:
                 # Refused before anything was charged: read the catalog again and re-price.
                 await self.store.mark_not_sent(job.id)
@@ -262,14 +276,10 @@ class JobRunner:
                 return None
             finally:
                 self._creating.discard(job.id)
-            job.state = JobState.RUNNING
-            job.ima_task_id = task.task_id
-            job.started_at = time.time()
+            if not running:  # cancelled while the create was on its way (it stays counted)
+                raise _Cancelled
+            job.state, job.ima_task_id, job.started_at = JobState.RUNNING, task.task_id, started_at
             job.credits = task.quote.credits
-            # Committed before anything else: from here on a restart polls, never re-creates.
-            await self.store.mark_running(
-                job.id, task_id=task.task_id, started_at=job.started_at, credits=job.credits
-            )
             CREDITS.labels(job.task_type.value).inc(job.credits)
             await self._step(job, "created", task_id=task.task_id, credits=job.credits)
             return task
@@ -389,8 +399,9 @@ class JobRunner:
     async def _fail(self, job: Job, exc: IMAError, replier: Replier, *, release: bool) -> None:
         log.warning("job %s failed: %s", job.id, exc.log_fields())
         if job.state is JobState.CREATING and not release:
-            # The create may have reached IMA: say so, keep it counted, suggest nothing.
-            reply = self.messages.maybe_made(job, exc.locale_key)
+            # The create may have reached IMA: say so, keep it counted, suggest nothing. The
+            # error's own sentence is not used: it may invite a retry ("try again in a moment").
+            reply = self.messages.maybe_made(job, UnknownOutcomeError.locale_key)
             await self._finish_failed(job, "unknown_outcome", reply, replier, release=False)
             return
         catalog = await self._catalog_or_none(job.task_type)
@@ -446,22 +457,28 @@ class JobRunner:
         Progress is best effort. A message that must be seen is tried again when the platform
         refuses it; False when it never got through.
         """
+        if self._closing and not final:
+            return False  # progress is not worth holding up a stop
         reply = fit(reply, replier.limits)
-        for pause in _SHOW_PAUSES if final else (0.0,):
-            await asyncio.sleep(pause)
-            try:
-                if job.handle is None:
-                    handle = await replier.send(reply)
-                else:
-                    handle = await replier.edit(job.handle, reply)
-            except Exception:  # any adapter's error: the platform did not take the message
-                log.warning("job %s: %s message refused", job.id, reply.stage, exc_info=True)
-                continue
-            await self._keep_handle(job, handle)
-            return True
-        if final:
-            DELIVERIES_FAILED.labels(job.platform, reply.stage.value).inc()
-        return False
+        self._showing.add(job.id)
+        try:
+            for pause in _SHOW_PAUSES if final else (0.0,):
+                await asyncio.sleep(pause)
+                try:
+                    if job.handle is None:
+                        handle = await replier.send(reply)
+                    else:
+                        handle = await replier.edit(job.handle, reply)
+                except Exception:  # any adapter's error: the platform did not take the message
+                    log.warning("job %s: %s message refused", job.id, reply.stage, exc_info=True)
+                    continue
+                await self._keep_handle(job, handle)
+                return True
+            if final:
+                DELIVERIES_FAILED.labels(job.platform, reply.stage.value).inc()
+            return False
+        finally:
+            self._showing.discard(job.id)
 
     async def _ask(self, job: Job, replier: Replier, question: Reply) -> None:
         """A question after the job's result, as a message of its own (best effort: a typed
@@ -521,10 +538,11 @@ class JobRunner:
 
     async def shutdown(self) -> None:
         """Stop every job this process runs, without failing them: creates on their way get
-        their answer first (so no job is left "maybe sent"); the next start resumes the rest."""
+        their answer first (so no job is left "maybe sent") and messages being sent get where
+        they are stored (so none is sent twice); the next start resumes the rest."""
         self._closing = True
-        deadline = time.monotonic() + CREATE_GRACE
-        while self._creating and time.monotonic() < deadline:  # noqa: ASYNC110 - a short poll
+        deadline = time.monotonic() + STOP_GRACE
+        while (self._creating or self._showing) and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.02)
         tasks = [t for t in self._tasks.values() if t is not asyncio.current_task()]
         for task in tasks:

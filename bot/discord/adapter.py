@@ -67,6 +67,8 @@ class _Client(discord.Client):
 
 class DiscordAdapter(BaseAdapter):
     name: ClassVar[str] = PLATFORM
+    #: An interaction not answered within 3 s fails for good ("The application did not respond").
+    ack_deadline: ClassVar[float | None] = 2.5
 
     def __init__(
         self,
@@ -280,7 +282,8 @@ class DiscordAdapter(BaseAdapter):
     async def _fetch(self, ref: Mapping[str, Any], max_bytes: int) -> bytes:
         if self._http is None:
             raise RuntimeError("the Discord adapter is not started")
-        return await read_limited(self._http, str(ref.get("url", "")), max_bytes)
+        url = str(ref.get("url", ""))
+        return await read_limited(self._http, url, max_bytes, hosts=self.settings.cdn_hosts)
 
 
 def _counting_rate_limits() -> aiohttp.TraceConfig:

@@ -13,6 +13,7 @@ from core.settings import HttpUrl, IdSet, Secret
 
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg"
+DEFAULT_CDN_HOSTS = frozenset({"cdn.discordapp.com", "media.discordapp.net"})
 
 
 def _ws_url(value: str) -> str:
@@ -39,6 +40,8 @@ class DiscordSettings(PlatformSettings):
     guild_ids: Annotated[tuple[int, ...], NoDecode, BeforeValidator(_ints)] = ()
     #: Answer DMs and @mentions as free text; needs the Message Content intent in the portal.
     message_content: bool = False
+    #: The only hosts pictures people attach are downloaded from (redirects included).
+    cdn_hosts: IdSet = DEFAULT_CDN_HOSTS
     #: Servers and channels the bot answers in (empty: everywhere), and who no limit applies to.
     allowed_guilds: IdSet = frozenset()
     allowed_channels: IdSet = frozenset()

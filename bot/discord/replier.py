@@ -406,8 +406,9 @@ class DiscordReplier:
     async def send(self, reply: Reply) -> Handle:
         if self._fill is not None:
             deferred = dataclasses.replace(self.target, message_id=self._fill)
-            self._fill = None
-            return (await self.courier.update(deferred, reply)).handle()
+            handle = (await self.courier.update(deferred, reply)).handle()
+            self._fill = None  # only once shown: a retry fills it again, never posts another
+            return handle
         return (await self.courier.create(self.target, reply)).handle()
 
     async def edit(self, handle: Handle, reply: Reply) -> Handle:

@@ -28,6 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import lark_oapi as lark
@@ -67,6 +68,15 @@ STOP_WAIT = 5.0
 
 class NotTaking(Exception):
     """The adapter is not taking messages now: Feishu is told so and delivers it again."""
+
+
+def _not_taking_told(record: logging.LogRecord) -> bool:
+    """lark-oapi logs every handler exception with its traceback; :class:`NotTaking` is an
+    answer, not an error (it is logged once, in a sentence, where it is raised)."""
+    return not (record.exc_info and isinstance(record.exc_info[1], NotTaking))
+
+
+logging.getLogger("Lark").addFilter(_not_taking_told)
 
 
 class FeishuAdapter(BaseAdapter):
@@ -134,11 +144,14 @@ class FeishuAdapter(BaseAdapter):
     async def _webhook(self, request: web.Request) -> web.Response:
         if not self.accepting or self._executor is None:
             return web.json_response({"msg": "not ready"}, status=503)  # Feishu retries later
-        if not _fresh(request.headers.get("X-Lark-Request-Timestamp")):
-            return web.json_response({"msg": "stale or malformed timestamp"}, status=401)
         body = await request.read()
-        if not _signed_by(self.config.encryption, request.headers, body):
-            return web.json_response({"msg": "bad signature"}, status=401)
+        verdict = _checked(self.config, request.headers, body)
+        if isinstance(verdict, _Refused):
+            # The same answer whatever is wrong (no oracle for forgers), one line in the log.
+            log.warning("Feishu webhook delivery refused: %s", verdict.reason)
+            return web.Response(status=401)
+        if isinstance(verdict, _UrlCheck):
+            return web.json_response({"challenge": verdict.challenge})
         raw = lark.RawRequest()
         raw.uri = request.path
         raw.headers = request.headers  # case-insensitive: a plain dict breaks the signature lookup
@@ -147,6 +160,8 @@ class FeishuAdapter(BaseAdapter):
         # handlers; on a worker thread, because a message handler waits there until stored.
         loop = asyncio.get_running_loop()
         answer = await loop.run_in_executor(self._executor, self._dispatcher.do, raw)
+        if answer.status_code != 200:  # the SDK's answer names its exception: not for callers
+            return web.json_response({"msg": "not handled"}, status=answer.status_code)
         return web.Response(
             status=answer.status_code, body=answer.content, content_type="application/json"
         )
@@ -162,14 +177,22 @@ class FeishuAdapter(BaseAdapter):
             raise NotTaking("not started")
         stored: concurrent.futures.Future[None] = concurrent.futures.Future()
         loop.call_soon_threadsafe(self._hand_on, payload, stored)
-        stored.result(timeout=ACK_BUDGET)
+        try:
+            stored.result(timeout=ACK_BUDGET)
+        except TimeoutError:
+            log.warning("a message was not stored within %.1fs: Feishu will send it again",
+                        ACK_BUDGET)  # fmt: skip
+            raise NotTaking("not stored in time") from None
 
     def _button_pressed(self, data: Any) -> P2CardActionTriggerResponse:
         payload = json.loads(lark.JSON.marshal(data))
         action = parse_card_action(payload)
         loop = self._loop
-        if action is None or loop is None:
+        if loop is None:
             return P2CardActionTriggerResponse({})
+        if action is None:  # not a button of the bot's (a malformed or made-up press)
+            text = self.door.text(self.door.default_locale, verdict_key(ActionResult.UNKNOWN))
+            return P2CardActionTriggerResponse({"toast": {"type": "warning", "content": text}})
         if action.owner is not None and action.owner != action.user_id:
             return P2CardActionTriggerResponse(self._toast(action, ActionResult.NOT_YOURS))
         loop.call_soon_threadsafe(self._pressed, action)
@@ -323,21 +346,87 @@ def _signed_by(encrypt_key: str, headers: Mapping[str, str], body: bytes) -> boo
     """A signed delivery's signature is Feishu's (else it is refused with a 401, not the SDK's
     500). Unsigned deliveries are left to the SDK, which answers Feishu's URL check and refuses
     unsigned events when an encrypt key is set."""
+
+@dataclass(frozen=True)
+class _Refused:
+    reason: str
+
+
+@dataclass(frozen=True)
+class _UrlCheck:
+    """Feishu's URL check, answered here: it comes unsigned even with an encrypt key."""
+
+    challenge: str
+
+
+def _checked(
+    config: FeishuSettings, headers: Mapping[str, str], body: bytes
+) -> _Refused | _UrlCheck | None:
+    """Whether a webhook delivery is Feishu's, before anything of it reaches the SDK; None: it
+    is, hand it on.
+
+    With an encrypt key, Feishu signs every delivery but its URL check: a signed one must carry
+    a valid signature over the exact body and a fresh timestamp (the signature covers it, so this
+    stops replays), checked before anything is decrypted. An unsigned one can only be the URL
+    check; it is decrypted here, and anything else it might be (garbage, bad padding, another
+    event, a wrong token) is refused alike. Without an encrypt key only the verification token
+    says who sent it."""
+    key = config.encryption
+    if not key:
+        payload = _json_object(body)
+        if payload is None or not _same(_token_of(payload), config.verification):
+            return _Refused("wrong verification token")
+        return None
     signature = headers.get("X-Lark-Signature")
-    if not encrypt_key or signature is None:
-        return True
-    timestamp = headers.get("X-Lark-Request-Timestamp", "")
-    nonce = headers.get("X-Lark-Request-Nonce", "")
-    expected = hashlib.sha256(f"{timestamp}{nonce}{encrypt_key}".encode() + body).hexdigest()
-    return hmac.compare_digest(expected, signature)
+    if signature is not None:
+        timestamp = headers.get("X-Lark-Request-Timestamp", "")
+        nonce = headers.get("X-Lark-Request-Nonce", "")
+        expected = hashlib.sha256(f"{timestamp}{nonce}{key}".encode() + body).hexdigest()
+        if not _same(signature, expected):
+            return _Refused("bad signature")
+        if not _fresh(timestamp):
+            return _Refused("stale or malformed timestamp")
+        return None
+    check = _url_check(key, body)
+    if check is None or not _same(_token_of(check), config.verification):
+        return _Refused("unsigned, and not Feishu's URL check")
+    challenge = check.get("challenge")
+    return _UrlCheck(challenge) if isinstance(challenge, str) else _Refused("no challenge")
 
 
-def _fresh(timestamp: str | None) -> bool:
-    """A missing timestamp is left to the SDK: with an encrypt key an unsigned delivery fails its
-    signature check; a signed one's timestamp is covered by the signature, so checking its age
-    here stops replays."""
-    if timestamp is None:
-        return True
+def _url_check(key: str, body: bytes) -> dict[str, Any] | None:
+    """An encrypted URL check's content; None for anything else, however it fails."""
+    envelope = _json_object(body)
+    encrypted = envelope.get("encrypt") if envelope else None
+    if not isinstance(encrypted, str):
+        return None
+    try:
+        payload = _json_object(lark.AESCipher(key).decrypt_str(encrypted).encode())
+    except Exception:  # every way a forgery fails gets the same answer
+        return None
+    return payload if payload and payload.get("type") == "url_verification" else None
+
+
+def _json_object(body: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _token_of(payload: Mapping[str, Any]) -> str:
+    """The verification token: in the header of schema 2.0 events, at the top of the rest."""
+    header = payload.get("header")
+    token = header.get("token") if isinstance(header, dict) else payload.get("token")
+    return token if isinstance(token, str) else ""
+
+
+def _same(given: str, expected: str) -> bool:
+    return bool(expected) and hmac.compare_digest(given.encode(), expected.encode())
+
+
+def _fresh(timestamp: str) -> bool:
     try:
         return abs(time.time() - int(timestamp)) <= MAX_REQUEST_AGE
     except ValueError:

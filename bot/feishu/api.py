@@ -22,6 +22,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 
@@ -175,17 +176,21 @@ class FeishuApi:
     async def download_resource(
         self, message_id: str, file_key: str, *, kind: str = "image", max_bytes: int
     ) -> bytes:
-        """An image or file inside a user's message (the bot must be in that chat)."""
-        url = f"{self._domain}/open-apis/im/v1/messages/{message_id}/resources/{file_key}"
+        """An image or file inside a user's message (the bot must be in that chat). Only from
+        Feishu's API itself: the ids can't reach another path, and a redirect is not followed."""
+        message, key = quote(message_id, safe=""), quote(file_key, safe="")
+        url = f"{self._domain}/open-apis/im/v1/messages/{message}/resources/{key}"
         attempt = 0
         while True:
             headers = {"Authorization": f"Bearer {await self._tenant_token()}"}
             try:
                 async with self.session.get(
-                    url, params={"type": kind}, headers=headers
+                    url, params={"type": kind}, headers=headers, allow_redirects=False
                 ) as response:
                     if response.status == 200:
                         return await _read_capped(response, max_bytes)
+                    if 300 <= response.status < 400:
+                        raise FeishuError(f"download of {file_key} was redirected: not followed")
                     error = await _error_of(response)
             except (aiohttp.ClientError, TimeoutError) as exc:
                 raise FeishuError(f"download of {file_key} failed: {exc!r}") from exc

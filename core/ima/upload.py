@@ -6,14 +6,19 @@ The content type comes from the bytes, never from a file name or a header a user
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Collection
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import aiohttp
+import yarl
 
 from core.ima.errors import ImageTooLargeError, ImageUnreachableError, NotAnImageError
 from core.ima.session import IMASession
 
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
+#: Redirects followed by :func:`read_limited` (each one checked when hosts are given).
+MAX_REDIRECTS = 3
 
 ImageSource = str | Path | bytes
 
@@ -36,22 +41,36 @@ def sniff_image(data: bytes) -> tuple[str, str] | None:
     return None
 
 
-async def read_limited(http: aiohttp.ClientSession, url: str, max_bytes: int) -> bytes:
-    """Download ``url`` but never more than ``max_bytes`` (the header may lie or be absent)."""
+async def read_limited(
+    http: aiohttp.ClientSession, url: str, max_bytes: int, *, hosts: Collection[str] | None = None
+) -> bytes:
+    """Download ``url`` but never more than ``max_bytes`` (the header may lie or be absent).
+
+    ``hosts``: the only hosts the file may come from, redirects included — for a URL someone
+    else wrote (a chat attachment), so that it never makes the bot ask anywhere else."""
     try:
-        async with http.get(url, timeout=aiohttp.ClientTimeout(total=60)) as resp:
-            if resp.status != 200:
-                raise ImageUnreachableError(f"image download answered HTTP {resp.status}")
-            if (resp.content_length or 0) > max_bytes:
-                raise ImageTooLargeError(f"image is {resp.content_length} bytes")
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in resp.content.iter_chunked(64 * 1024):
-                size += len(chunk)
-                if size > max_bytes:
-                    raise ImageTooLargeError(f"image is over {max_bytes} bytes")
-                chunks.append(chunk)
-            return b"".join(chunks)
+        for _ in range(MAX_REDIRECTS + 1):
+            if hosts is not None and urlsplit(url).hostname not in hosts:
+                raise ImageUnreachableError("the file is not on the platform's file hosts")
+            timeout = aiohttp.ClientTimeout(total=60)
+            async with http.get(url, timeout=timeout, allow_redirects=hosts is None) as resp:
+                location = resp.headers.get("Location") if 300 <= resp.status < 400 else None
+                if hosts is not None and location is not None:
+                    url = str(resp.url.join(yarl.URL(location)))
+                    continue  # followed by hand: its host is checked first
+                if resp.status != 200:
+                    raise ImageUnreachableError(f"image download answered HTTP {resp.status}")
+                if (resp.content_length or 0) > max_bytes:
+                    raise ImageTooLargeError(f"image is {resp.content_length} bytes")
+                chunks: list[bytes] = []
+                size = 0
+                async for chunk in resp.content.iter_chunked(64 * 1024):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise ImageTooLargeError(f"image is over {max_bytes} bytes")
+                    chunks.append(chunk)
+                return b"".join(chunks)
+        raise ImageUnreachableError("too many redirects")
     except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
         raise ImageUnreachableError(f"image download failed: {type(exc).__name__}") from None
 

@@ -1,6 +1,14 @@
 """Durable state: preferences, jobs, processed events, usage and the generation log."""
 
-from core.store.base import NO_LIMITS, Admission, Limits, Preference, Store, UsageRow
+from core.store.base import (
+    NO_LIMITS,
+    Admission,
+    Limits,
+    Preference,
+    Store,
+    StoreError,
+    UsageRow,
+)
 from core.store.sqlite import SQLiteStore, open_store
 
 __all__ = [
@@ -10,6 +18,7 @@ __all__ = [
     "Preference",
     "SQLiteStore",
     "Store",
+    "StoreError",
     "UsageRow",
     "open_store",
 ]

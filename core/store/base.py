@@ -4,6 +4,10 @@
 Jobs change state only through the ``mark_*`` transitions, each a single conditional write that
 says whether it took effect: a transition from a state the job is no longer in (an operator
 cancelled it meanwhile) changes nothing and returns False, so the caller stops.
+
+When the database can't be used (it can't be opened, is full, locked, corrupt or read-only),
+every method raises :class:`StoreError`, whatever the backend: its message names the cause for
+the operator, and the store logs that cause once, not at every call.
 """
 
 from __future__ import annotations
@@ -16,6 +20,10 @@ from typing import Any, Protocol
 from core.ima.tasks import TaskType
 from core.jobs import Job
 from core.replier import Handle
+
+
+class StoreError(Exception):
+    """The database can't be used; ``str()`` is one sentence naming it and the cause."""
 
 
 @dataclass(frozen=True)

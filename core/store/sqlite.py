@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import asyncio
+import errno
+import functools
+import inspect
 import json
+import logging
+import os
+import sqlite3
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
 from core.ima.tasks import TaskType
 from core.jobs import ACTIVE, Job, JobState, ModelSource
 from core.replier import Handle, expiry, scrub, scrub_handle
-from core.store.base import NO_LIMITS, Admission, Limits, Preference, UsageRow
+from core.store.base import NO_LIMITS, Admission, Limits, Preference, StoreError, UsageRow
 from core.store.migrations import MIGRATIONS
+
+log = logging.getLogger(__name__)
 
 #: Request and press keys must outlive Feishu's last redelivery (6 h after the first); the
 #: generation log is kept a week, as the spec's script keeps its logs.
@@ -70,24 +78,103 @@ def _job(row: aiosqlite.Row) -> Job:
     )
 
 
+def _openable(path: str) -> None:
+    """Raise what opening ``path`` for writing raises (see :meth:`SQLiteStore.open`): the
+    system's own words first ("read-only file system"), which sqlite's don't give."""
+    if path == ":memory:":
+        return
+    if Path(path).is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), path)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o644))
+    sqlite3.connect(path).close()
+
+
+def _cause(error: Exception) -> str:
+    """What went wrong, in sqlite's or the system's words ("database or disk is full")."""
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror.lower()
+    return str(error) or type(error).__name__
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Coroutine[Any, Any, Any]])
+
+
+def _refusals_named(method: _Method) -> _Method:
+    """sqlite3's errors out of ``method`` become :class:`StoreError`; the first of an outage
+    is logged (see :meth:`SQLiteStore._failed`)."""
+
+    @functools.wraps(method)
+    async def named(self: SQLiteStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await method(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise self._failed(exc) from exc
+
+    return named  # type: ignore[return-value]
+
+
+_Class = TypeVar("_Class", bound=type)
+
+
+def _naming_refusals(cls: _Class) -> _Class:
+    """Every public coroutine method of ``cls`` through :func:`_refusals_named` (but
+    ``ping``, which answers False instead)."""
+    for name, method in list(vars(cls).items()):
+        if not name.startswith("_") and inspect.iscoroutinefunction(method) and name != "ping":
+            setattr(cls, name, _refusals_named(method))
+    return cls
+
+
+@_naming_refusals
 class SQLiteStore:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    """Every public method raises :class:`StoreError` when the database refuses, never
+    sqlite3's own errors (see :func:`_naming_refusals`)."""
+
+    def __init__(self, db: aiosqlite.Connection, path: str = ":memory:") -> None:
         self._db = db
+        self._path = path
         self._write = asyncio.Lock()
+        #: The cause of the failure being logged (None while the database works).
+        self._outage: str | None = None
 
     @classmethod
     async def open(cls, url: str) -> SQLiteStore:
+        """Open, migrate and try a write; :class:`StoreError` when the file can't be used (a
+        directory, not a database, read-only), with nothing left running."""
         path = database_path(url)
-        if path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        db = await aiosqlite.connect(path, isolation_level=None)
-        db.row_factory = aiosqlite.Row
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA synchronous=NORMAL")
-        await db.execute("PRAGMA busy_timeout=5000")
-        store = cls(db)
-        await store._migrate()
+        try:
+            # First with plain sqlite3: when aiosqlite's connect fails, its worker thread
+            # outlives the event loop and prints a traceback at exit.
+            await asyncio.to_thread(_openable, path)
+            db = await aiosqlite.connect(path, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"The database {path} can't be opened: {_cause(exc)}.") from None
+        store = cls(db, path)
+        try:
+            db.row_factory = aiosqlite.Row
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA synchronous=NORMAL")
+            await db.execute("PRAGMA busy_timeout=5000")
+            await store._migrate()
+            await store._probe()
+        except sqlite3.Error as exc:
+            await db.close()  # else its thread keeps the process alive
+            raise StoreError(f"The database {path} can't be used: {_cause(exc)}.") from None
         return store
+
+    def _failed(self, error: sqlite3.Error) -> StoreError:
+        """The error for a refused call; its cause is logged once until a write works again."""
+        cause = _cause(error)
+        if cause != self._outage:
+            self._outage = cause
+            log.error("the database %s can't be used: %s", self._path, cause)
+        return StoreError(f"The database {self._path} can't be used: {cause}.")
+
+    def _works(self) -> None:
+        if self._outage is not None:
+            self._outage = None
+            log.warning("the database %s works again", self._path)
 
     async def _migrate(self) -> None:
         async with self._db.execute("PRAGMA user_version") as cursor:
@@ -108,10 +195,12 @@ class SQLiteStore:
             try:
                 yield self._db
             except BaseException:
-                await self._db.rollback()
+                if self._db.in_transaction:
+                    await self._db.rollback()
                 raise
             else:
                 await self._db.commit()
+                self._works()
 
     async def _changed(self, query: str, args: Sequence[Any]) -> bool:
         async with self._transaction() as db:
@@ -128,14 +217,21 @@ class SQLiteStore:
 
     async def ping(self) -> bool:
         try:
-            async with self._transaction() as db:
-                await db.execute(
-                    "INSERT OR REPLACE INTO user_state VALUES ('', '', 'health', '1', ?)",
-                    (time.time(),),
-                )
-            return True
-        except (aiosqlite.Error, ValueError):
+            await self._probe()
+        except sqlite3.Error as exc:
+            self._failed(exc)
             return False
+        except ValueError:  # closed
+            return False
+        return True
+
+    async def _probe(self) -> None:
+        """A real write: a full, locked or read-only database fails it."""
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT OR REPLACE INTO user_state VALUES ('', '', 'health', '1', ?)",
+                (time.time(),),
+            )
 
     # ── preferences ───────────────────────────────────────────────────────────────────────
 
@@ -529,4 +625,5 @@ class SQLiteStore:
 
 
 async def open_store(url: str) -> SQLiteStore:
+    """The store at ``url``, or :class:`StoreError` saying why it can't be used."""
     return await SQLiteStore.open(url)

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bot.discord.adapter import DiscordAdapter
 from bot.discord.config import DiscordSettings
@@ -86,6 +87,7 @@ async def start_bot(
         token=fake.token,  # type: ignore[arg-type]
         api_base=fake.api_base,
         gateway_url=fake.gateway_url,
+        cdn_hosts=frozenset({urlsplit(fake.api_base).hostname or ""}),  # the fake serves files too
         **settings,
     )
     adapter = DiscordAdapter(
