@@ -342,11 +342,6 @@ def _dispatcher(
     return dispatcher
 
 
-def _signed_by(encrypt_key: str, headers: Mapping[str, str], body: bytes) -> bool:
-    """A signed delivery's signature is Feishu's (else it is refused with a 401, not the SDK's
-    500). Unsigned deliveries are left to the SDK, which answers Feishu's URL check and refuses
-    unsigned events when an encrypt key is set."""
-
 @dataclass(frozen=True)
 class _Refused:
     reason: str
