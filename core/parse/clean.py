@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from core.parse.lexicon import lexicon
 from core.parse.model import Command
@@ -14,7 +15,7 @@ def clean(state: State) -> None:
     """Drop invisible characters (newlines kept for lyrics); nothing readable and no picture is
     an empty message."""
     text = state.text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
-    raw = INVISIBLE_RE.sub("", text)
+    raw = INVISIBLE_RE.sub(lambda m: _kept(m, text), text)
     state.images = max(0, state.image_count)
     if not WORD_RE.search(raw):
         if not state.images:
@@ -22,6 +23,25 @@ def clean(state: State) -> None:
             state.finished = True
         raw = ""
     state.scan = Scan(raw)
+
+
+#: Invisible characters that are part of an emoji after a symbol: the joiner of 👨‍👩‍👧, the
+#: variation selector of ❤️ and 1️⃣, the tags of a subdivision flag. Alone they are invisible.
+_EMOJI_PARTS = re.compile("[\u200d\ufe0e\ufe0f\U000e0020-\U000e007f]")
+
+
+def _kept(found: re.Match[str], text: str) -> str:
+    """An invisible character stays only inside an emoji sequence (shown back in prompts)."""
+    char, at = found.group(), found.start()
+    if not _EMOJI_PARTS.fullmatch(char):
+        return ""
+    before = at - 1
+    while before >= 0 and _EMOJI_PARTS.fullmatch(text[before]):
+        before -= 1  # a joiner after a selector, tags after tags
+    after = text[at + 1 : at + 2]
+    symbol = before >= 0 and unicodedata.category(text[before]) in ("So", "Sk")
+    keycap = char == "\ufe0f" and after == "\u20e3"
+    return char if symbol or keycap else ""
 
 
 _URL_RE = re.compile(r"https://[^\s<>\"'`，。！？、；：（）【】「」《》\x00\x01]+", re.IGNORECASE)
