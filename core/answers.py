@@ -221,7 +221,8 @@ class Answers:
 def _ordered(catalog: Catalog) -> list[Model]:
     """The recommended model first, then the catalog's order."""
     first = choice.recommended(catalog)
-    return [m for m in (first, *catalog.models) if m is not None and (m is first or m != first)]
+    ordered = [first] if first is not None else []
+    return ordered + [m for m in catalog.models if m != first]
 
 
 def _offers(model: Model, name: str, value: object) -> bool:
