@@ -64,3 +64,28 @@ async def test_piped_lines_are_understood_in_order(tmp_path: Path) -> None:
         await run_console(adapter, bot.engine.drain, script)
         [create] = sim.state.calls("create")
         assert create.body["parameters"][0]["model_name"] == "Nano Banana Pro"
+
+
+async def test_questions_proposals_and_edits_in_the_console(tmp_path: Path) -> None:
+    """A question costs nothing, an unsure request waits for its button, an edit carries on."""
+    async with (
+        await start_simulator(speed=0.001, seed=3) as sim,
+        bot_on(sim, tmp_path / "bot.db", scale=0.001) as bot,
+    ):
+        out = io.StringIO()
+        adapter = ConsoleAdapter(bot.engine, out)
+        await adapter.start()
+        script = io.StringIO(
+            "how long do videos take?\n"
+            "a picture of a dragon made of clouds?\n"
+            "!1\n"
+            "make it vertical\n"
+        )
+        await run_console(adapter, bot.engine.drain, script, echo=True, sequential=True)
+        text = out.getvalue()
+        assert "How long videos from text take" in text, text
+        assert "Shall I go ahead?" in text
+        first, vertical = (c.body["parameters"][0]["parameters"] for c in sim.state.calls("create"))
+        assert "dragon made of clouds" in first["prompt"]
+        assert vertical["prompt"] == first["prompt"]
+        assert vertical["size"] == "1440x2560"
