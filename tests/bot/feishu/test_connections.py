@@ -94,5 +94,5 @@ async def test_events_spread_over_the_connections_each_run_once(
         ids = {fake.events.message_id(e) for e in events}
         await delivered(bots[0], len(events))
         cards = [m for m in fake.messages if m.reply_to in ids and m.msg_type == "interactive"]
-        assert sorted(m.reply_to for m in cards) == sorted(ids)
+        assert sorted(str(m.reply_to) for m in cards) == sorted(ids)
         assert len(sim.state.calls("create")) == len(events)
