@@ -1,9 +1,7 @@
 """Durable state: preferences, jobs, processed events, usage and the generation log."""
 
 from core.store.base import (
-    NO_LIMITS,
     Admission,
-    Limits,
     Preference,
     Store,
     StoreError,
@@ -12,9 +10,7 @@ from core.store.base import (
 from core.store.sqlite import SQLiteStore, open_store
 
 __all__ = [
-    "NO_LIMITS",
     "Admission",
-    "Limits",
     "Preference",
     "SQLiteStore",
     "Store",

@@ -129,4 +129,16 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (platform, chat_id)
     );
     """,
+    # 5: the queue (jobs wait for a slot within their limits) and credits counted per window.
+    """
+    ALTER TABLE jobs ADD COLUMN user_slots INTEGER;
+    ALTER TABLE jobs ADD COLUMN chat_slots INTEGER;
+    ALTER TABLE usage ADD COLUMN at REAL NOT NULL DEFAULT 0;
+    UPDATE usage SET at = COALESCE((SELECT created_at FROM jobs WHERE jobs.id = usage.job_id),
+                                   CAST(strftime('%s', usage.day) AS REAL));
+    CREATE INDEX usage_at ON usage (platform, at);
+    DROP INDEX jobs_active;
+    CREATE INDEX jobs_active ON jobs (state)
+        WHERE state IN ('queued', 'accepted', 'creating', 'running', 'delivering');
+    """,
 )

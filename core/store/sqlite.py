@@ -13,16 +13,17 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 import aiosqlite
 
 from core.ima.tasks import TaskType
-from core.jobs import ACTIVE, Job, JobState, ModelSource
-from core.limits import Caps
+from core.jobs import ACTIVE, HOLDING, UNSENT, Job, JobState, ModelSource
+from core.limits import NO_CAPS, Caps
 from core.replier import Handle, expiry, scrub, scrub_handle
-from core.store.base import NO_LIMITS, Admission, Limits, Preference, StoreError, UsageRow
+from core.store.base import Admission, Preference, StoreError, UsageRow
 from core.store.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -37,9 +38,17 @@ _JOB_COLUMNS = (
     "id", "platform", "user_id", "chat_id", "locale", "task_type", "version_id", "model_id",
     "model_name", "prompt", "params", "n", "credits", "source", "reply_target", "image_urls",
     "attachments", "state", "ima_task_id", "handle", "created_at", "started_at", "finished_at",
-    "error_kind", "result_urls", "result_covers", "origin_id", "wants",
+    "error_kind", "result_urls", "result_covers", "origin_id", "wants", "user_slots",
+    "chat_slots",
 )  # fmt: skip
-_ACTIVE_SQL = "(" + ", ".join(f"'{s.value}'" for s in sorted(ACTIVE)) + ")"
+
+
+def _states_sql(states: frozenset[JobState]) -> str:
+    return "(" + ", ".join(f"'{s.value}'" for s in sorted(states)) + ")"
+
+
+_ACTIVE_SQL = _states_sql(ACTIVE)
+_HOLDING_SQL = _states_sql(HOLDING)
 
 
 def database_path(url: str) -> str:
@@ -76,6 +85,18 @@ def _job(row: aiosqlite.Row) -> Job:
             "result_covers": tuple(data["result_covers"]),
             "handle": Handle.loads(data["handle"]) if data["handle"] else None,
         }
+    )
+
+
+def _competes(earlier: Job, job: Job, max_running: int | None) -> bool:
+    """Whether queued ``earlier`` waits for a slot ``job`` needs too, so it goes first."""
+    if max_running is not None:
+        return True
+    if (earlier.platform, earlier.user_id) == (job.platform, job.user_id):
+        return True
+    return job.chat_slots is not None and (earlier.platform, earlier.chat_id) == (
+        job.platform,
+        job.chat_id,
     )
 
 
@@ -341,56 +362,111 @@ class SQLiteStore:
     # ── jobs ──────────────────────────────────────────────────────────────────────────────
 
     async def admit(
-        self, job: Job, *, day: str, limits: Limits = NO_LIMITS, request_key: str | None = None
+        self,
+        job: Job,
+        *,
+        caps: Caps = NO_CAPS,
+        max_running: int | None = None,
+        request_key: str | None = None,
     ) -> Admission:
         async with self._transaction() as db:
-            refusal = await self._over_limits(job, job.credits, day, limits, count_self=False)
+            refusal = await self._over_caps(job, job.credits, caps)
             if refusal is not None:
                 return refusal
+            starts = not await self._waiting_before(job, max_running) and await self._slot_free(
+                job, max_running
+            )
+            job.state = JobState.ACCEPTED if starts else JobState.QUEUED
             values = [_encode(c, getattr(job, c)) for c in _JOB_COLUMNS]
             await db.execute(
                 f"INSERT INTO jobs ({', '.join(_JOB_COLUMNS)}, expires_at) "  # noqa: S608
                 f"VALUES ({', '.join('?' for _ in _JOB_COLUMNS)}, ?)",
                 [*values, expiry(job.reply_target)],
             )
+            day = time.strftime("%Y-%m-%d", time.gmtime(job.created_at))
             await db.execute(
-                "INSERT INTO usage VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (job.id, day, job.platform, job.user_id, job.chat_id, job.model_name, job.credits),
-            )
+                "INSERT INTO usage (job_id, day, platform, user_id, chat_id, model_name, "
+                "credits, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (job.id, day, job.platform, job.user_id, job.chat_id, job.model_name,
+                 job.credits, job.created_at),
+            )  # fmt: skip
             if request_key is not None:
                 await db.execute(
                     "UPDATE requests SET finished_at = ? WHERE key = ?", (time.time(), request_key)
                 )
-            return Admission.OK
+            return Admission.OK if starts else Admission.QUEUED
 
-    async def _over_limits(
-        self, job: Job, credits: int, day: str, limits: Limits, *, count_self: bool
-    ) -> Admission | None:
-        """Which limit ``job`` at ``credits`` would break; ``count_self``: it is stored
-        already (a reprice), so its own running slot and reserved credits are not counted."""
-        if limits.max_active is not None and not count_self:
-            active = await self._scalar(
-                "SELECT COUNT(*) FROM jobs WHERE platform = ? AND user_id = ? "  # noqa: S608
-                f"AND state IN {_ACTIVE_SQL}",
-                (job.platform, job.user_id),
-            )
-            if active >= limits.max_active:
-                return Admission.TOO_MANY
-        caps = (
-            (limits.user_daily_credits, "user_id", job.user_id, Admission.USER_CAP),
-            (limits.chat_daily_credits, "chat_id", job.chat_id, Admission.CHAT_CAP),
+    async def _waiting_before(self, job: Job, max_running: int | None) -> bool:
+        """Whether a queued job waits for a slot ``job`` would take (it goes first)."""
+        return any(_competes(queued, job, max_running) for queued in await self._queued())
+
+    async def _slot_free(self, job: Job, max_running: int | None) -> bool:
+        """Whether ``job`` is within its person's, its chat's and everyone's running limits."""
+        limits = (
+            (max_running, "1 = 1", ()),
+            (job.user_slots, "platform = ? AND user_id = ?", (job.platform, job.user_id)),
+            (job.chat_slots, "platform = ? AND chat_id = ?", (job.platform, job.chat_id)),
         )
-        for cap, column, value, refusal in caps:
+        for limit, where, args in limits:
+            if limit is None:
+                continue
+            holding = await self._scalar(
+                f"SELECT COUNT(*) FROM jobs WHERE state IN {_HOLDING_SQL} AND {where}",  # noqa: S608
+                args,
+            )
+            if holding >= limit:
+                return False
+        return True
+
+    async def _over_caps(self, job: Job, credits: int, caps: Caps) -> Admission | None:
+        """Which credit cap ``job`` at ``credits`` would break in the window holding its
+        creation (its own reserved credits, when stored already, are not counted)."""
+        since = caps.window.start(job.created_at)
+        checks = (
+            (caps.user_credits, "user_id", job.user_id, Admission.USER_CAP),
+            (caps.chat_credits, "chat_id", job.chat_id, Admission.CHAT_CAP),
+        )
+        for cap, column, value, refusal in checks:
             if cap is None:
                 continue
             spent = await self._scalar(
                 "SELECT COALESCE(SUM(credits), 0) FROM usage "  # noqa: S608 - fixed names
-                f"WHERE day = ? AND platform = ? AND {column} = ? AND job_id != ?",
-                (day, job.platform, value, job.id),
+                f"WHERE at >= ? AND platform = ? AND {column} = ? AND job_id != ?",
+                (since, job.platform, value, job.id),
             )
             if spent + credits > cap:
                 return refusal
         return None
+
+    async def promote(self, max_running: int | None = None) -> list[Job]:
+        promoted: list[str] = []
+        async with self._transaction() as db:
+            for queued in await self._queued():
+                if await self._slot_free(queued, max_running):
+                    await db.execute(
+                        "UPDATE jobs SET state = ? WHERE id = ?",
+                        (JobState.ACCEPTED.value, queued.id),
+                    )
+                    promoted.append(queued.id)
+                elif max_running is not None and not await self._slot_free(
+                    replace(queued, user_slots=None, chat_slots=None), max_running
+                ):
+                    break  # everyone's limit is reached: nobody else starts either
+        return [job for job_id in promoted if (job := await self.get_job(job_id)) is not None]
+
+    async def _queued(self) -> list[Job]:
+        async with self._db.execute(
+            "SELECT * FROM jobs WHERE state = ? ORDER BY created_at, rowid",
+            (JobState.QUEUED.value,),
+        ) as cursor:
+            return [_job(r) for r in await cursor.fetchall()]
+
+    async def queue_positions(self, max_running: int | None = None) -> dict[str, int]:
+        queued = await self._queued()
+        return {
+            job.id: 1 + sum(1 for earlier in queued[:index] if _competes(earlier, job, max_running))
+            for index, job in enumerate(queued)
+        }
 
     async def _move(
         self, job_id: str, sources: Sequence[JobState], target: JobState, **fields: Any
@@ -425,12 +501,12 @@ class SQLiteStore:
             await db.execute("UPDATE usage SET credits = ? WHERE job_id = ?", (credits, job_id))
             return True
 
-    async def reprice(self, job_id: str, credits: int, *, day: str, limits: Limits) -> Admission:
+    async def reprice(self, job_id: str, credits: int, *, caps: Caps = NO_CAPS) -> Admission:
         async with self._transaction() as db:
             job = await self.get_job(job_id)
             if job is None or job.state not in (JobState.ACCEPTED, JobState.CREATING):
                 return Admission.OK
-            refusal = await self._over_limits(job, credits, day, limits, count_self=True)
+            refusal = await self._over_caps(job, credits, caps)
             if refusal is not None:
                 return refusal
             await db.execute("UPDATE jobs SET credits = ? WHERE id = ?", (credits, job_id))
@@ -473,7 +549,7 @@ class SQLiteStore:
                 "UPDATE jobs SET state = ?, finished_at = ? WHERE id = ?",
                 (JobState.CANCELLED.value, at, job_id),
             )
-            if job.state is JobState.ACCEPTED:  # never sent: nothing was charged
+            if job.state in UNSENT:  # never sent: nothing was charged
                 await db.execute("DELETE FROM usage WHERE job_id = ?", (job_id,))
             return True
 
@@ -524,12 +600,13 @@ class SQLiteStore:
         ) as cursor:
             return [_job(r) for r in await cursor.fetchall()]
 
-    async def count_active(self, platform: str, user_id: str) -> int:
-        return await self._scalar(
-            "SELECT COUNT(*) FROM jobs WHERE platform = ? AND user_id = ? "  # noqa: S608
-            f"AND state IN {_ACTIVE_SQL}",
+    async def active_counts(self, platform: str, user_id: str) -> dict[JobState, int]:
+        async with self._db.execute(
+            "SELECT state, COUNT(*) FROM jobs WHERE platform = ? AND user_id = ? "  # noqa: S608
+            f"AND state IN {_ACTIVE_SQL} GROUP BY state",
             (platform, user_id),
-        )
+        ) as cursor:
+            return {JobState(r[0]): int(r[1]) for r in await cursor.fetchall()}
 
     async def recent_jobs(
         self, platform: str, user_id: str, limit: int = 10, *, chat_id: str | None = None
@@ -590,10 +667,10 @@ class SQLiteStore:
             return [UsageRow(*r) for r in await cursor.fetchall()]
 
     async def spent(
-        self, day: str, platform: str, *, user_id: str | None = None, chat_id: str | None = None
+        self, since: float, platform: str, *, user_id: str | None = None, chat_id: str | None = None
     ) -> int:
-        query = "SELECT COALESCE(SUM(credits), 0) FROM usage WHERE day = ? AND platform = ?"
-        args: list[Any] = [day, platform]
+        query = "SELECT COALESCE(SUM(credits), 0) FROM usage WHERE at >= ? AND platform = ?"
+        args: list[Any] = [since, platform]
         if user_id is not None:
             query += " AND user_id = ?"
             args.append(user_id)

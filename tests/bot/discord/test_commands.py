@@ -126,7 +126,7 @@ async def test_history_choices_fit_discords_limits(world: World) -> None:
             prompt=f"picture {number}: a lighthouse on a cliff at dawn, " * 4, params={}, n=1,
             credits=5, source=ModelSource.DEFAULT, reply_target={},
         )  # fmt: skip
-        await world.store.admit(job, day="2026-12-01")
+        await world.store.admit(job)
         await world.store.mark_creating(job.id)
         await world.store.mark_running(job.id, task_id=f"t{number}", started_at=1.0, credits=5)
         await world.store.mark_delivering(job.id, result_urls=["https://x/1.png"], result_covers=[])
