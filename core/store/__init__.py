@@ -7,12 +7,13 @@ from core.store.base import (
     StoreError,
     UsageRow,
 )
-from core.store.sqlite import SQLiteStore, open_store
+from core.store.database import open_store
+from core.store.sql import SQLStore
 
 __all__ = [
     "Admission",
     "Preference",
-    "SQLiteStore",
+    "SQLStore",
     "Store",
     "StoreError",
     "UsageRow",

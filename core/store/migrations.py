@@ -1,6 +1,27 @@
-"""Versioned schema migrations; ``PRAGMA user_version`` says how many have run."""
+"""Versioned schema migrations, each for both backends.
 
-MIGRATIONS: tuple[str, ...] = (
+SQLite's ``PRAGMA user_version`` (PostgreSQL: the ``schema_version`` table) says how many have
+run. A migration is one :class:`Migration`: its SQLite script and its PostgreSQL script (the
+same text when it is portable). Each runs in one transaction, whole or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    sqlite: str
+    #: None: the SQLite script runs unchanged.
+    postgres: str | None = None
+
+    @property
+    def postgres_script(self) -> str:
+        return self.sqlite if self.postgres is None else self.postgres
+
+
+_SQLITE: tuple[str, ...] = (
     """
     CREATE TABLE preferences (
         platform TEXT NOT NULL,
@@ -134,11 +155,12 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN user_slots INTEGER;
     ALTER TABLE jobs ADD COLUMN chat_slots INTEGER;
     ALTER TABLE usage ADD COLUMN at REAL NOT NULL DEFAULT 0;
-    UPDATE usage SET at = COALESCE((SELECT created_at FROM jobs WHERE jobs.id = usage.job_id),
-                                   CAST(strftime('%s', usage.day) AS REAL));
+    UPDATE usage SET at = COALESCE((SELECT created_at FROM jobs WHERE jobs.id = usage.job_id), 0);
     CREATE INDEX usage_at ON usage (platform, at);
     DROP INDEX jobs_active;
     CREATE INDEX jobs_active ON jobs (state)
         WHERE state IN ('queued', 'accepted', 'creating', 'running', 'delivering');
     """,
 )
+
+MIGRATIONS: tuple[Migration, ...] = tuple(Migration(script) for script in _SQLITE)
