@@ -187,6 +187,7 @@ class Engine:
                 Command.ALWAYS_MODEL, media=r.options.media, model=r.options.model
             ),
             Explicit.RESET_DEFAULTS: lambda r: ParsedMessage(Command.RESET, media=r.options.media),
+            Explicit.USAGE: lambda r: ParsedMessage(Command.USAGE),
         }
 
     # ── the door ──────────────────────────────────────────────────────────────────────────

@@ -25,7 +25,8 @@ def by_name(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 async def test_login_and_sync_with_chinese_names(world: World) -> None:
     assert world.adapter.healthy()
     commands = by_name(world.fake.commands())
-    assert set(commands) == {"image", "video", "music", "preferences", "history"}
+    assert set(commands) == {"image", "video", "music", "preferences", "history", "usage"}
+    assert commands["usage"]["name_localizations"] == {"zh-CN": "额度"}
     assert commands["history"]["name_localizations"] == {"zh-CN": "作品"}
     image = commands["image"]
     assert image["name_localizations"] == {"zh-CN": "图片"}
@@ -61,6 +62,7 @@ async def test_guild_ids_get_the_commands_at_once(
             "music",
             "preferences",
             "history",
+            "usage",
         }
         assert fake.commands() == []
 
