@@ -331,7 +331,7 @@ class JobRunner:
                 replier = self._replier(left)
                 self._waiting.pop(job_id, None)
                 if replier is not None:
-                    await self._show(left, replier, self.messages.cancelled(left))
+                    await self._show(left, replier, self.messages.left_queue(left))
         if not positions:
             return
         for job in await self.store.active_jobs():

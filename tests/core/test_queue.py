@@ -172,3 +172,24 @@ async def test_usage_tells_what_waits_and_what_runs(tmp_path: Path) -> None:
         assert_plain(text)
         clock.resume()
         await h.engine.drain()
+
+
+async def test_an_admin_cancels_a_waiting_job_from_the_command_line(tmp_path: Path) -> None:
+    """``ima-bot admin cancel`` writes the store only; the runner sees it at its next look."""
+    clock = Clock()
+    async with (
+        await start_simulator(speed=SCALE, seed=8, clock=clock) as sim,
+        harness(sim, tmp_path / "db", max_jobs_per_user=1) as h,
+    ):
+        first, second = await send_all(h, 2)
+        while place(second) is None:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        [waiting] = [j for j in await h.store.active_jobs() if j.state is JobState.QUEUED]
+        assert await h.store.mark_cancelled(waiting.id, at=time.time())
+        while "won't be made" not in second.last.text:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+        clock.resume()
+        await h.engine.drain()
+        assert first.last.stage is Stage.SUCCESS
+        assert len(sim.state.calls("create")) == 1
+        assert sum(r.credits for r in await h.store.usage("1970-01-01")) == 5
