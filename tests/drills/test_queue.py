@@ -70,3 +70,23 @@ async def test_twenty_requests_wait_their_turn_across_a_restart(tmp_path: Path) 
         assert d.sim.state.peak_open <= LIMIT
         assert d.bot.states() == {"delivered": REQUESTS}
         assert d.charged() == d.bot.counted()
+
+
+async def test_everyones_limit_holds_on_the_real_process(tmp_path: Path) -> None:
+    """Three people, three pictures each, at most two at IMA at once (MAX_RUNNING_JOBS)."""
+    async with deployment(tmp_path, with_feishu=False, MAX_RUNNING_JOBS="2") as d:
+        fake = d.discord
+        people = [fake.add_user(f"p{i}") for i in range(3)]
+        asked = [
+            await fake.send_slash_command(
+                "image", {"prompt": f"a kite number {n} for p{i}"}, user=p
+            )
+            for i, p in enumerate(people)
+            for n in range(3)
+        ]
+        answers = [await discord_answer(d, a) for a in asked]
+        await d.settled()
+        assert all(m.content.startswith("✅") for m in answers)
+        assert len(d.creates) == len(asked)
+        assert d.sim.state.peak_open <= 2
+        assert any(first_place([s.content for s in m.history]) for m in answers)  # some waited
