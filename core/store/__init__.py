@@ -3,6 +3,7 @@
 from core.store.base import (
     NO_LIMITS,
     Admission,
+    FailureRow,
     Limits,
     Preference,
     Store,
@@ -14,6 +15,7 @@ from core.store.sqlite import SQLiteStore, open_store
 __all__ = [
     "NO_LIMITS",
     "Admission",
+    "FailureRow",
     "Limits",
     "Preference",
     "SQLiteStore",

@@ -21,7 +21,15 @@ import aiosqlite
 from core.ima.tasks import TaskType
 from core.jobs import ACTIVE, Job, JobState, ModelSource
 from core.replier import Handle, expiry, scrub, scrub_handle
-from core.store.base import NO_LIMITS, Admission, Limits, Preference, StoreError, UsageRow
+from core.store.base import (
+    NO_LIMITS,
+    Admission,
+    FailureRow,
+    Limits,
+    Preference,
+    StoreError,
+    UsageRow,
+)
 from core.store.migrations import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -574,6 +582,29 @@ class SQLiteStore:
             query += " AND chat_id = ?"
             args.append(chat_id)
         return await self._scalar(query, args)
+
+    async def recent_failures(self, since: float, limit: int | None = 50) -> list[FailureRow]:
+        query = (
+            "SELECT j.id, j.finished_at, j.platform, j.user_id, j.chat_id, j.model_name, "
+            "j.error_kind, (SELECT g.detail FROM generation_log g WHERE g.job_id = j.id "
+            "AND g.step = 'failed' ORDER BY g.id DESC LIMIT 1) "
+            "FROM jobs j WHERE j.state = 'failed' AND j.finished_at >= ? "
+            "ORDER BY j.finished_at DESC, j.id"
+        )
+        args: list[Any] = [since]
+        if limit is not None:
+            query += " LIMIT ?"
+            args.append(limit)
+        async with self._db.execute(query, args) as cursor:
+            rows = await cursor.fetchall()
+        failures = []
+        for job_id, at, platform, user_id, chat_id, model, kind, logged in rows:
+            told = json.loads(logged) if logged else {}
+            failures.append(
+                FailureRow(job_id, at, platform, user_id, chat_id, model, kind or "unknown",
+                           told.get("reason"), told.get("detail"))
+            )  # fmt: skip
+        return failures
 
     # ── log and housekeeping ──────────────────────────────────────────────────────────────
 
