@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from core.ima.tasks import TaskType
 from core.jobs import Job
+from core.limits import Caps
 from core.replier import Handle
 
 
@@ -202,6 +203,19 @@ class Store(Protocol):
     async def recent_jobs(
         self, platform: str, user_id: str, limit: int = 10, *, chat_id: str | None = None
     ) -> list[Job]: ...
+
+    # ── caps a chat has instead of the defaults (core/limits.py) ──────────────────────────
+    async def chat_caps(self, platform: str, chat_id: str) -> Caps | None:
+        """The chat's own caps, or None: the defaults apply."""
+        ...
+
+    async def set_chat_caps(self, platform: str, chat_id: str, caps: Caps | None) -> bool:
+        """Give the chat its own caps (None: back to the defaults); whether anything changed."""
+        ...
+
+    async def all_chat_caps(self) -> dict[tuple[str, str], Caps]:
+        """Every chat's own caps, by (platform, chat id)."""
+        ...
 
     # ── the usage ledger (credits reserved at admission, per job) ─────────────────────────
     async def usage(

@@ -119,4 +119,14 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE state IN ('accepted', 'creating', 'running', 'delivering');
     CREATE INDEX jobs_expiring ON jobs (expires_at) WHERE expires_at IS NOT NULL;
     """,
+    # 4: caps a chat or server has instead of the defaults (core/limits.py).
+    """
+    CREATE TABLE chat_caps (
+        platform TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        caps TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (platform, chat_id)
+    );
+    """,
 )

@@ -20,6 +20,7 @@ import aiosqlite
 
 from core.ima.tasks import TaskType
 from core.jobs import ACTIVE, Job, JobState, ModelSource
+from core.limits import Caps
 from core.replier import Handle, expiry, scrub, scrub_handle
 from core.store.base import (
     NO_LIMITS,
@@ -549,6 +550,32 @@ class SQLiteStore:
         query += " ORDER BY created_at DESC LIMIT ?"
         async with self._db.execute(query, [*args, limit]) as cursor:
             return [_job(r) for r in await cursor.fetchall()]
+
+    # ── caps ──────────────────────────────────────────────────────────────────────────────
+
+    async def chat_caps(self, platform: str, chat_id: str) -> Caps | None:
+        async with self._db.execute(
+            "SELECT caps FROM chat_caps WHERE platform = ? AND chat_id = ?", (platform, chat_id)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return Caps.from_json(json.loads(row[0])) if row else None
+
+    async def set_chat_caps(self, platform: str, chat_id: str, caps: Caps | None) -> bool:
+        if caps is None:
+            return await self._changed(
+                "DELETE FROM chat_caps WHERE platform = ? AND chat_id = ?", (platform, chat_id)
+            )
+        return await self._changed(
+            "INSERT OR REPLACE INTO chat_caps VALUES (?, ?, ?, ?)",
+            (platform, chat_id, json.dumps(caps.to_json()), time.time()),
+        )
+
+    async def all_chat_caps(self) -> dict[tuple[str, str], Caps]:
+        async with self._db.execute(
+            "SELECT platform, chat_id, caps FROM chat_caps ORDER BY platform, chat_id"
+        ) as cursor:
+            rows = await cursor.fetchall()
+        return {(r[0], r[1]): Caps.from_json(json.loads(r[2])) for r in rows}
 
     # ── usage ─────────────────────────────────────────────────────────────────────────────
 

@@ -11,6 +11,7 @@ import pytest
 
 from core.ima.tasks import TaskType
 from core.jobs import Job, JobState, ModelSource, new_job_id
+from core.limits import Caps, Window
 from core.replier import Handle
 from core.store import Admission, Limits, Preference, Store, open_store
 from core.store.sqlite import KEEP_SECONDS
@@ -260,3 +261,16 @@ async def test_reopen_keeps_data(tmp_path: Path) -> None:
     assert (await second.get_job(j.id)) is not None
     assert await second.ping()
     await second.close()
+
+
+async def test_chat_caps_replace_the_defaults_per_chat(store: Store) -> None:
+    assert await store.chat_caps("test", "c1") is None
+    caps = Caps(user_credits=50, window=Window.WEEK, user_running=2)
+    assert await store.set_chat_caps("test", "c1", caps)
+    await store.set_chat_caps("test", "c2", Caps(chat_credits=0))
+    assert await store.chat_caps("test", "c1") == caps
+    assert await store.chat_caps("other", "c1") is None
+    assert set(await store.all_chat_caps()) == {("test", "c1"), ("test", "c2")}
+    assert await store.set_chat_caps("test", "c1", None)
+    assert not await store.set_chat_caps("test", "c1", None)
+    assert await store.all_chat_caps() == {("test", "c2"): Caps(chat_credits=0)}
