@@ -120,17 +120,11 @@ async def _serve(app: web.Application, host: str, port: int) -> web.AppRunner:
 
 
 def _console(
-    store: Store, adapters: Sequence[Adapter], process: RunSettings, policy: Policy
+    store: Store, adapters: Sequence[Adapter], password: str, secure: bool, policy: Policy
 ) -> Console:
-    assert process.admin_password is not None
     access = {a.name: a.platform().access for a in adapters if isinstance(a, BaseAdapter)}
-    return Console(
-        Operations(store, Translator.load()),
-        process.admin_password.get_secret_value(),
-        policy,
-        access,
-        secure_cookie=process.admin_secure_cookie,
-    )
+    operations = Operations(store, Translator.load(), policy.caps)
+    return Console(operations, password, access, secure_cookie=secure)
 
 
 async def start_servers(
@@ -146,7 +140,9 @@ async def start_servers(
     for adapter in adapters:
         main.router.add_routes(adapter.routes())
     if process.admin_password is not None:
-        main.add_subapp("/admin", console_app(_console(store, adapters, process, policy)))
+        password = process.admin_password.get_secret_value()
+        console = _console(store, adapters, password, process.admin_secure_cookie, policy)
+        main.add_subapp("/admin", console_app(console))
         log.info("the operator console is on /admin")
     shared = process.metrics_port == process.http_port
     if shared:

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from core.i18n import Translator
 from core.ima.errors import IMAError
 from core.jobs import JobState
+from core.limits import Caps, Window
 from core.store import Store
 from core.store.base import FailureRow, UsageRow
 
@@ -137,12 +138,48 @@ def usage_csv(rows: Iterable[UsageRow]) -> str:
     return out.getvalue()
 
 
-class Operations:
-    """The console's reads and actions over one store."""
+#: The caps an operator can set for a chat, in the order the console shows them.
+CAP_FIELDS = ("user_credits", "chat_credits", "user_running", "chat_running")
 
-    def __init__(self, store: Store, translator: Translator) -> None:
+
+@dataclass(frozen=True)
+class CapsOverview:
+    defaults: Caps
+    #: Chats with caps of their own, by (platform, chat id), sorted.
+    chats: Sequence[tuple[tuple[str, str], Caps]]
+
+
+class Operations:
+    """The console's reads and actions over one store (``defaults``: the settings' caps)."""
+
+    def __init__(self, store: Store, translator: Translator, defaults: Caps | None = None) -> None:
         self.store = store
         self.translator = translator
+        self.defaults = defaults or Caps()
+
+    async def caps(self) -> CapsOverview:
+        every = await self.store.all_chat_caps()
+        return CapsOverview(self.defaults, sorted(every.items()))
+
+    async def set_caps(
+        self,
+        platform: str,
+        chat_id: str,
+        values: dict[str, int | None],
+        window: Window,
+    ) -> Caps:
+        """Give a chat its own caps (every field: what is not given is not capped there);
+        ValueError for a value the caps can't take."""
+        unknown = set(values) - set(CAP_FIELDS)
+        if unknown:
+            raise ValueError(f"unknown caps {sorted(unknown)}")
+        caps = Caps(window=window, **values)
+        await self.store.set_chat_caps(platform, chat_id, caps)
+        return caps
+
+    async def clear_caps(self, platform: str, chat_id: str) -> bool:
+        """The chat follows the defaults again; False when it had no caps of its own."""
+        return await self.store.set_chat_caps(platform, chat_id, None)
 
     async def live_jobs(self, now: float) -> list[LiveJob]:
         jobs = await self.store.active_jobs()

@@ -18,6 +18,7 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
+from bot.adapters import PLATFORMS
 from bot.web.auth import (
     FAILURE_WINDOW,
     LOGIN_COOKIE,
@@ -30,8 +31,8 @@ from bot.web.auth import (
 )
 from core.door import Access
 from core.i18n import LOCALES, Translator
-from core.operations import LiveJob, Operations, usage_csv
-from core.policy import Policy
+from core.limits import Window
+from core.operations import CAP_FIELDS, LiveJob, Operations, usage_csv
 from core.runner import today
 
 HERE = Path(__file__).resolve().parent
@@ -93,7 +94,6 @@ class Console:
         self,
         operations: Operations,
         password: str,
-        policy: Policy,
         access: Mapping[str, Access],
         *,
         secure_cookie: bool = False,
@@ -101,7 +101,6 @@ class Console:
         self.ops = operations
         self.t = operations.translator
         self.password = password
-        self.policy = policy
         self.access = access
         self.secure = secure_cookie
         self.sessions = Sessions()
@@ -295,12 +294,57 @@ class Console:
         )
 
     async def caps(self, request: web.Request) -> web.StreamResponse:
-        return self.render(request, "caps.html", policy=self.policy, access=self.access)
+        return await self._caps_page(request)
+
+    async def _caps_page(
+        self, request: web.Request, error: str | None = None, status: int = 200
+    ) -> web.Response:
+        overview = await self.ops.caps()
+        platform = request.query.get("platform", "")
+        chat = request.query.get("chat", "")
+        editing = dict(overview.chats).get((platform, chat), overview.defaults)
+        return self.render(
+            request,
+            "caps.html",
+            status,
+            overview=overview,
+            fields=CAP_FIELDS,
+            windows=[w.value for w in Window],
+            platforms=PLATFORMS,
+            editing=editing,
+            platform=platform,
+            chat=chat,
+            error=error,
+            access=self.access,
+        )
+
+    async def set_caps(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        platform, chat = str(form.get("platform", "")), str(form.get("chat", "")).strip()
+        try:
+            if platform not in PLATFORMS or not chat:
+                raise ValueError("a platform and a chat are needed")
+            values = {name: _number(form.get(name)) for name in CAP_FIELDS}
+            await self.ops.set_caps(platform, chat, values, Window(str(form.get("window"))))
+        except ValueError:
+            return await self._caps_page(request, "console.caps.invalid", 400)
+        return _redirect("/admin/caps?notice=console.saved")
+
+    async def clear_caps(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        await self.ops.clear_caps(str(form.get("platform", "")), str(form.get("chat", "")))
+        return _redirect("/admin/caps?notice=console.saved")
 
     async def failures(self, request: web.Request) -> web.StreamResponse:
         locale = request[_LOCALE_KEY]
         rows = await self.ops.failures(locale, since=time.time() - FAILURE_SECONDS)
         return self.render(request, "failures.html", failures=rows, when=_when)
+
+
+def _number(value: object) -> int | None:
+    """A form's number; empty: no cap. ValueError for anything else."""
+    text = str(value or "").strip()
+    return int(text) if text else None
 
 
 def _redirect(location: str) -> web.Response:
@@ -324,6 +368,8 @@ def console_app(console: Console) -> web.Application:
     app.router.add_get("/usage", console.usage)
     app.router.add_get("/usage.csv", console.usage_csv)
     app.router.add_get("/caps", console.caps)
+    app.router.add_post("/caps", console.set_caps)
+    app.router.add_post("/caps/clear", console.clear_caps)
     app.router.add_get("/failures", console.failures)
     app.router.add_static("/static", HERE / "static")
     return app

@@ -18,6 +18,7 @@ from bot.web.app import Console, console_app
 from bot.web.auth import MAX_FAILURES
 from core.door import Access
 from core.i18n import Translator
+from core.limits import Caps, Window
 from core.operations import Operations
 from core.policy import Policy
 from core.runner import today
@@ -37,10 +38,10 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 @pytest.fixture
 async def client(store: Store) -> AsyncIterator[TestClient[web.Request, web.Application]]:
+    policy = Policy(user_daily_credits=100, chat_daily_credits=None, max_active_per_user=3)
     console = Console(
-        Operations(store, translator),
+        Operations(store, translator, policy.caps),
         PASSWORD,
-        Policy(user_daily_credits=100, chat_daily_credits=None, max_active_per_user=3),
         {"discord": Access(frozenset({"guild-1"}), frozenset({"op-1"}))},
     )
     app = web.Application()
@@ -230,3 +231,43 @@ async def test_the_language_switch_remembers_and_goes_back(
     assert "guild-1" in page
     away = await client.get("/admin/lang?to=en&back=//evil.example/", allow_redirects=False)
     assert away.headers["Location"] == "/admin/jobs"
+
+
+async def test_a_chats_caps_are_set_changed_and_cleared(
+    client: TestClient[web.Request, web.Application], store: Store
+) -> None:
+    await login(client)
+    token = await csrf(client)
+    form = {
+        "csrf": token,
+        "platform": "discord",
+        "chat": "guild-7",
+        "user_credits": "20",
+        "chat_credits": "",
+        "user_running": "1",
+        "chat_running": "",
+        "window": "hour",
+    }
+    saved = await client.post("/admin/caps", data=form, allow_redirects=False)
+    assert (saved.status, saved.headers["Location"]) == (303, "/admin/caps?notice=console.saved")
+    assert await store.chat_caps("discord", "guild-7") == Caps(
+        user_credits=20, window=Window.HOUR, user_running=1
+    )
+    page = await (await client.get("/admin/caps?platform=discord&chat=guild-7")).text()
+    assert 'name="user_credits" type="number" min="0" value="20"' in page
+    assert said("en", "console.window.hour") in page
+
+    refused = await client.post("/admin/caps", data={**form, "user_running": "0"})
+    assert refused.status == 400
+    assert said("en", "console.caps.invalid") in await refused.text()
+    refused = await client.post("/admin/caps", data={**form, "user_credits": "many"})
+    assert refused.status == 400
+    assert await store.chat_caps("discord", "guild-7") == Caps(
+        user_credits=20, window=Window.HOUR, user_running=1
+    )
+
+    cleared = await client.post(
+        "/admin/caps/clear", data={"csrf": token, "platform": "discord", "chat": "guild-7"}
+    )
+    assert cleared.status == 200
+    assert await store.chat_caps("discord", "guild-7") is None
