@@ -23,6 +23,12 @@ function askBeforeSubmit() {
   });
 }
 
+// Long labels (a failure's sentence) are cut on the axis; the tooltip shows them whole.
+function shortLabel(value) {
+  const label = this.getLabelForValue(value);
+  return typeof label === "string" && label.length > 28 ? label.slice(0, 27) + "…" : label;
+}
+
 function drawCharts() {
   const source = document.getElementById("chart-data");
   if (!source || typeof window.Chart === "undefined") return;
@@ -41,7 +47,7 @@ function drawCharts() {
           borderColor: "#2563eb",
           backgroundColor: line ? "rgba(37, 99, 235, 0.15)" : "#60a5fa",
           fill: line,
-          tension: 0.25,
+          tension: 0,
         }],
       },
       options: {
@@ -50,7 +56,10 @@ function drawCharts() {
         maintainAspectRatio: false,
         indexAxis: name === "failures" ? "y" : "x",
         plugins: { legend: { display: false } },
-        scales: { x: { beginAtZero: true }, y: { beginAtZero: true } },
+        scales: {
+          x: { beginAtZero: true, ticks: { precision: 0 } },
+          y: { beginAtZero: true, ticks: { precision: 0, callback: shortLabel } },
+        },
       },
     });
   }
