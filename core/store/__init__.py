@@ -10,7 +10,8 @@ from core.store.base import (
     StoreError,
     UsageRow,
 )
-from core.store.sqlite import SQLiteStore, open_store
+from core.store.database import open_store
+from core.store.sql import SQLStore
 
 __all__ = [
     "NO_LIMITS",
@@ -18,7 +19,7 @@ __all__ = [
     "FailureRow",
     "Limits",
     "Preference",
-    "SQLiteStore",
+    "SQLStore",
     "Store",
     "StoreError",
     "UsageRow",

@@ -14,7 +14,7 @@ from core.jobs import Job, JobState, ModelSource, new_job_id
 from core.limits import Caps, Window
 from core.replier import Handle
 from core.store import Admission, Limits, Preference, Store, open_store
-from core.store.sqlite import KEEP_SECONDS
+from core.store.sql import KEEP_SECONDS
 
 DAY = "2026-11-25"
 
