@@ -24,6 +24,8 @@ from core.policy import Policy
 from core.runner import today
 from core.store import Store, open_store
 from tests.core.store.test_store_contract import job
+from tests.ops.test_http import Adapter as StubAdapter
+from tests.ops.test_http import get, process_settings, serving
 
 PASSWORD = "correct horse battery staple"
 translator = Translator.load()
@@ -271,3 +273,19 @@ async def test_a_chats_caps_are_set_changed_and_cleared(
     )
     assert cleared.status == 200
     assert await store.chat_caps("discord", "guild-7") is None
+
+
+async def test_the_console_is_served_only_with_a_password(store: Store) -> None:
+    off = process_settings()
+    async with serving(store, StubAdapter(), off):
+        status, _, _ = await get(f"http://127.0.0.1:{off.http_port}/admin/login")
+        assert status == 404
+    on = process_settings(admin_password=PASSWORD)
+    assert PASSWORD in on.secrets()  # redacted from every log line
+    async with serving(store, StubAdapter(), on):
+        status, headers, body = await get(f"http://127.0.0.1:{on.http_port}/admin/login")
+        assert status == 200
+        assert "HttpOnly" in headers["Set-Cookie"]
+        assert PASSWORD.encode() not in body
+        status, _, _ = await get(f"http://127.0.0.1:{on.metrics_port}/admin/login")
+        assert status == 404  # not on the private metrics server
