@@ -2,6 +2,7 @@
 
 from core.store.base import (
     Admission,
+    FailureRow,
     Preference,
     Store,
     StoreError,
@@ -12,6 +13,7 @@ from core.store.sql import SQLStore
 
 __all__ = [
     "Admission",
+    "FailureRow",
     "Preference",
     "SQLStore",
     "Store",

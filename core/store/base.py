@@ -47,6 +47,23 @@ class UsageRow:
     credits: int
 
 
+@dataclass(frozen=True)
+class FailureRow:
+    """A failed job as the operator console lists it."""
+
+    job_id: str
+    at: float
+    platform: str
+    user_id: str
+    chat_id: str
+    model_name: str
+    error_kind: str
+    #: The locale key of the sentence the person was given, when the generation log kept it.
+    reason: str | None
+    #: The technical detail (IMA's words), when the generation log kept it.
+    detail: str | None
+
+
 class Admission(StrEnum):
     """Whether a new job may start, and if not, which limit stopped it."""
 
@@ -232,6 +249,10 @@ class Store(Protocol):
         self, since: float, platform: str, *, user_id: str | None = None, chat_id: str | None = None
     ) -> int:
         """Credits counted since ``since`` (a window's start) for one person or one chat."""
+        ...
+
+    async def recent_failures(self, since: float, limit: int | None = 50) -> list[FailureRow]:
+        """Jobs that failed at ``since`` or later, the latest first (at most ``limit``)."""
         ...
 
     # ── the generation log and housekeeping ───────────────────────────────────────────────

@@ -27,7 +27,13 @@ from core.ima.tasks import TaskType
 from core.jobs import ACTIVE, HOLDING, UNSENT, Job, JobState, ModelSource
 from core.limits import NO_CAPS, Caps
 from core.replier import Handle, expiry, scrub, scrub_handle
-from core.store.base import Admission, Preference, StoreError, UsageRow
+from core.store.base import (
+    Admission,
+    FailureRow,
+    Preference,
+    StoreError,
+    UsageRow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -689,6 +695,29 @@ class SQLStore:
             query += " AND chat_id = ?"
             args.append(chat_id)
         return _int(await self._fetchone(query, args))
+
+    async def recent_failures(self, since: float, limit: int | None = 50) -> list[FailureRow]:
+        query = (
+            "SELECT j.id, j.finished_at, j.platform, j.user_id, j.chat_id, j.model_name, "
+            "j.error_kind, (SELECT g.detail FROM generation_log g WHERE g.job_id = j.id "
+            "AND g.step = 'failed' ORDER BY g.id DESC LIMIT 1) "
+            "FROM jobs j WHERE j.state = 'failed' AND j.finished_at >= ? "
+            "ORDER BY j.finished_at DESC, j.id"
+        )
+        args: list[Any] = [since]
+        if limit is not None:
+            query += " LIMIT ?"
+            args.append(limit)
+        failures = []
+        for job_id, at, platform, user_id, chat_id, model, kind, logged in await self._fetchall(
+            query, args
+        ):
+            told = json.loads(logged) if logged else {}
+            failures.append(
+                FailureRow(job_id, float(at), platform, user_id, chat_id, model, kind or "unknown",
+                           told.get("reason"), told.get("detail"))
+            )  # fmt: skip
+        return failures
 
     # ── log and housekeeping ──────────────────────────────────────────────────────────────
 

@@ -121,6 +121,27 @@ async def test_failing_and_cancelling_release_only_what_was_never_sent(store: St
     assert sum(r.credits for r in await store.usage(DAY)) == 10
 
 
+async def test_recent_failures_latest_first_with_what_the_log_kept(store: Store) -> None:
+    old, told, untold, cancelled = job(), job(user="u2"), job(user="u3"), job()
+    for j in (old, told, untold, cancelled):
+        await store.admit(j)
+    await store.mark_failed(old.id, error_kind="timeout", at=10.0, release=False)
+    await store.mark_failed(told.id, error_kind="content_rejected", at=30.0, release=True)
+    await store.log(told.id, "accepted", {"credits": 5})
+    logged = {"error": "content_rejected", "reason": "error.content_rejected", "detail": "6009"}
+    await store.log(told.id, "failed", logged)
+    await store.mark_failed(untold.id, error_kind="delivery", at=20.0, release=True)
+    await store.mark_cancelled(cancelled.id, at=25.0)
+    failures = await store.recent_failures(15.0)
+    assert [(f.job_id, f.error_kind, f.reason, f.detail) for f in failures] == [
+        (told.id, "content_rejected", "error.content_rejected", "6009"),
+        (untold.id, "delivery", None, None),
+    ]
+    assert (failures[0].at, failures[0].user_id, failures[0].model_name) == (30.0, "u2", "Model")
+    assert len(await store.recent_failures(0.0, limit=1)) == 1
+    assert len(await store.recent_failures(0.0, limit=None)) == 3
+
+
 async def test_handles_and_the_messages_of_a_job(store: Store) -> None:
     j = job()
     await store.admit(j)
