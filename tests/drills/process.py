@@ -60,6 +60,8 @@ def bot_environment(
         DATABASE_URL=str(tmp / "bot.db"),
         HTTP_HOST="127.0.0.1",
         HTTP_PORT=str(free_port()),
+        # Its own metrics port too: the default one is taken by whichever bot started first.
+        METRICS_PORT=str(free_port()),
         LOG_FORMAT="json",
     )
     if discord is not None:
