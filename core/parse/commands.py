@@ -38,6 +38,10 @@ _REMARK_WORDS_RE = lexicon().pattern("chat.reaction", "chat.subject", "chat.degr
 _FIRST_PERSON_RE = re.compile(rf"[\s\x00\x01,.!~]*{words('chat.first_person')}", NOCASE)
 _WANT_RE = lexicon().pattern("chat.want")
 _WISH_RE = lexicon().pattern("unsure.wish")
+#: A bare description opens like a noun phrase: "a cat in space", "一只在太空的猫".
+_DESCRIPTION_START_RE = re.compile(
+    rf"[\s\x00\x01,.!~]*{words('chat.description_start')}(?![A-Za-z])", NOCASE
+)
 #: Clause separators: a negated model ("别用可灵") rules its own clause only.
 _CLAUSE_END_RE = re.compile(r"[,.;!?，。；！？\n]")
 
@@ -71,7 +75,7 @@ def _command(s: State) -> Command:
         return Command.QUESTION
     if s.edit is not None:
         return Command.EDIT
-    if _remark(s):
+    if _remark(s) or _unasked(s, directed, requests):
         return Command.CHAT
     if s.described or (s.images and (s.media.media is not None or not directed)):
         return Command.GENERATE
@@ -146,6 +150,22 @@ def _remark(s: State) -> bool:
     if _REACTION_RE.search(kept) and len(content_words(_REMARK_WORDS_RE.sub(" ", kept))) <= 1:
         return True
     return _FIRST_PERSON_RE.match(kept) is not None and _WANT_RE.search(kept) is None
+
+
+def _unasked(s: State, directed: bool, requests: bool) -> bool:
+    """A short message that says something but asks for nothing: no medium, picture, parameter,
+    model, lyrics, request verb or wish for something ("大家晚上好", "gg", "@sam check this
+    out", "等了半天"). Saying "picture, video or song?" to chatter is wrong; "something for my
+    moms birthday" still asks."""
+    if len(s.scan.raw) > SHORT or directed or requests or s.retry or s.edit is not None:
+        return False
+    media = s.media
+    if media.media is not None or media.conflict or media.mentions_input_image:
+        return False
+    if s.has_parameters or s.lyrics is not None or s.midjourney:
+        return False
+    kept = s.scan.kept()
+    return _WANT_RE.search(kept) is None and _DESCRIPTION_START_RE.match(kept) is None
 
 
 def _unsure(s: State) -> bool:

@@ -318,6 +318,40 @@ CASES = [
         command=HISTORY,
     ),
     case("history-of-rome", "history of rome, poster", command=GEN, media=IMAGE),
+    # ── chatter that asks for nothing: no medium, verb, parameter, model or wish ─────────
+    *each(
+        "chat-unasked",
+        [
+            "大家晚上好",
+            "收到",
+            "ok 收到",
+            "你真聪明",
+            "等了半天",
+            "这个 bot 还挺好玩",
+            "@小王 你看这个机器人 挺好玩的",
+            "morning 各位",
+            "gg",
+            "brb",
+            "you're the best",
+            "@sam check this out",
+            "ugh this is taking forever",
+            "that looks nothing like my dog",
+        ],
+        command=CHAT,
+    ),
+    # …but a bare description, or a wish for something, still asks which medium.
+    *each(
+        "unasked-but-described",
+        [
+            "a cat in space",
+            "一只在太空的猫",
+            "something for my moms birthday",
+            "need sth cute for my profile",
+            "any ideas for my sisters party",
+        ],
+        command=GEN,
+        media=None,
+    ),
 ]
 
 
