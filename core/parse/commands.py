@@ -38,10 +38,7 @@ _REMARK_WORDS_RE = lexicon().pattern("chat.reaction", "chat.subject", "chat.degr
 _FIRST_PERSON_RE = re.compile(rf"[\s\x00\x01,.!~]*{words('chat.first_person')}", NOCASE)
 _WANT_RE = lexicon().pattern("chat.want")
 _WISH_RE = lexicon().pattern("unsure.wish")
-#: A bare description opens like a noun phrase: "a cat in space", "一只在太空的猫".
-_DESCRIPTION_START_RE = re.compile(
-    rf"[\s\x00\x01,.!~]*{words('chat.description_start')}(?![A-Za-z])", NOCASE
-)
+_CHATTER_RE = lexicon().pattern("chat.chatter")
 #: Clause separators: a negated model ("别用可灵") rules its own clause only.
 _CLAUSE_END_RE = re.compile(r"[,.;!?，。；！？\n]")
 
@@ -153,10 +150,10 @@ def _remark(s: State) -> bool:
 
 
 def _unasked(s: State, directed: bool, requests: bool) -> bool:
-    """A short message that says something but asks for nothing: no medium, picture, parameter,
-    model, lyrics, request verb or wish for something ("大家晚上好", "gg", "@sam check this
-    out", "等了半天"). Saying "picture, video or song?" to chatter is wrong; "something for my
-    moms birthday" still asks."""
+    """A short message of chatter (a greeting, an ack, someone addressed, waiting, the bot
+    talked about) that asks for nothing: no medium, picture, parameter, model, lyrics, request
+    verb or wish ("大家晚上好", "gg", "@sam check this out", "等了半天"). A bare description
+    ("a cat in space") or "something for my moms birthday" still asks which medium."""
     if len(s.scan.raw) > SHORT or directed or requests or s.retry or s.edit is not None:
         return False
     media = s.media
@@ -165,7 +162,8 @@ def _unasked(s: State, directed: bool, requests: bool) -> bool:
     if s.has_parameters or s.lyrics is not None or s.midjourney:
         return False
     kept = s.scan.kept()
-    return _WANT_RE.search(kept) is None and _DESCRIPTION_START_RE.match(kept) is None
+    chatter = _CHATTER_RE.sub(" ", kept)
+    return chatter != kept and _WANT_RE.search(chatter) is None
 
 
 def _unsure(s: State) -> bool:
