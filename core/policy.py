@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.limits import Caps, Window
 from core.store import Limits
 
 #: Longer descriptions are refused with a message rather than cut or sent to fail at IMA.
@@ -19,15 +20,32 @@ MAX_LYRICS_CHARS = 3000
 class Policy:
     #: Case-insensitive words that make the bot refuse a prompt before anything is spent.
     banned_words: tuple[str, ...] = ()
+    #: The default caps (a chat's own replace them, see :mod:`core.limits`).
     max_active_per_user: int = 3
+    max_active_per_chat: int | None = None
     user_daily_credits: int | None = None
     chat_daily_credits: int | None = None
+    #: The window the credit caps count (despite the names above, which predate it).
+    window: Window = Window.DAY
+    #: Jobs at IMA at once, across every chat and replica (None: no limit).
+    max_running: int | None = None
     #: In group chats, a job above this many credits waits for a tap (None: never asks).
     confirm_above_credits: int | None = None
 
     def banned(self, *texts: str | None) -> bool:
         folded = " ".join(t for t in texts if t).casefold()
         return any(word.casefold() in folded for word in self.banned_words)
+
+    @property
+    def caps(self) -> Caps:
+        """The default caps, for a chat without its own."""
+        return Caps(
+            user_credits=self.user_daily_credits,
+            chat_credits=self.chat_daily_credits,
+            window=self.window,
+            user_running=self.max_active_per_user,
+            chat_running=self.max_active_per_chat,
+        )
 
     def limits(self, *, admin: bool) -> Limits:
         if admin:

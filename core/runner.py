@@ -402,7 +402,10 @@ class JobRunner:
             # The create may have reached IMA: say so, keep it counted, suggest nothing. The
             # error's own sentence is not used: it may invite a retry ("try again in a moment").
             reply = self.messages.maybe_made(job, UnknownOutcomeError.locale_key)
-            await self._finish_failed(job, "unknown_outcome", reply, replier, release=False)
+            await self._finish_failed(
+                job, "unknown_outcome", reply, replier, release=False,
+                reason=UnknownOutcomeError.locale_key, detail=exc.detail,
+            )  # fmt: skip
             return
         catalog = await self._catalog_or_none(job.task_type)
         offers: list[Offer] = []
@@ -424,14 +427,27 @@ class JobRunner:
             offers=offers,
             retry_same=exc.transient or (exc.suggest_other_model and not offers),
         )
-        await self._finish_failed(job, exc.kind, reply, replier, release=release)
+        await self._finish_failed(
+            job, exc.kind, reply, replier, release=release, reason=exc.locale_key, detail=exc.detail
+        )
 
     async def _finish_failed(
-        self, job: Job, kind: str, reply: Reply, replier: Replier, *, release: bool
+        self,
+        job: Job,
+        kind: str,
+        reply: Reply,
+        replier: Replier,
+        *,
+        release: bool,
+        reason: str | None = None,
+        detail: str | None = None,
     ) -> None:
+        """``reason``: the locale key of the sentence the person was given, and ``detail`` the
+        technical one, kept in the generation log for the operator console."""
         await self._show(job, replier, reply)
         await self.store.mark_failed(job.id, error_kind=kind, at=time.time(), release=release)
-        await self._step(job, "failed", error=kind)
+        told = {k: v for k, v in (("reason", reason), ("detail", detail)) if v}
+        await self._step(job, "failed", error=kind, **told)
         self._finished(job, JobState.FAILED)
 
     async def _say_cancelled(self, job: Job, replier: Replier) -> None:

@@ -3,20 +3,23 @@
 from core.store.base import (
     NO_LIMITS,
     Admission,
+    FailureRow,
     Limits,
     Preference,
     Store,
     StoreError,
     UsageRow,
 )
-from core.store.sqlite import SQLiteStore, open_store
+from core.store.database import open_store
+from core.store.sql import SQLStore
 
 __all__ = [
     "NO_LIMITS",
     "Admission",
+    "FailureRow",
     "Limits",
     "Preference",
-    "SQLiteStore",
+    "SQLStore",
     "Store",
     "StoreError",
     "UsageRow",

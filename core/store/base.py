@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from core.ima.tasks import TaskType
 from core.jobs import Job
+from core.limits import Caps
 from core.replier import Handle
 
 
@@ -44,6 +45,23 @@ class UsageRow:
     model_name: str
     jobs: int
     credits: int
+
+
+@dataclass(frozen=True)
+class FailureRow:
+    """A failed job as the operator console lists it."""
+
+    job_id: str
+    at: float
+    platform: str
+    user_id: str
+    chat_id: str
+    model_name: str
+    error_kind: str
+    #: The locale key of the sentence the person was given, when the generation log kept it.
+    reason: str | None
+    #: The technical detail (IMA's words), when the generation log kept it.
+    detail: str | None
 
 
 class Admission(StrEnum):
@@ -186,6 +204,19 @@ class Store(Protocol):
         self, platform: str, user_id: str, limit: int = 10, *, chat_id: str | None = None
     ) -> list[Job]: ...
 
+    # ── caps a chat has instead of the defaults (core/limits.py) ──────────────────────────
+    async def chat_caps(self, platform: str, chat_id: str) -> Caps | None:
+        """The chat's own caps, or None: the defaults apply."""
+        ...
+
+    async def set_chat_caps(self, platform: str, chat_id: str, caps: Caps | None) -> bool:
+        """Give the chat its own caps (None: back to the defaults); whether anything changed."""
+        ...
+
+    async def all_chat_caps(self) -> dict[tuple[str, str], Caps]:
+        """Every chat's own caps, by (platform, chat id)."""
+        ...
+
     # ── the usage ledger (credits reserved at admission, per job) ─────────────────────────
     async def usage(
         self, since_day: str, *, platform: str | None = None, user_id: str | None = None
@@ -195,6 +226,10 @@ class Store(Protocol):
         self, day: str, platform: str, *, user_id: str | None = None, chat_id: str | None = None
     ) -> int:
         """Credits counted on ``day`` for one person or one chat."""
+        ...
+
+    async def recent_failures(self, since: float, limit: int | None = 50) -> list[FailureRow]:
+        """Jobs that failed at ``since`` or later, the latest first (at most ``limit``)."""
         ...
 
     # ── the generation log and housekeeping ───────────────────────────────────────────────

@@ -1,6 +1,27 @@
-"""Versioned schema migrations; ``PRAGMA user_version`` says how many have run."""
+"""Versioned schema migrations, each for both backends.
 
-MIGRATIONS: tuple[str, ...] = (
+SQLite's ``PRAGMA user_version`` (PostgreSQL: the ``schema_version`` table) says how many have
+run. A migration is one :class:`Migration`: its SQLite script and its PostgreSQL script (the
+same text when it is portable). Each runs in one transaction, whole or not at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Migration:
+    sqlite: str
+    #: None: the SQLite script runs unchanged.
+    postgres: str | None = None
+
+    @property
+    def postgres_script(self) -> str:
+        return self.sqlite if self.postgres is None else self.postgres
+
+
+_SQLITE: tuple[str, ...] = (
     """
     CREATE TABLE preferences (
         platform TEXT NOT NULL,
@@ -119,4 +140,16 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE state IN ('accepted', 'creating', 'running', 'delivering');
     CREATE INDEX jobs_expiring ON jobs (expires_at) WHERE expires_at IS NOT NULL;
     """,
+    # 4: caps a chat or server has instead of the defaults (core/limits.py).
+    """
+    CREATE TABLE chat_caps (
+        platform TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        caps TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (platform, chat_id)
+    );
+    """,
 )
+
+MIGRATIONS: tuple[Migration, ...] = tuple(Migration(script) for script in _SQLITE)

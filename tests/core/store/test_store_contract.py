@@ -11,9 +11,10 @@ import pytest
 
 from core.ima.tasks import TaskType
 from core.jobs import Job, JobState, ModelSource, new_job_id
+from core.limits import Caps, Window
 from core.replier import Handle
 from core.store import Admission, Limits, Preference, Store, open_store
-from core.store.sqlite import KEEP_SECONDS
+from core.store.sql import KEEP_SECONDS
 
 DAY = "2026-11-25"
 
@@ -118,6 +119,27 @@ async def test_failing_and_cancelling_release_only_what_was_never_sent(store: St
     await store.mark_creating(sent.id)
     assert await store.mark_cancelled(sent.id, at=1.0)  # maybe sent: stays counted
     assert sum(r.credits for r in await store.usage(DAY)) == 10
+
+
+async def test_recent_failures_latest_first_with_what_the_log_kept(store: Store) -> None:
+    old, told, untold, cancelled = job(), job(user="u2"), job(user="u3"), job()
+    for j in (old, told, untold, cancelled):
+        await store.admit(j, day=DAY)
+    await store.mark_failed(old.id, error_kind="timeout", at=10.0, release=False)
+    await store.mark_failed(told.id, error_kind="content_rejected", at=30.0, release=True)
+    await store.log(told.id, "accepted", {"credits": 5})
+    logged = {"error": "content_rejected", "reason": "error.content_rejected", "detail": "6009"}
+    await store.log(told.id, "failed", logged)
+    await store.mark_failed(untold.id, error_kind="delivery", at=20.0, release=True)
+    await store.mark_cancelled(cancelled.id, at=25.0)
+    failures = await store.recent_failures(15.0)
+    assert [(f.job_id, f.error_kind, f.reason, f.detail) for f in failures] == [
+        (told.id, "content_rejected", "error.content_rejected", "6009"),
+        (untold.id, "delivery", None, None),
+    ]
+    assert (failures[0].at, failures[0].user_id, failures[0].model_name) == (30.0, "u2", "Model")
+    assert len(await store.recent_failures(0.0, limit=1)) == 1
+    assert len(await store.recent_failures(0.0, limit=None)) == 3
 
 
 async def test_handles_and_the_messages_of_a_job(store: Store) -> None:
@@ -260,3 +282,16 @@ async def test_reopen_keeps_data(tmp_path: Path) -> None:
     assert (await second.get_job(j.id)) is not None
     assert await second.ping()
     await second.close()
+
+
+async def test_chat_caps_replace_the_defaults_per_chat(store: Store) -> None:
+    assert await store.chat_caps("test", "c1") is None
+    caps = Caps(user_credits=50, window=Window.WEEK, user_running=2)
+    assert await store.set_chat_caps("test", "c1", caps)
+    await store.set_chat_caps("test", "c2", Caps(chat_credits=0))
+    assert await store.chat_caps("test", "c1") == caps
+    assert await store.chat_caps("other", "c1") is None
+    assert set(await store.all_chat_caps()) == {("test", "c1"), ("test", "c2")}
+    assert await store.set_chat_caps("test", "c1", None)
+    assert not await store.set_chat_caps("test", "c1", None)
+    assert await store.all_chat_caps() == {("test", "c2"): Caps(chat_credits=0)}

@@ -1,0 +1,687 @@
+"""The store, written once in SQL both backends run (SQLite ≥ 3.24 and PostgreSQL).
+
+What differs between backends lives in a small :class:`Driver`: how to connect, ``?``
+placeholders turned into the backend's own, transactions (and what makes a check-then-write
+atomic), migration bookkeeping, and which exceptions mean "the database can't be used" — every
+one of those becomes :class:`StoreError` here, logged once per outage.
+
+To add a store method: write its SQL once with ``?`` placeholders and ``ON CONFLICT`` (never
+``INSERT OR …``), read through :meth:`SQLStore._read` and write through
+:meth:`SQLStore._transaction`, and add a schema change to :mod:`core.store.migrations` for both
+backends.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, Protocol, TypeVar
+
+from core.ima.tasks import TaskType
+from core.jobs import ACTIVE, Job, JobState, ModelSource
+from core.limits import Caps
+from core.replier import Handle, expiry, scrub, scrub_handle
+from core.store.base import (
+    NO_LIMITS,
+    Admission,
+    FailureRow,
+    Limits,
+    Preference,
+    StoreError,
+    UsageRow,
+)
+
+log = logging.getLogger(__name__)
+
+#: Request and press keys must outlive Feishu's last redelivery (6 h after the first); the
+#: generation log is kept a week, as the spec's script keeps its logs.
+KEEP_SECONDS = 7 * 24 * 3600
+
+_JSON_COLUMNS = {"params", "reply_target", "image_urls", "attachments", "result_urls",
+                 "result_covers", "wants"}  # fmt: skip
+_JOB_COLUMNS = (
+    "id", "platform", "user_id", "chat_id", "locale", "task_type", "version_id", "model_id",
+    "model_name", "prompt", "params", "n", "credits", "source", "reply_target", "image_urls",
+    "attachments", "state", "ima_task_id", "handle", "created_at", "started_at", "finished_at",
+    "error_kind", "result_urls", "result_covers", "origin_id", "wants",
+)  # fmt: skip
+_JOB_SELECT = ", ".join(_JOB_COLUMNS)
+_ACTIVE_SQL = "(" + ", ".join(f"'{s.value}'" for s in sorted(ACTIVE)) + ")"
+
+
+class Row(Protocol):
+    """A result row, by position or by column name (sqlite3.Row and asyncpg.Record both)."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+    def __len__(self) -> int: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class Connection(Protocol):
+    """One connection (inside a transaction, or for reads); queries use ``?`` placeholders."""
+
+    async def execute(self, query: str, args: Sequence[Any] = ()) -> int:
+        """Run one statement; how many rows it changed."""
+        ...
+
+    async def executemany(self, query: str, rows: Sequence[Sequence[Any]]) -> None: ...
+
+    async def fetchall(self, query: str, args: Sequence[Any] = ()) -> list[Row]: ...
+
+    async def fetchone(self, query: str, args: Sequence[Any] = ()) -> Row | None: ...
+
+    async def serialise(self, keys: Sequence[str]) -> None:
+        """Inside a transaction: no other transaction serialising any of ``keys`` runs until
+        this one ends (on every replica), so a check-then-write on them is atomic."""
+        ...
+
+
+class Driver(Protocol):
+    #: How messages name the database: a path, or host and database (never a password).
+    name: str
+    #: What the backend raises when the database can't be used.
+    errors: tuple[type[Exception], ...]
+
+    def cause(self, error: Exception) -> str:
+        """What went wrong, in the backend's or the system's words."""
+        ...
+
+    def reading(self) -> AbstractAsyncContextManager[Connection]: ...
+
+    def transaction(self) -> AbstractAsyncContextManager[Connection]:
+        """Commits when the block ends, rolls back when it raises."""
+        ...
+
+    async def close(self) -> None: ...
+
+
+def _encode(column: str, value: Any) -> Any:
+    if column in _JSON_COLUMNS:
+        return json.dumps(list(value) if isinstance(value, tuple) else value, ensure_ascii=False)
+    if column == "handle":
+        return value.dumps() if value is not None else None
+    if isinstance(value, (TaskType, JobState, ModelSource)):
+        return value.value
+    return value
+
+
+def _job(row: Row) -> Job:
+    data = {c: row[c] for c in _JOB_COLUMNS}
+    for column in _JSON_COLUMNS:
+        data[column] = json.loads(data[column])
+    return Job(
+        **{
+            **data,
+            "task_type": TaskType(data["task_type"]),
+            "state": JobState(data["state"]),
+            "source": ModelSource(data["source"]),
+            "image_urls": tuple(data["image_urls"]),
+            "attachments": tuple(data["attachments"]),
+            "result_urls": tuple(data["result_urls"]),
+            "result_covers": tuple(data["result_covers"]),
+            "handle": Handle.loads(data["handle"]) if data["handle"] else None,
+        }
+    )
+
+
+def _int(row: Row | None) -> int:
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def _text(row: Row | None) -> str:
+    return str(row[0]) if row and row[0] is not None else ""
+
+
+_Method = TypeVar("_Method", bound=Callable[..., Coroutine[Any, Any, Any]])
+
+
+def _refusals_named(method: _Method) -> _Method:
+    """The driver's errors out of ``method`` become :class:`StoreError`; the first of an
+    outage is logged (see :meth:`SQLStore._failed`)."""
+
+    @functools.wraps(method)
+    async def named(self: SQLStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await method(self, *args, **kwargs)
+        except self._driver.errors as exc:
+            raise self._failed(exc) from exc
+
+    return named  # type: ignore[return-value]
+
+
+_Class = TypeVar("_Class", bound=type)
+
+
+def naming_refusals(cls: _Class) -> _Class:
+    """Every public coroutine method of ``cls`` through :func:`_refusals_named` (but
+    ``ping``, which answers False instead). Subclasses adding methods apply it too."""
+    for name, method in list(vars(cls).items()):
+        if not name.startswith("_") and inspect.iscoroutinefunction(method) and name != "ping":
+            setattr(cls, name, _refusals_named(method))
+    return cls
+
+
+@naming_refusals
+class SQLStore:
+    """Every public method raises :class:`StoreError` when the database refuses, never the
+    driver's own errors (see :func:`naming_refusals`)."""
+
+    def __init__(self, driver: Driver) -> None:
+        self._driver = driver
+        #: The cause of the failure being logged (None while the database works).
+        self._outage: str | None = None
+
+    def _failed(self, error: Exception) -> StoreError:
+        """The error for a refused call; its cause is logged once until a write works again."""
+        cause = self._driver.cause(error)
+        if cause != self._outage:
+            self._outage = cause
+            log.error("the database %s can't be used: %s", self._driver.name, cause)
+        return StoreError(f"The database {self._driver.name} can't be used: {cause}.")
+
+    def _works(self) -> None:
+        if self._outage is not None:
+            self._outage = None
+            log.warning("the database %s works again", self._driver.name)
+
+    def _read(self) -> AbstractAsyncContextManager[Connection]:
+        return self._driver.reading()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[Connection]:
+        async with self._driver.transaction() as c:
+            yield c
+        self._works()
+
+    async def _changed(self, query: str, args: Sequence[Any]) -> bool:
+        async with self._transaction() as c:
+            return await c.execute(query, args) > 0
+
+    async def _fetchone(self, query: str, args: Sequence[Any] = ()) -> Row | None:
+        async with self._read() as c:
+            return await c.fetchone(query, args)
+
+    async def _fetchall(self, query: str, args: Sequence[Any] = ()) -> list[Row]:
+        async with self._read() as c:
+            return await c.fetchall(query, args)
+
+    async def close(self) -> None:
+        await self._driver.close()
+
+    async def ping(self) -> bool:
+        try:
+            await self._probe()
+        except self._driver.errors as exc:
+            self._failed(exc)
+            return False
+        except ValueError:  # closed
+            return False
+        return True
+
+    async def _probe(self) -> None:
+        """A real write: a full, locked or read-only database fails it."""
+        async with self._transaction() as c:
+            await c.execute(
+                "INSERT INTO user_state VALUES ('', '', 'health', '1', ?) "
+                "ON CONFLICT (platform, user_id, key) "
+                "DO UPDATE SET updated_at = excluded.updated_at",
+                (time.time(),),
+            )
+
+    # ── preferences ───────────────────────────────────────────────────────────────────────
+
+    async def get_preference(
+        self, platform: str, user_id: str, task_type: TaskType
+    ) -> Preference | None:
+        row = await self._fetchone(
+            "SELECT model_id, version_id, model_name, credit, updated_at FROM preferences "
+            "WHERE platform = ? AND user_id = ? AND task_type = ?",
+            (platform, user_id, task_type.value),
+        )
+        return Preference(*row) if row else None
+
+    async def set_preference(
+        self, platform: str, user_id: str, task_type: TaskType, pref: Preference
+    ) -> None:
+        async with self._transaction() as c:
+            await c.execute(
+                "INSERT INTO preferences VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (platform, user_id, task_type) DO UPDATE SET "
+                "model_id = excluded.model_id, version_id = excluded.version_id, "
+                "model_name = excluded.model_name, credit = excluded.credit, "
+                "updated_at = excluded.updated_at",
+                (platform, user_id, task_type.value, pref.model_id, pref.version_id,
+                 pref.model_name, pref.credit, pref.updated_at),
+            )  # fmt: skip
+
+    async def clear_preferences(
+        self, platform: str, user_id: str, task_type: TaskType | None = None
+    ) -> int:
+        query = "DELETE FROM preferences WHERE platform = ? AND user_id = ?"
+        args: tuple[str, ...] = (platform, user_id)
+        if task_type is not None:
+            query += " AND task_type = ?"
+            args += (task_type.value,)
+        async with self._transaction() as c:
+            return await c.execute(query, args)
+
+    async def list_preferences(self, platform: str, user_id: str) -> dict[TaskType, Preference]:
+        rows = await self._fetchall(
+            "SELECT task_type, model_id, version_id, model_name, credit, updated_at "
+            "FROM preferences WHERE platform = ? AND user_id = ? ORDER BY task_type",
+            (platform, user_id),
+        )
+        known = {t.value for t in TaskType}
+        return {
+            TaskType(r[0]): Preference(r[1], r[2], r[3], r[4], r[5]) for r in rows if r[0] in known
+        }
+
+    # ── user state ────────────────────────────────────────────────────────────────────────
+
+    async def get_user_state(self, platform: str, user_id: str, key: str) -> Any | None:
+        row = await self._fetchone(
+            "SELECT value FROM user_state WHERE platform = ? AND user_id = ? AND key = ?",
+            (platform, user_id, key),
+        )
+        return json.loads(row[0]) if row else None
+
+    async def set_user_state(
+        self, platform: str, user_id: str, key: str, value: Any | None
+    ) -> None:
+        async with self._transaction() as c:
+            if value is None:
+                await c.execute(
+                    "DELETE FROM user_state WHERE platform = ? AND user_id = ? AND key = ?",
+                    (platform, user_id, key),
+                )
+            else:
+                await c.execute(
+                    "INSERT INTO user_state VALUES (?, ?, ?, ?, ?) "
+                    "ON CONFLICT (platform, user_id, key) DO UPDATE SET "
+                    "value = excluded.value, updated_at = excluded.updated_at",
+                    (platform, user_id, key, json.dumps(value, ensure_ascii=False), time.time()),
+                )
+
+    # ── requests and presses ──────────────────────────────────────────────────────────────
+
+    async def receive(
+        self, key: str, request: Mapping[str, Any], *, expires_at: float | None
+    ) -> bool:
+        return await self._changed(
+            "INSERT INTO requests (key, body, received_at, expires_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT DO NOTHING",
+            (key, json.dumps(request, ensure_ascii=False), time.time(), expires_at),
+        )
+
+    async def finish_request(self, key: str) -> None:
+        await self._changed(
+            "UPDATE requests SET finished_at = ? WHERE key = ? AND finished_at IS NULL",
+            (time.time(), key),
+        )
+
+    async def unfinished_requests(self, since: float) -> list[Mapping[str, Any]]:
+        rows = await self._fetchall(
+            "SELECT body FROM requests WHERE finished_at IS NULL AND received_at >= ? "
+            "ORDER BY received_at",
+            (since,),
+        )
+        return [json.loads(r[0]) for r in rows]
+
+    async def first_seen(self, key: str) -> bool:
+        return await self._changed(
+            "INSERT INTO processed_events VALUES (?, ?) ON CONFLICT DO NOTHING", (key, time.time())
+        )
+
+    # ── jobs ──────────────────────────────────────────────────────────────────────────────
+
+    async def admit(
+        self, job: Job, *, day: str, limits: Limits = NO_LIMITS, request_key: str | None = None
+    ) -> Admission:
+        async with self._transaction() as c:
+            refusal = await self._over_limits(c, job, job.credits, day, limits, count_self=False)
+            if refusal is not None:
+                return refusal
+            values = [_encode(col, getattr(job, col)) for col in _JOB_COLUMNS]
+            await c.execute(
+                f"INSERT INTO jobs ({_JOB_SELECT}, expires_at) "  # noqa: S608
+                f"VALUES ({', '.join('?' for _ in _JOB_COLUMNS)}, ?)",
+                [*values, expiry(job.reply_target)],
+            )
+            await c.execute(
+                "INSERT INTO usage (job_id, day, platform, user_id, chat_id, model_name, credits) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (job.id, day, job.platform, job.user_id, job.chat_id, job.model_name, job.credits),
+            )
+            if request_key is not None:
+                await c.execute(
+                    "UPDATE requests SET finished_at = ? WHERE key = ?", (time.time(), request_key)
+                )
+            return Admission.OK
+
+    async def _over_limits(
+        self, c: Connection, job: Job, credits: int, day: str, limits: Limits, *, count_self: bool
+    ) -> Admission | None:
+        """Which limit ``job`` at ``credits`` would break; ``count_self``: it is stored
+        already (a reprice), so its own running slot and reserved credits are not counted.
+        Serialised on the person and the chat, so concurrent admissions (on any replica)
+        can never overshoot."""
+        await c.serialise(
+            (f"user:{job.platform}:{job.user_id}", f"chat:{job.platform}:{job.chat_id}")
+        )
+        if limits.max_active is not None and not count_self:
+            active = _int(
+                await c.fetchone(
+                    "SELECT COUNT(*) FROM jobs WHERE platform = ? AND user_id = ? "  # noqa: S608
+                    f"AND state IN {_ACTIVE_SQL}",
+                    (job.platform, job.user_id),
+                )
+            )
+            if active >= limits.max_active:
+                return Admission.TOO_MANY
+        caps = (
+            (limits.user_daily_credits, "user_id", job.user_id, Admission.USER_CAP),
+            (limits.chat_daily_credits, "chat_id", job.chat_id, Admission.CHAT_CAP),
+        )
+        for cap, column, value, refusal in caps:
+            if cap is None:
+                continue
+            spent = _int(
+                await c.fetchone(
+                    "SELECT COALESCE(SUM(credits), 0) FROM usage "  # noqa: S608 - fixed names
+                    f"WHERE day = ? AND platform = ? AND {column} = ? AND job_id != ?",
+                    (day, job.platform, value, job.id),
+                )
+            )
+            if spent + credits > cap:
+                return refusal
+        return None
+
+    async def _move(
+        self, job_id: str, sources: Sequence[JobState], target: JobState, **fields: Any
+    ) -> bool:
+        """One conditional transition: ``sources`` → ``target`` with ``fields`` set."""
+        sets = ", ".join(["state = ?", *(f"{name} = ?" for name in fields)])
+        marks = ", ".join("?" for _ in sources)
+        return await self._changed(
+            f"UPDATE jobs SET {sets} WHERE id = ? AND state IN ({marks})",  # noqa: S608
+            [target.value, *(_encode(k, v) for k, v in fields.items()), job_id,
+             *(s.value for s in sources)],
+        )  # fmt: skip
+
+    async def mark_creating(self, job_id: str) -> bool:
+        return await self._move(job_id, (JobState.ACCEPTED,), JobState.CREATING)
+
+    async def mark_not_sent(self, job_id: str) -> bool:
+        return await self._move(job_id, (JobState.CREATING,), JobState.ACCEPTED)
+
+    async def mark_running(
+        self, job_id: str, *, task_id: str, started_at: float, credits: int
+    ) -> bool:
+        async with self._transaction() as c:
+            changed = await c.execute(
+                "UPDATE jobs SET state = ?, ima_task_id = ?, started_at = ?, credits = ? "
+                "WHERE id = ? AND state = ?",
+                (JobState.RUNNING.value, task_id, started_at, credits, job_id,
+                 JobState.CREATING.value),
+            )  # fmt: skip
+            if not changed:
+                return False
+            await c.execute("UPDATE usage SET credits = ? WHERE job_id = ?", (credits, job_id))
+            return True
+
+    async def reprice(self, job_id: str, credits: int, *, day: str, limits: Limits) -> Admission:
+        async with self._transaction() as c:
+            job = await self._job(c, job_id)
+            if job is None or job.state not in (JobState.ACCEPTED, JobState.CREATING):
+                return Admission.OK
+            refusal = await self._over_limits(c, job, credits, day, limits, count_self=True)
+            if refusal is not None:
+                return refusal
+            await c.execute("UPDATE jobs SET credits = ? WHERE id = ?", (credits, job_id))
+            await c.execute("UPDATE usage SET credits = ? WHERE job_id = ?", (credits, job_id))
+            return Admission.OK
+
+    async def mark_delivering(
+        self, job_id: str, *, result_urls: Sequence[str], result_covers: Sequence[str | None]
+    ) -> bool:
+        return await self._move(
+            job_id,
+            (JobState.RUNNING, JobState.DELIVERING),
+            JobState.DELIVERING,
+            result_urls=tuple(result_urls),
+            result_covers=tuple(result_covers),
+        )
+
+    async def mark_delivered(self, job_id: str, *, at: float) -> bool:
+        return await self._move(job_id, (JobState.DELIVERING,), JobState.DELIVERED, finished_at=at)
+
+    async def mark_failed(self, job_id: str, *, error_kind: str, at: float, release: bool) -> bool:
+        async with self._transaction() as c:
+            changed = await c.execute(
+                "UPDATE jobs SET state = ?, error_kind = ?, finished_at = ? "  # noqa: S608
+                f"WHERE id = ? AND state IN {_ACTIVE_SQL}",
+                (JobState.FAILED.value, error_kind, at, job_id),
+            )
+            if not changed:
+                return False
+            if release:
+                await c.execute("DELETE FROM usage WHERE job_id = ?", (job_id,))
+            return True
+
+    async def mark_cancelled(self, job_id: str, *, at: float) -> bool:
+        async with self._transaction() as c:
+            job = await self._job(c, job_id)
+            if job is None or not job.state.active:
+                return False
+            await c.execute(
+                "UPDATE jobs SET state = ?, finished_at = ? WHERE id = ?",
+                (JobState.CANCELLED.value, at, job_id),
+            )
+            if job.state is JobState.ACCEPTED:  # never sent: nothing was charged
+                await c.execute("DELETE FROM usage WHERE job_id = ?", (job_id,))
+            return True
+
+    async def set_handle(self, job_id: str, handle: Handle, *, expires_at: float | None) -> None:
+        async with self._transaction() as c:
+            await c.execute(
+                "UPDATE jobs SET handle = ?, expires_at = ? WHERE id = ?",
+                (handle.dumps(), expires_at, job_id),
+            )
+            platform = _text(await c.fetchone("SELECT platform FROM jobs WHERE id = ?", (job_id,)))
+            now = time.time()
+            await c.executemany(
+                "INSERT INTO job_messages VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (platform, message_id) DO UPDATE SET "
+                "job_id = excluded.job_id, at = excluded.at",
+                [(platform, message_id, job_id, now) for message_id in handle.message_ids],
+            )
+
+    async def set_inputs(self, job_id: str, image_urls: Sequence[str]) -> None:
+        await self._changed(
+            "UPDATE jobs SET image_urls = ?, attachments = '[]' WHERE id = ?",
+            (json.dumps(list(image_urls)), job_id),
+        )
+
+    async def _job(self, c: Connection, job_id: str) -> Job | None:
+        row = await c.fetchone(f"SELECT {_JOB_SELECT} FROM jobs WHERE id = ?", (job_id,))  # noqa: S608
+        return _job(row) if row else None
+
+    async def get_job(self, job_id: str) -> Job | None:
+        async with self._read() as c:
+            return await self._job(c, job_id)
+
+    async def job_state(self, job_id: str) -> str | None:
+        return _text(await self._fetchone("SELECT state FROM jobs WHERE id = ?", (job_id,))) or None
+
+    async def job_for_message(self, platform: str, message_id: str) -> Job | None:
+        columns = ", ".join(f"jobs.{c}" for c in _JOB_COLUMNS)
+        row = await self._fetchone(
+            f"SELECT {columns} FROM job_messages "  # noqa: S608
+            "JOIN jobs ON jobs.id = job_messages.job_id "
+            "WHERE job_messages.platform = ? AND job_messages.message_id = ?",
+            (platform, message_id),
+        )
+        return _job(row) if row else None
+
+    async def active_jobs(self) -> list[Job]:
+        rows = await self._fetchall(
+            f"SELECT {_JOB_SELECT} FROM jobs WHERE state IN {_ACTIVE_SQL} "  # noqa: S608
+            "ORDER BY created_at"
+        )
+        return [_job(r) for r in rows]
+
+    async def count_active(self, platform: str, user_id: str) -> int:
+        return _int(
+            await self._fetchone(
+                "SELECT COUNT(*) FROM jobs WHERE platform = ? AND user_id = ? "  # noqa: S608
+                f"AND state IN {_ACTIVE_SQL}",
+                (platform, user_id),
+            )
+        )
+
+    async def recent_jobs(
+        self, platform: str, user_id: str, limit: int = 10, *, chat_id: str | None = None
+    ) -> list[Job]:
+        query = f"SELECT {_JOB_SELECT} FROM jobs WHERE platform = ? AND user_id = ?"  # noqa: S608
+        args: list[Any] = [platform, user_id]
+        if chat_id is not None:
+            query += " AND chat_id = ?"
+            args.append(chat_id)
+        query += " ORDER BY created_at DESC LIMIT ?"
+        return [_job(r) for r in await self._fetchall(query, [*args, limit])]
+
+    # ── caps ──────────────────────────────────────────────────────────────────────────────
+
+    async def chat_caps(self, platform: str, chat_id: str) -> Caps | None:
+        row = await self._fetchone(
+            "SELECT caps FROM chat_caps WHERE platform = ? AND chat_id = ?", (platform, chat_id)
+        )
+        return Caps.from_json(json.loads(row[0])) if row else None
+
+    async def set_chat_caps(self, platform: str, chat_id: str, caps: Caps | None) -> bool:
+        if caps is None:
+            return await self._changed(
+                "DELETE FROM chat_caps WHERE platform = ? AND chat_id = ?", (platform, chat_id)
+            )
+        return await self._changed(
+            "INSERT INTO chat_caps VALUES (?, ?, ?, ?) ON CONFLICT (platform, chat_id) "
+            "DO UPDATE SET caps = excluded.caps, updated_at = excluded.updated_at",
+            (platform, chat_id, json.dumps(caps.to_json()), time.time()),
+        )
+
+    async def all_chat_caps(self) -> dict[tuple[str, str], Caps]:
+        rows = await self._fetchall(
+            "SELECT platform, chat_id, caps FROM chat_caps ORDER BY platform, chat_id"
+        )
+        return {(r[0], r[1]): Caps.from_json(json.loads(r[2])) for r in rows}
+
+    # ── usage ─────────────────────────────────────────────────────────────────────────────
+
+    async def usage(
+        self, since_day: str, *, platform: str | None = None, user_id: str | None = None
+    ) -> Sequence[UsageRow]:
+        query = (
+            "SELECT day, platform, user_id, chat_id, model_name, COUNT(*), SUM(credits) "
+            "FROM usage WHERE day >= ?"
+        )
+        args: list[Any] = [since_day]
+        if platform is not None:
+            query += " AND platform = ?"
+            args.append(platform)
+        if user_id is not None:
+            query += " AND user_id = ?"
+            args.append(user_id)
+        query += " GROUP BY day, platform, user_id, chat_id, model_name ORDER BY day, platform"
+        return [
+            UsageRow(r[0], r[1], r[2], r[3], r[4], int(r[5]), int(r[6]))
+            for r in await self._fetchall(query, args)
+        ]
+
+    async def spent(
+        self, day: str, platform: str, *, user_id: str | None = None, chat_id: str | None = None
+    ) -> int:
+        query = "SELECT COALESCE(SUM(credits), 0) FROM usage WHERE day = ? AND platform = ?"
+        args: list[Any] = [day, platform]
+        if user_id is not None:
+            query += " AND user_id = ?"
+            args.append(user_id)
+        if chat_id is not None:
+            query += " AND chat_id = ?"
+            args.append(chat_id)
+        return _int(await self._fetchone(query, args))
+
+    async def recent_failures(self, since: float, limit: int | None = 50) -> list[FailureRow]:
+        query = (
+            "SELECT j.id, j.finished_at, j.platform, j.user_id, j.chat_id, j.model_name, "
+            "j.error_kind, (SELECT g.detail FROM generation_log g WHERE g.job_id = j.id "
+            "AND g.step = 'failed' ORDER BY g.id DESC LIMIT 1) "
+            "FROM jobs j WHERE j.state = 'failed' AND j.finished_at >= ? "
+            "ORDER BY j.finished_at DESC, j.id"
+        )
+        args: list[Any] = [since]
+        if limit is not None:
+            query += " LIMIT ?"
+            args.append(limit)
+        failures = []
+        for job_id, at, platform, user_id, chat_id, model, kind, logged in await self._fetchall(
+            query, args
+        ):
+            told = json.loads(logged) if logged else {}
+            failures.append(
+                FailureRow(job_id, float(at), platform, user_id, chat_id, model, kind or "unknown",
+                           told.get("reason"), told.get("detail"))
+            )  # fmt: skip
+        return failures
+
+    # ── log and housekeeping ──────────────────────────────────────────────────────────────
+
+    async def log(self, job_id: str, step: str, detail: Mapping[str, Any] | None = None) -> None:
+        async with self._transaction() as c:
+            await c.execute(
+                "INSERT INTO generation_log (at, job_id, step, detail) VALUES (?, ?, ?, ?)",
+                (time.time(), job_id, step, json.dumps(dict(detail or {}), ensure_ascii=False)),
+            )
+
+    async def prune(self, now: float) -> None:
+        cutoff = now - KEEP_SECONDS
+        async with self._transaction() as c:
+            await c.execute("DELETE FROM generation_log WHERE at < ?", (cutoff,))
+            await c.execute("DELETE FROM processed_events WHERE seen_at < ?", (cutoff,))
+            await c.execute("DELETE FROM requests WHERE received_at < ?", (cutoff,))
+
+    async def scrub(self, now: float) -> int:
+        changed = 0
+        async with self._transaction() as c:
+            jobs = await c.fetchall(
+                "SELECT id, reply_target, handle FROM jobs WHERE expires_at <= ?", (now,)
+            )
+            for job_id, target_text, handle_text in jobs:
+                target = scrub(json.loads(target_text), now)
+                handle = scrub_handle(Handle.loads(handle_text), now) if handle_text else None
+                times = [t for t in (expiry(target), handle and expiry(handle)) if t]
+                await c.execute(
+                    "UPDATE jobs SET reply_target = ?, handle = ?, expires_at = ? WHERE id = ?",
+                    (json.dumps(target, ensure_ascii=False), handle.dumps() if handle else None,
+                     min(times) if times else None, job_id),
+                )  # fmt: skip
+                changed += 1
+            requests = await c.fetchall(
+                "SELECT key, body FROM requests WHERE expires_at <= ?", (now,)
+            )
+            for key, body in requests:
+                request = json.loads(body)
+                request["reply_target"] = scrub(request.get("reply_target") or {}, now)
+                await c.execute(
+                    "UPDATE requests SET body = ?, expires_at = ? WHERE key = ?",
+                    (json.dumps(request, ensure_ascii=False), expiry(request["reply_target"]),
+                     key),
+                )  # fmt: skip
+                changed += 1
+        return changed
