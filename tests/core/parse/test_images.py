@@ -125,6 +125,9 @@ CASES = [
             [
                 "我家猫 哈哈哈",
                 "look at my cat lol",
+                "嘻嘻 我的新发型",
+                "嘿嘿",
+                "笑哭 我家狗",
                 "lmfao my dog",
                 "rofl",
                 "kek",
