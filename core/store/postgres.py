@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from core.leases import Lease
 from core.store.base import StoreError
 from core.store.migrations import MIGRATIONS
 from core.store.sql import Row, SQLStore
@@ -93,6 +94,7 @@ _ERRORS: tuple[type[Exception], ...] = (
 
 class PostgresDriver:
     errors = _ERRORS
+    skip_locked = "FOR UPDATE SKIP LOCKED"
 
     def __init__(self, pool: asyncpg.Pool[asyncpg.Record], name: str) -> None:
         self._pool = pool
@@ -125,7 +127,7 @@ class PostgresDriver:
         await self._pool.close()
 
 
-async def open_postgres(url: str) -> SQLStore:
+async def open_postgres(url: str, lease: Lease | None = None) -> SQLStore:
     """Connect, migrate and try a write; :class:`StoreError` naming the cause when the server
     can't be reached or used, with nothing left running."""
     name = _named(url)
@@ -136,7 +138,7 @@ async def open_postgres(url: str) -> SQLStore:
     except (*_ERRORS, ValueError) as exc:  # type: ignore[misc]  # mypy can't star a tuple
         raise StoreError(f"The database {name} can't be opened: {_cause(exc)}.") from None
     driver = PostgresDriver(pool, name)
-    store = SQLStore(driver)
+    store = SQLStore(driver, lease)
     try:
         await driver.migrate()
         await store._probe()
