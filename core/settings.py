@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.ima.session import DEFAULT_BASE_URL, DEFAULT_UPLOAD_BASE_URL
 from core.leases import DEFAULT_LEASE_SECONDS, Lease, default_replica_id
+from core.limits import Window
 from core.llm import LLMConfig
 from core.policy import Policy
 
@@ -79,6 +80,11 @@ class Settings(SettingsBase):
     intent_llm_timeout: float = Field(default=2.0, gt=0, le=30)
 
     max_jobs_per_user: int = Field(default=3, ge=1)
+    max_jobs_per_chat: int | None = Field(default=None, ge=1)
+    #: Jobs at IMA at once, over every chat and every replica; more wait their turn.
+    max_running_jobs: int | None = Field(default=None, ge=1)
+    #: The credit caps below count per calendar hour, day or week (UTC).
+    caps_window: Window = Window.DAY
     user_daily_credits: int | None = Field(default=None, ge=0)
     chat_daily_credits: int | None = Field(default=None, ge=0)
     banned_words: CommaList = ()
@@ -107,8 +113,11 @@ class Settings(SettingsBase):
         return Policy(
             banned_words=self.banned_words,
             max_active_per_user=self.max_jobs_per_user,
+            max_active_per_chat=self.max_jobs_per_chat,
             user_daily_credits=self.user_daily_credits,
             chat_daily_credits=self.chat_daily_credits,
+            window=self.caps_window,
+            max_running=self.max_running_jobs,
             confirm_above_credits=self.confirm_above_credits,
         )
 

@@ -1,9 +1,8 @@
 """Durable state: preferences, jobs, processed events, usage and the generation log."""
 
 from core.store.base import (
-    NO_LIMITS,
     Admission,
-    Limits,
+    FailureRow,
     Preference,
     Store,
     StoreError,
@@ -13,9 +12,8 @@ from core.store.database import open_store
 from core.store.sql import SQLStore
 
 __all__ = [
-    "NO_LIMITS",
     "Admission",
-    "Limits",
+    "FailureRow",
     "Preference",
     "SQLStore",
     "Store",

@@ -140,6 +140,27 @@ _SQLITE: tuple[str, ...] = (
         WHERE state IN ('accepted', 'creating', 'running', 'delivering');
     CREATE INDEX jobs_expiring ON jobs (expires_at) WHERE expires_at IS NOT NULL;
     """,
+    # 4: caps a chat or server has instead of the defaults (core/limits.py).
+    """
+    CREATE TABLE chat_caps (
+        platform TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        caps TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (platform, chat_id)
+    );
+    """,
+    # 5: the queue (jobs wait for a slot within their limits) and credits counted per window.
+    """
+    ALTER TABLE jobs ADD COLUMN user_slots INTEGER;
+    ALTER TABLE jobs ADD COLUMN chat_slots INTEGER;
+    ALTER TABLE usage ADD COLUMN at REAL NOT NULL DEFAULT 0;
+    UPDATE usage SET at = COALESCE((SELECT created_at FROM jobs WHERE jobs.id = usage.job_id), 0);
+    CREATE INDEX usage_at ON usage (platform, at);
+    DROP INDEX jobs_active;
+    CREATE INDEX jobs_active ON jobs (state)
+        WHERE state IN ('queued', 'accepted', 'creating', 'running', 'delivering');
+    """,
 )
 
 #: PostgreSQL's schema starts where SQLite's third migration left it.
@@ -244,7 +265,10 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(_SQLITE[0], _POSTGRES_SCHEMA),
     Migration(_SQLITE[1], ""),
     Migration(_SQLITE[2], ""),
-    # 4: job leases (core/leases.py): which replica runs an active job, until when, and a
+    # 4, 5: per-chat caps, the queue's slots and the ledger's times (timestamps are double
+    # precision on PostgreSQL, whose REAL is single).
+    *(Migration(script, script.replace(" REAL", " DOUBLE PRECISION")) for script in _SQLITE[3:5]),
+    # 6: job leases (core/leases.py): which replica runs an active job, until when, and a
     # version every claim bumps, so a replica that lost the lease writes nothing.
     Migration(
         """

@@ -20,13 +20,21 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import replace
 from typing import Any, Protocol, TypeVar
 
 from core.ima.tasks import TaskType
-from core.jobs import ACTIVE, Job, JobState, ModelSource
+from core.jobs import ACTIVE, HOLDING, UNSENT, Job, JobState, ModelSource
 from core.leases import Lease, default_lease
+from core.limits import NO_CAPS, Caps
 from core.replier import Handle, expiry, scrub, scrub_handle
-from core.store.base import NO_LIMITS, Admission, Limits, Preference, StoreError, UsageRow
+from core.store.base import (
+    Admission,
+    FailureRow,
+    Preference,
+    StoreError,
+    UsageRow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +48,34 @@ _JOB_COLUMNS = (
     "id", "platform", "user_id", "chat_id", "locale", "task_type", "version_id", "model_id",
     "model_name", "prompt", "params", "n", "credits", "source", "reply_target", "image_urls",
     "attachments", "state", "ima_task_id", "handle", "created_at", "started_at", "finished_at",
-    "error_kind", "result_urls", "result_covers", "origin_id", "wants",
+    "error_kind", "result_urls", "result_covers", "origin_id", "wants", "user_slots",
+    "chat_slots",
 )  # fmt: skip
 _JOB_SELECT = ", ".join(_JOB_COLUMNS)
 #: The fence of a job this replica lost: no lease version matches it.
 _LOST = -1
-_ACTIVE_SQL = "(" + ", ".join(f"'{s.value}'" for s in sorted(ACTIVE)) + ")"
+
+
+def _states_sql(states: frozenset[JobState]) -> str:
+    return "(" + ", ".join(f"'{s.value}'" for s in sorted(states)) + ")"
+
+
+_ACTIVE_SQL = _states_sql(ACTIVE)
+_HOLDING_SQL = _states_sql(HOLDING)
+#: Serialised by every transaction that gives slots, so two replicas never give the same one.
+_SLOTS = "slots"
+
+
+def _competes(earlier: Job, job: Job, max_running: int | None) -> bool:
+    """Whether queued ``earlier`` waits for a slot ``job`` needs too, so it goes first."""
+    if max_running is not None:
+        return True
+    if (earlier.platform, earlier.user_id) == (job.platform, job.user_id):
+        return True
+    return job.chat_slots is not None and (earlier.platform, earlier.chat_id) == (
+        job.platform,
+        job.chat_id,
+    )
 
 
 class Row(Protocol):
@@ -342,12 +372,25 @@ class SQLStore:
     # ── jobs ──────────────────────────────────────────────────────────────────────────────
 
     async def admit(
-        self, job: Job, *, day: str, limits: Limits = NO_LIMITS, request_key: str | None = None
+        self,
+        job: Job,
+        *,
+        caps: Caps = NO_CAPS,
+        max_running: int | None = None,
+        request_key: str | None = None,
     ) -> Admission:
         async with self._transaction() as c:
-            refusal = await self._over_limits(c, job, job.credits, day, limits, count_self=False)
+            await c.serialise(
+                (f"user:{job.platform}:{job.user_id}", f"chat:{job.platform}:{job.chat_id}", _SLOTS)
+            )
+            refusal = await self._over_caps(c, job, job.credits, caps)
             if refusal is not None:
                 return refusal
+            waiting = await self._queued(c)
+            starts = not any(_competes(q, job, max_running) for q in waiting) and (
+                await self._slot_free(c, job, max_running)
+            )
+            job.state = JobState.ACCEPTED if starts else JobState.QUEUED
             values = [_encode(col, getattr(job, col)) for col in _JOB_COLUMNS]
             await c.execute(
                 f"INSERT INTO jobs ({_JOB_SELECT}, expires_at, owner, lease_until, "  # noqa: S608
@@ -355,55 +398,97 @@ class SQLStore:
                 [*values, expiry(job.reply_target), self.lease.replica,
                  time.time() + self.lease.seconds],
             )  # fmt: skip
+            day = time.strftime("%Y-%m-%d", time.gmtime(job.created_at))
             await c.execute(
-                "INSERT INTO usage (job_id, day, platform, user_id, chat_id, model_name, credits) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (job.id, day, job.platform, job.user_id, job.chat_id, job.model_name, job.credits),
-            )
+                "INSERT INTO usage (job_id, day, platform, user_id, chat_id, model_name, "
+                "credits, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (job.id, day, job.platform, job.user_id, job.chat_id, job.model_name,
+                 job.credits, job.created_at),
+            )  # fmt: skip
             if request_key is not None:
                 await c.execute(
                     "UPDATE requests SET finished_at = ? WHERE key = ?", (time.time(), request_key)
                 )
         self._fences[job.id] = 1
-        return Admission.OK
+        return Admission.OK if starts else Admission.QUEUED
 
-    async def _over_limits(
-        self, c: Connection, job: Job, credits: int, day: str, limits: Limits, *, count_self: bool
-    ) -> Admission | None:
-        """Which limit ``job`` at ``credits`` would break; ``count_self``: it is stored
-        already (a reprice), so its own running slot and reserved credits are not counted.
-        Serialised on the person and the chat, so concurrent admissions (on any replica)
-        can never overshoot."""
-        await c.serialise(
-            (f"user:{job.platform}:{job.user_id}", f"chat:{job.platform}:{job.chat_id}")
+    async def _slot_free(self, c: Connection, job: Job, max_running: int | None) -> bool:
+        """Whether ``job`` is within its person's, its chat's and everyone's running limits."""
+        limits = (
+            (max_running, "1 = 1", ()),
+            (job.user_slots, "platform = ? AND user_id = ?", (job.platform, job.user_id)),
+            (job.chat_slots, "platform = ? AND chat_id = ?", (job.platform, job.chat_id)),
         )
-        if limits.max_active is not None and not count_self:
-            active = _int(
+        for limit, where, args in limits:
+            if limit is None:
+                continue
+            holding = _int(
                 await c.fetchone(
-                    "SELECT COUNT(*) FROM jobs WHERE platform = ? AND user_id = ? "  # noqa: S608
-                    f"AND state IN {_ACTIVE_SQL}",
-                    (job.platform, job.user_id),
+                    f"SELECT COUNT(*) FROM jobs WHERE state IN {_HOLDING_SQL} AND {where}",  # noqa: S608
+                    args,
                 )
             )
-            if active >= limits.max_active:
-                return Admission.TOO_MANY
-        caps = (
-            (limits.user_daily_credits, "user_id", job.user_id, Admission.USER_CAP),
-            (limits.chat_daily_credits, "chat_id", job.chat_id, Admission.CHAT_CAP),
+            if holding >= limit:
+                return False
+        return True
+
+    async def _over_caps(
+        self, c: Connection, job: Job, credits: int, caps: Caps
+    ) -> Admission | None:
+        """Which credit cap ``job`` at ``credits`` would break in the window holding its
+        creation (its own reserved credits, when stored already, are not counted). The
+        caller serialises on the person and the chat, so concurrent admissions (on any
+        replica) can never overshoot."""
+        since = caps.window.start(job.created_at)
+        checks = (
+            (caps.user_credits, "user_id", job.user_id, Admission.USER_CAP),
+            (caps.chat_credits, "chat_id", job.chat_id, Admission.CHAT_CAP),
         )
-        for cap, column, value, refusal in caps:
+        for cap, column, value, refusal in checks:
             if cap is None:
                 continue
             spent = _int(
                 await c.fetchone(
                     "SELECT COALESCE(SUM(credits), 0) FROM usage "  # noqa: S608 - fixed names
-                    f"WHERE day = ? AND platform = ? AND {column} = ? AND job_id != ?",
-                    (day, job.platform, value, job.id),
+                    f"WHERE at >= ? AND platform = ? AND {column} = ? AND job_id != ?",
+                    (since, job.platform, value, job.id),
                 )
             )
             if spent + credits > cap:
                 return refusal
         return None
+
+    async def promote(self, max_running: int | None = None) -> list[Job]:
+        promoted: list[Job] = []
+        async with self._transaction() as c:
+            await c.serialise((_SLOTS,))
+            for queued in await self._queued(c):
+                if await self._slot_free(c, queued, max_running):
+                    await c.execute(
+                        "UPDATE jobs SET state = ? WHERE id = ? AND state = ?",
+                        (JobState.ACCEPTED.value, queued.id, JobState.QUEUED.value),
+                    )
+                    promoted.append(replace(queued, state=JobState.ACCEPTED))
+                elif max_running is not None and not await self._slot_free(
+                    c, replace(queued, user_slots=None, chat_slots=None), max_running
+                ):
+                    break  # everyone's limit is reached: nobody else starts either
+        return promoted
+
+    async def _queued(self, c: Connection) -> list[Job]:
+        rows = await c.fetchall(
+            f"SELECT {_JOB_SELECT} FROM jobs WHERE state = ? ORDER BY created_at, id",  # noqa: S608
+            (JobState.QUEUED.value,),
+        )
+        return [_job(r) for r in rows]
+
+    async def queue_positions(self, max_running: int | None = None) -> dict[str, int]:
+        async with self._read() as c:
+            queued = await self._queued(c)
+        return {
+            job.id: 1 + sum(1 for earlier in queued[:index] if _competes(earlier, job, max_running))
+            for index, job in enumerate(queued)
+        }
 
     async def _move(
         self, job_id: str, sources: Sequence[JobState], target: JobState, **fields: Any
@@ -451,12 +536,15 @@ class SQLStore:
             await c.execute("UPDATE usage SET credits = ? WHERE job_id = ?", (credits, job_id))
             return True
 
-    async def reprice(self, job_id: str, credits: int, *, day: str, limits: Limits) -> Admission:
+    async def reprice(self, job_id: str, credits: int, *, caps: Caps = NO_CAPS) -> Admission:
         async with self._transaction() as c:
             job = await self._job(c, job_id)
             if job is None or job.state not in (JobState.ACCEPTED, JobState.CREATING):
                 return Admission.OK
-            refusal = await self._over_limits(c, job, credits, day, limits, count_self=True)
+            await c.serialise(
+                (f"user:{job.platform}:{job.user_id}", f"chat:{job.platform}:{job.chat_id}")
+            )
+            refusal = await self._over_caps(c, job, credits, caps)
             if refusal is not None:
                 return refusal
             await c.execute("UPDATE jobs SET credits = ? WHERE id = ?", (credits, job_id))
@@ -501,7 +589,7 @@ class SQLStore:
                 "UPDATE jobs SET state = ?, finished_at = ? WHERE id = ?",
                 (JobState.CANCELLED.value, at, job_id),
             )
-            if job.state is JobState.ACCEPTED:  # never sent: nothing was charged
+            if job.state in UNSENT:  # never sent: nothing was charged
                 await c.execute("DELETE FROM usage WHERE job_id = ?", (job_id,))
         self._fences.pop(job_id, None)
         return True
@@ -555,14 +643,14 @@ class SQLStore:
         )
         return [_job(r) for r in rows]
 
-    async def count_active(self, platform: str, user_id: str) -> int:
-        return _int(
-            await self._fetchone(
-                "SELECT COUNT(*) FROM jobs WHERE platform = ? AND user_id = ? "  # noqa: S608
-                f"AND state IN {_ACTIVE_SQL}",
+    async def active_counts(self, platform: str, user_id: str) -> dict[JobState, int]:
+        async with self._read() as c:
+            rows = await c.fetchall(
+                "SELECT state, COUNT(*) FROM jobs WHERE platform = ? AND user_id = ? "  # noqa: S608
+                f"AND state IN {_ACTIVE_SQL} GROUP BY state",
                 (platform, user_id),
             )
-        )
+        return {JobState(r[0]): int(r[1]) for r in rows}
 
     async def recent_jobs(
         self, platform: str, user_id: str, limit: int = 10, *, chat_id: str | None = None
@@ -645,6 +733,31 @@ class SQLStore:
         row = await self._fetchone("SELECT owner, lease_version FROM jobs WHERE id = ?", (job_id,))
         return row is not None and row[0] == self.lease.replica and int(row[1]) == version
 
+    # ── caps ──────────────────────────────────────────────────────────────────────────────
+
+    async def chat_caps(self, platform: str, chat_id: str) -> Caps | None:
+        row = await self._fetchone(
+            "SELECT caps FROM chat_caps WHERE platform = ? AND chat_id = ?", (platform, chat_id)
+        )
+        return Caps.from_json(json.loads(row[0])) if row else None
+
+    async def set_chat_caps(self, platform: str, chat_id: str, caps: Caps | None) -> bool:
+        if caps is None:
+            return await self._changed(
+                "DELETE FROM chat_caps WHERE platform = ? AND chat_id = ?", (platform, chat_id)
+            )
+        return await self._changed(
+            "INSERT INTO chat_caps VALUES (?, ?, ?, ?) ON CONFLICT (platform, chat_id) "
+            "DO UPDATE SET caps = excluded.caps, updated_at = excluded.updated_at",
+            (platform, chat_id, json.dumps(caps.to_json()), time.time()),
+        )
+
+    async def all_chat_caps(self) -> dict[tuple[str, str], Caps]:
+        rows = await self._fetchall(
+            "SELECT platform, chat_id, caps FROM chat_caps ORDER BY platform, chat_id"
+        )
+        return {(r[0], r[1]): Caps.from_json(json.loads(r[2])) for r in rows}
+
     # ── usage ─────────────────────────────────────────────────────────────────────────────
 
     async def usage(
@@ -668,10 +781,10 @@ class SQLStore:
         ]
 
     async def spent(
-        self, day: str, platform: str, *, user_id: str | None = None, chat_id: str | None = None
+        self, since: float, platform: str, *, user_id: str | None = None, chat_id: str | None = None
     ) -> int:
-        query = "SELECT COALESCE(SUM(credits), 0) FROM usage WHERE day = ? AND platform = ?"
-        args: list[Any] = [day, platform]
+        query = "SELECT COALESCE(SUM(credits), 0) FROM usage WHERE at >= ? AND platform = ?"
+        args: list[Any] = [since, platform]
         if user_id is not None:
             query += " AND user_id = ?"
             args.append(user_id)
@@ -679,6 +792,29 @@ class SQLStore:
             query += " AND chat_id = ?"
             args.append(chat_id)
         return _int(await self._fetchone(query, args))
+
+    async def recent_failures(self, since: float, limit: int | None = 50) -> list[FailureRow]:
+        query = (
+            "SELECT j.id, j.finished_at, j.platform, j.user_id, j.chat_id, j.model_name, "
+            "j.error_kind, (SELECT g.detail FROM generation_log g WHERE g.job_id = j.id "
+            "AND g.step = 'failed' ORDER BY g.id DESC LIMIT 1) "
+            "FROM jobs j WHERE j.state = 'failed' AND j.finished_at >= ? "
+            "ORDER BY j.finished_at DESC, j.id"
+        )
+        args: list[Any] = [since]
+        if limit is not None:
+            query += " LIMIT ?"
+            args.append(limit)
+        failures = []
+        for job_id, at, platform, user_id, chat_id, model, kind, logged in await self._fetchall(
+            query, args
+        ):
+            told = json.loads(logged) if logged else {}
+            failures.append(
+                FailureRow(job_id, float(at), platform, user_id, chat_id, model, kind or "unknown",
+                           told.get("reason"), told.get("detail"))
+            )  # fmt: skip
+        return failures
 
     # ── log and housekeeping ──────────────────────────────────────────────────────────────
 

@@ -12,7 +12,7 @@ import pytest
 from core.jobs import JobState
 from core.leases import Lease
 from core.store import Store, open_store
-from tests.core.store.test_store_contract import DAY, job
+from tests.core.store.test_store_contract import job
 
 LEASE = 30.0
 
@@ -35,7 +35,7 @@ async def replicas(
 async def test_a_replica_that_lost_its_lease_writes_nothing(replicas: tuple[Store, Store]) -> None:
     a, b = replicas
     j = job()
-    await a.admit(j, day=DAY)
+    await a.admit(j)
     now = time.time()
     assert await b.claim(now) == []  # a holds it
     assert await a.renew(now) == []
@@ -58,7 +58,7 @@ async def test_a_job_that_may_have_been_created_is_taken_over_as_it_is(
 ) -> None:
     a, b = replicas
     j = job()
-    await a.admit(j, day=DAY)
+    await a.admit(j)
     await a.mark_creating(j.id)
     [taken] = await b.claim(time.time() + LEASE + 1)
     assert taken.state is JobState.CREATING  # resumed by polling or "maybe made", never re-sent
@@ -71,7 +71,7 @@ async def test_released_jobs_are_taken_at_once_and_claims_never_overlap(
     a, b = replicas
     jobs = [job(user=f"u{i}") for i in range(10)]
     for j in jobs:
-        await a.admit(j, day=DAY)
+        await a.admit(j)
     await a.release()
     first, second = await asyncio.gather(b.claim(time.time()), a.claim(time.time()))
     assert sorted(x.id for x in first + second) == sorted(j.id for j in jobs)
@@ -83,7 +83,7 @@ async def test_a_restarted_replica_takes_back_its_own_jobs(
 ) -> None:
     a, _ = replicas
     j = job()
-    await a.admit(j, day=DAY)
+    await a.admit(j)
     assert await a.claim(time.time()) == []  # held, by itself: not claimed again while it runs
     [again] = await a.claim(time.time(), previous_life=True)
     assert again.id == j.id
@@ -93,7 +93,7 @@ async def test_a_restarted_replica_takes_back_its_own_jobs(
 async def test_a_lost_job_is_named_once(replicas: tuple[Store, Store]) -> None:
     a, b = replicas
     j = job()
-    await a.admit(j, day=DAY)
+    await a.admit(j)
     later = time.time() + LEASE + 1
     await b.claim(later)
     assert await a.renew(later) == [j.id]
