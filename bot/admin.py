@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, TextIO
 
 from bot.adapters import PLATFORMS
 from core.ima.tasks import TaskType
+from core.limits import NO_CAPS, Caps, Window
 
 if TYPE_CHECKING:
     from core.store import Store
@@ -25,8 +26,96 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     reset.add_argument("user")
     reset.add_argument("--task-type", choices=[t.value for t in TaskType])
     sub.add_parser("jobs", help="list running jobs")
-    cancel = sub.add_parser("cancel", help="stop a running job")
+    cancel = sub.add_parser("cancel", help="stop a running or waiting job")
     cancel.add_argument("job_id")
+    _caps_arguments(sub.add_parser("caps", help="spending and queue limits, per chat or server"))
+
+
+#: ``--user-credits`` … → the :class:`Caps` field each sets.
+_CAP_OPTIONS = {
+    "user_credits": "credits one person may spend per window",
+    "chat_credits": "credits the chat may spend per window",
+    "user_running": "jobs one person may have running at once (more wait)",
+    "chat_running": "jobs the chat may have running at once (more wait)",
+}
+
+
+def _cap_value(text: str) -> int | None:
+    """A number, or "none" for no cap."""
+    if text.casefold() in ("none", "-", ""):
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("a number, or 'none' for no cap") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("0 or more")
+    return value
+
+
+def _caps_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="caps_command", required=True)
+    show = sub.add_parser("show", help="the defaults and every chat's own caps")
+    show.add_argument("platform", nargs="?", choices=PLATFORMS)
+    show.add_argument("chat", nargs="?", help="a chat, group or server id")
+    change = sub.add_parser("set", help="give a chat its own caps (starting from what applies)")
+    change.add_argument("platform", choices=PLATFORMS)
+    change.add_argument("chat", help="a chat, group or server id")
+    for name, meaning in _CAP_OPTIONS.items():
+        change.add_argument(
+            f"--{name.replace('_', '-')}", type=_cap_value, default=argparse.SUPPRESS, help=meaning
+        )
+    change.add_argument("--window", choices=[w.value for w in Window], default=argparse.SUPPRESS)
+    clear = sub.add_parser("clear", help="the chat follows the defaults again")
+    clear.add_argument("platform", choices=PLATFORMS)
+    clear.add_argument("chat")
+
+
+def _caps_row(scope: tuple[str, str], caps: Caps) -> tuple[object, ...]:
+    def shown(value: int | None) -> object:
+        return "-" if value is None else value
+
+    return (*scope, shown(caps.user_credits), shown(caps.chat_credits), caps.window.value,
+            shown(caps.user_running), shown(caps.chat_running))  # fmt: skip
+
+
+_CAPS_HEADER = ("platform", "chat", "user credits", "chat credits", "window", "user running",
+                "chat running")  # fmt: skip
+
+
+async def _caps(args: argparse.Namespace, store: Store, defaults: Caps, out: TextIO) -> int:
+    if args.caps_command == "show":
+        if args.platform and args.chat:
+            own = await store.chat_caps(args.platform, args.chat)
+            scope = (args.platform, args.chat if own else f"{args.chat} (defaults)")
+            _table([_caps_row(scope, own or defaults)], _CAPS_HEADER, out)
+            return 0
+        every = await store.all_chat_caps()
+        rows = [_caps_row(("*", "defaults"), defaults)]
+        rows += [
+            _caps_row(scope, caps)
+            for scope, caps in every.items()
+            if args.platform in (None, scope[0])
+        ]
+        _table(rows, _CAPS_HEADER, out)
+        return 0
+    if args.caps_command == "clear":
+        if not await store.set_chat_caps(args.platform, args.chat, None):
+            out.write("that chat has no caps of its own\n")
+            return 1
+        out.write(f"{args.platform} {args.chat} follows the defaults again\n")
+        return 0
+    current = await store.chat_caps(args.platform, args.chat) or defaults
+    given = vars(args)  # options not given are absent (argparse.SUPPRESS)
+    changes = {name: given[name] for name in (*_CAP_OPTIONS, "window") if name in given}
+    try:
+        caps = current.changed(**changes)
+    except ValueError as exc:
+        out.write(f"{exc}\n")
+        return 1
+    await store.set_chat_caps(args.platform, args.chat, caps)
+    _table([_caps_row((args.platform, args.chat), caps)], _CAPS_HEADER, out)
+    return 0
 
 
 def _table(rows: list[tuple[object, ...]], header: tuple[str, ...], out: TextIO) -> None:
@@ -36,8 +125,13 @@ def _table(rows: list[tuple[object, ...]], header: tuple[str, ...], out: TextIO)
         out.write("\n")
 
 
-async def run_admin(args: argparse.Namespace, store: Store, out: TextIO) -> int:
-    """Returns the exit status: 0 done, 1 nothing to do (unknown job, no such preference)."""
+async def run_admin(
+    args: argparse.Namespace, store: Store, out: TextIO, *, defaults: Caps = NO_CAPS
+) -> int:
+    """Returns the exit status: 0 done, 1 nothing to do (unknown job, no such preference).
+    ``defaults``: the caps the settings give a chat without its own."""
+    if args.admin_command == "caps":
+        return await _caps(args, store, defaults, out)
     if args.admin_command == "usage":
         since = (datetime.now(UTC) - timedelta(days=args.days - 1)).strftime("%Y-%m-%d")
         rows = await store.usage(since, platform=args.platform, user_id=args.user)

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from core.engine import Engine
     from core.i18n import Translator
     from core.ima.catalog import Catalog
+    from core.limits import Caps
     from core.settings import Settings
 
 EXIT_FAILED = 1
@@ -185,7 +186,7 @@ def _command(args: argparse.Namespace, settings: Settings, process: RunSettings)
     if args.command == "run":
         return _run(settings, process)
     if args.command == "admin":
-        return asyncio.run(_admin(args, process))
+        return asyncio.run(_admin(args, process, settings.policy().caps))
     raise SystemExit(EXIT_USAGE)
 
 
@@ -386,12 +387,12 @@ def _run(settings: Settings, process: RunSettings) -> int:
         return EXIT_USAGE
 
 
-async def _admin(args: argparse.Namespace, process: RunSettings) -> int:
+async def _admin(args: argparse.Namespace, process: RunSettings, defaults: Caps) -> int:
     from core.store import open_store
 
     store = await open_store(process.database_url)
     try:
-        return await admin.run_admin(args, store, sys.stdout)
+        return await admin.run_admin(args, store, sys.stdout, defaults=defaults)
     finally:
         await store.close()
 

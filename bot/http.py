@@ -10,6 +10,7 @@
     alert on it, don't restart on it.
   - ``/healthz``: the same as ``/readyz``, for setups made before the two were told apart.
   - the adapters' webhook routes.
+  - ``/admin``: the operator console (:mod:`bot.web`), only when ``ADMIN_PASSWORD`` is set.
 
 * ``METRICS_HOST:METRICS_PORT`` (loopback unless set otherwise) serves ``/metrics``, which has
   no authentication, in Prometheus' text or OpenMetrics format as the scraper asks, compressed
@@ -27,9 +28,12 @@ from dataclasses import dataclass
 from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
 
-from bot.base import Adapter
+from bot.base import Adapter, BaseAdapter
 from bot.settings import RunSettings
+from bot.web.app import Console, console_app
 from core import metrics
+from core.i18n import Translator
+from core.operations import Operations
 from core.policy import Policy
 from core.runner import today
 from core.store import Store
@@ -115,6 +119,14 @@ async def _serve(app: web.Application, host: str, port: int) -> web.AppRunner:
     return runner
 
 
+def _console(
+    store: Store, adapters: Sequence[Adapter], password: str, secure: bool, policy: Policy
+) -> Console:
+    access = {a.name: a.platform().access for a in adapters if isinstance(a, BaseAdapter)}
+    operations = Operations(store, Translator.load(), policy.caps)
+    return Console(operations, password, access, secure_cookie=secure)
+
+
 async def start_servers(
     store: Store, adapters: Sequence[Adapter], process: RunSettings, policy: Policy
 ) -> Servers:
@@ -127,6 +139,11 @@ async def start_servers(
     main.router.add_get("/healthz", checks.readyz)
     for adapter in adapters:
         main.router.add_routes(adapter.routes())
+    if process.admin_password is not None:
+        password = process.admin_password.get_secret_value()
+        console = _console(store, adapters, password, process.admin_secure_cookie, policy)
+        main.add_subapp("/admin", console_app(console))
+        log.info("the operator console is on /admin")
     shared = process.metrics_port == process.http_port
     if shared:
         main.router.add_routes([_metrics_route(checks)])

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from core.settings import SettingsBase
+from core.settings import Secret, SettingsBase
 
 
 class RunSettings(SettingsBase):
@@ -21,6 +21,10 @@ class RunSettings(SettingsBase):
     metrics_port: int = Field(default=9464, ge=0, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
+    #: The operator console at /admin on the HTTP port; off while this is not set.
+    admin_password: Secret = None
+    #: Whether the console's session cookie is sent over https only (set behind a TLS proxy).
+    admin_secure_cookie: bool = False
 
 
 class PlatformSettings(SettingsBase):

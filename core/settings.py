@@ -17,6 +17,8 @@ from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, Validati
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.ima.session import DEFAULT_BASE_URL, DEFAULT_UPLOAD_BASE_URL
+from core.leases import DEFAULT_LEASE_SECONDS, Lease, default_replica_id
+from core.limits import Window
 from core.llm import LLMConfig
 from core.policy import Policy
 
@@ -78,11 +80,23 @@ class Settings(SettingsBase):
     intent_llm_timeout: float = Field(default=2.0, gt=0, le=30)
 
     max_jobs_per_user: int = Field(default=3, ge=1)
+    max_jobs_per_chat: int | None = Field(default=None, ge=1)
+    #: Jobs at IMA at once, over every chat and every replica; more wait their turn.
+    max_running_jobs: int | None = Field(default=None, ge=1)
+    #: The credit caps below count per calendar hour, day or week (UTC).
+    caps_window: Window = Window.DAY
     user_daily_credits: int | None = Field(default=None, ge=0)
     chat_daily_credits: int | None = Field(default=None, ge=0)
     banned_words: CommaList = ()
     #: In group chats, jobs above this many credits are made only after a tap.
     confirm_above_credits: int | None = Field(default=None, ge=0)
+
+    #: Job leases between replicas sharing one database (core/leases.py).
+    replica_id: str | None = None
+    lease_seconds: float = Field(default=DEFAULT_LEASE_SECONDS, gt=0)
+
+    def lease(self) -> Lease:
+        return Lease(self.replica_id or default_replica_id(), self.lease_seconds)
 
     def llm(self) -> LLMConfig | None:
         """The understanding model, when it is configured."""
@@ -99,8 +113,11 @@ class Settings(SettingsBase):
         return Policy(
             banned_words=self.banned_words,
             max_active_per_user=self.max_jobs_per_user,
+            max_active_per_chat=self.max_jobs_per_chat,
             user_daily_credits=self.user_daily_credits,
             chat_daily_credits=self.chat_daily_credits,
+            window=self.caps_window,
+            max_running=self.max_running_jobs,
             confirm_above_credits=self.confirm_above_credits,
         )
 

@@ -1,22 +1,21 @@
 """Durable state: preferences, jobs, processed events, usage and the generation log."""
 
 from core.store.base import (
-    NO_LIMITS,
     Admission,
-    Limits,
+    FailureRow,
     Preference,
     Store,
     StoreError,
     UsageRow,
 )
-from core.store.sqlite import SQLiteStore, open_store
+from core.store.database import open_store
+from core.store.sql import SQLStore
 
 __all__ = [
-    "NO_LIMITS",
     "Admission",
-    "Limits",
+    "FailureRow",
     "Preference",
-    "SQLiteStore",
+    "SQLStore",
     "Store",
     "StoreError",
     "UsageRow",

@@ -27,6 +27,7 @@ from bot.settings import PlatformSettings, RunSettings
 from core.door import Platform
 from core.ima.tasks import TaskType
 from core.jobs import Job, JobState, ModelSource, new_job_id
+from core.limits import Caps, Window
 from core.replier import Handle, ReplierLimits
 from core.settings import Settings, SettingsError, load, load_settings
 from core.store import Preference, open_store
@@ -205,10 +206,9 @@ def job(**kw: Any) -> Job:
 
 async def test_admin_usage_reset_jobs_cancel(tmp_path: Path) -> None:
     store = await open_store(str(tmp_path / "bot.db"))
-    today = time.strftime("%Y-%m-%d", time.gmtime())
     running = job()
-    await store.admit(running, day=today)
-    await store.admit(job(user_id="u2", credits=5, model_name="SeeDream 4.5"), day=today)
+    await store.admit(running)
+    await store.admit(job(user_id="u2", credits=5, model_name="SeeDream 4.5"))
     await store.set_preference(
         "discord", "u1", TaskType.TEXT_TO_VIDEO, Preference("m", "v", "Wan 2.6", 25, 0)
     )
@@ -246,3 +246,41 @@ def test_env_example_documents_every_setting() -> None:
     for model in (Settings, RunSettings, DiscordSettings, FeishuSettings):
         prefix = str(model.model_config.get("env_prefix") or "")
         assert {prefix + name.upper() for name in model.model_fields} <= documented, model
+
+
+async def test_admin_caps_show_set_clear(tmp_path: Path) -> None:
+    store = await open_store(str(tmp_path / "bot.db"))
+    defaults = Caps(user_credits=100, user_running=3)
+    parser = build_parser()
+
+    async def admin_says(*argv: str) -> tuple[int, str]:
+        out = io.StringIO()
+        args = parser.parse_args(["admin", "caps", *argv])
+        code = await admin.run_admin(args, store, out, defaults=defaults)
+        return code, out.getvalue()
+
+    code, text = await admin_says("show")
+    assert code == 0
+    assert "defaults" in text
+    assert "100" in text
+    code, _ = await admin_says(
+        "set", "discord", "g1", "--chat-credits", "500", "--window", "week", "--user-credits",
+        "none",
+    )  # fmt: skip
+    assert code == 0
+    assert await store.chat_caps("discord", "g1") == Caps(
+        chat_credits=500, window=Window.WEEK, user_running=3
+    )
+    await admin_says("set", "discord", "g1", "--user-running", "1")  # the rest is kept
+    assert await store.chat_caps("discord", "g1") == Caps(
+        chat_credits=500, window=Window.WEEK, user_running=1
+    )
+    code, text = await admin_says("show", "discord")
+    assert "g1" in text
+    assert "week" in text
+    assert (await admin_says("set", "discord", "g1", "--user-running", "0"))[0] == 1
+    assert (await admin_says("clear", "discord", "g1"))[0] == 0
+    assert (await admin_says("clear", "discord", "g1"))[0] == 1
+    code, text = await admin_says("show", "discord", "g1")
+    assert "(defaults)" in text
+    await store.close()
