@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from sim.app import RunningSimulator, start_simulator
-from tests.drills.process import BotProcess, bot_environment, free_port
+from tests.drills.process import BotProcess, bot_environment
 from tests.fakes.feishu import FakeFeishu
 
 SCALE = 0.02
@@ -41,7 +41,7 @@ async def replicas(
             home = tmp / f"replica{number}"
             home.mkdir()
             env = bot_environment(home, sim, SCALE, feishu=fake, feishu_mode="ws")
-            env.update(DATABASE_URL=str(db), METRICS_PORT=str(free_port()))
+            env.update(DATABASE_URL=str(db), REPLICA_ID=f"replica-{number}")
             bot = BotProcess(home, env)
             bots.append(bot)
             await bot.start()
