@@ -64,8 +64,10 @@ def _finished(message: StoredMessage) -> bool:
 
 
 @pytest.mark.skip(
-    reason="not passing yet: with 30+30 requests the simulator saw 75 creates and 3 Feishu "
-    "requests got no card after the kill (DRILL_PER_PLATFORM=30); to investigate"
+    reason="not passing yet: it expects an answer to every request, but requests the killed "
+    "replica had read and not stored yet are lost (Discord does not send a message again, and "
+    "the fake Feishu does not redeliver unacked events); it should count the jobs stored "
+    "instead. One run (30+30) saw 75 creates, another 53 for 53 stored jobs: to investigate"
 )
 async def test_three_replicas_one_killed(postgres_url: str, tmp_path: Path) -> None:
     async with (
