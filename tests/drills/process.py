@@ -60,6 +60,7 @@ def bot_environment(
         DATABASE_URL=str(tmp / "bot.db"),
         HTTP_HOST="127.0.0.1",
         HTTP_PORT=str(free_port()),
+        METRICS_PORT=str(free_port()),  # never the default: drills of other checkouts use it
         LOG_FORMAT="json",
     )
     if discord is not None:
