@@ -24,6 +24,7 @@ Money rules kept here:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import math
@@ -124,6 +125,8 @@ class JobRunner:
         self._creating: set[str] = set()
         self._showing: set[str] = set()
         self._closing = False
+        #: Renews this replica's leases and takes over dead replicas' jobs (see :meth:`resume`).
+        self._keeper: asyncio.Task[None] | None = None
         #: Queued jobs admitted here whose first message is on its way, and those of them the
         #: queue gave a slot meanwhile (started once that message is shown).
         self._announcing: set[str] = set()
@@ -627,6 +630,10 @@ class JobRunner:
         self._finished(job, JobState.FAILED)
 
     async def _say_cancelled(self, job: Job, replier: Replier) -> None:
+        if not await self.store.holds(job.id):
+            # Another replica took the job over (this one's lease ran out): it carries on.
+            log.warning("job %s: taken over by another replica; stopped here", job.id)
+            return
         await self._show(job, replier, self.messages.cancelled(job))
         await self._step(job, "cancelled")
         self._finished(job, JobState.CANCELLED)
@@ -700,14 +707,38 @@ class JobRunner:
     # ── restarts ──────────────────────────────────────────────────────────────────────────
 
     async def resume(self) -> int:
-        """Carry on with every active job a previous run left, from the state it is in;
-        returns how many were taken up."""
+        """Carry on with every active job a previous run left (or a dead replica: their
+        leases ran out), from the state it is in; returns how many were taken up. From then
+        on, every :attr:`~core.leases.Lease.renew_every` seconds, renews this replica's leases,
+        stops the jobs it lost and takes over the jobs of replicas that died."""
+        resumed = await self._take_over(previous_life=True)
+        if self._keeper is None:
+            self._keeper = asyncio.create_task(self._keep_leases(), name="leases")
+        return resumed
+
+    async def _keep_leases(self) -> None:
+        lease = self.store.lease
+        while not self._closing:
+            await asyncio.sleep(lease.renew_every)
+            try:
+                for job_id in await self.store.renew(time.time()):
+                    log.warning("job %s: its lease was lost to another replica", job_id)
+                    if (task := self._tasks.get(job_id)) is not None:
+                        task.cancel()
+                if not self._closing:
+                    await self._take_over(previous_life=False)
+            except StoreError:
+                continue  # the store has logged the cause; the fences keep writes safe
+
+    async def _take_over(self, *, previous_life: bool) -> int:
         resumed = 0
-        for job in await self.store.active_jobs():
+        unrunnable: list[str] = []
+        for job in await self.store.claim(time.time(), previous_life=previous_life):
             if job.id in self._tasks or job.state is JobState.QUEUED:
                 continue
             replier = self._repliers(job.platform, job.reply_target)
-            if replier is None:
+            if replier is None:  # its platform doesn't run here: leave it to another replica
+                unrunnable.append(job.id)
                 continue
             resumed += 1
             JOBS_RESUMED.labels(job.state.value).inc()
@@ -721,6 +752,8 @@ class JobRunner:
                 self._spawn(job, self._poll_and_deliver(job, replier))
             else:
                 self._spawn(job, self._deliver_again(job, replier))
+        if unrunnable:
+            await self.store.release(unrunnable)
         self._kick()  # queued jobs: started when they have a slot, else their places shown
         self._tick()
         return resumed
@@ -735,6 +768,9 @@ class JobRunner:
         their answer first (so no job is left "maybe sent") and messages being sent get where
         they are stored (so none is sent twice); the next start resumes the rest."""
         self._closing = True
+        if self._keeper is not None:
+            self._keeper.cancel()
+            await asyncio.gather(self._keeper, return_exceptions=True)
         deadline = time.monotonic() + STOP_GRACE
         while (self._creating or self._showing) and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.02)
@@ -746,6 +782,10 @@ class JobRunner:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        # Another replica takes them over at once (when the database can't be used, the store
+        # has logged it and the leases run out instead).
+        with contextlib.suppress(StoreError):
+            await self.store.release()
 
     async def drain(self) -> None:
         """Wait until every job this process runs, and every job waiting in the queue, has

@@ -3,7 +3,8 @@
 
 Jobs change state only through the ``mark_*`` transitions, each a single conditional write that
 says whether it took effect: a transition from a state the job is no longer in (an operator
-cancelled it meanwhile) changes nothing and returns False, so the caller stops.
+cancelled it meanwhile), or by a replica that lost the job's lease (:mod:`core.leases`),
+changes nothing and returns False, so the caller stops.
 
 When the database can't be used (it can't be opened, is full, locked, corrupt or read-only),
 every method raises :class:`StoreError`, whatever the backend: its message names the cause for
@@ -19,6 +20,7 @@ from typing import Any, Protocol
 
 from core.ima.tasks import TaskType
 from core.jobs import Job, JobState
+from core.leases import Lease
 from core.limits import NO_CAPS, Caps
 from core.replier import Handle
 
@@ -80,6 +82,9 @@ class Admission(StrEnum):
 
 
 class Store(Protocol):
+    #: This replica's id and lease time.
+    lease: Lease
+
     async def close(self) -> None: ...
 
     async def ping(self) -> bool:
@@ -226,6 +231,24 @@ class Store(Protocol):
     async def recent_jobs(
         self, platform: str, user_id: str, limit: int = 10, *, chat_id: str | None = None
     ) -> list[Job]: ...
+
+    # ── leases: which replica runs each active job (core/leases.py) ───────────────────────
+    async def claim(self, now: float, *, previous_life: bool = False) -> list[Job]:
+        """Take the active jobs no replica holds (unowned, or their lease expired); from
+        now on this replica's ``mark_*`` writes on them are fenced by the claim."""
+        ...
+
+    async def renew(self, now: float) -> list[str]:
+        """Extend every lease this replica holds; the ids of jobs it lost to another."""
+        ...
+
+    async def release(self, job_ids: Sequence[str] | None = None) -> None:
+        """Give leases up (all, or ``job_ids``): another replica may take them at once."""
+        ...
+
+    async def holds(self, job_id: str) -> bool:
+        """Whether this replica still holds ``job_id``'s lease."""
+        ...
 
     # ── caps a chat has instead of the defaults (core/limits.py) ──────────────────────────
     async def chat_caps(self, platform: str, chat_id: str) -> Caps | None:

@@ -25,6 +25,7 @@ from typing import Any, Protocol, TypeVar
 
 from core.ima.tasks import TaskType
 from core.jobs import ACTIVE, HOLDING, UNSENT, Job, JobState, ModelSource
+from core.leases import Lease, default_lease
 from core.limits import NO_CAPS, Caps
 from core.replier import Handle, expiry, scrub, scrub_handle
 from core.store.base import (
@@ -51,6 +52,8 @@ _JOB_COLUMNS = (
     "chat_slots",
 )  # fmt: skip
 _JOB_SELECT = ", ".join(_JOB_COLUMNS)
+#: The fence of a job this replica lost: no lease version matches it.
+_LOST = -1
 
 
 def _states_sql(states: frozenset[JobState]) -> str:
@@ -109,6 +112,9 @@ class Driver(Protocol):
     name: str
     #: What the backend raises when the database can't be used.
     errors: tuple[type[Exception], ...]
+    #: Appended to the SELECT of jobs to claim: rows another replica is claiming are skipped
+    #: rather than waited for (PostgreSQL's ``FOR UPDATE SKIP LOCKED``; SQLite has one writer).
+    skip_locked: str
 
     def cause(self, error: Exception) -> str:
         """What went wrong, in the backend's or the system's words."""
@@ -194,8 +200,11 @@ class SQLStore:
     """Every public method raises :class:`StoreError` when the database refuses, never the
     driver's own errors (see :func:`naming_refusals`)."""
 
-    def __init__(self, driver: Driver) -> None:
+    def __init__(self, driver: Driver, lease: Lease | None = None) -> None:
         self._driver = driver
+        self.lease = lease or default_lease()
+        #: Job id → the lease version this replica holds it with (see :mod:`core.leases`).
+        self._fences: dict[str, int] = {}
         #: The cause of the failure being logged (None while the database works).
         self._outage: str | None = None
 
@@ -384,10 +393,11 @@ class SQLStore:
             job.state = JobState.ACCEPTED if starts else JobState.QUEUED
             values = [_encode(col, getattr(job, col)) for col in _JOB_COLUMNS]
             await c.execute(
-                f"INSERT INTO jobs ({_JOB_SELECT}, expires_at) "  # noqa: S608
-                f"VALUES ({', '.join('?' for _ in _JOB_COLUMNS)}, ?)",
-                [*values, expiry(job.reply_target)],
-            )
+                f"INSERT INTO jobs ({_JOB_SELECT}, expires_at, owner, lease_until, "  # noqa: S608
+                f"lease_version) VALUES ({', '.join('?' for _ in _JOB_COLUMNS)}, ?, ?, ?, 1)",
+                [*values, expiry(job.reply_target), self.lease.replica,
+                 time.time() + self.lease.seconds],
+            )  # fmt: skip
             day = time.strftime("%Y-%m-%d", time.gmtime(job.created_at))
             await c.execute(
                 "INSERT INTO usage (job_id, day, platform, user_id, chat_id, model_name, "
@@ -399,7 +409,8 @@ class SQLStore:
                 await c.execute(
                     "UPDATE requests SET finished_at = ? WHERE key = ?", (time.time(), request_key)
                 )
-            return Admission.OK if starts else Admission.QUEUED
+        self._fences[job.id] = 1
+        return Admission.OK if starts else Admission.QUEUED
 
     async def _slot_free(self, c: Connection, job: Job, max_running: int | None) -> bool:
         """Whether ``job`` is within its person's, its chat's and everyone's running limits."""
@@ -487,11 +498,23 @@ class SQLStore:
         """One conditional transition: ``sources`` → ``target`` with ``fields`` set."""
         sets = ", ".join(["state = ?", *(f"{name} = ?" for name in fields)])
         marks = ", ".join("?" for _ in sources)
-        return await self._changed(
-            f"UPDATE jobs SET {sets} WHERE id = ? AND state IN ({marks})",  # noqa: S608
+        fence, held = self._fence(job_id)
+        changed = await self._changed(
+            f"UPDATE jobs SET {sets} WHERE id = ? AND state IN ({marks}){fence}",  # noqa: S608
             [target.value, *(_encode(k, v) for k, v in fields.items()), job_id,
-             *(s.value for s in sources)],
+             *(s.value for s in sources), *held],
         )  # fmt: skip
+        if changed and not target.active:
+            self._fences.pop(job_id, None)
+        return changed
+
+    def _fence(self, job_id: str) -> tuple[str, list[Any]]:
+        """The condition a write on ``job_id`` adds: this replica still holds its lease, with
+        the version it claimed (none for jobs it doesn't run, e.g. ``ima-bot admin``)."""
+        version = self._fences.get(job_id)
+        if version is None:
+            return "", []
+        return " AND owner = ? AND lease_version = ?", [self.lease.replica, version]
 
     async def mark_creating(self, job_id: str) -> bool:
         return await self._move(job_id, (JobState.ACCEPTED,), JobState.CREATING)
@@ -502,12 +525,13 @@ class SQLStore:
     async def mark_running(
         self, job_id: str, *, task_id: str, started_at: float, credits: int
     ) -> bool:
+        fence, held = self._fence(job_id)
         async with self._transaction() as c:
             changed = await c.execute(
-                "UPDATE jobs SET state = ?, ima_task_id = ?, started_at = ?, credits = ? "
-                "WHERE id = ? AND state = ?",
+                "UPDATE jobs SET state = ?, ima_task_id = ?, started_at = ?, "  # noqa: S608
+                f"credits = ? WHERE id = ? AND state = ?{fence}",
                 (JobState.RUNNING.value, task_id, started_at, credits, job_id,
-                 JobState.CREATING.value),
+                 JobState.CREATING.value, *held),
             )  # fmt: skip
             if not changed:
                 return False
@@ -544,17 +568,19 @@ class SQLStore:
         return await self._move(job_id, (JobState.DELIVERING,), JobState.DELIVERED, finished_at=at)
 
     async def mark_failed(self, job_id: str, *, error_kind: str, at: float, release: bool) -> bool:
+        fence, held = self._fence(job_id)
         async with self._transaction() as c:
             changed = await c.execute(
                 "UPDATE jobs SET state = ?, error_kind = ?, finished_at = ? "  # noqa: S608
-                f"WHERE id = ? AND state IN {_ACTIVE_SQL}",
-                (JobState.FAILED.value, error_kind, at, job_id),
+                f"WHERE id = ? AND state IN {_ACTIVE_SQL}{fence}",
+                (JobState.FAILED.value, error_kind, at, job_id, *held),
             )
             if not changed:
                 return False
             if release:
                 await c.execute("DELETE FROM usage WHERE job_id = ?", (job_id,))
-            return True
+        self._fences.pop(job_id, None)
+        return True
 
     async def mark_cancelled(self, job_id: str, *, at: float) -> bool:
         async with self._transaction() as c:
@@ -567,7 +593,8 @@ class SQLStore:
             )
             if job.state in UNSENT:  # never sent: nothing was charged
                 await c.execute("DELETE FROM usage WHERE job_id = ?", (job_id,))
-            return True
+        self._fences.pop(job_id, None)
+        return True
 
     async def set_handle(self, job_id: str, handle: Handle, *, expires_at: float | None) -> None:
         async with self._transaction() as c:
@@ -637,6 +664,76 @@ class SQLStore:
             args.append(chat_id)
         query += " ORDER BY created_at DESC LIMIT ?"
         return [_job(r) for r in await self._fetchall(query, [*args, limit])]
+
+    # ── leases (core/leases.py) ───────────────────────────────────────────────────────────
+
+    async def claim(self, now: float, *, previous_life: bool = False) -> list[Job]:
+        """Take the active jobs no replica holds (unowned, or their lease expired) and return
+        them; ``previous_life``: also those this replica id held before it restarted."""
+        mine = " OR owner = ?" if previous_life else ""
+        async with self._transaction() as c:
+            rows = await c.fetchall(
+                "UPDATE jobs SET owner = ?, lease_until = ?, "  # noqa: S608 - fixed names
+                "lease_version = lease_version + 1 "
+                f"WHERE id IN (SELECT id FROM jobs WHERE state IN {_ACTIVE_SQL} "
+                f"AND (owner IS NULL OR lease_until < ?{mine}) {self._driver.skip_locked}) "
+                "RETURNING id, lease_version",
+                [self.lease.replica, now + self.lease.seconds, now,
+                 *([self.lease.replica] if previous_life else [])],
+            )  # fmt: skip
+            versions = {str(r[0]): int(r[1]) for r in rows}
+            jobs = [j for job_id in versions if (j := await self._job(c, job_id)) is not None]
+        self._fences.update(versions)
+        return sorted(jobs, key=lambda j: j.created_at)
+
+    async def renew(self, now: float) -> list[str]:
+        """Extend every lease this replica holds (one write); returns the ids of the active
+        jobs it lost meanwhile (another replica claimed them), which it must stop."""
+        async with self._transaction() as c:
+            rows = await c.fetchall(
+                f"UPDATE jobs SET lease_until = ? WHERE owner = ? AND state IN {_ACTIVE_SQL} "  # noqa: S608
+                "RETURNING id, lease_version",
+                (now + self.lease.seconds, self.lease.replica),
+            )
+        kept = {str(r[0]) for r in rows}
+        held = [i for i, v in self._fences.items() if v != _LOST]
+        lost: list[str] = []
+        if held:
+            marks = ", ".join("?" for _ in held)
+            taken = await self._fetchall(
+                f"SELECT id FROM jobs WHERE id IN ({marks}) AND owner != ? "  # noqa: S608
+                f"AND state IN {_ACTIVE_SQL}",
+                [*held, self.lease.replica],
+            )
+            lost = [str(r[0]) for r in taken]
+        for job_id in held:
+            if job_id in lost:
+                self._fences[job_id] = _LOST  # told once; its writes keep failing
+            elif job_id not in kept:
+                del self._fences[job_id]  # ended
+        return lost
+
+    async def release(self, job_ids: Sequence[str] | None = None) -> None:
+        """Give up leases (all, or ``job_ids``) so another replica takes the jobs at once."""
+        ids = list(self._fences) if job_ids is None else list(job_ids)
+        if not ids:
+            return
+        marks = ", ".join("?" for _ in ids)
+        await self._changed(
+            "UPDATE jobs SET owner = NULL, lease_until = NULL "  # noqa: S608
+            f"WHERE owner = ? AND id IN ({marks})",
+            [self.lease.replica, *ids],
+        )
+        for job_id in ids:
+            self._fences.pop(job_id, None)
+
+    async def holds(self, job_id: str) -> bool:
+        """Whether this replica still holds ``job_id`` (True for a job it never claimed)."""
+        version = self._fences.get(job_id)
+        if version is None:
+            return True
+        row = await self._fetchone("SELECT owner, lease_version FROM jobs WHERE id = ?", (job_id,))
+        return row is not None and row[0] == self.lease.replica and int(row[1]) == version
 
     # ── caps ──────────────────────────────────────────────────────────────────────────────
 

@@ -13,15 +13,19 @@ from core.ima.tasks import TaskType
 from core.jobs import Job, JobState, ModelSource, new_job_id
 from core.limits import Caps, Window
 from core.replier import Handle
-from core.store import Admission, Preference, Store, open_store
+from core.store import Admission, Preference, Store, StoreError, open_store
 from core.store.sql import KEEP_SECONDS
+from tests.postgres import PASSWORD, Server
 
 DAY = "2026-11-25"
 
 
-@pytest.fixture(params=["file", "memory"])
+@pytest.fixture(params=["file", "memory", "postgres"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    url = f"sqlite:///{tmp_path / 'bot.db'}" if request.param == "file" else ":memory:"
+    if request.param == "postgres":
+        url = await request.getfixturevalue("postgres_server").new_database()
+    else:
+        url = f"sqlite:///{tmp_path / 'bot.db'}" if request.param == "file" else ":memory:"
     s = await open_store(url)
     yield s
     await s.close()
@@ -342,6 +346,54 @@ async def test_reopen_keeps_data(tmp_path: Path) -> None:
     assert (await second.get_job(j.id)) is not None
     assert await second.ping()
     await second.close()
+
+
+# ── PostgreSQL: several replicas on one database ──────────────────────────────────────────
+
+
+async def test_replicas_migrate_once_and_share_the_caps(postgres_server: Server) -> None:
+    url = await postgres_server.new_database()
+    replicas = await asyncio.gather(*(open_store(url) for _ in range(3)))  # migrate together
+    try:
+        cap = Caps(user_credits=100)
+        results = await asyncio.gather(
+            *(replicas[i % 3].admit(job(credits=7), caps=cap) for i in range(30))
+        )
+        assert results.count(Admission.OK) == 14  # never overshoots, whichever replica admits
+        assert await replicas[1].spent(0, "test", user_id="u1") == 98
+        presses = await asyncio.gather(*(r.first_seen("press-1") for r in replicas))
+        assert presses.count(True) == 1
+    finally:
+        for r in replicas:
+            await r.close()
+
+
+async def test_a_wrong_password_is_one_sentence_without_the_password(
+    postgres_server: Server,
+) -> None:
+    url = postgres_server.url(password="wrong-password")
+    with pytest.raises(StoreError) as caught:
+        await open_store(url)
+    message = str(caught.value)
+    assert message.startswith(f"The database 127.0.0.1:{postgres_server.port}/postgres can't be")
+    assert "wrong-password" not in message
+    assert PASSWORD not in message
+
+
+async def test_postgres_migrations_are_versioned(postgres_server: Server) -> None:
+    import asyncpg
+
+    from core.store.migrations import MIGRATIONS
+
+    url = await postgres_server.new_database()
+    for _ in range(2):  # the second open has nothing left to run
+        await (await open_store(url)).close()
+    conn = await asyncpg.connect(url)
+    try:
+        versions = [r[0] for r in await conn.fetch("SELECT version FROM schema_version")]
+    finally:
+        await conn.close()
+    assert versions == list(range(1, len(MIGRATIONS) + 1))
 
 
 async def test_chat_caps_replace_the_defaults_per_chat(store: Store) -> None:
