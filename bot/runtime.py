@@ -37,7 +37,7 @@ async def wired(
     ``client_options`` tune the IMA client (tests shorten its retry delays)."""
     if settings.ima_api_key is None:
         raise ValueError("IMA_API_KEY is not set")
-    store = await open_store(database_url)
+    store = await open_store(database_url, settings.lease())
     await store.prune(time.time())
     locale = normalize_locale(settings.bot_lang)
     session = IMASession(

@@ -38,8 +38,10 @@ class Verb(StrEnum):
     KEEP = "n"
     #: Go ahead with what the bot proposed and priced (a confirmation it asked for).
     CONFIRM = "c"
-    #: Drop what the bot proposed, or a job that still waits for its turn.
+    #: Drop what the bot proposed.
     CANCEL = "x"
+    #: Take a job that waits for its turn out of the queue (its owner, or an admin).
+    UNQUEUE = "q"
 
 
 #: Verbs whose argument is a result index.

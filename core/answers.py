@@ -2,7 +2,7 @@
 
 Prices and times per model for a medium, which models do something (a ratio, 4K, sound,
 first/last frame, reference pictures, lyrics), what the bot can do, the longest video and the
-biggest picture, and how many credits are left today under the operator's caps.
+biggest picture, and how many credits are left under the operator's caps.
 """
 
 from __future__ import annotations
@@ -17,6 +17,8 @@ from core.ima.errors import IMAError
 from core.ima.rules import normalise, quote
 from core.ima.tasks import MediaKind, TaskType
 from core.ima.timing import timing_for
+from core.jobs import JobState
+from core.messages import duration
 from core.parse import QuestionTopic
 from core.policy import Policy
 from core.store import Store
@@ -58,13 +60,13 @@ class Answers:
         self._policy = policy
 
     async def answer(
-        self, asked: Asked, *, platform: str, user_id: str, chat_id: str, day: str, admin: bool
+        self, asked: Asked, *, platform: str, user_id: str, chat_id: str, now: float, admin: bool
     ) -> list[Message]:
         """The sentences answering ``asked``."""
         topic = asked.topic
         if topic is QuestionTopic.CREDITS:  # how credits work, and this person's today
             how = Message("answer.credits_how")
-            return [how, *await self.credits(platform, user_id, chat_id, day, admin=admin)]
+            return [how, *await self.credits(platform, user_id, chat_id, now, admin=admin)]
         if topic in (QuestionTopic.ABOUT_INPUT, QuestionTopic.OTHER):
             return [Message(f"answer.{topic.value}")]
         vague = asked.media is None and asked.model is None and asked.feature is None
@@ -84,27 +86,35 @@ class Answers:
         return self._capable(catalog, model, asked)
 
     async def credits(
-        self, platform: str, user_id: str, chat_id: str, day: str, *, admin: bool
+        self, platform: str, user_id: str, chat_id: str, now: float, *, admin: bool
     ) -> list[Message]:
-        """Today's credits used and what remains under each cap (or that there is none)."""
-        limits = self._policy.limits(admin=admin)
-        mine = await self._store.spent(day, platform, user_id=user_id)
-        lines = [Message("answer.credits_used", {"credits": mine})]
-        if limits.user_daily_credits is None and limits.chat_daily_credits is None:
+        """The credits used in the caps' window and what remains under each cap, when they
+        reset, and the person's jobs being made and waiting."""
+        caps = await self._policy.caps_in(self._store, platform, chat_id, admin=admin)
+        window = caps.window
+        since = window.start(now)
+        per, this = Message(f"window.per_{window}"), Message(f"window.this_{window}")
+        mine = await self._store.spent(since, platform, user_id=user_id)
+        lines = [Message("answer.credits_used", {"credits": mine, "this": this})]
+        if not caps.credits_capped:
             lines.append(Message("answer.credits_no_cap"))
-            return lines
-        if limits.user_daily_credits is not None:
-            left = max(0, limits.user_daily_credits - mine)
-            lines.append(
-                Message("answer.credits_user_cap", {"cap": limits.user_daily_credits, "left": left})
-            )
-        if limits.chat_daily_credits is not None:
-            chat = await self._store.spent(day, platform, chat_id=chat_id)
-            left = max(0, limits.chat_daily_credits - chat)
-            lines.append(
-                Message("answer.credits_chat_cap", {"cap": limits.chat_daily_credits, "left": left})
-            )
-        lines.append(Message("answer.credits_reset"))
+        if caps.user_credits is not None:
+            left = max(0, caps.user_credits - mine)
+            values = {"cap": caps.user_credits, "left": left, "per": per}
+            lines.append(Message("answer.credits_user_cap", values))
+        if caps.chat_credits is not None:
+            chat = await self._store.spent(since, platform, chat_id=chat_id)
+            left = max(0, caps.chat_credits - chat)
+            values = {"cap": caps.chat_credits, "left": left, "per": per}
+            lines.append(Message("answer.credits_chat_cap", values))
+        if caps.credits_capped:
+            reset = duration(window.end(now) - now)
+            lines.append(Message("answer.credits_reset", {"reset": reset}))
+        counts = await self._store.active_counts(platform, user_id)
+        queued = counts.pop(JobState.QUEUED, 0)
+        running = sum(counts.values())
+        if queued or running:
+            lines.append(Message("answer.credits_jobs", {"running": running, "queued": queued}))
         return lines
 
     async def _every_model(self) -> list[Message]:

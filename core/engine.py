@@ -32,7 +32,7 @@ from core.ima.tasks import TaskType
 from core.jobs import Job, JobState, ModelSource
 from core.llm import LLMReader
 from core.logcontext import about
-from core.messages import Messages, Offer
+from core.messages import Messages, Offer, duration
 from core.metrics import DEDUPLICATED, REFUSALS
 from core.parse import Command, ModelScope, ParsedMessage, QuestionTopic, parse_message
 from core.pictures import PictureMemory
@@ -42,7 +42,7 @@ from core.preferences import Preferences
 from core.proposals import Proposal, Proposals
 from core.replier import Replier, Reply, Stage, expiry, fit
 from core.request import Attachment, ChatRequest, Explicit
-from core.runner import JobRunner, Requester, today
+from core.runner import JobRunner, Requester
 from core.state import FIRST_FRAME, FirstFrame, UserState
 from core.store import Admission, Store
 from core.turns import Turns
@@ -178,6 +178,7 @@ class Engine:
             Verb.KEEP: self._press_save,
             Verb.CONFIRM: self._press_proposal,
             Verb.CANCEL: self._press_proposal,
+            Verb.UNQUEUE: self._press_unqueue,
         }
         self._explicit: dict[Explicit, Callable[[ChatRequest], ParsedMessage]] = {
             Explicit.HISTORY: lambda r: ParsedMessage(Command.HISTORY),
@@ -186,6 +187,7 @@ class Engine:
                 Command.ALWAYS_MODEL, media=r.options.media, model=r.options.model
             ),
             Explicit.RESET_DEFAULTS: lambda r: ParsedMessage(Command.RESET, media=r.options.media),
+            Explicit.USAGE: lambda r: ParsedMessage(Command.USAGE),
         }
 
     # ── the door ──────────────────────────────────────────────────────────────────────────
@@ -600,7 +602,7 @@ class Engine:
             platform=request.platform,
             user_id=request.user_id,
             chat_id=request.chat_id,
-            day=today(),
+            now=time.time(),
             admin=turn.admin,
         )
         await self._say(turn.replier, self._messages.info(turn.locale, *lines))
@@ -609,7 +611,7 @@ class Engine:
         verdict.decide(Decision.ANSWER)
         request = turn.request
         lines = await self._answers.credits(
-            request.platform, request.user_id, request.chat_id, today(), admin=turn.admin
+            request.platform, request.user_id, request.chat_id, time.time(), admin=turn.admin
         )
         await self._say(
             turn.replier, replace(self._messages.info(turn.locale, *lines), private=True)
@@ -804,6 +806,20 @@ class Engine:
         await self._say(replier, reply)
         return ActionResult.DONE
 
+    async def _press_unqueue(self, press: Press, action: Action, replier: Replier) -> ActionResult:
+        """Leave the queue: the job's owner, or an admin of its platform."""
+        job = await self._store.get_job(action.subject)
+        if job is None or job.platform != press.platform:
+            return ActionResult.UNKNOWN
+        if (
+            job.user_id != press.user_id
+            and press.user_id not in self._access(press.platform).admins
+        ):
+            return ActionResult.NOT_YOURS
+        if not await self._runner.leave_queue(job):
+            return ActionResult.UNKNOWN
+        return ActionResult.DONE
+
     async def _press_proposal(self, press: Press, action: Action, replier: Replier) -> ActionResult:
         proposal = await self._proposals.take(
             press.platform, press.user_id, press.chat_id, action.subject
@@ -906,7 +922,7 @@ class Engine:
             watched.texts.append(self._runner.sketch(plan, who))
             return
         admission = await self._runner.admit(plan, who, replier, request_key=request_key)
-        if admission is not Admission.OK:
+        if not admission.admitted:
             verdict.decide(Decision.REFUSE)
             REFUSALS.labels(admission.value).inc()
             await self._say(replier, await self._refusal(admission, who, plan.quote.credits))
@@ -963,16 +979,25 @@ class Engine:
         await self._say(replier, reply)
 
     async def _refusal(self, admission: Admission, who: Requester, credits: int) -> Reply:
-        policy = self.config.policy
-        values: dict[str, Any] = {"credits": credits}
-        if admission is Admission.TOO_MANY:
-            values["count"] = await self._store.count_active(who.platform, who.user_id)
+        """Which cap stopped a request, what remains under it and when it resets."""
+        caps = await self.config.policy.caps_in(
+            self._store, who.platform, who.chat_id, admin=who.admin
+        )
+        now = time.time()
+        since = caps.window.start(now)
+        if admission is Admission.USER_CAP:
+            cap = caps.user_credits
+            spent = await self._store.spent(since, who.platform, user_id=who.user_id)
         else:
-            values["cap"] = (
-                policy.user_daily_credits
-                if admission is Admission.USER_CAP
-                else policy.chat_daily_credits
-            )
+            cap = caps.chat_credits
+            spent = await self._store.spent(since, who.platform, chat_id=who.chat_id)
+        values = {
+            "credits": credits,
+            "cap": cap or 0,
+            "left": max(0, (cap or 0) - spent),
+            "per": Message(f"window.per_{caps.window}"),
+            "reset": duration(caps.window.end(now) - now),
+        }
         return self._messages.info(who.locale, Message(f"limit.{admission}", values))
 
     # ── helpers ───────────────────────────────────────────────────────────────────────────

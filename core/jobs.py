@@ -2,13 +2,16 @@
 
 ::
 
-    accepted ──sent──▶ creating ──task id──▶ running ──result──▶ delivering ──shown──▶ delivered
-        │                 │                   │                   │
-        └── cancelled     └──── failed ◀──────┴───────────────────┘
+    queued ─slot─▶ accepted ─sent─▶ creating ─task id─▶ running ─result─▶ delivering ─▶ delivered
+      │               │                │                   │                  │
+      └─ cancelled ◀──┘                └──── failed ◀──────┴──────────────────┘
 
 Each arrow is one store transition (:class:`core.store.Store`), written before the step it
 names happens, so a restart knows exactly what may have happened:
 
+* ``queued``: admitted (its credits reserved) and waiting for a free slot: the person's, the
+  chat's and the bot's limits of jobs at IMA at once (:class:`core.limits.Caps`). The store
+  gives it a slot (``accepted``) in one transaction; a restart leaves it waiting.
 * ``accepted``: the create was never sent. Safe to send now, after a restart too.
 * ``creating``: the create may have reached IMA. It is never sent again (that could charge
   twice); a restart tells the person it may have been made and keeps its credits counted.
@@ -31,6 +34,7 @@ from core.replier import Handle
 
 
 class JobState(StrEnum):
+    QUEUED = "queued"
     ACCEPTED = "accepted"
     CREATING = "creating"
     RUNNING = "running"
@@ -44,7 +48,13 @@ class JobState(StrEnum):
         return self in ACTIVE
 
 
-ACTIVE = frozenset({JobState.ACCEPTED, JobState.CREATING, JobState.RUNNING, JobState.DELIVERING})
+ACTIVE = frozenset(
+    {JobState.QUEUED, JobState.ACCEPTED, JobState.CREATING, JobState.RUNNING, JobState.DELIVERING}
+)
+#: States that hold a slot: the job is at IMA or about to be sent there.
+HOLDING = frozenset({JobState.ACCEPTED, JobState.CREATING, JobState.RUNNING})
+#: States whose credits are given back when the job is cancelled: nothing was sent.
+UNSENT = frozenset({JobState.QUEUED, JobState.ACCEPTED})
 
 
 class ModelSource(StrEnum):
@@ -104,3 +114,7 @@ class Job:
     origin_id: str | None = None
     #: What the person asked for, as :class:`core.wants.Wants` JSON (a retry maps it again).
     wants: Mapping[str, Any] = field(default_factory=dict)
+    #: Jobs its person, and its chat, may have at IMA at once (None: no limit), as the caps
+    #: said when it was admitted: the queue gives it a slot within them.
+    user_slots: int | None = None
+    chat_slots: int | None = None

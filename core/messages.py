@@ -57,6 +57,17 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def duration(seconds: float) -> Message:
+    """A wait in the largest unit that reads naturally: minutes, hours or days."""
+    minutes = max(1, math.ceil(seconds / 60))
+    if minutes < 60:
+        return Message("time.minutes", {"n": minutes})
+    hours = round(seconds / 3600)
+    if hours < 48:
+        return Message("time.hours", {"n": hours})
+    return Message("time.days", {"n": round(seconds / 86400)})
+
+
 def progress_percent(elapsed: float, estimate_high: float) -> int:
     """The spec's formula: P = min(95, floor(elapsed / estimated_max × 100))."""
     return min(95, math.floor(elapsed / max(estimate_high, 1) * 100))
@@ -110,14 +121,7 @@ class Messages:
         lines.append(t.t(loc, f"before.{media.value}"))
         if job.source is ModelSource.PREFERENCE:
             lines.append(t.t(loc, "before.usual", model=job.model_name))
-            lines.append(t.t(loc, "before.model_usual", model=job.model_name))
-        else:
-            lines.append(t.t(loc, "before.model", model=job.model_name))
-        lines.append(t.t(loc, _timed("before.time", estimate), low=estimate[0], high=estimate[1]))
-        if job.n > 1:
-            lines.append(t.t(loc, "before.credits_n", credits=job.credits, each=each, n=job.n))
-        else:
-            lines.append(t.t(loc, "before.credits", credits=job.credits))
+        lines += self._details(job, estimate, each)
         if job.source is ModelSource.BEST:
             lines.append(t.t(loc, "before.premium", model=job.model_name))
         elif job.source is ModelSource.CHEAPEST:
@@ -129,6 +133,53 @@ class Messages:
         if media is MediaKind.VIDEO:
             lines.append(t.t(loc, "before.video_note"))
         return _job_reply(job, Stage.BEFORE, lines)
+
+    def _details(self, job: Job, estimate: tuple[int, int], each: int) -> list[str]:
+        """Model, time and credits, as the first message lists them."""
+        t, loc = self._t, job.locale
+        key = "before.model_usual" if job.source is ModelSource.PREFERENCE else "before.model"
+        lines = [t.t(loc, key, model=job.model_name)]
+        lines.append(t.t(loc, _timed("before.time", estimate), low=estimate[0], high=estimate[1]))
+        if job.n > 1:
+            lines.append(t.t(loc, "before.credits_n", credits=job.credits, each=each, n=job.n))
+        else:
+            lines.append(t.t(loc, "before.credits", credits=job.credits))
+        return lines
+
+    # ── step 0: waiting for a slot ────────────────────────────────────────────────────────
+
+    def queued(
+        self,
+        job: Job,
+        *,
+        position: int,
+        wait: float,
+        estimate: tuple[int, int],
+        each: int,
+        notes: Sequence[Message] = (),
+    ) -> Reply:
+        """A job waiting its turn: its place, when it should start, and a button to leave."""
+        t, loc = self._t, job.locale
+        lines = [self.text(loc, n) for n in notes]
+        lines.append(t.t(loc, f"queue.{job.task_type.media.value}"))
+        lines.append(t.t(loc, "queue.position", position=position))
+        minutes = math.ceil(wait / 60)
+        if minutes <= 1:
+            lines.append(t.t(loc, "queue.starts_soon"))
+        else:
+            lines.append(t.t(loc, "queue.starts_in", minutes=minutes))
+        lines += self._details(job, estimate, each)
+        lines.append(t.t(loc, "queue.note"))
+        leave = _button(t.t(loc, "button.leave_queue"), Action(Verb.UNQUEUE, job.id))
+        return _job_reply(job, Stage.BEFORE, lines, [leave])
+
+    def left_queue(self, job: Job) -> Reply:
+        """The person took their waiting job out of the queue."""
+        return _job_reply(
+            job,
+            Stage.FAILURE,
+            [self._t.t(job.locale, f"queue.cancelled_{job.task_type.media.value}")],
+        )
 
     # ── step 2: progress ──────────────────────────────────────────────────────────────────
 

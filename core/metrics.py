@@ -68,7 +68,7 @@ DELIVERIES_FAILED = Counter(
 )
 REFUSALS = Counter(
     "ima_bot_refusals_total",
-    "Requests answered without starting a job, by reason (too_many, user_cap, chat_cap, "
+    "Requests answered without starting a job, by reason (user_cap, chat_cap, "
     "banned, too_long, advice, not_allowed, …).",
     ["reason"],
 )

@@ -7,9 +7,12 @@ Where the bot answers and who is an admin is each platform's own setting
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from core.limits import Caps, Window
-from core.store import Limits
+from core.limits import Caps, Window, caps_for
+
+if TYPE_CHECKING:
+    from core.store import Store
 
 #: Longer descriptions are refused with a message rather than cut or sent to fail at IMA.
 MAX_PROMPT_CHARS = 2000
@@ -47,11 +50,6 @@ class Policy:
             chat_running=self.max_active_per_chat,
         )
 
-    def limits(self, *, admin: bool) -> Limits:
-        if admin:
-            return Limits()
-        return Limits(
-            max_active=self.max_active_per_user,
-            user_daily_credits=self.user_daily_credits,
-            chat_daily_credits=self.chat_daily_credits,
-        )
+    async def caps_in(self, store: Store, platform: str, chat_id: str, *, admin: bool) -> Caps:
+        """The caps that apply to a person in a chat: the chat's own, else the defaults."""
+        return caps_for(self.caps, await store.chat_caps(platform, chat_id), admin=admin)

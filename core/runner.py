@@ -1,7 +1,14 @@
-"""Running jobs: admission, the first message, upload, create, poll, deliver or fail.
+"""Running jobs: admission, the queue, the first message, upload, create, poll, deliver or fail.
 
 The runner owns every job's task: :meth:`JobRunner.admit` stores the job (reserving its credits
 within the caps) and returns; the job then runs in a task of the runner's, whoever asked for it.
+
+A job without a free slot (its person's, its chat's or everyone's limit of jobs at IMA at once)
+waits in the queue: its message shows its place and when it should start, with a button to
+leave. The store decides who gets a slot (:meth:`core.store.Store.promote`, one transaction);
+the runner asks it again whenever a job here leaves IMA, and every :data:`QUEUE_TICK` seconds
+while jobs wait (another process's job may have ended, or an admin cancelled one), starts what
+it was given and edits the waiting messages whose place changed.
 Every step is a store transition written before the step happens (:mod:`core.jobs` explains
 what a restart does in each state), so :meth:`resume` can carry on from any of them without
 ever creating a task twice or showing a result twice.
@@ -17,6 +24,7 @@ Money rules kept here:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import math
@@ -36,6 +44,7 @@ from core.ima.tasks import TaskType, Timing
 from core.ima.timing import timing_for, timing_for_task
 from core.ima.upload import MAX_IMAGE_BYTES
 from core.jobs import Job, JobState, new_job_id
+from core.limits import NO_CAPS
 from core.logcontext import context_about
 from core.messages import Messages, Offer
 from core.metrics import CREDITS, DELIVERIES_FAILED, JOBS, JOBS_ACTIVE, JOBS_RESUMED
@@ -43,7 +52,7 @@ from core.planning import Plan
 from core.policy import Policy
 from core.preferences import Preferences
 from core.replier import Handle, Replier, Reply, expiry, fit
-from core.store import NO_LIMITS, Admission, Store, StoreError
+from core.store import Admission, Store, StoreError
 from core.wants import Refused, Wants, map_wants
 
 log = logging.getLogger(__name__)
@@ -52,6 +61,8 @@ log = logging.getLogger(__name__)
 _SHOW_PAUSES = (0.0, 1.0, 3.0)
 #: How long a stopping runner waits for creates and messages in flight.
 STOP_GRACE = 15.0
+#: Seconds between looks at the queue while jobs wait (scaled like every other time).
+QUEUE_TICK = 5.0
 
 
 class _Cancelled(Exception):
@@ -114,21 +125,45 @@ class JobRunner:
         self._creating: set[str] = set()
         self._showing: set[str] = set()
         self._closing = False
+        #: Renews this replica's leases and takes over dead replicas' jobs (see :meth:`resume`).
+        self._keeper: asyncio.Task[None] | None = None
+        #: Queued jobs admitted here whose first message is on its way, and those of them the
+        #: queue gave a slot meanwhile (started once that message is shown).
+        self._announcing: set[str] = set()
+        self._deferred: set[str] = set()
+        #: Queued jobs whose message this process shows, with the place it shows, and the
+        #: repliers of those admitted here (a Discord interaction's, say).
+        self._places: dict[str, int] = {}
+        self._waiting: dict[str, Replier] = {}
+        #: The one task looking at the queue (and whether to look again when it is done), and
+        #: the timer that asks it to while jobs wait.
+        self._advancing: asyncio.Task[None] | None = None
+        self._again = False
+        self._ticker: asyncio.Task[None] | None = None
+        self._others: set[asyncio.Task[None]] = set()
 
     # ── starting ──────────────────────────────────────────────────────────────────────────
 
     async def admit(
         self, plan: Plan, who: Requester, replier: Replier, *, request_key: str | None = None
     ) -> Admission:
-        """Store the job within the caps and start it; returns at once with the verdict."""
+        """Store the job within the caps and start it, or queue it; returns at once with the
+        verdict."""
         job = self._job(plan, who)
+        caps = await self.policy.caps_in(self.store, who.platform, who.chat_id, admin=who.admin)
+        job.user_slots, job.chat_slots = caps.user_running, caps.chat_running
         admission = await self.store.admit(
-            job, day=today(), limits=self.policy.limits(admin=who.admin), request_key=request_key
+            job, caps=caps, max_running=self.policy.max_running, request_key=request_key
         )
-        if admission is not Admission.OK:
+        if not admission.admitted:
             JOBS.labels(job.task_type.value, "refused").inc()
             return admission
-        self._spawn(job, self._start(job, plan, replier))
+        if admission is Admission.OK:
+            self._spawn(job, self._start(job, self._before(job, plan), replier))
+        else:
+            self._announcing.add(job.id)
+            self._waiting[job.id] = replier
+            self._background(self._announce(job, plan, replier))
         return admission
 
     def sketch(self, plan: Plan, who: Requester) -> str:
@@ -180,6 +215,7 @@ class JobRunner:
         def done(finished: asyncio.Task[None]) -> None:
             self._tasks.pop(job.id, None)
             JOBS_ACTIVE.labels(job.task_type.value).dec()
+            self._kick()  # its slot is free
             if finished.cancelled() or (error := finished.exception()) is None:
                 return
             if isinstance(error, StoreError):  # the store has logged the cause
@@ -190,8 +226,7 @@ class JobRunner:
 
         task.add_done_callback(done)
 
-    async def _start(self, job: Job, plan: Plan, replier: Replier) -> None:
-        before = self._before(job, plan)
+    async def _start(self, job: Job, before: Reply, replier: Replier) -> None:
         if not await self._show(job, replier, before):
             # Nobody can see this job: stop before anything is spent.
             await self.store.mark_failed(
@@ -201,6 +236,148 @@ class JobRunner:
             return
         await self._step(job, "accepted", model=job.version_id, credits=job.credits)
         await self._create_and_deliver(job, replier)
+
+    # ── the queue ─────────────────────────────────────────────────────────────────────────
+
+    def _background(self, work: Coroutine[Any, Any, None]) -> None:
+        """Queue work in a task of its own; its errors are logged, never raised."""
+        task = asyncio.create_task(work)
+        self._others.add(task)
+        task.add_done_callback(self._others.discard)
+        task.add_done_callback(_log_failure)
+
+    async def _announce(self, job: Job, plan: Plan, replier: Replier) -> None:
+        """The first message of a job that waits: its place in the queue."""
+        try:
+            positions = await self.store.queue_positions(self.policy.max_running)
+            place = positions.get(job.id)
+            if place is not None:
+                reply = self._queued(job, place, self.timing(plan.model, job.task_type), plan)
+                if await self._show(job, replier, reply):
+                    self._places[job.id] = place
+        finally:
+            self._announcing.discard(job.id)
+        if job.id in self._deferred:  # given a slot while its message was on its way
+            self._deferred.discard(job.id)
+            self._launch(job)
+        self._tick()
+
+    def _queued(self, job: Job, place: int, timing: Timing, plan: Plan | None = None) -> Reply:
+        slots = min(
+            (n for n in (job.user_slots, job.chat_slots, self.policy.max_running) if n), default=1
+        )
+        typical = (timing.estimate_low + timing.estimate_high) / 2
+        return self.messages.queued(
+            job,
+            position=place,
+            wait=math.ceil(place / slots) * typical,
+            estimate=(timing.estimate_low, timing.estimate_high),
+            each=plan.quote.rule.points if plan else job.credits // max(job.n, 1),
+            notes=plan.notes if plan else (),
+        )
+
+    def _launch(self, job: Job) -> None:
+        """Start a job the queue gave a slot (once, in this process)."""
+        if job.id in self._tasks:
+            return
+        if job.id in self._announcing:
+            self._deferred.add(job.id)
+            return
+        replier = self._replier(job)
+        if replier is None:
+            return
+        self._places.pop(job.id, None)
+        self._waiting.pop(job.id, None)
+        self._spawn(job, self._begin(job, replier))
+
+    def _replier(self, job: Job) -> Replier | None:
+        """Where a waiting job answers: where it was asked, else rebuilt from its target."""
+        return self._waiting.get(job.id) or self._repliers(job.platform, job.reply_target)
+
+    async def _begin(self, job: Job, replier: Replier) -> None:
+        catalog = await self._catalog_or_none(job.task_type)
+        model = catalog.resolve(job.version_id, job.model_id) if catalog else None
+        timing = self.timing(model, job.task_type)
+        before = self.messages.before(
+            job,
+            estimate=(timing.estimate_low, timing.estimate_high),
+            each=job.credits // max(job.n, 1),
+        )
+        await self._start(job, before, replier)
+
+    def _kick(self) -> None:
+        """Look at the queue soon: a slot may have freed."""
+        if self._closing:
+            return
+        if self._advancing is not None and not self._advancing.done():
+            self._again = True
+            return
+        self._advancing = asyncio.create_task(self._advance())
+        self._advancing.add_done_callback(_log_failure)
+
+    async def _advance(self) -> None:
+        while True:
+            self._again = False
+            for job in await self.store.promote(self.policy.max_running):
+                self._launch(job)
+            await self._refresh_places()
+            if not self._again or self._closing:
+                return
+
+    async def _refresh_places(self) -> None:
+        """Edit every waiting message whose place changed; say so on those cancelled."""
+        positions = await self.store.queue_positions(self.policy.max_running)
+        for job_id in [j for j in self._places if j not in positions]:
+            del self._places[job_id]
+            left = await self.store.get_job(job_id)
+            if left is not None and left.state is JobState.CANCELLED:
+                replier = self._replier(left)
+                self._waiting.pop(job_id, None)
+                if replier is not None:
+                    await self._show(left, replier, self.messages.left_queue(left))
+        if not positions:
+            return
+        for job in await self.store.active_jobs():
+            place = positions.get(job.id)
+            if place is None or self._places.get(job.id) == place or job.id in self._announcing:
+                continue
+            if self._closing or job.id in self._tasks:
+                continue
+            replier = self._replier(job)
+            if replier is None:
+                continue
+            catalog = await self._catalog_or_none(job.task_type)
+            model = catalog.resolve(job.version_id, job.model_id) if catalog else None
+            reply = self._queued(job, place, self.timing(model, job.task_type))
+            if await self._show(job, replier, reply, final=False):
+                self._places[job.id] = place
+
+    def _tick(self) -> None:
+        """Look at the queue every :data:`QUEUE_TICK` seconds while jobs wait here."""
+        if self._ticker is None or self._ticker.done():
+            self._ticker = asyncio.create_task(self._ticking())
+            self._ticker.add_done_callback(_log_failure)
+
+    async def _ticking(self) -> None:
+        while not self._closing and (self._places or self._announcing):
+            await asyncio.sleep(max(0.05, QUEUE_TICK * self.time_scale))
+            self._kick()
+
+    async def leave_queue(self, job: Job) -> bool:
+        """Take a waiting job out of the queue (its credits are given back) and say so in
+        its message; False when it no longer waits."""
+        if job.state is not JobState.QUEUED or not await self.store.mark_cancelled(
+            job.id, at=time.time()
+        ):
+            return False
+        self._places.pop(job.id, None)
+        await self._step(job, "cancelled")
+        self._finished(job, JobState.CANCELLED)
+        replier = self._waiting.pop(job.id, None) or self._repliers(job.platform, job.reply_target)
+        if replier is not None:
+            await self._show(job, replier, self.messages.left_queue(job))
+        self._kick()
+        return True
 
     def timing(self, model: Model | None, task_type: TaskType) -> Timing:
         # A model that left the catalog while its job ran falls back to the table's timing.
@@ -245,7 +422,7 @@ class JobRunner:
                 await self._price_rose(job, q, replier)
                 return None
             if q.credits < job.credits:  # cheaper than shown: always within the caps
-                await self.store.reprice(job.id, q.credits, day=today(), limits=NO_LIMITS)
+                await self.store.reprice(job.id, q.credits, caps=NO_CAPS)
                 job.credits = q.credits
             if self._closing:
                 return None  # left accepted: the next start sends it
@@ -337,6 +514,7 @@ class JobRunner:
             await self._say_cancelled(job, replier)
             return
         job.state, job.result_urls, job.result_covers = JobState.DELIVERING, results, covers
+        self._kick()  # it left IMA: its slot is free
         await self._deliver(job, replier, catalog, timing)
 
     async def _wait(self, job: Job, replier: Replier, timing: Timing) -> list[Media]:
@@ -451,6 +629,10 @@ class JobRunner:
         self._finished(job, JobState.FAILED)
 
     async def _say_cancelled(self, job: Job, replier: Replier) -> None:
+        if not await self.store.holds(job.id):
+            # Another replica took the job over (this one's lease ran out): it carries on.
+            log.warning("job %s: taken over by another replica; stopped here", job.id)
+            return
         await self._show(job, replier, self.messages.cancelled(job))
         await self._step(job, "cancelled")
         self._finished(job, JobState.CANCELLED)
@@ -524,14 +706,38 @@ class JobRunner:
     # ── restarts ──────────────────────────────────────────────────────────────────────────
 
     async def resume(self) -> int:
-        """Carry on with every active job a previous run left, from the state it is in;
-        returns how many were taken up."""
+        """Carry on with every active job a previous run left (or a dead replica: their
+        leases ran out), from the state it is in; returns how many were taken up. From then
+        on, every :attr:`~core.leases.Lease.renew_every` seconds, renews this replica's leases,
+        stops the jobs it lost and takes over the jobs of replicas that died."""
+        resumed = await self._take_over(previous_life=True)
+        if self._keeper is None:
+            self._keeper = asyncio.create_task(self._keep_leases(), name="leases")
+        return resumed
+
+    async def _keep_leases(self) -> None:
+        lease = self.store.lease
+        while not self._closing:
+            await asyncio.sleep(lease.renew_every)
+            try:
+                for job_id in await self.store.renew(time.time()):
+                    log.warning("job %s: its lease was lost to another replica", job_id)
+                    if (task := self._tasks.get(job_id)) is not None:
+                        task.cancel()
+                if not self._closing:
+                    await self._take_over(previous_life=False)
+            except StoreError:
+                continue  # the store has logged the cause; the fences keep writes safe
+
+    async def _take_over(self, *, previous_life: bool) -> int:
         resumed = 0
-        for job in await self.store.active_jobs():
-            if job.id in self._tasks:
+        unrunnable: list[str] = []
+        for job in await self.store.claim(time.time(), previous_life=previous_life):
+            if job.id in self._tasks or job.state is JobState.QUEUED:
                 continue
             replier = self._repliers(job.platform, job.reply_target)
-            if replier is None:
+            if replier is None:  # its platform doesn't run here: leave it to another replica
+                unrunnable.append(job.id)
                 continue
             resumed += 1
             JOBS_RESUMED.labels(job.state.value).inc()
@@ -545,6 +751,10 @@ class JobRunner:
                 self._spawn(job, self._poll_and_deliver(job, replier))
             else:
                 self._spawn(job, self._deliver_again(job, replier))
+        if unrunnable:
+            await self.store.release(unrunnable)
+        self._kick()  # queued jobs: started when they have a slot, else their places shown
+        self._tick()
         return resumed
 
     async def _deliver_again(self, job: Job, replier: Replier) -> None:
@@ -557,6 +767,12 @@ class JobRunner:
         their answer first (so no job is left "maybe sent") and messages being sent get where
         they are stored (so none is sent twice); the next start resumes the rest."""
         self._closing = True
+        for helper in (self._advancing, self._ticker, *self._others):
+            if helper is not None:
+                helper.cancel()
+        if self._keeper is not None:
+            self._keeper.cancel()
+            await asyncio.gather(self._keeper, return_exceptions=True)
         deadline = time.monotonic() + STOP_GRACE
         while (self._creating or self._showing) and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.02)
@@ -564,14 +780,36 @@ class JobRunner:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        # Another replica takes them over at once (when the database can't be used, the store
+        # has logged it and the leases run out instead).
+        with contextlib.suppress(StoreError):
+            await self.store.release()
 
     async def drain(self) -> None:
-        """Wait until every job this process runs has ended (tests, one-shot use)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks.values()), return_exceptions=True)
+        """Wait until every job this process runs, and every job waiting in the queue, has
+        ended (tests, one-shot use)."""
+        while True:
+            busy = [*self._tasks.values(), *self._others]
+            if self._advancing is not None and not self._advancing.done():
+                busy.append(self._advancing)
+            if busy:
+                await asyncio.gather(*busy, return_exceptions=True)
+            elif self._places and not self._closing:  # waiting for a slot elsewhere
+                await asyncio.sleep(max(0.05, QUEUE_TICK * self.time_scale))
+            else:
+                return
 
     def running(self, job_id: str) -> bool:
         return job_id in self._tasks
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if task.cancelled() or (error := task.exception()) is None:
+        return
+    if isinstance(error, StoreError):  # the store has logged the cause
+        log.warning("the queue could not be read: its database can't be used")
+    else:
+        log.error("the queue stopped on an unexpected error", exc_info=error)
 
 
 def _results(job: Job) -> list[tuple[str, str | None]]:

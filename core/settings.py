@@ -17,6 +17,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, SecretStr, Validati
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from core.ima.session import DEFAULT_BASE_URL, DEFAULT_UPLOAD_BASE_URL
+from core.leases import DEFAULT_LEASE_SECONDS, Lease, default_replica_id
 from core.limits import Window
 from core.llm import LLMConfig
 from core.policy import Policy
@@ -89,6 +90,13 @@ class Settings(SettingsBase):
     banned_words: CommaList = ()
     #: In group chats, jobs above this many credits are made only after a tap.
     confirm_above_credits: int | None = Field(default=None, ge=0)
+
+    #: Job leases between replicas sharing one database (core/leases.py).
+    replica_id: str | None = None
+    lease_seconds: float = Field(default=DEFAULT_LEASE_SECONDS, gt=0)
+
+    def lease(self) -> Lease:
+        return Lease(self.replica_id or default_replica_id(), self.lease_seconds)
 
     def llm(self) -> LLMConfig | None:
         """The understanding model, when it is configured."""

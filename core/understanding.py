@@ -120,6 +120,7 @@ def wants(options: Options, parsed: ParsedMessage) -> Wants:
         aspect_ratio=o.aspect_ratio or parsed.aspect_ratio or parsed.custom_ratio,
         size=o.size or parsed.size,
         wants_8k=parsed.wants_8k,
+        vector=parsed.vector,
         count=o.count or parsed.count_requested or parsed.count,
         audio=o.audio if o.audio is not None else parsed.audio,
         lyrics=o.lyrics or parsed.lyrics,

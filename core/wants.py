@@ -24,6 +24,8 @@ class Wants:
     aspect_ratio: str | None = None
     size: str | None = None
     wants_8k: bool = False
+    #: A vector file (SVG): the models make PNG/JPG pictures only.
+    vector: bool = False
     count: int | None = None
     audio: bool | None = None
     lyrics: str | None = None
@@ -159,6 +161,8 @@ def map_wants(model: Model, wants: Wants, catalog: Catalog) -> Mapped:
 
     if wants.wants_8k:
         raise _eight_k_advice(wants, catalog)
+    if wants.vector:
+        raise Refused(Message("advice.no_vector", {}))
 
     size_field = model.field("size")
     if wants.size is not None and media is MediaKind.IMAGE and size_field is not None:

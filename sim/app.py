@@ -225,7 +225,7 @@ async def _detail(request: web.Request) -> web.Response:
     task = state.tasks.get(task_id)
     if task is None:
         raise ApiError(404, "task not found")
-    return success(task.detail(state.clock(), state.base_url))
+    return success(state.detail(task))
 
 
 async def _upload_token(request: web.Request) -> web.Response:

@@ -87,6 +87,10 @@ class SimState:
         self.tasks: dict[str, SimTask] = {}
         self.ledger: list[LedgerEntry] = []
         self.requests: list[RecordedRequest] = []
+        self.open_tasks: set[str] = set()
+        """Tasks made and not yet seen finished by a detail call: the client's tasks at once."""
+        self.peak_open = 0
+        """The most tasks open at once so far."""
 
     def accepts_key(self, key: str) -> bool:
         return key == self.api_key if self.api_key else key.startswith("ima_")
@@ -112,4 +116,13 @@ class SimState:
             self.balance -= valid.rule.points
             self.ledger.append(LedgerEntry(task.id, valid.rule.points, self.balance))
         self.tasks[task.id] = task
+        self.open_tasks.add(task.id)
+        self.peak_open = max(self.peak_open, len(self.open_tasks))
         return task
+
+    def detail(self, task: SimTask) -> dict[str, Any]:
+        """A detail reply for ``task`` now; one whose every media has settled is no longer open."""
+        now = self.clock()
+        if task.settled(now):
+            self.open_tasks.discard(task.id)
+        return task.detail(now, self.base_url)

@@ -74,6 +74,13 @@ class SimTask:
         summary["medias"] = [self._media(i, now, base_url) for i in range(len(self.medias))]
         return summary
 
+    def settled(self, now: float) -> bool:
+        """True once every media has its outcome (a timed-out one never does)."""
+        return all(
+            m.outcome is not Outcome.TIMEOUT and now - self.created_at >= m.seconds
+            for m in self.medias
+        )
+
     def settled_with_file(self, index: int, now: float) -> bool:
         """True if media ``index`` exists, has settled, and its outcome keeps a file."""
         if not 0 <= index < len(self.medias):

@@ -9,6 +9,9 @@ from pathlib import Path
 from core.ima.catalog import Catalog, parse_product_list
 from core.ima.tasks import TaskType
 
+#: The throwaway PostgreSQL server's fixtures (postgres_server, postgres_url).
+pytest_plugins = ["tests.postgres"]
+
 FIXTURES = Path(__file__).resolve().parent.parent / "sim" / "fixtures"
 
 

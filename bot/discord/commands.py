@@ -240,7 +240,18 @@ def build_commands(door: Door, handler: CommandHandler) -> list[AnyCommand]:
         found = await door.history_choices(PLATFORM, str(interaction.user.id), current)
         return _clipped(found)
 
-    return [image_command, video_command, music_command, preferences, history_command]
+    @app_commands.command(name=s("usage.name"), description=s("usage.description"))
+    async def usage_command(interaction: Interaction) -> None:
+        await handler.privately(interaction, Options(explicit=Explicit.USAGE))
+
+    return [
+        image_command,
+        video_command,
+        music_command,
+        preferences,
+        history_command,
+        usage_command,
+    ]
 
 
 # What the command's other options say about the task type the model is for.

@@ -37,7 +37,11 @@ _REACTION_RE = lexicon().pattern("chat.reaction")
 _REMARK_WORDS_RE = lexicon().pattern("chat.reaction", "chat.subject", "chat.degree")
 _FIRST_PERSON_RE = re.compile(rf"[\s\x00\x01,.!~]*{words('chat.first_person')}", NOCASE)
 _WANT_RE = lexicon().pattern("chat.want")
+_EDIT_VERB_RE = lexicon().pattern("edit.verb", "edit.change", "edit.to_media")
 _WISH_RE = lexicon().pattern("unsure.wish")
+_CHATTER_RE = lexicon().pattern("chat.chatter")
+_VAGUE_EDIT_RE = lexicon().pattern("edit.vague")
+_LAUGH_RE = lexicon().pattern("chat.laugh")
 #: Clause separators: a negated model ("别用可灵") rules its own clause only.
 _CLAUSE_END_RE = re.compile(r"[,.;!?，。；！？\n]")
 
@@ -71,8 +75,10 @@ def _command(s: State) -> Command:
         return Command.QUESTION
     if s.edit is not None:
         return Command.EDIT
-    if _remark(s):
+    if _remark(s) or _unasked(s, directed, requests) or _picture_remark(s, directed):
         return Command.CHAT
+    if s.images and not directed and _vague_edit(s):
+        return Command.NONE  # "帮我p一下" with a picture: what should change?
     if s.described or (s.images and (s.media.media is not None or not directed)):
         return Command.GENERATE
     if directed and not d.always and s.media.media is not None:
@@ -146,6 +152,42 @@ def _remark(s: State) -> bool:
     if _REACTION_RE.search(kept) and len(content_words(_REMARK_WORDS_RE.sub(" ", kept))) <= 1:
         return True
     return _FIRST_PERSON_RE.match(kept) is not None and _WANT_RE.search(kept) is None
+
+
+def _unasked(s: State, directed: bool, requests: bool) -> bool:
+    """A short message of chatter (a greeting, an ack, someone addressed, waiting, the bot
+    talked about) that asks for nothing: no medium, picture, parameter, model, lyrics, request
+    verb or wish ("大家晚上好", "gg", "@sam check this out", "等了半天"). A bare description
+    ("a cat in space") or "something for my moms birthday" still asks which medium."""
+    if len(s.scan.raw) > SHORT or directed or requests or s.retry or s.edit is not None:
+        return False
+    media = s.media
+    if media.media is not None or media.conflict or media.mentions_input_image:
+        return False
+    if s.has_parameters or s.lyrics is not None or s.midjourney:
+        return False
+    kept = s.scan.kept()
+    chatter = _CHATTER_RE.sub(" ", kept)
+    return chatter != kept and _WANT_RE.search(chatter) is None
+
+
+def _picture_remark(s: State, directed: bool) -> bool:
+    """A picture shown with a laugh or chatter and no request ("我家猫 哈哈哈", "look at my cat
+    lol"): a remark about it, not a change to make."""
+    if not s.images or directed or s.media.media is not None or s.has_parameters:
+        return False
+    edges = s.scan.edges()
+    if has_request_verb(edges) or _EDIT_VERB_RE.search(edges) or len(s.scan.raw) > SHORT:
+        return False
+    kept = s.scan.kept()
+    return _LAUGH_RE.search(kept) is not None or _CHATTER_RE.search(kept) is not None
+
+
+def _vague_edit(s: State) -> bool:
+    """A change to a picture that names no change: "帮我p一下", "edit this pls", "修一下"."""
+    kept = s.scan.kept()
+    vague = _VAGUE_EDIT_RE.sub(" ", kept)
+    return vague != kept and not content_words(vague) and not s.has_parameters
 
 
 def _unsure(s: State) -> bool:

@@ -52,6 +52,10 @@ _EDIT_WORDS_RE = lexicon().pattern(
 )
 _VERB_RE = re.compile(rf"{words('edit.verb', 'edit.change')}", NOCASE)
 _CHANGE_RE = lexicon().pattern("edit.change")
+#: A change after where it goes: "门口加一只鹿", "天上加个月亮", "背景里去掉那个人".
+_PLACED_VERB_RE = re.compile(
+    rf"[\u4e00-\u9fff]{{1,4}}?{words('edit.place_end')}\s*{words('edit.verb')}", NOCASE
+)
 _EARLIER_RE = lexicon().pattern("media.edits_earlier")
 _CLAUSE_VERB_RE = re.compile(
     rf"(?:\A|(?<=[,.;!?。；！？]))[\s\x00\x01]*{words('media.edit_clause_start')}", NOCASE
@@ -108,7 +112,9 @@ def _kind(state: State) -> EditKind | None:
         v is not None for v in (sound.audio, sound.vocal_gender, sound.instrumental)
     )
     opens = (
-        _VERB_RE.match(view, lead_end(view)) is not None or _CLAUSE_VERB_RE.search(view) is not None
+        _VERB_RE.match(view, lead_end(view)) is not None
+        or _CLAUSE_VERB_RE.search(view) is not None
+        or _PLACED_VERB_RE.match(view, lead_end(view)) is not None
     )
     earlier = scan.search(_EARLIER_RE) is not None
     if params and not content and media is None and not state.media.conflict:

@@ -153,6 +153,8 @@ def media(state: State) -> None:
     weak = [state.count.kind] if state.count.kind else []
     if state.lyrics is not None or state.sound.instrumental is not None:
         weak.append(MediaKind.MUSIC)
+    if state.resolution.wants_8k or state.resolution.vector:
+        weak.append(MediaKind.IMAGE)  # "16k render of a car", "an svg logo": a picture
     # English heads come first ("a poster of the top 10 songs"), Chinese ones last
     # ("唱歌的女孩的视频"): only the outermost head of each kind of phrase counts.
     english_heads: list[MediaKind] = []

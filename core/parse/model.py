@@ -162,6 +162,8 @@ class ParsedMessage:
     size: str | None = None
     #: 8K was asked for (no model makes it; the engine explains).
     wants_8k: bool = False
+    #: A vector file was asked for (SVG, 矢量图): no model makes one; the engine explains.
+    vector: bool = False
     #: Outputs asked for, when 1..4.
     count: int | None = None
     #: Outputs asked for, as asked (may exceed 4; the engine knows each task's limit).

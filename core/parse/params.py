@@ -51,7 +51,7 @@ def sound(state: State) -> None:
 
 
 _RESOLUTION_RE = re.compile(
-    rf"{B}(?P<p>480|540|720|768|1080|1440|2160)\s*p{E}|{B}(?P<k>[1248])\s*k{E}"
+    rf"{B}(?P<p>480|540|720|768|1080|1440|2160)\s*p{E}|{B}(?P<k>1[026]|[124-8])\s*k{E}"
     rf"|{B}(?P<px>512)\s*(?:px|像素)",
     NOCASE,
 )
@@ -59,6 +59,8 @@ _RESOLUTION_WORDS_RE = re.compile(
     rf"(?P<uhd>{words('resolution.uhd')})|(?P<hd>{words('resolution.hd')})", NOCASE
 )
 _P_NAMES = {"1440": "2K", "2160": "4K"}
+#: A vector file (SVG, 矢量图): no model makes one; the engine explains (kept in the prompt).
+_VECTOR_RE = lexicon().pattern("resolution.vector")
 #: "a 4K TV on a wall": a resolution right before one of these is what the picture shows.
 _CONTENT_NOUN_RE = re.compile(rf"\s*{words('resolution.content_noun')}", NOCASE)
 
@@ -77,8 +79,8 @@ def resolution(state: State) -> None:
             picked = picked or _P_NAMES.get(m.group("p"), m.group("p") + "P")
         elif m.group("px"):
             size = size or "512px"
-        elif m.group("k") == "8":
-            wants_8k = True
+        elif int(m.group("k")) > 4:
+            wants_8k = True  # 8K, 16K…: more than any model makes
         else:
             name = m.group("k") + "K"
             size = size or name
@@ -89,7 +91,12 @@ def resolution(state: State) -> None:
         # description ("再高清一点" only changes the resolution).
         scan.mask([word.span()], keep=True)
         picked = "4K" if word.group("uhd") else "1080P"
-    state.resolution = Resolution(resolution=picked, size=size, wants_8k=wants_8k)
+    state.resolution = Resolution(
+        resolution=picked,
+        size=size,
+        wants_8k=wants_8k,
+        vector=scan.search(_VECTOR_RE) is not None,
+    )
 
 
 _STANDARD_RATIOS = frozenset({"16:9", "9:16", "1:1", "4:3", "3:4", "21:9"})

@@ -48,6 +48,7 @@ class Resolution:
     resolution: str | None = None
     size: str | None = None
     wants_8k: bool = False
+    vector: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,17 +141,21 @@ class State:
     @property
     def has_parameters(self) -> bool:
         res = self.resolution
-        return res.wants_8k or any(
-            v is not None
-            for v in (
-                self.duration,
-                res.resolution,
-                res.size,
-                self.aspect_ratio,
-                self.custom_ratio,
-                self.count.value,
-                self.seed,
-                self.negative_prompt,
+        return (
+            res.wants_8k
+            or res.vector
+            or any(
+                v is not None
+                for v in (
+                    self.duration,
+                    res.resolution,
+                    res.size,
+                    self.aspect_ratio,
+                    self.custom_ratio,
+                    self.count.value,
+                    self.seed,
+                    self.negative_prompt,
+                )
             )
         )
 
@@ -182,6 +187,7 @@ class State:
             custom_ratio=self.custom_ratio,
             size=self.resolution.size,
             wants_8k=self.resolution.wants_8k,
+            vector=self.resolution.vector,
             count=count if count is not None and count <= 4 else None,
             count_requested=count,
             lyrics=self.lyrics,

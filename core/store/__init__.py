@@ -1,10 +1,8 @@
 """Durable state: preferences, jobs, processed events, usage and the generation log."""
 
 from core.store.base import (
-    NO_LIMITS,
     Admission,
     FailureRow,
-    Limits,
     Preference,
     Store,
     StoreError,
@@ -14,10 +12,8 @@ from core.store.database import open_store
 from core.store.sql import SQLStore
 
 __all__ = [
-    "NO_LIMITS",
     "Admission",
     "FailureRow",
-    "Limits",
     "Preference",
     "SQLStore",
     "Store",

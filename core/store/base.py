@@ -3,7 +3,8 @@
 
 Jobs change state only through the ``mark_*`` transitions, each a single conditional write that
 says whether it took effect: a transition from a state the job is no longer in (an operator
-cancelled it meanwhile) changes nothing and returns False, so the caller stops.
+cancelled it meanwhile), or by a replica that lost the job's lease (:mod:`core.leases`),
+changes nothing and returns False, so the caller stops.
 
 When the database can't be used (it can't be opened, is full, locked, corrupt or read-only),
 every method raises :class:`StoreError`, whatever the backend: its message names the cause for
@@ -18,8 +19,9 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from core.ima.tasks import TaskType
-from core.jobs import Job
-from core.limits import Caps
+from core.jobs import Job, JobState
+from core.leases import Lease
+from core.limits import NO_CAPS, Caps
 from core.replier import Handle
 
 
@@ -67,23 +69,22 @@ class FailureRow:
 class Admission(StrEnum):
     """Whether a new job may start, and if not, which limit stopped it."""
 
+    #: Stored, and started at once.
     OK = "ok"
-    TOO_MANY = "too_many"
+    #: Stored, waiting for a slot (its credits are reserved all the same).
+    QUEUED = "queued"
     USER_CAP = "user_cap"
     CHAT_CAP = "chat_cap"
 
-
-@dataclass(frozen=True)
-class Limits:
-    max_active: int | None = None
-    user_daily_credits: int | None = None
-    chat_daily_credits: int | None = None
-
-
-NO_LIMITS = Limits()
+    @property
+    def admitted(self) -> bool:
+        return self in (Admission.OK, Admission.QUEUED)
 
 
 class Store(Protocol):
+    #: This replica's id and lease time.
+    lease: Lease
+
     async def close(self) -> None: ...
 
     async def ping(self) -> bool:
@@ -134,12 +135,35 @@ class Store(Protocol):
 
     # ── jobs ──────────────────────────────────────────────────────────────────────────────
     async def admit(
-        self, job: Job, *, day: str, limits: Limits = NO_LIMITS, request_key: str | None = None
+        self,
+        job: Job,
+        *,
+        caps: Caps = NO_CAPS,
+        max_running: int | None = None,
+        request_key: str | None = None,
     ) -> Admission:
-        """Insert ``job`` (accepted) and reserve its credits in ``day``'s ledger, and finish
-        the request ``request_key``, in one transaction — unless the person's active jobs or
-        the person's or chat's credits for the day would exceed ``limits`` (then nothing is
-        stored). Concurrent calls can never overshoot a cap."""
+        """Insert ``job``, reserve its credits in the ledger and finish the request
+        ``request_key``, in one transaction — unless the person's or the chat's credits in
+        ``caps``' window (the one holding ``job.created_at``) would exceed them (then nothing
+        is stored). Concurrent calls can never overshoot a cap.
+
+        It is stored accepted (:attr:`Admission.OK`) when it has a slot (see :meth:`promote`)
+        and no queued job waits for one it needs, else queued (:attr:`Admission.QUEUED`);
+        ``job.state`` is set to match."""
+        ...
+
+    async def promote(self, max_running: int | None = None) -> list[Job]:
+        """Give free slots to queued jobs, oldest first, and return them (now accepted), in
+        one transaction: a job starts when its person and its chat hold fewer jobs than its
+        ``user_slots`` / ``chat_slots``, and when fewer than ``max_running`` jobs hold one in
+        all. Every caller (any process, any replica) gets a job at most once, and no limit is
+        ever exceeded."""
+        ...
+
+    async def queue_positions(self, max_running: int | None = None) -> dict[str, int]:
+        """Each queued job's place in the queue (1: next): one plus the queued jobs before it
+        that wait for the same slots (its person's, its chat's when it has a chat limit, and
+        everyone's under ``max_running``)."""
         ...
 
     async def mark_creating(self, job_id: str) -> bool:
@@ -157,7 +181,7 @@ class Store(Protocol):
         """creating → running: IMA made the task (its id), at ``credits``."""
         ...
 
-    async def reprice(self, job_id: str, credits: int, *, day: str, limits: Limits) -> Admission:
+    async def reprice(self, job_id: str, credits: int, *, caps: Caps = NO_CAPS) -> Admission:
         """A job that has not been created yet gets a higher price: its reserved credits
         become ``credits`` if the caps allow it (checked in the same transaction), else nothing
         changes and the refusal says which cap."""
@@ -177,7 +201,8 @@ class Store(Protocol):
         ...
 
     async def mark_cancelled(self, job_id: str, *, at: float) -> bool:
-        """Any active state → cancelled; credits are given back if it was never sent."""
+        """Any active state → cancelled; credits are given back if it was never sent (queued
+        or accepted)."""
         ...
 
     async def set_handle(self, job_id: str, handle: Handle, *, expires_at: float | None) -> None:
@@ -198,11 +223,32 @@ class Store(Protocol):
         """The job one of whose messages is ``message_id`` (a reply to it carries on)."""
         ...
 
-    async def count_active(self, platform: str, user_id: str) -> int: ...
+    async def active_counts(self, platform: str, user_id: str) -> dict[JobState, int]:
+        """How many of the person's jobs are in each active state (states with none left
+        out)."""
+        ...
 
     async def recent_jobs(
         self, platform: str, user_id: str, limit: int = 10, *, chat_id: str | None = None
     ) -> list[Job]: ...
+
+    # ── leases: which replica runs each active job (core/leases.py) ───────────────────────
+    async def claim(self, now: float, *, previous_life: bool = False) -> list[Job]:
+        """Take the active jobs no replica holds (unowned, or their lease expired); from
+        now on this replica's ``mark_*`` writes on them are fenced by the claim."""
+        ...
+
+    async def renew(self, now: float) -> list[str]:
+        """Extend every lease this replica holds; the ids of jobs it lost to another."""
+        ...
+
+    async def release(self, job_ids: Sequence[str] | None = None) -> None:
+        """Give leases up (all, or ``job_ids``): another replica may take them at once."""
+        ...
+
+    async def holds(self, job_id: str) -> bool:
+        """Whether this replica still holds ``job_id``'s lease."""
+        ...
 
     # ── caps a chat has instead of the defaults (core/limits.py) ──────────────────────────
     async def chat_caps(self, platform: str, chat_id: str) -> Caps | None:
@@ -223,9 +269,9 @@ class Store(Protocol):
     ) -> Sequence[UsageRow]: ...
 
     async def spent(
-        self, day: str, platform: str, *, user_id: str | None = None, chat_id: str | None = None
+        self, since: float, platform: str, *, user_id: str | None = None, chat_id: str | None = None
     ) -> int:
-        """Credits counted on ``day`` for one person or one chat."""
+        """Credits counted since ``since`` (a window's start) for one person or one chat."""
         ...
 
     async def recent_failures(self, since: float, limit: int | None = 50) -> list[FailureRow]:

@@ -150,6 +150,131 @@ _SQLITE: tuple[str, ...] = (
         PRIMARY KEY (platform, chat_id)
     );
     """,
+    # 5: the queue (jobs wait for a slot within their limits) and credits counted per window.
+    """
+    ALTER TABLE jobs ADD COLUMN user_slots INTEGER;
+    ALTER TABLE jobs ADD COLUMN chat_slots INTEGER;
+    ALTER TABLE usage ADD COLUMN at REAL NOT NULL DEFAULT 0;
+    UPDATE usage SET at = COALESCE((SELECT created_at FROM jobs WHERE jobs.id = usage.job_id), 0);
+    CREATE INDEX usage_at ON usage (platform, at);
+    DROP INDEX jobs_active;
+    CREATE INDEX jobs_active ON jobs (state)
+        WHERE state IN ('queued', 'accepted', 'creating', 'running', 'delivering');
+    """,
 )
 
-MIGRATIONS: tuple[Migration, ...] = tuple(Migration(script) for script in _SQLITE)
+#: PostgreSQL's schema starts where SQLite's third migration left it.
+_POSTGRES_SCHEMA = """
+    CREATE TABLE preferences (
+        platform TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        task_type TEXT NOT NULL,
+        model_id TEXT NOT NULL,
+        version_id TEXT NOT NULL,
+        model_name TEXT NOT NULL,
+        credit INTEGER NOT NULL,
+        updated_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (platform, user_id, task_type)
+    );
+    CREATE TABLE user_state (
+        platform TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        updated_at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (platform, user_id, key)
+    );
+    CREATE TABLE jobs (
+        id TEXT PRIMARY KEY,
+        platform TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        locale TEXT NOT NULL,
+        task_type TEXT NOT NULL,
+        version_id TEXT NOT NULL,
+        model_name TEXT NOT NULL,
+        prompt TEXT NOT NULL,
+        params TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        credits INTEGER NOT NULL,
+        source TEXT NOT NULL,
+        reply_target TEXT NOT NULL,
+        image_urls TEXT NOT NULL,
+        state TEXT NOT NULL,
+        ima_task_id TEXT,
+        handle TEXT,
+        created_at DOUBLE PRECISION NOT NULL,
+        started_at DOUBLE PRECISION,
+        finished_at DOUBLE PRECISION,
+        error_kind TEXT,
+        result_urls TEXT NOT NULL DEFAULT '[]',
+        result_covers TEXT NOT NULL DEFAULT '[]',
+        extra TEXT NOT NULL DEFAULT '{}',
+        model_id TEXT NOT NULL DEFAULT '',
+        attachments TEXT NOT NULL DEFAULT '[]',
+        origin_id TEXT,
+        wants TEXT NOT NULL DEFAULT '{}',
+        expires_at DOUBLE PRECISION
+    );
+    CREATE INDEX jobs_active ON jobs (state)
+        WHERE state IN ('accepted', 'creating', 'running', 'delivering');
+    CREATE INDEX jobs_user ON jobs (platform, user_id, created_at);
+    CREATE INDEX jobs_handle ON jobs (platform, handle);
+    CREATE INDEX jobs_expiring ON jobs (expires_at) WHERE expires_at IS NOT NULL;
+    CREATE TABLE processed_events (
+        key TEXT PRIMARY KEY,
+        seen_at DOUBLE PRECISION NOT NULL
+    );
+    CREATE TABLE usage (
+        job_id TEXT PRIMARY KEY,
+        day TEXT NOT NULL,
+        platform TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        model_name TEXT NOT NULL,
+        credits INTEGER NOT NULL
+    );
+    CREATE INDEX usage_day ON usage (day, platform, user_id);
+    CREATE TABLE generation_log (
+        id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at DOUBLE PRECISION NOT NULL,
+        job_id TEXT NOT NULL,
+        step TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX generation_log_at ON generation_log (at);
+    CREATE TABLE requests (
+        key TEXT PRIMARY KEY,
+        body TEXT NOT NULL,
+        received_at DOUBLE PRECISION NOT NULL,
+        finished_at DOUBLE PRECISION,
+        expires_at DOUBLE PRECISION
+    );
+    CREATE INDEX requests_unfinished ON requests (received_at) WHERE finished_at IS NULL;
+    CREATE INDEX requests_expiring ON requests (expires_at) WHERE expires_at IS NOT NULL;
+    CREATE TABLE job_messages (
+        platform TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        job_id TEXT NOT NULL,
+        at DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (platform, message_id)
+    );
+"""
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(_SQLITE[0], _POSTGRES_SCHEMA),
+    Migration(_SQLITE[1], ""),
+    Migration(_SQLITE[2], ""),
+    # 4, 5: per-chat caps, the queue's slots and the ledger's times (timestamps are double
+    # precision on PostgreSQL, whose REAL is single).
+    *(Migration(script, script.replace(" REAL", " DOUBLE PRECISION")) for script in _SQLITE[3:5]),
+    # 6: job leases (core/leases.py): which replica runs an active job, until when, and a
+    # version every claim bumps, so a replica that lost the lease writes nothing.
+    Migration(
+        """
+        ALTER TABLE jobs ADD COLUMN owner TEXT;
+        ALTER TABLE jobs ADD COLUMN lease_until DOUBLE PRECISION;
+        ALTER TABLE jobs ADD COLUMN lease_version INTEGER NOT NULL DEFAULT 0;
+        """
+    ),
+)

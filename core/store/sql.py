@@ -20,17 +20,17 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import replace
 from typing import Any, Protocol, TypeVar
 
 from core.ima.tasks import TaskType
-from core.jobs import ACTIVE, Job, JobState, ModelSource
-from core.limits import Caps
+from core.jobs import ACTIVE, HOLDING, UNSENT, Job, JobState, ModelSource
+from core.leases import Lease, default_lease
+from core.limits import NO_CAPS, Caps
 from core.replier import Handle, expiry, scrub, scrub_handle
 from core.store.base import (
-    NO_LIMITS,
     Admission,
     FailureRow,
-    Limits,
     Preference,
     StoreError,
     UsageRow,
@@ -48,10 +48,34 @@ _JOB_COLUMNS = (
     "id", "platform", "user_id", "chat_id", "locale", "task_type", "version_id", "model_id",
     "model_name", "prompt", "params", "n", "credits", "source", "reply_target", "image_urls",
     "attachments", "state", "ima_task_id", "handle", "created_at", "started_at", "finished_at",
-    "error_kind", "result_urls", "result_covers", "origin_id", "wants",
+    "error_kind", "result_urls", "result_covers", "origin_id", "wants", "user_slots",
+    "chat_slots",
 )  # fmt: skip
 _JOB_SELECT = ", ".join(_JOB_COLUMNS)
-_ACTIVE_SQL = "(" + ", ".join(f"'{s.value}'" for s in sorted(ACTIVE)) + ")"
+#: The fence of a job this replica lost: no lease version matches it.
+_LOST = -1
+
+
+def _states_sql(states: frozenset[JobState]) -> str:
+    return "(" + ", ".join(f"'{s.value}'" for s in sorted(states)) + ")"
+
+
+_ACTIVE_SQL = _states_sql(ACTIVE)
+_HOLDING_SQL = _states_sql(HOLDING)
+#: Serialised by every transaction that gives slots, so two replicas never give the same one.
+_SLOTS = "slots"
+
+
+def _competes(earlier: Job, job: Job, max_running: int | None) -> bool:
+    """Whether queued ``earlier`` waits for a slot ``job`` needs too, so it goes first."""
+    if max_running is not None:
+        return True
+    if (earlier.platform, earlier.user_id) == (job.platform, job.user_id):
+        return True
+    return job.chat_slots is not None and (earlier.platform, earlier.chat_id) == (
+        job.platform,
+        job.chat_id,
+    )
 
 
 class Row(Protocol):
@@ -88,6 +112,9 @@ class Driver(Protocol):
     name: str
     #: What the backend raises when the database can't be used.
     errors: tuple[type[Exception], ...]
+    #: Appended to the SELECT of jobs to claim: rows another replica is claiming are skipped
+    #: rather than waited for (PostgreSQL's ``FOR UPDATE SKIP LOCKED``; SQLite has one writer).
+    skip_locked: str
 
     def cause(self, error: Exception) -> str:
         """What went wrong, in the backend's or the system's words."""
@@ -173,8 +200,11 @@ class SQLStore:
     """Every public method raises :class:`StoreError` when the database refuses, never the
     driver's own errors (see :func:`naming_refusals`)."""
 
-    def __init__(self, driver: Driver) -> None:
+    def __init__(self, driver: Driver, lease: Lease | None = None) -> None:
         self._driver = driver
+        self.lease = lease or default_lease()
+        #: Job id → the lease version this replica holds it with (see :mod:`core.leases`).
+        self._fences: dict[str, int] = {}
         #: The cause of the failure being logged (None while the database works).
         self._outage: str | None = None
 
@@ -342,66 +372,123 @@ class SQLStore:
     # ── jobs ──────────────────────────────────────────────────────────────────────────────
 
     async def admit(
-        self, job: Job, *, day: str, limits: Limits = NO_LIMITS, request_key: str | None = None
+        self,
+        job: Job,
+        *,
+        caps: Caps = NO_CAPS,
+        max_running: int | None = None,
+        request_key: str | None = None,
     ) -> Admission:
         async with self._transaction() as c:
-            refusal = await self._over_limits(c, job, job.credits, day, limits, count_self=False)
+            await c.serialise(
+                (f"user:{job.platform}:{job.user_id}", f"chat:{job.platform}:{job.chat_id}", _SLOTS)
+            )
+            refusal = await self._over_caps(c, job, job.credits, caps)
             if refusal is not None:
                 return refusal
+            waiting = await self._queued(c)
+            starts = not any(_competes(q, job, max_running) for q in waiting) and (
+                await self._slot_free(c, job, max_running)
+            )
+            job.state = JobState.ACCEPTED if starts else JobState.QUEUED
             values = [_encode(col, getattr(job, col)) for col in _JOB_COLUMNS]
             await c.execute(
-                f"INSERT INTO jobs ({_JOB_SELECT}, expires_at) "  # noqa: S608
-                f"VALUES ({', '.join('?' for _ in _JOB_COLUMNS)}, ?)",
-                [*values, expiry(job.reply_target)],
-            )
+                f"INSERT INTO jobs ({_JOB_SELECT}, expires_at, owner, lease_until, "  # noqa: S608
+                f"lease_version) VALUES ({', '.join('?' for _ in _JOB_COLUMNS)}, ?, ?, ?, 1)",
+                [*values, expiry(job.reply_target), self.lease.replica,
+                 time.time() + self.lease.seconds],
+            )  # fmt: skip
+            day = time.strftime("%Y-%m-%d", time.gmtime(job.created_at))
             await c.execute(
-                "INSERT INTO usage (job_id, day, platform, user_id, chat_id, model_name, credits) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (job.id, day, job.platform, job.user_id, job.chat_id, job.model_name, job.credits),
-            )
+                "INSERT INTO usage (job_id, day, platform, user_id, chat_id, model_name, "
+                "credits, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (job.id, day, job.platform, job.user_id, job.chat_id, job.model_name,
+                 job.credits, job.created_at),
+            )  # fmt: skip
             if request_key is not None:
                 await c.execute(
                     "UPDATE requests SET finished_at = ? WHERE key = ?", (time.time(), request_key)
                 )
-            return Admission.OK
+        self._fences[job.id] = 1
+        return Admission.OK if starts else Admission.QUEUED
 
-    async def _over_limits(
-        self, c: Connection, job: Job, credits: int, day: str, limits: Limits, *, count_self: bool
-    ) -> Admission | None:
-        """Which limit ``job`` at ``credits`` would break; ``count_self``: it is stored
-        already (a reprice), so its own running slot and reserved credits are not counted.
-        Serialised on the person and the chat, so concurrent admissions (on any replica)
-        can never overshoot."""
-        await c.serialise(
-            (f"user:{job.platform}:{job.user_id}", f"chat:{job.platform}:{job.chat_id}")
+    async def _slot_free(self, c: Connection, job: Job, max_running: int | None) -> bool:
+        """Whether ``job`` is within its person's, its chat's and everyone's running limits."""
+        limits = (
+            (max_running, "1 = 1", ()),
+            (job.user_slots, "platform = ? AND user_id = ?", (job.platform, job.user_id)),
+            (job.chat_slots, "platform = ? AND chat_id = ?", (job.platform, job.chat_id)),
         )
-        if limits.max_active is not None and not count_self:
-            active = _int(
+        for limit, where, args in limits:
+            if limit is None:
+                continue
+            holding = _int(
                 await c.fetchone(
-                    "SELECT COUNT(*) FROM jobs WHERE platform = ? AND user_id = ? "  # noqa: S608
-                    f"AND state IN {_ACTIVE_SQL}",
-                    (job.platform, job.user_id),
+                    f"SELECT COUNT(*) FROM jobs WHERE state IN {_HOLDING_SQL} AND {where}",  # noqa: S608
+                    args,
                 )
             )
-            if active >= limits.max_active:
-                return Admission.TOO_MANY
-        caps = (
-            (limits.user_daily_credits, "user_id", job.user_id, Admission.USER_CAP),
-            (limits.chat_daily_credits, "chat_id", job.chat_id, Admission.CHAT_CAP),
+            if holding >= limit:
+                return False
+        return True
+
+    async def _over_caps(
+        self, c: Connection, job: Job, credits: int, caps: Caps
+    ) -> Admission | None:
+        """Which credit cap ``job`` at ``credits`` would break in the window holding its
+        creation (its own reserved credits, when stored already, are not counted). The
+        caller serialises on the person and the chat, so concurrent admissions (on any
+        replica) can never overshoot."""
+        since = caps.window.start(job.created_at)
+        checks = (
+            (caps.user_credits, "user_id", job.user_id, Admission.USER_CAP),
+            (caps.chat_credits, "chat_id", job.chat_id, Admission.CHAT_CAP),
         )
-        for cap, column, value, refusal in caps:
+        for cap, column, value, refusal in checks:
             if cap is None:
                 continue
             spent = _int(
                 await c.fetchone(
                     "SELECT COALESCE(SUM(credits), 0) FROM usage "  # noqa: S608 - fixed names
-                    f"WHERE day = ? AND platform = ? AND {column} = ? AND job_id != ?",
-                    (day, job.platform, value, job.id),
+                    f"WHERE at >= ? AND platform = ? AND {column} = ? AND job_id != ?",
+                    (since, job.platform, value, job.id),
                 )
             )
             if spent + credits > cap:
                 return refusal
         return None
+
+    async def promote(self, max_running: int | None = None) -> list[Job]:
+        promoted: list[Job] = []
+        async with self._transaction() as c:
+            await c.serialise((_SLOTS,))
+            for queued in await self._queued(c):
+                if await self._slot_free(c, queued, max_running):
+                    await c.execute(
+                        "UPDATE jobs SET state = ? WHERE id = ? AND state = ?",
+                        (JobState.ACCEPTED.value, queued.id, JobState.QUEUED.value),
+                    )
+                    promoted.append(replace(queued, state=JobState.ACCEPTED))
+                elif max_running is not None and not await self._slot_free(
+                    c, replace(queued, user_slots=None, chat_slots=None), max_running
+                ):
+                    break  # everyone's limit is reached: nobody else starts either
+        return promoted
+
+    async def _queued(self, c: Connection) -> list[Job]:
+        rows = await c.fetchall(
+            f"SELECT {_JOB_SELECT} FROM jobs WHERE state = ? ORDER BY created_at, id",  # noqa: S608
+            (JobState.QUEUED.value,),
+        )
+        return [_job(r) for r in rows]
+
+    async def queue_positions(self, max_running: int | None = None) -> dict[str, int]:
+        async with self._read() as c:
+            queued = await self._queued(c)
+        return {
+            job.id: 1 + sum(1 for earlier in queued[:index] if _competes(earlier, job, max_running))
+            for index, job in enumerate(queued)
+        }
 
     async def _move(
         self, job_id: str, sources: Sequence[JobState], target: JobState, **fields: Any
@@ -409,11 +496,23 @@ class SQLStore:
         """One conditional transition: ``sources`` → ``target`` with ``fields`` set."""
         sets = ", ".join(["state = ?", *(f"{name} = ?" for name in fields)])
         marks = ", ".join("?" for _ in sources)
-        return await self._changed(
-            f"UPDATE jobs SET {sets} WHERE id = ? AND state IN ({marks})",  # noqa: S608
+        fence, held = self._fence(job_id)
+        changed = await self._changed(
+            f"UPDATE jobs SET {sets} WHERE id = ? AND state IN ({marks}){fence}",  # noqa: S608
             [target.value, *(_encode(k, v) for k, v in fields.items()), job_id,
-             *(s.value for s in sources)],
+             *(s.value for s in sources), *held],
         )  # fmt: skip
+        if changed and not target.active:
+            self._fences.pop(job_id, None)
+        return changed
+
+    def _fence(self, job_id: str) -> tuple[str, list[Any]]:
+        """The condition a write on ``job_id`` adds: this replica still holds its lease, with
+        the version it claimed (none for jobs it doesn't run, e.g. ``ima-bot admin``)."""
+        version = self._fences.get(job_id)
+        if version is None:
+            return "", []
+        return " AND owner = ? AND lease_version = ?", [self.lease.replica, version]
 
     async def mark_creating(self, job_id: str) -> bool:
         return await self._move(job_id, (JobState.ACCEPTED,), JobState.CREATING)
@@ -424,24 +523,28 @@ class SQLStore:
     async def mark_running(
         self, job_id: str, *, task_id: str, started_at: float, credits: int
     ) -> bool:
+        fence, held = self._fence(job_id)
         async with self._transaction() as c:
             changed = await c.execute(
-                "UPDATE jobs SET state = ?, ima_task_id = ?, started_at = ?, credits = ? "
-                "WHERE id = ? AND state = ?",
+                "UPDATE jobs SET state = ?, ima_task_id = ?, started_at = ?, "  # noqa: S608
+                f"credits = ? WHERE id = ? AND state = ?{fence}",
                 (JobState.RUNNING.value, task_id, started_at, credits, job_id,
-                 JobState.CREATING.value),
+                 JobState.CREATING.value, *held),
             )  # fmt: skip
             if not changed:
                 return False
             await c.execute("UPDATE usage SET credits = ? WHERE job_id = ?", (credits, job_id))
             return True
 
-    async def reprice(self, job_id: str, credits: int, *, day: str, limits: Limits) -> Admission:
+    async def reprice(self, job_id: str, credits: int, *, caps: Caps = NO_CAPS) -> Admission:
         async with self._transaction() as c:
             job = await self._job(c, job_id)
             if job is None or job.state not in (JobState.ACCEPTED, JobState.CREATING):
                 return Admission.OK
-            refusal = await self._over_limits(c, job, credits, day, limits, count_self=True)
+            await c.serialise(
+                (f"user:{job.platform}:{job.user_id}", f"chat:{job.platform}:{job.chat_id}")
+            )
+            refusal = await self._over_caps(c, job, credits, caps)
             if refusal is not None:
                 return refusal
             await c.execute("UPDATE jobs SET credits = ? WHERE id = ?", (credits, job_id))
@@ -463,17 +566,19 @@ class SQLStore:
         return await self._move(job_id, (JobState.DELIVERING,), JobState.DELIVERED, finished_at=at)
 
     async def mark_failed(self, job_id: str, *, error_kind: str, at: float, release: bool) -> bool:
+        fence, held = self._fence(job_id)
         async with self._transaction() as c:
             changed = await c.execute(
                 "UPDATE jobs SET state = ?, error_kind = ?, finished_at = ? "  # noqa: S608
-                f"WHERE id = ? AND state IN {_ACTIVE_SQL}",
-                (JobState.FAILED.value, error_kind, at, job_id),
+                f"WHERE id = ? AND state IN {_ACTIVE_SQL}{fence}",
+                (JobState.FAILED.value, error_kind, at, job_id, *held),
             )
             if not changed:
                 return False
             if release:
                 await c.execute("DELETE FROM usage WHERE job_id = ?", (job_id,))
-            return True
+        self._fences.pop(job_id, None)
+        return True
 
     async def mark_cancelled(self, job_id: str, *, at: float) -> bool:
         async with self._transaction() as c:
@@ -484,9 +589,10 @@ class SQLStore:
                 "UPDATE jobs SET state = ?, finished_at = ? WHERE id = ?",
                 (JobState.CANCELLED.value, at, job_id),
             )
-            if job.state is JobState.ACCEPTED:  # never sent: nothing was charged
+            if job.state in UNSENT:  # never sent: nothing was charged
                 await c.execute("DELETE FROM usage WHERE job_id = ?", (job_id,))
-            return True
+        self._fences.pop(job_id, None)
+        return True
 
     async def set_handle(self, job_id: str, handle: Handle, *, expires_at: float | None) -> None:
         async with self._transaction() as c:
@@ -537,14 +643,14 @@ class SQLStore:
         )
         return [_job(r) for r in rows]
 
-    async def count_active(self, platform: str, user_id: str) -> int:
-        return _int(
-            await self._fetchone(
-                "SELECT COUNT(*) FROM jobs WHERE platform = ? AND user_id = ? "  # noqa: S608
-                f"AND state IN {_ACTIVE_SQL}",
+    async def active_counts(self, platform: str, user_id: str) -> dict[JobState, int]:
+        async with self._read() as c:
+            rows = await c.fetchall(
+                "SELECT state, COUNT(*) FROM jobs WHERE platform = ? AND user_id = ? "  # noqa: S608
+                f"AND state IN {_ACTIVE_SQL} GROUP BY state",
                 (platform, user_id),
             )
-        )
+        return {JobState(r[0]): int(r[1]) for r in rows}
 
     async def recent_jobs(
         self, platform: str, user_id: str, limit: int = 10, *, chat_id: str | None = None
@@ -556,6 +662,76 @@ class SQLStore:
             args.append(chat_id)
         query += " ORDER BY created_at DESC LIMIT ?"
         return [_job(r) for r in await self._fetchall(query, [*args, limit])]
+
+    # ── leases (core/leases.py) ───────────────────────────────────────────────────────────
+
+    async def claim(self, now: float, *, previous_life: bool = False) -> list[Job]:
+        """Take the active jobs no replica holds (unowned, or their lease expired) and return
+        them; ``previous_life``: also those this replica id held before it restarted."""
+        mine = " OR owner = ?" if previous_life else ""
+        async with self._transaction() as c:
+            rows = await c.fetchall(
+                "UPDATE jobs SET owner = ?, lease_until = ?, "  # noqa: S608 - fixed names
+                "lease_version = lease_version + 1 "
+                f"WHERE id IN (SELECT id FROM jobs WHERE state IN {_ACTIVE_SQL} "
+                f"AND (owner IS NULL OR lease_until < ?{mine}) {self._driver.skip_locked}) "
+                "RETURNING id, lease_version",
+                [self.lease.replica, now + self.lease.seconds, now,
+                 *([self.lease.replica] if previous_life else [])],
+            )  # fmt: skip
+            versions = {str(r[0]): int(r[1]) for r in rows}
+            jobs = [j for job_id in versions if (j := await self._job(c, job_id)) is not None]
+        self._fences.update(versions)
+        return sorted(jobs, key=lambda j: j.created_at)
+
+    async def renew(self, now: float) -> list[str]:
+        """Extend every lease this replica holds (one write); returns the ids of the active
+        jobs it lost meanwhile (another replica claimed them), which it must stop."""
+        async with self._transaction() as c:
+            rows = await c.fetchall(
+                f"UPDATE jobs SET lease_until = ? WHERE owner = ? AND state IN {_ACTIVE_SQL} "  # noqa: S608
+                "RETURNING id, lease_version",
+                (now + self.lease.seconds, self.lease.replica),
+            )
+        kept = {str(r[0]) for r in rows}
+        held = [i for i, v in self._fences.items() if v != _LOST]
+        lost: list[str] = []
+        if held:
+            marks = ", ".join("?" for _ in held)
+            taken = await self._fetchall(
+                f"SELECT id FROM jobs WHERE id IN ({marks}) AND owner != ? "  # noqa: S608
+                f"AND state IN {_ACTIVE_SQL}",
+                [*held, self.lease.replica],
+            )
+            lost = [str(r[0]) for r in taken]
+        for job_id in held:
+            if job_id in lost:
+                self._fences[job_id] = _LOST  # told once; its writes keep failing
+            elif job_id not in kept:
+                del self._fences[job_id]  # ended
+        return lost
+
+    async def release(self, job_ids: Sequence[str] | None = None) -> None:
+        """Give up leases (all, or ``job_ids``) so another replica takes the jobs at once."""
+        ids = list(self._fences) if job_ids is None else list(job_ids)
+        if not ids:
+            return
+        marks = ", ".join("?" for _ in ids)
+        await self._changed(
+            "UPDATE jobs SET owner = NULL, lease_until = NULL "  # noqa: S608
+            f"WHERE owner = ? AND id IN ({marks})",
+            [self.lease.replica, *ids],
+        )
+        for job_id in ids:
+            self._fences.pop(job_id, None)
+
+    async def holds(self, job_id: str) -> bool:
+        """Whether this replica still holds ``job_id`` (True for a job it never claimed)."""
+        version = self._fences.get(job_id)
+        if version is None:
+            return True
+        row = await self._fetchone("SELECT owner, lease_version FROM jobs WHERE id = ?", (job_id,))
+        return row is not None and row[0] == self.lease.replica and int(row[1]) == version
 
     # ── caps ──────────────────────────────────────────────────────────────────────────────
 
@@ -605,10 +781,10 @@ class SQLStore:
         ]
 
     async def spent(
-        self, day: str, platform: str, *, user_id: str | None = None, chat_id: str | None = None
+        self, since: float, platform: str, *, user_id: str | None = None, chat_id: str | None = None
     ) -> int:
-        query = "SELECT COALESCE(SUM(credits), 0) FROM usage WHERE day = ? AND platform = ?"
-        args: list[Any] = [day, platform]
+        query = "SELECT COALESCE(SUM(credits), 0) FROM usage WHERE at >= ? AND platform = ?"
+        args: list[Any] = [since, platform]
         if user_id is not None:
             query += " AND user_id = ?"
             args.append(user_id)

@@ -13,6 +13,7 @@ from typing import Any
 
 import aiosqlite
 
+from core.leases import Lease
 from core.store.base import StoreError
 from core.store.migrations import MIGRATIONS
 from core.store.sql import Row, SQLStore
@@ -71,6 +72,7 @@ class _Connection:
 
 class SQLiteDriver:
     errors: tuple[type[Exception], ...] = (sqlite3.Error,)
+    skip_locked = ""
 
     def __init__(self, db: aiosqlite.Connection, path: str) -> None:
         self._db = db
@@ -114,7 +116,7 @@ class SQLiteDriver:
         await self._db.close()
 
 
-async def open_sqlite(url: str) -> SQLStore:
+async def open_sqlite(url: str, lease: Lease | None = None) -> SQLStore:
     """Open, migrate and try a write; :class:`StoreError` when the file can't be used (a
     directory, not a database, read-only), with nothing left running."""
     path = database_path(url)
@@ -126,7 +128,7 @@ async def open_sqlite(url: str) -> SQLStore:
     except (OSError, sqlite3.Error) as exc:
         raise StoreError(f"The database {path} can't be opened: {_cause(exc)}.") from None
     driver = SQLiteDriver(db, path)
-    store = SQLStore(driver)
+    store = SQLStore(driver, lease)
     try:
         db.row_factory = aiosqlite.Row
         await db.execute("PRAGMA journal_mode=WAL")

@@ -206,10 +206,9 @@ def job(**kw: Any) -> Job:
 
 async def test_admin_usage_reset_jobs_cancel(tmp_path: Path) -> None:
     store = await open_store(str(tmp_path / "bot.db"))
-    today = time.strftime("%Y-%m-%d", time.gmtime())
     running = job()
-    await store.admit(running, day=today)
-    await store.admit(job(user_id="u2", credits=5, model_name="SeeDream 4.5"), day=today)
+    await store.admit(running)
+    await store.admit(job(user_id="u2", credits=5, model_name="SeeDream 4.5"))
     await store.set_preference(
         "discord", "u1", TaskType.TEXT_TO_VIDEO, Preference("m", "v", "Wan 2.6", 25, 0)
     )

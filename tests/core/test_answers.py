@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
+
 from core.answers import Answers, Asked
 from core.i18n import Translator
 from core.ima.tasks import MediaKind
 from core.messages import Messages
 from core.parse import QuestionTopic
 from core.policy import Policy
-from core.runner import today
 from core.wants import Wants
 from tests.core.harness import Harness
 
@@ -26,7 +27,7 @@ async def answer(
     policy = Policy(user_daily_credits=user, chat_daily_credits=chat)
     answers = Answers(h.bot.client, h.store, policy)
     lines = await answers.answer(
-        asked, platform="test", user_id="u1", chat_id="chat", day=today(), admin=False
+        asked, platform="test", user_id="u1", chat_id="chat", now=time.time(), admin=False
     )
     return "\n".join(say.text(locale, m) for m in lines)
 
@@ -75,8 +76,9 @@ async def test_times_limits_and_what_it_can_do(h: Harness) -> None:
 
 async def test_credits_left_under_the_caps(h: Harness) -> None:
     await h.say("draw a cat")  # 5 credits
-    assert "There is no daily limit here" in await answer(h, Asked(QuestionTopic.CREDITS))
+    assert "There is no credit limit here" in await answer(h, Asked(QuestionTopic.CREDITS))
     capped = await answer(h, Asked(QuestionTopic.CREDITS), user=20, chat=100)
     assert "You've used 5 pts today" in capped
-    assert "20 pts: 15 pts left" in capped
-    assert "100 pts: 95 pts left" in capped
+    assert "Your limit is 20 pts per day: 15 pts left" in capped
+    assert "This chat's limit is 100 pts per day: 95 pts left" in capped
+    assert "Limits start again in " in capped

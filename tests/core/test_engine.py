@@ -293,19 +293,19 @@ async def test_retry_button_runs_alternative(h: Harness) -> None:
 # ── limits, duplicates, restarts ────────────────────────────────────────────────────────
 
 
-async def test_per_user_limit(tmp_path: Path) -> None:
+async def test_per_user_limit_queues_the_rest(tmp_path: Path) -> None:
     async with (
         await start_simulator(speed=SCALE, seed=5) as sim,
         harness(sim, tmp_path / "db", max_jobs_per_user=2) as h,
     ):
         repliers = [RecordingReplier() for _ in range(4)]
-        await asyncio.gather(
-            *(h.say(f"a video of waves {i}", replier=r, wait=False) for i, r in enumerate(repliers))
-        )
+        for i, r in enumerate(repliers):
+            await h.say(f"a video of waves {i}", replier=r, wait=False)
         await h.engine.drain()
-        limited = [r for r in repliers if r.messages[0].current.stage is Stage.INFO]
-        assert len(limited) == 2
-        assert "2 creations in progress" in limited[0].last.text
+        waited = [r for r in repliers if "waiting for its turn" in r.messages[0].history[0].text]
+        assert len(waited) == 2
+        assert all(r.last.stage is Stage.SUCCESS for r in repliers)
+        assert len(h.creates) == 4
 
 
 async def test_duplicate_message_runs_once(h: Harness) -> None:
@@ -359,7 +359,7 @@ def stored_job(state: JobState) -> Job:
 
 async def test_job_never_sent_is_sent_after_a_restart(h: Harness) -> None:
     job = stored_job(JobState.ACCEPTED)
-    await h.store.admit(job, day="2026-11-25")
+    await h.store.admit(job)
     assert await h.engine.resume() == 1
     await h.engine.drain()
     assert len(h.creates) == 1
@@ -368,7 +368,7 @@ async def test_job_never_sent_is_sent_after_a_restart(h: Harness) -> None:
 
 async def test_job_maybe_sent_is_never_sent_again(h: Harness) -> None:
     job = stored_job(JobState.ACCEPTED)
-    await h.store.admit(job, day="2026-11-25")
+    await h.store.admit(job)
     assert await h.store.mark_creating(job.id)
     await h.engine.resume()
     await h.engine.drain()
@@ -379,7 +379,7 @@ async def test_job_maybe_sent_is_never_sent_again(h: Harness) -> None:
     stored = await h.store.get_job(job.id)
     assert stored is not None
     assert stored.state is JobState.FAILED
-    assert sum(r.credits for r in await h.store.usage("2026-11-25")) == 5  # still counted
+    assert sum(r.credits for r in await h.store.usage("1970-01-01")) == 5  # still counted
 
 
 # ── operators' controls ─────────────────────────────────────────────────────────────────
@@ -435,11 +435,11 @@ async def test_cancelled_job_stops_and_says_so(h: Harness) -> None:
 
 async def test_cancel_before_create_is_never_created(h: Harness) -> None:
     job = stored_job(JobState.ACCEPTED)
-    await h.store.admit(job, day="2026-11-25")
+    await h.store.admit(job)
     assert await h.store.mark_cancelled(job.id, at=0)
     assert await h.engine.resume() == 0
     assert h.creates == []
-    assert await h.store.usage("2026-11-25") == []  # never sent: given back
+    assert await h.store.usage("1970-01-01") == []  # never sent: given back
 
 
 async def test_again_redoes_the_last_request(h: Harness) -> None:

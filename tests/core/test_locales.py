@@ -84,15 +84,11 @@ def test_english_plurals() -> None:
     assert t("en", "success.credits", credits=1) == "• Credits: 1 pt"
     assert t("en", "success.credits", credits=0) == "• Credits: 0 pts"
     assert t("en", "choice.model", model="Wan 2.6", credits="25–40") == "Wan 2.6 · 25–40 pts"
-    assert t("en", "limit.too_many", count=1) == (
-        "You already have 1 creation in progress. Send this again as soon as it is done."
+    assert t("en", "limit.user_cap", credits=1, cap=1, per="per day", left=0, reset="1 hour") == (
+        "This costs 1 credit, more than you have left of your limit of 1 credit per day (0 left)."
+        " It resets in 1 hour."
     )
-    assert t("en", "limit.too_many", count=3) == (
-        "You already have 3 creations in progress. Send this again as soon as one of them is done."
-    )
-    assert t("en", "limit.user_cap", cap=1).startswith(
-        "This would take you over today's limit of 1 credit."
-    )
+    assert t("en", "queue.starts_in", minutes=2) == "• It should start in about 2 minutes."
 
 
 def test_chinese_has_one_form_for_every_number() -> None:
@@ -101,4 +97,4 @@ def test_chinese_has_one_form_for_every_number() -> None:
         "other", "one", "one", "other", "other", "other",
     ]  # fmt: skip
     assert translator.t("zh", "success.credits", credits=1) == "• 消耗积分：1 积分"
-    assert translator.t("zh", "limit.too_many", count=1).startswith("你已经有 1 个作品")
+    assert translator.t("zh", "queue.position", position=1) == "• 排队位置：第 1 位"

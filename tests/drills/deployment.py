@@ -77,7 +77,7 @@ class Deployment:
         for _ in range(600):
             active = self.bot.query(
                 "SELECT COUNT(*) FROM jobs WHERE state IN "
-                "('accepted', 'creating', 'running', 'delivering')"
+                "('queued', 'accepted', 'creating', 'running', 'delivering')"
             )[0][0]
             waiting = self.bot.query("SELECT COUNT(*) FROM requests WHERE finished_at IS NULL")[0][
                 0

@@ -60,7 +60,12 @@ def bot_environment(
         DATABASE_URL=str(tmp / "bot.db"),
         HTTP_HOST="127.0.0.1",
         HTTP_PORT=str(free_port()),
+        # Its own metrics port too: the default one is taken by whichever bot started first.
+        METRICS_PORT=str(free_port()),
         LOG_FORMAT="json",
+        # One deployment, one replica (as a container's stable host name): a restart takes its
+        # jobs back at once instead of waiting for their leases to run out.
+        REPLICA_ID="drill",
     )
     if discord is not None:
         env.update(

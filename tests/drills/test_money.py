@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+import time
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,8 +19,8 @@ from typing import Any
 from core.actions import Verb, decode
 from core.door import Platform
 from core.jobs import JobState
+from core.limits import Window
 from core.replier import Reply, Stage
-from core.runner import today
 from sim.app import RunningSimulator, start_simulator
 from sim.catalog import Catalog
 from tests.core.harness import PNG, Harness, assert_plain, harness
@@ -37,7 +38,7 @@ def charged(sim: RunningSimulator) -> int:
 
 async def counted(h: Harness, **who: str) -> int:
     """Credits the bot counts today, for one person or chat (``user_id=`` / ``chat_id=``)."""
-    spent: int = await h.store.spent(today(), "test", **who)
+    spent: int = await h.store.spent(Window.DAY.start(time.time()), "test", **who)
     return spent
 
 

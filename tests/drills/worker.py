@@ -70,6 +70,7 @@ async def main(args: argparse.Namespace, out: TextIO) -> None:
         ima_upload_base_url=args.sim,
         time_scale=args.scale,
         max_jobs_per_user=1,
+        replica_id="drill-worker",  # the restart is the same replica: it takes its jobs back
     )
     async with wired(settings, args.db, client_options={"retry_base_delay": 0.05}) as bot:
 

@@ -17,7 +17,6 @@ from bot.settings import RunSettings
 from core.ima.tasks import TaskType
 from core.jobs import Job, ModelSource, new_job_id
 from core.policy import Policy
-from core.runner import today
 from core.store import Store, open_store
 from tests.bot.test_operations import free_port
 from tests.ops.samples import scraped
@@ -154,10 +153,9 @@ def job(**kw: Any) -> Job:
 
 
 async def test_a_scrape_reads_the_database(store: Store) -> None:
-    day = today()
-    await store.admit(job(created_at=time.time() - 600, credits=25), day=day)
-    await store.admit(job(user_id="u2", credits=5), day=day)
-    await store.admit(job(user_id="u3", chat_id="g2", credits=10), day=day)
+    await store.admit(job(created_at=time.time() - 600, credits=25))
+    await store.admit(job(user_id="u2", credits=5))
+    await store.admit(job(user_id="u3", chat_id="g2", credits=10))
     process = process_settings()
     policy = Policy(user_daily_credits=100)
     adapter = Adapter()

@@ -83,7 +83,7 @@ async def test_jobs_resumed_at_start_by_state(sim: RunningSimulator, tmp_path: P
     before = sample("ima_bot_jobs_resumed_total", state="accepted")
     async with harness(sim, tmp_path / "bot.db") as h:
         job = stored_job()  # left by a previous run before its create was sent
-        await h.store.admit(job, day=runner.today())
+        await h.store.admit(job)
         assert await h.engine.resume() == 1
         await h.engine.drain()
         assert (await h.store.get_job(job.id)).state is JobState.DELIVERED

@@ -25,7 +25,8 @@ def by_name(items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 async def test_login_and_sync_with_chinese_names(world: World) -> None:
     assert world.adapter.healthy()
     commands = by_name(world.fake.commands())
-    assert set(commands) == {"image", "video", "music", "preferences", "history"}
+    assert set(commands) == {"image", "video", "music", "preferences", "history", "usage"}
+    assert commands["usage"]["name_localizations"] == {"zh-CN": "额度"}
     assert commands["history"]["name_localizations"] == {"zh-CN": "作品"}
     image = commands["image"]
     assert image["name_localizations"] == {"zh-CN": "图片"}
@@ -61,6 +62,7 @@ async def test_guild_ids_get_the_commands_at_once(
             "music",
             "preferences",
             "history",
+            "usage",
         }
         assert fake.commands() == []
 
@@ -126,7 +128,7 @@ async def test_history_choices_fit_discords_limits(world: World) -> None:
             prompt=f"picture {number}: a lighthouse on a cliff at dawn, " * 4, params={}, n=1,
             credits=5, source=ModelSource.DEFAULT, reply_target={},
         )  # fmt: skip
-        await world.store.admit(job, day="2026-12-01")
+        await world.store.admit(job)
         await world.store.mark_creating(job.id)
         await world.store.mark_running(job.id, task_id=f"t{number}", started_at=1.0, credits=5)
         await world.store.mark_delivering(job.id, result_urls=["https://x/1.png"], result_covers=[])

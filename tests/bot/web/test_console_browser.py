@@ -22,7 +22,6 @@ from bot.adapters import ADAPTERS
 from bot.run import run
 from bot.settings import RunSettings
 from core.i18n import Translator
-from core.policy import Policy
 from sim.app import RunningSimulator, start_simulator
 from tests.bot.discord.world import finished
 from tests.bot.test_operations import free_port
@@ -204,9 +203,6 @@ async def test_a_chinese_browser_gets_chinese_and_caps_can_be_set(
     await screenshot(page, tmp_path, "caps")
 
 
-@pytest.mark.skipif(
-    not hasattr(Policy, "caps_in"), reason="the engine does not read a chat's own caps yet"
-)
 async def test_a_cap_set_in_the_console_holds_for_the_next_request(
     bot: Running, browser: Browser
 ) -> None:

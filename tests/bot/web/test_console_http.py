@@ -141,7 +141,7 @@ async def test_forms_need_the_sessions_token(
     client: TestClient[web.Request, web.Application], store: Store
 ) -> None:
     running = job()
-    await store.admit(running, day=today())
+    await store.admit(running)
     await login(client)
     forged = await client.post(f"/admin/jobs/{running.id}/cancel", data={"csrf": "guess"})
     assert forged.status == 403
@@ -170,7 +170,7 @@ async def test_live_jobs_list_what_runs(
     client: TestClient[web.Request, web.Application], store: Store
 ) -> None:
     running = job(user="alice", chat_id="room-9", model_name="SeeDream 4.5")
-    await store.admit(running, day=today())
+    await store.admit(running)
     await login(client)
     page = await (await client.get("/admin/jobs")).text()
     assert running.id in page
@@ -184,7 +184,7 @@ async def test_usage_and_its_csv(
     client: TestClient[web.Request, web.Application], store: Store
 ) -> None:
     for user, credits in (("alice", 10), ("bob", 4), ("alice", 6)):
-        await store.admit(job(user=user, credits=credits, model_name="Wan 2.6"), day=today())
+        await store.admit(job(user=user, credits=credits, model_name="Wan 2.6"))
     await login(client)
     page = await (await client.get("/admin/usage?days=7")).text()
     since = (datetime.now(UTC) - timedelta(days=6)).strftime("%Y-%m-%d")
@@ -202,7 +202,7 @@ async def test_failures_say_what_the_person_was_told_and_the_detail(
     client: TestClient[web.Request, web.Application], store: Store
 ) -> None:
     failed = job(user="carol")
-    await store.admit(failed, day=today())
+    await store.admit(failed)
     await store.mark_failed(failed.id, error_kind="content_rejected", at=time.time(), release=True)
     await store.log(
         failed.id,
@@ -210,7 +210,7 @@ async def test_failures_say_what_the_person_was_told_and_the_detail(
         {"error": "content_rejected", "reason": "error.content_rejected", "detail": "code 6009"},
     )
     older = job(user="dave")
-    await store.admit(older, day=today())
+    await store.admit(older)
     await store.mark_failed(older.id, error_kind="price_changed", at=time.time(), release=True)
     await login(client)
     page = await (await client.get("/admin/failures")).text()

@@ -138,6 +138,13 @@ CASES = [
         command=EDIT,
         edit_kind=CONTENT,
     ),
+    # A change after where it goes.
+    *each(
+        "edit-placed",
+        ["门口加一只鹿", "天上加个月亮", "桌子旁边放一只猫", "背景里去掉那个人", "水面上加点倒影"],
+        command=EDIT,
+        edit_kind=CONTENT,
+    ),
     case("content-prompt", "add a seagull", command=EDIT, prompt="add a seagull"),
     case("content-prompt-polite", "please add a seagull", command=EDIT, prompt="add a seagull"),
     case("content-prompt-zh", "换成夜景", command=EDIT, prompt="换成夜景"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.parse import ModelScope
+from core.parse import Command, ModelScope
 from tests.core.parse.support import GEN, I2I, IMAGE, T2I, VIDEO, Row, case, check
 
 CASES = [
@@ -117,6 +117,50 @@ CASES = [
         task_type=I2I,
         mentions_input_image=True,
         ambiguous=False,
+    ),
+    # A picture with a laugh or chatter and no request: a remark about it.
+    *(
+        case(f"picture-remark-{i}", text, 1, command=Command.CHAT)
+        for i, text in enumerate(
+            [
+                "我家猫 哈哈哈",
+                "look at my cat lol",
+                "嘻嘻 我的新发型",
+                "嘿嘿",
+                "笑哭 我家狗",
+                "lmfao my dog",
+                "rofl",
+                "kek",
+                "meet my dog",
+                "hhhh 笑死",
+                "xd",
+                "我们家的 233",
+            ]
+        )
+    ),
+    # …but a laugh with a change is a request.
+    case("picture-change-laugh", "把猫换成狗 哈哈", 1, command=GEN, task_type=I2I),
+    case("picture-change-lol", "make it funnier lol", 1, command=GEN, task_type=I2I),
+    # A change that names no change: the bot asks what to change.
+    *(
+        case(f"picture-vague-{i}", text, 1, command=Command.NONE)
+        for i, text in enumerate(
+            [
+                "帮我p一下",
+                "p个图",
+                "修一下图",
+                "修修吧",
+                "改改",
+                "弄一下",
+                "处理一下",
+                "搞一下",
+                "edit this pls",
+                "fix the photo",
+                "touch up my photo",
+                "ps this",
+                "retouch the pic",
+            ]
+        )
     ),
 ]
 

@@ -257,6 +257,23 @@ CASES = [
         resolution=None,
         wants_8k=False,
     ),
+    # A vector file is asked for: refused by the engine (pictures are PNG/JPG).
+    *each(
+        "vector",
+        [
+            "make me a logo for my band as an svg file",
+            "a cat icon, svgs please",
+            "draw a fox logo in vector format",
+            "给我一个矢量图 svg格式的logo",
+            "画个猫咪图标 要矢量的",
+            "logo as an eps or ai file",
+            "a badge as a vector",
+        ],
+        command=GEN,
+        vector=True,
+    ),
+    case("vector-style", "a fox in vector art style", vector=False),
+    case("16k", "16k render of a sports car", wants_8k=True, media=IMAGE),
 ]
 
 

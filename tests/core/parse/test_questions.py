@@ -422,7 +422,12 @@ CASES = [
         "is kling better than veo?",
         "kling compared to veo?",
         "kling vs veo?",
+        "nano banana 2 和 pro 差在哪",
+        "sora和veo差别大吗",
+        "可灵和veo有何不同",
+        "哪个更强",
     ),
+    *topic(LIMITS, "视频最长几 seconds", "图片最多几 pics"),
     *topic(PRICE, "生成视频要钱吗", "画图收钱吗", "做歌花钱吗"),
     *topic(TIME, "做视频快不快", "视频好了没", "还没好吗", "怎么还没好呢"),
     case(
@@ -529,6 +534,20 @@ CASES = [
     case("wh-is-never-a-request", "what can you draw?", command=Q),
     case("will-smith", "will smith eating spaghetti video", command=GEN, media=VIDEO),
     case("do-a-request", "do a cat in space", command=GEN),
+    # Comparisons and limits asked in passing, mixed zh/en: answered, never made.
+    *each(
+        "compare-and-limits",
+        [
+            "kling vs hailuo which is better",
+            "sora or veo, which one is cheaper",
+            "nano banana 2 和 pro 差在哪",
+            "可灵和海螺差别大不",
+            "视频最长几 seconds",
+            "音乐能做几 minutes",
+            "能生成歌吗？带歌词的那种",
+        ],
+        command=Command.QUESTION,
+    ),
 ]
 
 

@@ -78,6 +78,19 @@ CASES = [
         unsure=False,
     ),
     case("long-description-not-gibberish", "video of " + "qwxz " * 60, command=GEN, unsure=False),
+    # Wishes and doubt: shown with a price, made on a tap.
+    *each(
+        "wish-more",
+        [
+            "this would look sick as a video idk",
+            "a castle on a cloud would look amazing as a poster",
+            "好想要一张 our band 的 poster 啊",
+            "真想看看一只会飞的鲸鱼的图",
+            "idk maybe a video of rain",
+        ],
+        command=GEN,
+        unsure=True,
+    ),
 ]
 
 

@@ -13,15 +13,19 @@ from core.ima.tasks import TaskType
 from core.jobs import Job, JobState, ModelSource, new_job_id
 from core.limits import Caps, Window
 from core.replier import Handle
-from core.store import Admission, Limits, Preference, Store, open_store
+from core.store import Admission, Preference, Store, StoreError, open_store
 from core.store.sql import KEEP_SECONDS
+from tests.postgres import PASSWORD, Server
 
 DAY = "2026-11-25"
 
 
-@pytest.fixture(params=["file", "memory"])
+@pytest.fixture(params=["file", "memory", "postgres"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
-    url = f"sqlite:///{tmp_path / 'bot.db'}" if request.param == "file" else ":memory:"
+    if request.param == "postgres":
+        url = await request.getfixturevalue("postgres_server").new_database()
+    else:
+        url = f"sqlite:///{tmp_path / 'bot.db'}" if request.param == "file" else ":memory:"
     s = await open_store(url)
     yield s
     await s.close()
@@ -72,7 +76,7 @@ async def test_job_roundtrip_and_transitions(store: Store) -> None:
         wants={"duration": 5},
         origin_id="j0",
     )
-    assert await store.admit(j, day=DAY) is Admission.OK
+    assert await store.admit(j) is Admission.OK
     loaded = await store.get_job(j.id)
     assert loaded is not None
     assert loaded.state is JobState.ACCEPTED
@@ -110,7 +114,7 @@ async def test_job_roundtrip_and_transitions(store: Store) -> None:
 async def test_failing_and_cancelling_release_only_what_was_never_sent(store: Store) -> None:
     refused, unknown, cancelled, sent = job(), job(), job(), job()
     for j in (refused, unknown, cancelled, sent):
-        await store.admit(j, day=DAY)
+        await store.admit(j)
     await store.mark_creating(refused.id)
     assert await store.mark_failed(refused.id, error_kind="bad_request", at=1.0, release=True)
     await store.mark_creating(unknown.id)
@@ -124,7 +128,7 @@ async def test_failing_and_cancelling_release_only_what_was_never_sent(store: St
 async def test_recent_failures_latest_first_with_what_the_log_kept(store: Store) -> None:
     old, told, untold, cancelled = job(), job(user="u2"), job(user="u3"), job()
     for j in (old, told, untold, cancelled):
-        await store.admit(j, day=DAY)
+        await store.admit(j)
     await store.mark_failed(old.id, error_kind="timeout", at=10.0, release=False)
     await store.mark_failed(told.id, error_kind="content_rejected", at=30.0, release=True)
     await store.log(told.id, "accepted", {"credits": 5})
@@ -144,7 +148,7 @@ async def test_recent_failures_latest_first_with_what_the_log_kept(store: Store)
 
 async def test_handles_and_the_messages_of_a_job(store: Store) -> None:
     j = job()
-    await store.admit(j, day=DAY)
+    await store.admit(j)
     await store.set_handle(j.id, Handle("card-1", "{}", ("video-1",)), expires_at=None)
     for message_id in ("card-1", "video-1"):
         found = await store.job_for_message("test", message_id)
@@ -160,12 +164,12 @@ async def test_handles_and_the_messages_of_a_job(store: Store) -> None:
 
 
 async def test_reprice_checks_the_caps(store: Store) -> None:
-    limits = Limits(user_daily_credits=20)
+    caps = Caps(user_credits=20)
     a, b = job(credits=5), job(credits=5)
-    await store.admit(a, day=DAY, limits=limits)
-    await store.admit(b, day=DAY, limits=limits)
-    assert await store.reprice(a.id, 16, day=DAY, limits=limits) is Admission.USER_CAP
-    assert await store.reprice(a.id, 10, day=DAY, limits=limits) is Admission.OK
+    await store.admit(a, caps=caps)
+    await store.admit(b, caps=caps)
+    assert await store.reprice(a.id, 16, caps=caps) is Admission.USER_CAP
+    assert await store.reprice(a.id, 10, caps=caps) is Admission.OK
     assert sum(r.credits for r in await store.usage(DAY)) == 15
     assert (await store.get_job(a.id)).credits == 10  # type: ignore[union-attr]
 
@@ -177,7 +181,7 @@ async def test_requests_stored_before_acknowledged(store: Store) -> None:
     assert results.count(True) == 1
     assert await store.unfinished_requests(0) == [{"text": "hi"}]
     j = job()
-    await store.admit(j, day=DAY, request_key="p:1")  # admitted: answered with the same write
+    await store.admit(j, request_key="p:1")  # admitted: answered with the same write
     assert await store.unfinished_requests(0) == []
     await store.receive("p:2", {"text": "help"}, expires_at=None)
     await store.finish_request("p:2")
@@ -188,7 +192,7 @@ async def test_requests_stored_before_acknowledged(store: Store) -> None:
 async def test_short_lived_credentials_are_scrubbed(store: Store) -> None:
     target = {"channel": 1, "token": "secret-token", "expires": {"token": 100.0}}
     j = job(reply_target=target)
-    await store.admit(j, day=DAY)
+    await store.admit(j)
     await store.set_handle(
         j.id, Handle("m1", '{"token":"t","expires":{"token":100.0}}'), expires_at=100.0
     )
@@ -203,32 +207,92 @@ async def test_short_lived_credentials_are_scrubbed(store: Store) -> None:
     assert await store.scrub(200.0) == 0
 
 
-async def test_active_limit_is_atomic_under_concurrency(store: Store) -> None:
-    limits = Limits(max_active=3)
-    results = await asyncio.gather(*(store.admit(job(), day=DAY, limits=limits) for _ in range(20)))
+async def test_slots_are_atomic_under_concurrency_and_the_rest_wait(store: Store) -> None:
+    results = await asyncio.gather(*(store.admit(job(user_slots=3)) for _ in range(20)))
     assert results.count(Admission.OK) == 3
-    assert results.count(Admission.TOO_MANY) == 17
-    assert await store.count_active("test", "u1") == 3
-    assert await store.admit(job(user="u2"), day=DAY, limits=limits) is Admission.OK
+    assert results.count(Admission.QUEUED) == 17
+    assert await store.active_counts("test", "u1") == {JobState.ACCEPTED: 3, JobState.QUEUED: 17}
+    assert await store.admit(job(user="u2", user_slots=3)) is Admission.OK
+    assert await store.promote() == []  # every slot is taken
+    positions = await store.queue_positions()
+    assert sorted(positions.values()) == list(range(1, 18))
 
 
-async def test_daily_caps_never_overshoot_under_50_concurrent_requests(store: Store) -> None:
-    user_cap = Limits(user_daily_credits=100)
-    results = await asyncio.gather(
-        *(store.admit(job(credits=7), day=DAY, limits=user_cap) for _ in range(50))
-    )
+async def test_the_queue_gives_slots_oldest_first_within_every_limit(store: Store) -> None:
+    jobs = [job(user=f"u{i % 2}", created_at=float(i), user_slots=2) for i in range(8)]
+    for j in jobs:
+        await store.admit(j, max_running=3)
+    assert [j.state for j in jobs[:4]] == [JobState.ACCEPTED] * 3 + [JobState.QUEUED]
+    assert await store.queue_positions(max_running=3) == {j.id: i + 1 for i, j in
+                                                          enumerate(jobs[3:])}  # fmt: skip
+    assert await store.queue_positions() == {
+        jobs[3].id: 1,
+        jobs[4].id: 1,
+        jobs[5].id: 2,
+        jobs[6].id: 2,
+        jobs[7].id: 3,
+    }
+    assert await store.mark_creating(jobs[0].id)
+    assert await store.mark_failed(jobs[0].id, error_kind="x", at=1.0, release=True)
+    # u0 holds 1 (job 2), u1 holds 1 (job 1): one slot in all is free, for the oldest (u1's 3)
+    promoted = await store.promote(max_running=3)
+    assert [j.id for j in promoted] == [jobs[3].id]
+    assert promoted[0].state is JobState.ACCEPTED
+    assert await store.promote(max_running=3) == []  # once only
+    for j in jobs[1:4]:
+        await store.mark_cancelled(j.id, at=2.0)
+    # three slots, two each: u0's 4 and 6, u1's 5 (7 waits: three run)
+    assert [j.id for j in await store.promote(max_running=3)] == [
+        jobs[4].id,
+        jobs[5].id,
+        jobs[6].id,
+    ]
+
+
+async def test_a_chat_limit_holds_for_everyone_in_it(store: Store) -> None:
+    for i in range(3):
+        await store.admit(job(user=f"u{i}", created_at=float(i), chat_slots=2))
+    assert await store.active_counts("test", "u2") == {JobState.QUEUED: 1}
+    other = job(user="u9", chat_id="c9", created_at=9.0, chat_slots=2)
+    assert await store.admit(other) is Admission.OK  # another chat
+
+
+async def test_cancelling_a_queued_job_gives_its_credits_back(store: Store) -> None:
+    first, waiting = job(user_slots=1), job(user_slots=1)
+    await store.admit(first, caps=Caps(user_credits=10))
+    assert await store.admit(waiting, caps=Caps(user_credits=10)) is Admission.QUEUED
+    assert await store.spent(0, "test", user_id="u1") == 10
+    assert await store.mark_cancelled(waiting.id, at=1.0)
+    assert await store.spent(0, "test", user_id="u1") == 5
+    assert await store.queue_positions() == {}
+
+
+async def test_caps_never_overshoot_under_50_concurrent_requests(store: Store) -> None:
+    user_cap = Caps(user_credits=100)
+    results = await asyncio.gather(*(store.admit(job(credits=7), caps=user_cap) for _ in range(50)))
     assert results.count(Admission.OK) == 14  # 14 × 7 = 98 ≤ 100 < 105
     assert sum(r.credits for r in await store.usage(DAY)) == 98
-    chat_cap = Limits(chat_daily_credits=20)
+    chat_cap = Caps(chat_credits=20)
     results = await asyncio.gather(
-        *(
-            store.admit(job(user=f"x{i}", chat_id="c2", credits=5), day=DAY, limits=chat_cap)
-            for i in range(50)
-        )
+        *(store.admit(job(user=f"x{i}", chat_id="c2", credits=5), caps=chat_cap) for i in range(50))
     )
     assert results.count(Admission.OK) == 4
     assert set(results) == {Admission.OK, Admission.CHAT_CAP}
-    assert await store.admit(job(credits=5), day="2026-11-26", limits=user_cap) is Admission.OK
+
+
+async def test_credit_caps_count_their_window(store: Store) -> None:
+    hourly = Caps(user_credits=10, window=Window.HOUR)
+    at = Window.HOUR.start(time.time()) + 60  # a minute into this hour
+    assert await store.admit(job(credits=6, created_at=at), caps=hourly) is Admission.OK
+    assert await store.admit(job(credits=6, created_at=at + 1), caps=hourly) is Admission.USER_CAP
+    next_hour = at + 3600
+    assert await store.admit(job(credits=6, created_at=next_hour), caps=hourly) is Admission.OK
+    weekly = Caps(user_credits=12, window=Window.WEEK)  # the two hours are in one week (mostly)
+    if Window.WEEK.start(at) == Window.WEEK.start(next_hour):
+        assert await store.admit(job(credits=1, created_at=next_hour), caps=weekly) is (
+            Admission.USER_CAP
+        )
+    assert await store.spent(Window.HOUR.start(next_hour), "test", user_id="u1") == 6
 
 
 async def test_first_seen_once(store: Store) -> None:
@@ -256,7 +320,7 @@ async def test_user_state(store: Store) -> None:
 
 async def test_recent_jobs_newest_first(store: Store) -> None:
     for i in range(3):
-        await store.admit(job(created_at=float(i), prompt=f"p{i}"), day=DAY)
+        await store.admit(job(created_at=float(i), prompt=f"p{i}"))
     assert [j.prompt for j in await store.recent_jobs("test", "u1", 2)] == ["p2", "p1"]
 
 
@@ -276,12 +340,60 @@ async def test_reopen_keeps_data(tmp_path: Path) -> None:
     url = str(tmp_path / "bot.db")
     first = await open_store(url)
     j = job()
-    await first.admit(j, day=DAY)
+    await first.admit(j)
     await first.close()
     second = await open_store(url)
     assert (await second.get_job(j.id)) is not None
     assert await second.ping()
     await second.close()
+
+
+# ── PostgreSQL: several replicas on one database ──────────────────────────────────────────
+
+
+async def test_replicas_migrate_once_and_share_the_caps(postgres_server: Server) -> None:
+    url = await postgres_server.new_database()
+    replicas = await asyncio.gather(*(open_store(url) for _ in range(3)))  # migrate together
+    try:
+        cap = Caps(user_credits=100)
+        results = await asyncio.gather(
+            *(replicas[i % 3].admit(job(credits=7), caps=cap) for i in range(30))
+        )
+        assert results.count(Admission.OK) == 14  # never overshoots, whichever replica admits
+        assert await replicas[1].spent(0, "test", user_id="u1") == 98
+        presses = await asyncio.gather(*(r.first_seen("press-1") for r in replicas))
+        assert presses.count(True) == 1
+    finally:
+        for r in replicas:
+            await r.close()
+
+
+async def test_a_wrong_password_is_one_sentence_without_the_password(
+    postgres_server: Server,
+) -> None:
+    url = postgres_server.url(password="wrong-password")
+    with pytest.raises(StoreError) as caught:
+        await open_store(url)
+    message = str(caught.value)
+    assert message.startswith(f"The database 127.0.0.1:{postgres_server.port}/postgres can't be")
+    assert "wrong-password" not in message
+    assert PASSWORD not in message
+
+
+async def test_postgres_migrations_are_versioned(postgres_server: Server) -> None:
+    import asyncpg
+
+    from core.store.migrations import MIGRATIONS
+
+    url = await postgres_server.new_database()
+    for _ in range(2):  # the second open has nothing left to run
+        await (await open_store(url)).close()
+    conn = await asyncpg.connect(url)
+    try:
+        versions = [r[0] for r in await conn.fetch("SELECT version FROM schema_version")]
+    finally:
+        await conn.close()
+    assert versions == list(range(1, len(MIGRATIONS) + 1))
 
 
 async def test_chat_caps_replace_the_defaults_per_chat(store: Store) -> None:

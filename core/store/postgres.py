@@ -1,0 +1,148 @@
+"""PostgreSQL through asyncpg: a connection pool, shared by every replica of the bot.
+
+Atomic check-then-write (caps, active limits) takes transaction-scoped advisory locks on the
+person and the chat (:meth:`_Connection.serialise`), so admissions on different replicas never
+overshoot; everything else is single conditional statements.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from functools import lru_cache
+from typing import Any
+from urllib.parse import urlsplit
+
+import asyncpg
+from asyncpg.pool import PoolConnectionProxy
+
+from core.leases import Lease
+from core.store.base import StoreError
+from core.store.migrations import MIGRATIONS
+from core.store.sql import Row, SQLStore
+
+#: Held while migrating, so replicas starting together migrate once.
+_MIGRATION_LOCK = 0x1AB07
+_CONNECT_TIMEOUT = 10.0
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+def _named(url: str) -> str:
+    """``host:port/db``: how messages name the database (never the password)."""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.hostname or 'localhost'}{port}{parts.path or '/'}"
+
+
+@lru_cache(maxsize=512)
+def _placeholders(query: str) -> str:
+    """``?`` → ``$1, $2, …`` (the store's SQL has no ``?`` inside literals)."""
+    count = iter(range(1, 10_000))
+    return re.sub(r"\?", lambda _: f"${next(count)}", query)
+
+
+def _changed(status: str) -> int:
+    """``UPDATE 3`` / ``INSERT 0 1`` / ``DELETE 0`` → how many rows."""
+    last = status.rsplit(" ", 1)[-1]
+    return int(last) if last.isdigit() else 0
+
+
+def _cause(error: BaseException) -> str:
+    if isinstance(error, OSError) and error.strerror:
+        return error.strerror.lower()
+    if isinstance(error, TimeoutError):
+        return "no answer in time"
+    return str(error).strip().rstrip(".") or type(error).__name__
+
+
+class _Connection:
+    def __init__(self, conn: PoolConnectionProxy[asyncpg.Record]) -> None:
+        self._conn = conn
+
+    async def execute(self, query: str, args: Sequence[Any] = ()) -> int:
+        return _changed(await self._conn.execute(_placeholders(query), *args))
+
+    async def executemany(self, query: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            await self._conn.executemany(_placeholders(query), rows)
+
+    async def fetchall(self, query: str, args: Sequence[Any] = ()) -> list[Row]:
+        return list(await self._conn.fetch(_placeholders(query), *args))
+
+    async def fetchone(self, query: str, args: Sequence[Any] = ()) -> Row | None:
+        row: Row | None = await self._conn.fetchrow(_placeholders(query), *args)
+        return row
+
+    async def serialise(self, keys: Sequence[str]) -> None:
+        # Sorted: two transactions taking overlapping keys never wait on each other in a cycle.
+        for key in sorted(set(keys)):
+            await self._conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
+
+
+_ERRORS: tuple[type[Exception], ...] = (
+    asyncpg.PostgresError,
+    asyncpg.InterfaceError,
+    OSError,
+    TimeoutError,
+)
+
+
+class PostgresDriver:
+    errors = _ERRORS
+    skip_locked = "FOR UPDATE SKIP LOCKED"
+
+    def __init__(self, pool: asyncpg.Pool[asyncpg.Record], name: str) -> None:
+        self._pool = pool
+        self.name = name
+
+    def cause(self, error: Exception) -> str:
+        return _cause(error)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[_Connection]:
+        async with self._pool.acquire() as conn:
+            yield _Connection(conn)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[_Connection]:
+        async with self._pool.acquire() as conn, conn.transaction():
+            yield _Connection(conn)
+
+    async def migrate(self) -> None:
+        async with self._pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+            await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER)")
+            version = await conn.fetchval("SELECT MAX(version) FROM schema_version") or 0
+            for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
+                if migration.postgres_script.strip():
+                    await conn.execute(migration.postgres_script)
+                await conn.execute("INSERT INTO schema_version VALUES ($1)", number)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+
+async def open_postgres(url: str, lease: Lease | None = None) -> SQLStore:
+    """Connect, migrate and try a write; :class:`StoreError` naming the cause when the server
+    can't be reached or used, with nothing left running."""
+    name = _named(url)
+    try:
+        pool = await asyncio.wait_for(
+            asyncpg.create_pool(url, min_size=1, max_size=10), _CONNECT_TIMEOUT
+        )
+    except (*_ERRORS, ValueError) as exc:  # type: ignore[misc]  # mypy can't star a tuple
+        raise StoreError(f"The database {name} can't be opened: {_cause(exc)}.") from None
+    driver = PostgresDriver(pool, name)
+    store = SQLStore(driver, lease)
+    try:
+        await driver.migrate()
+        await store._probe()
+    except _ERRORS as exc:
+        await pool.close()
+        raise StoreError(f"The database {name} can't be used: {_cause(exc)}.") from None
+    return store

@@ -1,0 +1,101 @@
+"""Job leases with fencing, on both backends: two replicas (two stores) on one database."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from core.jobs import JobState
+from core.leases import Lease
+from core.store import Store, open_store
+from tests.core.store.test_store_contract import job
+
+LEASE = 30.0
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def replicas(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[tuple[Store, Store]]:
+    if request.param == "postgres":
+        url = await request.getfixturevalue("postgres_server").new_database()
+    else:
+        url = str(tmp_path / "bot.db")
+    a = await open_store(url, Lease("a", LEASE))
+    b = await open_store(url, Lease("b", LEASE))
+    yield a, b
+    await a.close()
+    await b.close()
+
+
+async def test_a_replica_that_lost_its_lease_writes_nothing(replicas: tuple[Store, Store]) -> None:
+    a, b = replicas
+    j = job()
+    await a.admit(j)
+    now = time.time()
+    assert await b.claim(now) == []  # a holds it
+    assert await a.renew(now) == []
+    later = now + LEASE + 1  # a stopped renewing (it died, or lost the database)
+    [taken] = await b.claim(later)
+    assert taken.id == j.id
+    assert not await a.mark_creating(j.id)  # fenced: a's write changes nothing
+    assert not await a.holds(j.id)
+    assert await a.renew(later) == [j.id]  # a learns it lost the job, and stops it
+    assert not await a.mark_failed(j.id, error_kind="x", at=later, release=True)
+    assert await b.holds(j.id)
+    assert await b.mark_creating(j.id)
+    loaded = await b.get_job(j.id)
+    assert loaded is not None
+    assert loaded.state is JobState.CREATING
+
+
+async def test_a_job_that_may_have_been_created_is_taken_over_as_it_is(
+    replicas: tuple[Store, Store],
+) -> None:
+    a, b = replicas
+    j = job()
+    await a.admit(j)
+    await a.mark_creating(j.id)
+    [taken] = await b.claim(time.time() + LEASE + 1)
+    assert taken.state is JobState.CREATING  # resumed by polling or "maybe made", never re-sent
+    assert not await a.mark_running(j.id, task_id="t", started_at=1.0, credits=5)
+
+
+async def test_released_jobs_are_taken_at_once_and_claims_never_overlap(
+    replicas: tuple[Store, Store],
+) -> None:
+    a, b = replicas
+    jobs = [job(user=f"u{i}") for i in range(10)]
+    for j in jobs:
+        await a.admit(j)
+    await a.release()
+    first, second = await asyncio.gather(b.claim(time.time()), a.claim(time.time()))
+    assert sorted(x.id for x in first + second) == sorted(j.id for j in jobs)
+    assert not {x.id for x in first} & {x.id for x in second}
+
+
+async def test_a_restarted_replica_takes_back_its_own_jobs(
+    replicas: tuple[Store, Store],
+) -> None:
+    a, _ = replicas
+    j = job()
+    await a.admit(j)
+    assert await a.claim(time.time()) == []  # held, by itself: not claimed again while it runs
+    [again] = await a.claim(time.time(), previous_life=True)
+    assert again.id == j.id
+    assert await a.mark_creating(j.id)  # with the new version
+
+
+async def test_a_lost_job_is_named_once(replicas: tuple[Store, Store]) -> None:
+    a, b = replicas
+    j = job()
+    await a.admit(j)
+    later = time.time() + LEASE + 1
+    await b.claim(later)
+    assert await a.renew(later) == [j.id]
+    assert await a.renew(later) == []
+    assert not await a.mark_creating(j.id)
