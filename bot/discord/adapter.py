@@ -65,6 +65,11 @@ class _Client(discord.Client):
         await self.adapter.on_button(interaction, action)
 
 
+class _ShardedClient(_Client, discord.AutoShardedClient):
+    """The same, running the shards ``DISCORD_SHARD_IDS`` of ``DISCORD_SHARD_COUNT``: Discord
+    sends each shard the events of its guilds (``(guild_id >> 22) % count``), DMs to shard 0."""
+
+
 class DiscordAdapter(BaseAdapter):
     name: ClassVar[str] = PLATFORM
     #: An interaction not answered within 3 s fails for good ("The application did not respond").
@@ -92,8 +97,12 @@ class DiscordAdapter(BaseAdapter):
         intents = discord.Intents(
             guilds=True, guild_messages=free_text, dm_messages=free_text, message_content=free_text
         )
-        self.client = _Client(
+        sharding: dict[str, Any] = {}
+        if settings.shard_count is not None:
+            sharding = {"shard_count": settings.shard_count, "shard_ids": settings.shard_ids}
+        self.client = (_ShardedClient if sharding else _Client)(
             self,
+            **sharding,
             intents=intents,
             guild_ready_timeout=guild_ready_timeout,
             max_messages=None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from bot.settings import PlatformSettings
@@ -28,6 +28,25 @@ def _ints(value: object) -> object:
     return value
 
 
+def _shard_ids(value: object) -> object:
+    """``0-3`` (a range, both ends included), ``0,2``, or both: ``0-1,4``."""
+    if not isinstance(value, str):
+        return value
+    ids: list[int] = []
+    for part in filter(None, (p.strip() for p in value.split(","))):
+        first, dash, last = part.partition("-")
+        try:
+            start, end = int(first), int(last if dash else first)
+        except ValueError:
+            raise ValueError(f"{part!r} is not a shard number or a range like 0-3") from None
+        if end < start:
+            raise ValueError(f"the range {part!r} runs backwards")
+        ids.extend(range(start, end + 1))
+    if len(set(ids)) != len(ids):
+        raise ValueError("a shard is listed twice")
+    return tuple(ids)
+
+
 class DiscordSettings(PlatformSettings):
     model_config = SettingsConfigDict(env_prefix="DISCORD_")
 
@@ -46,6 +65,26 @@ class DiscordSettings(PlatformSettings):
     allowed_guilds: IdSet = frozenset()
     allowed_channels: IdSet = frozenset()
     admin_ids: IdSet = frozenset()
+    #: Sharding: how many shards the bot runs in all (unset: one process runs every shard
+    #: Discord recommends), and which of them this replica connects (unset: all). Replicas
+    #: split the ids between them; DMs arrive on shard 0.
+    shard_count: int | None = Field(default=None, ge=1)
+    shard_ids: Annotated[tuple[int, ...] | None, NoDecode, BeforeValidator(_shard_ids)] = None
+
+    @field_validator("shard_ids")
+    @classmethod
+    def _shards_fit(cls, ids: tuple[int, ...] | None, info: ValidationInfo) -> object:
+        if ids is None:
+            return ids
+        count = info.data.get("shard_count")
+        if count is None:
+            raise ValueError("needs DISCORD_SHARD_COUNT")
+        if not ids:
+            raise ValueError("lists no shard")
+        outside = [i for i in ids if i >= count]
+        if outside:
+            raise ValueError(f"shards {outside} are not below DISCORD_SHARD_COUNT={count}")
+        return ids
 
     @property
     def configured(self) -> bool:

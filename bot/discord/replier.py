@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import io
 import logging
 import time
@@ -177,7 +178,8 @@ class Courier:
         else:
             target = target.without_token()
         if private:
-            return self._sent(await self._direct(target, rendered, _person(reply, target)), reply)
+            direct = await self._direct(target, rendered, _person(reply, target), _nonced(reply))
+            return self._sent(direct, reply)
         return self._sent(await self._post(target, rendered, reply), reply)
 
     async def update(self, handle: Target, reply: Reply) -> Target:
@@ -262,8 +264,9 @@ class Courier:
         user_id = _person(reply, target)
         posted = dataclasses.replace(target.without_token(), reply_to=None, created_at=None)
         if target.channel_id is None:
-            return await self._direct(posted, rendered, user_id)
-        extra: dict[str, Any] = {}  # discord.py takes no "reference=None" from a caller
+            return await self._direct(posted, rendered, user_id, _nonced(reply))
+        # discord.py takes no "reference=None" (nor "nonce=None") from a caller
+        extra = _nonced(reply)
         in_channel = rendered
         if target.reply_to is not None:
             extra["reference"] = discord.MessageReference(
@@ -291,10 +294,12 @@ class Courier:
             log.info(
                 "channel %s refused the message (%s); trying a DM", target.channel_id, exc.code
             )
-            return await self._direct(posted, rendered, user_id)
+            return await self._direct(posted, rendered, user_id, _nonced(reply))
         return dataclasses.replace(posted, message_id=message.id)
 
-    async def _direct(self, target: Target, rendered: Rendered, user_id: int) -> Target:
+    async def _direct(
+        self, target: Target, rendered: Rendered, user_id: int, nonced: dict[str, Any]
+    ) -> Target:
         """A new message in the user's DMs."""
         try:
             user = self.client.get_user(user_id) or await self.client.fetch_user(user_id)
@@ -303,6 +308,7 @@ class Courier:
                 embeds=rendered.embeds,
                 files=rendered.files(),
                 view=rendered.view,
+                **nonced,
             )
         except discord.HTTPException as exc:
             log.warning("user %s can't be reached (%s %s)", user_id, exc.status, exc.code)
@@ -368,6 +374,16 @@ class Courier:
         if count == 1:
             return self.text(locale, "discord.open_one", kind=what)
         return self.text(locale, "discord.open_many", kind=what, number=number)
+
+
+def _nonced(reply: Reply) -> dict[str, Any]:
+    """The ``nonce`` argument of a new bot-token message, from ``Reply.key`` (stable per job and
+    step): discord.py sends it with ``enforce_nonce``, so Discord answers a repeat within a
+    few minutes (a retry, another replica finishing a job it took over) with the message the
+    first send made. 25 characters at most. Interaction followups take no nonce."""
+    if reply.key is None:
+        return {}  # discord.py makes up a random one
+    return {"nonce": hashlib.sha256(reply.key.encode()).hexdigest()[:25]}
 
 
 def _announces(reply: Reply) -> bool:

@@ -570,6 +570,26 @@ async def test_bot_token_message_operations(fake: FakeDiscord) -> None:
             await channel.fetch_message(sent.id)
 
 
+async def test_a_repeated_nonce_returns_the_first_message(fake: FakeDiscord) -> None:
+    """discord.py sends every message with ``enforce_nonce``; a nonce used again within
+    Discord's window gets the message it made, nothing new."""
+    client, _ = make_bot()
+    async with running_client(fake, client):
+        channel = client.get_channel(fake.default_channel.id)
+        assert isinstance(channel, discord.TextChannel)
+        first = await channel.send("result", nonce="job-1-success")
+        again = await channel.send("result, again", nonce="job-1-success")
+        other = await channel.send("another", nonce=12345)
+        assert again.id == first.id
+        assert again.content == "result"
+        assert first.nonce == "job-1-success"
+        assert other.id != first.id
+        assert [m.content for m in fake.channel_messages(channel.id)] == ["result", "another"]
+        with pytest.raises(discord.HTTPException) as too_long:
+            await channel.send("x", nonce="n" * 26)
+        assert too_long.value.code == 50035
+
+
 async def test_raw_gateway_text_frames_and_bad_token(fake: FakeDiscord) -> None:
     url = f"{fake.gateway_url}?v=10&encoding=json"  # no compress: plain text frames
     async with aiohttp.ClientSession() as http:

@@ -262,6 +262,8 @@ class StoredMessage:
     #: 0 DEFAULT, 19 REPLY, 20 CHAT_INPUT_COMMAND (a slash command's response).
     message_type: int = 0
     deleted: bool = False
+    #: What the sender passed as ``nonce`` (Discord echoes it in the message it creates).
+    nonce: str | None = None
 
     @property
     def current(self) -> MessageSnapshot:
@@ -343,6 +345,8 @@ class StoredMessage:
             payload["interaction_metadata"] = self.interaction_metadata
         if self.message_reference is not None:
             payload["message_reference"] = self.message_reference
+        if self.nonce is not None:
+            payload["nonce"] = self.nonce
         if self.referenced is not None:
             payload["referenced_message"] = self.referenced.to_payload()
         return payload

@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import BodyPartReader, web
@@ -37,7 +38,7 @@ from .models import (
     StoredMessage,
 )
 from .state import INTERACTION_MESSAGE_FLAGS, FakeState, MessageBody, UploadedFile
-from .validation import check_choices, check_commands, check_message
+from .validation import check_choices, check_commands, check_message, check_nonce
 
 JSON = dict[str, Any]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -45,6 +46,9 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 API_PREFIX = "/api/v10"
 #: The fake's session-start budget never resets; Discord's resets daily.
 SESSION_START_RESET_MS = 24 * 60 * 60 * 1000
+#: How long a send with ``enforce_nonce`` and a nonce already used returns the first message
+#: instead of a new one (Discord: "the past few minutes").
+NONCE_WINDOW = 5 * 60
 _log = logging.getLogger(__name__)
 _FILE_FIELD = re.compile(r"^files\[(\d+)\]$")
 _INTERACTION_KEY = web.RequestKey("fake_discord_interaction", FakeInteraction)
@@ -361,7 +365,16 @@ class RestApi:
         self._check_can_send(channel, with_files=bool(body.files))
         mentioned = re.findall(r"<@!?(\d+)>", body.payload.get("content") or "")
         mentions = [self.state.users[int(i)] for i in mentioned if int(i) in self.state.users]
+        nonce = check_nonce(body.payload)
+        enforced = nonce is not None and body.payload.get("enforce_nonce") is True
+        if enforced:
+            earlier = self.state.nonces.get((self.state.bot_user.id, nonce or ""))
+            if earlier is not None and _within_nonce_window(earlier):
+                return json_response(earlier.to_payload())  # Discord's answer: the first one
         message = self.state.create_message(channel, self.state.bot_user, body, mentions=mentions)
+        message.nonce = nonce
+        if enforced:
+            self.state.nonces[(self.state.bot_user.id, nonce or "")] = message
         await self.gateway.publish_message("MESSAGE_CREATE", message)
         return json_response(message.to_payload())
 
@@ -575,6 +588,11 @@ def rate_limit_error(retry_after: float, *, is_global: bool) -> DiscordAPIError:
     message = "You are being rate limited."
     body: JSON = {"message": message, "retry_after": retry_after, "global": is_global}
     return DiscordAPIError(ErrorSpec(429, 0, message), headers=headers, body=body)
+
+
+def _within_nonce_window(message: StoredMessage) -> bool:
+    age = datetime.now(UTC) - message.created_at
+    return age.total_seconds() < NONCE_WINDOW
 
 
 def _snowflake(raw: str) -> int:

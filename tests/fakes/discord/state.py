@@ -95,6 +95,8 @@ class FakeState:
         self.guilds: dict[int, FakeGuild] = {}
         self.channels: dict[int, FakeChannel] = {}
         self.messages: dict[int, StoredMessage] = {}
+        #: ``(author id, nonce)`` → the message a send with ``enforce_nonce`` created.
+        self.nonces: dict[tuple[int, str], StoredMessage] = {}
         self.attachments: dict[int, StoredAttachment] = {}
         self.interactions: dict[int, FakeInteraction] = {}
         self.interactions_by_token: dict[str, FakeInteraction] = {}

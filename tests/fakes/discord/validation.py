@@ -20,6 +20,7 @@ from .errors import FormErrors
 JSON = dict[str, Any]
 
 MAX_CONTENT_LENGTH = 2000
+MAX_NONCE_LENGTH = 25
 MAX_EMBEDS = 10
 MAX_EMBED_TOTAL = 6000
 MAX_ACTION_ROWS = 5
@@ -55,6 +56,21 @@ def check_message(payload: JSON) -> None:
     _check_embeds(payload.get("embeds") or [], errors)
     _check_components(payload.get("components") or [], int(payload.get("flags") or 0), errors)
     errors.raise_if_any()
+
+
+def check_nonce(payload: JSON) -> str | None:
+    """A message's ``nonce`` as a string: an integer or a string of at most 25 characters."""
+    nonce = payload.get("nonce")
+    if nonce is None:
+        return None
+    if isinstance(nonce, int) and not isinstance(nonce, bool):
+        return str(nonce)
+    if isinstance(nonce, str) and len(nonce) <= MAX_NONCE_LENGTH:
+        return nonce
+    errors = FormErrors()
+    errors.too_long(["nonce"], MAX_NONCE_LENGTH)
+    errors.raise_if_any()
+    return None
 
 
 def _check_embeds(embeds: list[JSON], errors: FormErrors) -> None:
