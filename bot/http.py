@@ -123,7 +123,7 @@ def _console(
     store: Store, adapters: Sequence[Adapter], password: str, secure: bool, policy: Policy
 ) -> Console:
     access = {a.name: a.platform().access for a in adapters if isinstance(a, BaseAdapter)}
-    operations = Operations(store, Translator.load(), policy.caps)
+    operations = Operations(store, Translator.load(), policy.caps, max_running=policy.max_running)
     return Console(operations, password, access, secure_cookie=secure)
 
 

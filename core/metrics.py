@@ -18,7 +18,7 @@ from importlib import metadata
 
 from prometheus_client import Counter, Gauge, Histogram, Info, disable_created_metrics
 
-from core.jobs import Job
+from core.jobs import Job, JobState
 from core.store import Store
 
 # prometheus_client adds a ``*_created`` series (a timestamp) to every counter and histogram;
@@ -122,9 +122,8 @@ ADAPTER_UP = Gauge(
 )
 DATABASE_UP = Gauge("ima_bot_database_up", "1 when the database took a write at the last scrape.")
 
-#: States of jobs that wait for their turn. The queue that adds ``queued`` comes with another
-#: change; until then no job is in it and ``ima_bot_jobs_waiting`` reads 0.
-WAITING = frozenset({"queued"})
+#: States of jobs that wait for their turn (the queue, :mod:`core.runner`).
+WAITING = frozenset({JobState.QUEUED.value})
 
 
 def set_caps(user_daily: int | None, chat_daily: int | None) -> None:

@@ -152,10 +152,19 @@ class CapsOverview:
 class Operations:
     """The console's reads and actions over one store (``defaults``: the settings' caps)."""
 
-    def __init__(self, store: Store, translator: Translator, defaults: Caps | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        translator: Translator,
+        defaults: Caps | None = None,
+        *,
+        max_running: int | None = None,
+    ) -> None:
         self.store = store
         self.translator = translator
         self.defaults = defaults or Caps()
+        #: Everyone's limit on jobs at IMA at once: a queued job's place counts it.
+        self.max_running = max_running
 
     async def caps(self) -> CapsOverview:
         every = await self.store.all_chat_caps()
@@ -183,11 +192,12 @@ class Operations:
 
     async def live_jobs(self, now: float) -> list[LiveJob]:
         jobs = await self.store.active_jobs()
+        places = await self.store.queue_positions(self.max_running)
         return [
             LiveJob(
                 id=job.id,
                 state=job.state,
-                position=None,
+                position=places.get(job.id),
                 age_seconds=max(0, int(now - job.created_at)),
                 task_type=job.task_type.value,
                 model_name=job.model_name,

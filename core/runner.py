@@ -277,8 +277,9 @@ class JobRunner:
         )
 
     def _launch(self, job: Job) -> None:
-        """Start a job the queue gave a slot (once, in this process)."""
-        if job.id in self._tasks:
+        """Start a job the queue gave a slot (once, in this process); while stopping it stays
+        accepted, and the next start sends it."""
+        if job.id in self._tasks or self._closing:
             return
         if job.id in self._announcing:
             self._deferred.add(job.id)
@@ -767,15 +768,16 @@ class JobRunner:
         their answer first (so no job is left "maybe sent") and messages being sent get where
         they are stored (so none is sent twice); the next start resumes the rest."""
         self._closing = True
-        for helper in (self._advancing, self._ticker, *self._others):
-            if helper is not None:
-                helper.cancel()
         if self._keeper is not None:
             self._keeper.cancel()
             await asyncio.gather(self._keeper, return_exceptions=True)
         deadline = time.monotonic() + STOP_GRACE
         while (self._creating or self._showing) and time.monotonic() < deadline:  # noqa: ASYNC110
             await asyncio.sleep(0.02)
+        # Only now the queue's helpers: a waiting message on its way has got where it is stored.
+        for helper in (self._advancing, self._ticker, *self._others):
+            if helper is not None:
+                helper.cancel()
         tasks = [t for t in self._tasks.values() if t is not asyncio.current_task()]
         for task in tasks:
             task.cancel()

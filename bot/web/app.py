@@ -23,6 +23,7 @@ from bot.web.auth import (
     FAILURE_WINDOW,
     LOGIN_COOKIE,
     SESSION_COOKIE,
+    SESSION_SECONDS,
     LoginLimiter,
     Session,
     Sessions,
@@ -201,7 +202,7 @@ class Console:
             return self._login_form(request, "console.login.wrong", 401)
         session_token, _ = self.sessions.start()
         response = _redirect("/admin/jobs")
-        self._cookie(response, SESSION_COOKIE, session_token, 12 * 3600)
+        self._cookie(response, SESSION_COOKIE, session_token, SESSION_SECONDS)
         response.del_cookie(LOGIN_COOKIE, path="/admin")
         return response
 

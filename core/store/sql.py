@@ -459,6 +459,8 @@ class SQLStore:
         return None
 
     async def promote(self, max_running: int | None = None) -> list[Job]:
+        if not _int(await self._fetchone("SELECT COUNT(*) FROM jobs WHERE state = 'queued'")):
+            return []  # nothing waits: no write transaction (the common case)
         promoted: list[Job] = []
         async with self._transaction() as c:
             await c.serialise((_SLOTS,))

@@ -128,9 +128,14 @@ class Harness:
 
 @contextlib.asynccontextmanager
 async def harness(
-    sim: RunningSimulator, db: Path, *, access: Access | None = None, **settings: Any
+    sim: RunningSimulator,
+    db: Path,
+    *,
+    access: Access | None = None,
+    scale: float = SCALE,
+    **settings: Any,
 ) -> AsyncIterator[Harness]:
-    async with bot_on(sim, db, scale=SCALE, **settings) as bot:
+    async with bot_on(sim, db, scale=scale, **settings) as bot:
         h = Harness(sim, bot, db)
         h.register(access)
         yield h

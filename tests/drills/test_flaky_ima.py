@@ -13,8 +13,9 @@ from tests.recording import RecordingReplier
 
 async def test_every_job_completes_through_flaky_polls(tmp_path: Path) -> None:
     async with (
-        await start_simulator(speed=0.002, seed=20) as sim,
-        harness(sim, tmp_path / "bot.db") as h,
+        # Slow enough that retries and back-off fit a loaded machine's time budget.
+        await start_simulator(speed=0.01, seed=20) as sim,
+        harness(sim, tmp_path / "bot.db", scale=0.01) as h,
     ):
         sim.state.faults.rates = {"detail": {"429": 0.07, "500": 0.07, "reset": 0.06}}
         repliers = [RecordingReplier() for _ in range(100)]

@@ -180,6 +180,21 @@ async def test_live_jobs_list_what_runs(
     assert said("en", "console.state.accepted") in page
 
 
+async def test_a_waiting_job_shows_its_place_in_the_queue(
+    client: TestClient[web.Request, web.Application], store: Store
+) -> None:
+    first = job(user="erin", user_slots=1, created_at=1.0)
+    second = job(user="erin", user_slots=1, created_at=2.0)
+    await store.admit(first)
+    await store.admit(second)
+    await login(client)
+    page = await (await client.get("/admin/jobs")).text()
+    row = re.search(rf"<tr[^>]*>(?:(?!</tr>).)*{second.id}(?:(?!</tr>).)*</tr>", page, re.S)
+    assert row is not None
+    assert '<td class="num">1</td>' in row.group(0)
+    assert said("en", "console.state.queued") in row.group(0)
+
+
 async def test_usage_and_its_csv(
     client: TestClient[web.Request, web.Application], store: Store
 ) -> None:
