@@ -285,7 +285,8 @@ class JobRunner:
             self._deferred.add(job.id)
             return
         replier = self._replier(job)
-        if replier is None:
+        if replier is None:  # its platform doesn't run here: a replica where it does takes it
+            self._background(self.store.release([job.id]))
             return
         self._places.pop(job.id, None)
         self._waiting.pop(job.id, None)

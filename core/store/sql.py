@@ -462,19 +462,28 @@ class SQLStore:
         if not _int(await self._fetchone("SELECT COUNT(*) FROM jobs WHERE state = 'queued'")):
             return []  # nothing waits: no write transaction (the common case)
         promoted: list[Job] = []
+        versions: dict[str, int] = {}
         async with self._transaction() as c:
             await c.serialise((_SLOTS,))
             for queued in await self._queued(c):
                 if await self._slot_free(c, queued, max_running):
-                    await c.execute(
-                        "UPDATE jobs SET state = ? WHERE id = ? AND state = ?",
-                        (JobState.ACCEPTED.value, queued.id, JobState.QUEUED.value),
-                    )
-                    promoted.append(replace(queued, state=JobState.ACCEPTED))
+                    # Whoever gives the slot runs the job: it takes the lease (a new version),
+                    # so the replica that admitted it can't write to it any more.
+                    taken = await c.fetchall(
+                        "UPDATE jobs SET state = ?, owner = ?, lease_until = ?, "
+                        "lease_version = lease_version + 1 WHERE id = ? AND state = ? "
+                        "RETURNING lease_version",
+                        (JobState.ACCEPTED.value, self.lease.replica,
+                         time.time() + self.lease.seconds, queued.id, JobState.QUEUED.value),
+                    )  # fmt: skip
+                    if taken:  # not cancelled meanwhile
+                        versions[queued.id] = int(taken[0][0])
+                        promoted.append(replace(queued, state=JobState.ACCEPTED))
                 elif max_running is not None and not await self._slot_free(
                     c, replace(queued, user_slots=None, chat_slots=None), max_running
                 ):
                     break  # everyone's limit is reached: nobody else starts either
+        self._fences.update(versions)
         return promoted
 
     async def _queued(self, c: Connection) -> list[Job]:

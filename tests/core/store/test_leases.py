@@ -99,3 +99,20 @@ async def test_a_lost_job_is_named_once(replicas: tuple[Store, Store]) -> None:
     assert await a.renew(later) == [j.id]
     assert await a.renew(later) == []
     assert not await a.mark_creating(j.id)
+
+
+async def test_the_replica_that_gives_a_queued_job_its_slot_holds_it(
+    replicas: tuple[Store, Store],
+) -> None:
+    a, b = replicas
+    first, waiting = job(user_slots=1, created_at=1.0), job(user_slots=1, created_at=2.0)
+    await a.admit(first)
+    await a.admit(waiting)  # queued behind the first, held by a
+    assert await a.mark_cancelled(first.id, at=time.time())
+    [started] = await b.promote()
+    assert started.id == waiting.id
+    assert await b.holds(waiting.id)
+    assert not await a.holds(waiting.id)
+    assert not await a.mark_creating(waiting.id)  # a can't send it as well
+    assert await a.renew(time.time()) == [waiting.id]
+    assert await b.mark_creating(waiting.id)
