@@ -277,4 +277,6 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE jobs ADD COLUMN lease_version INTEGER NOT NULL DEFAULT 0;
         """
     ),
+    # 7: the jobs cancelled lately, which every running replica looks for (SQLStore.watch_cancels).
+    Migration("CREATE INDEX jobs_cancelled ON jobs (finished_at) WHERE state = 'cancelled'"),
 )
