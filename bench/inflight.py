@@ -25,7 +25,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -98,11 +99,10 @@ class Result:
     extra: Mapping[str, Any]
 
 
-def status_checks() -> float:
-    """Status checks this process has made (the IMA client's latency metric counts them)."""
-    count = REGISTRY.get_sample_value(
-        "ima_bot_ima_request_seconds_count", {"endpoint": "tasks_detail"}
-    )
+def requests_to(endpoint: str) -> float:
+    """Calls this process has made to one of IMA's endpoints (``tasks_detail``: status
+    checks), as the IMA client's latency metric counts them."""
+    count = REGISTRY.get_sample_value("ima_bot_ima_request_seconds_count", {"endpoint": endpoint})
     return count or 0.0
 
 
@@ -151,16 +151,18 @@ async def _engine_run(bot: Wired, jobs: int) -> Result:
         return usage.ru_utime + usage.ru_stime
 
     async def steady_window() -> None:
-        """CPU while every job is in flight: after the last create, until the first delivery."""
-        while CountingReplier.sends < jobs and not stop.is_set():  # noqa: ASYNC110
+        """CPU while every job is in flight: after the last create returned, until the first
+        delivery."""
+        creates = requests_to("tasks_create") + jobs
+        while requests_to("tasks_create") < creates and not stop.is_set():  # noqa: ASYNC110
             await asyncio.sleep(0.1)
-        await asyncio.sleep(5)  # the last creates return
+        await asyncio.sleep(1)  # the last "created" steps are written
         steady["start"], steady["cpu_start"] = time.monotonic(), cpu_seconds()
-        steady["checks_start"] = status_checks()
+        steady["checks_start"] = requests_to("tasks_detail")
         while CountingReplier.delivered == 0 and not stop.is_set():  # noqa: ASYNC110
             await asyncio.sleep(0.1)
         steady["end"], steady["cpu_end"] = time.monotonic(), cpu_seconds()
-        steady["checks_end"] = status_checks()
+        steady["checks_end"] = requests_to("tasks_detail")
 
     sampler = asyncio.create_task(sample_rss())
     window = asyncio.create_task(steady_window())
@@ -286,10 +288,11 @@ async def engine_runs(sim_url: str, sizes: list[int]) -> list[Result]:
     return results
 
 
-def main(args: argparse.Namespace) -> None:
+@contextmanager
+def simulator_process(speed: float) -> Iterator[str]:
+    """The IMA simulator in a process of its own (so its work is not counted); its URL."""
     port = free_port()
-    sim_url = f"http://127.0.0.1:{port}"
-    command = ["-m", "bot.cli", "sim", "--port", str(port), "--speed", str(args.sim_speed)]
+    command = ["-m", "bot.cli", "sim", "--port", str(port), "--speed", str(speed)]
     sim = subprocess.Popen(  # noqa: S603 - our own command
         [sys.executable, *command], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -300,6 +303,14 @@ def main(args: argparse.Namespace) -> None:
                 break
             except OSError:
                 time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        sim.terminate()
+        sim.wait()
+
+
+def main(args: argparse.Namespace) -> None:
+    with simulator_process(args.sim_speed) as sim_url:
         results = asyncio.run(engine_runs(sim_url, args.jobs))
         if args.script_processes:
             result = script_run(sim_url, args.script_processes)
@@ -319,9 +330,6 @@ def main(args: argparse.Namespace) -> None:
                     f"{cpu_per_process:.3%} for one script process: "
                     f"{cpu_per_process / max(cpu_per_job, 1e-9):,.0f}x less"
                 )
-    finally:
-        sim.terminate()
-        sim.wait()
 
 
 if __name__ == "__main__":
