@@ -2,7 +2,8 @@
 
 The console (``bot/web``) shows these records and calls these actions; ``ima-bot admin`` could
 use the same. Cancelling goes through the store's ``mark_cancelled``, the path ``ima-bot admin
-cancel`` takes: the job's runner notices it at its next step and changes the person's message.
+cancel`` takes: the store tells the job's runner (:meth:`core.store.Store.watch_cancels`), which
+stops the job at its next step and changes the person's message.
 """
 
 from __future__ import annotations
