@@ -126,7 +126,9 @@ class Store(Protocol):
         ...
 
     async def unfinished_requests(self, since: float) -> list[Mapping[str, Any]]:
-        """Requests received after ``since`` and never finished, oldest first."""
+        """Requests this replica id received after ``since`` (in this life or an earlier
+        one) and never finished, oldest first. Other replicas' are theirs to answer: one
+        starting while another answers a request never answers it too."""
         ...
 
     async def first_seen(self, key: str) -> bool:

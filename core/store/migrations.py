@@ -277,4 +277,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE jobs ADD COLUMN lease_version INTEGER NOT NULL DEFAULT 0;
         """
     ),
+    # 7: which replica received a request: only it (or its next life) answers it after a
+    # start, never one that starts while it is still answering it.
+    Migration("ALTER TABLE requests ADD COLUMN owner TEXT;"),
 )

@@ -345,10 +345,11 @@ class SQLStore:
         self, key: str, request: Mapping[str, Any], *, expires_at: float | None
     ) -> bool:
         return await self._changed(
-            "INSERT INTO requests (key, body, received_at, expires_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT DO NOTHING",
-            (key, json.dumps(request, ensure_ascii=False), time.time(), expires_at),
-        )
+            "INSERT INTO requests (key, body, received_at, expires_at, owner) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (key, json.dumps(request, ensure_ascii=False), time.time(), expires_at,
+             self.lease.replica),
+        )  # fmt: skip
 
     async def finish_request(self, key: str) -> None:
         await self._changed(
@@ -357,11 +358,18 @@ class SQLStore:
         )
 
     async def unfinished_requests(self, since: float) -> list[Mapping[str, Any]]:
-        rows = await self._fetchall(
-            "SELECT body FROM requests WHERE finished_at IS NULL AND received_at >= ? "
-            "ORDER BY received_at",
-            (since,),
-        )
+        async with self._transaction() as c:
+            # Those of no replica (stored before requests had one) go to whoever asks first.
+            await c.execute(
+                "UPDATE requests SET owner = ? "
+                "WHERE owner IS NULL AND finished_at IS NULL AND received_at >= ?",
+                (self.lease.replica, since),
+            )
+            rows = await c.fetchall(
+                "SELECT body FROM requests WHERE owner = ? AND finished_at IS NULL "
+                "AND received_at >= ? ORDER BY received_at",
+                (self.lease.replica, since),
+            )
         return [json.loads(r[0]) for r in rows]
 
     async def first_seen(self, key: str) -> bool:
@@ -698,6 +706,9 @@ class SQLStore:
     async def renew(self, now: float) -> list[str]:
         """Extend every lease this replica holds (one write); returns the ids of the active
         jobs it lost meanwhile (another replica claimed them), which it must stop."""
+        # Which jobs this replica holds is read before the write: a job admitted (or claimed)
+        # while the write runs is not in it, so it is never mistaken for one that ended.
+        held = [i for i, v in self._fences.items() if v != _LOST]
         async with self._transaction() as c:
             rows = await c.fetchall(
                 f"UPDATE jobs SET lease_until = ? WHERE owner = ? AND state IN {_ACTIVE_SQL} "  # noqa: S608
@@ -705,7 +716,6 @@ class SQLStore:
                 (now + self.lease.seconds, self.lease.replica),
             )
         kept = {str(r[0]) for r in rows}
-        held = [i for i, v in self._fences.items() if v != _LOST]
         lost: list[str] = []
         if held:
             marks = ", ".join("?" for _ in held)

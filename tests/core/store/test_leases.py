@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -116,3 +117,45 @@ async def test_the_replica_that_gives_a_queued_job_its_slot_holds_it(
     assert not await a.mark_creating(waiting.id)  # a can't send it as well
     assert await a.renew(time.time()) == [waiting.id]
     assert await b.mark_creating(waiting.id)
+
+
+async def test_a_replica_starting_answers_only_the_requests_it_received(
+    replicas: tuple[Store, Store],
+) -> None:
+    # The cause of extra creates in the three-replica drill: a replica that started while the
+    # others were answering requests answered theirs too (each a second job, a second create).
+    a, b = replicas
+    await a.receive("p:1", {"text": "from a"}, expires_at=None)
+    await b.receive("p:2", {"text": "from b"}, expires_at=None)
+    assert await b.unfinished_requests(0) == [{"text": "from b"}]
+    assert await a.unfinished_requests(0) == [{"text": "from a"}]
+
+
+async def test_a_job_admitted_while_leases_are_renewed_stays_fenced(
+    replicas: tuple[Store, Store], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = replicas
+    j = job()
+    driver = a._driver  # type: ignore[attr-defined]
+    transaction = driver.transaction
+    admitted = False
+
+    @contextlib.asynccontextmanager
+    async def admitting_after(*args: object) -> AsyncIterator[object]:
+        # Right after the renewal's write commits, before it compares what it renewed with
+        # what it holds: the job admitted now was not renewed, yet it has not ended.
+        nonlocal admitted
+        async with transaction(*args) as c:
+            yield c
+        if not admitted:
+            admitted = True
+            await a.admit(j)
+
+    monkeypatch.setattr(driver, "transaction", admitting_after)
+    assert await a.renew(time.time()) == []
+    monkeypatch.setattr(driver, "transaction", transaction)
+    assert admitted
+    [taken] = await b.claim(time.time() + LEASE + 1)  # a stalled; b takes the job
+    assert taken.id == j.id
+    assert not await a.mark_creating(j.id)  # a still names the lease it admitted the job with
+    assert await b.mark_creating(j.id)
