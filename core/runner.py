@@ -730,6 +730,10 @@ class JobRunner:
                     await self._take_over(previous_life=False)
             except StoreError:
                 continue  # the store has logged the cause; the fences keep writes safe
+            except Exception:
+                # Never the end of the loop: a replica that stops renewing loses every job it
+                # runs, and stops taking over the jobs of replicas that died.
+                log.exception("the leases could not be renewed; trying again")
 
     async def _take_over(self, *, previous_life: bool) -> int:
         resumed = 0

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
+from prometheus_client import Counter
 
 from core.leases import Lease
 from core.store.base import StoreError
@@ -26,6 +27,13 @@ from core.store.sql import Row, SQLStore
 #: Held while migrating, so replicas starting together migrate once.
 _MIGRATION_LOCK = 0x1AB07
 _CONNECT_TIMEOUT = 10.0
+
+#: Exchanges with the server: every statement, a transaction's BEGIN and COMMIT, and the reset
+#: the pool runs when a connection is given back (``bench/replicas.py`` divides it by jobs).
+ROUND_TRIPS = Counter(
+    "ima_bot_database_round_trips_total",
+    "Round trips to PostgreSQL (statements and their framing).",
+)
 
 
 def is_postgres(url: str) -> bool:
@@ -65,22 +73,27 @@ class _Connection:
         self._conn = conn
 
     async def execute(self, query: str, args: Sequence[Any] = ()) -> int:
+        ROUND_TRIPS.inc()
         return _changed(await self._conn.execute(_placeholders(query), *args))
 
     async def executemany(self, query: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
+            ROUND_TRIPS.inc()
             await self._conn.executemany(_placeholders(query), rows)
 
     async def fetchall(self, query: str, args: Sequence[Any] = ()) -> list[Row]:
+        ROUND_TRIPS.inc()
         return list(await self._conn.fetch(_placeholders(query), *args))
 
     async def fetchone(self, query: str, args: Sequence[Any] = ()) -> Row | None:
+        ROUND_TRIPS.inc()
         row: Row | None = await self._conn.fetchrow(_placeholders(query), *args)
         return row
 
     async def serialise(self, keys: Sequence[str]) -> None:
         # Sorted: two transactions taking overlapping keys never wait on each other in a cycle.
         for key in sorted(set(keys)):
+            ROUND_TRIPS.inc()
             await self._conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
 
 
@@ -105,11 +118,13 @@ class PostgresDriver:
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[_Connection]:
+        ROUND_TRIPS.inc()  # the reset on release
         async with self._pool.acquire() as conn:
             yield _Connection(conn)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[_Connection]:
+        ROUND_TRIPS.inc(3)  # BEGIN, COMMIT (or ROLLBACK) and the reset on release
         async with self._pool.acquire() as conn, conn.transaction():
             yield _Connection(conn)
 

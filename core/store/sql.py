@@ -707,8 +707,9 @@ class SQLStore:
         """Extend every lease this replica holds (one write); returns the ids of the active
         jobs it lost meanwhile (another replica claimed them), which it must stop."""
         # Which jobs this replica holds is read before the write: a job admitted (or claimed)
-        # while the write runs is not in it, so it is never mistaken for one that ended.
-        held = [i for i, v in self._fences.items() if v != _LOST]
+        # while the write runs is not in it, so it is never mistaken for one that ended. A
+        # fence that changes meanwhile (the job ended, or was claimed again) is left as it is.
+        held = {i: v for i, v in self._fences.items() if v != _LOST}
         async with self._transaction() as c:
             rows = await c.fetchall(
                 f"UPDATE jobs SET lease_until = ? WHERE owner = ? AND state IN {_ACTIVE_SQL} "  # noqa: S608
@@ -725,7 +726,10 @@ class SQLStore:
                 [*held, self.lease.replica],
             )
             lost = [str(r[0]) for r in taken]
-        for job_id in held:
+        lost = [i for i in lost if self._fences.get(i) == held[i]]
+        for job_id, version in held.items():
+            if self._fences.get(job_id) != version:
+                continue
             if job_id in lost:
                 self._fences[job_id] = _LOST  # told once; its writes keep failing
             elif job_id not in kept:
