@@ -14,7 +14,7 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -44,7 +44,7 @@ from core.replier import Replier, Reply, Stage, expiry, fit
 from core.request import Attachment, ChatRequest, Explicit
 from core.runner import JobRunner, Requester
 from core.state import FIRST_FRAME, FirstFrame, UserState
-from core.store import Admission, Store
+from core.store import Admission, Store, StoreError
 from core.turns import Turns
 from core.verdict import Decision, PreferenceOp
 from core.wants import Message, Refused, Wants, map_wants
@@ -145,6 +145,8 @@ class Engine:
         #: Keys of the requests this process received, until :meth:`resume` has run: those are
         #: answered where they arrived, so a resume must not answer them a second time.
         self._arrived: set[str] | None = set()
+        #: Answers the requests of replicas that died (from :meth:`resume` on).
+        self._keeper: asyncio.Task[None] | None = None
         self._names: tuple[tuple[Catalog, ...], tuple[str, ...]] = ((), static_names())
         self._on_command: dict[Command, _Handler] = {
             Command.GENERATE: self._generate,
@@ -296,24 +298,51 @@ class Engine:
 
     async def resume(self) -> int:
         """Carry on with the jobs a previous run left, then answer the requests it stored but
-        never answered; returns how many jobs were taken up."""
+        never answered; returns how many jobs were taken up. From then on, answer the requests
+        of replicas that died before answering them (their leases ran out)."""
         resumed = await self._runner.resume()
-        unanswered = await self._store.unfinished_requests(time.time() - REPLAY_WITHIN)
+        unanswered = await self._store.claim_requests(
+            time.time() - REPLAY_WITHIN, time.time(), previous_life=True
+        )
         arrived, self._arrived = self._arrived or set(), None  # after the query: none missed
-        for raw in unanswered:
+        await self._replay(unanswered, skip=arrived)  # those are answered where they arrived
+        if self._keeper is None:
+            self._keeper = asyncio.create_task(self._take_over_requests(), name="requests")
+        return resumed
+
+    async def _take_over_requests(self) -> None:
+        every = self._store.lease.renew_every
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self._replay(
+                    await self._store.claim_requests(time.time() - REPLAY_WITHIN, time.time())
+                )
+            except StoreError:
+                continue  # the store has logged the cause; the next round tries again
+
+    async def _replay(
+        self, raws: Sequence[Mapping[str, Any]], skip: Set[str] = frozenset()
+    ) -> None:
+        """Answer stored requests nobody answered (a restart, or a replica that died)."""
+        for raw in raws:
             request = ChatRequest.from_json(raw)
             replier = self._replier_for(request.platform, request.reply_target)
-            if replier is None or request.key in arrived:  # or answered where it arrived
+            if replier is None or request.key in skip:
                 continue
-            log.info("answering %s, stored before the restart", request.key)
+            log.info("answering %s, stored but not answered before", request.key)
             try:
-                await self._answer(request, replier)
+                async with self._turns.take((request.platform, request.chat_id, request.user_id)):
+                    await self._answer(request, replier)
             except Exception:
                 log.exception("stored request %s could not be answered", request.key)
-        return resumed
 
     async def shutdown(self) -> None:
         """Stop every job this process runs without failing them: the next start resumes them."""
+        if self._keeper is not None:
+            self._keeper.cancel()
+            await asyncio.wait({self._keeper})
+            self._keeper = None
         await self._runner.shutdown()
         if self._reader is not None:
             await self._reader.close()
@@ -922,6 +951,9 @@ class Engine:
             watched.texts.append(self._runner.sketch(plan, who))
             return
         admission = await self._runner.admit(plan, who, replier, request_key=request_key)
+        if admission is Admission.ANSWERED:
+            log.info("request %s is answered by another replica", request_key)
+            return
         if not admission.admitted:
             verdict.decide(Decision.REFUSE)
             REFUSALS.labels(admission.value).inc()

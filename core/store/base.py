@@ -75,6 +75,8 @@ class Admission(StrEnum):
     QUEUED = "queued"
     USER_CAP = "user_cap"
     CHAT_CAP = "chat_cap"
+    #: Not stored: the request is answered elsewhere (another replica took it over).
+    ANSWERED = "answered"
 
     @property
     def admitted(self) -> bool:
@@ -117,16 +119,21 @@ class Store(Protocol):
     async def receive(
         self, key: str, request: Mapping[str, Any], *, expires_at: float | None
     ) -> bool:
-        """Store a request before it is acknowledged; False if ``key`` was seen before (a
-        redelivery: nothing is stored). ``expires_at``: when its short-lived fields expire."""
+        """Store a request before it is acknowledged, leased to this replica while it answers
+        it; False if ``key`` was seen before (a redelivery: nothing is stored).
+        ``expires_at``: when its short-lived fields expire."""
         ...
 
     async def finish_request(self, key: str) -> None:
         """The request is answered (or its job admitted): a restart doesn't answer it again."""
         ...
 
-    async def unfinished_requests(self, since: float) -> list[Mapping[str, Any]]:
-        """Requests received after ``since`` and never finished, oldest first."""
+    async def claim_requests(
+        self, since: float, now: float, *, previous_life: bool = False
+    ) -> list[Mapping[str, Any]]:
+        """Take the requests received after ``since``, never finished, that no live replica is
+        answering (unowned, or their lease expired; ``previous_life``: also those this replica
+        id held before it restarted), oldest first. Their leases are renewed with the jobs'."""
         ...
 
     async def first_seen(self, key: str) -> bool:
@@ -149,7 +156,11 @@ class Store(Protocol):
 
         It is stored accepted (:attr:`Admission.OK`) when it has a slot (see :meth:`promote`)
         and no queued job waits for one it needs, else queued (:attr:`Admission.QUEUED`);
-        ``job.state`` is set to match."""
+        ``job.state`` is set to match.
+
+        With ``request_key``, the request must be unfinished and this replica's: otherwise
+        another replica answers it (or has), nothing is stored and the verdict is
+        :attr:`Admission.ANSWERED`. So one request never makes two jobs, whatever races."""
         ...
 
     async def promote(self, max_running: int | None = None) -> list[Job]:
@@ -239,7 +250,8 @@ class Store(Protocol):
         ...
 
     async def renew(self, now: float) -> list[str]:
-        """Extend every lease this replica holds; the ids of jobs it lost to another."""
+        """Extend every lease this replica holds (jobs and requests); the ids of jobs it lost
+        to another."""
         ...
 
     async def release(self, job_ids: Sequence[str] | None = None) -> None:

@@ -277,4 +277,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE jobs ADD COLUMN lease_version INTEGER NOT NULL DEFAULT 0;
         """
     ),
+    # 7: request leases: which replica answers a stored request, so a replica that starts (or
+    # takes over from a dead one) never answers a request another live replica is answering.
+    Migration(
+        """
+        ALTER TABLE requests ADD COLUMN owner TEXT;
+        ALTER TABLE requests ADD COLUMN lease_until DOUBLE PRECISION;
+        """
+    ),
 )

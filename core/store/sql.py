@@ -344,11 +344,13 @@ class SQLStore:
     async def receive(
         self, key: str, request: Mapping[str, Any], *, expires_at: float | None
     ) -> bool:
+        now = time.time()
         return await self._changed(
-            "INSERT INTO requests (key, body, received_at, expires_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT DO NOTHING",
-            (key, json.dumps(request, ensure_ascii=False), time.time(), expires_at),
-        )
+            "INSERT INTO requests (key, body, received_at, expires_at, owner, lease_until) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (key, json.dumps(request, ensure_ascii=False), now, expires_at, self.lease.replica,
+             now + self.lease.seconds),
+        )  # fmt: skip
 
     async def finish_request(self, key: str) -> None:
         await self._changed(
@@ -356,13 +358,20 @@ class SQLStore:
             (time.time(), key),
         )
 
-    async def unfinished_requests(self, since: float) -> list[Mapping[str, Any]]:
-        rows = await self._fetchall(
-            "SELECT body FROM requests WHERE finished_at IS NULL AND received_at >= ? "
-            "ORDER BY received_at",
-            (since,),
-        )
-        return [json.loads(r[0]) for r in rows]
+    async def claim_requests(
+        self, since: float, now: float, *, previous_life: bool = False
+    ) -> list[Mapping[str, Any]]:
+        mine = " OR owner = ?" if previous_life else ""
+        async with self._transaction() as c:
+            rows = await c.fetchall(
+                "UPDATE requests SET owner = ?, lease_until = ? "  # noqa: S608 - fixed names
+                "WHERE key IN (SELECT key FROM requests WHERE finished_at IS NULL "
+                f"AND received_at >= ? AND (owner IS NULL OR lease_until < ?{mine}) "
+                f"{self._driver.skip_locked}) RETURNING body, received_at",
+                [self.lease.replica, now + self.lease.seconds, since, now,
+                 *([self.lease.replica] if previous_life else [])],
+            )  # fmt: skip
+        return [json.loads(r[0]) for r in sorted(rows, key=lambda r: float(r[1]))]
 
     async def first_seen(self, key: str) -> bool:
         return await self._changed(
@@ -380,6 +389,12 @@ class SQLStore:
         request_key: str | None = None,
     ) -> Admission:
         async with self._transaction() as c:
+            if request_key is not None and not await c.execute(
+                "UPDATE requests SET finished_at = ? "
+                "WHERE key = ? AND finished_at IS NULL AND owner = ?",
+                (time.time(), request_key, self.lease.replica),
+            ):
+                return Admission.ANSWERED
             await c.serialise(
                 (f"user:{job.platform}:{job.user_id}", f"chat:{job.platform}:{job.chat_id}", _SLOTS)
             )
@@ -405,10 +420,6 @@ class SQLStore:
                 (job.id, day, job.platform, job.user_id, job.chat_id, job.model_name,
                  job.credits, job.created_at),
             )  # fmt: skip
-            if request_key is not None:
-                await c.execute(
-                    "UPDATE requests SET finished_at = ? WHERE key = ?", (time.time(), request_key)
-                )
         self._fences[job.id] = 1
         return Admission.OK if starts else Admission.QUEUED
 
@@ -702,6 +713,10 @@ class SQLStore:
             rows = await c.fetchall(
                 f"UPDATE jobs SET lease_until = ? WHERE owner = ? AND state IN {_ACTIVE_SQL} "  # noqa: S608
                 "RETURNING id, lease_version",
+                (now + self.lease.seconds, self.lease.replica),
+            )
+            await c.execute(
+                "UPDATE requests SET lease_until = ? WHERE owner = ? AND finished_at IS NULL",
                 (now + self.lease.seconds, self.lease.replica),
             )
         kept = {str(r[0]) for r in rows}

@@ -179,13 +179,15 @@ async def test_requests_stored_before_acknowledged(store: Store) -> None:
         *(store.receive("p:1", {"text": "hi"}, expires_at=None) for _ in range(5))
     )
     assert results.count(True) == 1
-    assert await store.unfinished_requests(0) == [{"text": "hi"}]
-    j = job()
-    await store.admit(j, request_key="p:1")  # admitted: answered with the same write
-    assert await store.unfinished_requests(0) == []
+    now = time.time()
+    assert await store.claim_requests(0, now) == []  # this replica answers it
+    assert await store.claim_requests(0, now, previous_life=True) == [{"text": "hi"}]
+    assert await store.admit(job(), request_key="p:1") is Admission.OK  # answered with it
+    assert await store.claim_requests(0, now, previous_life=True) == []
+    assert await store.admit(job(), request_key="p:1") is Admission.ANSWERED  # never two jobs
     await store.receive("p:2", {"text": "help"}, expires_at=None)
     await store.finish_request("p:2")
-    assert await store.unfinished_requests(0) == []
+    assert await store.claim_requests(0, now, previous_life=True) == []
     assert not await store.receive("p:2", {"text": "help"}, expires_at=None)
 
 
@@ -203,7 +205,9 @@ async def test_short_lived_credentials_are_scrubbed(store: Store) -> None:
     assert loaded is not None
     assert loaded.reply_target == {"channel": 1}
     assert loaded.handle == Handle("m1", "{}")
-    assert await store.unfinished_requests(0) == [{"reply_target": {"channel": 1}}]
+    assert await store.claim_requests(0, time.time(), previous_life=True) == [
+        {"reply_target": {"channel": 1}}
+    ]
     assert await store.scrub(200.0) == 0
 
 
