@@ -16,7 +16,7 @@ from markupsafe import escape
 
 from bot.web.app import Console, console_app
 from bot.web.auth import MAX_FAILURES
-from core.door import Access
+from core.access import Access, Allowlists
 from core.i18n import Translator
 from core.limits import Caps, Window
 from core.operations import Operations
@@ -44,7 +44,7 @@ async def client(store: Store) -> AsyncIterator[TestClient[web.Request, web.Appl
     console = Console(
         Operations(store, translator, policy.caps),
         PASSWORD,
-        {"discord": Access(frozenset({"guild-1"}), frozenset({"op-1"}))},
+        Allowlists(store, {"discord": Access(frozenset({"1001"}), frozenset({"2002"}))}),
     )
     app = web.Application()
     app.add_subapp("/admin", console_app(console))
@@ -245,7 +245,7 @@ async def test_the_language_switch_remembers_and_goes_back(
     assert answer.headers["Location"] == "/admin/usage"
     page = await (await client.get("/admin/caps")).text()
     assert said("zh", "console.caps.heading") in page
-    assert "guild-1" in page
+    assert "1001" in page
     away = await client.get("/admin/lang?to=en&back=//evil.example/", allow_redirects=False)
     assert away.headers["Location"] == "/admin/jobs"
 
