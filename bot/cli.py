@@ -388,11 +388,17 @@ def _run(settings: Settings, process: RunSettings) -> int:
 
 
 async def _admin(args: argparse.Namespace, process: RunSettings, defaults: Caps) -> int:
+    from bot.adapters import ADAPTERS
+    from core.access import Allowlists
     from core.store import open_store
 
+    configured = {entry.name: entry.load().access() for entry in ADAPTERS}
     store = await open_store(process.database_url)
+    allowlists = Allowlists(store, configured)
     try:
-        return await admin.run_admin(args, store, sys.stdout, defaults=defaults)
+        return await admin.run_admin(
+            args, store, sys.stdout, defaults=defaults, allowlists=allowlists
+        )
     finally:
         await store.close()
 

@@ -8,7 +8,7 @@ from typing import ClassVar, Literal
 
 from pydantic import Field
 
-from core.access import AccessKind
+from core.access import Access, AccessKind
 from core.settings import Secret, SettingsBase
 
 
@@ -38,4 +38,8 @@ class PlatformSettings(SettingsBase):
 
     @property
     def configured(self) -> bool:
+        raise NotImplementedError
+
+    def access(self) -> Access:
+        """Where these settings let the bot answer, and who no limit applies to."""
         raise NotImplementedError
