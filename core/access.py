@@ -91,12 +91,12 @@ class Allowlists:
         store: Store,
         settings: Mapping[str, Access] | None = None,
         *,
-        refresh: float | None = None,
+        refresh: float | None = None,  # None: REFRESH_SECONDS
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
         self._settings: dict[str, Access] = dict(settings or {})
-        self._refresh = REFRESH_SECONDS if refresh is None else refresh
+        self._refresh = refresh
         self._clock = clock
         self._added: dict[str, Access] = {}
         self._read_at: float | None = None
@@ -116,7 +116,8 @@ class Allowlists:
     async def _entries(self) -> dict[str, Access]:
         async with self._reading:  # concurrent requests share one read
             now = self._clock()
-            if self._read_at is None or now - self._read_at >= self._refresh:
+            refresh = REFRESH_SECONDS if self._refresh is None else self._refresh
+            if self._read_at is None or now - self._read_at >= refresh:
                 self._added = _added(await self._store.access_entries())
                 self._read_at = now
             return self._added
