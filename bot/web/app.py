@@ -150,10 +150,10 @@ class Console:
     async def guard(self, request: web.Request, handler: _Handler) -> web.StreamResponse:
         """Sessions, CSRF and the headers of every answer."""
         request[_LOCALE_KEY] = choose_locale(request)
-        public = request.path in ("/admin/login", "/admin/lang") or request.path.startswith(
-            "/admin/static/"
-        )
-        session = await self.sessions.get(request.cookies.get(SESSION_COOKIE))
+        static = request.path.startswith("/admin/static/")
+        public = static or request.path in ("/admin/login", "/admin/lang")
+        # Sessions are in the store: files that need none don't ask it.
+        session = None if static else await self.sessions.get(request.cookies.get(SESSION_COOKIE))
         if session is not None:
             request[_SESSION_KEY] = session
         if session is None and not public:
