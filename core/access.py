@@ -128,8 +128,7 @@ class Allowlists:
         return self.settings(platform).joined(added)
 
     async def listing(self, platform: str, kind: AccessKind) -> list[Listed]:
-        """Every id of one allowlist, the settings' first, each part sorted (read afresh)."""
-        self._read_at = None
+        """Every id of one allowlist, the settings' first, each part sorted."""
         added = (await self._entries()).get(platform, Access()).ids(kind)
         configured = self.settings(platform).ids(kind)
         return [Listed(i, True) for i in sorted(configured)] + [
@@ -140,13 +139,13 @@ class Allowlists:
         """Allow one more id; False when it was allowed already (by the settings or before)."""
         if entry_id in self.settings(platform).ids(kind):
             return False
-        added = await self._store.add_access_entry(platform, kind, entry_id, time.time())
-        self._read_at = None
-        return added
+        async with self._reading:  # no read begun before the write keeps the cache
+            self._read_at = None
+            return await self._store.add_access_entry(platform, kind, entry_id, time.time())
 
     async def remove(self, platform: str, kind: AccessKind, entry_id: str) -> bool:
         """Take back an id operators added; False when there was no such entry (the settings'
         own can't be removed here)."""
-        removed = await self._store.remove_access_entry(platform, kind, entry_id)
-        self._read_at = None
-        return removed
+        async with self._reading:
+            self._read_at = None
+            return await self._store.remove_access_entry(platform, kind, entry_id)

@@ -329,7 +329,8 @@ class Store(Protocol):
     ) -> None: ...
 
     async def prune(self, now: float) -> None:
-        """Forget what is older than a week: log rows, request and press keys."""
+        """Forget what is older than a week (log rows, request and press keys) and the
+        console's sessions that ended by ``now``."""
         ...
 
     async def scrub(self, now: float) -> int:

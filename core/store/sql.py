@@ -903,6 +903,7 @@ class SQLStore:
             await c.execute("DELETE FROM generation_log WHERE at < ?", (cutoff,))
             await c.execute("DELETE FROM processed_events WHERE seen_at < ?", (cutoff,))
             await c.execute("DELETE FROM requests WHERE received_at < ?", (cutoff,))
+            await c.execute("DELETE FROM console_sessions WHERE expires_at <= ?", (now,))
 
     async def scrub(self, now: float) -> int:
         changed = 0

@@ -306,9 +306,11 @@ async def test_log_and_keys_are_pruned_after_a_week(store: Store) -> None:
     await store.log("j1", "created", {"task": "t"})
     await store.first_seen("old-press")
     await store.receive("old-message", {}, expires_at=None)
+    await store.start_session("ended", ConsoleSession("csrf", 100.0), now=0.0)
     await store.prune(time.time() + KEEP_SECONDS + 10)
     assert await store.first_seen("old-press")
     assert await store.receive("old-message", {}, expires_at=None)
+    assert await store.session("ended", now=0.0) is None
 
 
 async def test_user_state(store: Store) -> None:
