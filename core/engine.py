@@ -19,9 +19,10 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core import choice, followups, understanding, verdict
+from core.access import Allowlists
 from core.actions import Action, Verb, decode, model_digest
 from core.answers import Answers, Asked
-from core.door import Access, Ack, ActionResult, Choice, Platform, Press
+from core.door import Ack, ActionResult, Choice, Platform, Press
 from core.i18n import Translator, normalize_locale
 from core.ima.catalog import Catalog
 from core.ima.client import IMAClient
@@ -140,6 +141,9 @@ class Engine:
             fetch=self._fetch,
         )
         self._platforms: dict[str, Platform] = {}
+        #: Where the bot answers and who its admins are: each platform's settings plus what
+        #: operators added (the console shares this, so its edits apply here at once).
+        self.allowlists = Allowlists(store)
         self._turns = Turns()
         self._presses: dict[tuple[str, str, str], float] = {}
         #: Keys of the requests this process received, until :meth:`resume` has run: those are
@@ -196,6 +200,7 @@ class Engine:
 
     def register(self, platform: Platform) -> None:
         self._platforms[platform.name] = platform
+        self.allowlists.configure(platform.name, platform.access)
 
     def text(self, locale: str, key: str, /, **values: Any) -> str:
         return self._messages.text(locale, Message(key, values))
@@ -355,7 +360,7 @@ class Engine:
 
     async def _answer(self, request: ChatRequest, replier: Replier) -> None:
         locale = self.locale_for(request.locale, request.text)
-        access = self._access(request.platform)
+        access = await self.allowlists.access(request.platform)
         try:
             if not access.allows(request):
                 verdict.decide(Decision.REFUSE)
@@ -771,7 +776,7 @@ class Engine:
                 return ActionResult.DONE
             pick = Remembered(model.version_id, model.model_id, model.name, ModelSource.EXPLICIT)
         draft = followups.again(origin, pick)
-        await self._start(draft, self._requester(press, origin), replier)
+        await self._start(draft, await self._requester(press, origin), replier)
         return ActionResult.DONE
 
     async def _press_show(self, press: Press, action: Action, replier: Replier) -> ActionResult:
@@ -794,7 +799,7 @@ class Engine:
         if self._pressed_twice(press):
             return ActionResult.DONE
         draft = followups.from_button(action.verb, origin, action.index or 0)
-        await self._start(draft, self._requester(press, origin), replier)
+        await self._start(draft, await self._requester(press, origin), replier)
         return ActionResult.DONE
 
     async def _press_frame(self, press: Press, action: Action, replier: Replier) -> ActionResult:
@@ -816,7 +821,7 @@ class Engine:
             return ActionResult.DONE
         await self._state.set(origin.platform, origin.user_id, FIRST_FRAME, None)
         draft = followups.from_frames(first.url, first.prompt, origin, index)
-        await self._start(draft, self._requester(press, origin), replier)
+        await self._start(draft, await self._requester(press, origin), replier)
         return ActionResult.DONE
 
     async def _press_save(self, press: Press, action: Action, replier: Replier) -> ActionResult:
@@ -840,10 +845,7 @@ class Engine:
         job = await self._store.get_job(action.subject)
         if job is None or job.platform != press.platform:
             return ActionResult.UNKNOWN
-        if (
-            job.user_id != press.user_id
-            and press.user_id not in self._access(press.platform).admins
-        ):
+        if job.user_id != press.user_id and not await self._is_admin(press.platform, press.user_id):
             return ActionResult.NOT_YOURS
         if not await self._runner.leave_queue(job):
             return ActionResult.UNKNOWN
@@ -861,7 +863,7 @@ class Engine:
             press.chat_id,
             self._locale(press),
             press.reply_target,
-            admin=press.user_id in self._access(press.platform).admins,
+            admin=await self._is_admin(press.platform, press.user_id),
         )
         await self._answer_proposal(proposal, action.verb is Verb.CONFIRM, who, replier)
         return ActionResult.DONE
@@ -892,14 +894,14 @@ class Engine:
         self._presses[key] = now
         return False
 
-    def _requester(self, press: Press, origin: Job) -> Requester:
+    async def _requester(self, press: Press, origin: Job) -> Requester:
         return Requester(
             origin.platform,
             origin.user_id,
             origin.chat_id,
             self._locale(press, origin),
             press.reply_target or origin.reply_target,
-            admin=press.user_id in self._access(press.platform).admins,
+            admin=await self._is_admin(press.platform, press.user_id),
         )
 
     def _locale(self, press: Press, origin: Job | None = None) -> str:
@@ -1052,9 +1054,8 @@ class Engine:
         found = next((m for c in self._client.cached() if (m := c.find(named))), None)
         return found.name if found is not None else named
 
-    def _access(self, platform: str) -> Access:
-        found = self._platforms.get(platform)
-        return found.access if found is not None else Access()
+    async def _is_admin(self, platform: str, user_id: str) -> bool:
+        return user_id in (await self.allowlists.access(platform)).admins
 
     def _replier_for(self, platform: str, target: Mapping[str, Any]) -> Replier | None:
         found = self._platforms.get(platform)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+from core.access import AccessEntry, AccessKind
 from core.ima.tasks import TaskType
 from core.jobs import Job, JobState
 from core.leases import Lease
@@ -64,6 +65,14 @@ class FailureRow:
     reason: str | None
     #: The technical detail (IMA's words), when the generation log kept it.
     detail: str | None
+
+
+@dataclass(frozen=True)
+class ConsoleSession:
+    """A signed-in operator's session of the console (its token is known only as a hash)."""
+
+    csrf: str
+    expires_at: float
 
 
 class Admission(StrEnum):
@@ -275,6 +284,42 @@ class Store(Protocol):
         """Every chat's own caps, by (platform, chat id)."""
         ...
 
+    # ── allowlists: ids operators added to the settings' (core/access.py) ──────────────────
+    async def access_entries(self) -> list[AccessEntry]:
+        """Every id operators added, on every platform."""
+        ...
+
+    async def add_access_entry(
+        self, platform: str, kind: AccessKind, entry_id: str, at: float
+    ) -> bool:
+        """Add one id to ``platform``'s allowlist of ``kind``; False when it is there already."""
+        ...
+
+    async def remove_access_entry(self, platform: str, kind: AccessKind, entry_id: str) -> bool:
+        """Take one id out; False when it was not there."""
+        ...
+
+    # ── the console's sessions and wrong passwords, shared by every replica (bot/web) ────
+    async def start_session(self, token_hash: str, session: ConsoleSession, *, now: float) -> None:
+        """Keep a new session under its token's hash (never the token), forgetting those
+        that ended by ``now``."""
+        ...
+
+    async def session(self, token_hash: str, *, now: float) -> ConsoleSession | None:
+        """The session of that token hash, unless it ended by ``now`` (or never was)."""
+        ...
+
+    async def end_session(self, token_hash: str) -> None: ...
+
+    async def login_failed(self, address: str, *, now: float, window: float) -> None:
+        """Count a wrong password from ``address`` at ``now``; those older than ``window``
+        seconds are forgotten (from every address)."""
+        ...
+
+    async def login_failures(self, address: str, *, since: float) -> int:
+        """Wrong passwords from ``address`` at ``since`` or later."""
+        ...
+
     # ── the usage ledger (credits reserved at admission, per job) ─────────────────────────
     async def usage(
         self, since_day: str, *, platform: str | None = None, user_id: str | None = None
@@ -296,7 +341,8 @@ class Store(Protocol):
     ) -> None: ...
 
     async def prune(self, now: float) -> None:
-        """Forget what is older than a week: log rows, request and press keys."""
+        """Forget what is older than a week (log rows, request and press keys) and the
+        console's sessions that ended by ``now``."""
         ...
 
     async def scrub(self, now: float) -> int:

@@ -23,6 +23,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from typing import Any, Protocol, TypeVar
 
+from core.access import AccessEntry, AccessKind
 from core.ima.tasks import TaskType
 from core.jobs import ACTIVE, HOLDING, UNSENT, Job, JobState, ModelSource
 from core.leases import Lease, default_lease
@@ -30,6 +31,7 @@ from core.limits import NO_CAPS, Caps
 from core.replier import Handle, expiry, scrub, scrub_handle
 from core.store.base import (
     Admission,
+    ConsoleSession,
     FailureRow,
     Preference,
     StoreError,
@@ -784,6 +786,65 @@ class SQLStore:
         )
         return {(r[0], r[1]): Caps.from_json(json.loads(r[2])) for r in rows}
 
+    # ── allowlists ────────────────────────────────────────────────────────────────────────
+
+    async def access_entries(self) -> list[AccessEntry]:
+        rows = await self._fetchall(
+            "SELECT platform, kind, entry_id, added_at FROM access_entries "
+            "ORDER BY platform, kind, entry_id"
+        )
+        known = {k.value for k in AccessKind}
+        return [
+            AccessEntry(r[0], AccessKind(r[1]), r[2], float(r[3])) for r in rows if r[1] in known
+        ]
+
+    async def add_access_entry(
+        self, platform: str, kind: AccessKind, entry_id: str, at: float
+    ) -> bool:
+        return await self._changed(
+            "INSERT INTO access_entries VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (platform, kind.value, entry_id, at),
+        )
+
+    async def remove_access_entry(self, platform: str, kind: AccessKind, entry_id: str) -> bool:
+        return await self._changed(
+            "DELETE FROM access_entries WHERE platform = ? AND kind = ? AND entry_id = ?",
+            (platform, kind.value, entry_id),
+        )
+
+    # ── the console's sessions and wrong passwords ────────────────────────────────────────
+
+    async def start_session(self, token_hash: str, session: ConsoleSession, *, now: float) -> None:
+        async with self._transaction() as c:
+            await c.execute("DELETE FROM console_sessions WHERE expires_at <= ?", (now,))
+            await c.execute(
+                "INSERT INTO console_sessions VALUES (?, ?, ?)",
+                (token_hash, session.csrf, session.expires_at),
+            )
+
+    async def session(self, token_hash: str, *, now: float) -> ConsoleSession | None:
+        row = await self._fetchone(
+            "SELECT csrf, expires_at FROM console_sessions WHERE token_hash = ? AND expires_at > ?",
+            (token_hash, now),
+        )
+        return ConsoleSession(row[0], float(row[1])) if row else None
+
+    async def end_session(self, token_hash: str) -> None:
+        await self._changed("DELETE FROM console_sessions WHERE token_hash = ?", (token_hash,))
+
+    async def login_failed(self, address: str, *, now: float, window: float) -> None:
+        async with self._transaction() as c:
+            await c.execute("DELETE FROM console_login_failures WHERE at < ?", (now - window,))
+            await c.execute("INSERT INTO console_login_failures VALUES (?, ?)", (address, now))
+
+    async def login_failures(self, address: str, *, since: float) -> int:
+        return _int(
+            await self._fetchone(
+                "SELECT COUNT(*) FROM console_login_failures WHERE address = ? AND at >= ?",
+                (address, since),
+            )
+        )
+
     # ── usage ─────────────────────────────────────────────────────────────────────────────
 
     async def usage(
@@ -857,6 +918,7 @@ class SQLStore:
             await c.execute("DELETE FROM generation_log WHERE at < ?", (cutoff,))
             await c.execute("DELETE FROM processed_events WHERE seen_at < ?", (cutoff,))
             await c.execute("DELETE FROM requests WHERE received_at < ?", (cutoff,))
+            await c.execute("DELETE FROM console_sessions WHERE expires_at <= ?", (now,))
 
     async def scrub(self, now: float) -> int:
         changed = 0
