@@ -711,6 +711,9 @@ class SQLStore:
     async def renew(self, now: float) -> list[str]:
         """Extend every lease this replica holds (one write); returns the ids of the active
         jobs it lost meanwhile (another replica claimed them), which it must stop."""
+        # Which jobs this replica holds is read before the write: a job admitted (or claimed)
+        # while the write runs is not in it, so it is never mistaken for one that ended.
+        held = [i for i, v in self._fences.items() if v != _LOST]
         async with self._transaction() as c:
             rows = await c.fetchall(
                 f"UPDATE jobs SET lease_until = ? WHERE owner = ? AND state IN {_ACTIVE_SQL} "  # noqa: S608
@@ -722,7 +725,6 @@ class SQLStore:
                 (now + self.lease.seconds, self.lease.replica),
             )
         kept = {str(r[0]) for r in rows}
-        held = [i for i, v in self._fences.items() if v != _LOST]
         lost: list[str] = []
         if held:
             marks = ", ".join("?" for _ in held)

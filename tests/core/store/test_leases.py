@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -135,3 +136,33 @@ async def test_a_request_is_answered_by_one_replica_and_taken_over_when_it_dies(
     assert await a.admit(job(), request_key="p:1") is Admission.ANSWERED  # a woke up late
     assert await b.admit(job(), request_key="p:1") is Admission.OK
     assert await b.claim_requests(0, later + LEASE + 1) == []
+
+
+async def test_a_job_admitted_while_leases_are_renewed_stays_fenced(
+    replicas: tuple[Store, Store], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = replicas
+    j = job()
+    driver = a._driver  # type: ignore[attr-defined]
+    transaction = driver.transaction
+    admitted = False
+
+    @contextlib.asynccontextmanager
+    async def admitting_after(*args: object) -> AsyncIterator[object]:
+        # Right after the renewal's write commits, before it compares what it renewed with
+        # what it holds: the job admitted now was not renewed, yet it has not ended.
+        nonlocal admitted
+        async with transaction(*args) as c:
+            yield c
+        if not admitted:
+            admitted = True
+            await a.admit(j)
+
+    monkeypatch.setattr(driver, "transaction", admitting_after)
+    assert await a.renew(time.time()) == []
+    monkeypatch.setattr(driver, "transaction", transaction)
+    assert admitted
+    [taken] = await b.claim(time.time() + LEASE + 1)  # a stalled; b takes the job
+    assert taken.id == j.id
+    assert not await a.mark_creating(j.id)  # a still names the lease it admitted the job with
+    assert await b.mark_creating(j.id)
