@@ -12,7 +12,7 @@ import pytest
 
 from core.jobs import JobState
 from core.leases import Lease
-from core.store import Store, open_store
+from core.store import Admission, Store, open_store
 from tests.core.store.test_store_contract import job
 
 LEASE = 30.0
@@ -119,18 +119,6 @@ async def test_the_replica_that_gives_a_queued_job_its_slot_holds_it(
     assert await b.mark_creating(waiting.id)
 
 
-async def test_a_replica_starting_answers_only_the_requests_it_received(
-    replicas: tuple[Store, Store],
-) -> None:
-    # The cause of extra creates in the three-replica drill: a replica that started while the
-    # others were answering requests answered theirs too (each a second job, a second create).
-    a, b = replicas
-    await a.receive("p:1", {"text": "from a"}, expires_at=None)
-    await b.receive("p:2", {"text": "from b"}, expires_at=None)
-    assert await b.unfinished_requests(0) == [{"text": "from b"}]
-    assert await a.unfinished_requests(0) == [{"text": "from a"}]
-
-
 def beside_next_write(
     monkeypatch: pytest.MonkeyPatch,
     store: Store,
@@ -160,6 +148,25 @@ def beside_next_write(
 
     monkeypatch.setattr(driver, "transaction", beside)
     return ran
+
+
+async def test_a_request_is_answered_by_one_replica_and_taken_over_when_it_dies(
+    replicas: tuple[Store, Store],
+) -> None:
+    """A replica that starts (or looks for a dead one's work) never answers a request another
+    live replica is answering; one that died is answered once its lease ran out, and however
+    the two race, the request makes one job."""
+    a, b = replicas
+    assert await a.receive("p:1", {"text": "draw a cat"}, expires_at=None)
+    now = time.time()
+    assert await b.claim_requests(0, now, previous_life=True) == []  # a answers it
+    assert await a.renew(now) == []  # ... and keeps it while it does
+    later = now + LEASE + 1  # a died before it answered
+    assert await b.claim_requests(0, later) == [{"text": "draw a cat"}]
+    assert await a.claim_requests(0, later, previous_life=True) == []  # b has it now
+    assert await a.admit(job(), request_key="p:1") is Admission.ANSWERED  # a woke up late
+    assert await b.admit(job(), request_key="p:1") is Admission.OK
+    assert await b.claim_requests(0, later + LEASE + 1) == []
 
 
 async def test_a_job_admitted_while_leases_are_renewed_stays_fenced(
