@@ -7,7 +7,8 @@ with jobs in flight. What must hold is read from the jobs table and from IMA:
 * every stored job ends, and shows exactly one finished answer (a result, or for the job whose
   create was on its way at the kill, "it may have been made");
 * IMA saw one create per stored job, never two, and none for a request without a job;
-* the killed replica's jobs are taken over within the lease time (measured from the kill);
+* the killed replica's jobs are taken over within the lease time and one renewal interval of
+  the survivors (measured from the kill);
 * a Feishu message handed to two replicas runs once.
 
 A request the killed replica had stored but not yet turned into a job is answered by a survivor
@@ -15,7 +16,8 @@ once its lease runs out, like a job. One it had read and not yet stored is lost,
 counts rather than forbids those: a Discord message event has no acknowledgement, so Discord
 never sends it again (the person sees no answer). The Feishu events here are all acknowledged
 before the kill, and the bot acknowledges only once it has stored the request, so none of them
-can be lost (Feishu would send an unacknowledged one again). The drill asserts that every lost
+can be lost (Feishu sends an unacknowledged event again; the fake does not, so the drill
+acknowledges every one before the kill). The drill asserts that every lost
 request was one the killed replica received, and that none of them was created or answered.
 """
 
