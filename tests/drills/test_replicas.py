@@ -17,8 +17,8 @@ counts rather than forbids those: a Discord message event has no acknowledgement
 never sends it again (the person sees no answer). The Feishu events here are all acknowledged
 before the kill, and the bot acknowledges only once it has stored the request, so none of them
 can be lost (Feishu sends an unacknowledged event again; the fake does not, so the drill
-acknowledges every one before the kill). The drill asserts that every lost
-request was one the killed replica received, and that none of them was created or answered.
+acknowledges every one before the kill). The drill asserts that every lost request was one the
+killed replica received, and that none of them was created or answered.
 """
 
 from __future__ import annotations
