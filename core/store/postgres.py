@@ -27,6 +27,9 @@ from core.store.sql import Row, SQLStore
 #: Held while migrating, so replicas starting together migrate once.
 _MIGRATION_LOCK = 0x1AB07
 _CONNECT_TIMEOUT = 10.0
+#: Connections for requests and jobs; one more is kept for the leases (:meth:`leasing`), so a
+#: renewal never waits behind a burst of admissions for a connection and loses every lease.
+POOL_SIZE = 10
 
 #: Exchanges with the server: every statement, a transaction's BEGIN and COMMIT, and the reset
 #: the pool runs when a connection is given back (``bench/replicas.py`` divides it by jobs).
@@ -109,8 +112,15 @@ class PostgresDriver:
     errors = _ERRORS
     skip_locked = "FOR UPDATE SKIP LOCKED"
 
-    def __init__(self, pool: asyncpg.Pool[asyncpg.Record], name: str) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool[asyncpg.Record],
+        name: str,
+        lease_pool: asyncpg.Pool[asyncpg.Record],
+    ) -> None:
+        """``lease_pool``: the one connection lease writes use (see :data:`POOL_SIZE`)."""
         self._pool = pool
+        self._lease_pool = lease_pool
         self.name = name
 
     def cause(self, error: Exception) -> str:
@@ -128,6 +138,12 @@ class PostgresDriver:
         async with self._pool.acquire() as conn, conn.transaction():
             yield _Connection(conn)
 
+    @asynccontextmanager
+    async def leasing(self) -> AsyncIterator[_Connection]:
+        ROUND_TRIPS.inc(3)
+        async with self._lease_pool.acquire() as conn, conn.transaction():
+            yield _Connection(conn)
+
     async def migrate(self) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
@@ -140,6 +156,7 @@ class PostgresDriver:
 
     async def close(self) -> None:
         await self._pool.close()
+        await self._lease_pool.close()
 
 
 async def open_postgres(url: str, lease: Lease | None = None) -> SQLStore:
@@ -148,16 +165,23 @@ async def open_postgres(url: str, lease: Lease | None = None) -> SQLStore:
     name = _named(url)
     try:
         pool = await asyncio.wait_for(
-            asyncpg.create_pool(url, min_size=1, max_size=10), _CONNECT_TIMEOUT
+            asyncpg.create_pool(url, min_size=1, max_size=POOL_SIZE), _CONNECT_TIMEOUT
         )
     except (*_ERRORS, ValueError) as exc:  # type: ignore[misc]  # mypy can't star a tuple
         raise StoreError(f"The database {name} can't be opened: {_cause(exc)}.") from None
-    driver = PostgresDriver(pool, name)
+    try:
+        lease_pool = await asyncio.wait_for(
+            asyncpg.create_pool(url, min_size=1, max_size=1), _CONNECT_TIMEOUT
+        )
+    except _ERRORS as exc:
+        await pool.close()
+        raise StoreError(f"The database {name} can't be opened: {_cause(exc)}.") from None
+    driver = PostgresDriver(pool, name, lease_pool)
     store = SQLStore(driver, lease)
     try:
         await driver.migrate()
         await store._probe()
     except _ERRORS as exc:
-        await pool.close()
+        await driver.close()
         raise StoreError(f"The database {name} can't be used: {_cause(exc)}.") from None
     return store

@@ -128,6 +128,11 @@ class Driver(Protocol):
         """Commits when the block ends, rolls back when it raises."""
         ...
 
+    def leasing(self) -> AbstractAsyncContextManager[Connection]:
+        """A transaction for lease writes (claims and renewals), on a connection of their own
+        where the backend has several: they never wait for one behind the jobs' traffic."""
+        ...
+
     async def close(self) -> None: ...
 
 
@@ -229,6 +234,12 @@ class SQLStore:
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Connection]:
         async with self._driver.transaction() as c:
+            yield c
+        self._works()
+
+    @asynccontextmanager
+    async def _leasing(self) -> AsyncIterator[Connection]:
+        async with self._driver.leasing() as c:
             yield c
         self._works()
 
@@ -364,7 +375,7 @@ class SQLStore:
         self, since: float, now: float, *, previous_life: bool = False
     ) -> list[Mapping[str, Any]]:
         mine = " OR owner = ?" if previous_life else ""
-        async with self._transaction() as c:
+        async with self._leasing() as c:
             rows = await c.fetchall(
                 "UPDATE requests SET owner = ?, lease_until = ? "  # noqa: S608 - fixed names
                 "WHERE key IN (SELECT key FROM requests WHERE finished_at IS NULL "
@@ -693,7 +704,7 @@ class SQLStore:
         """Take the active jobs no replica holds (unowned, or their lease expired) and return
         them; ``previous_life``: also those this replica id held before it restarted."""
         mine = " OR owner = ?" if previous_life else ""
-        async with self._transaction() as c:
+        async with self._leasing() as c:
             rows = await c.fetchall(
                 "UPDATE jobs SET owner = ?, lease_until = ?, "  # noqa: S608 - fixed names
                 "lease_version = lease_version + 1 "
@@ -715,7 +726,7 @@ class SQLStore:
         # while the write runs is not in it, so it is never mistaken for one that ended. A
         # fence that changes meanwhile (the job ended, or was claimed again) is left as it is.
         held = {i: v for i, v in self._fences.items() if v != _LOST}
-        async with self._transaction() as c:
+        async with self._leasing() as c:
             rows = await c.fetchall(
                 f"UPDATE jobs SET lease_until = ? WHERE owner = ? AND state IN {_ACTIVE_SQL} "  # noqa: S608
                 "RETURNING id, lease_version",
@@ -725,16 +736,16 @@ class SQLStore:
                 "UPDATE requests SET lease_until = ? WHERE owner = ? AND finished_at IS NULL",
                 (now + self.lease.seconds, self.lease.replica),
             )
+            lost: list[str] = []
+            if held:
+                marks = ", ".join("?" for _ in held)
+                taken = await c.fetchall(
+                    f"SELECT id FROM jobs WHERE id IN ({marks}) AND owner != ? "  # noqa: S608
+                    f"AND state IN {_ACTIVE_SQL}",
+                    [*held, self.lease.replica],
+                )
+                lost = [str(r[0]) for r in taken]
         kept = {str(r[0]) for r in rows}
-        lost: list[str] = []
-        if held:
-            marks = ", ".join("?" for _ in held)
-            taken = await self._fetchall(
-                f"SELECT id FROM jobs WHERE id IN ({marks}) AND owner != ? "  # noqa: S608
-                f"AND state IN {_ACTIVE_SQL}",
-                [*held, self.lease.replica],
-            )
-            lost = [str(r[0]) for r in taken]
         lost = [i for i in lost if self._fences.get(i) == held[i]]
         for job_id, version in held.items():
             if self._fences.get(job_id) != version:

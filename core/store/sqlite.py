@@ -7,7 +7,7 @@ import errno
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +101,9 @@ class SQLiteDriver:
                 raise
             else:
                 await self._db.commit()
+
+    def leasing(self) -> AbstractAsyncContextManager[_Connection]:
+        return self.transaction()  # one connection, one writer
 
     async def migrate(self) -> None:
         async with self._db.execute("PRAGMA user_version") as cursor:

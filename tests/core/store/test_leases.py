@@ -126,16 +126,16 @@ def beside_next_write(
     *,
     before: bool = False,
 ) -> list[bool]:
-    """Run ``then`` once, right after ``store``'s next write transaction commits, or right
-    before it begins: for the renewal, between what it reads first and what it compares."""
+    """Run ``then`` once, right after ``store``'s next lease write commits, or right before
+    it begins: for the renewal, between what it reads first and what it compares."""
     driver = store._driver  # type: ignore[attr-defined]
-    transaction = driver.transaction
+    transaction = driver.leasing
     ran: list[bool] = []
 
     async def once() -> None:
         if not ran:
             ran.append(True)
-            monkeypatch.setattr(driver, "transaction", transaction)
+            monkeypatch.setattr(driver, "leasing", transaction)
             await then()
 
     @contextlib.asynccontextmanager
@@ -146,7 +146,7 @@ def beside_next_write(
             yield c
         await once()
 
-    monkeypatch.setattr(driver, "transaction", beside)
+    monkeypatch.setattr(driver, "leasing", beside)
     return ran
 
 
