@@ -1,6 +1,6 @@
 """One replica against three on PostgreSQL: the same work, and a takeover after kill -9.
 
-    .venv/bin/python -m bench.replicas                  # 300 jobs; lease 10 s for the takeover
+    .venv/bin/python -m bench.replicas                  # 300 jobs; lease 5 s for the takeover
     .venv/bin/python -m bench.replicas --jobs 100       # a quick look
 
 Every replica is a real ``ima-bot run`` process holding one long connection of the fake Feishu
@@ -202,6 +202,6 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--jobs", type=int, default=300)
-    parser.add_argument("--lease", type=float, default=10.0)
+    parser.add_argument("--lease", type=float, default=5.0)
     parser.add_argument("--sim-speed", type=float, default=0.2)
     asyncio.run(main(parser.parse_args()))
