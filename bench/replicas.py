@@ -11,8 +11,9 @@ at once, one per person, and run to their results. Measured:
 
 * jobs held: the most active jobs each replica held at once (their lease owner in the jobs
   table, read every 0.2 s);
-* CPU per job: user + system time of the replica processes over the run (from /proc), divided
-  by the jobs;
+* idle CPU per replica: user + system time (from /proc) of each replica doing nothing for 10 s
+  before the work arrives;
+* CPU per job: user + system time of the replica processes over the run, divided by the jobs;
 * database round trips per job: ``ima_bot_database_round_trips_total`` scraped from each
   replica's /metrics before and after;
 * takeover after kill -9 (three replicas, run again): from the kill of one replica with jobs in
@@ -42,6 +43,8 @@ from tests.fakes.feishu import FakeFeishu
 from tests.postgres import start_server
 
 _ACTIVE = [s.value for s in ACTIVE]
+#: How long the replicas are watched doing nothing, before the work arrives.
+IDLE_SECONDS = 10.0
 _ROUND_TRIPS = re.compile(r"^ima_bot_database_round_trips_total (\S+)$", re.MULTILINE)
 
 
@@ -50,6 +53,8 @@ class Result:
     layout: str
     jobs: int
     held: list[int]
+    #: CPU of one replica doing nothing, in ms per second.
+    idle_ms_per_s: float
     cpu_ms_per_job: float
     round_trips_per_job: float
     seconds: float
@@ -101,7 +106,10 @@ async def run(
             async with replicas(count, sim, feishu, url, Path(tmp), lease) as bots:
                 db = await asyncpg.connect(url)
                 pids = [b.proc.pid for b in bots if b.proc is not None]
+                idle_from = [cpu_seconds(p) for p in pids]
+                await asyncio.sleep(IDLE_SECONDS)
                 cpu_before = [cpu_seconds(p) for p in pids]
+                idle = (sum(cpu_before) - sum(idle_from)) / IDLE_SECONDS / count
                 trips_before = [await round_trips(http, b) for b in bots]
                 held: Counter[str] = Counter()
                 events = [
@@ -162,6 +170,7 @@ async def run(
         layout=f"{count} replica{'s' if count > 1 else ''}" + (", one killed" if kill else ""),
         jobs=jobs,
         held=[held[f"replica-{n}"] for n in range(count)],
+        idle_ms_per_s=idle * 1000,
         cpu_ms_per_job=cpu * 1000 / jobs,
         round_trips_per_job=trips / jobs,
         seconds=seconds,
@@ -172,14 +181,15 @@ async def run(
 
 def table(results: list[Result]) -> str:
     lines = [
-        "| layout | jobs | most jobs held, per replica | CPU per job | database round trips "
-        "per job | wall time | takeover after kill -9 |",
-        "|---|---:|---|---:|---:|---:|---|",
+        "| layout | jobs | most jobs held, per replica | idle CPU per replica | CPU per job "
+        "| database round trips per job | wall time | takeover after kill -9 |",
+        "|---|---:|---|---:|---:|---:|---:|---|",
     ]
     for r in results:
         held = " / ".join(str(n) for n in r.held)
         lines.append(
-            f"| {r.layout} | {r.jobs} | {held} | {r.cpu_ms_per_job:.1f} ms "
+            f"| {r.layout} | {r.jobs} | {held} | {r.idle_ms_per_s:.1f} ms/s "
+            f"| {r.cpu_ms_per_job:.1f} ms "
             f"| {r.round_trips_per_job:.1f} | {r.seconds:.0f} s | {r.takeover} |"
         )
     return "\n".join(lines)
