@@ -62,6 +62,7 @@ _ASKS_FOR_RE = lexicon().pattern("question.asks_for")
 #: "不知道做什么", "not sure what to make": the question is the person's, to themselves.
 _EMBEDDED_RE = re.compile(rf"{words('question.embedded')}[^,.;!?\n]*", NOCASE)
 _IMPERATIVE_RE = re.compile(LEAD_VERB, NOCASE)
+_THESE_FEW_RE = lexicon().pattern("question.these_few")
 
 #: Topics, in the order one is picked when several are named; each phrase of all topics is
 #: tried longest first ("多长时间" is time, "多长" a limit).
@@ -126,7 +127,7 @@ _NOT_SUBJECT_RE = lexicon().pattern(
 def question(state: State) -> None:
     """Fill ``state.question`` and ``state.question_form`` when the message is a question."""
     scan = state.scan
-    view = _EMBEDDED_RE.sub(" ", scan.edges())
+    view = _THESE_FEW_RE.sub(" ", _EMBEDDED_RE.sub(" ", scan.edges()))
     start = lead_end(scan.view)
     mark = _MARK_RE.search(view) is not None
     end = _END_RE.search(view) is not None
