@@ -20,6 +20,7 @@ _RESET_RE = re.compile(
     rf"|{words('preference.reset')}|\A[\s\x00]*{words('preference.reset_alone')}[\s\x00.!]*\Z",
     NOCASE,
 )
+_KEEP_RE = lexicon().pattern("preference.keep")
 _SHOW_PREFS_RE = re.compile(
     rf"{words('preference.show_verb')}{_GAP}{words('preference.show_object')}"
     rf"|{words('preference.show')}",
@@ -61,6 +62,8 @@ def _command(s: State) -> Command:
         return Command.RESET
     if not directed and _SHOW_PREFS_RE.search(kept) is not None:
         return Command.SHOW_PREFS
+    if not directed and not s.images and _keeps_last_model(s):
+        return Command.ALWAYS_MODEL  # the model just used, as the default
     requests = s.images > 0 or has_request_verb(s.scan.edges())
     if d.avoided is not None and d.model is None and not _requests_elsewhere(s):
         return Command.AVOID_MODEL
@@ -103,6 +106,15 @@ def _command(s: State) -> Command:
     return Command.CHAT
 
 
+def _keeps_last_model(s: State) -> bool:
+    """ "make it my default", "设成默认吧" with nothing else asked: the model just used."""
+    found = s.scan.search(_KEEP_RE)
+    if found is None:
+        return False
+    view = s.scan.view
+    return not content_words(view[: found.start()] + " " + view[found.end() :])
+
+
 def _polite_request(s: State) -> bool:
     """A request phrased as a question: "can you draw a cat?", "能帮我生成一个视频吗" (something
     to make, named), not "can you make videos?" or "能做音乐吗" (what the bot can do)."""
@@ -110,9 +122,12 @@ def _polite_request(s: State) -> bool:
     if form is None or not form.polite:
         return False
     named = s.media.media is not None and s.scan.search(_BENEFACTIVE_RE) is not None
-    # "can you use kling instead?": a model or quality asked for, nothing else said.
-    directed = not s.described and (
-        s.directives.model is not None or s.directives.quality is not None
+    # "can you use kling instead?": a model or quality asked for, nothing else said ("能不能
+    # 用veo做video" asks what veo can do).
+    directed = (
+        not s.described
+        and s.media.media is None
+        and (s.directives.model is not None or s.directives.quality is not None)
     )
     return (s.described and form.subject) or s.images > 0 or named or directed
 

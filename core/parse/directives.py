@@ -94,6 +94,8 @@ _NEGATED_RE = re.compile(
     rf"\s*{words('directive.again')}?\s*{words('directive.negated_verb')}?\s*(?:the\s+)?\Z",
     NOCASE,
 )
+#: "能不能", "要不要": asks, before a name, whether it can be used.
+_A_NOT_A_RE = re.compile(r"([\u4e00-\u9fff])[不没]\1")
 _NEGATED_AFTER_RE = re.compile(rf"\s*{words('directive.negation_after')}", NOCASE)
 _MODEL_WORD = words("directive.model_word")
 _ALWAYS_AFTER_RE = re.compile(rf"\A\s*{_MODEL_WORD}?\s*{words('directive.always_after')}", NOCASE)
@@ -136,6 +138,8 @@ def _directive(view: str, start: int, end: int) -> _Directive:
                 spans.append((head, offset + gap[0]))
                 head = offset + gap[1]
     negation = _NEGATED_RE.search(view, max(0, head - _WINDOW), head)
+    if negation is not None and _A_NOT_A_RE.match(view, max(0, negation.start() - 1)):
+        negation = None  # "能不能用veo": a question, no negation
     if negation is not None:
         head = negation.start()
     always_after = _ALWAYS_AFTER_RE.match(after)

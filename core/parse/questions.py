@@ -63,6 +63,8 @@ _ASKS_FOR_RE = lexicon().pattern("question.asks_for")
 _EMBEDDED_RE = re.compile(rf"{words('question.embedded')}[^,.;!?\n]*", NOCASE)
 _IMPERATIVE_RE = re.compile(LEAD_VERB, NOCASE)
 _THESE_FEW_RE = lexicon().pattern("question.these_few")
+#: A model name (masked by the directives pass) opening the message before a modal.
+_MODEL_SUBJECT_RE = re.compile(rf"[\s,.!~]*\x00+\s*{words('question.modal')}", NOCASE)
 
 #: Topics, in the order one is picked when several are named; each phrase of all topics is
 #: tried longest first ("多长时间" is time, "多长" a limit).
@@ -151,8 +153,10 @@ def question(state: State) -> None:
     polite = (
         _POLITE_RE.match(scan.view) is not None or _POLITE_RE.match(scan.view, start) is not None
     ) and (has_request_verb(view) or _ASKS_FOR_RE.search(view) is not None or directed)
+    # "veo能配音吗", "midjourney 能做图生图吗": what a model can do, not a request to use it.
+    subject = _MODEL_SUBJECT_RE.match(scan.view) is not None
     state.question_form = QuestionForm(
-        polite=polite and _WH_RE.search(view) is None,
+        polite=polite and not subject and _WH_RE.search(view) is None,
         # "a cat in space?": a question mark on a plain description, asking about nothing.
         mark_only=mark and not (end or opening or word or aux or asks),
         subject=bool(content_words(_NOT_SUBJECT_RE.sub(" ", view))),

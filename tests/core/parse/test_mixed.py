@@ -8,6 +8,17 @@ from core.parse import Command, EditKind
 from tests.core.parse.support import GEN, I2V, IMAGE, MUSIC, VIDEO, Row, case, check, each
 
 CASES = [
+    # ── mixed-language questions and look-ups: answers, never jobs ────────────────────────
+    case("mixed-q-veo-dub", "veo能配音吗", command=Command.QUESTION, names=("veo",)),
+    case("mixed-q-mj-i2i", "midjourney 能做图生图吗", command=Command.QUESTION),
+    case("mixed-q-kling-4k", "kling可以做4k吗", command=Command.QUESTION),
+    case("mixed-q-can-use-veo", "能不能用veo做video", command=Command.QUESTION, names=("veo",)),
+    case("mixed-q-can-use-kling", "能不能用可灵", command=Command.USE_MODEL),
+    case("mixed-usage", "我的 usage", command=Command.USAGE),
+    case("mixed-credits", "查一下 credits", command=Command.USAGE),
+    case("mixed-history", "我的 history", command=Command.HISTORY),
+    case("mixed-gallery", "看看我的 gallery", command=Command.HISTORY),
+    case("en-cheapest-video-model", "cheapest video model?", command=Command.QUESTION),
     # ── mixed language ────────────────────────────────────────────────────────────────────
     case(
         "mixed-cyberpunk", "帮我画个cyberpunk城市", command=GEN, media=IMAGE, prompt="cyberpunk城市"
