@@ -101,6 +101,10 @@ _MODEL_WORD = words("directive.model_word")
 _ALWAYS_AFTER_RE = re.compile(rf"\A\s*{_MODEL_WORD}?\s*{words('directive.always_after')}", NOCASE)
 _THIS_AFTER_RE = re.compile(rf"\A\s*{_MODEL_WORD}", NOCASE)
 _VERB_AFTER_RE = re.compile(rf"\A\s*{words('directive.verb_after')}")
+_MEDIA_AFTER_RE = re.compile(rf"\A\s*{words('directive.media_after')}", NOCASE)
+_DE_RE = re.compile(r"\s*的")
+#: "一个关于sora的视频": the name is what the video is about.
+_TOPIC_BEFORE_RE = re.compile(rf"{words('directive.topic_before')}\s*\Z", NOCASE)
 _STYLE_AFTER_RE = re.compile(rf"\A\s*{words('directive.style_after')}", NOCASE)
 
 
@@ -119,9 +123,13 @@ class _Directive:
     #: "instead of X", "except X": X is left out of a request, not avoided from now on.
     contrast: bool
     style: bool
+    #: A media word right after the name ("sora 的 video", "veo 视频").
+    media_after: bool
 
 
-def _directive(view: str, start: int, end: int) -> _Directive:
+def _directive(view: str, start: int, end: int, latin: bool = False) -> _Directive:
+    """The words around the name or phrase at ``start:end`` (``latin``: a Latin name, which a
+    media word right after directs)."""
     before = view[max(0, start - _WINDOW) : start]
     offset = start - len(before)
     after = view[end : end + _WINDOW]
@@ -143,7 +151,15 @@ def _directive(view: str, start: int, end: int) -> _Directive:
     if negation is not None:
         head = negation.start()
     always_after = _ALWAYS_AFTER_RE.match(after)
-    trail = always_after or _THIS_AFTER_RE.match(after)
+    media_after = (
+        latin and _MEDIA_AFTER_RE.match(after) is not None and not _TOPIC_BEFORE_RE.search(before)
+    )
+    # "sora 的 video": the 的 goes with the name, the media word stays.
+    trail = (
+        always_after
+        or _THIS_AFTER_RE.match(after)
+        or (_DE_RE.match(after) if media_after else None)
+    )
     tail = end + (trail.end() if trail else 0)
     negation_after = _NEGATED_AFTER_RE.match(view, tail)
     if negation_after is not None:
@@ -155,6 +171,7 @@ def _directive(view: str, start: int, end: int) -> _Directive:
         spans=tuple(spans),
         directed=lead is not None or trail is not None or negated,
         verb_after=_VERB_AFTER_RE.match(after) is not None,
+        media_after=media_after,
         always=always_before is not None or always_after is not None,
         negated=negated,
         contrast=contrast,
@@ -188,12 +205,13 @@ def models_and_quality(state: State) -> None:
         spans: list[tuple[int, int]] = []
         for m in scan.finditer(names.pattern):
             key = _model_key(m.group())
-            d = _directive(scan.view, m.start(), m.end())
-            edge = m.start() <= first or m.end() >= last
             latin = any(_is_latin(ch) for ch in key)
+            d = _directive(scan.view, m.start(), m.end(), latin)
+            edge = m.start() <= first or m.end() >= last
             counts = (
                 d.directed
                 or d.verb_after
+                or d.media_after
                 or key in names.distinctive
                 or (edge and (latin or (m.start() <= first and m.end() >= last)))
             )

@@ -191,6 +191,21 @@ async def test_audio_on_a_model_without_it(h: Harness) -> None:
     assert h.creates == []
 
 
+async def test_a_wish_the_default_cant_meet_is_made_by_a_capable_model_at_its_price(
+    h: Harness,
+) -> None:
+    """Sound, no model named: the default (Wan 2.6) has none and the first model with sound
+    costs more than twice its price, so the first one in the catalog that has sound within that
+    price makes it (no offer, as no dearer model is bought)."""
+    replier = await h.say("生成带音效的视频，海浪")
+    [made] = h.creates
+    job = made["parameters"][0]
+    assert job["model_name"] != "Wan 2.6"
+    assert job["parameters"].get("generate_audio") is True
+    assert job["credit"] <= 2 * 25  # planning.FIT_PRICE_FACTOR × Wan 2.6's lowest price
+    assert replier.messages[0].current.stage is not Stage.QUESTION
+
+
 async def test_the_closest_thing_is_offered_and_made_with_a_yes(h: Harness) -> None:
     offer = (await h.say("8K wallpaper of a mountain lake")).last
     assert "8K isn't offered" in offer.text

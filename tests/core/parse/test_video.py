@@ -46,6 +46,12 @@ CASES = [
         task_type=I2V,
     ),
     case("motion-en-ripple", "make the lake ripple and the smoke flow, shake it", 1, task_type=I2V),
+    case(
+        "motion-bring-to-life",
+        "bring this painting to life with kling 2.6, add sound",
+        1,
+        task_type=I2V,
+    ),
     case("motion-en-smile", "make her smile and dance, then turn around", 1, task_type=I2V),
     case("motion-zh-many", "让他招手 眨眼 转头 回头 摇头", 1, task_type=I2V),
     case("motion-zh-water", "让河水流动 树叶摇摆 旗子摆动 鱼游来游去", 1, task_type=I2V),
