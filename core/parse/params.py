@@ -109,12 +109,14 @@ _CLOCK_AFTER_RE = re.compile(rf"\A\s*{words('ratio.clock_after')}", NOCASE)
 
 def _orientation(kind: str) -> str:
     """``ratio.<kind>`` phrases, and ``ratio.<kind>_before_noun`` words right before one of
-    ``ratio.<kind>_noun`` or as a clause of their own ("…, vertical", "15s and vertical")."""
+    ``ratio.<kind>_noun`` or as a clause of their own ("…, vertical", "15s and vertical",
+    "landscape pls")."""
     before = words(f"ratio.{kind}_before_noun")
     lead = words("ratio.clause_lead")
     return (
         rf"{words(f'ratio.{kind}')}|{before}(?=\s*的?\s*{words(f'ratio.{kind}_noun')})"
-        rf"|(?:(?:^|(?<=[,;]))\s*(?:{lead}\s+)*|(?<=\s)(?:{lead}\s+)+){before}(?=\s*(?:[,;.!]|$))"
+        rf"|(?:(?:^|(?<=[,;]))\s*(?:{lead}\s+)*|(?<=\s)(?:{lead}\s+)+){before}"
+        rf"(?=(?:\s*{words('frame.trailing_thanks')})*\s*(?:[,;.!]|$))"
     )
 
 
