@@ -168,8 +168,6 @@ def media(state: State) -> None:
     weak = [state.count.kind] if state.count.kind else []
     if state.lyrics is not None or state.sound.instrumental is not None:
         weak.append(MediaKind.MUSIC)
-    if state.resolution.wants_8k or state.resolution.vector:
-        weak.append(MediaKind.IMAGE)  # "16k render of a car", "an svg logo": a picture
     # English heads come first ("a poster of the top 10 songs"), Chinese ones last
     # ("唱歌的女孩的视频"): only the outermost head of each kind of phrase counts.
     english_heads: list[MediaKind] = []
@@ -205,6 +203,8 @@ def media(state: State) -> None:
         elif _HEAD_AFTER_RE.match(view, m.end()):
             english_heads.append(kind)
     strong.update(heads[i] for heads, i in ((english_heads, 0), (chinese_heads, -1)) if heads)
+    if (state.resolution.wants_8k or state.resolution.vector) and not weak and not strong:
+        weak.append(MediaKind.IMAGE)  # "16k render of a car", "an svg logo": a picture
     both = scan.search(_BOTH_FRAMES_RE) is not None
     last = scan.search(_LAST_FRAME_RE) is not None
     kinds = strong or set(weak)

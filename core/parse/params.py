@@ -201,7 +201,7 @@ _NOT_AFTER_ZH = f"(?<!{_chars('count.not_after_char')})"
 _NOT_AFTER_EN = "".join(rf"(?<!{word}\s)" for word in lexicon().phrases("count.not_after_word"))
 _ZH_NUMBER = rf"{_NOT_AFTER_ZH}(?:{DIGITS}|{CN_NUMBER})"
 _COUNT_RE = re.compile(
-    rf"(?:{NUMBER_LEAD}|(?<![A-Za-z])(?=[nN]))(?:(?P<zhv>{_ZH_NUMBER})\s*{_chars('count.variant_classifier')}?\s*(?:{_ADJECTIVE}的?)?\s*"
+    rf"(?:{NUMBER_LEAD}|(?<![A-Za-z])(?=[nN])|{lead('count.couple')})(?:(?P<zhv>{_ZH_NUMBER})\s*{_chars('count.variant_classifier')}?\s*(?:{_ADJECTIVE}的?)?\s*"
     rf"{_COUNT_NOUN}"
     rf"|(?P<zh>{_ZH_NUMBER})\s*{_chars('count.classifier')}"
     rf"(?=\s*{_ADJECTIVE}?的?\s*{_NOUN_AFTER_CLASSIFIER})"
@@ -210,6 +210,7 @@ _COUNT_RE = re.compile(
     rf"|{B}{_NOT_AFTER_EN}(?P<en>\d{{1,6}}|{EN_NUMBER}){E}"
     rf"(?:\s+(?:{_ADJECTIVE}\s+)?{_COUNT_NOUN}(?:\s+of)?{E}"
     rf"|(?=\s+(?:{_ADJECTIVE}\s+)?{_NOUN_AFTER_NUMBER}))"
+    rf"|{B}(?P<couple>{words('count.couple')}){E}(?=\s+(?:{_ADJECTIVE}\s+)?{_NOUN_AFTER_NUMBER})"
     rf"|{B}n\s*=\s*(?P<n>\d{{1,6}}){E})",
     NOCASE,
 )
@@ -227,7 +228,7 @@ def count(state: State) -> None:
     m = scan.search(_COUNT_RE)
     if m is None:
         return
-    value = number(m.group(m.lastgroup or "n"))
+    value = 2.0 if m.lastgroup == "couple" else number(m.group(m.lastgroup or "n"))
     if value is None or value < 1 or value != int(value):
         return
     scan.mask([m.span()])

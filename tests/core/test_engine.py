@@ -172,6 +172,8 @@ async def test_model_named_for_the_wrong_kind(h: Harness) -> None:
     ("text", "expected"),
     [
         ("8K wallpaper of a mountain lake", "4K"),
+        ("video in 8k of a waterfall", "1080P"),
+        ("来个8K的视频 瀑布", "1080P"),
         ("画一张 7:3 的横幅图片，山水", "7:3"),
         ("生成一段30秒的视频，城市夜景", "15"),
         ("写一首5分钟的音乐", "Suno"),
@@ -215,6 +217,16 @@ async def test_the_closest_thing_is_offered_and_made_with_a_yes(h: Harness) -> N
     [made] = h.creates
     assert made["parameters"][0]["parameters"]["size"] == "4K"
     assert made["parameters"][0]["credit"] * 1 == int(offer.buttons[0].label.split()[-2])
+
+
+async def test_an_8k_video_is_offered_at_the_highest_resolution_there_is(h: Harness) -> None:
+    offer = (await h.say("video in 8k of a waterfall")).last
+    assert offer.stage is Stage.QUESTION
+    assert "8K isn't offered" in offer.text
+    assert h.creates == []
+    await h.say("yes")
+    [made] = h.creates
+    assert made["parameters"][0]["parameters"]["resolution"].upper() == "1080P"
 
 
 async def test_an_offer_is_answered_by_its_buttons_and_typed_no(h: Harness) -> None:

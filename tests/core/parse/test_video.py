@@ -99,6 +99,8 @@ CASES = [
     case("ref-zh-lead", "以这只狗为主角做个短视频 在海边奔跑 按图里的样子来", 1, task_type=REF),
     case("ref-zh-lead-no-picture", "以一只柴犬为主角做个短视频", task_type=T2V),
     case("ref-zh-draw-stays-picture", "参考这两张图画一个女孩", 2, task_type=I2I),
+    case("8k-video", "video in 8k of a waterfall", media=VIDEO, wants_8k=True),
+    case("8k-zh-video", "来个8K的视频 瀑布", media=VIDEO, wants_8k=True),
     # ── video ────────────────────────────────────────────────────────────────────────────
     case(
         "zh-kling-dog",
