@@ -4,11 +4,13 @@ order), and whether a generation is ``unsure``."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
+from core.ima.tasks import MediaKind, TaskType
 from core.parse.edits import content_words
 from core.parse.frames import has_request_verb
 from core.parse.lexicon import lexicon, words
-from core.parse.model import Command, Quality
+from core.parse.model import Command, Quality, QuestionTopic
 from core.parse.state import State
 from core.parse.text import NOCASE, SHORT
 
@@ -21,6 +23,7 @@ _RESET_RE = re.compile(
     NOCASE,
 )
 _KEEP_RE = lexicon().pattern("preference.keep")
+_LOOKS_RE = lexicon().pattern("media.looks")
 _SHOW_PREFS_RE = re.compile(
     rf"{words('preference.show_verb')}{_GAP}{words('preference.show_object')}"
     rf"|{words('preference.show')}",
@@ -74,6 +77,10 @@ def _command(s: State) -> Command:
     ):
         return Command.HISTORY
     form = s.question_form
+    if _wonders_how_it_looks(s):
+        # A picture of it, unsure (a question form): the bot proposes it first.
+        s.media = replace(s.media, media=MediaKind.IMAGE, task_type=TaskType.TEXT_TO_IMAGE)
+        return Command.GENERATE
     if form is not None and not form.mark_only and not _polite_request(s):
         return Command.QUESTION
     if s.edit is not None:
@@ -104,6 +111,21 @@ def _command(s: State) -> Command:
     ):
         return Command.GENERATE  # "i want something": which medium?
     return Command.CHAT
+
+
+def _wonders_how_it_looks(s: State) -> bool:
+    """ "i wonder what a cat astronaut would look like", "好想看看会飞的鲸鱼是什么样": a picture
+    of something described, asked about nothing the bot answers (price, models, time…)."""
+    question = s.question
+    return (
+        question is not None
+        and question.topic is QuestionTopic.OTHER
+        and s.described
+        and not s.images
+        and s.media.media in (None, MediaKind.IMAGE)
+        and not s.media.conflict
+        and s.scan.search(_LOOKS_RE) is not None
+    )
 
 
 def _keeps_last_model(s: State) -> bool:

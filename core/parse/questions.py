@@ -29,7 +29,8 @@ _SKIP = r"[\s\x00\x01,.!~]*"
 _OPENING_RE = re.compile(
     rf"{_SKIP}(?:{words('question.start', 'question.wh')}"
     rf"|{words('question.aux')}\s*(?:{words('question.subject')}|\x00"
-    rf"|[A-Za-z0-9.\-]+\s+{words('frame.request_verb', 'question.aux_verb')})"
+    rf"|(?!{words('question.not_name')}\s)[A-Za-z0-9.\-]+\s+"
+    rf"{words('frame.request_verb', 'question.aux_verb')})"
     rf"|{words('question.do')}\s+{words('question.do_subject')})",
     NOCASE,
 )

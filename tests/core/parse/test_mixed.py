@@ -8,6 +8,13 @@ from core.parse import Command, EditKind
 from tests.core.parse.support import GEN, I2V, IMAGE, MUSIC, VIDEO, Row, case, check, each
 
 CASES = [
+    case(
+        "en-has-to-be-no-question",
+        "pixverse with sound, has to be pixverse: a dog barking at the mailman",
+        command=GEN,
+        model="pixverse",
+        names=("pixverse",),
+    ),
     # ── mixed-language questions and look-ups: answers, never jobs ────────────────────────
     case("mixed-q-veo-dub", "veo能配音吗", command=Command.QUESTION, names=("veo",)),
     case("mixed-q-mj-i2i", "midjourney 能做图生图吗", command=Command.QUESTION),
