@@ -7,6 +7,7 @@ import re
 from dataclasses import replace
 
 from core.ima.tasks import MediaKind, TaskType
+from core.parse.directives import any_model_name
 from core.parse.edits import content_words
 from core.parse.frames import has_request_verb
 from core.parse.lexicon import lexicon, words
@@ -41,6 +42,7 @@ _REACTION_RE = lexicon().pattern("chat.reaction")
 _REMARK_WORDS_RE = lexicon().pattern("chat.reaction", "chat.subject", "chat.degree")
 _FIRST_PERSON_RE = re.compile(rf"[\s\x00\x01,.!~]*{words('chat.first_person')}", NOCASE)
 _WANT_RE = lexicon().pattern("chat.want")
+_JUDGEMENT_RE = lexicon().pattern("chat.judgement")
 _EDIT_VERB_RE = lexicon().pattern("edit.verb", "edit.change", "edit.to_media")
 _WISH_RE = lexicon().pattern("unsure.wish")
 _CHATTER_RE = lexicon().pattern("chat.chatter")
@@ -83,6 +85,8 @@ def _command(s: State) -> Command:
         return Command.GENERATE
     if form is not None and not form.mark_only and not _polite_request(s):
         return Command.QUESTION
+    if _judges(s):
+        return Command.CHAT
     if s.edit is not None:
         return Command.EDIT
     if _remark(s) or _unasked(s, directed, requests) or _picture_remark(s, directed):
@@ -189,6 +193,23 @@ def _remark(s: State) -> bool:
     if _REACTION_RE.search(kept) and len(content_words(_REMARK_WORDS_RE.sub(" ", kept))) <= 1:
         return True
     return _FIRST_PERSON_RE.match(kept) is not None and _WANT_RE.search(kept) is None
+
+
+def _judges(s: State) -> bool:
+    """An opinion about a medium or a model with nothing asked for, in a short message: "sora
+    的视频好贵", "kling 视频太慢了", "veo videos look amazing", "我喜欢sora的视频"."""
+    if s.images or len(s.scan.raw) > SHORT or s.has_parameters or s.lyrics is not None:
+        return False
+    if s.retry or s.another_model or (s.media.media is None and s.directives.model is None):
+        return False
+    kept = s.scan.kept()
+    if has_request_verb(s.scan.edges()) or _WANT_RE.search(kept) is not None:
+        return False
+    if _JUDGEMENT_RE.search(kept) is None:
+        return False
+    rest = _REMARK_WORDS_RE.sub(" ", _JUDGEMENT_RE.sub(" ", kept))
+    names = any_model_name(s.model_names)  # a name not directed is what the opinion is about
+    return len(content_words(names.sub(" ", rest) if names else rest)) <= 1
 
 
 def _unasked(s: State, directed: bool, requests: bool) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.parse.lexicon import led, lexicon, words
@@ -40,6 +41,11 @@ class _Names:
 def _display_rank(name: str) -> tuple[bool, bool]:
     """Among names that normalise alike, prefer the display spelling ("Suno" to "suno")."""
     return any(ch.isupper() for ch in name), _NAME_SEP_RE.search(name.strip()) is not None
+
+
+def any_model_name(names: Sequence[str]) -> re.Pattern[str] | None:
+    """One pattern matching any of ``names`` as the directives pass does (None for none)."""
+    return _model_matcher(tuple(names)).pattern
 
 
 @functools.lru_cache(maxsize=32)

@@ -13,6 +13,13 @@ PARAMS, CONTENT = EditKind.PARAMS, EditKind.CONTENT
 MEDIA, MORE = EditKind.MEDIA, EditKind.MORE
 
 CASES = [
+    case(
+        "params-portrait-pls", "portrait pls", command=EDIT, edit_kind=PARAMS, aspect_ratio="9:16"
+    ),
+    case("params-zh-upright-come", "竖着来", command=EDIT, aspect_ratio="9:16"),
+    case("params-zh-sideways-draw", "横着画", command=EDIT, aspect_ratio="16:9"),
+    case("portrait-is-description", "draw a portrait of my dad", aspect_ratio=None),
+    case("portrait-photo-is-description", "a portrait photo of my dog", aspect_ratio=None),
     # ── unquoted follow-ups typed as people do ──────────────────────────────────────────────
     case(
         "params-landscape-pls", "landscape pls", command=EDIT, edit_kind=PARAMS, aspect_ratio="16:9"

@@ -46,6 +46,9 @@ CASES = [
     case("forget-model-choice", "forget my model choice", command=Command.RESET),
     case("clear-model-picks", "clear my model picks", command=Command.RESET),
     case("mixed-another-model", "换个 model", command=Command.ANOTHER_MODEL),
+    case("zh-another-model-try", "换一个模型试试", command=Command.ANOTHER_MODEL),
+    case("zh-use-kling-try", "用可灵试一下", command=Command.USE_MODEL),
+    case("zh-try-once", "用可灵试一试", command=Command.USE_MODEL),
     case("mixed-cheapest", "用最 cheap 的", command=Command.CHEAPEST),
     case(
         "whatever-cheapest-always",

@@ -11,6 +11,40 @@ from tests.core.parse.support import GEN, IMAGE, Row, case, check, each
 CHAT, USAGE, HISTORY = Command.CHAT, Command.USAGE, Command.HISTORY
 
 CASES = [
+    # ── opinions about a medium or a model: nothing asked, nothing spent ───────────────────
+    *each(
+        "judgement",
+        [
+            "sora 的视频好贵",
+            "kling 视频太慢了",
+            "视频好贵啊",
+            "我喜欢sora的视频",
+            "我不喜欢这个视频",
+            "可灵的视频质量不错",
+            "veo的视频挺真实",
+            "图片有点假",
+            "这首歌一般般",
+            "suno 的歌贵死了",
+            "veo video looks amazing",
+            "sora videos are so expensive",
+            "the video was too slow",
+            "that song sounds kinda mid",
+            "kling clips seem really realistic",
+            "i love the kling videos",
+            "hate these videos",
+            "your images feel fake",
+            "the pics are pretty impressive",
+            "sora's so pricey for videos",
+            "the video looks insane",
+            "the images were wild",
+            "this music is trash",
+            "i like sora videos",
+        ],
+        command=CHAT,
+    ),
+    case("judgement-with-request", "make a video, the car is so fast", command=GEN),
+    case("judgement-described", "a video where the dog is so cool", command=GEN),
+    case("judgement-zh-request", "画一只很贵的猫", command=GEN),
     # ── whole-message greetings, thanks, praise ───────────────────────────────────────────
     *each(
         "chat-whole",

@@ -82,6 +82,9 @@ CASES = [
         2,
         task_type=FLF,
     ),
+    case("flf-en-pic-is", "pic 1 is the start, pic 2 is the end", 2, task_type=FLF),
+    case("flf-en-first-is", "first image is the start, image two is the ending", 2, task_type=FLF),
+    case("flf-en-frame-one", "frame one as the opening, the last one as the end", 2, task_type=FLF),
     case("flf-en-morph", "morph from frame 1 to frame 2 with kling o1", 2, task_type=FLF),
     case("flf-en-pic-numbers", "start with pic 1 end with pic 2", 2, task_type=FLF),
     case(
