@@ -18,13 +18,22 @@ from core.parse.edits import content_words
 from core.parse.frames import LEAD_VERB, has_request_verb, lead_end
 from core.parse.lexicon import any_phrase, lexicon, words
 from core.parse.model import Question, QuestionTopic
+from core.parse.prompt import described
 from core.parse.state import QuestionForm, State
 from core.parse.text import NOCASE
 
 _MARK_RE = re.compile(r"[?]")
 _WORD_RE = lexicon().pattern("question.word")
 #: "吗/呢/么" ending the message or one of its clauses ("可以给我做个视频吗，海边日落").
-_END_RE = re.compile(rf"{words('question.end')}[\s\x00\x01~…]*(?:[,.;!?]|\Z)")
+_END_RE = re.compile(
+    rf"{words('question.end')}[\s\x00\x01~…]*(?:{words('question.end_tail')}[\s\x00\x01~…]*)?"
+    rf"(?:[,.;!?]|\Z)"
+)
+#: "能做音乐不", "可以画图没": a modal, then 不/没 ending the clause (no description).
+_END_NOT_RE = re.compile(
+    rf"{words('question.modal')}[^,.;!?\n]{{0,12}}?(?P<not>{words('question.end_not')})"
+    rf"[\s\x00\x01~…]*(?:[,.;!?]|\Z)"
+)
 _SKIP = r"[\s\x00\x01,.!~]*"
 _OPENING_RE = re.compile(
     rf"{_SKIP}(?:{words('question.start', 'question.wh')}"
@@ -134,6 +143,11 @@ def question(state: State) -> None:
     start = lead_end(scan.view)
     mark = _MARK_RE.search(view) is not None
     end = _END_RE.search(view) is not None
+    not_end = scan.search(_END_NOT_RE)
+    if not_end is not None:
+        end = True
+        scan.mask([not_end.span("not")])
+        described(state)  # the 不 described nothing
     opening = _OPENING_RE.match(view) is not None or _OPENING_RE.match(view, start) is not None
     # A-not-A ("贵不贵", "快不快") asks as surely as a question mark.
     end = end or _A_NOT_A_RE.search(view) is not None
