@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,7 +12,7 @@ import pytest
 
 from core.jobs import JobState
 from core.leases import Lease
-from core.store import Store, open_store
+from core.store import Admission, Store, open_store
 from tests.core.store.test_store_contract import job
 
 LEASE = 30.0
@@ -116,3 +117,52 @@ async def test_the_replica_that_gives_a_queued_job_its_slot_holds_it(
     assert not await a.mark_creating(waiting.id)  # a can't send it as well
     assert await a.renew(time.time()) == [waiting.id]
     assert await b.mark_creating(waiting.id)
+
+
+async def test_a_request_is_answered_by_one_replica_and_taken_over_when_it_dies(
+    replicas: tuple[Store, Store],
+) -> None:
+    """A replica that starts (or looks for a dead one's work) never answers a request another
+    live replica is answering; one that died is answered once its lease ran out, and however
+    the two race, the request makes one job."""
+    a, b = replicas
+    assert await a.receive("p:1", {"text": "draw a cat"}, expires_at=None)
+    now = time.time()
+    assert await b.claim_requests(0, now, previous_life=True) == []  # a answers it
+    assert await a.renew(now) == []  # ... and keeps it while it does
+    later = now + LEASE + 1  # a died before it answered
+    assert await b.claim_requests(0, later) == [{"text": "draw a cat"}]
+    assert await a.claim_requests(0, later, previous_life=True) == []  # b has it now
+    assert await a.admit(job(), request_key="p:1") is Admission.ANSWERED  # a woke up late
+    assert await b.admit(job(), request_key="p:1") is Admission.OK
+    assert await b.claim_requests(0, later + LEASE + 1) == []
+
+
+async def test_a_job_admitted_while_leases_are_renewed_stays_fenced(
+    replicas: tuple[Store, Store], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = replicas
+    j = job()
+    driver = a._driver  # type: ignore[attr-defined]
+    transaction = driver.transaction
+    admitted = False
+
+    @contextlib.asynccontextmanager
+    async def admitting_after(*args: object) -> AsyncIterator[object]:
+        # Right after the renewal's write commits, before it compares what it renewed with
+        # what it holds: the job admitted now was not renewed, yet it has not ended.
+        nonlocal admitted
+        async with transaction(*args) as c:
+            yield c
+        if not admitted:
+            admitted = True
+            await a.admit(j)
+
+    monkeypatch.setattr(driver, "transaction", admitting_after)
+    assert await a.renew(time.time()) == []
+    monkeypatch.setattr(driver, "transaction", transaction)
+    assert admitted
+    [taken] = await b.claim(time.time() + LEASE + 1)  # a stalled; b takes the job
+    assert taken.id == j.id
+    assert not await a.mark_creating(j.id)  # a still names the lease it admitted the job with
+    assert await b.mark_creating(j.id)
