@@ -90,6 +90,7 @@ _N_MORE_RE = re.compile(
 _A_FEW_RE = re.compile(rf"{words('edit.more')}[\s\x00]*{words('question.how_many')}")
 #: What a short change may still contain: "make the waves bigger" (a noun or two).
 _SHORT = 3
+_NOUN_GROUPS = frozenset({"video", "music", "music_style", "image"})
 #: Particles after a conversion ("做成视频吧").
 _PARTICLES_RE = re.compile(rf"(?:\s*{words('reply.particles')})*", NOCASE)
 
@@ -133,7 +134,9 @@ def _kind(state: State) -> EditKind | None:
         or _PLACED_VERB_RE.match(view, lead_end(view)) is not None
     )
     earlier = scan.search(_EARLIER_RE) is not None
-    if params and not content and media is None and not state.media.conflict:
+    # "竖着来一张": one more of the same, the medium said only by its measure word.
+    counted = state.count.value == 1 and media is state.count.kind and not _names_medium(state)
+    if params and not content and (media is None or counted) and not state.media.conflict:
         return EditKind.PARAMS
     if (content and (opens or earlier)) or _comparative(state, content):
         return EditKind.CONTENT
@@ -164,6 +167,11 @@ def _names_earlier(state: State) -> bool:
     return any(p.search(kept) for p in (_TO_MEDIA_RE, _IT_RE, MOTION_RE)) or bool(
         state.media.edits_earlier
     )
+
+
+def _names_medium(state: State) -> bool:
+    """Whether a media word (not a measure word) is in the text."""
+    return any(token_group(m) in _NOUN_GROUPS for m in state.scan.finditer(MEDIA_RE))
 
 
 def _comparative(state: State, content: list[str]) -> bool:

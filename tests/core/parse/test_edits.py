@@ -17,6 +17,9 @@ CASES = [
         "params-portrait-pls", "portrait pls", command=EDIT, edit_kind=PARAMS, aspect_ratio="9:16"
     ),
     case("params-zh-upright-come", "竖着来", command=EDIT, aspect_ratio="9:16"),
+    case("params-zh-one-upright", "竖着来一张", edit_kind=PARAMS, aspect_ratio="9:16"),
+    case("params-zh-one-wide", "来一个 横屏", command=EDIT, edit_kind=PARAMS),
+    case("params-zh-picture-named", "竖着来一张图", command=GEN),
     case("params-zh-sideways-draw", "横着画", command=EDIT, aspect_ratio="16:9"),
     case("portrait-is-description", "draw a portrait of my dad", aspect_ratio=None),
     case("portrait-photo-is-description", "a portrait photo of my dog", aspect_ratio=None),
