@@ -30,6 +30,7 @@ _SHOW_PREFS_RE = re.compile(
     rf"|{words('preference.show')}",
     NOCASE,
 )
+_ONE_OR_ME_RE = lexicon().pattern("question.benefactive", "question.one_thing")
 _USAGE_RE = lexicon().pattern("usage.phrase")
 #: "can I see my history?": the history asked for within a longer message.
 _HISTORY_RE = lexicon().pattern("history.phrase")
@@ -43,12 +44,18 @@ _REMARK_WORDS_RE = lexicon().pattern("chat.reaction", "chat.subject", "chat.degr
 _FIRST_PERSON_RE = re.compile(rf"[\s\x00\x01,.!~]*{words('chat.first_person')}", NOCASE)
 _WANT_RE = lexicon().pattern("chat.want")
 _JUDGEMENT_RE = lexicon().pattern("chat.judgement")
+_NARRATION_RE = lexicon().pattern("chat.narration")
+_PRAISE_RE = lexicon().pattern("chat.praise")
+_POSSESSIVE_RE = re.compile(rf"[\s\x00\x01]*{words('chat.possessive')}", NOCASE)
 _EDIT_VERB_RE = lexicon().pattern("edit.verb", "edit.change", "edit.to_media")
 _WISH_RE = lexicon().pattern("unsure.wish")
 _CHATTER_RE = lexicon().pattern("chat.chatter")
 _VAGUE_EDIT_RE = lexicon().pattern("edit.vague")
 _LAUGH_RE = lexicon().pattern("chat.laugh")
 #: Clause separators: a negated model ("别用可灵") rules its own clause only.
+#: What may follow "my"/"我家" in "my cat", "我家的猫咪": a word or two, a few characters.
+_OWN_WORDS = 2
+_OWN_CHARS = 10
 _CLAUSE_END_RE = re.compile(r"[,.;!?，。；！？\n]")
 
 
@@ -91,8 +98,8 @@ def _command(s: State) -> Command:
         return Command.EDIT
     if _remark(s) or _unasked(s, directed, requests) or _picture_remark(s, directed):
         return Command.CHAT
-    if s.images and not directed and _vague_edit(s):
-        return Command.NONE  # "帮我p一下" with a picture: what should change?
+    if s.images and not directed and (_vague_edit(s) or _shows_own(s)):
+        return Command.NONE  # "帮我p一下", "my cat" with a picture: what should change?
     if s.described or (s.images and (s.media.media is not None or not directed)):
         return Command.GENERATE
     if directed and not d.always and s.media.media is not None:
@@ -198,17 +205,29 @@ def _remark(s: State) -> bool:
 def _judges(s: State) -> bool:
     """An opinion about a medium or a model with nothing asked for, in a short message: "sora
     的视频好贵", "kling 视频太慢了", "veo videos look amazing", "我喜欢sora的视频"."""
-    if s.images or len(s.scan.raw) > SHORT or s.has_parameters or s.lyrics is not None:
+    if s.images or len(s.scan.raw) > SHORT or s.has_settings or s.lyrics is not None:
         return False
-    if s.retry or s.another_model or (s.media.media is None and s.directives.model is None):
+    if (
+        (s.count.value or 1) > 1
+        or s.retry
+        or s.another_model
+        or (s.media.media is None and s.directives.model is None)
+    ):
         return False
     kept = s.scan.kept()
-    if has_request_verb(s.scan.edges()) or _WANT_RE.search(kept) is not None:
+    if _WANT_RE.search(kept) is not None:
         return False
+    if has_request_verb(s.scan.edges()):
+        return False
+    if _NARRATION_RE.search(kept) is not None:
+        return True  # "my friend made a video with this bot", "昨天看了个视频"
+    names = any_model_name(s.model_names)  # a name not directed is what the opinion is about
+    praise = _PRAISE_RE.sub(" ", kept)
+    if praise != kept:  # "nice pic!", not "nice pic of a cat"
+        return not content_words(_REMARK_WORDS_RE.sub(" ", praise))
     if _JUDGEMENT_RE.search(kept) is None:
         return False
     rest = _REMARK_WORDS_RE.sub(" ", _JUDGEMENT_RE.sub(" ", kept))
-    names = any_model_name(s.model_names)  # a name not directed is what the opinion is about
     return len(content_words(names.sub(" ", rest) if names else rest)) <= 1
 
 
@@ -241,6 +260,18 @@ def _picture_remark(s: State, directed: bool) -> bool:
     return _LAUGH_RE.search(kept) is not None or _CHATTER_RE.search(kept) is not None
 
 
+def _shows_own(s: State) -> bool:
+    """A picture shown as one's own with a few words and nothing asked ("my cat", "我家猫")."""
+    edges = s.scan.edges()
+    if s.media.media is not None or s.has_parameters or has_request_verb(edges):
+        return False
+    own = _POSSESSIVE_RE.match(edges)
+    if _EDIT_VERB_RE.search(edges) or own is None:
+        return False
+    rest = edges[own.end() :].strip()
+    return len(rest) <= _OWN_CHARS and len(content_words(rest)) <= _OWN_WORDS
+
+
 def _vague_edit(s: State) -> bool:
     """A change to a picture that names no change: "帮我p一下", "edit this pls", "修一下"."""
     kept = s.scan.kept()
@@ -254,8 +285,12 @@ def _unsure(s: State) -> bool:
     (in a short message: a long one is a real description)."""
     form = s.question_form
     if form is not None:
+        # "能帮我画一只猫吗", "can you make a video of waves": for me, or one thing; "能不能生成
+        # 带字的图" may ask what the bot can do.
+        addressed = s.images > 0 or s.count.value is not None or bool(s.scan.search(_ONE_OR_ME_RE))
         clear = (
             form.polite
+            and addressed
             and (s.described or s.images > 0)
             and (s.media.media is not None or s.directives.model is not None)
         )
