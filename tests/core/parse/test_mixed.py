@@ -8,6 +8,16 @@ from core.parse import Command, EditKind
 from tests.core.parse.support import GEN, I2V, IMAGE, MUSIC, VIDEO, Row, case, check, each
 
 CASES = [
+    case("mixed-come-a-song", "来首 chill 的 lofi", command=GEN, media=MUSIC),
+    case("mixed-whole-song", "整首 lofi 写作业听", media=MUSIC),
+    case("mixed-out-song", "出首 edm", media=MUSIC),
+    case("mixed-make-song-style", "搞首 city pop", media=MUSIC),
+    case("zh-poem-is-no-song", "来首诗", media=None),
+    case("mixed-default-is-which", "default model 是哪个", command=Command.SHOW_PREFS),
+    case("mixed-my-default-what", "我的 default 是啥", command=Command.SHOW_PREFS),
+    case("mixed-set-default-to", "set default 为 kling", command=Command.ALWAYS_MODEL, model="kling"),
+    case("mixed-set-default-as", "set default 成 veo", command=Command.ALWAYS_MODEL, names=("veo",)),
+    case("mixed-reset-settings", "reset 一下我的设置", command=Command.RESET),
     case(
         "en-has-to-be-no-question",
         "pixverse with sound, has to be pixverse: a dog barking at the mailman",
