@@ -15,8 +15,12 @@ CASES = [
     case("zh-poem-is-no-song", "来首诗", media=None),
     case("mixed-default-is-which", "default model 是哪个", command=Command.SHOW_PREFS),
     case("mixed-my-default-what", "我的 default 是啥", command=Command.SHOW_PREFS),
-    case("mixed-set-default-to", "set default 为 kling", command=Command.ALWAYS_MODEL, model="kling"),
-    case("mixed-set-default-as", "set default 成 veo", command=Command.ALWAYS_MODEL, names=("veo",)),
+    case(
+        "mixed-set-default-to", "set default 为 kling", command=Command.ALWAYS_MODEL, model="kling"
+    ),
+    case(
+        "mixed-set-default-as", "set default 成 veo", command=Command.ALWAYS_MODEL, names=("veo",)
+    ),
     case("mixed-reset-settings", "reset 一下我的设置", command=Command.RESET),
     case(
         "en-has-to-be-no-question",
