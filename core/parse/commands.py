@@ -279,6 +279,26 @@ def _vague_edit(s: State) -> bool:
     return vague != kept and not content_words(vague) and not s.has_parameters
 
 
+#: A request this long (words, ideographs one each) that asks for something outright is not
+#: made unsure by a question mark inside its description.
+_LONG_REQUEST_WORDS = 8
+
+
+def _musing_in_a_request(s: State) -> bool:
+    """ "i need an image for my sister's bday … maybe max in a field of sunflowers?? make it
+    bright": a question mark only (no question word), in a long request with a medium named
+    and a request verb or a want."""
+    form = s.question_form
+    edges = s.scan.edges()
+    return (
+        form is not None
+        and form.mark_only
+        and s.media.media is not None
+        and (has_request_verb(edges) or _WANT_RE.search(s.scan.kept()) is not None)
+        and len(content_words(edges)) >= _LONG_REQUEST_WORDS
+    )
+
+
 def _unsure(s: State) -> bool:
     """Signals disagree (a question mark on a plain description, a request phrased as a
     question that is not clear-cut), a wish rather than a request, or mostly unknown words
@@ -294,7 +314,7 @@ def _unsure(s: State) -> bool:
             and (s.described or s.images > 0)
             and (s.media.media is not None or s.directives.model is not None)
         )
-        if not clear:
+        if not (clear or _musing_in_a_request(s)):
             return True
     kept = s.scan.kept()
     return _WISH_RE.search(kept) is not None or (len(s.scan.raw) <= SHORT and _mostly_unknown(kept))

@@ -31,6 +31,11 @@ def feature(name: str, *texts: str) -> list[object]:
 
 
 CASES = [
+    *each(
+        "limits-max",
+        ["max video length?", "max res?", "whats the max", "max image size?"],
+        command=Q,
+    ),
     # ── questions ending in 不/没, a tail after 吗, a price asked without a question word ─────
     *each(
         "ends-not",

@@ -8,6 +8,16 @@ from core.parse import Command
 from tests.core.parse.support import GEN, T2I, Row, case, check, each
 
 CASES = [
+    # ── a question mark inside a long request is part of its description ──────────────────
+    case(
+        "long-request-musing",
+        "i need a poster for my bands gig next friday at the old mill, something moody with neon"
+        " lights?? make it pop",
+        command=GEN,
+        unsure=False,
+    ),
+    case("short-request-mark", "i want a video of a cat in space?", unsure=True),
+    case("max-is-a-name", "a picture of my dog max in a field?", unsure=True, command=GEN),
     # ── wondering what something looks like: a picture, proposed first ─────────────────────
     *each(
         "looks",
