@@ -29,7 +29,7 @@ from core.ima.client import IMAClient
 from core.ima.errors import IMAError, ImageUnreachableError
 from core.ima.models import name_key, static_names
 from core.ima.rules import quote
-from core.ima.tasks import TaskType
+from core.ima.tasks import MediaKind, TaskType
 from core.jobs import Job, JobState, ModelSource
 from core.llm import LLMReader
 from core.logcontext import about
@@ -565,7 +565,7 @@ class Engine:
         verdict.decide(
             Decision.PREFERENCE,
             preference=PreferenceOp.SET,
-            preference_model=self._display_name(named),
+            preference_model=self._display_name(named, media),
         )
         reply = await self._preferences.set(
             request.platform, request.user_id, media, named, turn.locale
@@ -661,7 +661,7 @@ class Engine:
         verdict.decide(
             Decision.PREFERENCE,
             preference=PreferenceOp.RESET,
-            preference_model=self._display_name(parsed.model),
+            preference_model=self._display_name(parsed.model, parsed.media),
         )
         reply = await self._preferences.avoid(
             request.platform, request.user_id, parsed.media, parsed.model or "", turn.locale
@@ -1047,11 +1047,13 @@ class Engine:
     def _question(self, locale: str, key: str) -> Reply:
         return self._messages.question(locale, Message(key))
 
-    def _display_name(self, named: str | None) -> str | None:
-        """The catalog's name of a model someone named ("可灵" → "Kling O1")."""
+    def _display_name(self, named: str | None, media: MediaKind | None = None) -> str | None:
+        """The catalog's name of a model someone named ("可灵" → "Kling O1"), looked up first
+        among the models of ``media`` ("豆包" for music is DouBao, not SeeDream)."""
         if named is None:
             return None
-        found = next((m for c in self._client.cached() if (m := c.find(named))), None)
+        catalogs = sorted(self._client.cached(), key=lambda c: c.task_type.media is not media)
+        found = next((m for c in catalogs if (m := c.find(named))), None)
         return found.name if found is not None else named
 
     async def _is_admin(self, platform: str, user_id: str) -> bool:

@@ -8,8 +8,9 @@ overshoot; everything else is single conditional statements.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any
@@ -99,6 +100,11 @@ class _Connection:
             ROUND_TRIPS.inc()
             await self._conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", key)
 
+    async def notify(self, channel: str, payload: str) -> None:
+        await self._conn.execute("SELECT pg_notify($1, $2)", channel, payload)
+
+
+_Listener = Callable[[object, int, str, object], None]
 
 _ERRORS: tuple[type[Exception], ...] = (
     asyncpg.PostgresError,
@@ -122,6 +128,10 @@ class PostgresDriver:
         self._pool = pool
         self._lease_pool = lease_pool
         self.name = name
+        #: The connection held for :meth:`listen` (LISTEN lasts as long as its connection),
+        #: and what listens on it.
+        self._listening: PoolConnectionProxy[asyncpg.Record] | None = None
+        self._listeners: list[tuple[str, _Listener]] = []
 
     def cause(self, error: Exception) -> str:
         return _cause(error)
@@ -154,7 +164,25 @@ class PostgresDriver:
                     await conn.execute(migration.postgres_script)
                 await conn.execute("INSERT INTO schema_version VALUES ($1)", number)
 
+    async def listen(self, channel: str, heard: Callable[[str], None]) -> None:
+        """When this connection is lost, notifications stop; the store's periodic look at
+        the jobs cancelled lately carries on."""
+        if self._listening is None:
+            self._listening = await self._pool.acquire()
+
+        def listener(_conn: object, _pid: int, _channel: str, payload: object) -> None:
+            heard(str(payload))
+
+        await self._listening.add_listener(channel, listener)
+        self._listeners.append((channel, listener))
+
     async def close(self) -> None:
+        if self._listening is not None:
+            with contextlib.suppress(*_ERRORS):  # a lost connection is released all the same
+                for channel, listener in self._listeners:
+                    await self._listening.remove_listener(channel, listener)
+                await self._pool.release(self._listening)
+            self._listening, self._listeners = None, []
         await self._pool.close()
         await self._lease_pool.close()
 
