@@ -577,7 +577,12 @@ class JobRunner:
             # The result exists but the chat refused it: the next start shows it again.
             log.error("job %s: result not delivered, left for the next start", job.id)
             return
-        await self.store.mark_delivered(job.id, at=time.time())
+        if not await self.store.mark_delivered(job.id, at=time.time()):
+            # Cancelled meanwhile, or its lease was lost: then the replica holding it now
+            # shows the result again (quietly, by editing) and asks what follows; asking here
+            # too would ask twice.
+            log.warning("job %s: shown, but no longer this replica's to finish", job.id)
+            return
         await self._step(job, "delivered", seconds=round(time.time() - started_at, 1))
         self._finished(job, JobState.DELIVERED)
         if question is not None:
