@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, cast
 from bot.discord.config import DiscordSettings
 from bot.feishu.config import FeishuSettings
 from bot.settings import PlatformSettings
+from core.access import AccessKind
 from core.settings import load
 
 if TYPE_CHECKING:
@@ -46,3 +47,18 @@ ADAPTERS: tuple[Entry, ...] = (
 
 #: Every platform people can talk to the bot on (``ima-bot admin`` choices).
 PLATFORMS: tuple[str, ...] = (*(e.name for e in ADAPTERS), "console")
+
+#: The platforms whose allowlists operators edit (the console's own chat has none).
+ALLOWLIST_PLATFORMS: tuple[str, ...] = tuple(e.name for e in ADAPTERS)
+
+
+def access_id(platform: str, kind: AccessKind, text: str) -> str:
+    """``text`` as an id of ``platform``'s allowlist of ``kind``, without the spaces around it;
+    ValueError when it can't be one (an unknown platform, or not that platform's kind of id)."""
+    entry = next((e for e in ADAPTERS if e.name == platform), None)
+    if entry is None:
+        raise ValueError(f"{platform!r} has no allowlists")
+    entry_id = text.strip()
+    if not entry.settings.access_ids[kind].fullmatch(entry_id):
+        raise ValueError(f"{entry_id!r} is not a {platform} {kind.value} id")
+    return entry_id

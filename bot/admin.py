@@ -7,7 +7,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, TextIO
 
-from bot.adapters import PLATFORMS
+from bot.adapters import ALLOWLIST_PLATFORMS, PLATFORMS, access_id
+from core.access import AccessKind, Allowlists
 from core.ima.tasks import TaskType
 from core.limits import NO_CAPS, Caps, Window
 
@@ -29,6 +30,61 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     cancel = sub.add_parser("cancel", help="stop a running or waiting job")
     cancel.add_argument("job_id")
     _caps_arguments(sub.add_parser("caps", help="spending and queue limits, per chat or server"))
+    for command, (_, meaning) in _ALLOWLISTS.items():
+        _allowlist_arguments(sub.add_parser(command, help=meaning))
+
+
+#: ``admin allow`` / ``admin admins``: the allowlist each edits, and what it is.
+_ALLOWLISTS = {
+    "allow": (AccessKind.PLACE, "where the bot answers: server, channel or chat ids"),
+    "admins": (AccessKind.ADMIN, "people no limit applies to"),
+}
+
+
+def _allowlist_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="allowlist_command", required=True)
+    show = sub.add_parser("list", help="the settings' ids and those added since")
+    show.add_argument("platform", nargs="?", choices=ALLOWLIST_PLATFORMS)
+    for command, meaning in (("add", "add an id"), ("remove", "take an added id out")):
+        change = sub.add_parser(command, help=meaning)
+        change.add_argument("platform", choices=ALLOWLIST_PLATFORMS)
+        change.add_argument("id")
+
+
+async def _allowlist(args: argparse.Namespace, allowlists: Allowlists, out: TextIO) -> int:
+    kind = _ALLOWLISTS[args.admin_command][0]
+    if args.allowlist_command == "list":
+        rows: list[tuple[object, ...]] = [
+            (platform, entry.entry_id, "settings" if entry.from_settings else "added")
+            for platform in ALLOWLIST_PLATFORMS
+            if args.platform in (None, platform)
+            for entry in await allowlists.listing(platform, kind)
+        ]
+        _table(rows, ("platform", "id", "from"), out)
+        if kind is AccessKind.PLACE and not rows:
+            out.write("no place is listed: the bot answers everywhere\n")
+        return 0
+    try:
+        entry_id = access_id(args.platform, kind, args.id)
+    except ValueError as exc:
+        out.write(f"{exc}\n")
+        return 1
+    if args.allowlist_command == "remove":
+        if not await allowlists.remove(args.platform, kind, entry_id):
+            listed = entry_id in allowlists.settings(args.platform).ids(kind)
+            out.write("that id is in the settings: change them instead\n" if listed
+                      else "that id was not added\n")  # fmt: skip
+            return 1
+        out.write(f"removed {entry_id}; every replica follows within a few seconds\n")
+        return 0
+    first = not await allowlists.listing(args.platform, kind)
+    if not await allowlists.add(args.platform, kind, entry_id):
+        out.write("that id is already listed\n")
+        return 1
+    out.write(f"added {entry_id}; every replica follows within a few seconds\n")
+    if first and kind is AccessKind.PLACE:
+        out.write(f"the bot now answers on {args.platform} only in the places listed\n")
+    return 0
 
 
 #: ``--user-credits`` … → the :class:`Caps` field each sets.
@@ -126,12 +182,20 @@ def _table(rows: list[tuple[object, ...]], header: tuple[str, ...], out: TextIO)
 
 
 async def run_admin(
-    args: argparse.Namespace, store: Store, out: TextIO, *, defaults: Caps = NO_CAPS
+    args: argparse.Namespace,
+    store: Store,
+    out: TextIO,
+    *,
+    defaults: Caps = NO_CAPS,
+    allowlists: Allowlists | None = None,
 ) -> int:
     """Returns the exit status: 0 done, 1 nothing to do (unknown job, no such preference).
-    ``defaults``: the caps the settings give a chat without its own."""
+    ``defaults``: the caps the settings give a chat without its own; ``allowlists``: the
+    settings' allowlists over ``store``."""
     if args.admin_command == "caps":
         return await _caps(args, store, defaults, out)
+    if args.admin_command in _ALLOWLISTS:
+        return await _allowlist(args, allowlists or Allowlists(store), out)
     if args.admin_command == "usage":
         since = (datetime.now(UTC) - timedelta(days=args.days - 1)).strftime("%Y-%m-%d")
         rows = await store.usage(since, platform=args.platform, user_id=args.user)

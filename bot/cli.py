@@ -28,6 +28,7 @@ from core.ima.tasks import TaskType
 
 if TYPE_CHECKING:
     from bot.settings import RunSettings
+    from core.access import Access
     from core.engine import Engine
     from core.i18n import Translator
     from core.ima.catalog import Catalog
@@ -388,13 +389,29 @@ def _run(settings: Settings, process: RunSettings) -> int:
 
 
 async def _admin(args: argparse.Namespace, process: RunSettings, defaults: Caps) -> int:
+    from core.access import Allowlists
+    from core.settings import SettingsError
     from core.store import open_store
 
+    try:
+        configured = _configured_access() if args.admin_command in ("allow", "admins") else {}
+    except SettingsError as exc:
+        print(f"Please fix these settings:\n{exc}", file=sys.stderr)
+        return EXIT_USAGE
     store = await open_store(process.database_url)
     try:
-        return await admin.run_admin(args, store, sys.stdout, defaults=defaults)
+        return await admin.run_admin(
+            args, store, sys.stdout, defaults=defaults, allowlists=Allowlists(store, configured)
+        )
     finally:
         await store.close()
+
+
+def _configured_access() -> dict[str, Access]:
+    """What each platform's settings allow (read only by the commands that show or edit it)."""
+    from bot.adapters import ADAPTERS
+
+    return {entry.name: entry.load().access() for entry in ADAPTERS}
 
 
 # The demo runs the simulator fifty times faster than real generations, and tells the engine so:

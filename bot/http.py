@@ -28,10 +28,11 @@ from dataclasses import dataclass
 from aiohttp import web
 from prometheus_client.aiohttp import make_aiohttp_handler
 
-from bot.base import Adapter, BaseAdapter
+from bot.base import Adapter
 from bot.settings import RunSettings
 from bot.web.app import Console, console_app
 from core import metrics
+from core.access import Allowlists
 from core.i18n import Translator
 from core.operations import Operations
 from core.policy import Policy
@@ -120,17 +121,21 @@ async def _serve(app: web.Application, host: str, port: int) -> web.AppRunner:
 
 
 def _console(
-    store: Store, adapters: Sequence[Adapter], password: str, secure: bool, policy: Policy
+    store: Store, allowlists: Allowlists, password: str, secure: bool, policy: Policy
 ) -> Console:
-    access = {a.name: a.platform().access for a in adapters if isinstance(a, BaseAdapter)}
     operations = Operations(store, Translator.load(), policy.caps, max_running=policy.max_running)
-    return Console(operations, password, access, secure_cookie=secure)
+    return Console(operations, password, allowlists, secure_cookie=secure)
 
 
 async def start_servers(
-    store: Store, adapters: Sequence[Adapter], process: RunSettings, policy: Policy
+    store: Store,
+    adapters: Sequence[Adapter],
+    process: RunSettings,
+    policy: Policy,
+    allowlists: Allowlists,
 ) -> Servers:
-    """Start the webhook server and the metrics server (see the module's docstring)."""
+    """Start the webhook server and the metrics server (see the module's docstring).
+    ``allowlists``: the engine's, which the console shows and edits."""
     metrics.set_caps(policy.user_daily_credits, policy.chat_daily_credits)
     checks = _Checks(store, adapters)
     main = web.Application()
@@ -141,7 +146,7 @@ async def start_servers(
         main.router.add_routes(adapter.routes())
     if process.admin_password is not None:
         password = process.admin_password.get_secret_value()
-        console = _console(store, adapters, password, process.admin_secure_cookie, policy)
+        console = _console(store, allowlists, password, process.admin_secure_cookie, policy)
         main.add_subapp("/admin", console_app(console))
         log.info("the operator console is on /admin")
     shared = process.metrics_port == process.http_port

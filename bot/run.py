@@ -98,7 +98,7 @@ async def serve(
     orderly stop. Returns the exit status (:data:`EXIT_NOT_STARTED` when something refused to
     start: one logged sentence says what)."""
     try:
-        servers = await start_servers(bot.store, adapters, process, policy)
+        servers = await start_servers(bot.store, adapters, process, policy, bot.engine.allowlists)
     except OSError as exc:
         log.error("the HTTP server can't listen: %s", exc)
         return EXIT_NOT_STARTED

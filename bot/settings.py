@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from collections.abc import Mapping
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
+from core.access import Access, AccessKind
 from core.settings import Secret, SettingsBase
 
 
@@ -30,6 +33,13 @@ class RunSettings(SettingsBase):
 class PlatformSettings(SettingsBase):
     """A chat platform's settings: its adapter runs when they are :attr:`configured`."""
 
+    #: What an id of each allowlist looks like there (checked when an operator adds one).
+    access_ids: ClassVar[Mapping[AccessKind, re.Pattern[str]]]
+
     @property
     def configured(self) -> bool:
+        raise NotImplementedError
+
+    def access(self) -> Access:
+        """Where these settings let the bot answer, and who no limit applies to."""
         raise NotImplementedError

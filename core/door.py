@@ -3,7 +3,7 @@
 Adapters depend on :class:`Door` (implemented by :class:`core.engine.Engine`), never on the
 engine's store, client or configuration. What an adapter offers the engine in return is one
 :class:`Platform` record: how to rebuild a replier from a stored target, how to fetch an attached
-picture from a stored reference, and who may use the bot where.
+picture from a stored reference, and who its settings let use the bot where.
 
 When the database can't be used, :meth:`Door.deliver` and :meth:`Door.press` raise
 :class:`StoreError` (the store has logged its cause once); the adapter then answers with its
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from core.access import Access as Access
 from core.ima.tasks import TaskType
 from core.replier import Replier
 from core.request import ChatRequest
@@ -35,20 +36,6 @@ class ActionResult(StrEnum):
 
 
 @dataclass(frozen=True)
-class Access:
-    """Where a platform's bot answers and who no limit applies to (the adapter's settings)."""
-
-    #: Guild, channel or chat ids the bot answers in (empty: everywhere).
-    allowed_places: frozenset[str] = frozenset()
-    admins: frozenset[str] = frozenset()
-
-    def allows(self, request: ChatRequest) -> bool:
-        if not self.allowed_places or request.user_id in self.admins:
-            return True
-        return any(place in self.allowed_places for place in (request.chat_id, *request.places))
-
-
-@dataclass(frozen=True)
 class Platform:
     """What the engine needs from one adapter."""
 
@@ -57,6 +44,8 @@ class Platform:
     replier: Callable[[Mapping[str, Any]], Replier]
     #: The bytes of an attachment, from its ``ref``, at most ``max_bytes``.
     fetch: Callable[[Mapping[str, Any], int], Awaitable[bytes]]
+    #: What the platform's settings allow (operators' additions are the engine's business,
+    #: :mod:`core.access`).
     access: Access = field(default_factory=Access)
 
 

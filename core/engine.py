@@ -14,21 +14,22 @@ import asyncio
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core import choice, followups, understanding, verdict
+from core.access import Allowlists
 from core.actions import Action, Verb, decode, model_digest
 from core.answers import Answers, Asked
-from core.door import Access, Ack, ActionResult, Choice, Platform, Press
+from core.door import Ack, ActionResult, Choice, Platform, Press
 from core.i18n import Translator, normalize_locale
 from core.ima.catalog import Catalog
 from core.ima.client import IMAClient
 from core.ima.errors import IMAError, ImageUnreachableError
 from core.ima.models import name_key, static_names
 from core.ima.rules import quote
-from core.ima.tasks import TaskType
+from core.ima.tasks import MediaKind, TaskType
 from core.jobs import Job, JobState, ModelSource
 from core.llm import LLMReader
 from core.logcontext import about
@@ -44,7 +45,7 @@ from core.replier import Replier, Reply, Stage, expiry, fit
 from core.request import Attachment, ChatRequest, Explicit
 from core.runner import JobRunner, Requester
 from core.state import FIRST_FRAME, FirstFrame, UserState
-from core.store import Admission, Store
+from core.store import Admission, Store, StoreError
 from core.turns import Turns
 from core.verdict import Decision, PreferenceOp
 from core.wants import Message, Refused, Wants, map_wants
@@ -140,11 +141,16 @@ class Engine:
             fetch=self._fetch,
         )
         self._platforms: dict[str, Platform] = {}
+        #: Where the bot answers and who its admins are: each platform's settings plus what
+        #: operators added (the console shares this, so its edits apply here at once).
+        self.allowlists = Allowlists(store)
         self._turns = Turns()
         self._presses: dict[tuple[str, str, str], float] = {}
         #: Keys of the requests this process received, until :meth:`resume` has run: those are
         #: answered where they arrived, so a resume must not answer them a second time.
         self._arrived: set[str] | None = set()
+        #: Answers the requests of replicas that died (from :meth:`resume` on).
+        self._keeper: asyncio.Task[None] | None = None
         self._names: tuple[tuple[Catalog, ...], tuple[str, ...]] = ((), static_names())
         self._on_command: dict[Command, _Handler] = {
             Command.GENERATE: self._generate,
@@ -194,6 +200,7 @@ class Engine:
 
     def register(self, platform: Platform) -> None:
         self._platforms[platform.name] = platform
+        self.allowlists.configure(platform.name, platform.access)
 
     def text(self, locale: str, key: str, /, **values: Any) -> str:
         return self._messages.text(locale, Message(key, values))
@@ -296,24 +303,51 @@ class Engine:
 
     async def resume(self) -> int:
         """Carry on with the jobs a previous run left, then answer the requests it stored but
-        never answered; returns how many jobs were taken up."""
+        never answered; returns how many jobs were taken up. From then on, answer the requests
+        of replicas that died before answering them (their leases ran out)."""
         resumed = await self._runner.resume()
-        unanswered = await self._store.unfinished_requests(time.time() - REPLAY_WITHIN)
+        unanswered = await self._store.claim_requests(
+            time.time() - REPLAY_WITHIN, time.time(), previous_life=True
+        )
         arrived, self._arrived = self._arrived or set(), None  # after the query: none missed
-        for raw in unanswered:
+        await self._replay(unanswered, skip=arrived)  # those are answered where they arrived
+        if self._keeper is None:
+            self._keeper = asyncio.create_task(self._take_over_requests(), name="requests")
+        return resumed
+
+    async def _take_over_requests(self) -> None:
+        every = self._store.lease.renew_every
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self._replay(
+                    await self._store.claim_requests(time.time() - REPLAY_WITHIN, time.time())
+                )
+            except StoreError:
+                continue  # the store has logged the cause; the next round tries again
+
+    async def _replay(
+        self, raws: Sequence[Mapping[str, Any]], skip: Set[str] = frozenset()
+    ) -> None:
+        """Answer stored requests nobody answered (a restart, or a replica that died)."""
+        for raw in raws:
             request = ChatRequest.from_json(raw)
             replier = self._replier_for(request.platform, request.reply_target)
-            if replier is None or request.key in arrived:  # or answered where it arrived
+            if replier is None or request.key in skip:
                 continue
-            log.info("answering %s, stored before the restart", request.key)
+            log.info("answering %s, stored but not answered before", request.key)
             try:
-                await self._answer(request, replier)
+                async with self._turns.take((request.platform, request.chat_id, request.user_id)):
+                    await self._answer(request, replier)
             except Exception:
                 log.exception("stored request %s could not be answered", request.key)
-        return resumed
 
     async def shutdown(self) -> None:
         """Stop every job this process runs without failing them: the next start resumes them."""
+        if self._keeper is not None:
+            self._keeper.cancel()
+            await asyncio.wait({self._keeper})
+            self._keeper = None
         await self._runner.shutdown()
         if self._reader is not None:
             await self._reader.close()
@@ -326,7 +360,7 @@ class Engine:
 
     async def _answer(self, request: ChatRequest, replier: Replier) -> None:
         locale = self.locale_for(request.locale, request.text)
-        access = self._access(request.platform)
+        access = await self.allowlists.access(request.platform)
         try:
             if not access.allows(request):
                 verdict.decide(Decision.REFUSE)
@@ -531,7 +565,7 @@ class Engine:
         verdict.decide(
             Decision.PREFERENCE,
             preference=PreferenceOp.SET,
-            preference_model=self._display_name(named),
+            preference_model=self._display_name(named, media),
         )
         reply = await self._preferences.set(
             request.platform, request.user_id, media, named, turn.locale
@@ -627,7 +661,7 @@ class Engine:
         verdict.decide(
             Decision.PREFERENCE,
             preference=PreferenceOp.RESET,
-            preference_model=self._display_name(parsed.model),
+            preference_model=self._display_name(parsed.model, parsed.media),
         )
         reply = await self._preferences.avoid(
             request.platform, request.user_id, parsed.media, parsed.model or "", turn.locale
@@ -742,7 +776,7 @@ class Engine:
                 return ActionResult.DONE
             pick = Remembered(model.version_id, model.model_id, model.name, ModelSource.EXPLICIT)
         draft = followups.again(origin, pick)
-        await self._start(draft, self._requester(press, origin), replier)
+        await self._start(draft, await self._requester(press, origin), replier)
         return ActionResult.DONE
 
     async def _press_show(self, press: Press, action: Action, replier: Replier) -> ActionResult:
@@ -765,7 +799,7 @@ class Engine:
         if self._pressed_twice(press):
             return ActionResult.DONE
         draft = followups.from_button(action.verb, origin, action.index or 0)
-        await self._start(draft, self._requester(press, origin), replier)
+        await self._start(draft, await self._requester(press, origin), replier)
         return ActionResult.DONE
 
     async def _press_frame(self, press: Press, action: Action, replier: Replier) -> ActionResult:
@@ -787,7 +821,7 @@ class Engine:
             return ActionResult.DONE
         await self._state.set(origin.platform, origin.user_id, FIRST_FRAME, None)
         draft = followups.from_frames(first.url, first.prompt, origin, index)
-        await self._start(draft, self._requester(press, origin), replier)
+        await self._start(draft, await self._requester(press, origin), replier)
         return ActionResult.DONE
 
     async def _press_save(self, press: Press, action: Action, replier: Replier) -> ActionResult:
@@ -811,10 +845,7 @@ class Engine:
         job = await self._store.get_job(action.subject)
         if job is None or job.platform != press.platform:
             return ActionResult.UNKNOWN
-        if (
-            job.user_id != press.user_id
-            and press.user_id not in self._access(press.platform).admins
-        ):
+        if job.user_id != press.user_id and not await self._is_admin(press.platform, press.user_id):
             return ActionResult.NOT_YOURS
         if not await self._runner.leave_queue(job):
             return ActionResult.UNKNOWN
@@ -832,7 +863,7 @@ class Engine:
             press.chat_id,
             self._locale(press),
             press.reply_target,
-            admin=press.user_id in self._access(press.platform).admins,
+            admin=await self._is_admin(press.platform, press.user_id),
         )
         await self._answer_proposal(proposal, action.verb is Verb.CONFIRM, who, replier)
         return ActionResult.DONE
@@ -863,14 +894,14 @@ class Engine:
         self._presses[key] = now
         return False
 
-    def _requester(self, press: Press, origin: Job) -> Requester:
+    async def _requester(self, press: Press, origin: Job) -> Requester:
         return Requester(
             origin.platform,
             origin.user_id,
             origin.chat_id,
             self._locale(press, origin),
             press.reply_target or origin.reply_target,
-            admin=press.user_id in self._access(press.platform).admins,
+            admin=await self._is_admin(press.platform, press.user_id),
         )
 
     def _locale(self, press: Press, origin: Job | None = None) -> str:
@@ -922,6 +953,9 @@ class Engine:
             watched.texts.append(self._runner.sketch(plan, who))
             return
         admission = await self._runner.admit(plan, who, replier, request_key=request_key)
+        if admission is Admission.ANSWERED:
+            log.info("request %s is answered by another replica", request_key)
+            return
         if not admission.admitted:
             verdict.decide(Decision.REFUSE)
             REFUSALS.labels(admission.value).inc()
@@ -1013,16 +1047,17 @@ class Engine:
     def _question(self, locale: str, key: str) -> Reply:
         return self._messages.question(locale, Message(key))
 
-    def _display_name(self, named: str | None) -> str | None:
-        """The catalog's name of a model someone named ("可灵" → "Kling O1")."""
+    def _display_name(self, named: str | None, media: MediaKind | None = None) -> str | None:
+        """The catalog's name of a model someone named ("可灵" → "Kling O1"), looked up first
+        among the models of ``media`` ("豆包" for music is DouBao, not SeeDream)."""
         if named is None:
             return None
-        found = next((m for c in self._client.cached() if (m := c.find(named))), None)
+        catalogs = sorted(self._client.cached(), key=lambda c: c.task_type.media is not media)
+        found = next((m for c in catalogs if (m := c.find(named))), None)
         return found.name if found is not None else named
 
-    def _access(self, platform: str) -> Access:
-        found = self._platforms.get(platform)
-        return found.access if found is not None else Access()
+    async def _is_admin(self, platform: str, user_id: str) -> bool:
+        return user_id in (await self.allowlists.access(platform)).admins
 
     def _replier_for(self, platform: str, target: Mapping[str, Any]) -> Replier | None:
         found = self._platforms.get(platform)

@@ -12,9 +12,11 @@ A new message, a button and a follow-up all describe what to make as a :class:`D
 5. what the person wants → that model's parameters (or the spec's advice when it can't: the
    advice comes first, it answers what was asked). Two wishes are met without asking: when the
    person chose no model and the default can't do what they asked (sound, 9:16, 8 seconds),
-   a model that can is used — if it costs at most :data:`FIT_PRICE_FACTOR` times the default
-   (else it is offered); and a format the model they named doesn't offer is left out with a
-   note (they chose the model, the format is a detail);
+   a model that can is used — the suggested one, else the first in the catalog's order, that
+   costs at most :data:`FIT_PRICE_FACTOR` times the default (else the suggested one is offered
+   at its price: a capability only a dearer model has is confirmed, never bought unasked);
+   and a format the model they named doesn't offer is left out with a note (they chose the
+   model, the format is a detail);
 6. that something is described;
 7. the price, and a cheaper model to mention when it is expensive.
 
@@ -226,11 +228,15 @@ def _fit(
     except Refused as refusal:
         alternative = refusal.alternative
         if source in _UNCHOSEN and alternative is not None and alternative.wants == wants:
-            able = alternative.model
-            mapped = map_wants(able, wants, catalog)
-            if quote(able, mapped.params, outputs).credits <= (
-                FIT_PRICE_FACTOR * model.min_points * outputs
-            ):
+            fitted = _fitting(
+                alternative.model,
+                wants,
+                catalog,
+                FIT_PRICE_FACTOR * model.min_points * outputs,
+                outputs,
+            )
+            if fitted is not None:
+                able, mapped = fitted
                 note = Message("advice.fitted", {"old": model.name, "model": able.name})
                 return able, ModelSource.FITTED, Mapped(mapped.params, (note, *mapped.notes))
         if source in _NAMED and refusal.message.key == "advice.ratio_elsewhere":
@@ -239,6 +245,24 @@ def _fit(
             note = Message("advice.ratio_left_out", values)
             return model, source, Mapped(mapped.params, (note, *mapped.notes))
         raise
+
+
+def _fitting(
+    suggested: Model, wants: Wants, catalog: Catalog, most: int, outputs: int
+) -> tuple[Model, Mapped] | None:
+    """The model that does ``wants`` for at most ``most`` credits: the one the advice
+    suggests, else the first in the catalog's order that does all of them as asked (no note
+    of something left out), so a capable model at the default's price is used even when the
+    suggested one costs more."""
+    for able in (suggested, *(m for m in catalog.models if m != suggested)):
+        try:
+            mapped = map_wants(able, wants, catalog)
+        except Refused:
+            continue
+        exact = able == suggested or not mapped.notes
+        if exact and quote(able, mapped.params, outputs).credits <= most:
+            return able, mapped
+    return None
 
 
 def _image_question(task_type: TaskType) -> str:

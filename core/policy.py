@@ -1,7 +1,7 @@
 """What operators allow: whose spending is capped and by how much, and what the bot refuses.
 
-Where the bot answers and who is an admin is each platform's own setting
-(:class:`core.door.Access`, registered by its adapter); the engine asks both.
+Where the bot answers and who is an admin is each platform's allowlists
+(:class:`core.access.Allowlists`: its settings plus what operators added); the engine asks both.
 """
 
 from __future__ import annotations

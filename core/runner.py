@@ -577,7 +577,12 @@ class JobRunner:
             # The result exists but the chat refused it: the next start shows it again.
             log.error("job %s: result not delivered, left for the next start", job.id)
             return
-        await self.store.mark_delivered(job.id, at=time.time())
+        if not await self.store.mark_delivered(job.id, at=time.time()):
+            # Cancelled meanwhile, or its lease was lost: then the replica holding it now
+            # shows the result again (quietly, by editing) and asks what follows; asking here
+            # too would ask twice.
+            log.warning("job %s: shown, but no longer this replica's to finish", job.id)
+            return
         await self._step(job, "delivered", seconds=round(time.time() - started_at, 1))
         self._finished(job, JobState.DELIVERED)
         if question is not None:
@@ -739,6 +744,10 @@ class JobRunner:
                     await self._take_over(previous_life=False)
             except StoreError:
                 continue  # the store has logged the cause; the fences keep writes safe
+            except Exception:
+                # Never the end of the loop: a replica that stops renewing loses every job it
+                # runs, and stops taking over the jobs of replicas that died.
+                log.exception("the leases could not be renewed; trying again")
 
     async def _take_over(self, *, previous_life: bool) -> int:
         resumed = 0

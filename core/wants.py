@@ -160,7 +160,11 @@ def map_wants(model: Model, wants: Wants, catalog: Catalog) -> Mapped:
             params[field_name] = choice
 
     if wants.wants_8k:
-        raise _eight_k_advice(wants, catalog)
+        raise (
+            _eight_k_video_advice(model, wants, catalog)
+            if media is MediaKind.VIDEO
+            else (_eight_k_advice(wants, catalog))
+        )
     if wants.vector:
         raise Refused(Message("advice.no_vector", {}))
 
@@ -275,6 +279,30 @@ def _eight_k_advice(wants: Wants, catalog: Catalog) -> Refused:
         Message("advice.no_8k", {"model": best[0].name, "credits": best[1]}),
         Alternative(best[0], four_k),
     )
+
+
+def _eight_k_video_advice(model: Model, wants: Wants, catalog: Catalog) -> Refused:
+    """Offer the highest video resolution there is: on ``model`` when it has it, else on the
+    first model that does."""
+
+    def resolutions(m: Model) -> tuple[Any, ...]:
+        return _options(m, "resolution" if _has(m, "resolution") else "quality")
+
+    highest = max(
+        (_resolution_number(o) for m in catalog.models for o in resolutions(m)), default=0
+    )
+    able = [
+        m for m in catalog.models if any(_resolution_number(o) == highest for o in resolutions(m))
+    ]
+    if not able:
+        return Refused(Message("advice.no_8k_video_at_all"))
+    best = model if model in able else able[0]
+    chosen = next(o for o in resolutions(best) if _resolution_number(o) == highest)
+    field_name = "resolution" if _has(best, "resolution") else "quality"
+    credits = quote(best, {field_name: chosen}).credits
+    values = {"resolution": normalise(chosen), "model": best.name, "credits": credits}
+    offered = replace(wants, wants_8k=False, resolution=normalise(chosen))
+    return Refused(Message("advice.no_8k_video", values), Alternative(best, offered))
 
 
 def _ratio_advice(model: Model, wants: Wants, ratio: str, catalog: Catalog) -> Refused:

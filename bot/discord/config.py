@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+import re
+from collections.abc import Mapping
+from typing import Annotated, ClassVar
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo, field_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
 from bot.settings import PlatformSettings
-from core.door import Access
+from core.access import Access, AccessKind
 from core.settings import HttpUrl, IdSet, Secret
 
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg"
 DEFAULT_CDN_HOSTS = frozenset({"cdn.discordapp.com", "media.discordapp.net"})
+#: Servers, channels and people are all snowflakes: a number (Developer Mode's "Copy ID").
+_SNOWFLAKE = re.compile(r"[1-9][0-9]{0,19}")
 
 
 def _ws_url(value: str) -> str:
@@ -49,6 +53,10 @@ def _shard_ids(value: object) -> object:
 
 class DiscordSettings(PlatformSettings):
     model_config = SettingsConfigDict(env_prefix="DISCORD_")
+    access_ids: ClassVar[Mapping[AccessKind, re.Pattern[str]]] = {
+        AccessKind.PLACE: _SNOWFLAKE,
+        AccessKind.ADMIN: _SNOWFLAKE,
+    }
 
     #: The bot token from the developer portal; the adapter starts only when it is set.
     token: Secret = None

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from collections.abc import Mapping
+from typing import ClassVar, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from bot.settings import PlatformSettings
-from core.door import Access
+from core.access import Access, AccessKind
 from core.settings import IdSet, Secret
 
 FEISHU_DOMAIN = "https://open.feishu.cn"
@@ -19,6 +21,11 @@ _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
 class FeishuSettings(PlatformSettings):
     model_config = SettingsConfigDict(env_prefix="FEISHU_")
+    #: Group chats are ``oc_…`` ids, people their ``ou_…`` open ids.
+    access_ids: ClassVar[Mapping[AccessKind, re.Pattern[str]]] = {
+        AccessKind.PLACE: re.compile(r"oc_[0-9A-Za-z]{1,64}"),
+        AccessKind.ADMIN: re.compile(r"ou_[0-9A-Za-z]{1,64}"),
+    }
 
     app_id: str | None = None
     app_secret: Secret = Field(default=None, validate_default=True)

@@ -18,23 +18,23 @@ from typing import Any
 import jinja2
 from aiohttp import web
 
-from bot.adapters import PLATFORMS
+from bot.adapters import ALLOWLIST_PLATFORMS, PLATFORMS, access_id
 from bot.web.auth import (
     FAILURE_WINDOW,
     LOGIN_COOKIE,
     SESSION_COOKIE,
     SESSION_SECONDS,
     LoginLimiter,
-    Session,
     Sessions,
     new_token,
     same,
 )
-from core.door import Access
+from core.access import AccessKind, Allowlists, Listed
 from core.i18n import LOCALES, Translator
 from core.limits import Window
 from core.operations import CAP_FIELDS, LiveJob, Operations, usage_csv
 from core.runner import today
+from core.store import ConsoleSession
 
 HERE = Path(__file__).resolve().parent
 LANG_COOKIE = "ima_admin_lang"
@@ -43,7 +43,8 @@ USAGE_DAYS = (1, 7, 30, 90)
 #: Failures are listed for this long (the generation log keeps a week).
 FAILURE_SECONDS = 7 * 24 * 3600
 
-_SESSION_KEY = web.RequestKey("console_session", Session)
+_KINDS = frozenset(k.value for k in AccessKind)
+_SESSION_KEY = web.RequestKey("console_session", ConsoleSession)
 _LOCALE_KEY = web.RequestKey("console_locale", str)
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -95,17 +96,17 @@ class Console:
         self,
         operations: Operations,
         password: str,
-        access: Mapping[str, Access],
+        allowlists: Allowlists,
         *,
         secure_cookie: bool = False,
     ) -> None:
         self.ops = operations
         self.t = operations.translator
         self.password = password
-        self.access = access
+        self.allowlists = allowlists
         self.secure = secure_cookie
-        self.sessions = Sessions()
-        self.limiter = LoginLimiter()
+        self.sessions = Sessions(operations.store)
+        self.limiter = LoginLimiter(operations.store)
         self.templates = jinja2.Environment(
             loader=jinja2.FileSystemLoader(HERE / "templates"),
             autoescape=True,
@@ -118,7 +119,7 @@ class Console:
         self, request: web.Request, name: str, status: int = 200, **values: Any
     ) -> web.Response:
         locale: str = request.get(_LOCALE_KEY) or choose_locale(request)
-        session: Session | None = request.get(_SESSION_KEY)
+        session: ConsoleSession | None = request.get(_SESSION_KEY)
 
         def t(key: str, /, **kw: Any) -> str:
             return self.t.t(locale, key, **kw)
@@ -149,10 +150,10 @@ class Console:
     async def guard(self, request: web.Request, handler: _Handler) -> web.StreamResponse:
         """Sessions, CSRF and the headers of every answer."""
         request[_LOCALE_KEY] = choose_locale(request)
-        public = request.path in ("/admin/login", "/admin/lang") or request.path.startswith(
-            "/admin/static/"
-        )
-        session = self.sessions.get(request.cookies.get(SESSION_COOKIE))
+        static = request.path.startswith("/admin/static/")
+        public = static or request.path in ("/admin/login", "/admin/lang")
+        # Sessions are in the store: files that need none don't ask it.
+        session = None if static else await self.sessions.get(request.cookies.get(SESSION_COOKIE))
         if session is not None:
             request[_SESSION_KEY] = session
         if session is None and not public:
@@ -171,7 +172,7 @@ class Console:
     async def _csrf_ok(self, request: web.Request) -> bool:
         form = await request.post()
         given = form.get("csrf")
-        session: Session = request[_SESSION_KEY]
+        session: ConsoleSession = request[_SESSION_KEY]
         return isinstance(given, str) and same(given, session.csrf)
 
     # ── login ─────────────────────────────────────────────────────────────────────────────
@@ -193,21 +194,21 @@ class Console:
         token, password = form.get("login_token"), form.get("password")
         if not isinstance(token, str) or not same(token, request.cookies.get(LOGIN_COOKIE, "")):
             return self.render(request, "message.html", 403, key="console.bad_form")
-        if self.limiter.blocked(address):
+        if await self.limiter.blocked(address):
             response = self._login_form(request, "console.login.too_many", 429)
             response.headers["Retry-After"] = str(int(FAILURE_WINDOW))
             return response
         if not isinstance(password, str) or not same(password, self.password):
-            self.limiter.failed(address)
+            await self.limiter.failed(address)
             return self._login_form(request, "console.login.wrong", 401)
-        session_token, _ = self.sessions.start()
+        session_token, _ = await self.sessions.start()
         response = _redirect("/admin/jobs")
         self._cookie(response, SESSION_COOKIE, session_token, SESSION_SECONDS)
         response.del_cookie(LOGIN_COOKIE, path="/admin")
         return response
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
-        self.sessions.end(request.cookies.get(SESSION_COOKIE))
+        await self.sessions.end(request.cookies.get(SESSION_COOKIE))
         response = _redirect("/admin/login")
         response.del_cookie(SESSION_COOKIE, path="/admin")
         return response
@@ -298,7 +299,13 @@ class Console:
         return await self._caps_page(request)
 
     async def _caps_page(
-        self, request: web.Request, error: str | None = None, status: int = 200
+        self,
+        request: web.Request,
+        error: str | None = None,
+        status: int = 200,
+        *,
+        allow_error: str | None = None,
+        allowing: Mapping[str, str] | None = None,
     ) -> web.Response:
         overview = await self.ops.caps()
         platform = request.query.get("platform", "")
@@ -316,8 +323,54 @@ class Console:
             platform=platform,
             chat=chat,
             error=error,
-            access=self.access,
+            allowlists=await self._allowlists(),
+            kinds=[k.value for k in AccessKind],
+            allow_platforms=ALLOWLIST_PLATFORMS,
+            allow_error=allow_error,
+            allowing=allowing or {},
         )
+
+    async def _allowlists(self) -> dict[str, tuple[bool, dict[str, list[Listed]]]]:
+        """Each platform's lists by kind, and whether it runs on this replica (if not, its
+        settings are not known here: only what operators added is listed)."""
+        running = self.allowlists.platforms
+        return {
+            platform: (
+                platform in running,
+                {k.value: await self.allowlists.listing(platform, k) for k in AccessKind},
+            )
+            for platform in ALLOWLIST_PLATFORMS
+        }
+
+    async def allow(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        platform, kind, text = (str(form.get(n, "")) for n in ("platform", "kind", "entry_id"))
+        allowing = {"platform": platform, "kind": kind, "entry_id": text}
+        if platform not in ALLOWLIST_PLATFORMS or kind not in _KINDS:
+            return await self._caps_page(
+                request, status=400, allow_error="console.bad_form", allowing=allowing
+            )
+        try:
+            entry_id = access_id(platform, AccessKind(kind), text)
+        except ValueError:
+            return await self._caps_page(
+                request,
+                status=400,
+                allow_error=f"console.allow.invalid.{platform}.{kind}",
+                allowing=allowing,
+            )
+        if not await self.allowlists.add(platform, AccessKind(kind), entry_id):
+            return await self._caps_page(
+                request, status=409, allow_error="console.allow.already", allowing=allowing
+            )
+        return _redirect("/admin/caps?notice=console.saved#allowlists")
+
+    async def disallow(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        platform, kind, entry_id = (str(form.get(n, "")) for n in ("platform", "kind", "entry_id"))
+        if kind in _KINDS:
+            await self.allowlists.remove(platform, AccessKind(kind), entry_id)
+        return _redirect("/admin/caps?notice=console.saved#allowlists")
 
     async def set_caps(self, request: web.Request) -> web.StreamResponse:
         form = await request.post()
@@ -371,6 +424,8 @@ def console_app(console: Console) -> web.Application:
     app.router.add_get("/caps", console.caps)
     app.router.add_post("/caps", console.set_caps)
     app.router.add_post("/caps/clear", console.clear_caps)
+    app.router.add_post("/allowlists", console.allow)
+    app.router.add_post("/allowlists/remove", console.disallow)
     app.router.add_get("/failures", console.failures)
     app.router.add_static("/static", HERE / "static")
     return app

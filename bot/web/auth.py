@@ -2,22 +2,25 @@
 
 * Logging in with ``ADMIN_PASSWORD`` starts a session: a random token in a cookie that is
   HttpOnly (scripts can't read it) and SameSite=Strict (other sites' pages can't send it), Secure
-  when ``ADMIN_SECURE_COOKIE`` is set. Sessions live in the process's memory: a restart logs
-  everyone out, which is acceptable for a handful of operators.
+  when ``ADMIN_SECURE_COOKIE`` is set. Sessions are kept in the store, so every replica behind a
+  load balancer knows them and a restart logs nobody out; the store keeps only the token's
+  SHA-256, so what is in the database can't be used as a cookie.
 * Every form carries the session's CSRF token, and a POST without it is refused. The login form,
   before there is a session, carries a token that must match a cookie of its own.
-* Wrong passwords are limited per client address: after :data:`MAX_FAILURES` within
-  :data:`FAILURE_WINDOW` seconds, logins from there are refused until the window has passed.
+* Wrong passwords are limited per client address, counted in the store (every replica counts
+  the same ones): after :data:`MAX_FAILURES` within :data:`FAILURE_WINDOW` seconds, logins from
+  there are refused until the window has passed.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 import time
-from collections import defaultdict, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from core.store import ConsoleSession, Store
 
 #: Wrong passwords allowed per address and window.
 MAX_FAILURES = 5
@@ -28,64 +31,54 @@ SESSION_COOKIE = "ima_admin_session"
 LOGIN_COOKIE = "ima_admin_login"
 
 
-@dataclass(frozen=True)
-class Session:
-    csrf: str
-    expires_at: float
-
-
 def new_token() -> str:
     """A random token that can't be guessed (256 bits)."""
     return secrets.token_urlsafe(32)
 
 
-class Sessions:
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        self._clock = clock
-        self._sessions: dict[str, Session] = {}
+def token_hash(token: str) -> str:
+    """What the store keeps of a session's token."""
+    return hashlib.sha256(token.encode()).hexdigest()
 
-    def start(self) -> tuple[str, Session]:
+
+class Sessions:
+    """The console's sessions, in the store (wall-clock times: replicas compare them)."""
+
+    def __init__(self, store: Store, clock: Callable[[], float] = time.time) -> None:
+        self._store = store
+        self._clock = clock
+
+    async def start(self) -> tuple[str, ConsoleSession]:
+        """A new session and its token (for the cookie; the store never sees it)."""
         now = self._clock()
-        self._sessions = {k: s for k, s in self._sessions.items() if s.expires_at > now}
         token = new_token()
-        session = Session(new_token(), now + SESSION_SECONDS)
-        self._sessions[token] = session
+        session = ConsoleSession(new_token(), now + SESSION_SECONDS)
+        await self._store.start_session(token_hash(token), session, now=now)
         return token, session
 
-    def get(self, token: str | None) -> Session | None:
-        session = self._sessions.get(token) if token else None
-        if session is None or session.expires_at <= self._clock():
+    async def get(self, token: str | None) -> ConsoleSession | None:
+        if not token:
             return None
-        return session
+        return await self._store.session(token_hash(token), now=self._clock())
 
-    def end(self, token: str | None) -> None:
+    async def end(self, token: str | None) -> None:
         if token:
-            self._sessions.pop(token, None)
+            await self._store.end_session(token_hash(token))
 
 
 class LoginLimiter:
-    """Wrong passwords per client address within a sliding window."""
+    """Wrong passwords per client address within a sliding window, in the store."""
 
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, store: Store, clock: Callable[[], float] = time.time) -> None:
+        self._store = store
         self._clock = clock
-        self._failures: defaultdict[str, deque[float]] = defaultdict(deque)
 
-    def _recent(self, address: str) -> deque[float]:
-        failures = self._failures[address]
-        cutoff = self._clock() - FAILURE_WINDOW
-        while failures and failures[0] <= cutoff:
-            failures.popleft()
-        if not failures:
-            del self._failures[address]
-            return deque()
-        return failures
+    async def blocked(self, address: str) -> bool:
+        since = self._clock() - FAILURE_WINDOW
+        return await self._store.login_failures(address, since=since) >= MAX_FAILURES
 
-    def blocked(self, address: str) -> bool:
-        return len(self._recent(address)) >= MAX_FAILURES
-
-    def failed(self, address: str) -> None:
-        self._recent(address)
-        self._failures[address].append(self._clock())
+    async def failed(self, address: str) -> None:
+        await self._store.login_failed(address, now=self._clock(), window=FAILURE_WINDOW)
 
 
 def same(given: str | None, expected: str) -> bool:

@@ -4,11 +4,14 @@ order), and whether a generation is ``unsure``."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
+from core.ima.tasks import MediaKind, TaskType
+from core.parse.directives import any_model_name
 from core.parse.edits import content_words
 from core.parse.frames import has_request_verb
 from core.parse.lexicon import lexicon, words
-from core.parse.model import Command, Quality
+from core.parse.model import Command, Quality, QuestionTopic
 from core.parse.state import State
 from core.parse.text import NOCASE, SHORT
 
@@ -20,11 +23,14 @@ _RESET_RE = re.compile(
     rf"|{words('preference.reset')}|\A[\s\x00]*{words('preference.reset_alone')}[\s\x00.!]*\Z",
     NOCASE,
 )
+_KEEP_RE = lexicon().pattern("preference.keep")
+_LOOKS_RE = lexicon().pattern("media.looks")
 _SHOW_PREFS_RE = re.compile(
     rf"{words('preference.show_verb')}{_GAP}{words('preference.show_object')}"
     rf"|{words('preference.show')}",
     NOCASE,
 )
+_ONE_OR_ME_RE = lexicon().pattern("question.benefactive", "question.one_thing")
 _USAGE_RE = lexicon().pattern("usage.phrase")
 #: "can I see my history?": the history asked for within a longer message.
 _HISTORY_RE = lexicon().pattern("history.phrase")
@@ -37,12 +43,19 @@ _REACTION_RE = lexicon().pattern("chat.reaction")
 _REMARK_WORDS_RE = lexicon().pattern("chat.reaction", "chat.subject", "chat.degree")
 _FIRST_PERSON_RE = re.compile(rf"[\s\x00\x01,.!~]*{words('chat.first_person')}", NOCASE)
 _WANT_RE = lexicon().pattern("chat.want")
+_JUDGEMENT_RE = lexicon().pattern("chat.judgement")
+_NARRATION_RE = lexicon().pattern("chat.narration")
+_PRAISE_RE = lexicon().pattern("chat.praise")
+_POSSESSIVE_RE = re.compile(rf"[\s\x00\x01]*{words('chat.possessive')}", NOCASE)
 _EDIT_VERB_RE = lexicon().pattern("edit.verb", "edit.change", "edit.to_media")
 _WISH_RE = lexicon().pattern("unsure.wish")
 _CHATTER_RE = lexicon().pattern("chat.chatter")
 _VAGUE_EDIT_RE = lexicon().pattern("edit.vague")
 _LAUGH_RE = lexicon().pattern("chat.laugh")
 #: Clause separators: a negated model ("别用可灵") rules its own clause only.
+#: What may follow "my"/"我家" in "my cat", "我家的猫咪": a word or two, a few characters.
+_OWN_WORDS = 2
+_OWN_CHARS = 10
 _CLAUSE_END_RE = re.compile(r"[,.;!?，。；！？\n]")
 
 
@@ -61,6 +74,8 @@ def _command(s: State) -> Command:
         return Command.RESET
     if not directed and _SHOW_PREFS_RE.search(kept) is not None:
         return Command.SHOW_PREFS
+    if not directed and not s.images and _keeps_last_model(s):
+        return Command.ALWAYS_MODEL  # the model just used, as the default
     requests = s.images > 0 or has_request_verb(s.scan.edges())
     if d.avoided is not None and d.model is None and not _requests_elsewhere(s):
         return Command.AVOID_MODEL
@@ -71,14 +86,20 @@ def _command(s: State) -> Command:
     ):
         return Command.HISTORY
     form = s.question_form
+    if _wonders_how_it_looks(s):
+        # A picture of it, unsure (a question form): the bot proposes it first.
+        s.media = replace(s.media, media=MediaKind.IMAGE, task_type=TaskType.TEXT_TO_IMAGE)
+        return Command.GENERATE
     if form is not None and not form.mark_only and not _polite_request(s):
         return Command.QUESTION
+    if _judges(s):
+        return Command.CHAT
     if s.edit is not None:
         return Command.EDIT
     if _remark(s) or _unasked(s, directed, requests) or _picture_remark(s, directed):
         return Command.CHAT
-    if s.images and not directed and _vague_edit(s):
-        return Command.NONE  # "帮我p一下" with a picture: what should change?
+    if s.images and not directed and (_vague_edit(s) or _shows_own(s)):
+        return Command.NONE  # "帮我p一下", "my cat" with a picture: what should change?
     if s.described or (s.images and (s.media.media is not None or not directed)):
         return Command.GENERATE
     if directed and not d.always and s.media.media is not None:
@@ -103,6 +124,30 @@ def _command(s: State) -> Command:
     return Command.CHAT
 
 
+def _wonders_how_it_looks(s: State) -> bool:
+    """ "i wonder what a cat astronaut would look like", "好想看看会飞的鲸鱼是什么样": a picture
+    of something described, asked about nothing the bot answers (price, models, time…)."""
+    question = s.question
+    return (
+        question is not None
+        and question.topic is QuestionTopic.OTHER
+        and s.described
+        and not s.images
+        and s.media.media in (None, MediaKind.IMAGE)
+        and not s.media.conflict
+        and s.scan.search(_LOOKS_RE) is not None
+    )
+
+
+def _keeps_last_model(s: State) -> bool:
+    """ "make it my default", "设成默认吧" with nothing else asked: the model just used."""
+    found = s.scan.search(_KEEP_RE)
+    if found is None:
+        return False
+    view = s.scan.view
+    return not content_words(view[: found.start()] + " " + view[found.end() :])
+
+
 def _polite_request(s: State) -> bool:
     """A request phrased as a question: "can you draw a cat?", "能帮我生成一个视频吗" (something
     to make, named), not "can you make videos?" or "能做音乐吗" (what the bot can do)."""
@@ -110,9 +155,12 @@ def _polite_request(s: State) -> bool:
     if form is None or not form.polite:
         return False
     named = s.media.media is not None and s.scan.search(_BENEFACTIVE_RE) is not None
-    # "can you use kling instead?": a model or quality asked for, nothing else said.
-    directed = not s.described and (
-        s.directives.model is not None or s.directives.quality is not None
+    # "can you use kling instead?": a model or quality asked for, nothing else said ("能不能
+    # 用veo做video" asks what veo can do).
+    directed = (
+        not s.described
+        and s.media.media is None
+        and (s.directives.model is not None or s.directives.quality is not None)
     )
     return (s.described and form.subject) or s.images > 0 or named or directed
 
@@ -154,6 +202,35 @@ def _remark(s: State) -> bool:
     return _FIRST_PERSON_RE.match(kept) is not None and _WANT_RE.search(kept) is None
 
 
+def _judges(s: State) -> bool:
+    """An opinion about a medium or a model with nothing asked for, in a short message: "sora
+    的视频好贵", "kling 视频太慢了", "veo videos look amazing", "我喜欢sora的视频"."""
+    if s.images or len(s.scan.raw) > SHORT or s.has_settings or s.lyrics is not None:
+        return False
+    if (
+        (s.count.value or 1) > 1
+        or s.retry
+        or s.another_model
+        or (s.media.media is None and s.directives.model is None)
+    ):
+        return False
+    kept = s.scan.kept()
+    if _WANT_RE.search(kept) is not None:
+        return False
+    if has_request_verb(s.scan.edges()):
+        return False
+    if _NARRATION_RE.search(kept) is not None:
+        return True  # "my friend made a video with this bot", "昨天看了个视频"
+    names = any_model_name(s.model_names)  # a name not directed is what the opinion is about
+    praise = _PRAISE_RE.sub(" ", kept)
+    if praise != kept:  # "nice pic!", not "nice pic of a cat"
+        return not content_words(_REMARK_WORDS_RE.sub(" ", praise))
+    if _JUDGEMENT_RE.search(kept) is None:
+        return False
+    rest = _REMARK_WORDS_RE.sub(" ", _JUDGEMENT_RE.sub(" ", kept))
+    return len(content_words(names.sub(" ", rest) if names else rest)) <= 1
+
+
 def _unasked(s: State, directed: bool, requests: bool) -> bool:
     """A short message of chatter (a greeting, an ack, someone addressed, waiting, the bot
     talked about) that asks for nothing: no medium, picture, parameter, model, lyrics, request
@@ -183,11 +260,43 @@ def _picture_remark(s: State, directed: bool) -> bool:
     return _LAUGH_RE.search(kept) is not None or _CHATTER_RE.search(kept) is not None
 
 
+def _shows_own(s: State) -> bool:
+    """A picture shown as one's own with a few words and nothing asked ("my cat", "我家猫")."""
+    edges = s.scan.edges()
+    if s.media.media is not None or s.has_parameters or has_request_verb(edges):
+        return False
+    own = _POSSESSIVE_RE.match(edges)
+    if _EDIT_VERB_RE.search(edges) or own is None:
+        return False
+    rest = edges[own.end() :].strip()
+    return len(rest) <= _OWN_CHARS and len(content_words(rest)) <= _OWN_WORDS
+
+
 def _vague_edit(s: State) -> bool:
     """A change to a picture that names no change: "帮我p一下", "edit this pls", "修一下"."""
     kept = s.scan.kept()
     vague = _VAGUE_EDIT_RE.sub(" ", kept)
     return vague != kept and not content_words(vague) and not s.has_parameters
+
+
+#: A request this long (words, ideographs one each) that asks for something outright is not
+#: made unsure by a question mark inside its description.
+_LONG_REQUEST_WORDS = 8
+
+
+def _musing_in_a_request(s: State) -> bool:
+    """ "i need an image for my sister's bday … maybe max in a field of sunflowers?? make it
+    bright": a question mark only (no question word), in a long request with a medium named
+    and a request verb or a want."""
+    form = s.question_form
+    edges = s.scan.edges()
+    return (
+        form is not None
+        and form.mark_only
+        and s.media.media is not None
+        and (has_request_verb(edges) or _WANT_RE.search(s.scan.kept()) is not None)
+        and len(content_words(edges)) >= _LONG_REQUEST_WORDS
+    )
 
 
 def _unsure(s: State) -> bool:
@@ -196,12 +305,16 @@ def _unsure(s: State) -> bool:
     (in a short message: a long one is a real description)."""
     form = s.question_form
     if form is not None:
+        # "能帮我画一只猫吗", "can you make a video of waves": for me, or one thing; "能不能生成
+        # 带字的图" may ask what the bot can do.
+        addressed = s.images > 0 or s.count.value is not None or bool(s.scan.search(_ONE_OR_ME_RE))
         clear = (
             form.polite
+            and addressed
             and (s.described or s.images > 0)
             and (s.media.media is not None or s.directives.model is not None)
         )
-        if not clear:
+        if not (clear or _musing_in_a_request(s)):
             return True
     kept = s.scan.kept()
     return _WISH_RE.search(kept) is not None or (len(s.scan.raw) <= SHORT and _mostly_unknown(kept))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from core.parse.lexicon import led, lexicon, words
@@ -40,6 +41,11 @@ class _Names:
 def _display_rank(name: str) -> tuple[bool, bool]:
     """Among names that normalise alike, prefer the display spelling ("Suno" to "suno")."""
     return any(ch.isupper() for ch in name), _NAME_SEP_RE.search(name.strip()) is not None
+
+
+def any_model_name(names: Sequence[str]) -> re.Pattern[str] | None:
+    """One pattern matching any of ``names`` as the directives pass does (None for none)."""
+    return _model_matcher(tuple(names)).pattern
 
 
 @functools.lru_cache(maxsize=32)
@@ -94,11 +100,17 @@ _NEGATED_RE = re.compile(
     rf"\s*{words('directive.again')}?\s*{words('directive.negated_verb')}?\s*(?:the\s+)?\Z",
     NOCASE,
 )
+#: "能不能", "要不要": asks, before a name, whether it can be used.
+_A_NOT_A_RE = re.compile(r"([\u4e00-\u9fff])[不没]\1")
 _NEGATED_AFTER_RE = re.compile(rf"\s*{words('directive.negation_after')}", NOCASE)
 _MODEL_WORD = words("directive.model_word")
 _ALWAYS_AFTER_RE = re.compile(rf"\A\s*{_MODEL_WORD}?\s*{words('directive.always_after')}", NOCASE)
 _THIS_AFTER_RE = re.compile(rf"\A\s*{_MODEL_WORD}", NOCASE)
 _VERB_AFTER_RE = re.compile(rf"\A\s*{words('directive.verb_after')}")
+_MEDIA_AFTER_RE = re.compile(rf"\A\s*{words('directive.media_after')}", NOCASE)
+_DE_RE = re.compile(r"\s*的")
+#: "一个关于sora的视频": the name is what the video is about.
+_TOPIC_BEFORE_RE = re.compile(rf"{words('directive.topic_before')}\s*\Z", NOCASE)
 _STYLE_AFTER_RE = re.compile(rf"\A\s*{words('directive.style_after')}", NOCASE)
 
 
@@ -117,9 +129,13 @@ class _Directive:
     #: "instead of X", "except X": X is left out of a request, not avoided from now on.
     contrast: bool
     style: bool
+    #: A media word right after the name ("sora 的 video", "veo 视频").
+    media_after: bool
 
 
-def _directive(view: str, start: int, end: int) -> _Directive:
+def _directive(view: str, start: int, end: int, latin: bool = False) -> _Directive:
+    """The words around the name or phrase at ``start:end`` (``latin``: a Latin name, which a
+    media word right after directs)."""
     before = view[max(0, start - _WINDOW) : start]
     offset = start - len(before)
     after = view[end : end + _WINDOW]
@@ -136,10 +152,20 @@ def _directive(view: str, start: int, end: int) -> _Directive:
                 spans.append((head, offset + gap[0]))
                 head = offset + gap[1]
     negation = _NEGATED_RE.search(view, max(0, head - _WINDOW), head)
+    if negation is not None and _A_NOT_A_RE.match(view, max(0, negation.start() - 1)):
+        negation = None  # "能不能用veo": a question, no negation
     if negation is not None:
         head = negation.start()
     always_after = _ALWAYS_AFTER_RE.match(after)
-    trail = always_after or _THIS_AFTER_RE.match(after)
+    media_after = (
+        latin and _MEDIA_AFTER_RE.match(after) is not None and not _TOPIC_BEFORE_RE.search(before)
+    )
+    # "sora 的 video": the 的 goes with the name, the media word stays.
+    trail = (
+        always_after
+        or _THIS_AFTER_RE.match(after)
+        or (_DE_RE.match(after) if media_after else None)
+    )
     tail = end + (trail.end() if trail else 0)
     negation_after = _NEGATED_AFTER_RE.match(view, tail)
     if negation_after is not None:
@@ -151,6 +177,7 @@ def _directive(view: str, start: int, end: int) -> _Directive:
         spans=tuple(spans),
         directed=lead is not None or trail is not None or negated,
         verb_after=_VERB_AFTER_RE.match(after) is not None,
+        media_after=media_after,
         always=always_before is not None or always_after is not None,
         negated=negated,
         contrast=contrast,
@@ -184,12 +211,13 @@ def models_and_quality(state: State) -> None:
         spans: list[tuple[int, int]] = []
         for m in scan.finditer(names.pattern):
             key = _model_key(m.group())
-            d = _directive(scan.view, m.start(), m.end())
-            edge = m.start() <= first or m.end() >= last
             latin = any(_is_latin(ch) for ch in key)
+            d = _directive(scan.view, m.start(), m.end(), latin)
+            edge = m.start() <= first or m.end() >= last
             counts = (
                 d.directed
                 or d.verb_after
+                or d.media_after
                 or key in names.distinctive
                 or (edge and (latin or (m.start() <= first and m.end() >= last)))
             )

@@ -15,8 +15,8 @@ is, in this order:
   "换成夜景", "make it more vivid", "把天空变成紫色"), or a comparative on its own ("sadder",
   "bluer", "更欢快一点", "make the waves bigger").
 
-This pass only reads (and sets the count of "3 more"); the command pass decides: a question
-or a request comes first.
+This pass only reads (and sets the count of "3 more", and removes a conversion opening the
+message, "做成视频"); the command pass decides: a question or a request comes first.
 """
 
 from __future__ import annotations
@@ -71,6 +71,14 @@ _IT_RE = lexicon().pattern("edit.it")
 _IT_END_RE = re.compile(rf"{words('edit.it')}[\s\x00\x01]*(?:[,.;!?]|\Z|please|pls)", NOCASE)
 _TO_MEDIA_RE = lexicon().pattern("edit.to_media")
 _MORE_WORD_RE = lexicon().pattern("edit.more")
+#: "做成视频 猫从屋顶跳下来", "turn it into a video, the cat jumps": a conversion opening the
+#: message, then what the new medium shows.
+_MEDIA_NOUN = words("media.video", "media.motion", "media.music", "media.image")
+_CONVERT_RE = re.compile(
+    rf"{words('edit.convert')}[\s\x00]*(?:[一两]?[\s\x00]*{words('media.target_classifier')})?"
+    rf"[\s\x00]*(?:(?:a|an|some)\s+)?(?={_MEDIA_NOUN})",
+    NOCASE,
+)
 _NUMBER = rf"(?:{DIGITS}|{CN_NUMBER}|{EN_NUMBER})"
 #: "3 more", "another 2", "2 more please".
 _N_MORE_RE = re.compile(
@@ -82,6 +90,9 @@ _N_MORE_RE = re.compile(
 _A_FEW_RE = re.compile(rf"{words('edit.more')}[\s\x00]*{words('question.how_many')}")
 #: What a short change may still contain: "make the waves bigger" (a noun or two).
 _SHORT = 3
+_NOUN_GROUPS = frozenset({"video", "music", "music_style", "image"})
+#: Particles after a conversion ("做成视频吧").
+_PARTICLES_RE = re.compile(rf"(?:\s*{words('reply.particles')})*", NOCASE)
 
 
 def edit(state: State) -> None:
@@ -107,6 +118,12 @@ def _kind(state: State) -> EditKind | None:
     named = not content or (len(content) <= _SHORT and _IT_END_RE.search(scan.kept()))
     if media is not None and not state.retry and named and _names_earlier(state):
         return EditKind.MEDIA
+    convert = _CONVERT_RE.match(view, lead_end(view))
+    if media is not None and not state.retry and convert is not None:
+        noun = MEDIA_RE.match(view, convert.end())
+        end = _PARTICLES_RE.match(view, noun.end() if noun else convert.end())
+        scan.mask([(convert.start(), end.end() if end else convert.end())])
+        return EditKind.MEDIA
     sound = state.sound
     params = state.has_parameters or any(
         v is not None for v in (sound.audio, sound.vocal_gender, sound.instrumental)
@@ -117,7 +134,9 @@ def _kind(state: State) -> EditKind | None:
         or _PLACED_VERB_RE.match(view, lead_end(view)) is not None
     )
     earlier = scan.search(_EARLIER_RE) is not None
-    if params and not content and media is None and not state.media.conflict:
+    # "竖着来一张": one more of the same, the medium said only by its measure word.
+    counted = state.count.value == 1 and media is state.count.kind and not _names_medium(state)
+    if params and not content and (media is None or counted) and not state.media.conflict:
         return EditKind.PARAMS
     if (content and (opens or earlier)) or _comparative(state, content):
         return EditKind.CONTENT
@@ -148,6 +167,11 @@ def _names_earlier(state: State) -> bool:
     return any(p.search(kept) for p in (_TO_MEDIA_RE, _IT_RE, MOTION_RE)) or bool(
         state.media.edits_earlier
     )
+
+
+def _names_medium(state: State) -> bool:
+    """Whether a media word (not a measure word) is in the text."""
+    return any(token_group(m) in _NOUN_GROUPS for m in state.scan.finditer(MEDIA_RE))
 
 
 def _comparative(state: State, content: list[str]) -> bool:

@@ -27,10 +27,20 @@ _FIRST_LAST = f"{_BOTH_FRAMES}|{_FIRST_FRAME}|{_LAST_FRAME}"
 _REFERENCE = (
     rf"{words('media.reference', 'task.reference_to_video')}"
     rf"|{words('media.reference_around')}.{{0,8}}?{words('media.reference_around_end')}"
+    rf"|{words('media.reference_lead')}.{{0,8}}?{words('media.reference_lead_end')}"
 )
 _ANY_MEDIA = words("media.video", "media.motion", "media.music_style", "media.music", "media.image")
 #: Motion words: a video of the picture ("让它动起来", "animate it").
 MOTION_RE = lexicon().pattern("media.motion")
+#: With a picture attached, someone made to move ("make him wave", "让她笑一下", "挥挥手").
+_MOTION_FRAME_RE = led(
+    rf"{words('media.motion_subject')}(?:\s+[\w']+){{0,6}}?\s+{words('media.motion_verb')}"
+    rf"|{words('media.motion_let')}[^,.;!?，。；！？\n]{{0,12}}?{words('media.motion_verb')}"
+    rf"|{words('media.motion_short')}",
+    "media.motion_subject",
+    "media.motion_let",
+    "media.motion_short",
+)
 _TARGET = (
     rf"{words('media.target_verb')}[\s\x00]*(?:(?:[一两二三四五六七八九十几]|\d{{1,3}})?[\s\x00]*"
     rf"{words('media.target_classifier')})?[\s\x00]*(?={_ANY_MEDIA})"
@@ -124,6 +134,7 @@ _INPUT_CATEGORIES = (
     "media.reference",
     "task.reference_to_video",
     "media.reference_around",
+    "media.reference_lead",
 )
 #: Everything that points at an input or earlier picture.
 _INPUT_IMAGE_RE = led(
@@ -138,7 +149,11 @@ _BOTH_FRAMES_RE = led(_BOTH_FRAMES, "frames.both", "frames.both_from")
 _FIRST_FRAME_RE = re.compile(_FIRST_FRAME, NOCASE)
 _LAST_FRAME_RE = re.compile(_LAST_FRAME, NOCASE)
 _REFERENCE_RE = led(
-    _REFERENCE, "media.reference", "task.reference_to_video", "media.reference_around"
+    _REFERENCE,
+    "media.reference",
+    "task.reference_to_video",
+    "media.reference_around",
+    "media.reference_lead",
 )
 _DE_BEFORE_RE = re.compile(r"的\s*\Z")
 
@@ -153,8 +168,6 @@ def media(state: State) -> None:
     weak = [state.count.kind] if state.count.kind else []
     if state.lyrics is not None or state.sound.instrumental is not None:
         weak.append(MediaKind.MUSIC)
-    if state.resolution.wants_8k or state.resolution.vector:
-        weak.append(MediaKind.IMAGE)  # "16k render of a car", "an svg logo": a picture
     # English heads come first ("a poster of the top 10 songs"), Chinese ones last
     # ("唱歌的女孩的视频"): only the outermost head of each kind of phrase counts.
     english_heads: list[MediaKind] = []
@@ -190,11 +203,18 @@ def media(state: State) -> None:
         elif _HEAD_AFTER_RE.match(view, m.end()):
             english_heads.append(kind)
     strong.update(heads[i] for heads, i in ((english_heads, 0), (chinese_heads, -1)) if heads)
+    if (state.resolution.wants_8k or state.resolution.vector) and not weak and not strong:
+        weak.append(MediaKind.IMAGE)  # "16k render of a car", "an svg logo": a picture
     both = scan.search(_BOTH_FRAMES_RE) is not None
     last = scan.search(_LAST_FRAME_RE) is not None
     kinds = strong or set(weak)
+    if images and not strong - {MediaKind.VIDEO} and scan.search(_MOTION_FRAME_RE) is not None:
+        kinds = {MediaKind.VIDEO}  # a subject of the picture made to move: a video of it
     if images and len(kinds) > 1:
         kinds.discard(MediaKind.IMAGE)
+    reference = scan.search(_REFERENCE_RE) is not None
+    if images >= 2 and reference and not kinds:
+        kinds = {MediaKind.VIDEO}  # "keep the character from these": a video of them
     found = Media(
         media=next(iter(kinds)) if len(kinds) == 1 else None,
         conflict=len(kinds) > 1,
@@ -202,7 +222,7 @@ def media(state: State) -> None:
         edits_earlier=scan.search(_EDITS_EARLIER_RE) is not None,
         first_last=both or last,
         frames=both or last or scan.search(_FIRST_FRAME_RE) is not None,
-        reference=scan.search(_REFERENCE_RE) is not None,
+        reference=reference,
     )
     state.media = replace(found, task_type=_task_type(found, images))
 

@@ -109,12 +109,14 @@ _CLOCK_AFTER_RE = re.compile(rf"\A\s*{words('ratio.clock_after')}", NOCASE)
 
 def _orientation(kind: str) -> str:
     """``ratio.<kind>`` phrases, and ``ratio.<kind>_before_noun`` words right before one of
-    ``ratio.<kind>_noun`` or as a clause of their own ("…, vertical", "15s and vertical")."""
+    ``ratio.<kind>_noun`` or as a clause of their own ("…, vertical", "15s and vertical",
+    "landscape pls")."""
     before = words(f"ratio.{kind}_before_noun")
     lead = words("ratio.clause_lead")
     return (
         rf"{words(f'ratio.{kind}')}|{before}(?=\s*的?\s*{words(f'ratio.{kind}_noun')})"
-        rf"|(?:(?:^|(?<=[,;]))\s*(?:{lead}\s+)*|(?<=\s)(?:{lead}\s+)+){before}(?=\s*(?:[,;.!]|$))"
+        rf"|(?:(?:^|(?<=[,;]))\s*(?:{lead}\s+)*|(?<=\s)(?:{lead}\s+)+){before}"
+        rf"(?=(?:\s*{words('frame.trailing_thanks')})*\s*(?:[,;.!]|$))"
     )
 
 
@@ -199,7 +201,7 @@ _NOT_AFTER_ZH = f"(?<!{_chars('count.not_after_char')})"
 _NOT_AFTER_EN = "".join(rf"(?<!{word}\s)" for word in lexicon().phrases("count.not_after_word"))
 _ZH_NUMBER = rf"{_NOT_AFTER_ZH}(?:{DIGITS}|{CN_NUMBER})"
 _COUNT_RE = re.compile(
-    rf"(?:{NUMBER_LEAD}|(?<![A-Za-z])(?=[nN]))(?:(?P<zhv>{_ZH_NUMBER})\s*{_chars('count.variant_classifier')}?\s*(?:{_ADJECTIVE}的?)?\s*"
+    rf"(?:{NUMBER_LEAD}|(?<![A-Za-z])(?=[nN])|{lead('count.couple')})(?:(?P<zhv>{_ZH_NUMBER})\s*{_chars('count.variant_classifier')}?\s*(?:{_ADJECTIVE}的?)?\s*"
     rf"{_COUNT_NOUN}"
     rf"|(?P<zh>{_ZH_NUMBER})\s*{_chars('count.classifier')}"
     rf"(?=\s*{_ADJECTIVE}?的?\s*{_NOUN_AFTER_CLASSIFIER})"
@@ -208,6 +210,7 @@ _COUNT_RE = re.compile(
     rf"|{B}{_NOT_AFTER_EN}(?P<en>\d{{1,6}}|{EN_NUMBER}){E}"
     rf"(?:\s+(?:{_ADJECTIVE}\s+)?{_COUNT_NOUN}(?:\s+of)?{E}"
     rf"|(?=\s+(?:{_ADJECTIVE}\s+)?{_NOUN_AFTER_NUMBER}))"
+    rf"|{B}(?P<couple>{words('count.couple')}){E}(?=\s+(?:{_ADJECTIVE}\s+)?{_NOUN_AFTER_NUMBER})"
     rf"|{B}n\s*=\s*(?P<n>\d{{1,6}}){E})",
     NOCASE,
 )
@@ -225,7 +228,7 @@ def count(state: State) -> None:
     m = scan.search(_COUNT_RE)
     if m is None:
         return
-    value = number(m.group(m.lastgroup or "n"))
+    value = 2.0 if m.lastgroup == "couple" else number(m.group(m.lastgroup or "n"))
     if value is None or value < 1 or value != int(value):
         return
     scan.mask([m.span()])

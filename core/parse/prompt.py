@@ -82,14 +82,17 @@ CONTENT_GROUPS = frozenset({"skip", "music_style"})
 
 def described(state: State) -> None:
     """Whether anything but frames, media words and fillers is left."""
-    scan = state.scan
-    if state.lyrics is not None or scan.middle_describes():
-        state.described = True
-        return
+    state.described = state.lyrics is not None or _describes(state.scan)
+
+
+def _describes(scan: Scan) -> bool:
+    """Whether the text (lyrics aside) says more than frames, media words and fillers."""
+    if scan.middle_describes():
+        return True
     view = MEDIA_RE.sub(
         lambda m: m.group() if token_group(m) in CONTENT_GROUPS else " ", scan.edges()
     )
-    state.described = has_content(FILLER_RE.sub(" ", view).replace(USED, " ").replace(GONE, " "))
+    return has_content(FILLER_RE.sub(" ", view).replace(USED, " ").replace(GONE, " "))
 
 
 def prompt(state: State) -> None:
@@ -118,4 +121,6 @@ def prompt(state: State) -> None:
             # "can you draw a cat?", "能帮我画一只猫吗": the question is the frame.
             scan.mask(m.span() for m in scan.finditer(_QUESTION_TAIL_RE))
         _strip_lead(scan)
-        state.prompt = _visible_text(scan)
+        # Lyrics and nothing else described ("生成一首歌，歌词：…"): no description of its own.
+        lyrics_only = state.lyrics is not None and not state.images and not _describes(scan)
+        state.prompt = "" if lyrics_only else _visible_text(scan)

@@ -18,18 +18,28 @@ from core.parse.edits import content_words
 from core.parse.frames import LEAD_VERB, has_request_verb, lead_end
 from core.parse.lexicon import any_phrase, lexicon, words
 from core.parse.model import Question, QuestionTopic
+from core.parse.prompt import described
 from core.parse.state import QuestionForm, State
 from core.parse.text import NOCASE
 
 _MARK_RE = re.compile(r"[?]")
 _WORD_RE = lexicon().pattern("question.word")
 #: "吗/呢/么" ending the message or one of its clauses ("可以给我做个视频吗，海边日落").
-_END_RE = re.compile(rf"{words('question.end')}[\s\x00\x01~…]*(?:[,.;!?]|\Z)")
+_END_RE = re.compile(
+    rf"{words('question.end')}[\s\x00\x01~…]*(?:{words('question.end_tail')}[\s\x00\x01~…]*)?"
+    rf"(?:[,.;!?]|\Z)"
+)
+#: "能做音乐不", "可以画图没": a modal, then 不/没 ending the clause (no description).
+_END_NOT_RE = re.compile(
+    rf"{words('question.modal')}[^,.;!?\n]{{0,12}}?(?P<not>{words('question.end_not')})"
+    rf"[\s\x00\x01~…]*(?:[,.;!?]|\Z)"
+)
 _SKIP = r"[\s\x00\x01,.!~]*"
 _OPENING_RE = re.compile(
     rf"{_SKIP}(?:{words('question.start', 'question.wh')}"
     rf"|{words('question.aux')}\s*(?:{words('question.subject')}|\x00"
-    rf"|[A-Za-z0-9.\-]+\s+{words('frame.request_verb', 'question.aux_verb')})"
+    rf"|(?!{words('question.not_name')}\s)[A-Za-z0-9.\-]+\s+"
+    rf"{words('frame.request_verb', 'question.aux_verb')})"
     rf"|{words('question.do')}\s+{words('question.do_subject')})",
     NOCASE,
 )
@@ -62,6 +72,9 @@ _ASKS_FOR_RE = lexicon().pattern("question.asks_for")
 #: "不知道做什么", "not sure what to make": the question is the person's, to themselves.
 _EMBEDDED_RE = re.compile(rf"{words('question.embedded')}[^,.;!?\n]*", NOCASE)
 _IMPERATIVE_RE = re.compile(LEAD_VERB, NOCASE)
+_THESE_FEW_RE = lexicon().pattern("question.these_few")
+#: A model name (masked by the directives pass) opening the message before a modal.
+_MODEL_SUBJECT_RE = re.compile(rf"[\s,.!~]*\x00+\s*{words('question.modal')}", NOCASE)
 
 #: Topics, in the order one is picked when several are named; each phrase of all topics is
 #: tried longest first ("多长时间" is time, "多长" a limit).
@@ -126,10 +139,15 @@ _NOT_SUBJECT_RE = lexicon().pattern(
 def question(state: State) -> None:
     """Fill ``state.question`` and ``state.question_form`` when the message is a question."""
     scan = state.scan
-    view = _EMBEDDED_RE.sub(" ", scan.edges())
+    view = _THESE_FEW_RE.sub(" ", _EMBEDDED_RE.sub(" ", scan.edges()))
     start = lead_end(scan.view)
     mark = _MARK_RE.search(view) is not None
     end = _END_RE.search(view) is not None
+    not_end = scan.search(_END_NOT_RE)
+    if not_end is not None:
+        end = True
+        scan.mask([not_end.span("not")])
+        described(state)  # the 不 described nothing
     opening = _OPENING_RE.match(view) is not None or _OPENING_RE.match(view, start) is not None
     # A-not-A ("贵不贵", "快不快") asks as surely as a question mark.
     end = end or _A_NOT_A_RE.search(view) is not None
@@ -150,8 +168,10 @@ def question(state: State) -> None:
     polite = (
         _POLITE_RE.match(scan.view) is not None or _POLITE_RE.match(scan.view, start) is not None
     ) and (has_request_verb(view) or _ASKS_FOR_RE.search(view) is not None or directed)
+    # "veo能配音吗", "midjourney 能做图生图吗": what a model can do, not a request to use it.
+    subject = _MODEL_SUBJECT_RE.match(scan.view) is not None
     state.question_form = QuestionForm(
-        polite=polite and _WH_RE.search(view) is None,
+        polite=polite and not subject and _WH_RE.search(view) is None,
         # "a cat in space?": a question mark on a plain description, asking about nothing.
         mark_only=mark and not (end or opening or word or aux or asks),
         subject=bool(content_words(_NOT_SUBJECT_RE.sub(" ", view))),

@@ -49,7 +49,9 @@ def midjourney(state: State) -> None:
 
 
 _LYRICS_RE = re.compile(
-    rf"{words('section.lyrics')}\s*{words('section.lyrics_joiner')}?\s*:\s*", NOCASE
+    rf"(?:{words('section.lyrics_before')}\s*)?{words('section.lyrics')}\s*"
+    rf"{words('section.lyrics_joiner')}?\s*:\s*",
+    NOCASE,
 )
 _NEGATIVE_RE = re.compile(rf"{words('section.negative')}\s*:\s*(?P<value>[^\n\x00]*)", NOCASE)
 _SEED_RE = re.compile(

@@ -140,6 +140,11 @@ class State:
 
     @property
     def has_parameters(self) -> bool:
+        return self.has_settings or self.count.value is not None
+
+    @property
+    def has_settings(self) -> bool:
+        """A parameter other than a count ("一个视频" says only how many)."""
         res = self.resolution
         return (
             res.wants_8k
@@ -152,7 +157,6 @@ class State:
                     res.size,
                     self.aspect_ratio,
                     self.custom_ratio,
-                    self.count.value,
                     self.seed,
                     self.negative_prompt,
                 )

@@ -2,6 +2,7 @@
 
 from core.store.base import (
     Admission,
+    ConsoleSession,
     FailureRow,
     Preference,
     Store,
@@ -13,6 +14,7 @@ from core.store.sql import SQLStore
 
 __all__ = [
     "Admission",
+    "ConsoleSession",
     "FailureRow",
     "Preference",
     "SQLStore",

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+from core.access import AccessEntry, AccessKind
 from core.ima.tasks import TaskType
 from core.jobs import Job, JobState
 from core.leases import Lease
@@ -66,6 +67,14 @@ class FailureRow:
     detail: str | None
 
 
+@dataclass(frozen=True)
+class ConsoleSession:
+    """A signed-in operator's session of the console (its token is known only as a hash)."""
+
+    csrf: str
+    expires_at: float
+
+
 class Admission(StrEnum):
     """Whether a new job may start, and if not, which limit stopped it."""
 
@@ -75,6 +84,8 @@ class Admission(StrEnum):
     QUEUED = "queued"
     USER_CAP = "user_cap"
     CHAT_CAP = "chat_cap"
+    #: Not stored: the request is answered elsewhere (another replica took it over).
+    ANSWERED = "answered"
 
     @property
     def admitted(self) -> bool:
@@ -117,16 +128,21 @@ class Store(Protocol):
     async def receive(
         self, key: str, request: Mapping[str, Any], *, expires_at: float | None
     ) -> bool:
-        """Store a request before it is acknowledged; False if ``key`` was seen before (a
-        redelivery: nothing is stored). ``expires_at``: when its short-lived fields expire."""
+        """Store a request before it is acknowledged, leased to this replica while it answers
+        it; False if ``key`` was seen before (a redelivery: nothing is stored).
+        ``expires_at``: when its short-lived fields expire."""
         ...
 
     async def finish_request(self, key: str) -> None:
         """The request is answered (or its job admitted): a restart doesn't answer it again."""
         ...
 
-    async def unfinished_requests(self, since: float) -> list[Mapping[str, Any]]:
-        """Requests received after ``since`` and never finished, oldest first."""
+    async def claim_requests(
+        self, since: float, now: float, *, previous_life: bool = False
+    ) -> list[Mapping[str, Any]]:
+        """Take the requests received after ``since``, never finished, that no live replica is
+        answering (unowned, or their lease expired; ``previous_life``: also those this replica
+        id held before it restarted), oldest first. Their leases are renewed with the jobs'."""
         ...
 
     async def first_seen(self, key: str) -> bool:
@@ -149,7 +165,11 @@ class Store(Protocol):
 
         It is stored accepted (:attr:`Admission.OK`) when it has a slot (see :meth:`promote`)
         and no queued job waits for one it needs, else queued (:attr:`Admission.QUEUED`);
-        ``job.state`` is set to match."""
+        ``job.state`` is set to match.
+
+        With ``request_key``, the request must be unfinished and this replica's: otherwise
+        another replica answers it (or has), nothing is stored and the verdict is
+        :attr:`Admission.ANSWERED`. So one request never makes two jobs, whatever races."""
         ...
 
     async def promote(self, max_running: int | None = None) -> list[Job]:
@@ -247,7 +267,8 @@ class Store(Protocol):
         ...
 
     async def renew(self, now: float) -> list[str]:
-        """Extend every lease this replica holds; the ids of jobs it lost to another."""
+        """Extend every lease this replica holds (jobs and requests); the ids of jobs it lost
+        to another."""
         ...
 
     async def release(self, job_ids: Sequence[str] | None = None) -> None:
@@ -271,6 +292,42 @@ class Store(Protocol):
         """Every chat's own caps, by (platform, chat id)."""
         ...
 
+    # ── allowlists: ids operators added to the settings' (core/access.py) ──────────────────
+    async def access_entries(self) -> list[AccessEntry]:
+        """Every id operators added, on every platform."""
+        ...
+
+    async def add_access_entry(
+        self, platform: str, kind: AccessKind, entry_id: str, at: float
+    ) -> bool:
+        """Add one id to ``platform``'s allowlist of ``kind``; False when it is there already."""
+        ...
+
+    async def remove_access_entry(self, platform: str, kind: AccessKind, entry_id: str) -> bool:
+        """Take one id out; False when it was not there."""
+        ...
+
+    # ── the console's sessions and wrong passwords, shared by every replica (bot/web) ────
+    async def start_session(self, token_hash: str, session: ConsoleSession, *, now: float) -> None:
+        """Keep a new session under its token's hash (never the token), forgetting those
+        that ended by ``now``."""
+        ...
+
+    async def session(self, token_hash: str, *, now: float) -> ConsoleSession | None:
+        """The session of that token hash, unless it ended by ``now`` (or never was)."""
+        ...
+
+    async def end_session(self, token_hash: str) -> None: ...
+
+    async def login_failed(self, address: str, *, now: float, window: float) -> None:
+        """Count a wrong password from ``address`` at ``now``; those older than ``window``
+        seconds are forgotten (from every address)."""
+        ...
+
+    async def login_failures(self, address: str, *, since: float) -> int:
+        """Wrong passwords from ``address`` at ``since`` or later."""
+        ...
+
     # ── the usage ledger (credits reserved at admission, per job) ─────────────────────────
     async def usage(
         self, since_day: str, *, platform: str | None = None, user_id: str | None = None
@@ -292,7 +349,8 @@ class Store(Protocol):
     ) -> None: ...
 
     async def prune(self, now: float) -> None:
-        """Forget what is older than a week: log rows, request and press keys."""
+        """Forget what is older than a week (log rows, request and press keys) and the
+        console's sessions that ended by ``now``."""
         ...
 
     async def scrub(self, now: float) -> int:

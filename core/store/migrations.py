@@ -277,6 +277,37 @@ MIGRATIONS: tuple[Migration, ...] = (
         ALTER TABLE jobs ADD COLUMN lease_version INTEGER NOT NULL DEFAULT 0;
         """
     ),
-    # 7: the jobs cancelled lately, which every running replica looks for (SQLStore.watch_cancels).
+    # 7: request leases: which replica answers a stored request, so a replica that starts (or
+    # takes over from a dead one) never answers a request another live replica is answering.
+    Migration(
+        """
+        ALTER TABLE requests ADD COLUMN owner TEXT;
+        ALTER TABLE requests ADD COLUMN lease_until DOUBLE PRECISION;
+        """
+    ),
+    # 8: ids operators added to the allowlists (core/access.py); the console's sessions, kept
+    # by their token's SHA-256, and wrong passwords per address, so every replica shares them.
+    Migration(
+        """
+        CREATE TABLE access_entries (
+            platform TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            entry_id TEXT NOT NULL,
+            added_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (platform, kind, entry_id)
+        );
+        CREATE TABLE console_sessions (
+            token_hash TEXT PRIMARY KEY,
+            csrf TEXT NOT NULL,
+            expires_at DOUBLE PRECISION NOT NULL
+        );
+        CREATE TABLE console_login_failures (
+            address TEXT NOT NULL,
+            at DOUBLE PRECISION NOT NULL
+        );
+        CREATE INDEX console_login_failures_address ON console_login_failures (address, at);
+        """
+    ),
+    # 9: the jobs cancelled lately, which every running replica looks for (SQLStore.watch_cancels).
     Migration("CREATE INDEX jobs_cancelled ON jobs (finished_at) WHERE state = 'cancelled'"),
 )

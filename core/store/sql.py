@@ -25,6 +25,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import replace
 from typing import Any, Protocol, TypeVar
 
+from core.access import AccessEntry, AccessKind
 from core.ima.tasks import TaskType
 from core.jobs import ACTIVE, HOLDING, UNSENT, Job, JobState, ModelSource
 from core.leases import Lease, default_lease
@@ -32,6 +33,7 @@ from core.limits import NO_CAPS, Caps
 from core.replier import Handle, expiry, scrub, scrub_handle
 from core.store.base import (
     Admission,
+    ConsoleSession,
     FailureRow,
     Preference,
     StoreError,
@@ -138,6 +140,11 @@ class Driver(Protocol):
 
     def transaction(self) -> AbstractAsyncContextManager[Connection]:
         """Commits when the block ends, rolls back when it raises."""
+        ...
+
+    def leasing(self) -> AbstractAsyncContextManager[Connection]:
+        """A transaction for lease writes (claims and renewals), on a connection of their own
+        where the backend has several: they never wait for one behind the jobs' traffic."""
         ...
 
     async def listen(self, channel: str, heard: Callable[[str], None]) -> None:
@@ -250,6 +257,12 @@ class SQLStore:
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[Connection]:
         async with self._driver.transaction() as c:
+            yield c
+        self._works()
+
+    @asynccontextmanager
+    async def _leasing(self) -> AsyncIterator[Connection]:
+        async with self._driver.leasing() as c:
             yield c
         self._works()
 
@@ -371,11 +384,13 @@ class SQLStore:
     async def receive(
         self, key: str, request: Mapping[str, Any], *, expires_at: float | None
     ) -> bool:
+        now = time.time()
         return await self._changed(
-            "INSERT INTO requests (key, body, received_at, expires_at) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT DO NOTHING",
-            (key, json.dumps(request, ensure_ascii=False), time.time(), expires_at),
-        )
+            "INSERT INTO requests (key, body, received_at, expires_at, owner, lease_until) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (key, json.dumps(request, ensure_ascii=False), now, expires_at, self.lease.replica,
+             now + self.lease.seconds),
+        )  # fmt: skip
 
     async def finish_request(self, key: str) -> None:
         await self._changed(
@@ -383,13 +398,20 @@ class SQLStore:
             (time.time(), key),
         )
 
-    async def unfinished_requests(self, since: float) -> list[Mapping[str, Any]]:
-        rows = await self._fetchall(
-            "SELECT body FROM requests WHERE finished_at IS NULL AND received_at >= ? "
-            "ORDER BY received_at",
-            (since,),
-        )
-        return [json.loads(r[0]) for r in rows]
+    async def claim_requests(
+        self, since: float, now: float, *, previous_life: bool = False
+    ) -> list[Mapping[str, Any]]:
+        mine = " OR owner = ?" if previous_life else ""
+        async with self._leasing() as c:
+            rows = await c.fetchall(
+                "UPDATE requests SET owner = ?, lease_until = ? "  # noqa: S608 - fixed names
+                "WHERE key IN (SELECT key FROM requests WHERE finished_at IS NULL "
+                f"AND received_at >= ? AND (owner IS NULL OR lease_until < ?{mine}) "
+                f"{self._driver.skip_locked}) RETURNING body, received_at",
+                [self.lease.replica, now + self.lease.seconds, since, now,
+                 *([self.lease.replica] if previous_life else [])],
+            )  # fmt: skip
+        return [json.loads(r[0]) for r in sorted(rows, key=lambda r: float(r[1]))]
 
     async def first_seen(self, key: str) -> bool:
         return await self._changed(
@@ -407,6 +429,12 @@ class SQLStore:
         request_key: str | None = None,
     ) -> Admission:
         async with self._transaction() as c:
+            if request_key is not None and not await c.execute(
+                "UPDATE requests SET finished_at = ? "
+                "WHERE key = ? AND finished_at IS NULL AND owner = ?",
+                (time.time(), request_key, self.lease.replica),
+            ):
+                return Admission.ANSWERED
             await c.serialise(
                 (f"user:{job.platform}:{job.user_id}", f"chat:{job.platform}:{job.chat_id}", _SLOTS)
             )
@@ -432,10 +460,6 @@ class SQLStore:
                 (job.id, day, job.platform, job.user_id, job.chat_id, job.model_name,
                  job.credits, job.created_at),
             )  # fmt: skip
-            if request_key is not None:
-                await c.execute(
-                    "UPDATE requests SET finished_at = ? WHERE key = ?", (time.time(), request_key)
-                )
         self._fences[job.id] = 1
         return Admission.OK if starts else Admission.QUEUED
 
@@ -746,7 +770,7 @@ class SQLStore:
         """Take the active jobs no replica holds (unowned, or their lease expired) and return
         them; ``previous_life``: also those this replica id held before it restarted."""
         mine = " OR owner = ?" if previous_life else ""
-        async with self._transaction() as c:
+        async with self._leasing() as c:
             rows = await c.fetchall(
                 "UPDATE jobs SET owner = ?, lease_until = ?, "  # noqa: S608 - fixed names
                 "lease_version = lease_version + 1 "
@@ -764,24 +788,34 @@ class SQLStore:
     async def renew(self, now: float) -> list[str]:
         """Extend every lease this replica holds (one write); returns the ids of the active
         jobs it lost meanwhile (another replica claimed them), which it must stop."""
-        async with self._transaction() as c:
+        # Which jobs this replica holds is read before the write: a job admitted (or claimed)
+        # while the write runs is not in it, so it is never mistaken for one that ended. A
+        # fence that changes meanwhile (the job ended, or was claimed again) is left as it is.
+        held = {i: v for i, v in self._fences.items() if v != _LOST}
+        async with self._leasing() as c:
             rows = await c.fetchall(
                 f"UPDATE jobs SET lease_until = ? WHERE owner = ? AND state IN {_ACTIVE_SQL} "  # noqa: S608
                 "RETURNING id, lease_version",
                 (now + self.lease.seconds, self.lease.replica),
             )
-        kept = {str(r[0]) for r in rows}
-        held = [i for i, v in self._fences.items() if v != _LOST]
-        lost: list[str] = []
-        if held:
-            marks = ", ".join("?" for _ in held)
-            taken = await self._fetchall(
-                f"SELECT id FROM jobs WHERE id IN ({marks}) AND owner != ? "  # noqa: S608
-                f"AND state IN {_ACTIVE_SQL}",
-                [*held, self.lease.replica],
+            await c.execute(
+                "UPDATE requests SET lease_until = ? WHERE owner = ? AND finished_at IS NULL",
+                (now + self.lease.seconds, self.lease.replica),
             )
-            lost = [str(r[0]) for r in taken]
-        for job_id in held:
+            lost: list[str] = []
+            if held:
+                marks = ", ".join("?" for _ in held)
+                taken = await c.fetchall(
+                    f"SELECT id FROM jobs WHERE id IN ({marks}) AND owner != ? "  # noqa: S608
+                    f"AND state IN {_ACTIVE_SQL}",
+                    [*held, self.lease.replica],
+                )
+                lost = [str(r[0]) for r in taken]
+        kept = {str(r[0]) for r in rows}
+        lost = [i for i in lost if self._fences.get(i) == held[i]]
+        for job_id, version in held.items():
+            if self._fences.get(job_id) != version:
+                continue
             if job_id in lost:
                 self._fences[job_id] = _LOST  # told once; its writes keep failing
             elif job_id not in kept:
@@ -834,6 +868,65 @@ class SQLStore:
             "SELECT platform, chat_id, caps FROM chat_caps ORDER BY platform, chat_id"
         )
         return {(r[0], r[1]): Caps.from_json(json.loads(r[2])) for r in rows}
+
+    # ── allowlists ────────────────────────────────────────────────────────────────────────
+
+    async def access_entries(self) -> list[AccessEntry]:
+        rows = await self._fetchall(
+            "SELECT platform, kind, entry_id, added_at FROM access_entries "
+            "ORDER BY platform, kind, entry_id"
+        )
+        known = {k.value for k in AccessKind}
+        return [
+            AccessEntry(r[0], AccessKind(r[1]), r[2], float(r[3])) for r in rows if r[1] in known
+        ]
+
+    async def add_access_entry(
+        self, platform: str, kind: AccessKind, entry_id: str, at: float
+    ) -> bool:
+        return await self._changed(
+            "INSERT INTO access_entries VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (platform, kind.value, entry_id, at),
+        )
+
+    async def remove_access_entry(self, platform: str, kind: AccessKind, entry_id: str) -> bool:
+        return await self._changed(
+            "DELETE FROM access_entries WHERE platform = ? AND kind = ? AND entry_id = ?",
+            (platform, kind.value, entry_id),
+        )
+
+    # ── the console's sessions and wrong passwords ────────────────────────────────────────
+
+    async def start_session(self, token_hash: str, session: ConsoleSession, *, now: float) -> None:
+        async with self._transaction() as c:
+            await c.execute("DELETE FROM console_sessions WHERE expires_at <= ?", (now,))
+            await c.execute(
+                "INSERT INTO console_sessions VALUES (?, ?, ?)",
+                (token_hash, session.csrf, session.expires_at),
+            )
+
+    async def session(self, token_hash: str, *, now: float) -> ConsoleSession | None:
+        row = await self._fetchone(
+            "SELECT csrf, expires_at FROM console_sessions WHERE token_hash = ? AND expires_at > ?",
+            (token_hash, now),
+        )
+        return ConsoleSession(row[0], float(row[1])) if row else None
+
+    async def end_session(self, token_hash: str) -> None:
+        await self._changed("DELETE FROM console_sessions WHERE token_hash = ?", (token_hash,))
+
+    async def login_failed(self, address: str, *, now: float, window: float) -> None:
+        async with self._transaction() as c:
+            await c.execute("DELETE FROM console_login_failures WHERE at < ?", (now - window,))
+            await c.execute("INSERT INTO console_login_failures VALUES (?, ?)", (address, now))
+
+    async def login_failures(self, address: str, *, since: float) -> int:
+        return _int(
+            await self._fetchone(
+                "SELECT COUNT(*) FROM console_login_failures WHERE address = ? AND at >= ?",
+                (address, since),
+            )
+        )
 
     # ── usage ─────────────────────────────────────────────────────────────────────────────
 
@@ -908,6 +1001,7 @@ class SQLStore:
             await c.execute("DELETE FROM generation_log WHERE at < ?", (cutoff,))
             await c.execute("DELETE FROM processed_events WHERE seen_at < ?", (cutoff,))
             await c.execute("DELETE FROM requests WHERE received_at < ?", (cutoff,))
+            await c.execute("DELETE FROM console_sessions WHERE expires_at <= ?", (now,))
 
     async def scrub(self, now: float) -> int:
         changed = 0

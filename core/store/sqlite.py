@@ -7,7 +7,7 @@ import errno
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +104,9 @@ class SQLiteDriver:
                 raise
             else:
                 await self._db.commit()
+
+    def leasing(self) -> AbstractAsyncContextManager[_Connection]:
+        return self.transaction()  # one connection, one writer
 
     async def listen(self, channel: str, heard: Callable[[str], None]) -> None:
         """Nothing to do: SQLite has no notifications (the store looks periodically)."""

@@ -24,6 +24,7 @@ from bot.feishu.config import FeishuSettings
 from bot.logs import JsonFormatter, RedactingFormatter
 from bot.run import run
 from bot.settings import PlatformSettings, RunSettings
+from core.access import Access, Allowlists
 from core.door import Platform
 from core.ima.tasks import TaskType
 from core.jobs import Job, JobState, ModelSource, new_job_id
@@ -283,4 +284,41 @@ async def test_admin_caps_show_set_clear(tmp_path: Path) -> None:
     assert (await admin_says("clear", "discord", "g1"))[0] == 1
     code, text = await admin_says("show", "discord", "g1")
     assert "(defaults)" in text
+    await store.close()
+
+
+async def test_admin_allow_and_admins_list_add_remove(tmp_path: Path) -> None:
+    store = await open_store(str(tmp_path / "bot.db"))
+    allowlists = Allowlists(store, {"discord": Access(frozenset({"111"}), frozenset())})
+    parser = build_parser()
+
+    async def admin_says(*argv: str) -> tuple[int, str]:
+        out = io.StringIO()
+        args = parser.parse_args(["admin", *argv])
+        return await admin.run_admin(args, store, out, allowlists=allowlists), out.getvalue()
+
+    code, text = await admin_says("allow", "add", "discord", " 222 ")
+    assert (code, text) == (0, "added 222; every replica follows within a few seconds\n")
+    assert (await admin_says("allow", "add", "discord", "222"))[0] == 1  # already there
+    assert (await admin_says("allow", "add", "discord", "111"))[0] == 1  # in the settings
+    code, text = await admin_says("allow", "add", "discord", "general")
+    assert (code, text) == (1, "'general' is not a discord place id\n")
+    code, text = await admin_says("allow", "list")
+    assert text.splitlines()[1:] == ["discord   111  settings", "discord   222  added"]
+    assert (await store.access_entries())[0].entry_id == "222"
+
+    code, text = await admin_says("admins", "add", "feishu", "ou_boss")
+    assert code == 0
+    assert "only in the places" not in text  # admins don't narrow where the bot answers
+    assert (await admin_says("admins", "add", "feishu", "oc_group"))[0] == 1
+    assert (await allowlists.access("feishu")).admins == {"ou_boss"}
+    code, text = await admin_says("allow", "add", "feishu", "oc_team")
+    assert "the bot now answers on feishu only in the places listed" in text
+
+    code, text = await admin_says("allow", "remove", "discord", "111")
+    assert (code, text) == (1, "that id is in the settings: change them instead\n")
+    assert (await admin_says("allow", "remove", "discord", "222"))[0] == 0
+    assert (await admin_says("allow", "remove", "discord", "222"))[0] == 1
+    code, text = await admin_says("allow", "list", "discord")
+    assert "222" not in text
     await store.close()

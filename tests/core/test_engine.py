@@ -172,6 +172,8 @@ async def test_model_named_for_the_wrong_kind(h: Harness) -> None:
     ("text", "expected"),
     [
         ("8K wallpaper of a mountain lake", "4K"),
+        ("video in 8k of a waterfall", "1080P"),
+        ("来个8K的视频 瀑布", "1080P"),
         ("画一张 7:3 的横幅图片，山水", "7:3"),
         ("生成一段30秒的视频，城市夜景", "15"),
         ("写一首5分钟的音乐", "Suno"),
@@ -191,6 +193,21 @@ async def test_audio_on_a_model_without_it(h: Harness) -> None:
     assert h.creates == []
 
 
+async def test_a_wish_the_default_cant_meet_is_made_by_a_capable_model_at_its_price(
+    h: Harness,
+) -> None:
+    """Sound, no model named: the default (Wan 2.6) has none and the first model with sound
+    costs more than twice its price, so the first one in the catalog that has sound within that
+    price makes it (no offer, as no dearer model is bought)."""
+    replier = await h.say("生成带音效的视频，海浪")
+    [made] = h.creates
+    job = made["parameters"][0]
+    assert job["model_name"] != "Wan 2.6"
+    assert job["parameters"].get("generate_audio") is True
+    assert job["credit"] <= 2 * 25  # planning.FIT_PRICE_FACTOR × Wan 2.6's lowest price
+    assert replier.messages[0].current.stage is not Stage.QUESTION
+
+
 async def test_the_closest_thing_is_offered_and_made_with_a_yes(h: Harness) -> None:
     offer = (await h.say("8K wallpaper of a mountain lake")).last
     assert "8K isn't offered" in offer.text
@@ -200,6 +217,16 @@ async def test_the_closest_thing_is_offered_and_made_with_a_yes(h: Harness) -> N
     [made] = h.creates
     assert made["parameters"][0]["parameters"]["size"] == "4K"
     assert made["parameters"][0]["credit"] * 1 == int(offer.buttons[0].label.split()[-2])
+
+
+async def test_an_8k_video_is_offered_at_the_highest_resolution_there_is(h: Harness) -> None:
+    offer = (await h.say("video in 8k of a waterfall")).last
+    assert offer.stage is Stage.QUESTION
+    assert "8K isn't offered" in offer.text
+    assert h.creates == []
+    await h.say("yes")
+    [made] = h.creates
+    assert made["parameters"][0]["parameters"]["resolution"].upper() == "1080P"
 
 
 async def test_an_offer_is_answered_by_its_buttons_and_typed_no(h: Harness) -> None:

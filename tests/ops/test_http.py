@@ -14,6 +14,7 @@ from aiohttp import web
 
 from bot.http import Servers, start_servers
 from bot.settings import RunSettings
+from core.access import Allowlists
 from core.ima.tasks import TaskType
 from core.jobs import Job, ModelSource, new_job_id
 from core.policy import Policy
@@ -67,7 +68,7 @@ def process_settings(**overrides: Any) -> RunSettings:
 async def serving(
     store: Store, adapter: Adapter, process: RunSettings, policy: Policy | None = None
 ) -> AsyncIterator[Servers]:
-    servers = await start_servers(store, [adapter], process, policy or Policy())
+    servers = await start_servers(store, [adapter], process, policy or Policy(), Allowlists(store))
     try:
         yield servers
     finally:

@@ -108,6 +108,16 @@ async def screenshot(page: Page, tmp_path: Path, name: str) -> None:
         shutil.copyfile(path, DOCS_IMG / path.name)
 
 
+async def drawn(page: Page, chart: str) -> None:
+    """Until Chart.js has drawn ``chart`` (within 10 s). Polled from here: the page's
+    Content-Security-Policy (no eval) refuses the function ``wait_for_function`` runs in it."""
+    async with asyncio.timeout(10):
+        while not await page.evaluate(  # noqa: ASYNC110 - a page, not an event
+            f"!!(window.Chart && window.Chart.getChart('chart-{chart}'))"
+        ):
+            await asyncio.sleep(0.1)
+
+
 async def sign_in(page: Page, base: str) -> None:
     await page.goto(f"{base}/admin/jobs")
     await page.fill("input[name=password]", PASSWORD)
@@ -163,7 +173,7 @@ async def test_an_operator_signs_in_watches_a_job_and_stops_it(
 
     await page.click(f"text={translator.t('en', 'console.nav.usage')}")
     for chart in ("credits", "models", "failures"):  # drawn by the vendored Chart.js
-        await page.wait_for_function(f"window.Chart && !!window.Chart.getChart('chart-{chart}')")
+        await drawn(page, chart)
     await expect(page.locator(".total")).to_contain_text("3 jobs")
     await screenshot(page, tmp_path, "usage")
     async with page.expect_download() as download_info:
@@ -181,7 +191,7 @@ async def test_an_operator_signs_in_watches_a_job_and_stops_it(
     await expect(page.locator("h1")).to_have_text(translator.t("zh", "console.caps.heading"))
 
 
-async def test_a_chinese_browser_gets_chinese_and_caps_can_be_set(
+async def test_a_chinese_browser_sets_caps_and_an_allowlist_the_bot_follows(
     bot: Running, browser: Browser, tmp_path: Path
 ) -> None:
     page = await new_page(browser, locale="zh-CN")
@@ -200,7 +210,42 @@ async def test_a_chinese_browser_gets_chinese_and_caps_can_be_set(
     chat = page.locator("tr[data-chat='discord:12345']")
     await expect(chat).to_contain_text("40")
     await expect(chat).to_contain_text(translator.t("zh", "console.window.week"))
+
+    # Only #general from now on: an id that can't be one is refused in Chinese first.
+    general = bot.fake.default_channel
+    elsewhere = await bot.fake.add_text_channel(bot.fake.default_guild, "random")
+    allow = page.locator("#allow")
+    await allow.locator("select[name=platform]").select_option("discord")
+    await allow.locator("select[name=kind]").select_option("place")
+    await allow.locator("input[name=entry_id]").fill("#general")
+    await allow.get_by_role("button").click()
+    invalid = translator.t("zh", "console.allow.invalid.discord.place")
+    await expect(page.get_by_role("alert")).to_have_text(invalid)
+    await page.locator("#allow input[name=entry_id]").fill(str(general.id))
+    await page.locator("#allow").get_by_role("button").click()
+    await expect(page.get_by_role("status")).to_have_text(translator.t("zh", "console.saved"))
+    places = page.locator("tr[data-allowlist='discord:place']")
+    await expect(places.locator(f"[data-entry='{general.id}']")).to_be_visible()
     await screenshot(page, tmp_path, "caps")
+
+    creates = len(bot.sim.state.calls("create"))
+    ignored = await bot.fake.send_slash_command(
+        "image", {"prompt": "a cat"}, channel_id=elsewhere.id
+    )
+    not_here = translator.t("en", "access.not_allowed")
+    await ignored.wait_for_original(lambda m: not_here in m.content, timeout=20)
+    answered = await bot.fake.send_slash_command(
+        "image", {"prompt": "a cat"}, channel_id=general.id
+    )
+    await answered.wait_for_original(finished, timeout=30)
+    assert len(bot.sim.state.calls("create")) == creates + 1
+
+    # Removed again: the bot answers everywhere.
+    await places.locator(f"[data-entry='{general.id}']").get_by_role("button").click()
+    await expect(page.get_by_role("status")).to_have_text(translator.t("zh", "console.saved"))
+    await expect(places).to_contain_text(translator.t("zh", "console.allow.everywhere"))
+    again = await bot.fake.send_slash_command("image", {"prompt": "a dog"}, channel_id=elsewhere.id)
+    await again.wait_for_original(finished, timeout=30)
 
 
 async def test_a_cap_set_in_the_console_holds_for_the_next_request(

@@ -3,7 +3,10 @@ wrong passwords limited, and what each page says (in both languages)."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import re
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -16,7 +19,7 @@ from markupsafe import escape
 
 from bot.web.app import Console, console_app
 from bot.web.auth import MAX_FAILURES
-from core.door import Access
+from core.access import Access, AccessKind, Allowlists
 from core.i18n import Translator
 from core.limits import Caps, Window
 from core.operations import Operations
@@ -44,7 +47,7 @@ async def client(store: Store) -> AsyncIterator[TestClient[web.Request, web.Appl
     console = Console(
         Operations(store, translator, policy.caps),
         PASSWORD,
-        {"discord": Access(frozenset({"guild-1"}), frozenset({"op-1"}))},
+        Allowlists(store, {"discord": Access(frozenset({"1001"}), frozenset({"2002"}))}),
     )
     app = web.Application()
     app.add_subapp("/admin", console_app(console))
@@ -245,7 +248,7 @@ async def test_the_language_switch_remembers_and_goes_back(
     assert answer.headers["Location"] == "/admin/usage"
     page = await (await client.get("/admin/caps")).text()
     assert said("zh", "console.caps.heading") in page
-    assert "guild-1" in page
+    assert "1001" in page
     away = await client.get("/admin/lang?to=en&back=//evil.example/", allow_redirects=False)
     assert away.headers["Location"] == "/admin/jobs"
 
@@ -304,3 +307,96 @@ async def test_the_console_is_served_only_with_a_password(store: Store) -> None:
         assert PASSWORD.encode() not in body
         status, _, _ = await get(f"http://127.0.0.1:{on.metrics_port}/admin/login")
         assert status == 404  # not on the private metrics server
+
+
+async def test_allowlists_are_edited_with_ids_checked(
+    client: TestClient[web.Request, web.Application], store: Store
+) -> None:
+    await login(client)
+    token = await csrf(client)
+    page = await (await client.get("/admin/caps")).text()
+    assert said("en", "console.allow.from_settings") in page  # 1001, from the settings
+    assert said("en", "console.allow.not_here") in page  # feishu doesn't run here
+
+    add = {"csrf": token, "platform": "discord", "kind": "place", "entry_id": " 3003 "}
+    saved = await client.post("/admin/allowlists", data=add, allow_redirects=False)
+    assert saved.status == 303
+    assert saved.headers["Location"].startswith("/admin/caps?notice=console.saved")
+    assert [(e.platform, e.kind, e.entry_id) for e in await store.access_entries()] == [
+        ("discord", AccessKind.PLACE, "3003")
+    ]
+    page = await (await client.get("/admin/caps")).text()
+    assert 'data-entry="3003"' in page
+
+    again = await client.post("/admin/allowlists", data=add)
+    assert again.status == 409
+    assert said("en", "console.allow.already") in await again.text()
+    for platform, kind, text in (("discord", "place", "general"), ("feishu", "admin", "oc_x")):
+        refused = await client.post(
+            "/admin/allowlists",
+            data={"csrf": token, "platform": platform, "kind": kind, "entry_id": text},
+        )
+        assert refused.status == 400
+        assert said("en", f"console.allow.invalid.{platform}.{kind}") in await refused.text()
+    forged = await client.post("/admin/allowlists", data={**add, "entry_id": "4004", "csrf": "x"})
+    assert forged.status == 403
+    client.session.cookie_jar.update_cookies({"ima_admin_lang": "zh"})
+    refused = await client.post("/admin/allowlists", data={**add, "entry_id": "频道"})
+    assert said("zh", "console.allow.invalid.discord.place") in await refused.text()
+
+    removed = await client.post(
+        "/admin/allowlists/remove",
+        data={"csrf": token, "platform": "discord", "kind": "place", "entry_id": "3003"},
+        allow_redirects=False,
+    )
+    assert removed.status == 303
+    assert await store.access_entries() == []
+
+
+def replica(store: Store) -> web.Application:
+    """The console of one more replica on ``store``."""
+    console = Console(Operations(store, translator), PASSWORD, Allowlists(store))
+    app = web.Application()
+    app.add_subapp("/admin", console_app(console))
+    return app
+
+
+def stored_rows(db: Path, table: str) -> list[tuple[object, ...]]:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        return conn.execute(f"SELECT * FROM {table}").fetchall()  # noqa: S608
+
+
+async def test_a_session_is_known_to_every_replica_and_outlives_a_restart(
+    store: Store, tmp_path: Path
+) -> None:
+    """Two consoles on one database (two replicas behind a load balancer, or one before and
+    after a restart): a login on one is a login on the other, and so is a logout."""
+
+    async with (
+        TestClient(TestServer(replica(store))) as one,
+        TestClient(TestServer(replica(store))) as two,
+    ):
+        answer = await login(one)
+        cookie = next(c for c in one.session.cookie_jar if c.key == "ima_admin_session")
+        two.session.cookie_jar.update_cookies({"ima_admin_session": cookie.value})
+        page = await two.get("/admin/jobs", allow_redirects=False)
+        assert page.status == 200
+        token = field(await page.text(), "csrf")  # the same session's CSRF token
+        assert token == await csrf(one)
+        rows = stored_rows(tmp_path / "bot.db", "console_sessions")
+        assert cookie.value not in str(rows)  # only its hash is kept
+        assert [r[0] for r in rows] == [hashlib.sha256(cookie.value.encode()).hexdigest()]
+        await two.post("/admin/logout", data={"csrf": token})
+        assert (await one.get("/admin/jobs", allow_redirects=False)).status == 303
+        assert answer.status == 303
+
+
+async def test_wrong_passwords_on_one_replica_count_on_the_other(store: Store) -> None:
+    async with (
+        TestClient(TestServer(replica(store))) as one,
+        TestClient(TestServer(replica(store))) as two,
+    ):
+        for i in range(MAX_FAILURES):
+            assert (await login(one if i % 2 else two, "wrong")).status == 401
+        assert (await login(one, PASSWORD)).status == 429
+        assert (await login(two, PASSWORD)).status == 429

@@ -8,6 +8,31 @@ from core.parse import Command, ModelScope, Quality
 from tests.core.parse.support import GEN, IMAGE, MUSIC, VIDEO, Row, case, check
 
 CASES = [
+    # ── a Latin model name before a media word, in either language ──────────────────────────
+    case(
+        "mixed-sora-de-video",
+        "帮我生成一个 sora 的 video，下雨的纽约街头 12s",
+        command=GEN,
+        model="sora",
+        media=VIDEO,
+        prompt="下雨的纽约街头",
+    ),
+    case("zh-veo-video", "来个 veo 视频 海边日落", model="veo", media=VIDEO, names=("veo",)),
+    case("zh-sora-de-video", "sora的视频 一只猫", model="sora", prompt="一只猫"),
+    case("zh-suno-song", "帮我写首 suno 的歌 关于夏天", model="Suno", media=MUSIC),
+    case("zh-mj-picture", "整张 mj 图片 赛博朋克", model="mj", media=IMAGE),
+    case("zh-kling-clip", "做个 kling 短片", model="kling", media=VIDEO),
+    case("mixed-suno-bgm", "来段 suno bgm", model="Suno"),
+    case("mixed-kling-pic", "一张 kling 的 pic", model="kling"),
+    case("en-kling-clip", "make a kling clip of a cat", model="kling", prompt="a clip of a cat"),
+    case("en-sora-vid", "need a sora vid of a dog surfing", model="sora"),
+    case("en-mj-image", "quick mj image of a lighthouse", model="mj"),
+    case("en-suno-track", "a suno track for my stream, chill", model="Suno"),
+    case("en-mj-picture", "one mj picture of a fox", model="mj"),
+    case("zh-about-sora", "一个关于sora的视频", model=None, media=VIDEO),
+    case("zh-introducing-sora", "做个介绍sora的视频", model=None),
+    case("en-about-sora", "a video about sora video generation", model=None),
+    case("en-explaining-sora", "a clip explaining sora video tricks", model=None),
     # ── model directives and preferences ─────────────────────────────────────────────────
     case(
         "always-kling",

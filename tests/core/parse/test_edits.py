@@ -13,6 +13,65 @@ PARAMS, CONTENT = EditKind.PARAMS, EditKind.CONTENT
 MEDIA, MORE = EditKind.MEDIA, EditKind.MORE
 
 CASES = [
+    case(
+        "params-portrait-pls", "portrait pls", command=EDIT, edit_kind=PARAMS, aspect_ratio="9:16"
+    ),
+    case("params-zh-upright-come", "竖着来", command=EDIT, aspect_ratio="9:16"),
+    case("params-zh-one-upright", "竖着来一张", edit_kind=PARAMS, aspect_ratio="9:16"),
+    case("params-zh-one-wide", "来一个 横屏", command=EDIT, edit_kind=PARAMS),
+    case("params-zh-picture-named", "竖着来一张图", command=GEN),
+    case("params-zh-sideways-draw", "横着画", command=EDIT, aspect_ratio="16:9"),
+    case("portrait-is-description", "draw a portrait of my dad", aspect_ratio=None),
+    case("portrait-photo-is-description", "a portrait photo of my dog", aspect_ratio=None),
+    # ── unquoted follow-ups typed as people do ──────────────────────────────────────────────
+    case(
+        "params-landscape-pls", "landscape pls", command=EDIT, edit_kind=PARAMS, aspect_ratio="16:9"
+    ),
+    case("params-widescreen-please", "widescreen please", command=EDIT, aspect_ratio="16:9"),
+    case("params-make-widescreen", "make it widescreen", command=EDIT, aspect_ratio="16:9"),
+    case(
+        "params-zh-turn-sideways",
+        "横过来 16:9",
+        command=EDIT,
+        edit_kind=PARAMS,
+        aspect_ratio="16:9",
+    ),
+    case("params-zh-upright", "竖过来吧", command=EDIT, aspect_ratio="9:16"),
+    case(
+        "params-mixed-vertical", "换成vertical", command=EDIT, edit_kind=PARAMS, aspect_ratio="9:16"
+    ),
+    case("params-mixed-portrait", "改成portrait", command=EDIT, aspect_ratio="9:16"),
+    case("params-mixed-landscape", "转成 landscape", command=EDIT, aspect_ratio="16:9"),
+    case("params-mixed-horizontal", "变成horizontal", command=EDIT, aspect_ratio="16:9"),
+    case("params-mixed-widescreen", "换成 widescreen", command=EDIT, aspect_ratio="16:9"),
+    case("more-zh-two", "再来两张", command=EDIT, edit_kind=MORE, count=2),
+    case(
+        "media-convert-then-describe",
+        "做成视频 猫从屋顶跳下来",
+        command=EDIT,
+        edit_kind=MEDIA,
+        media=VIDEO,
+        prompt="猫从屋顶跳下来",
+    ),
+    case(
+        "media-convert-particle",
+        "做成视频吧 云雾缭绕的感觉",
+        edit_kind=MEDIA,
+        prompt="云雾缭绕的感觉",
+    ),
+    case("media-convert-song", "弄成一首歌 关于夏天", edit_kind=MEDIA, media=MUSIC),
+    case("media-convert-picture", "变成一张图 赛博朋克风", edit_kind=MEDIA),
+    case("media-convert-clip", "转成视频 镜头慢慢拉远", edit_kind=MEDIA),
+    case("media-convert-change", "改成视频 加点雨", edit_kind=MEDIA),
+    case(
+        "media-convert-en",
+        "turn it into a video please, the cat jumps off the roof",
+        edit_kind=MEDIA,
+        prompt="the cat jumps off the roof",
+    ),
+    case("media-convert-en-to", "turn it to a video, slow zoom", edit_kind=MEDIA),
+    case("not-convert-new-request", "一只猫 做成视频", command=GEN),
+    case("landscape-is-description", "draw a mountain landscape please", aspect_ratio=None),
     # ── parameters only ───────────────────────────────────────────────────────────────────
     case(
         "params-vertical",

@@ -8,6 +8,38 @@ from core.parse import Command, EditKind
 from tests.core.parse.support import GEN, I2V, IMAGE, MUSIC, VIDEO, Row, case, check, each
 
 CASES = [
+    case("mixed-come-a-song", "来首 chill 的 lofi", command=GEN, media=MUSIC),
+    case("mixed-whole-song", "整首 lofi 写作业听", media=MUSIC),
+    case("mixed-out-song", "出首 edm", media=MUSIC),
+    case("mixed-make-song-style", "搞首 city pop", media=MUSIC),
+    case("zh-poem-is-no-song", "来首诗", media=None),
+    case("mixed-default-is-which", "default model 是哪个", command=Command.SHOW_PREFS),
+    case("mixed-my-default-what", "我的 default 是啥", command=Command.SHOW_PREFS),
+    case(
+        "mixed-set-default-to", "set default 为 kling", command=Command.ALWAYS_MODEL, model="kling"
+    ),
+    case(
+        "mixed-set-default-as", "set default 成 veo", command=Command.ALWAYS_MODEL, names=("veo",)
+    ),
+    case("mixed-reset-settings", "reset 一下我的设置", command=Command.RESET),
+    case(
+        "en-has-to-be-no-question",
+        "pixverse with sound, has to be pixverse: a dog barking at the mailman",
+        command=GEN,
+        model="pixverse",
+        names=("pixverse",),
+    ),
+    # ── mixed-language questions and look-ups: answers, never jobs ────────────────────────
+    case("mixed-q-veo-dub", "veo能配音吗", command=Command.QUESTION, names=("veo",)),
+    case("mixed-q-mj-i2i", "midjourney 能做图生图吗", command=Command.QUESTION),
+    case("mixed-q-kling-4k", "kling可以做4k吗", command=Command.QUESTION),
+    case("mixed-q-can-use-veo", "能不能用veo做video", command=Command.QUESTION, names=("veo",)),
+    case("mixed-q-can-use-kling", "能不能用可灵", command=Command.USE_MODEL),
+    case("mixed-usage", "我的 usage", command=Command.USAGE),
+    case("mixed-credits", "查一下 credits", command=Command.USAGE),
+    case("mixed-history", "我的 history", command=Command.HISTORY),
+    case("mixed-gallery", "看看我的 gallery", command=Command.HISTORY),
+    case("en-cheapest-video-model", "cheapest video model?", command=Command.QUESTION),
     # ── mixed language ────────────────────────────────────────────────────────────────────
     case(
         "mixed-cyberpunk", "帮我画个cyberpunk城市", command=GEN, media=IMAGE, prompt="cyberpunk城市"

@@ -7,6 +7,33 @@ import pytest
 from tests.core.parse.support import GEN, IMAGE, MUSIC, T2M, Row, case, check
 
 CASES = [
+    # ── lyrics introduced in other words, kept verbatim; counts of songs ───────────────────
+    case(
+        "en-song-with-these-lyrics",
+        "song with these lyrics: [verse] i left my keys in the fridge / [chorus] oh what a day",
+        command=GEN,
+        media=MUSIC,
+        lyrics="[verse] i left my keys in the fridge / [chorus] oh what a day",
+        prompt="",
+    ),
+    case("en-using-the-following", "a ballad using the following lyrics: stay", lyrics="stay"),
+    case("en-here-are-lyrics", "here are the lyrics: la la la", lyrics="la la la", media=MUSIC),
+    case("en-my-lyrics", "my lyrics: la la", lyrics="la la"),
+    case(
+        "zh-only-lyrics-prompt",
+        "生成一首歌，歌词：月光洒在窗台上 我想起你的模样",
+        lyrics="月光洒在窗台上 我想起你的模样",
+        prompt="",
+    ),
+    case("zh-with-these-lyrics", "写首歌 用这些歌词：花开了", lyrics="花开了", media=MUSIC),
+    case("zh-following-lyrics", "下面是歌词：春天来了", lyrics="春天来了"),
+    case("zh-described-and-lyrics", "写首歌 关于夏天 歌词：蝉鸣", lyrics="蝉鸣", prompt="关于夏天"),
+    case("en-two-jingles", "make 2 jingles for my podcast intro, no vocals", count=2, media=MUSIC),
+    case("en-couple-of-songs", "couple of songs about rain", count=2, media=MUSIC),
+    case("en-three-beats", "3 beats for my stream, lofi", count=3),
+    case("en-two-loops", "two loops, chill", count=2),
+    case("en-two-ballads", "2 ballads about the sea", count=2),
+    case("zh-two-songs", "两首 关于夏天的歌", count=2, media=MUSIC),
     # ── music ────────────────────────────────────────────────────────────────────────────
     case(
         "en-lofi-lyrics",

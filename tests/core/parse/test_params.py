@@ -8,6 +8,18 @@ import pytest
 from tests.core.parse.support import GEN, IMAGE, MUSIC, VIDEO, Row, case, check, each
 
 CASES = [
+    # ── a couple of, sound said in the other language ────────────────────────────────────
+    case("en-couple-of-pics", "a couple of pics of a cat", count=2, prompt="pics of a cat"),
+    case("en-pair-of-avatars", "a pair of avatars, cyberpunk", count=2),
+    case("en-couple-walking", "a couple walking on the beach", count=None),
+    case("en-two-vids", "2 vids of a rocket", count=2),
+    case("en-two-imgs", "2 imgs of a rocket", count=2),
+    case("mixed-with-sound", "veo 做个带 sound 的视频 海鸥在海边叫", audio=True),
+    case("mixed-with-sfx", "加上 sound effects 的视频", audio=True),
+    case("mixed-add-zh-sound", "add 声音", audio=True),
+    case("mixed-add-zh-sfx", "add 音效 and 配乐", audio=True),
+    case("en-add-sound", "bring this painting to life, add sound", 1, audio=True),
+    case("en-add-sfx", "add sfx", audio=True),
     # ── sound ─────────────────────────────────────────────────────────────────────────────
     *each(
         "audio-off",

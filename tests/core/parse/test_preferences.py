@@ -11,6 +11,52 @@ ALWAYS, THIS_TIME = ModelScope.ALWAYS, ModelScope.THIS_TIME
 AVOID, RETRY = Command.AVOID_MODEL, Command.RETRY
 
 CASES = [
+    # ── the model just used as the default, said without naming it ─────────────────────────
+    *each(
+        "keep-last",
+        [
+            "好 设成默认吧",
+            "定为默认模型",
+            "存为默认",
+            "就当默认吧",
+            "以后就用这个",
+            "以后都选它",
+            "记住这个模型",
+            "yes make it my default",
+            "make this one the default model",
+            "set that as default",
+            "use this one from now on",
+            "keep that model going forward",
+            "save it as my default pls",
+            "remember this model",
+        ],
+        command=Command.ALWAYS_MODEL,
+        model=None,
+    ),
+    case("keep-last-with-picture", "以后就用这个", 1, command=GEN),
+    case("keep-last-new-request", "以后就用这个 画一只狐狸", command=GEN),
+    case(
+        "zh-default-video-model-to",
+        "把默认的视频模型设成veo",
+        command=Command.ALWAYS_MODEL,
+        model="veo",
+        model_scope=ALWAYS,
+        names=("veo",),
+    ),
+    case("forget-model-choice", "forget my model choice", command=Command.RESET),
+    case("clear-model-picks", "clear my model picks", command=Command.RESET),
+    case("mixed-another-model", "换个 model", command=Command.ANOTHER_MODEL),
+    case("zh-another-model-try", "换一个模型试试", command=Command.ANOTHER_MODEL),
+    case("zh-use-kling-try", "用可灵试一下", command=Command.USE_MODEL),
+    case("zh-try-once", "用可灵试一试", command=Command.USE_MODEL),
+    case("mixed-cheapest", "用最 cheap 的", command=Command.CHEAPEST),
+    case(
+        "whatever-cheapest-always",
+        "just use whatever's cheapest from now on",
+        command=Command.CHEAPEST,
+        model_scope=ALWAYS,
+    ),
+    case("whichever-cheapest", "whichever is cheapest", command=Command.CHEAPEST),
     # ── remember a default ────────────────────────────────────────────────────────────────
     *each(
         "always",

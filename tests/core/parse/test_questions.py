@@ -31,6 +31,38 @@ def feature(name: str, *texts: str) -> list[object]:
 
 
 CASES = [
+    *each(
+        "limits-max",
+        ["max video length?", "max res?", "whats the max", "max image size?"],
+        command=Q,
+    ),
+    # ── questions ending in 不/没, a tail after 吗, a price asked without a question word ─────
+    *each(
+        "ends-not",
+        [
+            "这个bot能做音乐不",
+            "能画图不",
+            "可以做视频没",
+            "会写歌不行",
+            "能做4k的不能",
+            "可以生成视频没有",
+        ],
+        command=Q,
+    ),
+    case("ends-not-request", "能帮我画一只猫不", command=GEN),
+    case("ends-not-description", "能做一个不会飞的鸟的视频", command=GEN),
+    *each(
+        "tail-after-ma",
+        ["好看吗这张", "真的吗这个", "是ai画的吗这幅", "能用吗那张", "好吗这些", "真实吗这张图"],
+        1,
+        command=Q,
+    ),
+    case("tail-after-ma-pic", "像吗这图", 1, command=Q),
+    *each(
+        "price-for",
+        ["price for 4k images", "pricing for videos", "cost of a sora video", "prices of songs"],
+        command=Q,
+    ),
     # ── price ─────────────────────────────────────────────────────────────────────────────
     *topic(
         PRICE,

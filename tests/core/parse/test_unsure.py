@@ -4,9 +4,46 @@ from __future__ import annotations
 
 import pytest
 
-from tests.core.parse.support import GEN, Row, case, check, each
+from core.parse import Command
+from tests.core.parse.support import GEN, T2I, Row, case, check, each
 
 CASES = [
+    # ── a question mark inside a long request is part of its description ──────────────────
+    case(
+        "long-request-musing",
+        "i need a poster for my bands gig next friday at the old mill, something moody with neon"
+        " lights?? make it pop",
+        command=GEN,
+        unsure=False,
+    ),
+    case("short-request-mark", "i want a video of a cat in space?", unsure=True),
+    case("max-is-a-name", "a picture of my dog max in a field?", unsure=True, command=GEN),
+    # ── wondering what something looks like: a picture, proposed first ─────────────────────
+    *each(
+        "looks",
+        [
+            "i wonder what a cat astronaut would look like",
+            "what would a dragon made of glass look like?",
+            "what does a quokka look like lol",
+            "好想看看一只会飞的鲸鱼是什么样",
+            "想知道赛博朋克风的长城长什么样子",
+            "穿汉服的猫会是什么样",
+        ],
+        command=GEN,
+        task_type=T2I,
+        unsure=True,
+    ),
+    case(
+        "looks-price-is-question",
+        "what would a video look like and how much?",
+        command=Command.QUESTION,
+    ),
+    case(
+        "looks-video-is-question",
+        "what would a video of a dragon look like?",
+        command=Command.QUESTION,
+    ),
+    case("looks-remark", "the result looks like crap", unsure=False),
     # ── a wish rather than a request ──────────────────────────────────────────────────────
     *each(
         "wish",

@@ -5,9 +5,105 @@ from __future__ import annotations
 import pytest
 
 from core.parse import ModelScope
-from tests.core.parse.support import FLF, GEN, I2V, REF, T2V, VIDEO, Row, case, check
+from tests.core.parse.support import FLF, GEN, I2I, I2V, REF, T2I, T2V, VIDEO, Row, case, check
 
 CASES = [
+    # ── motion of something in the one attached picture: a video of it ─────────────────────
+    case("motion-make-him-wave", "make him wave at the camera", 1, media=VIDEO, task_type=I2V),
+    case("motion-make-the-cat-jump", "make the cat jump lol", 1, task_type=I2V),
+    case("motion-clouds", "make the water in this pic move and the clouds drift", 1, task_type=I2V),
+    case("motion-her-hair", "can u make her hair blow in the wind", 1, task_type=I2V),
+    case("motion-turn-head", "make her turn her head slowly", 1, task_type=I2V),
+    case("motion-zh-smile", "让她笑一下", 1, media=VIDEO, task_type=I2V),
+    case("motion-zh-hair", "动一下 让她的头发飘起来", 1, task_type=I2V),
+    case("motion-zh-people", "让照片里的人笑一下 然后挥手", 1, task_type=I2V),
+    case("motion-zh-wave-alone", "挥挥手", 1, task_type=I2V),
+    case("motion-zh-nod", "点点头就行", 1, task_type=I2V),
+    case("motion-zh-tail", "让狗狗摇尾巴", 1, task_type=I2V),
+    case("motion-mixed-blink", "让这个pic里的猫 blink 一下", 1, task_type=I2V),
+    case("motion-mixed-alone", "blink 一下", 1, task_type=I2V),
+    case("motion-zh-walk", "让他往前走几步 转身", 1, task_type=I2V),
+    case("motion-zh-fly", "让这只鸟飞起来", 1, task_type=I2V),
+    case("motion-zh-run", "让小狗跑", 1, task_type=I2V),
+    case("motion-zh-spin", "让她转圈", 1, task_type=I2V),
+    case("motion-zh-talk", "让他张嘴说话", 1, task_type=I2V),
+    case("motion-en-dance-swim", "make the fish swim and the seaweed sway", 1, task_type=I2V),
+    case(
+        "motion-en-others",
+        "make the flag flutter, the bird flap and the leaves fall",
+        1,
+        task_type=I2V,
+    ),
+    case(
+        "motion-en-more", "make the boat float, the ball roll and the plane fly", 1, task_type=I2V
+    ),
+    case("motion-en-nod", "make him nod and wink", 1, task_type=I2V),
+    case("motion-en-more-2", "make the dog wag, the baby laugh and her breathe", 1, task_type=I2V),
+    case(
+        "motion-en-more-3",
+        "make them run, walk, spin, talk, speak and look around",
+        1,
+        task_type=I2V,
+    ),
+    case("motion-en-ripple", "make the lake ripple and the smoke flow, shake it", 1, task_type=I2V),
+    case(
+        "motion-bring-to-life",
+        "bring this painting to life with kling 2.6, add sound",
+        1,
+        task_type=I2V,
+    ),
+    case("motion-en-smile", "make her smile and dance, then turn around", 1, task_type=I2V),
+    case("motion-zh-many", "让他招手 眨眼 转头 回头 摇头", 1, task_type=I2V),
+    case("motion-zh-water", "让河水流动 树叶摇摆 旗子摆动 鱼游来游去", 1, task_type=I2V),
+    case("motion-zh-short", "招招手 眨眨眼 摇摇头 笑一笑", 1, task_type=I2V),
+    # Still edits and descriptions stay pictures.
+    case("still-wear-hat", "make him wear a hat", 1, task_type=I2I),
+    case("still-zh-dress", "让她穿红裙子", 1, task_type=I2I),
+    case("still-zh-plane", "让背景里的飞机变成红色", 1, task_type=I2I),
+    case("still-zh-animal", "让动物都变成卡通风格", 1, task_type=I2I),
+    case("still-zh-game", "让画面像游戏截图", 1, task_type=I2I),
+    case("still-zh-car", "让跑车变成蓝色的 走廊也亮一点", 1, task_type=I2I),
+    case("still-zh-face", "让笑脸更明显 飞船也换个颜色", 1, task_type=I2I),
+    case("still-running-dog", "a dog running on the beach", media=None),
+    case("still-make-cat-jump-no-pic", "a picture: make the cat jump", task_type=T2I),
+    # ── first/last frames and references said in other words ─────────────────────────────
+    case(
+        "flf-zh-open-close",
+        "第一张是开头 第二张是结尾 中间过渡自然点 5秒",
+        2,
+        media=VIDEO,
+        task_type=FLF,
+    ),
+    case("flf-zh-last-one", "第一张当开始，最后一张作为终点", 2, task_type=FLF),
+    case("flf-zh-change", "从第一张变到第二张", 2, task_type=FLF),
+    case(
+        "flf-en-start-end",
+        "use the first pic as the start and the second as the end, 5 seconds",
+        2,
+        task_type=FLF,
+    ),
+    case("flf-en-pic-is", "pic 1 is the start, pic 2 is the end", 2, task_type=FLF),
+    case("flf-en-first-is", "first image is the start, image two is the ending", 2, task_type=FLF),
+    case("flf-en-frame-one", "frame one as the opening, the last one as the end", 2, task_type=FLF),
+    case("flf-en-morph", "morph from frame 1 to frame 2 with kling o1", 2, task_type=FLF),
+    case("flf-en-pic-numbers", "start with pic 1 end with pic 2", 2, task_type=FLF),
+    case(
+        "flf-en-start-from", "start from the first image and end on the last one", 2, task_type=FLF
+    ),
+    case("ref-zh-these-few", "用这几张当参考做个视频", 3, task_type=REF, command=GEN),
+    case(
+        "ref-zh-these-people",
+        "用这三张图当参考，做一个这几个人一起跳舞的视频",
+        3,
+        task_type=REF,
+        command=GEN,
+    ),
+    case("ref-en-keep-character", "keep the character from these", 2, media=VIDEO, task_type=REF),
+    case("ref-zh-lead", "以这只狗为主角做个短视频 在海边奔跑 按图里的样子来", 1, task_type=REF),
+    case("ref-zh-lead-no-picture", "以一只柴犬为主角做个短视频", task_type=T2V),
+    case("ref-zh-draw-stays-picture", "参考这两张图画一个女孩", 2, task_type=I2I),
+    case("8k-video", "video in 8k of a waterfall", media=VIDEO, wants_8k=True),
+    case("8k-zh-video", "来个8K的视频 瀑布", media=VIDEO, wants_8k=True),
     # ── video ────────────────────────────────────────────────────────────────────────────
     case(
         "zh-kling-dog",

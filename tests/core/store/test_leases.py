@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
 
 from core.jobs import JobState
 from core.leases import Lease
-from core.store import Store, open_store
+from core.store import Admission, Store, open_store
 from tests.core.store.test_store_contract import job
 
 LEASE = 30.0
@@ -116,3 +117,89 @@ async def test_the_replica_that_gives_a_queued_job_its_slot_holds_it(
     assert not await a.mark_creating(waiting.id)  # a can't send it as well
     assert await a.renew(time.time()) == [waiting.id]
     assert await b.mark_creating(waiting.id)
+
+
+def beside_next_write(
+    monkeypatch: pytest.MonkeyPatch,
+    store: Store,
+    then: Callable[[], Awaitable[object]],
+    *,
+    before: bool = False,
+) -> list[bool]:
+    """Run ``then`` once, right after ``store``'s next lease write commits, or right before
+    it begins: for the renewal, between what it reads first and what it compares."""
+    driver = store._driver  # type: ignore[attr-defined]
+    transaction = driver.leasing
+    ran: list[bool] = []
+
+    async def once() -> None:
+        if not ran:
+            ran.append(True)
+            monkeypatch.setattr(driver, "leasing", transaction)
+            await then()
+
+    @contextlib.asynccontextmanager
+    async def beside(*args: object) -> AsyncIterator[object]:
+        if before:
+            await once()
+        async with transaction(*args) as c:
+            yield c
+        await once()
+
+    monkeypatch.setattr(driver, "leasing", beside)
+    return ran
+
+
+async def test_a_request_is_answered_by_one_replica_and_taken_over_when_it_dies(
+    replicas: tuple[Store, Store],
+) -> None:
+    """A replica that starts (or looks for a dead one's work) never answers a request another
+    live replica is answering; one that died is answered once its lease ran out, and however
+    the two race, the request makes one job."""
+    a, b = replicas
+    assert await a.receive("p:1", {"text": "draw a cat"}, expires_at=None)
+    now = time.time()
+    assert await b.claim_requests(0, now, previous_life=True) == []  # a answers it
+    assert await a.renew(now) == []  # ... and keeps it while it does
+    later = now + LEASE + 1  # a died before it answered
+    assert await b.claim_requests(0, later) == [{"text": "draw a cat"}]
+    assert await a.claim_requests(0, later, previous_life=True) == []  # b has it now
+    assert await a.admit(job(), request_key="p:1") is Admission.ANSWERED  # a woke up late
+    assert await b.admit(job(), request_key="p:1") is Admission.OK
+    assert await b.claim_requests(0, later + LEASE + 1) == []
+
+
+async def test_a_job_admitted_while_leases_are_renewed_stays_fenced(
+    replicas: tuple[Store, Store], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b = replicas
+    j = job()
+    ran = beside_next_write(monkeypatch, a, lambda: a.admit(j))
+    assert await a.renew(time.time()) == []
+    assert ran  # the job was not renewed, yet it has not ended
+    [taken] = await b.claim(time.time() + LEASE + 1)  # a stalled; b takes the job
+    assert taken.id == j.id
+    assert not await a.mark_creating(j.id)  # a still names the lease it admitted the job with
+    assert await b.mark_creating(j.id)
+
+
+async def test_a_job_ending_while_leases_are_renewed_is_no_error(
+    replicas: tuple[Store, Store], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It was one in the drill: the renewal raised, and the replica stopped renewing its leases
+    # and taking over dead replicas' jobs.
+    a, _ = replicas
+    j = job()
+    await a.admit(j)
+    ran = beside_next_write(
+        monkeypatch,
+        a,
+        lambda: a.mark_failed(j.id, error_kind="x", at=1.0, release=True),
+        before=True,
+    )
+    assert await a.renew(time.time()) == []
+    assert ran
+    other = job()
+    await a.admit(other)
+    assert await a.renew(time.time()) == []
+    assert await a.mark_creating(other.id)

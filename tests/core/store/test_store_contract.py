@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from core.access import AccessEntry, AccessKind
 from core.ima.tasks import TaskType
 from core.jobs import Job, JobState, ModelSource, new_job_id
 from core.limits import Caps, Window
 from core.replier import Handle
-from core.store import Admission, Preference, Store, StoreError, open_store
+from core.store import Admission, ConsoleSession, Preference, Store, StoreError, open_store
 from core.store.sql import CANCEL_CHECK, KEEP_SECONDS
 from tests.postgres import PASSWORD, Server
 
@@ -218,13 +219,15 @@ async def test_requests_stored_before_acknowledged(store: Store) -> None:
         *(store.receive("p:1", {"text": "hi"}, expires_at=None) for _ in range(5))
     )
     assert results.count(True) == 1
-    assert await store.unfinished_requests(0) == [{"text": "hi"}]
-    j = job()
-    await store.admit(j, request_key="p:1")  # admitted: answered with the same write
-    assert await store.unfinished_requests(0) == []
+    now = time.time()
+    assert await store.claim_requests(0, now) == []  # this replica answers it
+    assert await store.claim_requests(0, now, previous_life=True) == [{"text": "hi"}]
+    assert await store.admit(job(), request_key="p:1") is Admission.OK  # answered with it
+    assert await store.claim_requests(0, now, previous_life=True) == []
+    assert await store.admit(job(), request_key="p:1") is Admission.ANSWERED  # never two jobs
     await store.receive("p:2", {"text": "help"}, expires_at=None)
     await store.finish_request("p:2")
-    assert await store.unfinished_requests(0) == []
+    assert await store.claim_requests(0, now, previous_life=True) == []
     assert not await store.receive("p:2", {"text": "help"}, expires_at=None)
 
 
@@ -242,7 +245,9 @@ async def test_short_lived_credentials_are_scrubbed(store: Store) -> None:
     assert loaded is not None
     assert loaded.reply_target == {"channel": 1}
     assert loaded.handle == Handle("m1", "{}")
-    assert await store.unfinished_requests(0) == [{"reply_target": {"channel": 1}}]
+    assert await store.claim_requests(0, time.time(), previous_life=True) == [
+        {"reply_target": {"channel": 1}}
+    ]
     assert await store.scrub(200.0) == 0
 
 
@@ -344,9 +349,11 @@ async def test_log_and_keys_are_pruned_after_a_week(store: Store) -> None:
     await store.log("j1", "created", {"task": "t"})
     await store.first_seen("old-press")
     await store.receive("old-message", {}, expires_at=None)
+    await store.start_session("ended", ConsoleSession("csrf", 100.0), now=0.0)
     await store.prune(time.time() + KEEP_SECONDS + 10)
     assert await store.first_seen("old-press")
     assert await store.receive("old-message", {}, expires_at=None)
+    assert await store.session("ended", now=0.0) is None
 
 
 async def test_user_state(store: Store) -> None:
@@ -446,3 +453,65 @@ async def test_chat_caps_replace_the_defaults_per_chat(store: Store) -> None:
     assert await store.set_chat_caps("test", "c1", None)
     assert not await store.set_chat_caps("test", "c1", None)
     assert await store.all_chat_caps() == {("test", "c2"): Caps(chat_credits=0)}
+
+
+async def test_allowlist_entries_added_and_removed(store: Store) -> None:
+    assert await store.access_entries() == []
+    assert await store.add_access_entry("discord", AccessKind.PLACE, "222", 5.0)
+    assert not await store.add_access_entry("discord", AccessKind.PLACE, "222", 6.0)
+    assert await store.add_access_entry("discord", AccessKind.ADMIN, "222", 7.0)
+    assert await store.add_access_entry("feishu", AccessKind.PLACE, "oc_a", 8.0)
+    assert await store.access_entries() == [
+        AccessEntry("discord", AccessKind.ADMIN, "222", 7.0),
+        AccessEntry("discord", AccessKind.PLACE, "222", 5.0),
+        AccessEntry("feishu", AccessKind.PLACE, "oc_a", 8.0),
+    ]
+    assert await store.remove_access_entry("discord", AccessKind.PLACE, "222")
+    assert not await store.remove_access_entry("discord", AccessKind.PLACE, "222")
+    assert [e.kind for e in await store.access_entries() if e.platform == "discord"] == [
+        AccessKind.ADMIN
+    ]
+
+
+async def test_console_sessions_by_token_hash_until_they_end(store: Store) -> None:
+    session = ConsoleSession("csrf-1", expires_at=100.0)
+    await store.start_session("hash-1", session, now=10.0)
+    assert await store.session("hash-1", now=99.0) == session
+    assert await store.session("hash-1", now=100.0) is None  # ended
+    assert await store.session("hash-2", now=10.0) is None
+    # Starting a session forgets those that ended.
+    await store.start_session("hash-2", ConsoleSession("csrf-2", 300.0), now=150.0)
+    assert await store.session("hash-1", now=0.0) is None
+    await store.end_session("hash-2")
+    assert await store.session("hash-2", now=150.0) is None
+
+
+async def test_wrong_passwords_counted_per_address_within_the_window(store: Store) -> None:
+    for at in (1.0, 2.0, 3.0):
+        await store.login_failed("10.0.0.1", now=at, window=60.0)
+    await store.login_failed("10.0.0.2", now=3.0, window=60.0)
+    assert await store.login_failures("10.0.0.1", since=0.0) == 3
+    assert await store.login_failures("10.0.0.1", since=2.0) == 2
+    assert await store.login_failures("10.0.0.3", since=0.0) == 0
+    await store.login_failed("10.0.0.2", now=70.0, window=60.0)  # forgets those before 10
+    assert await store.login_failures("10.0.0.1", since=0.0) == 0
+    assert await store.login_failures("10.0.0.2", since=0.0) == 1
+
+
+async def test_replicas_share_sessions_and_allowlists(postgres_server: Server) -> None:
+    url = await postgres_server.new_database()
+    one, two = await open_store(url), await open_store(url)
+    try:
+        await one.start_session("hash", ConsoleSession("csrf", 200.0), now=100.0)
+        assert await two.session("hash", now=150.0) == ConsoleSession("csrf", 200.0)
+        await one.login_failed("10.0.0.1", now=100.0, window=60.0)
+        assert await two.login_failures("10.0.0.1", since=50.0) == 1
+        added = await asyncio.gather(
+            one.add_access_entry("discord", AccessKind.PLACE, "9", 1.0),
+            two.add_access_entry("discord", AccessKind.PLACE, "9", 1.0),
+        )
+        assert sorted(added) == [False, True]
+        assert [e.entry_id for e in await two.access_entries()] == ["9"]
+    finally:
+        await one.close()
+        await two.close()
