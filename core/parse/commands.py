@@ -44,7 +44,12 @@ _REMARK_WORDS_RE = lexicon().pattern("chat.reaction", "chat.subject", "chat.degr
 _FIRST_PERSON_RE = re.compile(rf"[\s\x00\x01,.!~]*{words('chat.first_person')}", NOCASE)
 _WANT_RE = lexicon().pattern("chat.want")
 _JUDGEMENT_RE = lexicon().pattern("chat.judgement")
-_NARRATION_RE = lexicon().pattern("chat.narration")
+_NARRATION_RE = re.compile(
+    rf"{words('chat.narration')}"
+    rf"|(?:{words('chat.narrator_owner')}\s+[A-Za-z]+|{words('chat.narrator')})"
+    rf"\s+(?:{words('chat.narrator_adverb')}\s+)?{words('chat.past_verb')}",
+    NOCASE,
+)
 _PRAISE_RE = lexicon().pattern("chat.praise")
 _POSSESSIVE_RE = re.compile(rf"[\s\x00\x01]*{words('chat.possessive')}", NOCASE)
 _EDIT_VERB_RE = lexicon().pattern("edit.verb", "edit.change", "edit.to_media")
