@@ -22,10 +22,12 @@ message, "做成视频"); the command pass decides: a question or a request come
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
+from core.ima.tasks import MediaKind, TaskType
 from core.parse.frames import has_request_verb, lead_end, remark_end
 from core.parse.lexicon import lexicon, words
-from core.parse.media import MEDIA_RE, MOTION_RE, token_group
+from core.parse.media import MEDIA_RE, MOTION_FRAME_RE, MOTION_RE, token_group
 from core.parse.model import Edit, EditKind
 from core.parse.prompt import CONTENT_GROUPS, FILLER_RE
 from core.parse.state import Count, State
@@ -117,6 +119,11 @@ def _kind(state: State) -> EditKind | None:
     # Nothing new but the medium, or a little said about it with the result named.
     named = not content or (len(content) <= _SHORT and _IT_END_RE.search(scan.kept()))
     if media is not None and not state.retry and named and _names_earlier(state):
+        return EditKind.MEDIA
+    moves = scan.search(MOTION_FRAME_RE) is not None and len(content) <= _SHORT + 1
+    if media is None and not state.media.conflict and moves:
+        # "make him wave", "让她笑一下" after a picture: a video of it
+        state.media = replace(state.media, media=MediaKind.VIDEO, task_type=TaskType.TEXT_TO_VIDEO)
         return EditKind.MEDIA
     convert = _CONVERT_RE.match(view, lead_end(view))
     if media is not None and not state.retry and convert is not None:

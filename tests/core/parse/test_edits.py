@@ -13,6 +13,15 @@ PARAMS, CONTENT = EditKind.PARAMS, EditKind.CONTENT
 MEDIA, MORE = EditKind.MEDIA, EditKind.MORE
 
 CASES = [
+    case("media-motion-no-picture", "make him wave", command=EDIT, edit_kind=MEDIA, media=VIDEO),
+    case("media-motion-zh-no-picture", "让她笑一下", command=EDIT, edit_kind=MEDIA, media=VIDEO),
+    case("media-motion-short-zh", "挥挥手", command=EDIT, edit_kind=MEDIA),
+    case(
+        "motion-long-description-is-new",
+        "make the kids dance at a party in the park with balloons and cake",
+        command=GEN,
+        media=None,
+    ),
     case(
         "params-portrait-pls", "portrait pls", command=EDIT, edit_kind=PARAMS, aspect_ratio="9:16"
     ),

@@ -38,14 +38,14 @@ CASES = [
         "motion-en-more", "make the boat float, the ball roll and the plane fly", 1, task_type=I2V
     ),
     case("motion-en-nod", "make him nod and wink", 1, task_type=I2V),
-    case("motion-en-more-2", "make the dog wag, the baby laugh and her breathe", 1, task_type=I2V),
+    case("motion-en-more-2", "make the dog wag and the baby laugh", 1, task_type=I2V),
     case(
         "motion-en-more-3",
         "make them run, walk, spin, talk, speak and look around",
         1,
         task_type=I2V,
     ),
-    case("motion-en-ripple", "make the lake ripple and the smoke flow, shake it", 1, task_type=I2V),
+    case("motion-en-ripple", "make the lake ripple and the smoke flow", 1, task_type=I2V),
     case(
         "motion-bring-to-life",
         "bring this painting to life with kling 2.6, add sound",
@@ -57,6 +57,8 @@ CASES = [
     case("motion-zh-water", "让河水流动 树叶摇摆 旗子摆动 鱼游来游去", 1, task_type=I2V),
     case("motion-zh-short", "招招手 眨眨眼 摇摇头 笑一笑", 1, task_type=I2V),
     # Still edits and descriptions stay pictures.
+    case("still-breathe-fire", "make it breathe fire", 1, task_type=I2I),
+    case("still-shake-hands", "make them shake hands", 1, task_type=I2I),
     case("still-wear-hat", "make him wear a hat", 1, task_type=I2I),
     case("still-zh-dress", "让她穿红裙子", 1, task_type=I2I),
     case("still-zh-plane", "让背景里的飞机变成红色", 1, task_type=I2I),
