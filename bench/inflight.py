@@ -6,9 +6,11 @@
 The simulator runs in its own process (so its work is not counted), with video-like durations
 (Wan 2.6's catalog estimate of 300~420 s scaled by --sim-speed, 0.3 → 90~126 s) and the bot polls
 at the spec's 8 s. Measured in the bot process: peak RSS above the idle baseline per in-flight
-job, CPU share of one core while the jobs run, and event-loop lag. The same figures are measured
-for the spec's approach — one blocking Python process per generation, as its script does — with
-a few such processes in the same run.
+job, CPU share of one core while the jobs run, the CPU of one status check (everything the
+process did while all jobs were in flight, divided by the status checks it made meanwhile) and
+event-loop lag. The same figures are measured for the spec's approach — one blocking Python
+process per generation, as its script does — with a few such processes in the same run, and the
+CPU one in-flight job costs is put against one such process's.
 """
 
 from __future__ import annotations
@@ -23,10 +25,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from prometheus_client import REGISTRY
 
 from bot.runtime import Wired
 from core.door import Platform
@@ -94,6 +99,13 @@ class Result:
     extra: Mapping[str, Any]
 
 
+def requests_to(endpoint: str) -> float:
+    """Calls this process has made to one of IMA's endpoints (``tasks_detail``: status
+    checks), as the IMA client's latency metric counts them."""
+    count = REGISTRY.get_sample_value("ima_bot_ima_request_seconds_count", {"endpoint": endpoint})
+    return count or 0.0
+
+
 async def lag_monitor(samples: list[float], stop: asyncio.Event, every: float = 0.05) -> None:
     loop = asyncio.get_running_loop()
     while not stop.is_set():
@@ -139,14 +151,18 @@ async def _engine_run(bot: Wired, jobs: int) -> Result:
         return usage.ru_utime + usage.ru_stime
 
     async def steady_window() -> None:
-        """CPU while every job is in flight: after the last create, until the first delivery."""
-        while CountingReplier.sends < jobs and not stop.is_set():  # noqa: ASYNC110
+        """CPU while every job is in flight: after the last create returned, until the first
+        delivery."""
+        creates = requests_to("tasks_create") + jobs
+        while requests_to("tasks_create") < creates and not stop.is_set():  # noqa: ASYNC110
             await asyncio.sleep(0.1)
-        await asyncio.sleep(5)  # the last creates return
+        await asyncio.sleep(1)  # the last "created" steps are written
         steady["start"], steady["cpu_start"] = time.monotonic(), cpu_seconds()
+        steady["checks_start"] = requests_to("tasks_detail")
         while CountingReplier.delivered == 0 and not stop.is_set():  # noqa: ASYNC110
             await asyncio.sleep(0.1)
         steady["end"], steady["cpu_end"] = time.monotonic(), cpu_seconds()
+        steady["checks_end"] = requests_to("tasks_detail")
 
     sampler = asyncio.create_task(sample_rss())
     window = asyncio.create_task(steady_window())
@@ -177,6 +193,11 @@ async def _engine_run(bot: Wired, jobs: int) -> Result:
             "steady_cpu_share": (steady["cpu_end"] - steady["cpu_start"])
             / max(steady["end"] - steady["start"], 0.001),
             "steady_seconds": steady["end"] - steady["start"],
+            "check_cpu_ms": (steady["cpu_end"] - steady["cpu_start"])
+            * 1000
+            / max(steady["checks_end"] - steady["checks_start"], 1),
+            "checks_per_second": (steady["checks_end"] - steady["checks_start"])
+            / max(steady["end"] - steady["start"], 0.001),
             "edits_per_job": CountingReplier.edits / jobs,
             "credits": sum(r.credits for r in details),
         },
@@ -229,8 +250,8 @@ def script_run(sim_url: str, processes: int) -> Result:
 def table(results: list[Result]) -> str:
     lines = [
         "| approach | in-flight jobs | RSS per job | CPU, whole run | CPU, all jobs in flight "
-        "| loop lag p50 / p99 / max | wall time | progress edits per job |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| CPU per status check | loop lag p50 / p99 / max | wall time | progress edits per job |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lag = (
@@ -245,9 +266,14 @@ def table(results: list[Result]) -> str:
             if "steady_cpu_share" in r.extra
             else "—"
         )
+        check = (
+            f"{r.extra['check_cpu_ms']:.3f} ms ({r.extra['checks_per_second']:.0f}/s)"
+            if "check_cpu_ms" in r.extra
+            else "—"
+        )
         lines.append(
-            f"| {r.approach} | {r.jobs:,} | {rss} | {r.cpu_share:.1%} | {steady} | {lag} "
-            f"| {r.seconds:.0f} s | {edits} |"
+            f"| {r.approach} | {r.jobs:,} | {rss} | {r.cpu_share:.1%} | {steady} | {check} "
+            f"| {lag} | {r.seconds:.0f} s | {edits} |"
         )
     return "\n".join(lines)
 
@@ -262,10 +288,11 @@ async def engine_runs(sim_url: str, sizes: list[int]) -> list[Result]:
     return results
 
 
-def main(args: argparse.Namespace) -> None:
+@contextmanager
+def simulator_process(speed: float) -> Iterator[str]:
+    """The IMA simulator in a process of its own (so its work is not counted); its URL."""
     port = free_port()
-    sim_url = f"http://127.0.0.1:{port}"
-    command = ["-m", "bot.cli", "sim", "--port", str(port), "--speed", str(args.sim_speed)]
+    command = ["-m", "bot.cli", "sim", "--port", str(port), "--speed", str(speed)]
     sim = subprocess.Popen(  # noqa: S603 - our own command
         [sys.executable, *command], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
@@ -276,6 +303,14 @@ def main(args: argparse.Namespace) -> None:
                 break
             except OSError:
                 time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        sim.terminate()
+        sim.wait()
+
+
+def main(args: argparse.Namespace) -> None:
+    with simulator_process(args.sim_speed) as sim_url:
         results = asyncio.run(engine_runs(sim_url, args.jobs))
         if args.script_processes:
             result = script_run(sim_url, args.script_processes)
@@ -284,13 +319,17 @@ def main(args: argparse.Namespace) -> None:
         print()
         print(table(results))
         if args.script_processes:
-            per_process = results[-1].rss_per_job_kib
+            script = results[-1]
+            cpu_per_process = script.cpu_share / script.jobs
             for r in results[:-1]:
-                ratio = per_process / max(r.rss_per_job_kib, 0.001)
-                print(f"{r.jobs:,} jobs: {ratio:,.0f}x less memory per in-flight job")
-    finally:
-        sim.terminate()
-        sim.wait()
+                memory = script.rss_per_job_kib / max(r.rss_per_job_kib, 0.001)
+                cpu_per_job = r.extra["steady_cpu_share"] / r.jobs
+                print(
+                    f"{r.jobs:,} jobs: {memory:,.0f}x less memory per in-flight job; "
+                    f"CPU per in-flight job {cpu_per_job:.5%} of a core against "
+                    f"{cpu_per_process:.3%} for one script process: "
+                    f"{cpu_per_process / max(cpu_per_job, 1e-9):,.0f}x less"
+                )
 
 
 if __name__ == "__main__":

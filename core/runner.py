@@ -66,7 +66,7 @@ QUEUE_TICK = 5.0
 
 
 class _Cancelled(Exception):
-    """The job was cancelled (``ima-bot admin cancel``) while it ran."""
+    """The job was cancelled (the console, ``ima-bot admin cancel``) while it ran."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,10 @@ class JobRunner:
         self._again = False
         self._ticker: asyncio.Task[None] | None = None
         self._others: set[asyncio.Task[None]] = set()
+        #: Jobs running here that were cancelled: each stops at its next status check. The
+        #: store tells of every cancel (:meth:`Store.watch_cancels`), so no check reads it.
+        self._cancelled: set[str] = set()
+        store.watch_cancels(self._told_cancelled)
 
     # ── starting ──────────────────────────────────────────────────────────────────────────
 
@@ -214,6 +218,7 @@ class JobRunner:
 
         def done(finished: asyncio.Task[None]) -> None:
             self._tasks.pop(job.id, None)
+            self._cancelled.discard(job.id)
             JOBS_ACTIVE.labels(job.task_type.value).dec()
             self._kick()  # its slot is free
             if finished.cancelled() or (error := finished.exception()) is None:
@@ -225,6 +230,10 @@ class JobRunner:
                 log.error("job %s stopped on an unexpected error", job.id, exc_info=error)
 
         task.add_done_callback(done)
+
+    def _told_cancelled(self, job_id: str) -> None:
+        if job_id in self._tasks:
+            self._cancelled.add(job_id)
 
     async def _start(self, job: Job, before: Reply, replier: Replier) -> None:
         if not await self._show(job, replier, before):
@@ -530,11 +539,11 @@ class JobRunner:
 
         async def on_poll(elapsed: float) -> None:
             nonlocal last_progress, last_text
+            if job.id in self._cancelled:
+                raise _Cancelled
             if elapsed - last_progress < timing.progress_every or job.handle is None:
                 return
             last_progress = elapsed
-            if await self.store.job_state(job.id) == JobState.CANCELLED:
-                raise _Cancelled
             reply = self.messages.progress(job, elapsed=elapsed, estimate=estimate)
             if reply.text != last_text:
                 last_text = reply.text
@@ -730,6 +739,10 @@ class JobRunner:
                     await self._take_over(previous_life=False)
             except StoreError:
                 continue  # the store has logged the cause; the fences keep writes safe
+            except Exception:
+                # Never the end of the loop: a replica that stops renewing loses every job it
+                # runs, and stops taking over the jobs of replicas that died.
+                log.exception("the leases could not be renewed; trying again")
 
     async def _take_over(self, *, previous_life: bool) -> int:
         resumed = 0

@@ -17,6 +17,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
+from multidict import CIMultiDict
+from prometheus_client.metrics import Histogram
+from yarl import URL
 
 from core.ima.errors import IMAError, NetworkError, ServerError, classify_response
 from core.metrics import IMA_ERRORS, IMA_LATENCY
@@ -65,12 +68,21 @@ class IMASession:
         self._api_key = api_key
         self.base_url = base_url.rstrip("/")
         self.upload_base_url = upload_base_url.rstrip("/")
-        self._language = language
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._upload_timeout = aiohttp.ClientTimeout(total=upload_timeout)
         self._http = http
         self._owns_http = http is None
         self._closed = False
+        # Built once, not per request: thousands of jobs poll (each status check's CPU counts).
+        self._api_headers = CIMultiDict(
+            {
+                "Authorization": f"Bearer {api_key}",
+                "Content-Type": "application/json",
+                "x-app-source": "ima_skills",
+                "x_app_language": language,
+            }
+        )
+        self._endpoints: dict[str, tuple[URL, Histogram]] = {}
 
     def __repr__(self) -> str:
         return f"IMASession(base_url={self.base_url!r}, api_key={mask_key(self._api_key)!r})"
@@ -97,13 +109,16 @@ class IMASession:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    def _headers(self) -> dict[str, str]:
-        return {
-            "Authorization": f"Bearer {self._api_key}",
-            "Content-Type": "application/json",
-            "x-app-source": "ima_skills",
-            "x_app_language": self._language,
-        }
+    def _endpoint(self, path: str) -> tuple[URL, Histogram]:
+        """``path``'s URL and its latency metric (``/open/v1/product/list``: product_list)."""
+        known = self._endpoints.get(path)
+        if known is None:
+            name = path.rsplit("/", 2)[-2] + "_" + path.rsplit("/", 1)[-1]
+            known = self._endpoints[path] = (
+                URL(f"{self.base_url}{path}"),
+                IMA_LATENCY.labels(name),
+            )
+        return known
 
     async def request(
         self,
@@ -114,30 +129,31 @@ class IMASession:
         params: Mapping[str, str] | None = None,
     ) -> Any:
         """Call ``/open/v1/...`` and return ``data``; raise a classified :class:`IMAError`."""
-        url = f"{self.base_url}{path}"
-        body = json.dumps(json_body, ensure_ascii=False) if json_body is not None else None
-        endpoint = path.rsplit("/", 2)[-2] + "_" + path.rsplit("/", 1)[-1]  # product_list…
-        with IMA_LATENCY.labels(endpoint).time():
-            try:
-                async with self.http.request(
-                    method,
-                    url,
-                    data=body,
-                    params=params,
-                    headers=self._headers(),
-                    timeout=self._timeout,
-                ) as resp:
-                    raw = await resp.read()
-                    status = resp.status
-                    retry_after = _retry_after(resp.headers)
-                return self._decode(status, raw, retry_after)
-            except aiohttp.ClientConnectorError as exc:
-                error: IMAError = NetworkError(self._clean(f"cannot connect: {exc}"), sent=False)
-            except (TimeoutError, aiohttp.ClientError) as exc:
-                error = NetworkError(self._clean(f"{type(exc).__name__}: {exc}"), sent=True)
-            except IMAError as exc:
-                IMA_ERRORS.labels(exc.kind).inc()
-                raise
+        url, latency = self._endpoint(path)
+        body = json.dumps(json_body, ensure_ascii=False).encode() if json_body is not None else None
+        started = time.perf_counter()
+        try:
+            async with self.http.request(
+                method,
+                url,
+                data=body,
+                params=params,
+                headers=self._api_headers,
+                timeout=self._timeout,
+            ) as resp:
+                raw = await resp.read()
+                status = resp.status
+                retry_after = _retry_after(resp.headers)
+            return self._decode(status, raw, retry_after)
+        except aiohttp.ClientConnectorError as exc:
+            error: IMAError = NetworkError(self._clean(f"cannot connect: {exc}"), sent=False)
+        except (TimeoutError, aiohttp.ClientError) as exc:
+            error = NetworkError(self._clean(f"{type(exc).__name__}: {exc}"), sent=True)
+        except IMAError as exc:
+            IMA_ERRORS.labels(exc.kind).inc()
+            raise
+        finally:
+            latency.observe(time.perf_counter() - started)
         IMA_ERRORS.labels(error.kind).inc()
         raise error
 

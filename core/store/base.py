@@ -13,7 +13,7 @@ the operator, and the store logs that cause once, not at every call.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
@@ -223,6 +223,14 @@ class Store(Protocol):
     async def mark_cancelled(self, job_id: str, *, at: float) -> bool:
         """Any active state → cancelled; credits are given back if it was never sent (queued
         or accepted)."""
+        ...
+
+    def watch_cancels(self, told: Callable[[str], None]) -> None:
+        """From now on, call ``told(job_id)`` for every job cancelled: at once when through
+        this store (before :meth:`mark_cancelled` returns), and within a few seconds when by
+        another process on the same database (``ima-bot admin cancel``, another replica). It
+        may hear of a job more than once, and of jobs not running here. Call it inside the
+        event loop."""
         ...
 
     async def set_handle(self, job_id: str, handle: Handle, *, expires_at: float | None) -> None:

@@ -308,4 +308,6 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX console_login_failures_address ON console_login_failures (address, at);
         """
     ),
+    # 9: the jobs cancelled lately, which every running replica looks for (SQLStore.watch_cancels).
+    Migration("CREATE INDEX jobs_cancelled ON jobs (finished_at) WHERE state = 'cancelled'"),
 )

@@ -13,6 +13,8 @@ backends.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import functools
 import inspect
 import json
@@ -56,6 +58,13 @@ _JOB_COLUMNS = (
 _JOB_SELECT = ", ".join(_JOB_COLUMNS)
 #: The fence of a job this replica lost: no lease version matches it.
 _LOST = -1
+#: Seconds between looks for the jobs other processes cancelled (one query for all of them).
+CANCEL_CHECK = 2.0
+#: How far before the previous look each look reaches back: a cancel is timed by the clock of
+#: the process that made it (another machine's, maybe), and committed a moment after.
+_CANCEL_SLACK = 60.0
+#: The notification channel of cancels, on backends that have one (PostgreSQL).
+_CANCELS = "ima_job_cancelled"
 
 
 def _states_sql(states: frozenset[JobState]) -> str:
@@ -108,6 +117,11 @@ class Connection(Protocol):
         this one ends (on every replica), so a check-then-write on them is atomic."""
         ...
 
+    async def notify(self, channel: str, payload: str) -> None:
+        """Inside a transaction: tell ``payload`` to every process listening on ``channel``
+        when it commits (nothing, on a backend without notifications)."""
+        ...
+
 
 class Driver(Protocol):
     #: How messages name the database: a path, or host and database (never a password).
@@ -126,6 +140,16 @@ class Driver(Protocol):
 
     def transaction(self) -> AbstractAsyncContextManager[Connection]:
         """Commits when the block ends, rolls back when it raises."""
+        ...
+
+    def leasing(self) -> AbstractAsyncContextManager[Connection]:
+        """A transaction for lease writes (claims and renewals), on a connection of their own
+        where the backend has several: they never wait for one behind the jobs' traffic."""
+        ...
+
+    async def listen(self, channel: str, heard: Callable[[str], None]) -> None:
+        """Call ``heard(payload)`` for every notification on ``channel`` from now on (nothing,
+        on a backend without notifications)."""
         ...
 
     async def close(self) -> None: ...
@@ -209,6 +233,10 @@ class SQLStore:
         self._fences: dict[str, int] = {}
         #: The cause of the failure being logged (None while the database works).
         self._outage: str | None = None
+        #: Who is told of cancels (:meth:`watch_cancels`), and the task that looks for the
+        #: cancels of other processes.
+        self._cancel_watchers: list[Callable[[str], None]] = []
+        self._cancel_watch: asyncio.Task[None] | None = None
 
     def _failed(self, error: Exception) -> StoreError:
         """The error for a refused call; its cause is logged once until a write works again."""
@@ -232,6 +260,12 @@ class SQLStore:
             yield c
         self._works()
 
+    @asynccontextmanager
+    async def _leasing(self) -> AsyncIterator[Connection]:
+        async with self._driver.leasing() as c:
+            yield c
+        self._works()
+
     async def _changed(self, query: str, args: Sequence[Any]) -> bool:
         async with self._transaction() as c:
             return await c.execute(query, args) > 0
@@ -245,6 +279,10 @@ class SQLStore:
             return await c.fetchall(query, args)
 
     async def close(self) -> None:
+        if self._cancel_watch is not None:
+            self._cancel_watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._cancel_watch
         await self._driver.close()
 
     async def ping(self) -> bool:
@@ -364,7 +402,7 @@ class SQLStore:
         self, since: float, now: float, *, previous_life: bool = False
     ) -> list[Mapping[str, Any]]:
         mine = " OR owner = ?" if previous_life else ""
-        async with self._transaction() as c:
+        async with self._leasing() as c:
             rows = await c.fetchall(
                 "UPDATE requests SET owner = ?, lease_until = ? "  # noqa: S608 - fixed names
                 "WHERE key IN (SELECT key FROM requests WHERE finished_at IS NULL "
@@ -615,8 +653,47 @@ class SQLStore:
             )
             if job.state in UNSENT:  # never sent: nothing was charged
                 await c.execute("DELETE FROM usage WHERE job_id = ?", (job_id,))
+            await c.notify(_CANCELS, job_id)
         self._fences.pop(job_id, None)
+        self._tell_cancelled(job_id)
         return True
+
+    def watch_cancels(self, told: Callable[[str], None]) -> None:
+        """Cancels through this store are told at once; those of other processes by the
+        backend's notifications (PostgreSQL) and, on every backend, by one look every
+        :data:`CANCEL_CHECK` seconds at the jobs cancelled since the previous look (which also
+        catches what a lost notification missed). A cancel is told more than once."""
+        self._cancel_watchers.append(told)
+        if self._cancel_watch is None:
+            self._cancel_watch = asyncio.get_running_loop().create_task(
+                self._watch_cancels(), name="cancels"
+            )
+
+    def _tell_cancelled(self, job_id: str) -> None:
+        for told in self._cancel_watchers:
+            told(job_id)
+
+    async def _watch_cancels(self) -> None:
+        try:
+            await self._driver.listen(_CANCELS, self._tell_cancelled)
+        except self._driver.errors as exc:  # the periodic look stands in for it
+            self._failed(exc)
+        since = time.time()
+        while True:
+            await asyncio.sleep(CANCEL_CHECK)
+            now = time.time()
+            try:
+                rows = await self._fetchall(  # the literal state: its index is partial
+                    "SELECT id FROM jobs WHERE state = 'cancelled' AND finished_at >= ?",
+                    (since - _CANCEL_SLACK,),
+                )
+            except self._driver.errors as exc:
+                self._failed(exc)
+                continue
+            since = now
+            # Told again at each look for a while: a job may start here after the first.
+            for row in rows:
+                self._tell_cancelled(str(row[0]))
 
     async def set_handle(self, job_id: str, handle: Handle, *, expires_at: float | None) -> None:
         async with self._transaction() as c:
@@ -693,7 +770,7 @@ class SQLStore:
         """Take the active jobs no replica holds (unowned, or their lease expired) and return
         them; ``previous_life``: also those this replica id held before it restarted."""
         mine = " OR owner = ?" if previous_life else ""
-        async with self._transaction() as c:
+        async with self._leasing() as c:
             rows = await c.fetchall(
                 "UPDATE jobs SET owner = ?, lease_until = ?, "  # noqa: S608 - fixed names
                 "lease_version = lease_version + 1 "
@@ -712,9 +789,10 @@ class SQLStore:
         """Extend every lease this replica holds (one write); returns the ids of the active
         jobs it lost meanwhile (another replica claimed them), which it must stop."""
         # Which jobs this replica holds is read before the write: a job admitted (or claimed)
-        # while the write runs is not in it, so it is never mistaken for one that ended.
-        held = [i for i, v in self._fences.items() if v != _LOST]
-        async with self._transaction() as c:
+        # while the write runs is not in it, so it is never mistaken for one that ended. A
+        # fence that changes meanwhile (the job ended, or was claimed again) is left as it is.
+        held = {i: v for i, v in self._fences.items() if v != _LOST}
+        async with self._leasing() as c:
             rows = await c.fetchall(
                 f"UPDATE jobs SET lease_until = ? WHERE owner = ? AND state IN {_ACTIVE_SQL} "  # noqa: S608
                 "RETURNING id, lease_version",
@@ -724,17 +802,20 @@ class SQLStore:
                 "UPDATE requests SET lease_until = ? WHERE owner = ? AND finished_at IS NULL",
                 (now + self.lease.seconds, self.lease.replica),
             )
+            lost: list[str] = []
+            if held:
+                marks = ", ".join("?" for _ in held)
+                taken = await c.fetchall(
+                    f"SELECT id FROM jobs WHERE id IN ({marks}) AND owner != ? "  # noqa: S608
+                    f"AND state IN {_ACTIVE_SQL}",
+                    [*held, self.lease.replica],
+                )
+                lost = [str(r[0]) for r in taken]
         kept = {str(r[0]) for r in rows}
-        lost: list[str] = []
-        if held:
-            marks = ", ".join("?" for _ in held)
-            taken = await self._fetchall(
-                f"SELECT id FROM jobs WHERE id IN ({marks}) AND owner != ? "  # noqa: S608
-                f"AND state IN {_ACTIVE_SQL}",
-                [*held, self.lease.replica],
-            )
-            lost = [str(r[0]) for r in taken]
-        for job_id in held:
+        lost = [i for i in lost if self._fences.get(i) == held[i]]
+        for job_id, version in held.items():
+            if self._fences.get(job_id) != version:
+                continue
             if job_id in lost:
                 self._fences[job_id] = _LOST  # told once; its writes keep failing
             elif job_id not in kept:

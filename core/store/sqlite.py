@@ -6,8 +6,8 @@ import asyncio
 import errno
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,9 @@ class _Connection:
     async def serialise(self, keys: Sequence[str]) -> None:
         """Nothing to do: there is one writer (BEGIN IMMEDIATE, one connection)."""
 
+    async def notify(self, channel: str, payload: str) -> None:
+        """Nothing to do: SQLite has no notifications (the store looks periodically)."""
+
 
 class SQLiteDriver:
     errors: tuple[type[Exception], ...] = (sqlite3.Error,)
@@ -101,6 +104,12 @@ class SQLiteDriver:
                 raise
             else:
                 await self._db.commit()
+
+    def leasing(self) -> AbstractAsyncContextManager[_Connection]:
+        return self.transaction()  # one connection, one writer
+
+    async def listen(self, channel: str, heard: Callable[[str], None]) -> None:
+        """Nothing to do: SQLite has no notifications (the store looks periodically)."""
 
     async def migrate(self) -> None:
         async with self._db.execute("PRAGMA user_version") as cursor:

@@ -16,11 +16,17 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+import core.store.sql
 from core.actions import Verb, decode
 from core.door import Platform
+from core.i18n import Translator
 from core.jobs import JobState
 from core.limits import Window
+from core.operations import Operations
 from core.replier import Reply, Stage
+from core.store.sql import CANCEL_CHECK
 from sim.app import RunningSimulator, start_simulator
 from sim.catalog import Catalog
 from tests.core.harness import PNG, Harness, assert_plain, harness
@@ -227,6 +233,59 @@ async def test_admin_cancel_before_create_is_never_created(tmp_path: Path) -> No
         stored = await h.store.get_job(job.id)
         assert stored is not None
         assert stored.state is JobState.CANCELLED
+
+
+# ── an operator cancels a job that is running at IMA ─────────────────────────────────────
+
+#: Slow enough for an operator's command to start while the job polls (a video times out
+#: after 48 s), fast enough to poll every 0.16 s.
+RUNNING_SCALE = 0.02
+
+
+async def running_job(h: Harness) -> tuple[RecordingReplier, str]:
+    replier = await h.say("u1 a video of a slow sunrise [[sim:timeout]]", wait=False)
+    while not (jobs := await h.store.active_jobs()) or jobs[0].state is not JobState.RUNNING:  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+    return replier, jobs[0].id
+
+
+async def assert_stopped_and_told(h: Harness, replier: RecordingReplier, job_id: str) -> None:
+    assert "administrator stopped" in replier.messages[0].current.text
+    stored = await h.store.get_job(job_id)
+    assert stored is not None
+    assert stored.state is JobState.CANCELLED
+    assert len(h.creates) == 1
+    assert await counted(h, user_id="u1") == charged(h.sim) > 0  # it was made: stays counted
+
+
+async def test_admin_cancel_from_another_process_stops_a_running_job(tmp_path: Path) -> None:
+    db = tmp_path / "bot.db"
+    async with (
+        await start_simulator(speed=RUNNING_SCALE, seed=37) as sim,
+        harness(sim, db, scale=RUNNING_SCALE) as h,
+    ):
+        replier, job_id = await running_job(h)
+        code, _ = await admin_cancel(db, job_id)
+        assert code == 0
+        # Told by the store's look at what other processes cancelled, long before the
+        # task would have timed out.
+        await asyncio.wait_for(h.engine.drain(), CANCEL_CHECK + 10)
+        await assert_stopped_and_told(h, replier, job_id)
+
+
+async def test_console_cancel_is_told_to_the_running_job(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No look at the database would see it in time: only being told stops the job.
+    monkeypatch.setattr(core.store.sql, "CANCEL_CHECK", 600.0)
+    async with (
+        await start_simulator(speed=RUNNING_SCALE, seed=38) as sim,
+        harness(sim, tmp_path / "bot.db", scale=RUNNING_SCALE) as h,
+    ):
+        replier, job_id = await running_job(h)
+        assert await Operations(h.store, Translator.load()).cancel(job_id, time.time())
+        await asyncio.wait_for(h.engine.drain(), 10)
+        await assert_stopped_and_told(h, replier, job_id)
 
 
 async def admin_cancel(db: Path, job_id: str) -> tuple[int, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
@@ -119,6 +119,37 @@ async def test_the_replica_that_gives_a_queued_job_its_slot_holds_it(
     assert await b.mark_creating(waiting.id)
 
 
+def beside_next_write(
+    monkeypatch: pytest.MonkeyPatch,
+    store: Store,
+    then: Callable[[], Awaitable[object]],
+    *,
+    before: bool = False,
+) -> list[bool]:
+    """Run ``then`` once, right after ``store``'s next lease write commits, or right before
+    it begins: for the renewal, between what it reads first and what it compares."""
+    driver = store._driver  # type: ignore[attr-defined]
+    transaction = driver.leasing
+    ran: list[bool] = []
+
+    async def once() -> None:
+        if not ran:
+            ran.append(True)
+            monkeypatch.setattr(driver, "leasing", transaction)
+            await then()
+
+    @contextlib.asynccontextmanager
+    async def beside(*args: object) -> AsyncIterator[object]:
+        if before:
+            await once()
+        async with transaction(*args) as c:
+            yield c
+        await once()
+
+    monkeypatch.setattr(driver, "leasing", beside)
+    return ran
+
+
 async def test_a_request_is_answered_by_one_replica_and_taken_over_when_it_dies(
     replicas: tuple[Store, Store],
 ) -> None:
@@ -143,26 +174,32 @@ async def test_a_job_admitted_while_leases_are_renewed_stays_fenced(
 ) -> None:
     a, b = replicas
     j = job()
-    driver = a._driver  # type: ignore[attr-defined]
-    transaction = driver.transaction
-    admitted = False
-
-    @contextlib.asynccontextmanager
-    async def admitting_after(*args: object) -> AsyncIterator[object]:
-        # Right after the renewal's write commits, before it compares what it renewed with
-        # what it holds: the job admitted now was not renewed, yet it has not ended.
-        nonlocal admitted
-        async with transaction(*args) as c:
-            yield c
-        if not admitted:
-            admitted = True
-            await a.admit(j)
-
-    monkeypatch.setattr(driver, "transaction", admitting_after)
+    ran = beside_next_write(monkeypatch, a, lambda: a.admit(j))
     assert await a.renew(time.time()) == []
-    monkeypatch.setattr(driver, "transaction", transaction)
-    assert admitted
+    assert ran  # the job was not renewed, yet it has not ended
     [taken] = await b.claim(time.time() + LEASE + 1)  # a stalled; b takes the job
     assert taken.id == j.id
     assert not await a.mark_creating(j.id)  # a still names the lease it admitted the job with
     assert await b.mark_creating(j.id)
+
+
+async def test_a_job_ending_while_leases_are_renewed_is_no_error(
+    replicas: tuple[Store, Store], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It was one in the drill: the renewal raised, and the replica stopped renewing its leases
+    # and taking over dead replicas' jobs.
+    a, _ = replicas
+    j = job()
+    await a.admit(j)
+    ran = beside_next_write(
+        monkeypatch,
+        a,
+        lambda: a.mark_failed(j.id, error_kind="x", at=1.0, release=True),
+        before=True,
+    )
+    assert await a.renew(time.time()) == []
+    assert ran
+    other = job()
+    await a.admit(other)
+    assert await a.renew(time.time()) == []
+    assert await a.mark_creating(other.id)

@@ -15,7 +15,7 @@ from core.jobs import Job, JobState, ModelSource, new_job_id
 from core.limits import Caps, Window
 from core.replier import Handle
 from core.store import Admission, ConsoleSession, Preference, Store, StoreError, open_store
-from core.store.sql import KEEP_SECONDS
+from core.store.sql import CANCEL_CHECK, KEEP_SECONDS
 from tests.postgres import PASSWORD, Server
 
 DAY = "2026-11-25"
@@ -124,6 +124,45 @@ async def test_failing_and_cancelling_release_only_what_was_never_sent(store: St
     await store.mark_creating(sent.id)
     assert await store.mark_cancelled(sent.id, at=1.0)  # maybe sent: stays counted
     assert sum(r.credits for r in await store.usage(DAY)) == 10
+
+
+@pytest.mark.parametrize("backend", ["file", "postgres"])
+async def test_cancels_are_told_here_at_once_and_from_another_process_soon(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    if backend == "postgres":
+        url = await request.getfixturevalue("postgres_server").new_database()
+    else:
+        url = f"sqlite:///{tmp_path / 'bot.db'}"
+    here, elsewhere = await open_store(url), await open_store(url)  # two processes' stores
+    try:
+        told: list[str] = []
+        heard = asyncio.Event()
+
+        def tell(job_id: str) -> None:
+            told.append(job_id)
+            heard.set()
+
+        here.watch_cancels(tell)
+        ours, theirs, finished = job(), job(), job()
+        for j in (ours, theirs, finished):
+            await here.admit(j)
+        assert await here.mark_cancelled(ours.id, at=time.time())
+        assert set(told) == {ours.id}  # before the cancel returned (maybe more than once)
+        heard.clear()
+        await here.mark_failed(finished.id, error_kind="x", at=time.time(), release=True)
+        started = time.monotonic()
+        assert await elsewhere.mark_cancelled(theirs.id, at=time.time())
+        while theirs.id not in told:
+            await asyncio.wait_for(heard.wait(), CANCEL_CHECK + 5)
+            heard.clear()
+        if backend == "postgres":  # notified, not found by the periodic look
+            assert time.monotonic() - started < CANCEL_CHECK
+        assert finished.id not in told
+        assert not await elsewhere.mark_cancelled(theirs.id, at=time.time())  # once
+    finally:
+        await here.close()
+        await elsewhere.close()
 
 
 async def test_recent_failures_latest_first_with_what_the_log_kept(store: Store) -> None:
