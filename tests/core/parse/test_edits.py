@@ -26,6 +26,10 @@ CASES = [
         "params-portrait-pls", "portrait pls", command=EDIT, edit_kind=PARAMS, aspect_ratio="9:16"
     ),
     case("params-zh-upright-come", "竖着来", command=EDIT, aspect_ratio="9:16"),
+    case("params-zh-make-upright", "改成竖的", command=EDIT, edit_kind=PARAMS, aspect_ratio="9:16"),
+    case(
+        "params-zh-make-sideways", "换成横的", command=EDIT, edit_kind=PARAMS, aspect_ratio="16:9"
+    ),
     case("params-zh-one-upright", "竖着来一张", edit_kind=PARAMS, aspect_ratio="9:16"),
     case("params-zh-one-wide", "来一个 横屏", command=EDIT, edit_kind=PARAMS),
     case("params-zh-picture-named", "竖着来一张图", command=GEN),
