@@ -88,6 +88,8 @@ _N_MORE_RE = re.compile(
     r"(?![A-Za-z])",
     NOCASE,
 )
+#: What a retry ("再来") leaves of "再来两个": a number and a measure word, at the start.
+_AGAIN_N_RE = re.compile(rf"\A[\s\x00\x01]*(?P<n>{_NUMBER})\s*{words('count.classifier')}?", NOCASE)
 #: "多来几张", "再画几个": a few more.
 _A_FEW_RE = re.compile(rf"{words('edit.more')}[\s\x00]*{words('question.how_many')}")
 #: What a short change may still contain: "make the waves bigger" (a noun or two).
@@ -162,6 +164,13 @@ def _more(state: State) -> bool:
         if value is None or value < 1 or value != int(value):
             return False
         scan.mask([n_more.span()])
+        state.count = Count(int(value))
+    elif state.retry and state.count.value is None and (again := scan.search(_AGAIN_N_RE)):
+        # "再来两个": the retry words were taken; a number and any measure word remain
+        value = number(again["n"])
+        if value is None or value < 1 or value != int(value):
+            return False
+        scan.mask([again.span()])
         state.count = Count(int(value))
     elif state.count.value is None or not (state.retry or scan.search(_MORE_WORD_RE)):
         return False

@@ -58,6 +58,9 @@ CASES = [
     case("params-mixed-horizontal", "变成horizontal", command=EDIT, aspect_ratio="16:9"),
     case("params-mixed-widescreen", "换成 widescreen", command=EDIT, aspect_ratio="16:9"),
     case("more-zh-two", "再来两张", command=EDIT, edit_kind=MORE, count=2),
+    case("more-zh-two-ge", "再来两个", command=EDIT, edit_kind=MORE, count=2),
+    case("more-zh-three-digits", "再来3个", command=EDIT, edit_kind=MORE, count=3),
+    case("more-zh-people-is-new", "再来两个人", command=GEN),
     case(
         "media-convert-then-describe",
         "做成视频 猫从屋顶跳下来",
