@@ -254,15 +254,23 @@ def _unasked(s: State, directed: bool, requests: bool) -> bool:
 
 
 def _picture_remark(s: State, directed: bool) -> bool:
-    """A picture shown with a laugh or chatter and no request ("我家猫 哈哈哈", "look at my cat
-    lol"): a remark about it, not a change to make."""
-    if not s.images or directed or s.media.media is not None or s.has_parameters:
+    """A picture shown with a laugh, chatter, a reaction or a word on where it comes from, and
+    no request ("我家猫 哈哈哈", "look at my cat lol", "so cute", "这是我画的"): a remark about
+    it, not a change to make."""
+    if not s.images or directed or s.has_parameters:
         return False
     edges = s.scan.edges()
-    if has_request_verb(edges) or _EDIT_VERB_RE.search(edges) or len(s.scan.raw) > SHORT:
+    if _EDIT_VERB_RE.search(edges) or len(s.scan.raw) > SHORT:
         return False
     kept = s.scan.kept()
-    return _LAUGH_RE.search(kept) is not None or _CHATTER_RE.search(kept) is not None
+    if _NARRATION_RE.search(kept) is not None:
+        return True  # "这是我画的", "look what i made": the picture's story, no request
+    if s.media.media is not None or has_request_verb(edges):
+        return False
+    if _LAUGH_RE.search(kept) is not None or _CHATTER_RE.search(kept) is not None:
+        return True
+    reacts = _REACTION_RE.search(kept) is not None
+    return reacts and len(content_words(_REMARK_WORDS_RE.sub(" ", kept))) <= 1
 
 
 def _shows_own(s: State) -> bool:

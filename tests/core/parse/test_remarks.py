@@ -11,6 +11,29 @@ from tests.core.parse.support import GEN, IMAGE, Row, case, check, each
 CHAT, USAGE, HISTORY = Command.CHAT, Command.USAGE, Command.HISTORY
 
 CASES = [
+    # ── a picture with a remark, a reaction or where it comes from: nothing to make ──────────
+    *each(
+        "picture-remark",
+        [
+            "这是我画的",
+            "我昨天拍的",
+            "看看这个",
+            "看看这张",
+            "so cute",
+            "look what i made",
+            "我自己p的",
+        ],
+        1,
+        command=CHAT,
+    ),
+    *each(
+        "picture-question",
+        ["rate this 1-10", "thoughts?", "what do you think"],
+        1,
+        command=Command.QUESTION,
+    ),
+    case("picture-vague-ps", "ps一下", 1, command=Command.NONE),
+    case("picture-make-better", "make this better", 1, command=GEN),
     # ── telling what happened, praise alone, a picture shown as one's own ──────────────────
     *each(
         "narration",
