@@ -75,30 +75,40 @@ passes (sound wishes, "again").
    of a phrase (the first English one: "a poster of the top 10 songs"; the last Chinese one:
    唱歌的女孩的视频), an imperative 画/draw opening the request, /imagine. One kind among the
    strong signals (else among all) is ``media``; several → ambiguous, except that picture words
-   give way when pictures are attached. The task type follows from the media, the pictures
+   give way when pictures are attached. With a picture attached, a subject of it made to move
+   (make him wave, 让她笑一下, 挥挥手; no motion verb in "make him wear a hat") is a video, and
+   two or more pictures with reference words and no media word ("keep the character from
+   these") a video of them. The task type follows from the media, the pictures
    (attached or linked) and the frame and reference words (see ``media._task_type``); words
    that need pictures not attached still give their task and set ``mentions_input_image``.
 8. ``params.duration`` (once the media is known): 10秒/1分30秒/一分半/10s/10-second/1.5
    minutes; music → ``music_duration``; pictures → description; "80s synthwave" is a decade.
 9. ``prompt.described``: is anything left but frames, media words and fillers?
 10. ``questions.question``: a question mark, a question word anywhere (多少, 哪个, how much,
-    A-not-A 贵不贵), 吗/呢/么 ending a clause, or a question opening (what/how…, is it…, can a
-    video…, do you…) make a question, with a ``topic`` (chosen among all topic words, longest
-    first: models, price, limits, time, credits, then a picture attached → about the picture,
-    then capabilities) and a ``feature``. Question words inside a plain request with a
+    A-not-A 贵不贵), 吗/呢/么 ending a clause (好看吗这张 too), a modal then 不/没 ending it
+    (能做音乐不), or a question opening (what/how…, is it…, can a video…, do you…, a model
+    before a modal: veo能配音吗) make a question, with a ``topic`` (chosen among all topic
+    words, longest first: models, price, limits, time, credits, then a picture attached → about
+    the picture, then capabilities) and a ``feature``. Question words inside a plain request with a
     description (画一个什么都不怕的女孩) or after 不知道/not sure don't count. A request phrased
     as a yes/no question (can you draw a cat?, 能帮我画一只猫吗) with something to make named
-    stays a request; a question mark on a plain description ("a cat in space?") makes an
-    ``unsure`` request.
+    stays a request when it is for me or about one thing (帮我, 一只, a); a question mark on a
+    plain description ("a cat in space?") makes an ``unsure`` request, unless a long request
+    asks for a medium outright around it.
 11. ``edits.edit``: with nothing attached and a short message, an edit of the last result:
-    ``MORE`` (3 more, 再来三张), ``MEDIA`` (make a video of it, 配个音乐, 让它动起来), ``PARAMS``
+    ``MORE`` (3 more, 再来三张, 再来两个), ``MEDIA`` (make a video of it, 配个音乐, 让它动起来, make
+    him wave, 做成视频 + what it shows: the conversion is removed), ``PARAMS``
     (make it vertical, 10 seconds, 再高清一点), ``CONTENT`` (add a seagull, 换成夜景, sadder,
     更欢快一点).
 12. ``commands.command``: in this order: ``RESET`` (清除偏好, go back to the default) and
-    ``SHOW_PREFS`` (我的偏好, what's my default) when no model is directed; ``AVOID_MODEL`` (a
+    ``SHOW_PREFS`` (我的偏好, what's my default) when no model is directed; ``ALWAYS_MODEL``
+    without a model (设成默认吧, make it my default: the model just used); ``AVOID_MODEL`` (a
     model avoided, none chosen, nothing asked in another clause); ``USAGE`` (my usage, 我的额度,
     how many credits do I have left: own credits, asked or not) and ``HISTORY`` (can I see my
-    history) when nothing is asked for; ``QUESTION``; ``EDIT``; ``CHAT`` (remarks, praise,
+    history) when nothing is asked for; ``GENERATE`` of a picture, unsure, for wondering what
+    something looks like (what would a cat astronaut look like); ``QUESTION``; ``CHAT`` for an
+    opinion about a medium or a model or telling what happened (sora 的视频好贵, nice pic!, my
+    friend made a video with this bot); ``EDIT``; ``CHAT`` (remarks, praise,
     complaints, feelings with nothing asked for: 这张不错, 太慢了吧, 我今天好累); ``GENERATE`` when
     something is described or pictures came, or a model or quality with a media word (not
     ALWAYS: 以后视频都用可灵 is a preference); ``RETRY`` (again, 用可灵再来一次: with ``model`` or

@@ -44,7 +44,12 @@ _REMARK_WORDS_RE = lexicon().pattern("chat.reaction", "chat.subject", "chat.degr
 _FIRST_PERSON_RE = re.compile(rf"[\s\x00\x01,.!~]*{words('chat.first_person')}", NOCASE)
 _WANT_RE = lexicon().pattern("chat.want")
 _JUDGEMENT_RE = lexicon().pattern("chat.judgement")
-_NARRATION_RE = lexicon().pattern("chat.narration")
+_NARRATION_RE = re.compile(
+    rf"{words('chat.narration')}"
+    rf"|(?:{words('chat.narrator_owner')}\s+[A-Za-z]+|{words('chat.narrator')})"
+    rf"\s+(?:{words('chat.narrator_adverb')}\s+)?{words('chat.past_verb')}",
+    NOCASE,
+)
 _PRAISE_RE = lexicon().pattern("chat.praise")
 _POSSESSIVE_RE = re.compile(rf"[\s\x00\x01]*{words('chat.possessive')}", NOCASE)
 _EDIT_VERB_RE = lexicon().pattern("edit.verb", "edit.change", "edit.to_media")
@@ -249,15 +254,23 @@ def _unasked(s: State, directed: bool, requests: bool) -> bool:
 
 
 def _picture_remark(s: State, directed: bool) -> bool:
-    """A picture shown with a laugh or chatter and no request ("我家猫 哈哈哈", "look at my cat
-    lol"): a remark about it, not a change to make."""
-    if not s.images or directed or s.media.media is not None or s.has_parameters:
+    """A picture shown with a laugh, chatter, a reaction or a word on where it comes from, and
+    no request ("我家猫 哈哈哈", "look at my cat lol", "so cute", "这是我画的"): a remark about
+    it, not a change to make."""
+    if not s.images or directed or s.has_parameters:
         return False
     edges = s.scan.edges()
-    if has_request_verb(edges) or _EDIT_VERB_RE.search(edges) or len(s.scan.raw) > SHORT:
+    if _EDIT_VERB_RE.search(edges) or len(s.scan.raw) > SHORT:
         return False
     kept = s.scan.kept()
-    return _LAUGH_RE.search(kept) is not None or _CHATTER_RE.search(kept) is not None
+    if _NARRATION_RE.search(kept) is not None:
+        return True  # "这是我画的", "look what i made": the picture's story, no request
+    if s.media.media is not None or has_request_verb(edges):
+        return False
+    if _LAUGH_RE.search(kept) is not None or _CHATTER_RE.search(kept) is not None:
+        return True
+    reacts = _REACTION_RE.search(kept) is not None
+    return reacts and len(content_words(_REMARK_WORDS_RE.sub(" ", kept))) <= 1
 
 
 def _shows_own(s: State) -> bool:

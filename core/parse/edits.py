@@ -22,10 +22,12 @@ message, "做成视频"); the command pass decides: a question or a request come
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
+from core.ima.tasks import MediaKind, TaskType
 from core.parse.frames import has_request_verb, lead_end, remark_end
 from core.parse.lexicon import lexicon, words
-from core.parse.media import MEDIA_RE, MOTION_RE, token_group
+from core.parse.media import MEDIA_RE, MOTION_FRAME_RE, MOTION_RE, token_group
 from core.parse.model import Edit, EditKind
 from core.parse.prompt import CONTENT_GROUPS, FILLER_RE
 from core.parse.state import Count, State
@@ -86,6 +88,8 @@ _N_MORE_RE = re.compile(
     r"(?![A-Za-z])",
     NOCASE,
 )
+#: What a retry ("再来") leaves of "再来两个": a number and a measure word, at the start.
+_AGAIN_N_RE = re.compile(rf"\A[\s\x00\x01]*(?P<n>{_NUMBER})\s*{words('count.classifier')}?", NOCASE)
 #: "多来几张", "再画几个": a few more.
 _A_FEW_RE = re.compile(rf"{words('edit.more')}[\s\x00]*{words('question.how_many')}")
 #: What a short change may still contain: "make the waves bigger" (a noun or two).
@@ -117,6 +121,11 @@ def _kind(state: State) -> EditKind | None:
     # Nothing new but the medium, or a little said about it with the result named.
     named = not content or (len(content) <= _SHORT and _IT_END_RE.search(scan.kept()))
     if media is not None and not state.retry and named and _names_earlier(state):
+        return EditKind.MEDIA
+    moves = scan.search(MOTION_FRAME_RE) is not None and len(content) <= _SHORT + 1
+    if media is None and not state.media.conflict and moves:
+        # "make him wave", "让她笑一下" after a picture: a video of it
+        state.media = replace(state.media, media=MediaKind.VIDEO, task_type=TaskType.TEXT_TO_VIDEO)
         return EditKind.MEDIA
     convert = _CONVERT_RE.match(view, lead_end(view))
     if media is not None and not state.retry and convert is not None:
@@ -155,6 +164,13 @@ def _more(state: State) -> bool:
         if value is None or value < 1 or value != int(value):
             return False
         scan.mask([n_more.span()])
+        state.count = Count(int(value))
+    elif state.retry and state.count.value is None and (again := scan.search(_AGAIN_N_RE)):
+        # "再来两个": the retry words were taken; a number and any measure word remain
+        value = number(again["n"])
+        if value is None or value < 1 or value != int(value):
+            return False
+        scan.mask([again.span()])
         state.count = Count(int(value))
     elif state.count.value is None or not (state.retry or scan.search(_MORE_WORD_RE)):
         return False

@@ -33,7 +33,7 @@ _ANY_MEDIA = words("media.video", "media.motion", "media.music_style", "media.mu
 #: Motion words: a video of the picture ("让它动起来", "animate it").
 MOTION_RE = lexicon().pattern("media.motion")
 #: With a picture attached, someone made to move ("make him wave", "让她笑一下", "挥挥手").
-_MOTION_FRAME_RE = led(
+MOTION_FRAME_RE = led(
     rf"{words('media.motion_subject')}(?:\s+[\w']+){{0,6}}?\s+{words('media.motion_verb')}"
     rf"|{words('media.motion_let')}[^,.;!?，。；！？\n]{{0,12}}?{words('media.motion_verb')}"
     rf"|{words('media.motion_short')}",
@@ -208,7 +208,7 @@ def media(state: State) -> None:
     both = scan.search(_BOTH_FRAMES_RE) is not None
     last = scan.search(_LAST_FRAME_RE) is not None
     kinds = strong or set(weak)
-    if images and not strong - {MediaKind.VIDEO} and scan.search(_MOTION_FRAME_RE) is not None:
+    if images and not strong - {MediaKind.VIDEO} and scan.search(MOTION_FRAME_RE) is not None:
         kinds = {MediaKind.VIDEO}  # a subject of the picture made to move: a video of it
     if images and len(kinds) > 1:
         kinds.discard(MediaKind.IMAGE)

@@ -157,8 +157,11 @@ def question(state: State) -> None:
         return
     topic = _topic(state)
     asks = topic is not QuestionTopic.OTHER or _WH_RE.search(view) is not None
-    if aux and not (mark or end or opening or word or asks):
-        return  # "will smith eating spaghetti": an aux before a plain description
+    # "will smith eating spaghetti", "have him wave" (a picture attached): an aux before a plain
+    # description or request; a picture alone asks nothing.
+    about = asks and topic is not QuestionTopic.ABOUT_INPUT
+    if aux and not (mark or end or opening or word or about):
+        return
     # "画一个什么都不怕的女孩": a question word inside a plain request is description, unless
     # it asks about something ("用可灵做视频要多少钱").
     imperative = _IMPERATIVE_RE.match(scan.view, start) is not None and state.described

@@ -82,6 +82,26 @@ async def test_replies_to_a_result_carry_on_from_it(h: Harness) -> None:
     assert await same_file(h.creates[1]["src_img_url"][0], job.result_urls[0])
 
 
+async def test_typed_follow_ups_carry_on_from_the_last_result_without_quoting(
+    h: Harness,
+) -> None:
+    """Motion, a conversion with what it shows, a ratio: each continues the latest picture."""
+    for text, task_type in (
+        ("make him wave", TaskType.IMAGE_TO_VIDEO),
+        ("做成视频 让他举起剑", TaskType.IMAGE_TO_VIDEO),
+        ("portrait pls", TaskType.TEXT_TO_IMAGE),
+    ):
+        await made(h, "draw a knight in golden armor")
+        [job] = await h.store.recent_jobs("test", "u1", 1)
+        replier = await h.say(text)
+        assert replier.messages[0].current.stage is Stage.SUCCESS, text
+        assert h.creates[-1]["task_type"] == task_type.value, text
+        if task_type is TaskType.IMAGE_TO_VIDEO:
+            assert await same_file(h.creates[-1]["src_img_url"][0], job.result_urls[0])
+    width, height = h.creates[-1]["parameters"][0]["parameters"]["size"].split("x")
+    assert int(height) > int(width)  # 9:16 as SeeDream sizes it
+
+
 async def test_someone_elses_result_is_refused(h: Harness) -> None:
     image = await made(h, "draw a cat")
     [job] = await h.store.recent_jobs("test", "u1", 1)

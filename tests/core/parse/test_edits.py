@@ -13,10 +13,23 @@ PARAMS, CONTENT = EditKind.PARAMS, EditKind.CONTENT
 MEDIA, MORE = EditKind.MEDIA, EditKind.MORE
 
 CASES = [
+    case("media-motion-no-picture", "make him wave", command=EDIT, edit_kind=MEDIA, media=VIDEO),
+    case("media-motion-zh-no-picture", "让她笑一下", command=EDIT, edit_kind=MEDIA, media=VIDEO),
+    case("media-motion-short-zh", "挥挥手", command=EDIT, edit_kind=MEDIA),
+    case(
+        "motion-long-description-is-new",
+        "make the kids dance at a party in the park with balloons and cake",
+        command=GEN,
+        media=None,
+    ),
     case(
         "params-portrait-pls", "portrait pls", command=EDIT, edit_kind=PARAMS, aspect_ratio="9:16"
     ),
     case("params-zh-upright-come", "竖着来", command=EDIT, aspect_ratio="9:16"),
+    case("params-zh-make-upright", "改成竖的", command=EDIT, edit_kind=PARAMS, aspect_ratio="9:16"),
+    case(
+        "params-zh-make-sideways", "换成横的", command=EDIT, edit_kind=PARAMS, aspect_ratio="16:9"
+    ),
     case("params-zh-one-upright", "竖着来一张", edit_kind=PARAMS, aspect_ratio="9:16"),
     case("params-zh-one-wide", "来一个 横屏", command=EDIT, edit_kind=PARAMS),
     case("params-zh-picture-named", "竖着来一张图", command=GEN),
@@ -45,6 +58,9 @@ CASES = [
     case("params-mixed-horizontal", "变成horizontal", command=EDIT, aspect_ratio="16:9"),
     case("params-mixed-widescreen", "换成 widescreen", command=EDIT, aspect_ratio="16:9"),
     case("more-zh-two", "再来两张", command=EDIT, edit_kind=MORE, count=2),
+    case("more-zh-two-ge", "再来两个", command=EDIT, edit_kind=MORE, count=2),
+    case("more-zh-three-digits", "再来3个", command=EDIT, edit_kind=MORE, count=3),
+    case("more-zh-people-is-new", "再来两个人", command=GEN),
     case(
         "media-convert-then-describe",
         "做成视频 猫从屋顶跳下来",

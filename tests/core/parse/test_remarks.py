@@ -11,6 +11,29 @@ from tests.core.parse.support import GEN, IMAGE, Row, case, check, each
 CHAT, USAGE, HISTORY = Command.CHAT, Command.USAGE, Command.HISTORY
 
 CASES = [
+    # ── a picture with a remark, a reaction or where it comes from: nothing to make ──────────
+    *each(
+        "picture-remark",
+        [
+            "这是我画的",
+            "我昨天拍的",
+            "看看这个",
+            "看看这张",
+            "so cute",
+            "look what i made",
+            "我自己p的",
+        ],
+        1,
+        command=CHAT,
+    ),
+    *each(
+        "picture-question",
+        ["rate this 1-10", "thoughts?", "what do you think"],
+        1,
+        command=Command.QUESTION,
+    ),
+    case("picture-vague-ps", "ps一下", 1, command=Command.NONE),
+    case("picture-make-better", "make this better", 1, command=GEN),
     # ── telling what happened, praise alone, a picture shown as one's own ──────────────────
     *each(
         "narration",
@@ -30,6 +53,9 @@ CASES = [
             "he shared a song",
             "they did a video about it",
             "my dad watched the video",
+            "my buddy made a music video with this thing lol",
+            "somebody already created a video like that",
+            "we also generated a song",
             "昨天看了个视频 笑死我了",
             "刷到一个视频 笑死",
             "看到一个很酷的视频",

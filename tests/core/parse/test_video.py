@@ -38,14 +38,14 @@ CASES = [
         "motion-en-more", "make the boat float, the ball roll and the plane fly", 1, task_type=I2V
     ),
     case("motion-en-nod", "make him nod and wink", 1, task_type=I2V),
-    case("motion-en-more-2", "make the dog wag, the baby laugh and her breathe", 1, task_type=I2V),
+    case("motion-en-more-2", "make the dog wag and the baby laugh", 1, task_type=I2V),
     case(
         "motion-en-more-3",
         "make them run, walk, spin, talk, speak and look around",
         1,
         task_type=I2V,
     ),
-    case("motion-en-ripple", "make the lake ripple and the smoke flow, shake it", 1, task_type=I2V),
+    case("motion-en-ripple", "make the lake ripple and the smoke flow", 1, task_type=I2V),
     case(
         "motion-bring-to-life",
         "bring this painting to life with kling 2.6, add sound",
@@ -57,6 +57,8 @@ CASES = [
     case("motion-zh-water", "让河水流动 树叶摇摆 旗子摆动 鱼游来游去", 1, task_type=I2V),
     case("motion-zh-short", "招招手 眨眨眼 摇摇头 笑一笑", 1, task_type=I2V),
     # Still edits and descriptions stay pictures.
+    case("still-breathe-fire", "make it breathe fire", 1, task_type=I2I),
+    case("still-shake-hands", "make them shake hands", 1, task_type=I2I),
     case("still-wear-hat", "make him wear a hat", 1, task_type=I2I),
     case("still-zh-dress", "让她穿红裙子", 1, task_type=I2I),
     case("still-zh-plane", "让背景里的飞机变成红色", 1, task_type=I2I),
@@ -66,6 +68,21 @@ CASES = [
     case("still-zh-face", "让笑脸更明显 飞船也换个颜色", 1, task_type=I2I),
     case("still-running-dog", "a dog running on the beach", media=None),
     case("still-make-cat-jump-no-pic", "a picture: make the cat jump", task_type=T2I),
+    case("motion-have-him", "have him wave hello", 1, media=VIDEO, task_type=I2V),
+    case("motion-let-stretch", "let the cat stretch and yawn", 1, task_type=I2V),
+    case("motion-get-bloom", "get the flowers to bloom and blossom", 1, task_type=I2V),
+    case("motion-wiggle", "make its ears wiggle", 1, task_type=I2V),
+    case("motion-zh-pronoun", "他挥手打招呼", 1, task_type=I2V),
+    case("motion-zh-stretch", "让猫咪伸个懒腰 打哈欠", 1, task_type=I2V),
+    case("motion-zh-bloom", "让照片里的花慢慢绽放", 1, task_type=I2V),
+    case("motion-zh-blossom", "让樱花盛开", 1, task_type=I2V),
+    case("still-zh-pilot-hat", "给她加一顶飞行员帽子", 1, task_type=I2I),
+    case("still-zh-open-field", "他们在开放的草地上", 1, task_type=I2I),
+    case("flf-en-first-to-last", "these two, first to last, 5 sec", 2, task_type=FLF),
+    case("flf-en-transition", "transition between these two pics", 2, task_type=FLF),
+    case("flf-en-morph-from", "morph from the first into the second", 2, task_type=FLF),
+    case("flf-zh-use-first-last", "开头用第一张 结尾用第二张", 2, task_type=FLF),
+    case("flf-zh-start-end-last", "开始用第一张，结束用最后一张", 2, task_type=FLF),
     # ── first/last frames and references said in other words ─────────────────────────────
     case(
         "flf-zh-open-close",
