@@ -92,7 +92,8 @@ def _describes(scan: Scan) -> bool:
     view = MEDIA_RE.sub(
         lambda m: m.group() if token_group(m) in CONTENT_GROUPS else " ", scan.edges()
     )
-    return has_content(FILLER_RE.sub(" ", view).replace(USED, " ").replace(GONE, " "))
+    left = FILLER_RE.sub(" ", view).replace(USED, " ").replace(GONE, " ")
+    return has_content(_TRAILING_THANKS_RE.sub("", left))  # "以后都用 veo 吧 thx": nothing
 
 
 def prompt(state: State) -> None:

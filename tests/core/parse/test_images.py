@@ -159,6 +159,8 @@ CASES = [
                 "touch up my photo",
                 "ps this",
                 "retouch the pic",
+                "帮我 edit 一下 this",
+                "fix 一下这张",
             ]
         )
     ),

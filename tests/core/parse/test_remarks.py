@@ -22,6 +22,12 @@ CASES = [
             "so cute",
             "look what i made",
             "我自己p的",
+            # a laughing emoji for a laugh
+            "my dog when he sees the vacuum 😂",
+            "我家猫看到黄瓜的样子🤣",
+            "bro's face 💀",
+            "look at him 😹",
+            "老板今天的发型😆",
         ],
         1,
         command=CHAT,
