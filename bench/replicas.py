@@ -29,7 +29,6 @@ import re
 import tempfile
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,8 +36,8 @@ import aiohttp
 import asyncpg
 
 from core.jobs import ACTIVE
-from sim.app import RunningSimulator, start_simulator
-from tests.drills.process import BotProcess, bot_environment
+from sim.app import start_simulator
+from tests.drills.process import BotProcess, replicas
 from tests.fakes.feishu import FakeFeishu
 from tests.postgres import start_server
 
@@ -73,27 +72,6 @@ async def round_trips(http: aiohttp.ClientSession, bot: BotProcess) -> float:
     return float(found[1]) if found else 0.0
 
 
-@contextlib.asynccontextmanager
-async def replicas(
-    count: int, sim: RunningSimulator, feishu: FakeFeishu, url: str, tmp: Path, lease: float
-) -> AsyncIterator[list[BotProcess]]:
-    bots: list[BotProcess] = []
-    try:
-        for number in range(count):
-            home = tmp / f"replica{number}"
-            home.mkdir()
-            env = bot_environment(home, sim, 1.0, feishu=feishu, feishu_mode="ws")
-            env.update(DATABASE_URL=url, REPLICA_ID=f"replica-{number}", LEASE_SECONDS=str(lease))
-            bot = BotProcess(home, env)
-            bots.append(bot)
-            await bot.start()
-            await feishu.wait_for_ws_connections(number + 1)
-        yield bots
-    finally:
-        for bot in bots:
-            await bot.close()
-
-
 async def run(
     count: int, jobs: int, url: str, *, lease: float, kill: bool, sim_speed: float
 ) -> Result:
@@ -103,7 +81,10 @@ async def run(
         aiohttp.ClientSession() as http,
     ):
         with tempfile.TemporaryDirectory() as tmp:
-            async with replicas(count, sim, feishu, url, Path(tmp), lease) as bots:
+            async with replicas(
+                count, Path(tmp), sim, 1.0, feishu=feishu,
+                DATABASE_URL=url, LEASE_SECONDS=str(lease),
+            ) as bots:  # fmt: skip
                 db = await asyncpg.connect(url)
                 pids = [b.proc.pid for b in bots if b.proc is not None]
                 idle_from = [cpu_seconds(p) for p in pids]

@@ -16,8 +16,8 @@ import signal
 import socket
 import sqlite3
 import sys
-from collections.abc import Mapping
-from contextlib import closing
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import asynccontextmanager, closing
 from pathlib import Path
 from typing import Any
 
@@ -199,3 +199,37 @@ class BotProcess:
     async def close(self) -> None:
         if self.proc is not None and self.proc.returncode is None:
             await self.kill()
+
+
+@asynccontextmanager
+async def replicas(
+    count: int,
+    tmp: Path,
+    sim: RunningSimulator,
+    scale: float,
+    *,
+    feishu: FakeFeishu,
+    discord: FakeDiscord | None = None,
+    each: Callable[[int], Mapping[str, str]] = lambda number: {},
+    **shared: str,
+) -> AsyncIterator[list[BotProcess]]:
+    """``count`` real ``ima-bot run`` processes, started one after another, each with its own
+    ``REPLICA_ID`` and one long connection of the Feishu app; ``shared`` settings (the one
+    ``DATABASE_URL``) go to all of them, ``each(number)`` to one."""
+    bots: list[BotProcess] = []
+    try:
+        for number in range(count):
+            home = tmp / f"replica{number}"
+            home.mkdir()
+            env = bot_environment(
+                home, sim, scale, discord=discord, feishu=feishu, feishu_mode="ws"
+            )
+            env.update(REPLICA_ID=f"replica-{number}", **shared, **each(number))
+            bot = BotProcess(home, env)
+            bots.append(bot)
+            await bot.start()
+            await feishu.wait_for_ws_connections(number + 1)  # replica n holds connection n+1
+        yield bots
+    finally:
+        for bot in bots:
+            await bot.close()

@@ -24,20 +24,18 @@ killed replica received, and that none of them was created or answered.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import re
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
 import pytest
 
 from core.jobs import ACTIVE
-from sim.app import RunningSimulator, start_simulator
-from tests.drills.process import BotProcess, bot_environment
+from sim.app import start_simulator
+from tests.drills.process import replicas
 from tests.fakes.discord import FakeDiscord, FakeGuild, StoredMessage
 from tests.fakes.feishu import FakeFeishu
 
@@ -51,37 +49,6 @@ LEASE_SECONDS = 5.0
 TAKEOVER_WITHIN = LEASE_SECONDS + LEASE_SECONDS / 3 + 2.0
 _ACTIVE = [s.value for s in ACTIVE]
 _NUMBER = re.compile(r"(cat|fox) number (\d+)")
-
-
-@contextlib.asynccontextmanager
-async def replicas(
-    discord: FakeDiscord, feishu: FakeFeishu, sim: RunningSimulator, tmp: Path, url: str
-) -> AsyncIterator[list[BotProcess]]:
-    bots: list[BotProcess] = []
-    try:
-        for number in range(REPLICAS):
-            home = tmp / f"replica{number}"
-            home.mkdir()
-            env = bot_environment(
-                home, sim, SPEED, discord=discord, feishu=feishu, feishu_mode="ws"
-            )
-            env.update(
-                DATABASE_URL=url,
-                REPLICA_ID=f"replica-{number}",
-                LEASE_SECONDS=str(LEASE_SECONDS),
-                DISCORD_SHARD_COUNT=str(REPLICAS),
-                DISCORD_SHARD_IDS=str(number),
-                DISCORD_MESSAGE_CONTENT="true",
-                MAX_JOBS_PER_USER="5",
-            )
-            bot = BotProcess(home, env)
-            bots.append(bot)
-            await bot.start()
-            await feishu.wait_for_ws_connections(number + 1)  # replica n holds connection n+1
-        yield bots
-    finally:
-        for bot in bots:
-            await bot.close()
 
 
 def _request(prompt: str) -> str:
@@ -102,7 +69,13 @@ async def test_three_replicas_one_killed(postgres_url: str, tmp_path: Path) -> N
             await discord.add_guild(f"shard {n}", shard=(n, REPLICAS)) for n in range(REPLICAS)
         ]
         channels = [await discord.add_text_channel(g, "general") for g in guilds]
-        async with replicas(discord, feishu, sim, tmp_path, postgres_url) as bots:
+        async with replicas(
+            REPLICAS, tmp_path, sim, SPEED, feishu=feishu, discord=discord,
+            each=lambda number: {"DISCORD_SHARD_IDS": str(number)},
+            DATABASE_URL=postgres_url, LEASE_SECONDS=str(LEASE_SECONDS),
+            DISCORD_SHARD_COUNT=str(REPLICAS), DISCORD_MESSAGE_CONTENT="true",
+            MAX_JOBS_PER_USER="5",
+        ) as bots:  # fmt: skip
             db = await asyncpg.connect(postgres_url)
             asked: dict[int, str] = {}  # Discord message id → request
             for n in range(PER_PLATFORM):

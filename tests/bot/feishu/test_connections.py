@@ -9,14 +9,13 @@ processes. The store's dedupe, shared through the database, makes each message r
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from sim.app import RunningSimulator, start_simulator
-from tests.drills.process import BotProcess, bot_environment
+from tests.drills.process import BotProcess, replicas
 from tests.fakes.feishu import FakeFeishu
 
 SCALE = 0.02
@@ -27,29 +26,6 @@ REPLICAS = 2
 async def sim() -> AsyncIterator[RunningSimulator]:
     async with await start_simulator(speed=SCALE, seed=7) as running:
         yield running
-
-
-@contextlib.asynccontextmanager
-async def replicas(
-    fake: FakeFeishu, sim: RunningSimulator, tmp: Path, count: int
-) -> AsyncIterator[list[BotProcess]]:
-    """``count`` processes in long-connection mode on one database, each with a connection."""
-    db = tmp / "shared.db"
-    bots = []
-    try:
-        for number in range(count):
-            home = tmp / f"replica{number}"
-            home.mkdir()
-            env = bot_environment(home, sim, SCALE, feishu=fake, feishu_mode="ws")
-            env.update(DATABASE_URL=str(db), REPLICA_ID=f"replica-{number}")
-            bot = BotProcess(home, env)
-            bots.append(bot)
-            await bot.start()
-            await fake.wait_for_ws_connections(number + 1)
-        yield bots
-    finally:
-        for bot in bots:
-            await bot.close()
 
 
 async def delivered(bot: BotProcess, count: int) -> None:
@@ -63,7 +39,12 @@ async def delivered(bot: BotProcess, count: int) -> None:
 async def test_a_message_delivered_to_two_connections_runs_once(
     sim: RunningSimulator, tmp_path: Path
 ) -> None:
-    async with FakeFeishu() as fake, replicas(fake, sim, tmp_path, REPLICAS) as bots:
+    async with (
+        FakeFeishu() as fake,
+        replicas(
+            REPLICAS, tmp_path, sim, SCALE, feishu=fake, DATABASE_URL=str(tmp_path / "shared.db")
+        ) as bots,
+    ):
         event = fake.events.dm_text("draw a red fox in the snow")
         message_id = fake.events.message_id(event)
         first, second = fake.ws.open_numbers()[:2]
@@ -86,7 +67,12 @@ async def test_events_spread_over_the_connections_each_run_once(
     sim: RunningSimulator, tmp_path: Path
 ) -> None:
     """Feishu's random pick: every replica gets some of the messages, each is answered once."""
-    async with FakeFeishu(ws_seed=3) as fake, replicas(fake, sim, tmp_path, REPLICAS) as bots:
+    async with (
+        FakeFeishu(ws_seed=3) as fake,
+        replicas(
+            REPLICAS, tmp_path, sim, SCALE, feishu=fake, DATABASE_URL=str(tmp_path / "shared.db")
+        ) as bots,
+    ):
         people = [fake.events.new_user(f"person {n}") for n in range(6)]
         events = [fake.events.dm_text("draw a cat", sender=person) for person in people]
         acks = await asyncio.gather(*(fake.push_event(e) for e in events))
