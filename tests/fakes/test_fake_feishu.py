@@ -32,6 +32,7 @@ import contextlib
 import io
 import json
 import random
+import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -587,7 +588,8 @@ def check_unasked(fake: FakeFeishu, message_id: str, seen: list[Any]) -> None:
 class Webhook:
     """A bot-side webhook route feeding lark's EventDispatcherHandler, as the adapter will.
 
-    ``unasked`` adds handlers for the unasked events; ``delay`` makes the bot slow to answer.
+    ``unasked`` adds handlers for the unasked events; ``delay`` makes the bot slow to answer;
+    the next ``refuse`` requests are answered 500 unread.
     """
 
     def __init__(self, fake: FakeFeishu, *, unasked: bool = False) -> None:
@@ -595,6 +597,7 @@ class Webhook:
         self.card_actions: list[Any] = []
         self.unasked: list[Any] = []
         self.delay = 0.0
+        self.refuse = 0
         builder = (
             lark.EventDispatcherHandler.builder(fake.encrypt_key, fake.verification_token)
             .register_p2_im_message_receive_v1(self.messages.append)
@@ -616,6 +619,9 @@ class Webhook:
 
     async def handle(self, request: web.Request) -> web.Response:
         await asyncio.sleep(self.delay)
+        if self.refuse > 0:
+            self.refuse -= 1
+            return web.json_response({"msg": "busy"}, status=500)
         raw = lark.RawRequest()
         raw.uri = request.path
         raw.headers = request.headers  # case-insensitive; a plain dict breaks signature lookup
@@ -871,13 +877,15 @@ async def _run_together(clients: list[Any]) -> None:
 class WsBot:
     """Handlers called on the ws thread hand their data to the test's loop.
 
-    ``unasked`` adds handlers for the unasked events (collected in :attr:`unasked`).
+    ``unasked`` adds handlers for the unasked events (collected in :attr:`unasked`). A message
+    ``boom`` always fails; ``flaky…`` fails the first time it arrives.
     """
 
     def __init__(self, *, unasked: bool = False) -> None:
         self._loop = asyncio.get_running_loop()
         self.messages: asyncio.Queue[Any] = asyncio.Queue()
         self.unasked: list[Any] = []
+        self._flaky_seen: set[str] = set()
         builder = (
             lark.EventDispatcherHandler.builder("", "")
             .register_p2_im_message_receive_v1(self._on_message)
@@ -888,8 +896,12 @@ class WsBot:
         self.handler = builder.build()
 
     def _on_message(self, data: Any) -> None:
-        if json.loads(data.event.message.content).get("text") == "boom":
+        text = json.loads(data.event.message.content).get("text", "")
+        if text == "boom":
             raise RuntimeError("handler failed")
+        if text.startswith("flaky") and data.header.event_id not in self._flaky_seen:
+            self._flaky_seen.add(data.header.event_id)
+            raise RuntimeError("handler failed once")
         self._loop.call_soon_threadsafe(self.messages.put_nowait, data)
 
     def _on_card_action(self, data: Any) -> Any:
@@ -1047,3 +1059,175 @@ async def test_deleted_and_recalled_messages(fake: FakeFeishu, http: aiohttp.Cli
     assert len(fake.messages) == 1  # only the card: nothing was sent to a message that is gone
     with pytest.raises(KeyError):
         fake.delete_message("om_never_sent")
+
+
+# --- redelivery -----------------------------------------------------------------------------
+
+#: Feishu's 15 s, 5 min, 1 h, 6 h, compressed.
+QUICK_RETRIES = (0.2, 0.3, 0.4, 0.5)
+
+
+async def test_an_event_answered_500_is_posted_again_until_taken(
+    fake: FakeFeishu, webhook: Webhook
+) -> None:
+    fake.redelivery_intervals = QUICK_RETRIES
+    webhook.refuse = 2
+    event = fake.events.dm_text("draw a cat")
+    first = await fake.post_event(webhook.url, event)
+    assert first.status == 500
+    await fake.wait_for_taken(event)
+
+    dispatch = fake.dispatch_of(event)
+    assert (dispatch.attempts, dispatch.taken, dispatch.mode) == (3, True, "webhook")
+    assert [d.status for d in fake.deliveries] == [500, 500, 200]
+    [taken] = webhook.messages  # the same event each time: only the taken one was read
+    assert taken.header.event_id == event["header"]["event_id"]
+    await asyncio.sleep(0.6)  # nothing more once taken
+    assert len(fake.deliveries) == 3
+
+
+async def test_a_late_answer_is_delivered_again_and_feishu_gives_up_at_last(
+    fake: FakeFeishu, webhook: Webhook
+) -> None:
+    fake.redelivery_intervals = QUICK_RETRIES
+    fake.answer_deadline = 0.1
+    webhook.delay = 0.15  # the bot takes every one, too late for Feishu
+    event = fake.events.dm_text("draw a dog")
+    started = time.monotonic()
+    await fake.post_event(webhook.url, event)
+    with pytest.raises(AssertionError, match="gave up"):
+        await fake.wait_for_taken(event)
+    took = time.monotonic() - started
+
+    dispatch = fake.dispatch_of(event)
+    assert (dispatch.attempts, dispatch.taken, dispatch.given_up) == (5, False, True)
+    # Each retry waits its interval after the attempt before failed (at the deadline).
+    assert took >= sum(QUICK_RETRIES) + 4 * fake.answer_deadline
+    await fake.wait_until(lambda: len(fake.deliveries) == 5, "the last late answer")
+    assert all(d.late and d.status == 200 for d in fake.deliveries)
+    assert [m.header.event_id for m in webhook.messages] == [event["header"]["event_id"]] * 5
+
+
+async def test_card_callbacks_and_url_checks_are_never_sent_again(
+    fake: FakeFeishu, webhook: Webhook, http: aiohttp.ClientSession
+) -> None:
+    fake.redelivery_intervals = QUICK_RETRIES
+    card = await send_card(fake, http, "failed")
+    webhook.refuse = 2
+    press = fake.events.card_action({"job": "j1"}, message_id=card, chat_id="oc_x")
+    assert (await fake.post_event(webhook.url, press)).status == 500
+    assert (await fake.post_url_verification(webhook.url)).status == 500
+    await asyncio.sleep(0.5)
+    assert [d.status for d in fake.deliveries] == [500, 500]
+    assert all(d.given_up and d.attempts == 1 for d in fake.dispatches)
+
+
+async def test_a_webhook_nobody_listens_on_is_posted_again_once_it_is_up(
+    fake: FakeFeishu,
+) -> None:
+    fake.redelivery_intervals = (0.3, 0.3, 0.3, 0.3)
+    hook = Webhook(fake)
+    app = web.Application()
+    app.router.add_post("/feishu/events", hook.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    event = fake.events.dm_text("anyone?")
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await fake.post_event(f"http://127.0.0.1:{port}/feishu/events", event)
+    await web.TCPSite(runner, "127.0.0.1", port).start()  # the bot comes up
+    try:
+        await fake.wait_for_taken(event)
+    finally:
+        await runner.cleanup()
+    assert fake.dispatch_of(event).attempts >= 2
+    assert [d.status for d in fake.deliveries] == [200]  # the refused attempt had no answer
+    assert len(hook.messages) == 1
+
+
+async def test_a_long_connection_event_failed_is_pushed_again_as_a_new_frame() -> None:
+    async with (
+        FakeFeishu(ws_seed=3, redelivery_intervals=QUICK_RETRIES) as fake,
+        connected(fake, WsBot(), count=3) as bot,
+    ):
+        events = [fake.events.dm_text(f"flaky {n}") for n in range(12)]
+        frames = [await fake.send_ws_event(e) for e in events]
+        await fake.wait_for_taken(*events)
+        received = [await next_message(bot) for _ in events]
+
+    assert sorted(r.header.event_id for r in received) == sorted(
+        e["header"]["event_id"] for e in events
+    )
+    assert all(fake.dispatch_of(e).attempts == 2 for e in events)
+    acks = fake.ws_acks
+    assert sorted(a.code for a in acks) == [200] * 12 + [500] * 12
+    assert len({a.message_id for a in acks}) == 24  # every attempt is a frame of its own
+    assert {a.message_id for a in acks if a.code == 500} == set(frames)
+    # Each retry goes to a connection picked again: some to another one than the first.
+    by_event: dict[str | None, list[int]] = {}
+    for delivery in fake.deliveries:
+        by_event.setdefault(delivery.event_id, []).append(delivery.connection or 0)
+    assert any(a != b for a, b in by_event.values())
+
+
+class SilentConnection:
+    """A long connection of the app that reads frames and never acks one: a replica that
+    froze, or died with them unread."""
+
+    def __init__(self, fake: FakeFeishu) -> None:
+        self.fake = fake
+        self.received: list[bytes] = []
+        self.arrived = asyncio.Event()
+        self._http = aiohttp.ClientSession()
+        self._reader: asyncio.Task[None] | None = None
+        self._ws: aiohttp.ClientWebSocketResponse | None = None
+
+    async def open(self) -> None:
+        async with self._http.post(
+            f"{self.fake.domain}/callback/ws/endpoint",
+            json={"AppID": self.fake.app_id, "AppSecret": self.fake.app_secret},
+        ) as response:
+            url = (await response.json())["data"]["URL"]
+        self._ws = ws = await self._http.ws_connect(url)
+
+        async def read() -> None:
+            async for message in ws:
+                self.received.append(message.data)
+                self.arrived.set()
+
+        self._reader = asyncio.create_task(read())
+
+    async def close(self) -> None:
+        if self._ws is not None:
+            await self._ws.close()
+        if self._reader is not None:
+            await self._reader
+        await self._http.close()
+
+
+async def test_a_frame_never_acked_is_pushed_again_to_another_connection() -> None:
+    async with FakeFeishu(redelivery_intervals=QUICK_RETRIES) as fake:
+        fake.answer_deadline = 0.3
+        silent = SilentConnection(fake)
+        await silent.open()
+        try:
+            async with connected(fake, WsBot()) as bot:
+                await fake.wait_for_ws_connections(2)
+                event = fake.events.dm_text("draw a fox")
+                frame = await fake.send_ws_event(event, connection=1)  # the silent one
+                async with asyncio.timeout(5):
+                    await silent.arrived.wait()
+                await silent.close()  # gone with it unacked: the retry goes to the one left
+                await fake.wait_until(lambda: fake.ws.open_numbers() == [2], "#1 closed")
+                await fake.wait_for_taken(event)
+                received = await next_message(bot)
+        finally:
+            await silent.close()
+
+    assert received.header.event_id == event["header"]["event_id"]
+    assert fake.ws_unacked == [frame]
+    [ack] = fake.ws_acks
+    assert (ack.connection, ack.code) == (2, 200)
+    assert fake.dispatch_of(event).attempts == 2

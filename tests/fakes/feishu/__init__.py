@@ -17,15 +17,17 @@
 See :mod:`tests.fakes.feishu.server` for the rules the fake enforces and
 ``tests/fakes/test_fake_feishu.py`` for the SDK quirks it was checked against. The package:
 ``server`` (the ``FakeFeishu`` facade), ``rest`` (IM, upload and token routes), ``ws`` (the long
-connection), ``webhook`` (signed, encrypted delivery), ``validation`` (content and card rules),
-``state`` (what the fake remembers), ``records`` (what tests inspect), ``events`` (payload
-builders), ``frames`` and ``crypto`` (wire formats).
+connection), ``webhook`` (signed, encrypted delivery), ``redelivery`` (events sent again until
+the bot takes them), ``validation`` (content and card rules), ``state`` (what the fake
+remembers), ``records`` (what tests inspect), ``events`` (payload builders), ``frames`` and
+``crypto`` (wire formats).
 """
 
 from tests.fakes.feishu.events import EventFactory
 from tests.fakes.feishu.records import (
     ApiErrorRecord,
     Delivery,
+    Dispatch,
     FakeUser,
     IncomingMessage,
     PatchRecord,
@@ -38,12 +40,15 @@ from tests.fakes.feishu.records import (
     WsAck,
     WsConnection,
 )
+from tests.fakes.feishu.redelivery import RETRY_INTERVALS
 from tests.fakes.feishu.server import FakeFeishu
 from tests.fakes.feishu.ws import WsClientConfig
 
 __all__ = [
+    "RETRY_INTERVALS",
     "ApiErrorRecord",
     "Delivery",
+    "Dispatch",
     "EventFactory",
     "FakeFeishu",
     "FakeUser",

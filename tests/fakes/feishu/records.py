@@ -199,3 +199,22 @@ class IncomingMessage:
     chat_id: str
     chat_type: str
     sender: FakeUser
+
+
+@dataclass
+class Dispatch:
+    """One event as Feishu keeps delivering it (:mod:`.redelivery`): ``attempts`` so far, until
+    one is ``taken`` (answered 200 in time) or the retries run out (``given_up``). Each attempt
+    is also a :class:`Delivery` once the bot answers it."""
+
+    event_id: str | None
+    event_type: str | None
+    mode: Literal["webhook", "ws"]
+    attempts: int = 0
+    taken: bool = False
+    given_up: bool = False
+
+    @property
+    def settled(self) -> bool:
+        """Feishu is done with it: taken, or given up."""
+        return self.taken or self.given_up

@@ -21,14 +21,18 @@ message; rate limits are HTTP 429 with ``99991400`` and ``x-ogw-ratelimit-reset`
 
 Every delivery is recorded as a :class:`~.records.Delivery` with the bot's answer (HTTP status
 or ack code) and how long it took; an answer later than ``answer_deadline`` (3 s) counts as
-failed, and a late card-callback answer is not applied to the card.
+failed, and a late card-callback answer is not applied to the card. An event not taken (no 200
+in time) is delivered again on Feishu's schedule, 15 s, 5 min, 1 h and 6 h after
+(:mod:`.redelivery`; ``redelivery_intervals`` compresses it), each attempt followed as a
+:class:`~.records.Dispatch`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any, Self
 
@@ -39,6 +43,7 @@ from tests.fakes.feishu.events import EventFactory, new_id
 from tests.fakes.feishu.records import (
     ApiErrorRecord,
     Delivery,
+    Dispatch,
     FakeUser,
     PatchRecord,
     Route,
@@ -49,6 +54,7 @@ from tests.fakes.feishu.records import (
     WsAck,
     WsConnection,
 )
+from tests.fakes.feishu.redelivery import RETRY_INTERVALS, Answer, Redelivery
 from tests.fakes.feishu.rest import RestApi
 from tests.fakes.feishu.state import FeishuState, Resource
 from tests.fakes.feishu.validation import image_mime
@@ -69,7 +75,9 @@ class FakeFeishu:
 
     ``app_id`` defaults to a fresh random id because lark-oapi caches tenant tokens process-wide
     per app_id (``TokenManager.cache``): a token issued by an earlier fake would be presented to a
-    later one and rejected. ``ws_seed`` seeds the choice of long connection for each event.
+    later one and rejected. ``ws_seed`` seeds the choice of long connection for each event
+    (and each redelivery); ``redelivery_intervals`` are the seconds from a failed delivery to the
+    next (Feishu's 15 s, 5 min, 1 h, 6 h unless compressed; ``()``: never again).
     """
 
     def __init__(
@@ -86,6 +94,7 @@ class FakeFeishu:
         ws_seed: int | None = None,
         max_ws_connections: int = MAX_CONNECTIONS,
         enforce_rate_limits: bool = True,
+        redelivery_intervals: Sequence[float] = RETRY_INTERVALS,
         wait_timeout: float = 5.0,
     ) -> None:
         self.app_id = app_id or new_id("cli_", 16)
@@ -114,6 +123,7 @@ class FakeFeishu:
             max_connections=max_ws_connections,
         )
         self.webhook = WebhookSender(self.state, encrypt_key=self.encrypt_key)
+        self.redelivery = Redelivery(self.state, redelivery_intervals)
         app = web.Application(middlewares=[self.rest.middleware], client_max_size=MAX_REQUEST_BYTES)
         app.add_routes([*self.rest.routes, *self.ws.routes])
         self._server = LoopbackServer(app)
@@ -131,6 +141,7 @@ class FakeFeishu:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        await self.redelivery.close()
         await self.ws.drop()
         await self.webhook.close()
         await self._server.stop()
@@ -164,6 +175,15 @@ class FakeFeishu:
     @answer_deadline.setter
     def answer_deadline(self, seconds: float) -> None:
         self.state.answer_deadline = seconds
+
+    @property
+    def redelivery_intervals(self) -> tuple[float, ...]:
+        """Seconds from a failed delivery to the next attempt, for events delivered from now."""
+        return self.redelivery.intervals
+
+    @redelivery_intervals.setter
+    def redelivery_intervals(self, intervals: Sequence[float]) -> None:
+        self.redelivery.intervals = tuple(intervals)
 
     @property
     def ws_client_config(self) -> WsClientConfig:
@@ -306,6 +326,20 @@ class FakeFeishu:
         """Deliveries Feishu would not count as delivered: not 200, or answered too late."""
         return [d for d in self.state.deliveries if not d.ok]
 
+    @property
+    def dispatches(self) -> list[Dispatch]:
+        """Every event handed to the bot (each call of :meth:`post_event` or
+        :meth:`send_ws_event`), with its attempts: the first and Feishu's redeliveries."""
+        return self.redelivery.dispatches
+
+    def dispatch_of(self, event: dict[str, Any]) -> Dispatch:
+        """The latest dispatch of ``event`` (matched by event id)."""
+        event_id = EventFactory.event_id(event)
+        for dispatch in reversed(self.redelivery.dispatches):
+            if dispatch.event_id == event_id:
+                return dispatch
+        raise LookupError(f"event {event_id} was never delivered")
+
     def delivery_of(self, event: dict[str, Any]) -> Delivery:
         """The latest delivery of ``event`` (matched by event id)."""
         event_id = EventFactory.event_id(event)
@@ -419,6 +453,17 @@ class FakeFeishu:
             lambda: len(self.ws.open_numbers()) >= count, what=f"{count} open long connections"
         )
 
+    async def wait_for_taken(self, *events: dict[str, Any]) -> None:
+        """Until the latest dispatch of each event was taken (answered 200 in time), however
+        many attempts it took; ``AssertionError`` when Feishu gave one up."""
+
+        def settled() -> bool:
+            return all(self.dispatch_of(e).settled for e in events)
+
+        await self.wait_until(settled, what=f"{len(events)} event(s) taken")
+        given_up = [EventFactory.event_id(e) for e in events if self.dispatch_of(e).given_up]
+        assert not given_up, f"Feishu gave up delivering {given_up}"
+
     async def wait_for_ack(self, message_id: str) -> WsAck:
         def find() -> WsAck | None:
             return next((a for a in self.ws.acks if a.message_id == message_id), None)
@@ -446,10 +491,21 @@ class FakeFeishu:
         ``tamper_signature`` sends a wrong signature, ``timestamp`` (Unix seconds, default now)
         lets a test replay an old delivery. A card in a timely 200 answer to a
         ``card.action.trigger`` is applied to that card like a patch (``source="callback"``).
+        Unless the answer is a timely 200, Feishu posts the event again later (a new
+        signature, the same event), in the background; the result returned is the first one's.
         """
-        return await self.webhook.post(
-            url, event, encrypt=encrypt, tamper_signature=tamper_signature, timestamp=timestamp
-        )
+
+        async def post() -> WebhookResult:
+            return await self.webhook.post(
+                url, event, encrypt=encrypt, tamper_signature=tamper_signature, timestamp=timestamp
+            )
+
+        async def again() -> Answer:
+            return asyncio.ensure_future(_status(asyncio.ensure_future(post())))
+
+        first = asyncio.ensure_future(post())
+        self.redelivery.start(event, "webhook", asyncio.ensure_future(_status(first)), again)
+        return await first
 
     async def post_url_verification(self, url: str, *, encrypt: bool = True) -> WebhookResult:
         """The console's URL check; the answer must echo ``result.sent["challenge"]``."""
@@ -460,8 +516,16 @@ class FakeFeishu:
     async def send_ws_event(self, event: dict[str, Any], *, connection: int | None = None) -> str:
         """Push ``event`` as a data frame and return the frame's message_id (see
         :meth:`wait_for_ack`). Like Feishu, it goes to one open connection picked at random
-        (seeded by ``ws_seed``); ``connection`` (a :attr:`WsConnection.number`) picks one."""
-        return await self.ws.send(event, connection)
+        (seeded by ``ws_seed``); ``connection`` (a :attr:`WsConnection.number`) picks one.
+        Unless it is acked 200 in time, Feishu pushes it again later as a new frame, to an open
+        connection picked at random (:mod:`.redelivery`)."""
+
+        async def again() -> Answer:
+            return (await self.ws.send(event))[1]
+
+        message_id, answer = await self.ws.send(event, connection)
+        self.redelivery.start(event, "ws", answer, again)
+        return message_id
 
     async def push_event(self, event: dict[str, Any], *, connection: int | None = None) -> WsAck:
         """Push ``event`` over the long connection and wait for the client's ack."""
@@ -470,3 +534,8 @@ class FakeFeishu:
     async def drop_ws_connections(self) -> None:
         """Close every long connection from the server side (the SDK then reconnects)."""
         await self.ws.drop()
+
+
+async def _status(result: asyncio.Future[WebhookResult]) -> int:
+    """The HTTP status of a webhook delivery, once answered."""
+    return (await result).status

@@ -12,6 +12,7 @@ refused at the handshake with ``514`` / ``1000040350``, which the SDK raises as 
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import random
@@ -60,6 +61,10 @@ class _PendingPush:
     event: dict[str, Any]
     trace_id: str
     connection: int
+    #: The ack's code, once it comes.
+    answer: asyncio.Future[int] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
     sent_at: float = field(default_factory=time.monotonic)
 
 
@@ -154,9 +159,12 @@ class LongConnections:
 
     # --- pushing events -------------------------------------------------------------------
 
-    async def send(self, event: dict[str, Any], connection: int | None = None) -> str:
+    async def send(
+        self, event: dict[str, Any], connection: int | None = None
+    ) -> tuple[str, asyncio.Future[int]]:
         """Push ``event`` as a data frame to ``connection`` (a :attr:`WsConnection.number`) or
-        to one open connection picked at random; returns the frame's message_id."""
+        to one open connection picked at random; returns the frame's message_id and the
+        future of its ack's code. ``RuntimeError`` when no such connection is open."""
         open_numbers = self.open_numbers()
         if not open_numbers:
             raise RuntimeError("no long-connection client is connected")
@@ -180,10 +188,14 @@ class LongConnections:
             payload=json.dumps(event, ensure_ascii=False).encode(),
             seq_id=next(self._push_seq),
         )
-        self._pending[message_id] = _PendingPush(event, trace_id, connection)
+        pending = _PendingPush(event, trace_id, connection)
+        self._pending[message_id] = pending
         self.connections[connection - 1].events += 1
-        await self._open[connection].send_bytes(data)
-        return message_id
+        try:
+            await self._open[connection].send_bytes(data)
+        except ConnectionError:  # closed meanwhile: the frame never left, its ack never comes
+            pending.answer.set_exception(RuntimeError(f"long connection #{connection} closed"))
+        return message_id, pending.answer
 
     async def _on_client_frame(self, ws: web.WebSocketResponse, raw: bytes) -> None:
         frame = frames.parse(raw)
@@ -223,6 +235,7 @@ class LongConnections:
         self.state.record_delivery(
             "ws", pending.event, code, latency, data, connection=pending.connection
         )
+        pending.answer.set_result(code)
 
 
 def _refuse(status: int, msg: str, *, auth_code: int | None = None) -> web.Response:
