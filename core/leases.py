@@ -39,3 +39,18 @@ class Lease:
 
 def default_lease() -> Lease:
     return Lease(default_replica_id())
+
+
+def fair_share(total: int, live: int, held: int) -> int:
+    """How many orphaned jobs (or requests) one look may claim: what brings this replica up to
+    an even split of all ``total`` active ones among the ``live`` replicas, given it ``held``.
+
+    The live replicas' shortfalls add up to at least the orphans (the orphans are what the live
+    ones don't hold), so once every survivor has looked once after the leases ran out, all of a
+    dead replica's work is taken, spread so that the least loaded take the most: the takeover
+    still ends within the lease time and one look. A replica holding nothing is not seen as
+    live by the others (it is counted only in its own looks), which makes their shares larger,
+    never smaller; a dead replica whose leases have not all run out yet makes them smaller,
+    and its jobs wait for a later look, when it no longer counts.
+    """
+    return max(0, -(-total // max(live, 1)) - held)

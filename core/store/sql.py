@@ -28,7 +28,7 @@ from typing import Any, Protocol, TypeVar
 from core.access import AccessEntry, AccessKind
 from core.ima.tasks import TaskType
 from core.jobs import ACTIVE, HOLDING, UNSENT, Job, JobState, ModelSource
-from core.leases import Lease, default_lease
+from core.leases import Lease, default_lease, fair_share
 from core.limits import NO_CAPS, Caps
 from core.replier import Handle, expiry, scrub, scrub_handle
 from core.store.base import (
@@ -401,17 +401,26 @@ class SQLStore:
     async def claim_requests(
         self, since: float, now: float, *, previous_life: bool = False
     ) -> list[Mapping[str, Any]]:
-        mine = " OR owner = ?" if previous_life else ""
+        unanswered = "finished_at IS NULL AND received_at >= ?"
         async with self._leasing() as c:
+            live, total, held = await self._load(c, "requests", unanswered, (since,), now)
             rows = await c.fetchall(
                 "UPDATE requests SET owner = ?, lease_until = ? "  # noqa: S608 - fixed names
-                "WHERE key IN (SELECT key FROM requests WHERE finished_at IS NULL "
-                f"AND received_at >= ? AND (owner IS NULL OR lease_until < ?{mine}) "
-                f"{self._driver.skip_locked}) RETURNING body, received_at",
+                f"WHERE key IN (SELECT key FROM requests WHERE {unanswered} "
+                "AND (owner IS NULL OR lease_until < ?) "
+                f"ORDER BY received_at LIMIT ? {self._driver.skip_locked}) "
+                "RETURNING key, body, received_at",
                 [self.lease.replica, now + self.lease.seconds, since, now,
-                 *([self.lease.replica] if previous_life else [])],
+                 fair_share(total, live, held)],
             )  # fmt: skip
-        return [json.loads(r[0]) for r in sorted(rows, key=lambda r: float(r[1]))]
+            if previous_life:
+                rows += await c.fetchall(
+                    "UPDATE requests SET lease_until = ? "  # noqa: S608 - fixed names
+                    f"WHERE owner = ? AND {unanswered} RETURNING key, body, received_at",
+                    [now + self.lease.seconds, self.lease.replica, since],
+                )
+        claimed = {str(r[0]): (float(r[2]), str(r[1])) for r in rows}  # one each, claimed twice
+        return [json.loads(body) for _, body in sorted(claimed.values())]
 
     async def first_seen(self, key: str) -> bool:
         return await self._changed(
@@ -767,23 +776,52 @@ class SQLStore:
     # ── leases (core/leases.py) ───────────────────────────────────────────────────────────
 
     async def claim(self, now: float, *, previous_life: bool = False) -> list[Job]:
-        """Take the active jobs no replica holds (unowned, or their lease expired) and return
-        them; ``previous_life``: also those this replica id held before it restarted."""
-        mine = " OR owner = ?" if previous_life else ""
+        """Take active jobs no replica holds (unowned, or their lease expired), oldest first and
+        at most this replica's :func:`~core.leases.fair_share`, and return them;
+        ``previous_life``: also every one this replica id held before it restarted."""
         async with self._leasing() as c:
+            live, total, held = await self._load(c, "jobs", f"state IN {_ACTIVE_SQL}", (), now)
+            share = fair_share(total, live, held)
             rows = await c.fetchall(
                 "UPDATE jobs SET owner = ?, lease_until = ?, "  # noqa: S608 - fixed names
                 "lease_version = lease_version + 1 "
                 f"WHERE id IN (SELECT id FROM jobs WHERE state IN {_ACTIVE_SQL} "
-                f"AND (owner IS NULL OR lease_until < ?{mine}) {self._driver.skip_locked}) "
+                "AND (owner IS NULL OR lease_until < ?) "
+                f"ORDER BY created_at LIMIT ? {self._driver.skip_locked}) "
                 "RETURNING id, lease_version",
-                [self.lease.replica, now + self.lease.seconds, now,
-                 *([self.lease.replica] if previous_life else [])],
+                [self.lease.replica, now + self.lease.seconds, now, share],
             )  # fmt: skip
+            if previous_life:
+                rows += await c.fetchall(
+                    "UPDATE jobs SET lease_until = ?, lease_version = lease_version + 1 "  # noqa: S608
+                    f"WHERE owner = ? AND state IN {_ACTIVE_SQL} RETURNING id, lease_version",
+                    [now + self.lease.seconds, self.lease.replica],
+                )
             versions = {str(r[0]): int(r[1]) for r in rows}
             jobs = [j for job_id in versions if (j := await self._job(c, job_id)) is not None]
         self._fences.update(versions)
         return sorted(jobs, key=lambda j: j.created_at)
+
+    async def _load(
+        self, c: Connection, table: str, active: str, args: Sequence[Any], now: float
+    ) -> tuple[int, int, int]:
+        """``(live replicas, active rows, rows this replica holds)`` of ``table``: a replica is
+        live while it holds an unexpired lease on a job or a request (this one always is)."""
+        live = {self.lease.replica}
+        for kind in ("jobs", "requests"):
+            rows = await c.fetchall(
+                f"SELECT DISTINCT owner FROM {kind} WHERE lease_until >= ?",  # noqa: S608
+                (now,),
+            )
+            live.update(str(r[0]) for r in rows if r[0] is not None)
+        counts = await c.fetchall(
+            f"SELECT owner, COUNT(*) FROM {table} WHERE {active} "  # noqa: S608 - fixed names
+            "AND (owner IS NULL OR owner != ? OR lease_until >= ?) GROUP BY owner",
+            (*args, self.lease.replica, now),
+        )
+        total = sum(int(r[1]) for r in counts)
+        held = sum(int(r[1]) for r in counts if r[0] == self.lease.replica)
+        return len(live), total, held
 
     async def renew(self, now: float) -> list[str]:
         """Extend every lease this replica holds (one write); returns the ids of the active

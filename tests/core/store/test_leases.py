@@ -203,3 +203,41 @@ async def test_a_job_ending_while_leases_are_renewed_is_no_error(
     await a.admit(other)
     assert await a.renew(time.time()) == []
     assert await a.mark_creating(other.id)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def three(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[list[Store]]:
+    if request.param == "postgres":
+        url = await request.getfixturevalue("postgres_server").new_database()
+    else:
+        url = str(tmp_path / "bot.db")
+    stores: list[Store] = [await open_store(url, Lease(name, LEASE)) for name in "abc"]
+    yield stores
+    for store in stores:
+        await store.close()
+
+
+async def test_a_dead_replicas_jobs_and_requests_are_shared_by_the_survivors(
+    three: list[Store],
+) -> None:
+    a, b, dead = three
+    for store, count in ((a, 4), (b, 2), (dead, 9)):
+        for n in range(count):
+            await store.admit(job(user=f"{store.lease.replica}{n}"))
+    for n in range(6):
+        await dead.receive(f"r{n}", {"n": n}, expires_at=None)
+    later = time.time() + LEASE + 1  # the dead one's leases ran out; the others renewed
+    assert await a.renew(later) == []
+    assert await b.renew(later) == []
+
+    # One look each: the 15 jobs end 8 / 7, the least loaded taking the most.
+    first, second = await a.claim(later), await b.claim(later)
+    assert (len(first), len(second)) == (4, 5)
+    assert not {j.id for j in first} & {j.id for j in second}
+    assert await a.claim(later) == await b.claim(later) == []  # nothing is taken twice
+    assert await a.mark_creating(first[0].id)  # fenced with the version each claimed
+
+    since = later - 3600
+    mine, yours = await a.claim_requests(since, later), await b.claim_requests(since, later)
+    assert (len(mine), len(yours)) == (3, 3)
+    assert sorted(r["n"] for r in mine + yours) == list(range(6))
