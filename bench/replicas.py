@@ -17,7 +17,8 @@ at once, one per person, and run to their results. Measured:
 * database round trips per job: ``ima_bot_database_round_trips_total`` scraped from each
   replica's /metrics before and after;
 * takeover after kill -9 (three replicas, run again): from the kill of one replica with jobs in
-  flight to the moment none of them is held by it any more, and to their last result.
+  flight to the moment none of them is held by it any more, and to their last result; and how
+  the survivors split its jobs (their lease owner at the end).
 """
 
 from __future__ import annotations
@@ -106,6 +107,7 @@ async def run(
                     )
                 killed_at: float | None = None
                 orphans = 0
+                orphan_ids: list[str] = []
                 taken_over: float | None = None
                 while True:
                     owners = await db.fetch(
@@ -120,8 +122,16 @@ async def run(
                         # What it used until the kill counts: read just before it.
                         cpu_before[-1] -= cpu_seconds(pids[-1])
                         trips_before[-1] -= await round_trips(http, bots[-1])
-                        orphans = now.get(f"replica-{count - 1}", 0)
                         await bots[-1].kill()
+                        orphan_ids = [
+                            r[0]
+                            for r in await db.fetch(
+                                "SELECT id FROM jobs WHERE owner = $1 AND state = ANY($2)",
+                                f"replica-{count - 1}",
+                                _ACTIVE,
+                            )
+                        ]
+                        orphans = len(orphan_ids)
                         killed_at = time.monotonic()
                     if (
                         killed_at is not None
@@ -136,6 +146,13 @@ async def run(
                 alive = bots[:-1] if kill else bots
                 cpu = sum(cpu_seconds(p) for p in pids[: len(alive)]) - sum(cpu_before)
                 trips = sum([await round_trips(http, b) for b in alive]) - sum(trips_before)
+                split = {
+                    str(r[0]): int(r[1])
+                    for r in await db.fetch(
+                        "SELECT owner, COUNT(*) FROM jobs WHERE id = ANY($1) GROUP BY owner",
+                        orphan_ids,
+                    )
+                }
                 states = {
                     str(r[0]): int(r[1])
                     for r in await db.fetch("SELECT state, COUNT(*) FROM jobs GROUP BY state")
@@ -144,7 +161,9 @@ async def run(
     takeover = "—"
     if killed_at is not None:
         takeover = (
-            f"{orphans} jobs in flight: taken over in {taken_over:.1f} s, the last result "
+            f"{orphans} jobs in flight, taken over by the survivors "
+            f"{' / '.join(str(split.get(f'replica-{n}', 0)) for n in range(count - 1))} "
+            f"in {taken_over:.1f} s, the last result "
             f"{seconds - (killed_at - started):.1f} s after the kill (lease {lease:.0f} s)"
         )
     return Result(
@@ -179,7 +198,8 @@ def table(results: list[Result]) -> str:
 async def main(args: argparse.Namespace) -> None:
     with contextlib.contextmanager(start_server)() as postgres:
         results = []
-        for count, kill in ((1, False), (3, False), (3, True)):
+        layouts = ((3, True),) if args.takeover_only else ((1, False), (3, False), (3, True))
+        for count, kill in layouts:
             url = await postgres.new_database()
             result = await run(
                 count, args.jobs, url, lease=args.lease, kill=kill, sim_speed=args.sim_speed
@@ -195,4 +215,5 @@ if __name__ == "__main__":
     parser.add_argument("--jobs", type=int, default=300)
     parser.add_argument("--lease", type=float, default=5.0)
     parser.add_argument("--sim-speed", type=float, default=0.2)
+    parser.add_argument("--takeover-only", action="store_true", help="only the kill -9 run")
     asyncio.run(main(parser.parse_args()))
