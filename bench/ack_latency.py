@@ -1,6 +1,6 @@
 """Acknowledgement latency: chat events at 200 per second, event → first reply.
 
-    .venv/bin/python -m bench.ack_latency [--rate 200] [--seconds 10]
+    .venv/bin/python -m bench.ack_latency [--rate 200] [--seconds 10] [--platform discord]
 
 Discord: slash commands dispatched by the local fake Discord over the gateway to the real
 discord.py client; measured from dispatch to the fake receiving the deferral. Feishu: signed,
@@ -127,17 +127,22 @@ async def feishu_run(rate: int, seconds: float) -> list[str]:
     return rows
 
 
-async def main(rate: int, seconds: float) -> None:
+async def main(rate: int, seconds: float, platforms: list[str]) -> None:
     print("| event → first reply | events | p50 | p99 | max | refused as late |")
     print("|---|---:|---:|---:|---:|---:|")
-    print(await discord_run(rate, seconds), flush=True)
-    for row in await feishu_run(rate, seconds):
-        print(row, flush=True)
+    if "discord" in platforms:
+        print(await discord_run(rate, seconds), flush=True)
+    if "feishu" in platforms:
+        for row in await feishu_run(rate, seconds):
+            print(row, flush=True)
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rate", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument(
+        "--platform", action="append", choices=["discord", "feishu"], help="default: both"
+    )
     args = parser.parse_args()
-    asyncio.run(main(args.rate, args.seconds))
+    asyncio.run(main(args.rate, args.seconds, args.platform or ["discord", "feishu"]))
