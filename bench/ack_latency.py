@@ -5,9 +5,9 @@
 Discord: slash commands dispatched by the local fake Discord over the gateway to the real
 discord.py client; measured from dispatch to the fake receiving the deferral. Feishu: signed,
 encrypted webhook deliveries POSTed to the bot's route; measured to the HTTP 200 ack and to the
-first card replied to the message. The fake, the bot and the IMA simulator share one process
-and one event loop, so the numbers include their work too: a pessimistic measure of the bot's
-own latency.
+first card replied to the message. The IMA simulator runs in a process of its own (it renders
+every picture it returns, a few milliseconds of CPU each); the fake platform and the bot share
+one process and one event loop, so the numbers include the fake's work too.
 """
 
 from __future__ import annotations
@@ -18,16 +18,20 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
 
-from sim.app import start_simulator
+from bench.inflight import simulator_process
+from sim.app import RunningSimulator
 from tests.bot.discord.world import start_bot
 from tests.bot.feishu.conftest import Bot
 from tests.fakes.discord import FakeDiscord, FakeInteraction
 from tests.fakes.feishu import FakeFeishu, SentMessage
+
+#: Generations at a hundredth of their time, so each event's job ends within the run.
+SIM_SPEED = 0.01
 
 
 def percentiles(values: list[float]) -> tuple[float, float, float]:
@@ -37,9 +41,9 @@ def percentiles(values: list[float]) -> tuple[float, float, float]:
 
 async def discord_run(rate: int, seconds: float) -> str:
     base, gateway = Route.BASE, DiscordWebSocket.DEFAULT_GATEWAY
-    async with FakeDiscord() as fake, await start_simulator(speed=0.01, seed=1) as sim:
-        with tempfile.TemporaryDirectory() as tmp:
-            bot, adapter, closing = await start_bot(fake, sim, Path(tmp) / "bench.db", 0.01)
+    async with FakeDiscord() as fake:
+        with tempfile.TemporaryDirectory() as tmp, simulator_process(SIM_SPEED) as sim:
+            bot, adapter, closing = await start_bot(fake, sim, Path(tmp) / "bench.db", SIM_SPEED)
             count = int(rate * seconds)
             users = [fake.add_user(f"user{i}") for i in range(count)]  # one request each
             sent: list[asyncio.Task[FakeInteraction]] = []
@@ -79,9 +83,12 @@ async def discord_run(rate: int, seconds: float) -> str:
 async def feishu_run(rate: int, seconds: float) -> None:
     """Prints the HTTP 200 row as soon as every delivery is acked (the cards can take minutes
     when the bot answers fewer than ``rate`` a second), then the first-card row."""
-    async with FakeFeishu() as fake, await start_simulator(speed=0.01, seed=1) as sim:
-        with tempfile.TemporaryDirectory() as tmp:
-            bot = Bot(fake, sim, "webhook", Path(tmp) / "bench.db", scale=0.01)
+    async with FakeFeishu() as fake:
+        with tempfile.TemporaryDirectory() as tmp, simulator_process(SIM_SPEED) as sim:
+            # Bot hands ``sim`` to bot_on, which takes a simulator's URL as well.
+            bot = Bot(
+                fake, cast("RunningSimulator", sim), "webhook", Path(tmp) / "bench.db", SIM_SPEED
+            )
             await bot.start()  # reads the catalogs first, as `ima-bot run` does
             count = int(rate * seconds)
             events = [
