@@ -78,6 +78,10 @@ class EngineConfig:
     #: tests run the simulator faster by the same factor so everything stays consistent.
     time_scale: float = 1.0
     default_locale: str = "en"
+    #: How many messages are answered (read, planned, admitted) at once. The rest wait, stored
+    #: and acknowledged, each in its sender's order: a burst can't take the event loop from
+    #: the acknowledgements of the messages arriving behind it.
+    intake: int = 16
 
 
 @dataclass(frozen=True)
@@ -145,6 +149,7 @@ class Engine:
         #: operators added (the console shares this, so its edits apply here at once).
         self.allowlists = Allowlists(store)
         self._turns = Turns()
+        self._intake = asyncio.Semaphore(self.config.intake)
         self._presses: dict[tuple[str, str, str], float] = {}
         #: Keys of the requests this process received, until :meth:`resume` has run: those are
         #: answered where they arrived, so a resume must not answer them a second time.
@@ -219,17 +224,25 @@ class Engine:
             await self._deliver(request, replier, ack)
 
     async def _deliver(self, request: ChatRequest, replier: Replier, ack: Ack) -> None:
+        """Stored and acknowledged at once, whatever the sender's earlier messages are doing;
+        answered in its turn, by one of the :attr:`EngineConfig.intake` answering at a time."""
         if self._arrived is not None:
             self._arrived.add(request.key)
-        async with self._turns.take((request.platform, request.chat_id, request.user_id)):
+        turn = self._turns.take((request.platform, request.chat_id, request.user_id))
+        try:
             fresh = await self._store.receive(
                 request.key, request.to_json(), expires_at=expiry(request.reply_target)
             )
             await ack()
-            if not fresh:
-                log.info("redelivered message %s ignored", request.key)
-                DEDUPLICATED.labels(request.platform).inc()
-                return
+        except BaseException:
+            turn.leave()
+            raise
+        if not fresh:
+            turn.leave()
+            log.info("redelivered message %s ignored", request.key)
+            DEDUPLICATED.labels(request.platform).inc()
+            return
+        async with turn, self._intake:
             await self._answer(request, replier)
 
     async def press(self, press: Press, replier: Replier) -> ActionResult:

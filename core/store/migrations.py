@@ -310,4 +310,12 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     # 9: the jobs cancelled lately, which every running replica looks for (SQLStore.watch_cancels).
     Migration("CREATE INDEX jobs_cancelled ON jobs (finished_at) WHERE state = 'cancelled'"),
+    # 10: what every admission reads without a scan of all jobs (SQLStore.admit): the queue in
+    # order, the jobs holding a slot (everyone's and a chat's).
+    Migration(
+        """
+        CREATE INDEX jobs_state ON jobs (state, created_at, id);
+        CREATE INDEX jobs_chat ON jobs (platform, chat_id, state);
+        """
+    ),
 )

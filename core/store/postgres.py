@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
@@ -29,7 +29,8 @@ from core.store.sql import Row, SQLStore
 _MIGRATION_LOCK = 0x1AB07
 _CONNECT_TIMEOUT = 10.0
 #: Connections for requests and jobs; one more is kept for the leases (:meth:`leasing`), so a
-#: renewal never waits behind a burst of admissions for a connection and loses every lease.
+#: renewal never waits behind a burst of admissions for a connection and loses every lease, and
+#: one for storing arriving requests (:meth:`receiving`), so an acknowledgement doesn't either.
 POOL_SIZE = 10
 
 #: Exchanges with the server: every statement, a transaction's BEGIN and COMMIT, and the reset
@@ -104,6 +105,13 @@ class _Connection:
         await self._conn.execute("SELECT pg_notify($1, $2)", channel, payload)
 
 
+@asynccontextmanager
+async def _transaction(pool: asyncpg.Pool[asyncpg.Record]) -> AsyncIterator[_Connection]:
+    ROUND_TRIPS.inc(3)  # BEGIN, COMMIT (or ROLLBACK) and the reset on release
+    async with pool.acquire() as conn, conn.transaction():
+        yield _Connection(conn)
+
+
 _Listener = Callable[[object, int, str, object], None]
 
 _ERRORS: tuple[type[Exception], ...] = (
@@ -123,10 +131,13 @@ class PostgresDriver:
         pool: asyncpg.Pool[asyncpg.Record],
         name: str,
         lease_pool: asyncpg.Pool[asyncpg.Record],
+        intake_pool: asyncpg.Pool[asyncpg.Record],
     ) -> None:
-        """``lease_pool``: the one connection lease writes use (see :data:`POOL_SIZE`)."""
+        """``lease_pool``, ``intake_pool``: the one connection lease writes use, and the one
+        arriving requests are stored through (see :data:`POOL_SIZE`)."""
         self._pool = pool
         self._lease_pool = lease_pool
+        self._intake_pool = intake_pool
         self.name = name
         #: The connection held for :meth:`listen` (LISTEN lasts as long as its connection),
         #: and what listens on it.
@@ -142,17 +153,14 @@ class PostgresDriver:
         async with self._pool.acquire() as conn:
             yield _Connection(conn)
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[_Connection]:
-        ROUND_TRIPS.inc(3)  # BEGIN, COMMIT (or ROLLBACK) and the reset on release
-        async with self._pool.acquire() as conn, conn.transaction():
-            yield _Connection(conn)
+    def transaction(self) -> AbstractAsyncContextManager[_Connection]:
+        return _transaction(self._pool)
 
-    @asynccontextmanager
-    async def leasing(self) -> AsyncIterator[_Connection]:
-        ROUND_TRIPS.inc(3)
-        async with self._lease_pool.acquire() as conn, conn.transaction():
-            yield _Connection(conn)
+    def leasing(self) -> AbstractAsyncContextManager[_Connection]:
+        return _transaction(self._lease_pool)
+
+    def receiving(self) -> AbstractAsyncContextManager[_Connection]:
+        return _transaction(self._intake_pool)
 
     async def migrate(self) -> None:
         async with self._pool.acquire() as conn, conn.transaction():
@@ -185,6 +193,7 @@ class PostgresDriver:
             self._listening, self._listeners = None, []
         await self._pool.close()
         await self._lease_pool.close()
+        await self._intake_pool.close()
 
 
 async def open_postgres(url: str, lease: Lease | None = None) -> SQLStore:
@@ -197,14 +206,20 @@ async def open_postgres(url: str, lease: Lease | None = None) -> SQLStore:
         )
     except (*_ERRORS, ValueError) as exc:  # type: ignore[misc]  # mypy can't star a tuple
         raise StoreError(f"The database {name} can't be opened: {_cause(exc)}.") from None
+    singles: list[asyncpg.Pool[asyncpg.Record]] = []  # the leases', then the intake's
     try:
-        lease_pool = await asyncio.wait_for(
-            asyncpg.create_pool(url, min_size=1, max_size=1), _CONNECT_TIMEOUT
-        )
+        for _ in range(2):
+            singles.append(
+                await asyncio.wait_for(
+                    asyncpg.create_pool(url, min_size=1, max_size=1), _CONNECT_TIMEOUT
+                )
+            )
     except _ERRORS as exc:
-        await pool.close()
+        for opened in (pool, *singles):
+            await opened.close()
         raise StoreError(f"The database {name} can't be opened: {_cause(exc)}.") from None
-    driver = PostgresDriver(pool, name, lease_pool)
+    lease_pool, intake_pool = singles
+    driver = PostgresDriver(pool, name, lease_pool, intake_pool)
     store = SQLStore(driver, lease)
     try:
         await driver.migrate()

@@ -65,6 +65,8 @@ CANCEL_CHECK = 2.0
 _CANCEL_SLACK = 60.0
 #: The notification channel of cancels, on backends that have one (PostgreSQL).
 _CANCELS = "ima_job_cancelled"
+#: Requests stored by one statement at most (SQLite takes up to 32,766 values in one).
+_ARRIVALS_PER_WRITE = 500
 
 
 def _states_sql(states: frozenset[JobState]) -> str:
@@ -140,6 +142,12 @@ class Driver(Protocol):
 
     def transaction(self) -> AbstractAsyncContextManager[Connection]:
         """Commits when the block ends, rolls back when it raises."""
+        ...
+
+    def receiving(self) -> AbstractAsyncContextManager[Connection]:
+        """A transaction storing arriving requests: it goes before the jobs' writes waiting for
+        theirs (SQLite's one writer), or has a connection of its own (PostgreSQL), so an
+        acknowledgement never waits behind job work."""
         ...
 
     def leasing(self) -> AbstractAsyncContextManager[Connection]:
@@ -237,6 +245,10 @@ class SQLStore:
         #: cancels of other processes.
         self._cancel_watchers: list[Callable[[str], None]] = []
         self._cancel_watch: asyncio.Task[None] | None = None
+        #: Requests waiting to be stored (:meth:`receive`), each with the future told whether
+        #: it was new, and the task storing them.
+        self._arrivals: list[tuple[str, str, float | None, asyncio.Future[bool]]] = []
+        self._storing: asyncio.Task[None] | None = None
 
     def _failed(self, error: Exception) -> StoreError:
         """The error for a refused call; its cause is logged once until a write works again."""
@@ -279,6 +291,8 @@ class SQLStore:
             return await c.fetchall(query, args)
 
     async def close(self) -> None:
+        if self._storing is not None:  # the requests arriving now are stored first
+            await asyncio.wait({self._storing})
         if self._cancel_watch is not None:
             self._cancel_watch.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -384,13 +398,49 @@ class SQLStore:
     async def receive(
         self, key: str, request: Mapping[str, Any], *, expires_at: float | None
     ) -> bool:
+        """Requests arriving together are stored together: one statement in one transaction
+        (:meth:`Driver.receiving`) for all those that arrived while the previous one ran."""
+        told: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        self._arrivals.append((key, json.dumps(request, ensure_ascii=False), expires_at, told))
+        if self._storing is None or self._storing.done():
+            self._storing = asyncio.create_task(self._store_arrivals(), name="arrivals")
+        return await told
+
+    async def _store_arrivals(self) -> None:
+        while self._arrivals:
+            batch = self._arrivals[:_ARRIVALS_PER_WRITE]
+            del self._arrivals[:_ARRIVALS_PER_WRITE]
+            try:
+                stored = await self._insert_requests(batch)
+            except Exception as exc:  # each caller raises it (as StoreError, see receive)
+                for *_, told in batch:
+                    if not told.done():
+                        told.set_exception(exc)
+                continue
+            for key, *_, told in batch:
+                if not told.done():
+                    told.set_result(key in stored)
+                stored.discard(key)  # the same key twice in a batch: the second is a redelivery
+
+    async def _insert_requests(
+        self, batch: Sequence[tuple[str, str, float | None, asyncio.Future[bool]]]
+    ) -> set[str]:
+        """Insert ``batch``'s requests; the keys that were new."""
         now = time.time()
-        return await self._changed(
-            "INSERT INTO requests (key, body, received_at, expires_at, owner, lease_until) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            (key, json.dumps(request, ensure_ascii=False), now, expires_at, self.lease.replica,
-             now + self.lease.seconds),
-        )  # fmt: skip
+        rows = ", ".join("(?, ?, ?, ?, ?, ?)" for _ in batch)
+        values = [
+            value
+            for key, body, expires_at, _ in batch
+            for value in (key, body, now, expires_at, self.lease.replica, now + self.lease.seconds)
+        ]
+        async with self._driver.receiving() as c:
+            new = await c.fetchall(
+                "INSERT INTO requests (key, body, received_at, expires_at, owner, lease_until) "  # noqa: S608
+                f"VALUES {rows} ON CONFLICT DO NOTHING RETURNING key",
+                values,
+            )
+        self._works()
+        return {str(r[0]) for r in new}
 
     async def finish_request(self, key: str) -> None:
         await self._changed(

@@ -6,6 +6,7 @@ import asyncio
 import errno
 import os
 import sqlite3
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
@@ -73,6 +74,42 @@ class _Connection:
         """Nothing to do: SQLite has no notifications (the store looks periodically)."""
 
 
+class _Writers:
+    """One writer at a time, in arrival order, except that urgent ones (storing arriving
+    requests, so they can be acknowledged) go before every ordinary one still waiting."""
+
+    def __init__(self) -> None:
+        self._busy = False
+        self._urgent: deque[asyncio.Future[None]] = deque()
+        self._ordinary: deque[asyncio.Future[None]] = deque()
+
+    @asynccontextmanager
+    async def turn(self, *, urgent: bool = False) -> AsyncIterator[None]:
+        if self._busy:
+            given: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            (self._urgent if urgent else self._ordinary).append(given)
+            try:
+                await given
+            except BaseException:
+                if given.done() and not given.cancelled():
+                    self._hand_on()  # given the turn, then cancelled: the next one has it
+                raise  # (a cancelled waiter stays queued; _hand_on skips it)
+        self._busy = True
+        try:
+            yield
+        finally:
+            self._hand_on()
+
+    def _hand_on(self) -> None:
+        for waiting in (self._urgent, self._ordinary):
+            while waiting:
+                given = waiting.popleft()
+                if not given.done():
+                    given.set_result(None)  # still busy: it is that waiter's turn now
+                    return
+        self._busy = False
+
+
 class SQLiteDriver:
     errors: tuple[type[Exception], ...] = (sqlite3.Error,)
     skip_locked = ""
@@ -80,7 +117,7 @@ class SQLiteDriver:
     def __init__(self, db: aiosqlite.Connection, path: str) -> None:
         self._db = db
         self._connection = _Connection(db)
-        self._write = asyncio.Lock()
+        self._writers = _Writers()
         self.name = path
 
     def cause(self, error: Exception) -> str:
@@ -90,10 +127,16 @@ class SQLiteDriver:
     async def reading(self) -> AsyncIterator[_Connection]:
         yield self._connection
 
+    def transaction(self) -> AbstractAsyncContextManager[_Connection]:
+        return self._transaction(urgent=False)
+
+    def receiving(self) -> AbstractAsyncContextManager[_Connection]:
+        return self._transaction(urgent=True)
+
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[_Connection]:
+    async def _transaction(self, *, urgent: bool) -> AsyncIterator[_Connection]:
         """One writer at a time; BEGIN IMMEDIATE so check-then-insert is atomic."""
-        async with self._write:
+        async with self._writers.turn(urgent=urgent):
             if not self._db.in_transaction:
                 await self._db.execute("BEGIN IMMEDIATE")
             try:

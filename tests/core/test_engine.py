@@ -562,3 +562,31 @@ async def test_operators_can_ask_groups_to_confirm_expensive_jobs(tmp_path: Path
 
 async def _nothing() -> None:
     """No acknowledgement needed."""
+
+
+async def test_an_acknowledgement_never_waits_for_the_senders_turn(h: Harness) -> None:
+    acked = asyncio.Event()
+
+    async def ack() -> None:
+        acked.set()
+
+    replier = RecordingReplier()
+    async with h.engine._turns.take(("test", "chat", "u1")):  # their previous message, going
+        delivered = asyncio.create_task(h.engine.deliver(request("draw a cat"), replier, ack))
+        await asyncio.wait_for(acked.wait(), 5)  # stored and acknowledged meanwhile
+        await asyncio.sleep(0.05)
+        assert replier.messages == []  # but answered only in its turn
+    await delivered
+    await h.engine.drain()
+    assert replier.messages[0].current.stage is Stage.SUCCESS
+
+
+async def test_a_redelivery_in_a_busy_line_is_acknowledged_and_ignored(h: Harness) -> None:
+    again = request("draw a cat")
+    await h.say("draw a cat", message_id=again.message_id)
+    replier = RecordingReplier()
+    async with h.engine._turns.take(("test", "chat", "u1")):
+        await asyncio.wait_for(h.engine.deliver(again, replier, _nothing), 5)
+    await h.engine.drain()
+    assert replier.messages == []
+    assert len(h.creates) == 1

@@ -76,7 +76,7 @@ class World:
 
 
 async def start_bot(
-    fake: FakeDiscord, sim: RunningSimulator, db: Path, scale: float, **settings: Any
+    fake: FakeDiscord, sim: RunningSimulator | str, db: Path, scale: float, **settings: Any
 ) -> tuple[Wired, DiscordAdapter, contextlib.AsyncExitStack]:
     """The bot as ``ima-bot run`` starts it, with the Discord adapter only."""
     engine_settings = {k: settings.pop(k) for k in list(settings) if k in _ENGINE_SETTINGS}

@@ -231,6 +231,14 @@ async def test_requests_stored_before_acknowledged(store: Store) -> None:
     assert not await store.receive("p:2", {"text": "help"}, expires_at=None)
 
 
+async def test_requests_arriving_together_are_each_stored_once(store: Store) -> None:
+    keys = [f"burst:{i}" for i in range(1200)] + ["burst:7", "burst:1100"]  # two redelivered
+    fresh = await asyncio.gather(*(store.receive(k, {"n": k}, expires_at=None) for k in keys))
+    assert fresh == [True] * 1200 + [False, False]
+    stored = await store.claim_requests(0, time.time(), previous_life=True)
+    assert sorted(r["n"] for r in stored) == sorted(set(keys))
+
+
 async def test_short_lived_credentials_are_scrubbed(store: Store) -> None:
     target = {"channel": 1, "token": "secret-token", "expires": {"token": 100.0}}
     j = job(reply_target=target)
