@@ -14,11 +14,13 @@ with jobs in flight. What must hold is read from the jobs table and from IMA:
 A request the killed replica had stored but not yet turned into a job is answered by a survivor
 once its lease runs out, like a job. One it had read and not yet stored is lost, and the drill
 counts rather than forbids those: a Discord message event has no acknowledgement, so Discord
-never sends it again (the person sees no answer). The Feishu events here are all acknowledged
-before the kill, and the bot acknowledges only once it has stored the request, so none of them
-can be lost (Feishu sends an unacknowledged event again; the fake does not, so the drill
-acknowledges every one before the kill). The drill asserts that every lost request was one the
-killed replica received, and that none of them was created or answered.
+never sends it again (the person sees no answer). No Feishu message may be lost: the bot
+acknowledges one only once it has stored it, and Feishu sends an unacknowledged event again
+(the fake does, on a compressed schedule). So the replica is frozen (SIGSTOP) just before the
+kill and handed a few more Feishu events it never reads: each must be sent again to a
+survivor and run there once, one create and one answer each. The drill asserts that every lost
+request was one the killed replica received on Discord, and that none of them was created or
+answered.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
+import signal
 import time
 from collections import Counter
 from pathlib import Path
@@ -45,6 +48,10 @@ PER_PLATFORM = int(os.environ.get("DRILL_PER_PLATFORM", "150"))
 SPEED = 0.05
 #: Short, for a quick takeover; the live replicas must keep every lease all the same.
 LEASE_SECONDS = 5.0
+#: Feishu events handed to the frozen replica just before the kill, never acknowledged.
+UNREAD = 6
+#: Feishu's 15 s, 5 min, 1 h, 6 h between deliveries, compressed.
+RETRIES = (1.0, 2.0, 4.0, 8.0)
 #: Leases run out at most LEASE_SECONDS after the kill, and survivors look every third of it.
 TAKEOVER_WITHIN = LEASE_SECONDS + LEASE_SECONDS / 3 + 2.0
 _ACTIVE = [s.value for s in ACTIVE]
@@ -63,7 +70,7 @@ async def test_three_replicas_one_killed(postgres_url: str, tmp_path: Path) -> N
     async with (
         await start_simulator(speed=SPEED, seed=11) as sim,
         FakeDiscord() as discord,
-        FakeFeishu(ws_seed=5, wait_timeout=60) as feishu,
+        FakeFeishu(ws_seed=5, wait_timeout=60, redelivery_intervals=RETRIES) as feishu,
     ):
         guilds: list[FakeGuild] = [
             await discord.add_guild(f"shard {n}", shard=(n, REPLICAS)) for n in range(REPLICAS)
@@ -110,6 +117,21 @@ async def test_three_replicas_one_killed(postgres_url: str, tmp_path: Path) -> N
             async with asyncio.timeout(60):
                 while len(sim.state.calls("create")) < PER_PLATFORM:  # noqa: ASYNC110
                     await asyncio.sleep(0.05)
+            doomed = bots[KILLED].proc
+            assert doomed is not None
+            doomed.send_signal(signal.SIGSTOP)  # it reads nothing more, acknowledges nothing
+            unread = [
+                feishu.events.dm_text(
+                    f"draw a fox number {n}", sender=feishu.events.new_user(f"p{n}")
+                )
+                for n in range(PER_PLATFORM, PER_PLATFORM + UNREAD)
+            ]
+            for event in unread:
+                await feishu.send_ws_event(event, connection=KILLED + 1)
+            events += unread
+            received_by.update(
+                {f"fox {n}": KILLED for n in range(PER_PLATFORM, PER_PLATFORM + UNREAD)}
+            )
             await bots[KILLED].kill()
             killed_at = time.monotonic()
             orphans = {
@@ -121,6 +143,8 @@ async def test_three_replicas_one_killed(postgres_url: str, tmp_path: Path) -> N
                 )
             }
             taken_over: float | None = None
+            # Sent again, to the survivors' connections, while the takeover is timed.
+            resent = asyncio.create_task(feishu.wait_for_taken(*unread))
             try:
                 async with asyncio.timeout(90):
                     while True:
@@ -137,7 +161,7 @@ async def test_three_replicas_one_killed(postgres_url: str, tmp_path: Path) -> N
                         waiting = await db.fetchval(
                             "SELECT COUNT(*) FROM requests WHERE finished_at IS NULL"
                         )
-                        if not active and not waiting:
+                        if not active and not waiting and resent.done():
                             break
                         await asyncio.sleep(0.1)
             except TimeoutError:
@@ -145,6 +169,7 @@ async def test_three_replicas_one_killed(postgres_url: str, tmp_path: Path) -> N
                     "SELECT state, owner, COUNT(*) FROM jobs GROUP BY state, owner"
                 )
                 raise AssertionError(f"jobs still active: {[tuple(s) for s in states]}") from None
+            await resent
             await asyncio.sleep(1.0)  # the last answers' edits land
             jobs = await db.fetch("SELECT id, prompt, state, error_kind, ima_task_id FROM jobs")
             stored_requests = {
@@ -192,7 +217,10 @@ async def test_three_replicas_one_killed(postgres_url: str, tmp_path: Path) -> N
         # ── lost requests: only the killed replica's, never created nor answered ──
         lost = {r for r in received_by if r not in job_of}
         assert all(received_by[r] == KILLED for r in lost), lost
-        assert not [r for r in lost if r.startswith("fox")], "an acknowledged Feishu event lost"
+        assert not [r for r in lost if r.startswith("fox")], "a Feishu event lost"
+        for event in unread:  # each sent again, and taken by a survivor
+            assert feishu.dispatch_of(event).attempts >= 2
+            assert feishu.delivery_of(event).connection != KILLED + 1
         assert all(finished is not None for _, finished in stored_requests.values())
         assert not lost & set(creates)
         assert not lost & set(answers)
@@ -204,8 +232,8 @@ async def test_three_replicas_one_killed(postgres_url: str, tmp_path: Path) -> N
         assert taken_over is not None
         assert not orphans or taken_over < TAKEOVER_WITHIN, taken_over
         print(
-            f"\nstored jobs {len(jobs)} of {2 * PER_PLATFORM} requests ({len(lost)} lost with "
-            f"the killed replica, {len(stored_requests)} requests stored), creates "
+            f"\nstored jobs {len(jobs)} of {2 * PER_PLATFORM + UNREAD} requests ({len(lost)} "
+            f"lost with the killed replica, {len(stored_requests)} requests stored), creates "
             f"{sum(creates.values())}, states {dict(ended)}, orphans {len(orphans)} taken "
             f"over in {taken_over:.1f} s (lease {LEASE_SECONDS:.0f} s)"
         )
