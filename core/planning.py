@@ -89,6 +89,8 @@ class Draft:
     premium: bool = False
     #: The job this one carries on from.
     origin_id: str | None = None
+    #: A model named with a negation ("别用mj"): never chosen for this draft unless named.
+    avoid: str | None = None
 
     @property
     def images(self) -> int:
@@ -151,6 +153,11 @@ class Planner:
             raise _ask(_image_question(draft.task_type))
         catalog = await self._client.catalog(draft.task_type)
         model, source = await self.choose(catalog, draft.pick, platform, user_id)
+        if not isinstance(draft.pick, Named) and draft.avoid and catalog.find(draft.avoid) == model:
+            others = [m for m in catalog.models if m != model]
+            if not others:
+                raise Unplanned(Message("error.model_unavailable"))
+            model, source = others[0], ModelSource.DEFAULT
         outputs = wants.outputs(spec.max_outputs)
         try:
             model, source, mapped = _fit(model, source, wants, catalog, outputs)

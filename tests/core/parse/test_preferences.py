@@ -119,6 +119,24 @@ CASES = [
         command=Command.CHEAPEST,
         model_scope=ALWAYS,
     ),
+    # ── a model left out of this one request ──────────────────────────────────────────────
+    case("avoid-in-request-zh", "画个龙 别用mj", command=GEN, avoided="mj", model=None),
+    case("avoid-this-time-zh", "画只猫 这次别用即梦", command=GEN, avoided="即梦"),
+    case("avoid-video-zh", "生成一段海浪的视频 不要用可灵", command=GEN, avoided="可灵"),
+    case(
+        "avoid-but-not-en",
+        "draw a dragon but not with midjourney",
+        command=GEN,
+        avoided="Midjourney",
+    ),
+    case(
+        "avoid-gimme-en",
+        "gimme a pic of a sunset, no midjourney pls",
+        command=GEN,
+        avoided="Midjourney",
+    ),
+    case("avoid-standing-zh", "做视频别用sora了", command=AVOID, model="sora"),
+    *each("avoid-asked", ["不能用sora吗", "不能用可灵吗？"], command=Command.QUESTION),
     # ── forgetting the model one picked, asking which is the default ──────────────────────
     *each(
         "forget-picked",
