@@ -11,7 +11,7 @@ from core.parse.directives import any_model_name
 from core.parse.edits import content_words
 from core.parse.frames import has_request_verb
 from core.parse.lexicon import lexicon, words
-from core.parse.model import Command, Quality, QuestionTopic
+from core.parse.model import Command, EditKind, Quality, QuestionTopic
 from core.parse.state import State
 from core.parse.text import NOCASE, SHORT
 
@@ -168,7 +168,8 @@ def _polite_request(s: State) -> bool:
         and s.media.media is None
         and (s.directives.model is not None or s.directives.quality is not None)
     )
-    return (s.described and form.subject) or s.images > 0 or named or directed
+    more = s.edit is not None and s.edit.kind is EditKind.MORE  # "can i get 3 more like that"
+    return (s.described and form.subject) or s.images > 0 or named or directed or more
 
 
 def _requests_elsewhere(s: State) -> bool:
