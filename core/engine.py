@@ -474,6 +474,7 @@ class Engine:
             image_urls=parsed.image_urls,
             pick=self._pick(turn),
             premium=parsed.premium_requested,
+            avoid=parsed.avoided,
         )
         await self._start(
             draft,

@@ -26,12 +26,14 @@ same transaction that stores the job.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 
 from core import choice
 from core.ima.catalog import Catalog, Model
 from core.ima.client import IMAClient
 from core.ima.errors import IMAError
+from core.ima.models import name_key
 from core.ima.rules import Quote, quote
 from core.ima.tasks import TaskType
 from core.jobs import ModelSource
@@ -89,6 +91,8 @@ class Draft:
     premium: bool = False
     #: The job this one carries on from.
     origin_id: str | None = None
+    #: A model named with a negation ("别用mj"): never chosen for this draft unless named.
+    avoid: str | None = None
 
     @property
     def images(self) -> int:
@@ -151,6 +155,13 @@ class Planner:
             raise _ask(_image_question(draft.task_type))
         catalog = await self._client.catalog(draft.task_type)
         model, source = await self.choose(catalog, draft.pick, platform, user_id)
+        if isinstance(draft.pick, Named):
+            model = _family_member(catalog, pick=draft.pick, model=model, prompt=draft.prompt)
+        if not isinstance(draft.pick, Named) and draft.avoid and catalog.find(draft.avoid) == model:
+            others = [m for m in catalog.models if m != model]
+            if not others:
+                raise Unplanned(Message("error.model_unavailable"))
+            model, source = others[0], ModelSource.DEFAULT
         outputs = wants.outputs(spec.max_outputs)
         try:
             model, source, mapped = _fit(model, source, wants, catalog, outputs)
@@ -216,6 +227,26 @@ class Planner:
                     )
                 )
         raise Unplanned(Message("pref.unknown_model", {"model": pick.query}))
+
+
+def _family_member(catalog: Catalog, *, pick: Named, model: Model, prompt: str) -> Model:
+    """ "用豆包做个BGM": a family name ("豆包" finds DouBao - Song first) with the word that
+    ends another member's name in the prompt ("BGM") is that member, if it costs no more;
+    a full name stays."""
+    if name_key(pick.query) == name_key(model.name):
+        return model
+    family = model.name.split()[0].lower()
+    words = {w.lower() for w in re.findall(r"[A-Za-z0-9]+", prompt)}
+    for other in catalog.models:
+        parts = other.name.split()
+        if (
+            other != model
+            and parts[0].lower() == family
+            and parts[-1].lower() in words
+            and other.min_points <= model.min_points  # never dearer than the name's first find
+        ):
+            return other
+    return model
 
 
 def _fit(

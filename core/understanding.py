@@ -133,8 +133,11 @@ def wants(options: Options, parsed: ParsedMessage) -> Wants:
 
 
 def prompt(parsed: ParsedMessage, wants: Wants) -> str:
-    """The description: the words, or for a song given only its lyrics, their first line."""
+    """The description: the words, or for a song given only its lyrics, their first line
+    (after a section tag such as "[Verse]" on a line of its own)."""
     described = parsed.prompt.strip()
     if described or not wants.lyrics:
         return described
-    return next((line.strip() for line in wants.lyrics.splitlines() if line.strip()), "")
+    lines = [line.strip() for line in wants.lyrics.splitlines() if line.strip()]
+    sung = [line for line in lines if not (line.startswith("[") and line.endswith("]"))]
+    return next(iter(sung or lines), "")

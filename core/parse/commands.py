@@ -11,7 +11,7 @@ from core.parse.directives import any_model_name
 from core.parse.edits import content_words
 from core.parse.frames import has_request_verb
 from core.parse.lexicon import lexicon, words
-from core.parse.model import Command, Quality, QuestionTopic
+from core.parse.model import Command, EditKind, Quality, QuestionTopic
 from core.parse.state import State
 from core.parse.text import NOCASE, SHORT
 
@@ -82,8 +82,9 @@ def _command(s: State) -> Command:
     if not directed and not s.images and _keeps_last_model(s):
         return Command.ALWAYS_MODEL  # the model just used, as the default
     requests = s.images > 0 or has_request_verb(s.scan.edges())
-    if d.avoided is not None and d.model is None and not _requests_elsewhere(s):
-        return Command.AVOID_MODEL
+    asks = s.question_form is not None and not s.question_form.mark_only
+    if d.avoided is not None and d.model is None and not asks and not _requests_elsewhere(s):
+        return Command.AVOID_MODEL  # not "不能用sora吗": a question
     if s.scan.search(_USAGE_RE) is not None and not requests and s.media.media is None:
         return Command.USAGE
     if s.scan.search(_HISTORY_RE) is not None and not has_request_verb(
@@ -167,7 +168,8 @@ def _polite_request(s: State) -> bool:
         and s.media.media is None
         and (s.directives.model is not None or s.directives.quality is not None)
     )
-    return (s.described and form.subject) or s.images > 0 or named or directed
+    more = s.edit is not None and s.edit.kind is EditKind.MORE  # "can i get 3 more like that"
+    return (s.described and form.subject) or s.images > 0 or named or directed or more
 
 
 def _requests_elsewhere(s: State) -> bool:
@@ -181,7 +183,11 @@ def _requests_elsewhere(s: State) -> bool:
     end_match = _CLAUSE_END_RE.search(view, at)
     end = end_match.start() if end_match else len(view)
     rest = view[:start] + " " + view[end:]
-    return s.images > 0 or has_request_verb(rest)
+    # "画个龙 别用mj", "draw a dragon but not with midjourney": a described request before the
+    # negation in the same clause; without a description ("做视频别用sora了") it stays a reset.
+    described_before = s.described and has_request_verb(view[start:at])
+    asked = has_request_verb(rest) or _WANT_RE.search(rest) is not None  # "gimme a pic, no mj"
+    return s.images > 0 or described_before or asked
 
 
 def _remark(s: State) -> bool:

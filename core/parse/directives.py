@@ -185,7 +185,14 @@ def _directive(view: str, start: int, end: int, latin: bool = False) -> _Directi
     )
 
 
-_QUALITY_GROUPS = ("not_quality", "best", "cheapest", "best_directed", "cheapest_directed")
+_QUALITY_GROUPS = (
+    "not_quality",
+    "cheapest_standing",
+    "best",
+    "cheapest",
+    "best_directed",
+    "cheapest_directed",
+)
 _QUALITY_RE = led(
     "|".join(f"(?P<{group}>{words('quality.' + group)})" for group in _QUALITY_GROUPS),
     *(f"quality.{group}" for group in _QUALITY_GROUPS),
@@ -245,7 +252,8 @@ def models_and_quality(state: State) -> None:
         spans.extend(d.spans)
         if quality is None and not d.negated:
             quality = Quality.BEST if group.startswith("best") else Quality.CHEAPEST
-            always = always or (model is None and d.always)
+            standing = group == "cheapest_standing"  # "以后便宜点的就行": no verb of use
+            always = always or (model is None and (d.always or standing))
     scan.mask(spans)
     state.directives = Directives(
         model=model,

@@ -73,6 +73,7 @@ _IT_RE = lexicon().pattern("edit.it")
 _IT_END_RE = re.compile(rf"{words('edit.it')}[\s\x00\x01]*(?:[,.;!?]|\Z|please|pls)", NOCASE)
 _TO_MEDIA_RE = lexicon().pattern("edit.to_media")
 _MORE_WORD_RE = lexicon().pattern("edit.more")
+_SAME_RE = lexicon().pattern("edit.same")
 #: "做成视频 猫从屋顶跳下来", "turn it into a video, the cat jumps": a conversion opening the
 #: message, then what the new medium shows.
 _MEDIA_NOUN = words("media.video", "media.motion", "media.music", "media.image")
@@ -174,7 +175,11 @@ def _more(state: State) -> bool:
         state.count = Count(int(value))
     elif state.count.value is None or not (state.retry or scan.search(_MORE_WORD_RE)):
         return False
-    return not content_words(scan.view[remark_end(scan.view) :])
+    rest = scan.view[remark_end(scan.view) :]
+    if content_words(_SAME_RE.sub(" ", rest)):
+        return False
+    scan.take(_SAME_RE)  # "3 more in this style": the style is the result's
+    return True
 
 
 def _names_earlier(state: State) -> bool:

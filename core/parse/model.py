@@ -143,6 +143,9 @@ class ParsedMessage:
     model: str | None = None
     #: Set with ``model`` or ``quality``: only this time, or remember as the default.
     model_scope: ModelScope | None = None
+    #: For ``GENERATE``: a model named with a negation ("画个龙 别用mj"), left out of this
+    #: request only.
+    avoided: str | None = None
     quality: Quality | None = None
     #: "换个模型 / another model" was said (the command when nothing else is asked).
     another_model: bool = False

@@ -53,6 +53,7 @@ _LYRICS_RE = re.compile(
     rf"{words('section.lyrics_joiner')}?\s*:\s*",
     NOCASE,
 )
+_LYRICS_TAG_RE = lexicon().pattern("section.lyrics_tag")
 _NEGATIVE_RE = re.compile(rf"{words('section.negative')}\s*:\s*(?P<value>[^\n\x00]*)", NOCASE)
 _SEED_RE = re.compile(
     rf"{words('section.seed')}\s*(?:[:=#]|{words('section.seed_joiner')})?\s*"
@@ -62,12 +63,14 @@ _SEED_RE = re.compile(
 
 
 def lyrics(state: State) -> None:
-    """``歌词:``/``lyrics:`` takes everything after it, anywhere in the message."""
+    """``歌词:``/``lyrics:`` takes everything after it, anywhere in the message; without a
+    label, a song-section tag ("[verse]", "Chorus:") starts the lyrics, tags kept."""
     scan = state.scan
-    m = _LYRICS_RE.search(scan.view)
+    m = _LYRICS_RE.search(scan.view) or _LYRICS_TAG_RE.search(scan.view)
     if m is None:
         return
-    text = _BLANK_LINES_RE.sub("\n\n", scan.raw[m.end() :]).strip()
+    begin = m.start() if m.re is _LYRICS_TAG_RE else m.end()
+    text = _BLANK_LINES_RE.sub("\n\n", scan.raw[begin:]).strip()
     scan.mask([(m.start(), len(scan.view))])
     state.lyrics = text or None
 

@@ -181,6 +181,7 @@ class State:
             task_type=self.media.task_type,
             model=d.avoided if command is Command.AVOID_MODEL else d.model,
             model_scope=scope,
+            avoided=d.avoided if generate else None,
             quality=d.quality,
             another_model=self.another_model,
             premium_requested=self.premium_requested,

@@ -158,6 +158,22 @@ async def test_best_and_cheapest_inline(h: Harness) -> None:
     assert pref.model_name == "Nano Banana Pro"  # cheapest is not saved, best is
 
 
+async def test_a_family_name_takes_the_member_the_prompt_names(h: Harness) -> None:
+    await h.say("用豆包做个BGM，适合vlog的轻快音乐")
+    assert h.creates[-1]["parameters"][0]["model_name"] == "DouBao - BGM"
+    await h.say("用豆包写首歌 关于夏天")
+    assert h.creates[-1]["parameters"][0]["model_name"] == "DouBao - Song"
+
+
+async def test_a_model_left_out_of_a_request_is_not_used_nor_forgotten(h: Harness) -> None:
+    await h.say("以后都用即梦")
+    await h.say("画只猫 这次别用即梦")
+    assert h.creates[-1]["parameters"][0]["model_name"] != "SeeDream 4.5"
+    pref = await h.store.get_preference("test", "u1", TaskType.TEXT_TO_IMAGE)
+    assert pref is not None
+    assert pref.model_name == "SeeDream 4.5"  # one request, not a reset
+
+
 async def test_model_named_for_the_wrong_kind(h: Harness) -> None:
     replier = await h.say("用 Suno 画一只猫")
     assert replier.last.stage is Stage.INFO

@@ -148,6 +148,8 @@ CASES = [
     case("banana-directed", "用香蕉画一只猫", model="香蕉", prompt="一只猫"),
     case("cjk-before-verb", "即梦画一只猫", model="即梦", prompt="一只猫"),
     case("cjk-before-verb-video", "可灵生成一个视频：猫在冲浪", model="可灵", prompt="猫在冲浪"),
+    case("cjk-before-light-verb", "可灵来段猫在冲浪的视频", model="可灵"),
+    case("cjk-before-light-verb-one", "即梦整一张水墨山水", model="即梦"),
     case("latin-at-start", "kling: a cat surfing, video", model="kling", media=VIDEO),
     case("latin-at-start-zh", "Suno 写一首歌，关于大海", model="Suno", prompt="关于大海"),
     case("latin-at-end", "a cat surfing, video, minimax", model="minimax"),

@@ -17,6 +17,48 @@ CASES = [
         prompt="",
     ),
     case("en-using-the-following", "a ballad using the following lyrics: stay", lyrics="stay"),
+    case(
+        "en-section-tags",
+        "[Verse]\nI walk alone\n[Chorus]\nhold me tight",
+        lyrics="[Verse]\nI walk alone\n[Chorus]\nhold me tight",
+        media=MUSIC,
+    ),
+    case(
+        "en-tag-numbered",
+        "a pop song\nVerse 1:\nsun\nChorus:\nyoung",
+        lyrics="Verse 1:\nsun\nChorus:\nyoung",
+    ),
+    case(
+        "en-tag-bridge",
+        "song pls [bridge 2] la la [outro] bye",
+        lyrics="[bridge 2] la la [outro] bye",
+    ),
+    case(
+        "en-tag-more",
+        "[intro] hey [hook] yeah [pre-chorus] go",
+        lyrics="[intro] hey [hook] yeah [pre-chorus] go",
+    ),
+    case(
+        "en-tag-pre-chorus",
+        "a song\npre-chorus: go go\nbridge: stop",
+        lyrics="pre-chorus: go go\nbridge: stop",
+    ),
+    case(
+        "zh-section-tags",
+        "写首歌 [主歌] 月亮弯弯 [副歌] 照九州",
+        lyrics="[主歌] 月亮弯弯 [副歌] 照九州",
+    ),
+    case(
+        "zh-tag-colon",
+        "写首歌\n主歌1：月亮弯弯\n副歌：照九州",
+        lyrics="主歌1：月亮弯弯\n副歌：照九州",
+    ),
+    case(
+        "zh-tag-more",
+        "来首歌 [前奏] 啦 [桥段] 嗯 [尾奏] 哦",
+        lyrics="[前奏] 啦 [桥段] 嗯 [尾奏] 哦",
+    ),
+    case("en-chorus-is-content", "draw a chorus of angels singing", lyrics=None),
     case("en-here-are-lyrics", "here are the lyrics: la la la", lyrics="la la la", media=MUSIC),
     case("en-my-lyrics", "my lyrics: la la", lyrics="la la"),
     case(

@@ -101,6 +101,66 @@ CASES = [
         media=VIDEO,
     ),
     case("always-cheap", "以后用便宜的就行", command=Command.CHEAPEST, model_scope=ALWAYS),
+    # ── the cheapest from now on, said without a verb of use ──────────────────────────────
+    *each(
+        "standing-cheap",
+        [
+            "以后便宜点的就行 不用太好",
+            "以后便宜的就好",
+            "以后就便宜点的就可以了，不需要太贵的",
+            "以后都用便宜点的 不用太好",
+            "往后能省则省",
+            "以后 cheaper 的就好",
+            "from now on the cheap one is fine",
+            "going forward cheaper models are fine",
+            "cheap one is fine from now on",
+            "from now on just use the cheapest",
+        ],
+        command=Command.CHEAPEST,
+        model_scope=ALWAYS,
+    ),
+    # ── a model left out of this one request ──────────────────────────────────────────────
+    case("avoid-in-request-zh", "画个龙 别用mj", command=GEN, avoided="mj", model=None),
+    case("avoid-this-time-zh", "画只猫 这次别用即梦", command=GEN, avoided="即梦"),
+    case("avoid-video-zh", "生成一段海浪的视频 不要用可灵", command=GEN, avoided="可灵"),
+    case(
+        "avoid-but-not-en",
+        "draw a dragon but not with midjourney",
+        command=GEN,
+        avoided="Midjourney",
+    ),
+    case(
+        "avoid-gimme-en",
+        "gimme a pic of a sunset, no midjourney pls",
+        command=GEN,
+        avoided="Midjourney",
+    ),
+    case("avoid-standing-zh", "做视频别用sora了", command=AVOID, model="sora"),
+    *each("avoid-asked", ["不能用sora吗", "不能用可灵吗？"], command=Command.QUESTION),
+    # ── forgetting the model one picked, asking which is the default ──────────────────────
+    *each(
+        "forget-picked",
+        [
+            "忘了我选的那个",
+            "忘掉吧我之前选的模型",
+            "别管我刚才选的那个",
+            "forget 我设的那个 model 吧",
+            "forget the model i picked",
+            "pls drop the one i chose lol",
+            "ditch my pick i made",
+        ],
+        command=Command.RESET,
+    ),
+    *each(
+        "which-default-now",
+        [
+            "我现在默认用的哪个",
+            "目前默认的是啥",
+            "which model is my default now?",
+            "whats my default now",
+        ],
+        command=Command.SHOW_PREFS,
+    ),
     case(
         "always-cheapest-en",
         "always use the cheapest one",

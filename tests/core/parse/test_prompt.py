@@ -10,6 +10,31 @@ from tests.core.parse.support import FLF, IMAGE, VIDEO, Row, case, check
 CASES = [
     # ── prompt frames ────────────────────────────────────────────────────────────────────
     case("frame-label", "帮我生成一张图片：一只在草地上的小狗", prompt="一只在草地上的小狗"),
+    case("trailing-thanks-0", "draw a 4K TV on a wall, thanks so much", prompt="a 4K TV on a wall"),
+    case(
+        "trailing-thanks-1",
+        "draw a lighthouse at dawn, thank you very much",
+        prompt="a lighthouse at dawn",
+    ),
+    case("trailing-thanks-2", "draw a tea cup, much appreciated!", prompt="a tea cup"),
+    case(
+        "trailing-thanks-3",
+        "draw garfield hating monday again thx a lot",
+        prompt="garfield hating monday again",
+    ),
+    case("trailing-thanks-4", "draw a fox, tysm", prompt="a fox"),
+    case("trailing-thanks-5", "draw a fox ty", prompt="a fox"),
+    case("trailing-thanks-6", "draw a kite, thanks a lot", prompt="a kite"),
+    case("trailing-thanks-7", "draw a kite, many thanks", prompt="a kite"),
+    case("trailing-thanks-8", "draw a kite, thanks in advance", prompt="a kite"),
+    case("trailing-thanks-9", "draw a kite, appreciate it", prompt="a kite"),
+    case("trailing-thanks-10", "画一只打哈欠的猫 辛苦了", prompt="一只打哈欠的猫"),
+    case("trailing-thanks-11", "画个周一又来了的打工人 感谢", prompt="周一又来了的打工人"),
+    case("trailing-thanks-12", "画一只熊猫 3q", prompt="一只熊猫"),
+    case("trailing-thanks-13", "画一只熊猫 谢了", prompt="一只熊猫"),
+    case("trailing-thanks-14", "画一只熊猫 麻烦了", prompt="一只熊猫"),
+    case("trailing-thanks-15", "画一只熊猫 感谢感谢", prompt="一只熊猫"),
+    case("trailing-thanks-16", "画一只熊猫 thx", prompt="一只熊猫"),
     case(
         "frame-want", "我想要一个视频，内容是宇航员在月球上跳舞", prompt="内容是宇航员在月球上跳舞"
     ),

@@ -5,7 +5,20 @@ from __future__ import annotations
 import pytest
 
 from core.parse import ModelScope
-from tests.core.parse.support import FLF, GEN, I2I, I2V, REF, T2I, T2V, VIDEO, Row, case, check
+from tests.core.parse.support import (
+    FLF,
+    GEN,
+    I2I,
+    I2V,
+    REF,
+    T2I,
+    T2V,
+    VIDEO,
+    Row,
+    case,
+    check,
+    each,
+)
 
 CASES = [
     # ── motion of something in the one attached picture: a video of it ─────────────────────
@@ -80,6 +93,23 @@ CASES = [
     case("still-zh-open-field", "他们在开放的草地上", 1, task_type=I2I),
     case("flf-en-first-to-last", "these two, first to last, 5 sec", 2, task_type=FLF),
     case("flf-en-transition", "transition between these two pics", 2, task_type=FLF),
+    *each(
+        "flf-one-start-one-end",
+        [
+            "one is the beginning one the end, make a transition video",
+            "one as the start, the other as the ending, animate",
+            "one for the start and one for the end pls",
+            "start and end pics, make it move",
+            "一张开头一张结尾 做个过渡视频",
+            "一张是开始，另一张是结尾，做个视频",
+            "前一张当起点 后一张当终点",
+            "这两张 一头一尾 做成视频",
+            "开头一张 结尾一张 动起来",
+            "用这两张做个 transition video",
+        ],
+        2,
+        task_type=FLF,
+    ),
     case("flf-en-morph-from", "morph from the first into the second", 2, task_type=FLF),
     case("flf-zh-use-first-last", "开头用第一张 结尾用第二张", 2, task_type=FLF),
     case("flf-zh-start-end-last", "开始用第一张，结束用最后一张", 2, task_type=FLF),

@@ -200,6 +200,19 @@ CASES = [
         command=GEN,
         media=IMAGE,
     ),
+    *each(
+        "light-verb-picture",
+        [
+            "来张赛博朋克城市 横屏",
+            "整一张水墨山水 竖屏",
+            "搞张蒸汽波风格的夕阳",
+            "弄张 ghibli 风的海边小镇",
+            "出一幅敦煌飞天",
+        ],
+        command=GEN,
+        media=IMAGE,
+    ),
+    case("light-verb-not-picture", "来张嘴笑一个", command=GEN, media=None),
     case("draw-a-conclusion", "draw a conclusion, poster", command=GEN, media=IMAGE),
     case("film-camera", "a film camera, photo", command=GEN, media=IMAGE),
     # ── request frames ────────────────────────────────────────────────────────────────────
