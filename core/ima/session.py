@@ -92,8 +92,11 @@ class IMASession:
         if self._closed:
             raise RuntimeError("the IMA session is closed")
         if self._http is None or self._http.closed:
+            # IMA sets no cookies the bot needs: a dummy jar skips the cookie filtering and
+            # bookkeeping aiohttp otherwise does on every request and response.
             self._http = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300)
+                connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300),
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
             self._owns_http = True
         return self._http
