@@ -33,7 +33,7 @@ from core.ima.errors import (
 )
 from core.ima.polling import Media, read_detail
 from core.ima.rules import Quote, quote
-from core.ima.session import IMASession
+from core.ima.session import IMASession, encode_body
 from core.ima.tasks import TaskType, Timing
 from core.ima.timing import timing_for
 from core.ima.upload import ImageSource, prepare_image
@@ -146,12 +146,16 @@ class IMAClient:
 
     # ── poll ──────────────────────────────────────────────────────────────────────────────
 
-    async def detail(self, task_id: str, expected: int) -> list[Media] | None:
-        """One poll: the media when all are done, None while running; raises on failure."""
+    async def detail(
+        self, task_id: str, expected: int, *, body: bytes | None = None
+    ) -> list[Media] | None:
+        """One poll: the media when all are done, None while running; raises on failure.
+
+        ``body``: :func:`detail_body` of ``task_id``, when the caller checks it again and again.
+        """
+        sent = body if body is not None else detail_body(task_id)
         data = await self._with_retries(
-            lambda: self.session.request(
-                "POST", "/open/v1/tasks/detail", json_body={"task_id": task_id}
-            )
+            lambda: self.session.request("POST", "/open/v1/tasks/detail", json_body=sent)
         )
         return read_detail(data, expected)
 
@@ -171,9 +175,10 @@ class IMAClient:
         """
         interval = self._poll_override if self._poll_override is not None else timing.poll_every
         start = started_at if started_at is not None else self._clock()
+        body = detail_body(task_id)
         while True:
             try:
-                medias = await self.detail(task_id, n)
+                medias = await self.detail(task_id, n, body=body)
             except IMAError as exc:
                 if not exc.transient:
                     raise
@@ -240,6 +245,11 @@ class IMAClient:
                 log.info("transient %s, retrying in %.1fs", exc.kind, delay)
                 await asyncio.sleep(delay)
         return await call()
+
+
+def detail_body(task_id: str) -> bytes:
+    """The status check's request body for ``task_id``."""
+    return encode_body({"task_id": task_id})
 
 
 def _on_grid(interval: float, delay: float) -> float:

@@ -92,8 +92,11 @@ class IMASession:
         if self._closed:
             raise RuntimeError("the IMA session is closed")
         if self._http is None or self._http.closed:
+            # IMA sets no cookies the bot needs: a dummy jar skips the cookie filtering and
+            # bookkeeping aiohttp otherwise does on every request and response.
             self._http = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300)
+                connector=aiohttp.TCPConnector(limit=100, ttl_dns_cache=300),
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
             self._owns_http = True
         return self._http
@@ -125,12 +128,20 @@ class IMASession:
         method: str,
         path: str,
         *,
-        json_body: Mapping[str, Any] | None = None,
+        json_body: Mapping[str, Any] | bytes | None = None,
         params: Mapping[str, str] | None = None,
     ) -> Any:
-        """Call ``/open/v1/...`` and return ``data``; raise a classified :class:`IMAError`."""
+        """Call ``/open/v1/...`` and return ``data``; raise a classified :class:`IMAError`.
+
+        ``json_body`` may come already encoded (:func:`encode_body`): a job's status check sends
+        the same body every time, so it is encoded once per job, not per check.
+        """
         url, latency = self._endpoint(path)
-        body = json.dumps(json_body, ensure_ascii=False).encode() if json_body is not None else None
+        body = (
+            json_body
+            if json_body is None or isinstance(json_body, bytes)
+            else encode_body(json_body)
+        )
         started = time.perf_counter()
         try:
             async with self.http.request(
@@ -159,8 +170,9 @@ class IMASession:
 
     def _decode(self, status: int, raw: bytes, retry_after: float | None) -> Any:
         try:
-            envelope = json.loads(raw) if raw else None
-        except ValueError:
+            # Decoded first: json.loads(bytes) would sniff the encoding on every status check.
+            envelope = json.loads(raw.decode()) if raw else None
+        except ValueError:  # UnicodeDecodeError included
             envelope = None
         if not isinstance(envelope, dict):
             text = raw[:200].decode("utf-8", "replace")
@@ -245,6 +257,11 @@ class IMASession:
             raise NetworkError("storage: cannot connect", sent=False) from None
         except (TimeoutError, aiohttp.ClientError) as exc:
             raise NetworkError(f"storage: {type(exc).__name__}", sent=True) from None
+
+
+def encode_body(body: Mapping[str, Any]) -> bytes:
+    """A request body as IMA is sent it (UTF-8 JSON, non-ASCII kept)."""
+    return json.dumps(body, ensure_ascii=False).encode()
 
 
 def _int_or_none(value: Any) -> int | None:
