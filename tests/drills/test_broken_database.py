@@ -58,7 +58,8 @@ async def healthy_again(d: Deployment) -> None:
             break
         await asyncio.sleep(0.05)
     assert (await d.bot.health())[0] == 200
-    assert "works again" in str(d.bot.log_entries()[-1].get("msg"))
+    # other lines (a look for stored requests) may follow it
+    assert any("works again" in str(e.get("msg")) for e in d.bot.log_entries()[-5:])
 
 
 @contextmanager
