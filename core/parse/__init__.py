@@ -106,10 +106,12 @@ passes (sound wishes, "again").
     model avoided, none chosen, nothing asked in another clause); ``USAGE`` (my usage, 我的额度,
     how many credits do I have left: own credits, asked or not) and ``HISTORY`` (can I see my
     history) when nothing is asked for; ``GENERATE`` of a picture, unsure, for wondering what
-    something looks like (what would a cat astronaut look like); ``QUESTION``; ``CHAT`` for an
-    opinion about a medium or a model or telling what happened (sora 的视频好贵, nice pic!, my
-    friend made a video with this bot); ``EDIT``; ``CHAT`` (remarks, praise,
-    complaints, feelings with nothing asked for: 这张不错, 太慢了吧, 我今天好累); ``GENERATE`` when
+    something looks like (what would a cat astronaut look like); ``QUESTION``; ``CHAT`` for
+    the bot's work talked about in the third person (机器人画的比你好多了, the vid the bot made:
+    a remark to the others), for an opinion about a medium or a model or telling what
+    happened (sora 的视频好贵, nice pic!, my friend made a video with this bot); ``EDIT``;
+    ``CHAT`` (remarks, praise, complaints, feelings with nothing asked for: 这张不错, 太慢了吧,
+    我今天好累); ``GENERATE`` when
     something is described or pictures came, or a model or quality with a media word (not
     ALWAYS: 以后视频都用可灵 is a preference); ``RETRY`` (again, 用可灵再来一次: with ``model`` or
     ``quality``); ``ALWAYS_MODEL``/``USE_MODEL`` (a bare name too: it is how people answer

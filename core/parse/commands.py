@@ -57,6 +57,8 @@ _WISH_RE = lexicon().pattern("unsure.wish")
 _CHATTER_RE = lexicon().pattern("chat.chatter")
 _VAGUE_EDIT_RE = lexicon().pattern("edit.vague")
 _LAUGH_RE = lexicon().pattern("chat.laugh")
+_BOT_WORK_RE = lexicon().pattern("chat.bot_work")
+_MADE_BY_RE = lexicon().pattern("chat.bot_work", "chat.made_by")
 #: Clause separators: a negated model ("别用可灵") rules its own clause only.
 #: What may follow "my"/"我家" in "my cat", "我家的猫咪": a word or two, a few characters.
 _OWN_WORDS = 2
@@ -98,6 +100,8 @@ def _command(s: State) -> Command:
         return Command.GENERATE
     if form is not None and not form.mark_only and not _polite_request(s):
         return Command.QUESTION
+    if _about_the_bot(s):
+        return Command.CHAT
     if _judges(s):
         return Command.CHAT
     if s.edit is not None:
@@ -128,6 +132,20 @@ def _command(s: State) -> Command:
     ):
         return Command.GENERATE  # "i want something": which medium?
     return Command.CHAT
+
+
+def _about_the_bot(s: State) -> bool:
+    """The bot's work talked about in the third person, to the others in the chat ("@小王 你看
+    机器人画的比你好多了", "look @bob the bot draws better than you", "给你们看看它做的视频"),
+    with no change, retry or other model asked for: a remark, whatever verb it has."""
+    if s.edit is not None or s.retry or s.another_model:
+        return False
+    if s.directives.model is not None or s.directives.quality is not None:
+        return False
+    kept = s.scan.kept()
+    if _BOT_WORK_RE.search(kept) is None:
+        return False
+    return not has_request_verb(_MADE_BY_RE.sub(" ", kept))
 
 
 def _wonders_how_it_looks(s: State) -> bool:

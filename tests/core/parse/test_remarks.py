@@ -568,6 +568,22 @@ CASES = [
         command=GEN,
         media=None,
     ),
+    # ── the bot's work talked about to others in the chat: a remark, whatever verb it has ──
+    *each(
+        "about-the-bot",
+        [
+            "@小王 你看 机器人画的比你画的好多了",
+            "给你们看看它做的视频",
+            "@老王 快看这个bot刚画出来的猫",
+            "look @bob the bot draws better than you lol",
+            "@sam check out the vid the bot just made",
+            "this bot's pics are better than mine",
+            "the bot made a better logo than you made lol",
+        ],
+        command=CHAT,
+    ),
+    case("about-the-bot-picture", "@lily 你看它生成的这张 so good", 1, command=CHAT),
+    case("like-the-bot-drew-request", "画一只猫，像机器人画的那种", command=GEN, media=IMAGE),
 ]
 
 
