@@ -85,7 +85,8 @@ passes (sound wishes, "again").
    minutes; music → ``music_duration``; pictures → description; "80s synthwave" is a decade.
 9. ``prompt.described``: is anything left but frames, media words and fillers?
 10. ``questions.question``: a question mark, a question word anywhere (多少, 哪个, how much,
-    A-not-A 贵不贵), 吗/呢/么 ending a clause (好看吗这张 too), a modal then 不/没 ending it
+    A-not-A 贵不贵, a wish for feedback: 给点意见, be honest), 吗/呢/么 ending a clause
+    (好看吗这张 too; 吗 before a space: 好看吗 给点意见), a modal then 不/没 ending it
     (能做音乐不), or a question opening (what/how…, is it…, can a video…, do you…, a model
     before a modal: veo能配音吗) make a question, with a ``topic`` (chosen among all topic
     words, longest first: models, price, limits, time, credits, then a picture attached → about

@@ -27,7 +27,7 @@ _WORD_RE = lexicon().pattern("question.word")
 #: "吗/呢/么" ending the message or one of its clauses ("可以给我做个视频吗，海边日落").
 _END_RE = re.compile(
     rf"{words('question.end')}[\s\x00\x01~…]*(?:{words('question.end_tail')}[\s\x00\x01~…]*)?"
-    rf"(?:[,.;!?]|\Z)"
+    rf"(?:[,.;!?]|\Z)|{words('question.end_spaced')}\s"
 )
 #: "能做音乐不", "可以画图没": a modal, then 不/没 ending the clause (no description).
 _END_NOT_RE = re.compile(

@@ -34,11 +34,27 @@ CASES = [
     ),
     *each(
         "picture-question",
-        ["rate this 1-10", "thoughts?", "what do you think"],
+        [
+            "rate this 1-10",
+            "thoughts?",
+            "what do you think",
+            # asking for an opinion or feedback is no edit
+            "这张好看吗 给点意见",
+            "帮我看看这图 提点建议",
+            "点评一下我这张自拍",
+            "这个好看吗 我自己拍的",
+            "need some feedback on this logo",
+            "be honest",
+            "your honest opinion pls",
+            "opinions on my drawing?",
+            "critique my art",
+            "roast my pic lol",
+        ],
         1,
         command=Command.QUESTION,
     ),
     case("picture-vague-ps", "ps一下", 1, command=Command.NONE),
+    case("picture-edit-by-advice", "根据我的建议改一下 背景换成海边", 1, command=GEN),
     case("picture-make-better", "make this better", 1, command=GEN),
     # ── telling what happened, praise alone, a picture shown as one's own ──────────────────
     *each(
