@@ -150,14 +150,18 @@ def _about_the_bot(s: State) -> bool:
 
 def _wonders_how_it_looks(s: State) -> bool:
     """ "i wonder what a cat astronaut would look like", "好想看看会飞的鲸鱼是什么样": a picture
-    of something described, asked about nothing the bot answers (price, models, time…)."""
+    of something described, asked about nothing the bot answers (price, models, time…). The
+    question word may be the person's own ("不知道…会是什么样子", "curious what … would look
+    like"): then no medium may be named ("draw a cat that looks like a lion" is a request)."""
     question = s.question
+    if question is None:
+        wonders = s.media.media is None
+    else:
+        wonders = question.topic is QuestionTopic.OTHER and s.media.media in (None, MediaKind.IMAGE)
     return (
-        question is not None
-        and question.topic is QuestionTopic.OTHER
+        wonders
         and s.described
         and not s.images
-        and s.media.media in (None, MediaKind.IMAGE)
         and not s.media.conflict
         and s.scan.search(_LOOKS_RE) is not None
     )

@@ -28,6 +28,9 @@ CASES = [
             "好想看看一只会飞的鲸鱼是什么样",
             "想知道赛博朋克风的长城长什么样子",
             "穿汉服的猫会是什么样",
+            # the question word is the person's own
+            "不知道水墨风的埃菲尔铁塔会是什么样子",
+            "kinda curious what a steampunk eiffel tower would look like",
         ],
         command=GEN,
         task_type=T2I,
@@ -83,10 +86,15 @@ CASES = [
             "考虑做一个视频",
             "要是有一张猫的图片",
             "随便吧，一张猫的图片",
+            "would be sick to have a trailer for our dnd campaign",
+            "it'd be so cool to get a promo for my band",
+            "curious to see a vlog of a cat's day",
+            "要是能把我们年会做成电影预告片就好了",
         ],
         command=GEN,
         unsure=True,
     ),
+    case("a-cat-that-looks-like", "draw a cat that looks like a lion", command=GEN, unsure=False),
     # ── mostly unknown words ──────────────────────────────────────────────────────────────
     *each(
         "gibberish",
