@@ -107,7 +107,9 @@ passes (sound wishes, "again").
     model avoided, none chosen, nothing asked in another clause); ``USAGE`` (my usage, 我的额度,
     how many credits do I have left: own credits, asked or not) and ``HISTORY`` (can I see my
     history) when nothing is asked for; ``GENERATE`` of a picture, unsure, for wondering what
-    something looks like (what would a cat astronaut look like); ``QUESTION``; ``CHAT`` for
+    something looks like (what would a cat astronaut look like, 不知道…会是什么样子);
+    ``QUESTION``, or ``CHAT`` when it laughs at a result and asks nothing the bot answers
+    (这手怎么六根手指 笑死, why does it have 6 fingers lmao); ``CHAT`` for
     the bot's work talked about in the third person (机器人画的比你好多了, the vid the bot made:
     a remark to the others), for an opinion about a medium or a model or telling what
     happened (sora 的视频好贵, nice pic!, my friend made a video with this bot); ``EDIT``;

@@ -54,10 +54,12 @@ _PRAISE_RE = lexicon().pattern("chat.praise")
 _POSSESSIVE_RE = re.compile(rf"[\s\x00\x01]*{words('chat.possessive')}", NOCASE)
 _EDIT_VERB_RE = lexicon().pattern("edit.verb", "edit.change", "edit.to_media")
 _WISH_RE = lexicon().pattern("unsure.wish")
-_CHATTER_RE = lexicon().pattern("chat.chatter")
+_CHATTER_RE = lexicon().pattern("chat.chatter", "chat.mockery")
 _VAGUE_EDIT_RE = lexicon().pattern("edit.vague")
 _LAUGH_RE = lexicon().pattern("chat.laugh")
 _BOT_WORK_RE = lexicon().pattern("chat.bot_work")
+_MOCKERY_RE = lexicon().pattern("chat.mockery", "chat.laugh")
+_FEEDBACK_RE = lexicon().pattern("question.feedback")
 _MADE_BY_RE = lexicon().pattern("chat.bot_work", "chat.made_by")
 #: Clause separators: a negated model ("别用可灵") rules its own clause only.
 #: What may follow "my"/"我家" in "my cat", "我家的猫咪": a word or two, a few characters.
@@ -99,7 +101,7 @@ def _command(s: State) -> Command:
         s.media = replace(s.media, media=MediaKind.IMAGE, task_type=TaskType.TEXT_TO_IMAGE)
         return Command.GENERATE
     if form is not None and not form.mark_only and not _polite_request(s):
-        return Command.QUESTION
+        return Command.CHAT if _mocks(s) else Command.QUESTION
     if _about_the_bot(s):
         return Command.CHAT
     if _judges(s):
@@ -132,6 +134,19 @@ def _command(s: State) -> Command:
     ):
         return Command.GENERATE  # "i want something": which medium?
     return Command.CHAT
+
+
+def _mocks(s: State) -> bool:
+    """A question that laughs at or complains about a result ("这画的什么玩意儿 手都是六根指头",
+    "why does it have 6 fingers lmao"), asking nothing the bot answers (price, models, time…)
+    and nothing to make: a remark. "why do videos take so long?" is still answered."""
+    question = s.question
+    if question is None or question.topic not in (QuestionTopic.OTHER, QuestionTopic.ABOUT_INPUT):
+        return False
+    if s.edit is not None or s.retry or has_request_verb(_MADE_BY_RE.sub(" ", s.scan.edges())):
+        return False  # "这画的什么玩意儿": a verb before 的 asks for nothing
+    kept = s.scan.kept()
+    return _MOCKERY_RE.search(kept) is not None and _FEEDBACK_RE.search(kept) is None
 
 
 def _about_the_bot(s: State) -> bool:
