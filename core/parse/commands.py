@@ -24,6 +24,8 @@ _RESET_RE = re.compile(
     NOCASE,
 )
 _KEEP_RE = lexicon().pattern("preference.keep")
+#: Around a keep phrase, an affirmation: "行 就它了 设成默认", "yeah that one, make it my default".
+_KEEP_FILLER_RE = lexicon().pattern("preference.keep_filler", "reply.yes", "reply.particles")
 _LOOKS_RE = lexicon().pattern("media.looks")
 _SHOW_PREFS_RE = re.compile(
     rf"{words('preference.show_verb')}{_GAP}{words('preference.show_object')}"
@@ -188,7 +190,8 @@ def _keeps_last_model(s: State) -> bool:
     if found is None:
         return False
     view = s.scan.view
-    return not content_words(view[: found.start()] + " " + view[found.end() :])
+    rest = _KEEP_FILLER_RE.sub(" ", view[: found.start()] + " " + view[found.end() :])
+    return not content_words(rest)
 
 
 def _polite_request(s: State) -> bool:

@@ -29,6 +29,13 @@ CASES = [
             "keep that model going forward",
             "save it as my default pls",
             "remember this model",
+            # an affirmation around it
+            "行 就它了 设成默认",
+            "好 设为默认",
+            "嗯 就用这个吧 设为默认",
+            "ok make that my default",
+            "yeah that one, set it as default",
+            "yes go with that, make it my default",
         ],
         command=Command.ALWAYS_MODEL,
         model=None,
