@@ -35,7 +35,9 @@ passes (sound wishes, "again").
    我的作品 / my history → ``HISTORY``, greetings, thanks, praise → ``CHAT``. Done.
 4. ``sections``: Midjourney's ``/imagine [prompt:]`` (a picture) and flags (``--ar``/``--aspect``
    set the ratio, ``--no`` the negative prompt, ``--seed`` the seed, every other ``--flag`` is
-   dropped); ``歌词:``/``lyrics:`` takes the rest of the message; ``negative:``/``反向提示词:``
+   dropped); ``歌词:``/``lyrics:`` takes the rest of the message, and so does a line naming
+   the lyrics that ends with a colon and asks for a song (帮我把歌词谱成歌：, turn these
+   lyrics into a song:); with lyrics, no edit of the last result; ``negative:``/``反向提示词:``
    the rest of its line; ``seed 42``/``种子42``. "不要X"/"without X" stay in the prompt.
 5. ``directives``: model names, with the words that direct them. An entry of ``model_names``
    matches case-insensitively with spaces, hyphens, dots and underscores optional

@@ -209,7 +209,8 @@ def _polite_request(s: State) -> bool:
         and (s.directives.model is not None or s.directives.quality is not None)
     )
     more = s.edit is not None and s.edit.kind is EditKind.MORE  # "can i get 3 more like that"
-    return (s.described and form.subject) or s.images > 0 or named or directed or more
+    lyrics = s.lyrics is not None  # "can u make my lyrics into a song:⏎…"
+    return (s.described and form.subject) or s.images > 0 or named or directed or more or lyrics
 
 
 def _requests_elsewhere(s: State) -> bool:
@@ -372,7 +373,7 @@ def _unsure(s: State) -> bool:
             and addressed
             and (s.described or s.images > 0)
             and (s.media.media is not None or s.directives.model is not None)
-        )
+        ) or (form.polite and s.lyrics is not None)  # the words to sing are given
         if not (clear or _musing_in_a_request(s)):
             return True
     kept = s.scan.kept()
