@@ -106,7 +106,9 @@ passes (sound wishes, "again").
 12. ``commands.command``: in this order: ``RESET`` (清除偏好, go back to the default) and
     ``SHOW_PREFS`` (我的偏好, what's my default) when no model is directed; ``ALWAYS_MODEL``
     without a model (设成默认吧, make it my default: the model just used); ``AVOID_MODEL`` (a
-    model avoided, none chosen, nothing asked in another clause); ``USAGE`` (my usage, 我的额度,
+    model avoided, none chosen, nothing asked in another clause nor a medium described around
+    it: "video of a fox but dont use sora" is made without it, unless the negation is for
+    good: stop, 以后, too pricey); ``USAGE`` (my usage, 我的额度,
     how many credits do I have left: own credits, asked or not) and ``HISTORY`` (can I see my
     history) when nothing is asked for; ``GENERATE`` of a picture, unsure, for wondering what
     something looks like (what would a cat astronaut look like, 不知道…会是什么样子);

@@ -68,6 +68,7 @@ _MADE_BY_RE = lexicon().pattern("chat.bot_work", "chat.made_by")
 _OWN_WORDS = 2
 _OWN_CHARS = 10
 _CLAUSE_END_RE = re.compile(r"[,.;!?，。；！？\n]")
+_STANDING_RE = lexicon().pattern("directive.standing")
 
 
 def command(state: State) -> None:
@@ -215,10 +216,15 @@ def _polite_request(s: State) -> bool:
 
 def _requests_elsewhere(s: State) -> bool:
     """Whether a clause other than the negated one asks for something ("别用sora，做个视频"),
-    or the negation only sets a name against another choice in a request ("a video of waves,
-    anything but sora")."""
+    the negation only sets a name against another choice in a request ("a video of waves,
+    anything but sora"), or a medium is described around it ("video of a fox but dont use
+    sora"); never when the negation is for good or says why ("stop using sora, too pricey")."""
     if s.directives.contrast and (s.media.media is not None or s.described):
         return True
+    if _STANDING_RE.search(s.scan.original()) is not None:
+        return False  # "以后做视频别用可灵了 效果一般", "stop using sora, too pricey": for good
+    if s.media.media is not None and s.described:
+        return True  # "video of a fox … but dont use sora": a request, once without it
     view, at = s.scan.view, s.directives.avoided_at
     start = max((m.end() for m in _CLAUSE_END_RE.finditer(view, 0, at)), default=0)
     end_match = _CLAUSE_END_RE.search(view, at)
