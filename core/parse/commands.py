@@ -63,6 +63,7 @@ _BOT_WORK_RE = lexicon().pattern("chat.bot_work")
 _MOCKERY_RE = lexicon().pattern("chat.mockery", "chat.laugh")
 _FEEDBACK_RE = lexicon().pattern("question.feedback")
 _MADE_BY_RE = lexicon().pattern("chat.bot_work", "chat.made_by")
+_ADDRESSEE_RE = lexicon().pattern("chat.addressee")
 #: Clause separators: a negated model ("别用可灵") rules its own clause only.
 #: What may follow "my"/"我家" in "my cat", "我家的猫咪": a word or two, a few characters.
 _OWN_WORDS = 2
@@ -103,9 +104,12 @@ def _command(s: State) -> Command:
         # A picture of it, unsure (a question form): the bot proposes it first.
         s.media = replace(s.media, media=MediaKind.IMAGE, task_type=TaskType.TEXT_TO_IMAGE)
         return Command.GENERATE
+    about_the_bot = _about_the_bot(s)
+    if about_the_bot and _ADDRESSEE_RE.search(s.scan.kept()) is not None:
+        return Command.CHAT  # "@小李 看看机器人做的视频 牛不牛": asked of someone else
     if form is not None and not form.mark_only and not _polite_request(s):
         return Command.CHAT if _mocks(s) else Command.QUESTION
-    if _about_the_bot(s):
+    if about_the_bot:
         return Command.CHAT
     if _judges(s):
         return Command.CHAT
