@@ -26,7 +26,8 @@ _RESET_RE = re.compile(
 _KEEP_RE = lexicon().pattern("preference.keep")
 #: Around a keep phrase, an affirmation: "行 就它了 设成默认", "yeah that one, make it my default".
 _KEEP_FILLER_RE = lexicon().pattern("preference.keep_filler", "reply.yes", "reply.particles")
-_LOOKS_RE = lexicon().pattern("media.looks")
+_LOOKS_RE = lexicon().pattern("media.looks", "media.see_wish")
+_SEE_WISH_RE = lexicon().pattern("media.see_wish")
 _SHOW_PREFS_RE = re.compile(
     rf"{words('preference.show_verb')}{_GAP}{words('preference.show_object')}"
     rf"|{words('preference.show')}",
@@ -75,7 +76,7 @@ _STANDING_RE = lexicon().pattern("directive.standing")
 def command(state: State) -> None:
     state.command = _command(state)
     if state.command is Command.GENERATE:
-        state.unsure = _unsure(state)
+        state.unsure = state.unsure or _unsure(state)
 
 
 def _command(s: State) -> Command:
@@ -101,8 +102,9 @@ def _command(s: State) -> Command:
         return Command.HISTORY
     form = s.question_form
     if _wonders_how_it_looks(s):
-        # A picture of it, unsure (a question form): the bot proposes it first.
+        # A picture of it, unsure: the bot proposes it first.
         s.media = replace(s.media, media=MediaKind.IMAGE, task_type=TaskType.TEXT_TO_IMAGE)
+        s.unsure = True
         return Command.GENERATE
     about_the_bot = _about_the_bot(s)
     if about_the_bot and _ADDRESSEE_RE.search(s.scan.kept()) is not None:
@@ -174,10 +176,13 @@ def _wonders_how_it_looks(s: State) -> bool:
     """ "i wonder what a cat astronaut would look like", "好想看看会飞的鲸鱼是什么样": a picture
     of something described, asked about nothing the bot answers (price, models, time…). The
     question word may be the person's own ("不知道…会是什么样子", "curious what … would look
-    like"): then no medium may be named ("draw a cat that looks like a lion" is a request)."""
+    like"), or there is none ("好想看看赛博朋克版的故宫"): then no medium may be named ("draw a
+    cat that looks like a lion" is a request)."""
     question = s.question
-    if question is None:
-        wonders = s.media.media is None
+    if question is None:  # a wish must say so: "the result looks like crap" is a remark
+        kept = s.scan.kept()
+        wished = _WISH_RE.search(kept) is not None or _SEE_WISH_RE.search(kept) is not None
+        wonders = s.media.media is None and wished
     else:
         wonders = question.topic is QuestionTopic.OTHER and s.media.media in (None, MediaKind.IMAGE)
     return (
