@@ -148,6 +148,19 @@ CASES = [
         media=IMAGE,
     ),
     case("vlog-bgm", "一段 vlog 的 bgm 轻快一点", command=GEN, media=MUSIC),
+    *each(
+        "seconds-before-film-noun",
+        [
+            "make a 30s promo for my coffee shop",
+            "a 30s trailer for my book",
+            "30s teaser for the album",
+            "a 30s vlog intro",
+            "30s vid of my dog",
+        ],
+        command=GEN,
+        media=VIDEO,
+        duration=30,
+    ),
     case("flf-zh-use-first-last", "开头用第一张 结尾用第二张", 2, task_type=FLF),
     case("flf-zh-start-end-last", "开始用第一张，结束用最后一张", 2, task_type=FLF),
     # ── first/last frames and references said in other words ─────────────────────────────
