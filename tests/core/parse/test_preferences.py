@@ -159,6 +159,19 @@ CASES = [
     case("avoid-tho-en", "lil video of a fox napping, not sora tho", command=GEN, avoided="sora"),
     case("avoid-no-verb-zh", "海浪拍岸的视频 不要用可灵", command=GEN, avoided="可灵"),
     case("avoid-mixed", "一个fox在雪地里的video 别用sora", command=GEN, avoided="sora"),
+    *each(
+        "avoid-other-words",
+        [
+            "cat video - skip sora",
+            "video of rain w/o sora",
+            "video of rain without sora",
+            "a clip of waves, minus sora",
+            "ditch sora, make a video of rain",
+        ],
+        command=GEN,
+        avoided="sora",
+        model=None,
+    ),
     # …unless the negation is for good, or says why the model is given up
     *each(
         "avoid-standing-described",
