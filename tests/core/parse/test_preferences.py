@@ -159,6 +159,7 @@ CASES = [
     case("avoid-tho-en", "lil video of a fox napping, not sora tho", command=GEN, avoided="sora"),
     case("avoid-no-verb-zh", "海浪拍岸的视频 不要用可灵", command=GEN, avoided="可灵"),
     case("avoid-mixed", "一个fox在雪地里的video 别用sora", command=GEN, avoided="sora"),
+    case("chosen-then-not", "用可灵 不要太暗 海边的视频", command=GEN, model="可灵", avoided=None),
     *each(
         "avoid-other-words",
         [
@@ -182,7 +183,6 @@ CASES = [
             "做个下雨的视频 sora pass",
             "做个下雨的视频 sora不考虑",
             "做个下雨的视频 sora免了",
-            "做个下雨的视频 sora不要",
         ],
         command=GEN,
         avoided="sora",
