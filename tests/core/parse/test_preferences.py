@@ -36,6 +36,7 @@ CASES = [
             "ok make that my default",
             "yeah that one, set it as default",
             "yes go with that, make it my default",
+            "sure, make it default",
         ],
         command=Command.ALWAYS_MODEL,
         model=None,
