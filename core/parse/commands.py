@@ -63,7 +63,7 @@ _LAUGH_RE = lexicon().pattern("chat.laugh")
 _BOT_WORK_RE = lexicon().pattern("chat.bot_work")
 _MOCKERY_RE = lexicon().pattern("chat.mockery", "chat.laugh")
 _FEEDBACK_RE = lexicon().pattern("question.feedback")
-_MADE_BY_RE = lexicon().pattern("chat.bot_work", "chat.made_by")
+_MADE_BY_RE = lexicon().pattern("chat.bot_work", "chat.made_by", "chat.addressee")
 _ADDRESSEE_RE = lexicon().pattern("chat.addressee")
 #: Clause separators: a negated model ("别用可灵") rules its own clause only.
 #: What may follow "my"/"我家" in "my cat", "我家的猫咪": a word or two, a few characters.

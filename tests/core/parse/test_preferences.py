@@ -37,6 +37,7 @@ CASES = [
             "yeah that one, set it as default",
             "yes go with that, make it my default",
             "sure, make it default",
+            "ok 就这个 set as default",
         ],
         command=Command.ALWAYS_MODEL,
         model=None,
