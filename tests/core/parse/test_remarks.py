@@ -631,6 +631,8 @@ CASES = [
             "why does the horse have 5 legs",
             "what is this garbage",
             "lmaooo why is the cat floating",
+            "why tf does it have 3 arms",
+            "why does the dog have two heads lol",
             "loool how is this a dog",
             "why is the cat floating rofl",
         ],
