@@ -161,6 +161,14 @@ CASES = [
     case("avoid-tho-en", "lil video of a fox napping, not sora tho", command=GEN, avoided="sora"),
     case("avoid-no-verb-zh", "海浪拍岸的视频 不要用可灵", command=GEN, avoided="可灵"),
     case("avoid-mixed", "一个fox在雪地里的video 别用sora", command=GEN, avoided="sora"),
+    case("edge-name-chosen", "make a video of rain, sora", command=GEN, model="sora", avoided=None),
+    case(
+        "edge-name-far-negation",
+        "not bad! now a video of rain, sora",
+        command=GEN,
+        model="sora",
+        avoided=None,
+    ),
     case("chosen-then-not", "用可灵 不要太暗 海边的视频", command=GEN, model="可灵", avoided=None),
     *each(
         "avoid-other-words",
@@ -194,6 +202,9 @@ CASES = [
             "做个狐狸视频 不想要sora",
             "做个狐狸视频 不想用sora",
             "做个狐狸视频 不要sora",
+            # a name met only at the edge, a negation a few words before it
+            "a fox clip, i really dont like using sora",
+            "做个狐狸的视频 最好别给我整sora",
         ],
         command=GEN,
         avoided="sora",
