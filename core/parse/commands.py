@@ -12,6 +12,7 @@ from core.parse.edits import content_words
 from core.parse.frames import has_request_verb
 from core.parse.lexicon import lexicon, words
 from core.parse.model import Command, EditKind, Quality, QuestionTopic
+from core.parse.questions import FEEDBACK_RE
 from core.parse.state import State
 from core.parse.text import NOCASE, SHORT
 
@@ -62,7 +63,6 @@ _VAGUE_EDIT_RE = lexicon().pattern("edit.vague")
 _LAUGH_RE = lexicon().pattern("chat.laugh")
 _BOT_WORK_RE = lexicon().pattern("chat.bot_work")
 _MOCKERY_RE = lexicon().pattern("chat.mockery", "chat.laugh")
-_FEEDBACK_RE = lexicon().pattern("question.feedback")
 _MADE_BY_RE = lexicon().pattern("chat.bot_work", "chat.made_by", "chat.addressee")
 _ADDRESSEE_RE = lexicon().pattern("chat.addressee")
 #: Clause separators: a negated model ("别用可灵") rules its own clause only.
@@ -155,7 +155,7 @@ def _mocks(s: State) -> bool:
     if s.edit is not None or s.retry or has_request_verb(_MADE_BY_RE.sub(" ", s.scan.edges())):
         return False  # "这画的什么玩意儿": a verb before 的 asks for nothing
     kept = s.scan.kept()
-    return _MOCKERY_RE.search(kept) is not None and _FEEDBACK_RE.search(kept) is None
+    return _MOCKERY_RE.search(kept) is not None and FEEDBACK_RE.search(kept) is None
 
 
 def _about_the_bot(s: State) -> bool:
