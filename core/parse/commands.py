@@ -232,6 +232,8 @@ def _requests_elsewhere(s: State) -> bool:
         return True
     if _STANDING_RE.search(s.scan.original()) is not None:
         return False  # "以后做视频别用可灵了 效果一般", "stop using sora, too pricey": for good
+    if s.edit is not None:
+        return True  # "改成竖屏的 别用sora": a change of the last result, without it
     if s.media.media is not None and s.described:
         return True  # "video of a fox … but dont use sora": a request, once without it
     view, at = s.scan.view, s.directives.avoided_at
