@@ -63,7 +63,9 @@ _VAGUE_EDIT_RE = lexicon().pattern("edit.vague")
 _LAUGH_RE = lexicon().pattern("chat.laugh")
 _BOT_WORK_RE = lexicon().pattern("chat.bot_work")
 _MOCKERY_RE = lexicon().pattern("chat.mockery", "chat.laugh")
-_MADE_BY_RE = lexicon().pattern("chat.bot_work", "chat.made_by", "chat.addressee")
+#: Verbs that ask for nothing: someone's work ("机器人画的", "你画的", "这画的") and calls to the
+#: others to look ("快来看").
+_NO_REQUEST_RE = lexicon().pattern("chat.bot_work", "chat.made_by", "chat.addressee")
 _ADDRESSEE_RE = lexicon().pattern("chat.addressee")
 #: Clause separators: a negated model ("别用可灵") rules its own clause only.
 #: What may follow "my"/"我家" in "my cat", "我家的猫咪": a word or two, a few characters.
@@ -152,7 +154,7 @@ def _mocks(s: State) -> bool:
     question = s.question
     if question is None or question.topic not in (QuestionTopic.OTHER, QuestionTopic.ABOUT_INPUT):
         return False
-    if s.edit is not None or s.retry or has_request_verb(_MADE_BY_RE.sub(" ", s.scan.edges())):
+    if s.edit is not None or s.retry or has_request_verb(_NO_REQUEST_RE.sub(" ", s.scan.edges())):
         return False  # "这画的什么玩意儿": a verb before 的 asks for nothing
     kept = s.scan.kept()
     return _MOCKERY_RE.search(kept) is not None and FEEDBACK_RE.search(kept) is None
@@ -169,7 +171,7 @@ def _about_the_bot(s: State) -> bool:
     kept = s.scan.kept()
     if _BOT_WORK_RE.search(kept) is None:
         return False
-    return not has_request_verb(_MADE_BY_RE.sub(" ", kept))
+    return not has_request_verb(_NO_REQUEST_RE.sub(" ", kept))
 
 
 def _wonders_how_it_looks(s: State) -> bool:
