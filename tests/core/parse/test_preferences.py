@@ -38,6 +38,7 @@ CASES = [
             "yes go with that, make it my default",
             "sure, make it default",
             "ok 就这个 set as default",
+            "嗯 就这个 默认用它吧",
         ],
         command=Command.ALWAYS_MODEL,
         model=None,
