@@ -9,10 +9,12 @@ Discord or Feishu and the load generator run in this process, the IMA simulator 
 a hundredth of real time. Each event is a new picture job from a different person.
 
 Discord: slash commands dispatched by the fake over the gateway to the bot's discord.py
-client; measured from the dispatch to the fake receiving the deferral (refused as late: an
-answer after Discord's 3 s, or none), and to the first edit of the deferred message (the first
-reply). Feishu: signed, encrypted webhook deliveries POSTed to the bot's route; measured to the
-HTTP 200, and to the first card replied to the message. Replies are counted as they arrive
+client; measured from the dispatch to the fake receiving the deferral (not acknowledged in
+time: an answer after Discord's 3 s, which Discord refuses, or none), and to the first edit of
+the deferred message (the first reply). Feishu: signed, encrypted webhook deliveries POSTed to
+the bot's route; measured to the HTTP 200 (not acknowledged in time: any other answer, as when
+the message was not stored within the bot's budget; Feishu delivers those again, and so does
+the fake), and to the first card replied to the message. Replies are counted as they arrive
 within ``--reply-wait`` seconds after the last event. Also printed: the CPU the bot process
 and this one used while the events arrived (as a share of one core), and this process's worst
 event-loop lag meanwhile, which every figure here includes (the fake's clock is its loop).
@@ -186,15 +188,17 @@ async def feishu_run(
                 ]
                 posted: dict[str, float] = {}  # message id → wall clock, for the card times
 
-                async def send(i: int) -> float:
+                async def send(i: int) -> float | None:
+                    """Milliseconds to the HTTP 200; None for any other answer (the message was
+                    not stored in time: Feishu sends it again later, and the fake does)."""
                     event = events[i]
                     posted[event["event"]["message"]["message_id"]] = time.time()
                     started = time.monotonic()
                     result = await fake.post_event(bot.webhook_url, event)
-                    assert result.status == 200, result.status
-                    return (time.monotonic() - started) * 1000
+                    return (time.monotonic() - started) * 1000 if result.status == 200 else None
 
-                acks, load = await paced(bot, count, rate, send)
+                answers, load = await paced(bot, count, rate, send)
+                acks = [a for a in answers if a is not None]
 
                 def cards() -> list[float]:
                     return [
@@ -210,7 +214,7 @@ async def feishu_run(
                 keep_log(bot, log)
     answered = f"{len(first):,} of {count:,} at {rate}/s"
     return [
-        row("Feishu webhook → HTTP 200", f"{count:,} at {rate}/s", acks),
+        row("Feishu webhook → HTTP 200", f"{count:,} at {rate}/s", acks, count - len(acks)),
         row("Feishu webhook → first card", answered, first),
         f"Feishu, while the events arrived: {load}",
     ]
@@ -220,7 +224,7 @@ async def main(args: argparse.Namespace) -> None:
     runs = {"discord": discord_run, "feishu": feishu_run}
     notes: list[str] = []
     print(f"load average before: {os.getloadavg()[0]:.2f}", flush=True)
-    print("| event → first reply | events | p50 | p99 | max | refused as late |")
+    print("| event → first reply | events | p50 | p99 | max | not acknowledged in time |")
     print("|---|---:|---:|---:|---:|---:|", flush=True)
     with simulator_process(SIM_SPEED) as sim:
         for platform in args.platform or list(runs):
