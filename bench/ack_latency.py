@@ -2,11 +2,16 @@
 
     .venv/bin/python -m bench.ack_latency                       # 200 events per second for 10 s
     .venv/bin/python -m bench.ack_latency --rate 1000 --seconds 5 [--platform discord|feishu]
+    .venv/bin/python -m bench.ack_latency --rate 1000 --seconds 5 --replicas 3
 
 The bot is a real ``ima-bot run`` process, started as the drills start it
 (:mod:`tests.drills.process`: its own settings, an SQLite database, JSON logs); the fake
 Discord or Feishu and the load generator run in this process, the IMA simulator in a third, at
-a hundredth of real time. Each event is a new picture job from a different person.
+a hundredth of real time. Each event is a new picture job from a different person. With
+``--replicas N`` there are N such processes on one throwaway PostgreSQL server
+(:mod:`tests.postgres`): on Discord each runs one shard of N and the people are spread over N
+guilds, one per shard; on Feishu the deliveries go to the replicas' webhooks in turn, as a load
+balancer would send them.
 
 Discord: slash commands dispatched by the fake over the gateway to the bot's discord.py
 client; measured from the dispatch to the fake receiving the deferral (not acknowledged in
@@ -15,7 +20,7 @@ the deferred message (the first reply). Feishu: signed, encrypted webhook delive
 the bot's route; measured to the HTTP 200 (not acknowledged in time: any other answer, as when
 the message was not stored within the bot's budget; Feishu delivers those again, and so does
 the fake), and to the first card replied to the message. Replies are counted as they arrive
-within ``--reply-wait`` seconds after the last event. Also printed: the CPU the bot process
+within ``--reply-wait`` seconds after the last event. Also printed: the CPU the bot processes
 and this one used while the events arrived (as a share of one core), and this process's worst
 event-loop lag meanwhile, which every figure here includes (the fake's clock is its loop).
 """
@@ -24,12 +29,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import os
 import statistics
 import tempfile
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -37,8 +43,9 @@ from typing import Any
 from bench.inflight import simulator_process
 from bench.replicas import cpu_seconds
 from tests.drills.process import BotProcess, bot_environment
-from tests.fakes.discord import FakeDiscord, FakeInteraction
+from tests.fakes.discord import FakeDiscord, FakeGuild, FakeInteraction
 from tests.fakes.feishu import FakeFeishu
+from tests.postgres import start_server
 
 #: Generations at a hundredth of their time, so each event's job ends soon after the run.
 SIM_SPEED = 0.01
@@ -56,7 +63,7 @@ class Load:
 
     def __str__(self) -> str:
         return (
-            f"bot process {self.bot_cpu:.0%} of a core, this process {self.bench_cpu:.0%}; "
+            f"bot processes {self.bot_cpu:.0%} of a core, this process {self.bench_cpu:.0%}; "
             f"this process's loop lag up to {self.bench_lag_ms:.0f} ms"
         )
 
@@ -83,18 +90,21 @@ async def _lag(worst: list[float]) -> None:
 
 
 async def paced(
-    bot: BotProcess, count: int, rate: int, send: Callable[[int], Coroutine[Any, Any, Any]]
+    bots: list[BotProcess], count: int, rate: int, send: Callable[[int], Coroutine[Any, Any, Any]]
 ) -> tuple[list[Any], Load]:
     """``send(i)`` for ``i`` in ``range(count)``, ``rate`` a second, each in a task; their
     results, and what the processes used until the last one returned."""
-    assert bot.proc is not None
-    pid = bot.proc.pid
+    pids = [bot.proc.pid for bot in bots if bot.proc is not None]
+
+    def bot_cpu() -> float:
+        return sum(map(cpu_seconds, pids))
+
     # What this process holds by now is never collected: a full collection among the fakes'
     # objects would stall the loop, and the fake's clock with it, for a large part of a second.
     gc.freeze()
     lag = [0.0]
     watching = asyncio.create_task(_lag(lag))
-    bot_before, bench_before, wall_before = cpu_seconds(pid), time.process_time(), time.monotonic()
+    bot_before, bench_before, wall_before = bot_cpu(), time.process_time(), time.monotonic()
     sent: list[asyncio.Task[Any]] = []
     started = time.monotonic()
     for i in range(count):
@@ -103,18 +113,61 @@ async def paced(
     results = await asyncio.gather(*sent)
     wall = time.monotonic() - wall_before
     load = Load(
-        (cpu_seconds(pid) - bot_before) / wall, (time.process_time() - bench_before) / wall, lag[0]
+        (bot_cpu() - bot_before) / wall, (time.process_time() - bench_before) / wall, lag[0]
     )
     watching.cancel()
     return results, load
 
 
-def keep_log(bot: BotProcess, log: Path | None) -> None:
-    """The bot's log (JSON lines) to ``log``, named after its platform, before its temporary
-    directory goes."""
-    if log is not None and bot.log_path.exists():
-        platform = "discord" if "DISCORD_TOKEN" in bot.env else "feishu"
-        log.with_name(f"{log.stem}.{platform}{log.suffix}").write_text(bot.log())
+@dataclass(frozen=True)
+class Layout:
+    """How many ``ima-bot run`` processes, on which database."""
+
+    replicas: int
+    #: The PostgreSQL server the replicas share; None: one process on SQLite.
+    postgres: Any
+    log: Path | None
+
+    def __str__(self) -> str:
+        if self.postgres is None:
+            return "one process, SQLite"
+        return f"{self.replicas} replicas, PostgreSQL"
+
+
+@contextlib.asynccontextmanager
+async def running(
+    layout: Layout, sim: str, platform: str, **fakes: Any
+) -> AsyncIterator[list[BotProcess]]:
+    """The bot processes of ``layout`` on ``fakes`` (``discord=`` or ``feishu=``), started
+    one after another; their logs are kept as ``--log`` asks before their directories go."""
+    shared: dict[str, str] = {}
+    if layout.postgres is not None:
+        shared["DATABASE_URL"] = await layout.postgres.new_database()
+    with tempfile.TemporaryDirectory() as tmp:
+        bots: list[BotProcess] = []
+        try:
+            for number in range(layout.replicas):
+                home = Path(tmp) / f"replica{number}"
+                home.mkdir()
+                env = bot_environment(home, sim, SIM_SPEED, feishu_mode="webhook", **fakes)
+                env.update(shared)
+                if layout.postgres is not None:
+                    env.update(REPLICA_ID=f"replica-{number}", **_shard(platform, layout, number))
+                bots.append(BotProcess(home, env))
+                await bots[-1].start()
+            yield bots
+        finally:
+            for number, bot in enumerate(bots):
+                await bot.close()
+                if layout.log is not None and bot.log_path.exists():
+                    name = f"{layout.log.stem}.{platform}{number}{layout.log.suffix}"
+                    layout.log.with_name(name).write_text(bot.log())
+
+
+def _shard(platform: str, layout: Layout, number: int) -> Mapping[str, str]:
+    if platform != "discord":
+        return {}
+    return {"DISCORD_SHARD_COUNT": str(layout.replicas), "DISCORD_SHARD_IDS": str(number)}
 
 
 async def until(done: Callable[[], bool], seconds: float) -> None:
@@ -126,102 +179,110 @@ async def until(done: Callable[[], bool], seconds: float) -> None:
 
 
 async def discord_run(
-    sim: str, rate: int, seconds: float, reply_wait: float, log: Path | None
+    layout: Layout, sim: str, rate: int, seconds: float, reply_wait: float
 ) -> list[str]:
-    async with FakeDiscord() as fake:
-        with tempfile.TemporaryDirectory() as tmp:
-            bot = BotProcess(Path(tmp), bot_environment(Path(tmp), sim, SIM_SPEED, discord=fake))
-            try:
-                await bot.start()
-                count = int(rate * seconds)
-                users = [fake.add_user(f"user{i}") for i in range(count)]  # one request each
-                sent_at: list[float] = [0.0] * count  # wall clock, for the fake's edit times
+    async with FakeDiscord() as fake, running(layout, sim, "discord", discord=fake) as bots:
+        guilds: list[FakeGuild] = [fake.default_guild]
+        if layout.replicas > 1:  # one guild per shard, so each replica gets its share
+            guilds = [
+                await fake.add_guild(f"shard {n}", shard=(n, layout.replicas))
+                for n in range(layout.replicas)
+            ]
+        count = int(rate * seconds)
+        users = [fake.add_user(f"user{i}") for i in range(count)]  # one request each
+        for i, user in enumerate(users):
+            if layout.replicas > 1:  # the default guild's members are anybody
+                guilds[i % len(guilds)].members.append(user)
+        sent_at: list[float] = [0.0] * count  # wall clock, for the fake's edit times
 
-                async def send(i: int) -> FakeInteraction:
-                    sent_at[i] = time.time()
-                    return await fake.send_slash_command(
-                        "image", {"prompt": f"lighthouse {i}"}, user=users[i]
-                    )
+        async def send(i: int) -> FakeInteraction:
+            sent_at[i] = time.time()
+            return await fake.send_slash_command(
+                "image",
+                {"prompt": f"lighthouse {i}"},
+                user=users[i],
+                guild_id=guilds[i % len(guilds)].id,
+            )
 
-                interactions, load = await paced(bot, count, rate, send)
-                # Discord refuses an answer after 3 s: one without a response by then is late.
-                await until(lambda: all(it.responded_at for it in interactions), 5)
-                deferrals = [
-                    (it.responded_at - it.dispatched_at) * 1000
-                    for it in interactions
-                    if it.responded_at is not None
-                ]
-                late = sum(1 for it in interactions if it.errors or it.responded_at is None)
+        interactions, load = await paced(bots, count, rate, send)
+        # Discord refuses an answer after 3 s: one without a response by then is late.
+        await until(lambda: all(it.responded_at for it in interactions), 5)
+        deferrals = [
+            (it.responded_at - it.dispatched_at) * 1000
+            for it in interactions
+            if it.responded_at is not None
+        ]
+        late = sum(1 for it in interactions if it.errors or it.responded_at is None)
 
-                def replied() -> list[float]:
-                    return [
-                        (edited.timestamp() - sent_at[i]) * 1000
-                        for i, it in enumerate(interactions)
-                        if it.original is not None
-                        and len(it.original.history) > 1
-                        and (edited := it.original.history[1].edited_at) is not None
-                    ]
+        def replied() -> list[float]:
+            return [
+                (edited.timestamp() - sent_at[i]) * 1000
+                for i, it in enumerate(interactions)
+                if it.original is not None
+                and len(it.original.history) > 1
+                and (edited := it.original.history[1].edited_at) is not None
+            ]
 
-                await until(lambda: len(replied()) == count, reply_wait)
-                first = replied()
-            finally:
-                await bot.close()
-                keep_log(bot, log)
-    events = f"{count:,} at {rate}/s"
+        await until(lambda: len(replied()) == count, reply_wait)
+        first = replied()
+    events = f"{count:,} at {rate}/s, {layout}"
     answered = f"{len(first):,} of {count:,} at {rate}/s"
     return [
         row("Discord slash command → deferral", events, deferrals, late),
         row("Discord slash command → first reply", answered, first),
-        f"Discord, while the events arrived: {load}",
+        f"Discord, {layout}, while the events arrived: {load}",
     ]
 
 
 async def feishu_run(
-    sim: str, rate: int, seconds: float, reply_wait: float, log: Path | None
+    layout: Layout, sim: str, rate: int, seconds: float, reply_wait: float
 ) -> list[str]:
-    async with FakeFeishu() as fake:
-        with tempfile.TemporaryDirectory() as tmp:
-            env = bot_environment(Path(tmp), sim, SIM_SPEED, feishu=fake, feishu_mode="webhook")
-            bot = BotProcess(Path(tmp), env)
-            try:
-                await bot.start()
-                count = int(rate * seconds)
-                events = [
-                    fake.events.group_text_mentioning_bot(f"画一座灯塔 {i}", chat_id=f"oc_b{i}")
-                    for i in range(count)
-                ]
-                posted: dict[str, float] = {}  # message id → wall clock, for the card times
+    async with FakeFeishu() as fake, running(layout, sim, "feishu", feishu=fake) as bots:
+        count = int(rate * seconds)
+        events = [
+            fake.events.group_text_mentioning_bot(f"画一座灯塔 {i}", chat_id=f"oc_b{i}")
+            for i in range(count)
+        ]
+        posted: dict[str, float] = {}  # message id → wall clock, for the card times
 
-                async def send(i: int) -> float | None:
-                    """Milliseconds to the HTTP 200; None for any other answer (the message was
-                    not stored in time: Feishu sends it again later, and the fake does)."""
-                    event = events[i]
-                    posted[event["event"]["message"]["message_id"]] = time.time()
-                    started = time.monotonic()
-                    result = await fake.post_event(bot.webhook_url, event)
-                    return (time.monotonic() - started) * 1000 if result.status == 200 else None
+        async def send(i: int) -> float | None:
+            """Milliseconds to the HTTP 200; None for any other answer (the message was not
+            stored in time: Feishu sends it again later, and the fake does)."""
+            event = events[i]
+            posted[event["event"]["message"]["message_id"]] = time.time()
+            started = time.monotonic()
+            result = await fake.post_event(bots[i % len(bots)].webhook_url, event)
+            return (time.monotonic() - started) * 1000 if result.status == 200 else None
 
-                answers, load = await paced(bot, count, rate, send)
-                acks = [a for a in answers if a is not None]
+        answers, load = await paced(bots, count, rate, send)
+        acks = [a for a in answers if a is not None]
 
-                def cards() -> list[float]:
-                    return [
-                        m.create_time_ms - posted[m.reply_to] * 1000
-                        for m in fake.messages
-                        if m.msg_type == "interactive" and m.reply_to in posted
-                    ]
+        def cards() -> list[float]:
+            return [
+                m.create_time_ms - posted[m.reply_to] * 1000
+                for m in fake.messages
+                if m.msg_type == "interactive" and m.reply_to in posted
+            ]
 
-                await until(lambda: len(cards()) >= count, reply_wait)
-                first = cards()
-            finally:
-                await bot.close()
-                keep_log(bot, log)
+        await until(lambda: len(cards()) >= count, reply_wait)
+        first = cards()
+    events_sent = f"{count:,} at {rate}/s, {layout}"
     answered = f"{len(first):,} of {count:,} at {rate}/s"
     return [
-        row("Feishu webhook → HTTP 200", f"{count:,} at {rate}/s", acks, count - len(acks)),
+        row("Feishu webhook → HTTP 200", events_sent, acks, count - len(acks)),
         row("Feishu webhook → first card", answered, first),
-        f"Feishu, while the events arrived: {load}",
+        f"Feishu, {layout}, while the events arrived: {load}",
     ]
+
+
+@contextlib.contextmanager
+def database(replicas: int) -> Iterator[Any]:
+    """The PostgreSQL server replicas share; None for one process (SQLite)."""
+    if replicas == 1:
+        yield None
+        return
+    with contextlib.contextmanager(start_server)() as postgres:
+        yield postgres
 
 
 async def main(args: argparse.Namespace) -> None:
@@ -230,10 +291,11 @@ async def main(args: argparse.Namespace) -> None:
     print(f"load average before: {os.getloadavg()[0]:.2f}", flush=True)
     print("| event → first reply | events | p50 | p99 | max | not acknowledged in time |")
     print("|---|---:|---:|---:|---:|---:|", flush=True)
-    with simulator_process(SIM_SPEED) as sim:
+    with simulator_process(SIM_SPEED) as sim, database(args.replicas) as postgres:
+        layout = Layout(args.replicas, postgres, args.log)
         for platform in args.platform or list(runs):
             *rows, note = await runs[platform](
-                sim, args.rate, args.seconds, args.reply_wait, args.log
+                layout, sim, args.rate, args.seconds, args.reply_wait
             )
             print("\n".join(rows), flush=True)
             notes.append(note)
@@ -252,5 +314,6 @@ if __name__ == "__main__":
     parser.add_argument(
         "--reply-wait", type=float, default=60, help="seconds to wait for the first replies"
     )
-    parser.add_argument("--log", type=Path, help="keep the bot's log: PATH.<platform>.jsonl")
+    parser.add_argument("--replicas", type=int, default=1, help="N processes on PostgreSQL")
+    parser.add_argument("--log", type=Path, help="keep the bots' logs: PATH.<platform><n>.jsonl")
     asyncio.run(main(parser.parse_args()))
