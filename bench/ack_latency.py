@@ -45,7 +45,7 @@ from bench.replicas import cpu_seconds
 from tests.drills.process import BotProcess, bot_environment
 from tests.fakes.discord import FakeDiscord, FakeGuild, FakeInteraction
 from tests.fakes.feishu import FakeFeishu
-from tests.postgres import start_server
+from tests.postgres import Server, start_server
 
 #: Generations at a hundredth of their time, so each event's job ends soon after the run.
 SIM_SPEED = 0.01
@@ -55,7 +55,7 @@ LOOK_EVERY = 0.5
 
 @dataclass
 class Load:
-    """What the two processes used while the events were sent."""
+    """What the bot processes and this one used while the events were sent."""
 
     bot_cpu: float
     bench_cpu: float
@@ -125,7 +125,7 @@ class Layout:
 
     replicas: int
     #: The PostgreSQL server the replicas share; None: one process on SQLite.
-    postgres: Any
+    postgres: Server | None
     log: Path | None
 
     def __str__(self) -> str:
@@ -276,7 +276,7 @@ async def feishu_run(
 
 
 @contextlib.contextmanager
-def database(replicas: int) -> Iterator[Any]:
+def database(replicas: int) -> Iterator[Server | None]:
     """The PostgreSQL server replicas share; None for one process (SQLite)."""
     if replicas == 1:
         yield None
