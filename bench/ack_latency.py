@@ -70,7 +70,9 @@ class Load:
 
 def percentiles(values: list[float]) -> tuple[float, float, float]:
     """p50, p99, max (``values`` not empty)."""
-    p99 = statistics.quantiles(values, n=100)[98] if len(values) > 1 else values[0]
+    if len(values) == 1:
+        return values[0], values[0], values[0]
+    p99 = statistics.quantiles(values, n=100, method="inclusive")[98]
     return statistics.median(values), p99, max(values)
 
 
