@@ -62,9 +62,8 @@ class Options:
     item: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            f.name: v for f in _OPTION_FIELDS if (v := getattr(self, f.name)) not in (None, False)
-        }
+        # Only what differs from the defaults: an explicit "no sound" (audio False) is kept.
+        return {f.name: v for f in _OPTION_FIELDS if (v := getattr(self, f.name)) != f.default}
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Options:

@@ -47,3 +47,11 @@ def test_its_json_is_plain_data_with_the_unset_options_left_out() -> None:
     assert data["places"] == ["channel:3"]
     explicit = Options(explicit=Explicit.SHOW, item="job-1").to_json()
     assert explicit == {"explicit": Explicit.SHOW, "item": "job-1"}
+
+
+def test_an_explicit_no_survives_its_json() -> None:
+    """ "No sound" and "with vocals" are choices, not "don't care": a replayed request keeps them."""
+    options = Options(media=MediaKind.VIDEO, audio=False, instrumental=False)
+    stored = json.loads(json.dumps(options.to_json()))
+    assert stored == {"media": "video", "audio": False, "instrumental": False}
+    assert Options.from_json(stored) == options
