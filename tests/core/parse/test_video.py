@@ -127,6 +127,7 @@ CASES = [
             "做两部预告片 科幻风",
             "剪两个片子 海边日落",
             "make a trailer for my indie game",
+            "make a trailor for my game",
             "a 10s promo for my bakery pls",
             "make me a vlog of a day at the beach",
             "a teaser for our new album drop",
