@@ -222,9 +222,15 @@ class Transport:
             raise RuntimeError("the IMA transport is closed")
         loop = asyncio.get_running_loop()
         payload = head + (b"Content-Length: %d\r\n\r\n" % len(body) + body if body else b"\r\n")
-        exchange = _Exchange(payload, loop.time() + self.timeout, loop.create_future())
-        self._pending.append(exchange)
-        self._dispatch(loop)
+        now = loop.time()
+        exchange = _Exchange(payload, now + self.timeout, loop.create_future())
+        stack = self._idle_stack
+        warm = stack[-1] if stack and not self._pending else None
+        if warm is not None and not warm.closed and now - warm.idle_since <= self._idle_seconds:
+            stack.pop().send(exchange)  # the common case: a warm connection is free
+        else:
+            self._pending.append(exchange)
+            self._dispatch(loop)
         if self._sweeper is None:
             self._sweeper = loop.create_task(self._sweep())
         try:
