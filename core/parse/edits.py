@@ -104,6 +104,8 @@ def edit(state: State) -> None:
     """Fill ``state.edit`` when the message reads as a change of the last result."""
     if state.images or len(state.scan.raw) > SHORT:
         return
+    if state.lyrics is not None and state.media.media in (None, MediaKind.MUSIC):
+        return  # "帮我把歌词谱成歌：⏎…", "turn these lyrics into a song:": a new song
     kind = _kind(state)
     if kind is not None:
         state.edit = Edit(kind)
@@ -146,6 +148,8 @@ def _kind(state: State) -> EditKind | None:
     earlier = scan.search(_EARLIER_RE) is not None
     # "竖着来一张": one more of the same, the medium said only by its measure word.
     counted = state.count.value == 1 and media is state.count.kind and not _names_medium(state)
+    if sound.named:  # "add some rain sounds": for a song, that is its description
+        content = [*content, "sound"]
     if params and not content and (media is None or counted) and not state.media.conflict:
         return EditKind.PARAMS
     if (content and (opens or earlier)) or _comparative(state, content):

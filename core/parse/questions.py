@@ -23,11 +23,13 @@ from core.parse.state import QuestionForm, State
 from core.parse.text import NOCASE
 
 _MARK_RE = re.compile(r"[?]")
-_WORD_RE = lexicon().pattern("question.word")
+_WORD_RE = lexicon().pattern("question.word", "question.feedback")
+#: Asking for an opinion or feedback ("给点意见", "be honest"): a question about the picture.
+FEEDBACK_RE = lexicon().pattern("question.feedback")
 #: "吗/呢/么" ending the message or one of its clauses ("可以给我做个视频吗，海边日落").
 _END_RE = re.compile(
     rf"{words('question.end')}[\s\x00\x01~…]*(?:{words('question.end_tail')}[\s\x00\x01~…]*)?"
-    rf"(?:[,.;!?]|\Z)"
+    rf"(?:[,.;!?]|\Z)|{words('question.end_spaced')}\s"
 )
 #: "能做音乐不", "可以画图没": a modal, then 不/没 ending the clause (no description).
 _END_NOT_RE = re.compile(
@@ -125,6 +127,7 @@ _ABOUT_INPUT_RE = lexicon().pattern("question.feature.about_input")
 _NOT_SUBJECT_RE = lexicon().pattern(
     *(f"question.feature.{f}" for f in FEATURES),
     "question.word",
+    "question.feedback",
     "question.end",
     "question.wh",
     "question.polite",
@@ -133,6 +136,7 @@ _NOT_SUBJECT_RE = lexicon().pattern(
     "question.topic.capabilities",
     "question.not_subject",
     "frame.request_verb",
+    "chat.laugh",
 )
 
 
@@ -180,8 +184,9 @@ def question(state: State) -> None:
         subject=bool(content_words(_NOT_SUBJECT_RE.sub(" ", view))),
     )
     feature = _feature(state)
-    if topic is QuestionTopic.OTHER and feature is not None and (aux or opening):
-        topic = QuestionTopic.CAPABILITIES  # "does veo have sound?"
+    named = state.directives.model is not None
+    if topic is QuestionTopic.OTHER and feature is not None and (aux or opening or named):
+        topic = QuestionTopic.CAPABILITIES  # "does veo have sound?", "pixverse 有 sound 吗"
     state.question = Question(topic=topic, feature=feature)
 
 
@@ -190,6 +195,8 @@ def _topic(state: State) -> QuestionTopic:
     model" was taken out by the directives). With a picture attached and no other topic, the
     question is about the picture."""
     kept = state.scan.original()
+    if state.images and FEEDBACK_RE.search(kept):
+        return QuestionTopic.ABOUT_INPUT  # "这图能打几分": an opinion of it, not a price
     found = {QuestionTopic((m.lastgroup or "").rsplit("_", 1)[0]) for m in _TOPIC_RE.finditer(kept)}
     for topic in _TOPICS[:-1]:
         if topic in found:
