@@ -15,13 +15,13 @@ import string
 import time
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
-from multidict import CIMultiDict
 from prometheus_client.metrics import Histogram
-from yarl import URL
 
 from core.ima.errors import IMAError, NetworkError, ServerError, classify_response
+from core.ima.transport import Transport
 from core.metrics import IMA_ERRORS, IMA_LATENCY
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,8 @@ def mask_key(key: str) -> str:
 
 
 class IMASession:
-    """One aiohttp session for the API and the upload service.
+    """IMA's API through a lean keep-alive transport; the upload service, presigned PUTs and
+    downloads (other hosts) through one aiohttp session.
 
     ``request`` returns the envelope's ``data`` or raises an :class:`IMAError` subclass; the
     classification happens only here.
@@ -73,16 +74,21 @@ class IMASession:
         self._http = http
         self._owns_http = http is None
         self._closed = False
-        # Built once, not per request: thousands of jobs poll (each status check's CPU counts).
-        self._api_headers = CIMultiDict(
-            {
-                "Authorization": f"Bearer {api_key}",
-                "Content-Type": "application/json",
-                "x-app-source": "ima_skills",
-                "x_app_language": language,
-            }
-        )
-        self._endpoints: dict[str, tuple[URL, Histogram]] = {}
+        # The API's calls go through a lean keep-alive transport with their headers built once,
+        # not per request: thousands of jobs poll, and each status check's CPU counts.
+        self._api = Transport(self.base_url, timeout=timeout)
+        headers = {
+            "Host": self._api.authority,
+            "Authorization": f"Bearer {api_key}",
+            "Content-Type": "application/json",
+            "x-app-source": "ima_skills",
+            "x_app_language": language,
+            "User-Agent": "ima-bot",
+        }
+        if any(c in value for value in headers.values() for c in "\r\n\0"):
+            raise ValueError("the API key or language holds a control character")
+        self._api_headers = "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode()
+        self._endpoints: dict[tuple[str, str], tuple[bytes, Histogram]] = {}
 
     def __repr__(self) -> str:
         return f"IMASession(base_url={self.base_url!r}, api_key={mask_key(self._api_key)!r})"
@@ -103,6 +109,7 @@ class IMASession:
 
     async def close(self) -> None:
         self._closed = True
+        await self._api.close()
         if self._owns_http and self._http is not None:
             await self._http.close()
 
@@ -112,16 +119,20 @@ class IMASession:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    def _endpoint(self, path: str) -> tuple[URL, Histogram]:
-        """``path``'s URL and its latency metric (``/open/v1/product/list``: product_list)."""
-        known = self._endpoints.get(path)
+    def _endpoint(self, method: str, path: str) -> tuple[bytes, Histogram]:
+        """The request head of ``method path`` and its latency metric (``/open/v1/product/list``:
+        product_list)."""
+        known = self._endpoints.get((method, path))
         if known is None:
             name = path.rsplit("/", 2)[-2] + "_" + path.rsplit("/", 1)[-1]
-            known = self._endpoints[path] = (
-                URL(f"{self.base_url}{path}"),
+            known = self._endpoints[method, path] = (
+                self._head(method, path),
                 IMA_LATENCY.labels(name),
             )
         return known
+
+    def _head(self, method: str, target: str) -> bytes:
+        return f"{method} {target} HTTP/1.1\r\n".encode() + self._api_headers
 
     async def request(
         self,
@@ -136,7 +147,11 @@ class IMASession:
         ``json_body`` may come already encoded (:func:`encode_body`): a job's status check sends
         the same body every time, so it is encoded once per job, not per check.
         """
-        url, latency = self._endpoint(path)
+        if self._closed:
+            raise RuntimeError("the IMA session is closed")
+        head, latency = self._endpoint(method, path)
+        if params:
+            head = self._head(method, f"{path}?{urlencode(params)}")
         body = (
             json_body
             if json_body is None or isinstance(json_body, bytes)
@@ -144,29 +159,13 @@ class IMASession:
         )
         started = time.perf_counter()
         try:
-            async with self.http.request(
-                method,
-                url,
-                data=body,
-                params=params,
-                headers=self._api_headers,
-                timeout=self._timeout,
-            ) as resp:
-                raw = await resp.read()
-                status = resp.status
-                retry_after = _retry_after(resp.headers)
-            return self._decode(status, raw, retry_after)
-        except aiohttp.ClientConnectorError as exc:
-            error: IMAError = NetworkError(self._clean(f"cannot connect: {exc}"), sent=False)
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            error = NetworkError(self._clean(f"{type(exc).__name__}: {exc}"), sent=True)
+            answer = await self._api.request(head, body)
+            return self._decode(answer.status, answer.body, _retry_after(answer.retry_after))
         except IMAError as exc:
             IMA_ERRORS.labels(exc.kind).inc()
             raise
         finally:
             latency.observe(time.perf_counter() - started)
-        IMA_ERRORS.labels(error.kind).inc()
-        raise error
 
     def _decode(self, status: int, raw: bytes, retry_after: float | None) -> Any:
         try:
@@ -228,7 +227,7 @@ class IMASession:
             async with self.http.get(url, params=query, timeout=self._timeout) as resp:
                 raw = await resp.read()
                 status = resp.status
-                retry_after = _retry_after(resp.headers)
+                retry_after = _retry_after(resp.headers.get("Retry-After"))
         except aiohttp.ClientConnectorError:
             raise NetworkError("upload service: cannot connect", sent=False) from None
         except (TimeoutError, aiohttp.ClientError) as exc:
@@ -271,8 +270,7 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    value = headers.get("Retry-After")
+def _retry_after(value: str | None) -> float | None:
     try:
         return float(value) if value is not None else None
     except ValueError:
