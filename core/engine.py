@@ -607,11 +607,18 @@ class Engine:
         if proposal is not None:  # the bot asked "shall I go ahead?": this is the answer
             await self._answer_proposal(proposal, yes, turn.who, turn.replier, request.key)
             return
+        waiting = await self._preferences.pending(request.platform, request.user_id)
         reply = await self._preferences.answer_save(
             request.platform, request.user_id, yes, turn.locale
         )
-        if reply is not None:
-            verdict.decide(Decision.PREFERENCE, preference=PreferenceOp.SET)
+        if reply is not None and waiting is not None and yes:
+            verdict.decide(
+                Decision.PREFERENCE,
+                preference=PreferenceOp.SET,
+                preference_model=waiting.model_name,
+            )
+        elif reply is not None:  # "no": the default stays as it is
+            verdict.decide(Decision.CHAT)
         else:  # "ok", "no thanks" with nothing waiting for an answer
             verdict.decide(Decision.CHAT)
             reply = self._info(turn.locale, "chat.ok")

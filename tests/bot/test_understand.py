@@ -61,3 +61,15 @@ async def test_many_items_in_one_run() -> None:
     items = [Item(str(i), text) for i, text in enumerate(["thanks!", "draw a cat", "my history"])]
     await run_understand(settings_for("http://127.0.0.1:9", 1.0), items, out, live=False)
     assert len(out.getvalue().splitlines()) == 3
+
+
+async def test_a_typed_answer_to_make_it_your_default_names_the_model_or_keeps_it() -> None:
+    settings = settings_for("http://127.0.0.1:9", 1.0)
+    context = ("make a video of a cat", "make a video of a dog with kling")
+    async with understander(settings, live=False) as reader:
+        yes = await reader.understand(Item("1", "yes", lang="en", context=context))
+        assert yes["action"] == "preference"
+        assert yes["preference"] == {"op": "set", "model": "Kling O1"}
+        no = await reader.understand(Item("2", "no thanks", lang="en", context=context))
+        assert (no["action"], no["preference"]) == ("chat", None)  # the default stays
+        assert "stays your default" in no["text"]
