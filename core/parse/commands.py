@@ -13,7 +13,7 @@ from core.parse.frames import has_request_verb
 from core.parse.lexicon import lexicon, words
 from core.parse.model import Command, EditKind, Quality, QuestionTopic
 from core.parse.state import State
-from core.parse.text import NOCASE, SHORT
+from core.parse.text import EMOJI_RE, NOCASE, SHORT
 
 #: Up to 8 characters between a verb and its object ("清除我的视频偏好"), or a few English
 #: words ("reset all of my video preferences").
@@ -57,6 +57,8 @@ _WISH_RE = lexicon().pattern("unsure.wish")
 _CHATTER_RE = lexicon().pattern("chat.chatter")
 _VAGUE_EDIT_RE = lexicon().pattern("edit.vague")
 _LAUGH_RE = lexicon().pattern("chat.laugh")
+_SHOWING_RE = lexicon().pattern("chat.showing")
+_ASKS_RE = lexicon().pattern("edit.asks", "edit.vague", "edit.comparative", "chat.want")
 #: Clause separators: a negated model ("别用可灵") rules its own clause only.
 #: What may follow "my"/"我家" in "my cat", "我家的猫咪": a word or two, a few characters.
 _OWN_WORDS = 2
@@ -104,8 +106,10 @@ def _command(s: State) -> Command:
         return Command.EDIT
     if _remark(s) or _unasked(s, directed, requests) or _picture_remark(s, directed):
         return Command.CHAT
-    if s.images and not directed and (_vague_edit(s) or _shows_own(s)):
-        return Command.NONE  # "帮我p一下", "my cat" with a picture: what should change?
+    if s.images and not directed and _vague_edit(s):
+        return Command.NONE  # "帮我p一下" with a picture: what should change?
+    if s.images and not directed and _captions(s) and _shows(s):
+        return Command.CHAT  # "our new puppy!!", "周末去爬山拍的": a picture shown
     if s.described or (s.images and (s.media.media is not None or not directed)):
         return Command.GENERATE
     if directed and not d.always and s.media.media is not None:
@@ -279,15 +283,41 @@ def _picture_remark(s: State, directed: bool) -> bool:
     return reacts and len(content_words(_REMARK_WORDS_RE.sub(" ", kept))) <= 1
 
 
-def _shows_own(s: State) -> bool:
-    """A picture shown as one's own with a few words and nothing asked ("my cat", "我家猫")."""
-    edges = s.scan.edges()
-    if s.media.media is not None or s.has_parameters or has_request_verb(edges):
+def _captions(s: State) -> bool:
+    """A picture with words that ask for nothing: no medium, model, parameter, sound wish,
+    lyrics, frame or reference, request or edit verb, comparative, style or polite word ("my
+    grandma's garden this morning 🌸", "old church downtown"); not an empty text."""
+    media, sound = s.media, s.sound
+    if (
+        media.media is not None
+        or media.conflict
+        or media.frames
+        or media.reference
+        or s.has_parameters
+        or any(v is not None for v in (sound.audio, sound.vocal_gender, sound.instrumental))
+        or s.lyrics is not None
+        or s.midjourney
+        or s.negative_prompt is not None
+        or len(s.scan.raw) > SHORT
+    ):
         return False
-    own = _POSSESSIVE_RE.match(edges)
-    if _EDIT_VERB_RE.search(edges) or own is None:
+    edges, kept = s.scan.edges(), s.scan.kept()
+    verb = has_request_verb(_SHOWING_RE.sub(" ", edges))  # "周末去爬山拍的": 拍 said when
+    if verb or _EDIT_VERB_RE.search(edges) or _ASKS_RE.search(kept):
         return False
-    rest = edges[own.end() :].strip()
+    return bool(content_words(kept)) or EMOJI_RE.search(kept) is not None
+
+
+def _shows(s: State) -> bool:
+    """A captioned picture that reads as shown: a word of when, where from or whose, an
+    emoji, or one's own with a few words ("my cat", "我家猫")."""
+    kept = s.scan.kept()
+    if _SHOWING_RE.search(kept) is not None or EMOJI_RE.search(kept) is not None:
+        return True
+    own = _POSSESSIVE_RE.match(kept)
+    if own is None:
+        return False
+    rest = kept[own.end() :].strip()
     return len(rest) <= _OWN_CHARS and len(content_words(rest)) <= _OWN_WORDS
 
 
@@ -336,6 +366,8 @@ def _unsure(s: State) -> bool:
         if not (clear or _musing_in_a_request(s)):
             return True
     kept = s.scan.kept()
+    if s.images and s.directives.model is None and s.directives.quality is None and _captions(s):
+        return True  # "old church downtown" with a picture: what to change is not said
     return _WISH_RE.search(kept) is not None or (len(s.scan.raw) <= SHORT and _mostly_unknown(kept))
 
 
