@@ -158,10 +158,13 @@ class Planner:
         if isinstance(draft.pick, Named):
             model = _family_member(catalog, pick=draft.pick, model=model, prompt=draft.prompt)
         if not isinstance(draft.pick, Named) and draft.avoid and catalog.find(draft.avoid) == model:
+            # the recommended default, unless it is the one to avoid: then the first other
+            default = choice.recommended(catalog)
             others = [m for m in catalog.models if m != model]
             if not others:
                 raise Unplanned(Message("error.model_unavailable"))
-            model, source = others[0], ModelSource.DEFAULT
+            model = default if default is not None and default != model else others[0]
+            source = ModelSource.DEFAULT
         outputs = wants.outputs(spec.max_outputs)
         try:
             model, source, mapped = _fit(model, source, wants, catalog, outputs)

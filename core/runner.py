@@ -61,6 +61,8 @@ log = logging.getLogger(__name__)
 _SHOW_PAUSES = (0.0, 1.0, 3.0)
 #: How long a stopping runner waits for creates and messages in flight.
 STOP_GRACE = 15.0
+#: A look for a dead replica's jobs comes this fraction of a lease after its first lease ends.
+_AFTER_LEASE_END = 0.05
 #: Seconds between looks at the queue while jobs wait (scaled like every other time).
 QUEUE_TICK = 5.0
 
@@ -732,18 +734,29 @@ class JobRunner:
         return resumed
 
     async def _keep_leases(self) -> None:
+        """Renew every :attr:`~core.leases.Lease.renew_every` seconds, and look for orphans
+        then and also just after another replica's first lease runs out: a dead replica's
+        jobs are taken over when its leases end, not up to a renewal interval later."""
         lease = self.store.lease
+        renew_at = look_at = time.time() + lease.renew_every
         while not self._closing:
-            await asyncio.sleep(lease.renew_every)
+            await asyncio.sleep(max(0.0, min(renew_at, look_at) - time.time()))
             try:
-                for job_id in await self.store.renew(time.time()):
-                    log.warning("job %s: its lease was lost to another replica", job_id)
-                    if (task := self._tasks.get(job_id)) is not None:
-                        task.cancel()
+                if time.time() >= renew_at:
+                    renew_at = time.time() + lease.renew_every
+                    for job_id in await self.store.renew(time.time()):
+                        log.warning("job %s: its lease was lost to another replica", job_id)
+                        if (task := self._tasks.get(job_id)) is not None:
+                            task.cancel()
+                look_at = renew_at  # unless another replica's lease ends sooner
                 if not self._closing:
                     await self._take_over(previous_life=False)
+                ends = await self.store.next_lease_end(time.time())
+                if ends is not None:  # a moment after it, and never in a tight loop
+                    after = lease.seconds * _AFTER_LEASE_END
+                    look_at = min(renew_at, max(ends, time.time()) + after)
             except StoreError:
-                continue  # the store has logged the cause; the fences keep writes safe
+                pass  # the store has logged the cause; the fences keep writes safe
             except Exception:
                 # Never the end of the loop: a replica that stops renewing loses every job it
                 # runs, and stops taking over the jobs of replicas that died.

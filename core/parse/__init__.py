@@ -35,7 +35,9 @@ passes (sound wishes, "again").
    我的作品 / my history → ``HISTORY``, greetings, thanks, praise → ``CHAT``. Done.
 4. ``sections``: Midjourney's ``/imagine [prompt:]`` (a picture) and flags (``--ar``/``--aspect``
    set the ratio, ``--no`` the negative prompt, ``--seed`` the seed, every other ``--flag`` is
-   dropped); ``歌词:``/``lyrics:`` takes the rest of the message; ``negative:``/``反向提示词:``
+   dropped); ``歌词:``/``lyrics:`` takes the rest of the message, and so does a line naming
+   the lyrics that ends with a colon and asks for a song (帮我把歌词谱成歌：, turn these
+   lyrics into a song:); with lyrics, no edit of the last result; ``negative:``/``反向提示词:``
    the rest of its line; ``seed 42``/``种子42``. "不要X"/"without X" stay in the prompt.
 5. ``directives``: model names, with the words that direct them. An entry of ``model_names``
    matches case-insensitively with spaces, hyphens, dots and underscores optional
@@ -85,7 +87,8 @@ passes (sound wishes, "again").
    minutes; music → ``music_duration``; pictures → description; "80s synthwave" is a decade.
 9. ``prompt.described``: is anything left but frames, media words and fillers?
 10. ``questions.question``: a question mark, a question word anywhere (多少, 哪个, how much,
-    A-not-A 贵不贵), 吗/呢/么 ending a clause (好看吗这张 too), a modal then 不/没 ending it
+    A-not-A 贵不贵, a wish for feedback: 给点意见, be honest), 吗/呢/么 ending a clause
+    (好看吗这张 too; 吗 before a space: 好看吗 给点意见), a modal then 不/没 ending it
     (能做音乐不), or a question opening (what/how…, is it…, can a video…, do you…, a model
     before a modal: veo能配音吗) make a question, with a ``topic`` (chosen among all topic
     words, longest first: models, price, limits, time, credits, then a picture attached → about
@@ -103,13 +106,19 @@ passes (sound wishes, "again").
 12. ``commands.command``: in this order: ``RESET`` (清除偏好, go back to the default) and
     ``SHOW_PREFS`` (我的偏好, what's my default) when no model is directed; ``ALWAYS_MODEL``
     without a model (设成默认吧, make it my default: the model just used); ``AVOID_MODEL`` (a
-    model avoided, none chosen, nothing asked in another clause); ``USAGE`` (my usage, 我的额度,
+    model avoided, none chosen, nothing asked in another clause nor a medium described around
+    it: "video of a fox but dont use sora" is made without it, unless the negation is for
+    good: stop, 以后, too pricey); ``USAGE`` (my usage, 我的额度,
     how many credits do I have left: own credits, asked or not) and ``HISTORY`` (can I see my
     history) when nothing is asked for; ``GENERATE`` of a picture, unsure, for wondering what
-    something looks like (what would a cat astronaut look like); ``QUESTION``; ``CHAT`` for an
-    opinion about a medium or a model or telling what happened (sora 的视频好贵, nice pic!, my
-    friend made a video with this bot); ``EDIT``; ``CHAT`` (remarks, praise,
-    complaints, feelings with nothing asked for: 这张不错, 太慢了吧, 我今天好累); ``GENERATE`` when
+    something looks like (what would a cat astronaut look like, 不知道…会是什么样子);
+    ``QUESTION``, or ``CHAT`` when it laughs at a result and asks nothing the bot answers
+    (这手怎么六根手指 笑死, why does it have 6 fingers lmao); ``CHAT`` for
+    the bot's work talked about in the third person (机器人画的比你好多了, the vid the bot made:
+    a remark to the others), for an opinion about a medium or a model or telling what
+    happened (sora 的视频好贵, nice pic!, my friend made a video with this bot); ``EDIT``;
+    ``CHAT`` (remarks, praise, complaints, feelings with nothing asked for: 这张不错, 太慢了吧,
+    我今天好累); ``GENERATE`` when
     something is described or pictures came, or a model or quality with a media word (not
     ALWAYS: 以后视频都用可灵 is a preference); ``RETRY`` (again, 用可灵再来一次: with ``model`` or
     ``quality``); ``ALWAYS_MODEL``/``USE_MODEL`` (a bare name too: it is how people answer

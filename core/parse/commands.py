@@ -24,7 +24,10 @@ _RESET_RE = re.compile(
     NOCASE,
 )
 _KEEP_RE = lexicon().pattern("preference.keep")
-_LOOKS_RE = lexicon().pattern("media.looks")
+#: Around a keep phrase, an affirmation: "行 就它了 设成默认", "yeah that one, make it my default".
+_KEEP_FILLER_RE = lexicon().pattern("preference.keep_filler", "reply.yes", "reply.particles")
+_LOOKS_RE = lexicon().pattern("media.looks", "media.see_wish")
+_SEE_WISH_RE = lexicon().pattern("media.see_wish")
 _SHOW_PREFS_RE = re.compile(
     rf"{words('preference.show_verb')}{_GAP}{words('preference.show_object')}"
     rf"|{words('preference.show')}",
@@ -54,22 +57,28 @@ _PRAISE_RE = lexicon().pattern("chat.praise")
 _POSSESSIVE_RE = re.compile(rf"[\s\x00\x01]*{words('chat.possessive')}", NOCASE)
 _EDIT_VERB_RE = lexicon().pattern("edit.verb", "edit.change", "edit.to_media")
 _WISH_RE = lexicon().pattern("unsure.wish")
-_CHATTER_RE = lexicon().pattern("chat.chatter")
+_CHATTER_RE = lexicon().pattern("chat.chatter", "chat.mockery")
 _VAGUE_EDIT_RE = lexicon().pattern("edit.vague")
 _LAUGH_RE = lexicon().pattern("chat.laugh")
 _SHOWING_RE = lexicon().pattern("chat.showing")
 _ASKS_RE = lexicon().pattern("edit.asks", "edit.vague", "edit.comparative", "chat.want")
+_BOT_WORK_RE = lexicon().pattern("chat.bot_work")
+_MOCKERY_RE = lexicon().pattern("chat.mockery", "chat.laugh")
+_FEEDBACK_RE = lexicon().pattern("question.feedback")
+_MADE_BY_RE = lexicon().pattern("chat.bot_work", "chat.made_by")
+_ADDRESSEE_RE = lexicon().pattern("chat.addressee")
 #: Clause separators: a negated model ("别用可灵") rules its own clause only.
 #: What may follow "my"/"我家" in "my cat", "我家的猫咪": a word or two, a few characters.
 _OWN_WORDS = 2
 _OWN_CHARS = 10
 _CLAUSE_END_RE = re.compile(r"[,.;!?，。；！？\n]")
+_STANDING_RE = lexicon().pattern("directive.standing")
 
 
 def command(state: State) -> None:
     state.command = _command(state)
     if state.command is Command.GENERATE:
-        state.unsure = _unsure(state)
+        state.unsure = state.unsure or _unsure(state)
 
 
 def _command(s: State) -> Command:
@@ -95,11 +104,17 @@ def _command(s: State) -> Command:
         return Command.HISTORY
     form = s.question_form
     if _wonders_how_it_looks(s):
-        # A picture of it, unsure (a question form): the bot proposes it first.
+        # A picture of it, unsure: the bot proposes it first.
         s.media = replace(s.media, media=MediaKind.IMAGE, task_type=TaskType.TEXT_TO_IMAGE)
+        s.unsure = True
         return Command.GENERATE
+    about_the_bot = _about_the_bot(s)
+    if about_the_bot and _ADDRESSEE_RE.search(s.scan.kept()) is not None:
+        return Command.CHAT  # "@小李 看看机器人做的视频 牛不牛": asked of someone else
     if form is not None and not form.mark_only and not _polite_request(s):
-        return Command.QUESTION
+        return Command.CHAT if _mocks(s) else Command.QUESTION
+    if about_the_bot:
+        return Command.CHAT
     if _judges(s):
         return Command.CHAT
     if s.edit is not None:
@@ -134,16 +149,50 @@ def _command(s: State) -> Command:
     return Command.CHAT
 
 
+def _mocks(s: State) -> bool:
+    """A question that laughs at or complains about a result ("这画的什么玩意儿 手都是六根指头",
+    "why does it have 6 fingers lmao"), asking nothing the bot answers (price, models, time…)
+    and nothing to make: a remark. "why do videos take so long?" is still answered."""
+    question = s.question
+    if question is None or question.topic not in (QuestionTopic.OTHER, QuestionTopic.ABOUT_INPUT):
+        return False
+    if s.edit is not None or s.retry or has_request_verb(_MADE_BY_RE.sub(" ", s.scan.edges())):
+        return False  # "这画的什么玩意儿": a verb before 的 asks for nothing
+    kept = s.scan.kept()
+    return _MOCKERY_RE.search(kept) is not None and _FEEDBACK_RE.search(kept) is None
+
+
+def _about_the_bot(s: State) -> bool:
+    """The bot's work talked about in the third person, to the others in the chat ("@小王 你看
+    机器人画的比你好多了", "look @bob the bot draws better than you", "给你们看看它做的视频"),
+    with no change, retry or other model asked for: a remark, whatever verb it has."""
+    if s.edit is not None or s.retry or s.another_model:
+        return False
+    if s.directives.model is not None or s.directives.quality is not None:
+        return False
+    kept = s.scan.kept()
+    if _BOT_WORK_RE.search(kept) is None:
+        return False
+    return not has_request_verb(_MADE_BY_RE.sub(" ", kept))
+
+
 def _wonders_how_it_looks(s: State) -> bool:
     """ "i wonder what a cat astronaut would look like", "好想看看会飞的鲸鱼是什么样": a picture
-    of something described, asked about nothing the bot answers (price, models, time…)."""
+    of something described, asked about nothing the bot answers (price, models, time…). The
+    question word may be the person's own ("不知道…会是什么样子", "curious what … would look
+    like"), or there is none ("好想看看赛博朋克版的故宫"): then no medium may be named ("draw a
+    cat that looks like a lion" is a request)."""
     question = s.question
+    if question is None:  # a wish must say so: "the result looks like crap" is a remark
+        kept = s.scan.kept()
+        wished = _WISH_RE.search(kept) is not None or _SEE_WISH_RE.search(kept) is not None
+        wonders = s.media.media is None and wished
+    else:
+        wonders = question.topic is QuestionTopic.OTHER and s.media.media in (None, MediaKind.IMAGE)
     return (
-        question is not None
-        and question.topic is QuestionTopic.OTHER
+        wonders
         and s.described
         and not s.images
-        and s.media.media in (None, MediaKind.IMAGE)
         and not s.media.conflict
         and s.scan.search(_LOOKS_RE) is not None
     )
@@ -155,7 +204,8 @@ def _keeps_last_model(s: State) -> bool:
     if found is None:
         return False
     view = s.scan.view
-    return not content_words(view[: found.start()] + " " + view[found.end() :])
+    rest = _KEEP_FILLER_RE.sub(" ", view[: found.start()] + " " + view[found.end() :])
+    return not content_words(rest)
 
 
 def _polite_request(s: State) -> bool:
@@ -173,15 +223,21 @@ def _polite_request(s: State) -> bool:
         and (s.directives.model is not None or s.directives.quality is not None)
     )
     more = s.edit is not None and s.edit.kind is EditKind.MORE  # "can i get 3 more like that"
-    return (s.described and form.subject) or s.images > 0 or named or directed or more
+    lyrics = s.lyrics is not None  # "can u make my lyrics into a song:⏎…"
+    return (s.described and form.subject) or s.images > 0 or named or directed or more or lyrics
 
 
 def _requests_elsewhere(s: State) -> bool:
     """Whether a clause other than the negated one asks for something ("别用sora，做个视频"),
-    or the negation only sets a name against another choice in a request ("a video of waves,
-    anything but sora")."""
+    the negation only sets a name against another choice in a request ("a video of waves,
+    anything but sora"), or a medium is described around it ("video of a fox but dont use
+    sora"); never when the negation is for good or says why ("stop using sora, too pricey")."""
     if s.directives.contrast and (s.media.media is not None or s.described):
         return True
+    if _STANDING_RE.search(s.scan.original()) is not None:
+        return False  # "以后做视频别用可灵了 效果一般", "stop using sora, too pricey": for good
+    if s.media.media is not None and s.described:
+        return True  # "video of a fox … but dont use sora": a request, once without it
     view, at = s.scan.view, s.directives.avoided_at
     start = max((m.end() for m in _CLAUSE_END_RE.finditer(view, 0, at)), default=0)
     end_match = _CLAUSE_END_RE.search(view, at)
@@ -362,7 +418,7 @@ def _unsure(s: State) -> bool:
             and addressed
             and (s.described or s.images > 0)
             and (s.media.media is not None or s.directives.model is not None)
-        )
+        ) or (form.polite and s.lyrics is not None)  # the words to sing are given
         if not (clear or _musing_in_a_request(s)):
             return True
     kept = s.scan.kept()

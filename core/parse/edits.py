@@ -104,6 +104,8 @@ def edit(state: State) -> None:
     """Fill ``state.edit`` when the message reads as a change of the last result."""
     if state.images or len(state.scan.raw) > SHORT:
         return
+    if state.lyrics is not None and state.media.media in (None, MediaKind.MUSIC):
+        return  # "帮我把歌词谱成歌：⏎…", "turn these lyrics into a song:": a new song
     kind = _kind(state)
     if kind is not None:
         state.edit = Edit(kind)

@@ -175,7 +175,8 @@ def media(state: State) -> None:
     if state.midjourney or DRAW_RE.match(view, lead_end(view)):
         strong.add(MediaKind.IMAGE)
     target_end = -1
-    previous: tuple[int, MediaKind] | None = None
+    #: The last noun: where it ended, its kind, and whether its place made it strong.
+    previous: tuple[int, MediaKind, bool] | None = None
     for m in scan.finditer(MEDIA_RE):
         group = token_group(m)
         if group == "target":
@@ -194,14 +195,23 @@ def media(state: State) -> None:
             # noun before it only says what it is for.
             weak.remove(previous[1])
             strong.add(kind)
-        previous = (m.end(), kind)
-        weak.append(kind)
-        if group.startswith("task_") or m.start() in (target_end, count_end):
+        placed = group.startswith("task_") or m.start() in (target_end, count_end)
+        if placed:
             strong.add(kind)
         elif _DE_BEFORE_RE.search(view, max(0, m.start() - 8), m.start()):
             chinese_heads.append(kind)
+            if (
+                previous is not None
+                and previous[2]
+                and previous[1] is not kind
+                and view[previous[0] : m.start()].strip(" \x00\x01") == "的"
+            ):
+                # "一段 vlog 的 bgm": the noun after the count says what the head is for.
+                strong.discard(previous[1])
         elif _HEAD_AFTER_RE.match(view, m.end()):
             english_heads.append(kind)
+        previous = (m.end(), kind, placed)
+        weak.append(kind)
     strong.update(heads[i] for heads, i in ((english_heads, 0), (chinese_heads, -1)) if heads)
     if (state.resolution.wants_8k or state.resolution.vector) and not weak and not strong:
         weak.append(MediaKind.IMAGE)  # "16k render of a car", "an svg logo": a picture

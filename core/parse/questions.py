@@ -23,11 +23,11 @@ from core.parse.state import QuestionForm, State
 from core.parse.text import NOCASE
 
 _MARK_RE = re.compile(r"[?]")
-_WORD_RE = lexicon().pattern("question.word")
+_WORD_RE = lexicon().pattern("question.word", "question.feedback")
 #: "吗/呢/么" ending the message or one of its clauses ("可以给我做个视频吗，海边日落").
 _END_RE = re.compile(
     rf"{words('question.end')}[\s\x00\x01~…]*(?:{words('question.end_tail')}[\s\x00\x01~…]*)?"
-    rf"(?:[,.;!?]|\Z)"
+    rf"(?:[,.;!?]|\Z)|{words('question.end_spaced')}\s"
 )
 #: "能做音乐不", "可以画图没": a modal, then 不/没 ending the clause (no description).
 _END_NOT_RE = re.compile(
@@ -125,6 +125,7 @@ _ABOUT_INPUT_RE = lexicon().pattern("question.feature.about_input")
 _NOT_SUBJECT_RE = lexicon().pattern(
     *(f"question.feature.{f}" for f in FEATURES),
     "question.word",
+    "question.feedback",
     "question.end",
     "question.wh",
     "question.polite",
@@ -133,6 +134,7 @@ _NOT_SUBJECT_RE = lexicon().pattern(
     "question.topic.capabilities",
     "question.not_subject",
     "frame.request_verb",
+    "chat.laugh",
 )
 
 

@@ -53,6 +53,17 @@ _LYRICS_RE = re.compile(
     rf"{words('section.lyrics_joiner')}?\s*:\s*",
     NOCASE,
 )
+#: "帮我把歌词谱成歌：⏎…", "turn these lyrics into a song:⏎…": the lyrics word, more words on
+#: its line, and a colon ending that line.
+_LYRICS_LINE_RE = re.compile(
+    rf"(?P<before>[^\n:]{{0,20}}?)(?:{words('section.lyrics_before')}\s*)?{words('section.lyrics')}"
+    rf"(?P<rest>[^\n:]{{0,40}}?)(?P<colon>:)[ \t]*\n",
+    NOCASE,
+)
+#: What that line must say around the lyrics word to ask for a song.
+_LYRICS_LINE_ASKS_RE = lexicon().pattern(
+    "section.lyrics_line_verb", "media.music", "media.music_style"
+)
 _LYRICS_TAG_RE = lexicon().pattern("section.lyrics_tag")
 _NEGATIVE_RE = re.compile(rf"{words('section.negative')}\s*:\s*(?P<value>[^\n\x00]*)", NOCASE)
 _SEED_RE = re.compile(
@@ -63,15 +74,23 @@ _SEED_RE = re.compile(
 
 
 def lyrics(state: State) -> None:
-    """``歌词:``/``lyrics:`` takes everything after it, anywhere in the message; without a
-    label, a song-section tag ("[verse]", "Chorus:") starts the lyrics, tags kept."""
+    """``歌词:``/``lyrics:`` takes everything after it, anywhere in the message, and so does a
+    line naming the lyrics that ends with a colon ("turn these lyrics into a song:"); without
+    a label, a song-section tag ("[verse]", "Chorus:") starts the lyrics, tags kept."""
     scan = state.scan
-    m = _LYRICS_RE.search(scan.view) or _LYRICS_TAG_RE.search(scan.view)
+    view = scan.view
+    line = _LYRICS_LINE_RE.search(view)
+    if line is not None and _LYRICS_LINE_ASKS_RE.search(f"{line['before']} {line['rest']}") is None:
+        line = None  # "歌词写得真好：": a remark
+    m = _LYRICS_RE.search(view) or line or _LYRICS_TAG_RE.search(view)
     if m is None:
         return
     begin = m.start() if m.re is _LYRICS_TAG_RE else m.end()
     text = _BLANK_LINES_RE.sub("\n\n", scan.raw[begin:]).strip()
-    scan.mask([(m.start(), len(scan.view))])
+    if m is line:  # the rest of the line says what to make ("into a pop song, female vocals")
+        scan.mask([(m.end("before"), m.start("rest")), (m.start("colon"), len(view))])
+    else:
+        scan.mask([(m.start(), len(view))])
     state.lyrics = text or None
 
 

@@ -271,6 +271,12 @@ class Store(Protocol):
         to another."""
         ...
 
+    async def next_lease_end(self, now: float) -> float | None:
+        """When the first lease another replica holds on an active job runs out (after
+        ``now``), or None: a replica that died stops renewing, so its jobs can be claimed
+        from then on."""
+        ...
+
     async def release(self, job_ids: Sequence[str] | None = None) -> None:
         """Give leases up (all, or ``job_ids``): another replica may take them at once."""
         ...

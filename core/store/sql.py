@@ -910,6 +910,14 @@ class SQLStore:
                 del self._fences[job_id]  # ended
         return lost
 
+    async def next_lease_end(self, now: float) -> float | None:
+        row = await self._fetchone(
+            f"SELECT MIN(lease_until) FROM jobs WHERE state IN {_ACTIVE_SQL} "  # noqa: S608
+            "AND owner != ? AND lease_until >= ?",
+            (self.lease.replica, now),
+        )
+        return float(row[0]) if row is not None and row[0] is not None else None
+
     async def release(self, job_ids: Sequence[str] | None = None) -> None:
         """Give up leases (all, or ``job_ids``) so another replica takes the jobs at once."""
         ids = list(self._fences) if job_ids is None else list(job_ids)

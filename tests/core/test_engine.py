@@ -91,6 +91,17 @@ async def test_slash_command_options_win(h: Harness) -> None:
 # ── preferences ─────────────────────────────────────────────────────────────────────────
 
 
+async def test_a_model_left_out_of_one_request_gives_way_to_the_default(h: Harness) -> None:
+    """ "…but dont use sora" with Sora saved as the default: this video is made with the
+    recommended default (not the catalog's first, dearer model), and Sora stays saved."""
+    await h.say("以后视频都用sora")
+    await h.say("video of a fox in the snow but dont use sora")
+    assert h.creates[-1]["parameters"][0]["model_name"] == "Wan 2.6"
+    pref = await h.store.get_preference("test", "u1", TaskType.TEXT_TO_VIDEO)
+    assert pref is not None
+    assert pref.model_name == "Sora 2 Pro"
+
+
 async def test_always_then_usual_then_reset(h: Harness) -> None:
     replier = await h.say("以后都用可灵")
     assert "Kling O1" in replier.last.text

@@ -6,9 +6,13 @@ import asyncio
 import time
 from pathlib import Path
 
+from core.jobs import Job
+from core.leases import Lease
 from core.replier import Stage
+from core.store import open_store
 from sim.app import start_simulator
 from tests.core.harness import harness, request
+from tests.core.store.test_store_contract import job
 
 LEASE = 0.6
 
@@ -70,3 +74,37 @@ async def test_a_job_whose_lease_is_lost_while_it_is_shown_asks_nothing_more_her
         [message] = replier.messages
         assert message.current.stage is Stage.SUCCESS
         assert all(m.current.stage is not Stage.QUESTION for m in replier.messages)
+
+
+async def test_a_dead_replicas_jobs_are_looked_for_as_soon_as_its_lease_ends(
+    tmp_path: Path,
+) -> None:
+    """Not up to a renewal interval later: the survivor's look comes just after the lease end."""
+    lease = 6.0  # renewals (and the survivor's regular looks) every 2 s
+    db = tmp_path / "bot.db"
+    async with (
+        await start_simulator(speed=0.001, seed=3) as sim,
+        harness(sim, db, replica_id="b", lease_seconds=lease) as b,
+    ):
+        dead = await open_store(str(db), Lease("a", lease))
+        claimed_at: list[float] = []
+        claim = b.store.claim
+
+        async def recording(now: float, *, previous_life: bool = False) -> list[Job]:
+            jobs: list[Job] = await claim(now, previous_life=previous_life)
+            if jobs and not previous_life:
+                claimed_at.append(time.time())
+            return jobs
+
+        b.store.claim = recording
+        await b.engine.resume()
+        await asyncio.sleep(1.0)  # half-way between b's regular looks (every 2 s)
+        await dead.admit(job())  # a admits a job and dies: its lease ends 6 s from now
+        admitted = time.time()
+        async with asyncio.timeout(15):
+            while not claimed_at:  # noqa: ASYNC110 - b's look takes it
+                await asyncio.sleep(0.05)
+        # A regular look would come 1 s after the lease end; this one comes 0.3 s after it.
+        assert lease <= claimed_at[0] - admitted < lease + 0.7, claimed_at[0] - admitted
+        await b.engine.drain()
+        await dead.close()

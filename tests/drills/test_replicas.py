@@ -7,8 +7,8 @@ with jobs in flight. What must hold is read from the jobs table and from IMA:
 * every stored job ends, and shows exactly one finished answer (a result, or for the job whose
   create was on its way at the kill, "it may have been made");
 * IMA saw one create per stored job, never two, and none for a request without a job;
-* the killed replica's jobs are taken over within the lease time and one renewal interval of
-  the survivors (measured from the kill), and the live replicas lose none of theirs;
+* the killed replica's jobs are taken over just after its leases end (measured from the kill),
+  and the live replicas lose none of theirs;
 * a Feishu message handed to two replicas runs once.
 
 A request the killed replica had stored but not yet turned into a job is answered by a survivor
@@ -52,7 +52,8 @@ LEASE_SECONDS = 5.0
 UNREAD = 6
 #: Feishu's 15 s, 5 min, 1 h, 6 h between deliveries, compressed.
 RETRIES = (1.0, 2.0, 4.0, 8.0)
-#: Leases run out at most LEASE_SECONDS after the kill, and survivors look every third of it.
+#: Leases run out at most LEASE_SECONDS after the kill and survivors look just after that
+#: (`Runner._keep_leases`); a renewal interval and 2 s more are slack for a loaded machine.
 TAKEOVER_WITHIN = LEASE_SECONDS + LEASE_SECONDS / 3 + 2.0
 _ACTIVE = [s.value for s in ACTIVE]
 _NUMBER = re.compile(r"(cat|fox) number (\d+)")

@@ -8,6 +8,57 @@ from tests.core.parse.support import GEN, IMAGE, MUSIC, T2M, Row, case, check
 
 CASES = [
     # ── lyrics introduced in other words, kept verbatim; counts of songs ───────────────────
+    # a line naming the lyrics and ending with a colon, the lyrics on the lines below
+    case(
+        "zh-lyrics-line",
+        "帮我把歌词谱成歌：\n月亮挂在天上\n我在窗前想你",
+        command=GEN,
+        media=MUSIC,
+        lyrics="月亮挂在天上\n我在窗前想你",
+    ),
+    case(
+        "zh-lyrics-line-sing",
+        "把这些歌词唱出来 女声：\n晚风吹过小巷",
+        command=GEN,
+        vocal_gender="female",
+        lyrics="晚风吹过小巷",
+    ),
+    case(
+        "zh-lyrics-line-compose",
+        "这段歌词帮我编曲：\n风吹过山岗",
+        command=GEN,
+        media=MUSIC,
+        lyrics="风吹过山岗",
+    ),
+    case(
+        "en-lyrics-line",
+        "turn these lyrics into a song:\nthe night is young\nwe are free",
+        command=GEN,
+        media=MUSIC,
+        lyrics="the night is young\nwe are free",
+    ),
+    case(
+        "en-lyrics-line-polite",
+        "can u make my lyrics into a pop song, male vocals:\nwalking home alone",
+        command=GEN,
+        vocal_gender="male",
+        lyrics="walking home alone",
+        unsure=False,
+    ),
+    case(
+        "en-lyrics-line-sing",
+        "sing these lyrics for me:\nhold on\nlet go",
+        command=GEN,
+        lyrics="hold on\nlet go",
+    ),
+    case(
+        "en-lyrics-line-set",
+        "set these lyrics to music:\nhold on",
+        command=GEN,
+        lyrics="hold on",
+    ),
+    case("zh-lyrics-line-write", "给这些歌词作曲：\n春天来了", command=GEN, lyrics="春天来了"),
+    case("zh-lyrics-line-remark", "歌词写得真好：\n哈哈", lyrics=None),
     case(
         "en-song-with-these-lyrics",
         "song with these lyrics: [verse] i left my keys in the fridge / [chorus] oh what a day",

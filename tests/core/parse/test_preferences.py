@@ -29,6 +29,13 @@ CASES = [
             "keep that model going forward",
             "save it as my default pls",
             "remember this model",
+            # an affirmation around it
+            "行 就它了 设成默认",
+            "好 设为默认",
+            "嗯 就用这个吧 设为默认",
+            "ok make that my default",
+            "yeah that one, set it as default",
+            "yes go with that, make it my default",
         ],
         command=Command.ALWAYS_MODEL,
         model=None,
@@ -136,6 +143,37 @@ CASES = [
         avoided="Midjourney",
     ),
     case("avoid-standing-zh", "做视频别用sora了", command=AVOID, model="sora"),
+    # a medium and a description around the negation: this request without it
+    case(
+        "avoid-no-verb-en",
+        "video of a fox in the snow but dont use sora",
+        command=GEN,
+        avoided="sora",
+    ),
+    case(
+        "avoid-pls-en",
+        "clip of a fox running thru a forest, no sora pls",
+        command=GEN,
+        avoided="sora",
+    ),
+    case("avoid-tho-en", "lil video of a fox napping, not sora tho", command=GEN, avoided="sora"),
+    case("avoid-no-verb-zh", "海浪拍岸的视频 不要用可灵", command=GEN, avoided="可灵"),
+    case("avoid-mixed", "一个fox在雪地里的video 别用sora", command=GEN, avoided="sora"),
+    # …unless the negation is for good, or says why the model is given up
+    *each(
+        "avoid-standing-described",
+        [
+            "pls stop using sora for my videos, too pricey",
+            "dont use sora for videos any more, the results are meh",
+            "no sora videos ever again, the results are meh",
+            "never use sora for my videos, it's slow",
+            "以后做视频别用可灵了 效果一般",
+            "视频别用可灵 太慢",
+            "视频再也不要用sora了 效果一般",
+            "做视频永远别用sora 效果一般",
+        ],
+        command=AVOID,
+    ),
     *each("avoid-asked", ["不能用sora吗", "不能用可灵吗？"], command=Command.QUESTION),
     # ── forgetting the model one picked, asking which is the default ──────────────────────
     *each(

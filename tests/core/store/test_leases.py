@@ -241,3 +241,18 @@ async def test_a_dead_replicas_jobs_and_requests_are_shared_by_the_survivors(
     mine, yours = await a.claim_requests(since, later), await b.claim_requests(since, later)
     assert (len(mine), len(yours)) == (3, 3)
     assert sorted(r["n"] for r in mine + yours) == list(range(6))
+
+
+async def test_the_next_lease_end_is_another_replicas_first(replicas: tuple[Store, Store]) -> None:
+    a, b = replicas
+    now = time.time()
+    assert await b.next_lease_end(now) is None
+    first, second = job(user="u1"), job(user="u2")
+    await a.admit(first)
+    ends = await b.next_lease_end(now)
+    assert ends is not None
+    assert now + LEASE - 1 <= ends <= time.time() + LEASE
+    assert await a.next_lease_end(now) is None  # its own leases are not looked for
+    await b.admit(second)
+    assert await a.next_lease_end(now) is not None
+    assert await b.next_lease_end(ends + 1) is None  # ended already: claimable, not awaited
