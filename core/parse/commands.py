@@ -63,7 +63,9 @@ _LAUGH_RE = lexicon().pattern("chat.laugh")
 _SHOWING_RE = lexicon().pattern("chat.showing")
 _ASKS_RE = lexicon().pattern("edit.asks", "edit.vague", "edit.comparative", "chat.want")
 _BOT_WORK_RE = lexicon().pattern("chat.bot_work")
-_MOCKERY_RE = lexicon().pattern("chat.mockery", "chat.laugh")
+_MOCKERY_RE = lexicon().pattern("chat.mockery")
+#: A laugh mocks only in a wh-question ("why is he like that lol"); "is this AI lol" asks.
+_WH_RE = lexicon().pattern("question.wh")
 _FEEDBACK_RE = lexicon().pattern("question.feedback")
 _MADE_BY_RE = lexicon().pattern("chat.bot_work", "chat.made_by")
 _ADDRESSEE_RE = lexicon().pattern("chat.addressee")
@@ -159,7 +161,9 @@ def _mocks(s: State) -> bool:
     if s.edit is not None or s.retry or has_request_verb(_MADE_BY_RE.sub(" ", s.scan.edges())):
         return False  # "这画的什么玩意儿": a verb before 的 asks for nothing
     kept = s.scan.kept()
-    return _MOCKERY_RE.search(kept) is not None and _FEEDBACK_RE.search(kept) is None
+    laughs = _LAUGH_RE.search(kept) is not None and _WH_RE.search(kept) is not None
+    mocks = laughs or _MOCKERY_RE.search(kept) is not None
+    return mocks and _FEEDBACK_RE.search(kept) is None
 
 
 def _about_the_bot(s: State) -> bool:

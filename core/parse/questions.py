@@ -20,14 +20,16 @@ from core.parse.lexicon import any_phrase, lexicon, words
 from core.parse.model import Question, QuestionTopic
 from core.parse.prompt import described
 from core.parse.state import QuestionForm, State
-from core.parse.text import NOCASE
+from core.parse.text import EMOJI, NOCASE
 
 _MARK_RE = re.compile(r"[?]")
 _WORD_RE = lexicon().pattern("question.word", "question.feedback")
 #: "吗/呢/么" ending the message or one of its clauses ("可以给我做个视频吗，海边日落").
 _END_RE = re.compile(
     rf"{words('question.end')}[\s\x00\x01~…]*(?:{words('question.end_tail')}[\s\x00\x01~…]*)?"
-    rf"(?:[,.;!?]|\Z)|{words('question.end_spaced')}\s"
+    rf"(?:(?:{words('chat.laugh')}|{EMOJI})[\s\x00\x01~…!]*)*(?:[,.;!?]|\Z)"
+    rf"|{words('question.end_spaced')}\s",
+    NOCASE,
 )
 #: "能做音乐不", "可以画图没": a modal, then 不/没 ending the clause (no description).
 _END_NOT_RE = re.compile(

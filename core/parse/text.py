@@ -30,11 +30,11 @@ FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {
 }
 #: Something readable: a letter, ideograph or digit.
 WORD_RE = re.compile(r"[^\W_]")
-_EMOJI = "[\u2600-\u27bf\U0001f000-\U0001faff]"
-#: An emoji (or a pictograph such as ✨ or ☀).
-EMOJI_RE = re.compile(_EMOJI)
+#: An emoji (or a pictograph such as ✨ or ☀), as a regular expression.
+EMOJI = "[\u2600-\u27bf\U0001f000-\U0001faff]"
+EMOJI_RE = re.compile(EMOJI)
 #: A letter, ideograph or emoji: something that can describe.
-CONTENT_RE = re.compile(rf"[^\W\d_]|{_EMOJI}")
+CONTENT_RE = re.compile(rf"[^\W\d_]|{EMOJI}")
 _WIDE_RE = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 
 _CN_DIGITS = {
