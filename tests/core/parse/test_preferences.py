@@ -36,6 +36,11 @@ CASES = [
             "ok make that my default",
             "yeah that one, set it as default",
             "yes go with that, make it my default",
+            # English and Chinese mixed, "my" left out
+            "ok 设成 default 吧",
+            "设为 default model",
+            "yes make it default",
+            "set that one as default",
         ],
         command=Command.ALWAYS_MODEL,
         model=None,
@@ -106,6 +111,23 @@ CASES = [
         command=Command.ALWAYS_MODEL,
         model="kling",
         media=VIDEO,
+    ),
+    # ── a standing preference with a media word and nothing to make: never a job ─────────
+    *each(
+        "always-with-media",
+        [
+            "以后 always 用 hailuo 做视频",
+            "from now on use kling for videos",
+            "going forward use sora for all videos",
+            "from now on kling for all my vids pls",
+            "always use suno for every song",
+            "set gemini as 默认",
+            "set kling as default model",
+            "use kling as default 模型",
+            "kling to be default",
+        ],
+        command=Command.ALWAYS_MODEL,
+        model_scope=ALWAYS,
     ),
     case("always-cheap", "以后用便宜的就行", command=Command.CHEAPEST, model_scope=ALWAYS),
     # ── the cheapest from now on, said without a verb of use ──────────────────────────────
