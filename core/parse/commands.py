@@ -12,6 +12,7 @@ from core.parse.edits import content_words
 from core.parse.frames import has_request_verb
 from core.parse.lexicon import lexicon, words
 from core.parse.model import Command, EditKind, Quality, QuestionTopic
+from core.parse.params import WAITED_RE
 from core.parse.state import State
 from core.parse.text import EMOJI_RE, NOCASE, SHORT
 
@@ -272,7 +273,11 @@ def _remark(s: State) -> bool:
     if asked or len(s.scan.raw) > SHORT:
         return False
     kept = s.scan.kept()
-    if _REACTION_RE.search(kept) and len(content_words(_REMARK_WORDS_RE.sub(" ", kept))) <= 1:
+    waited = WAITED_RE.sub(" ", kept)  # "已经等了3分钟": a complaint
+    reacts = waited != kept or _REACTION_RE.search(kept) is not None
+    reacts = reacts or EMOJI_RE.search(kept) is not None
+    rest = EMOJI_RE.sub(" ", _REMARK_WORDS_RE.sub(" ", waited))  # "thx!! this is sick 🔥"
+    if reacts and len(content_words(rest)) <= 1:
         return True
     return _FIRST_PERSON_RE.match(kept) is not None and _WANT_RE.search(kept) is None
 

@@ -252,6 +252,11 @@ _DURATION_RE = re.compile(
     rf"|(?P<sec>{NUMBER})\s*-?\s*(?P<unit>{_SECOND}|(?<=\d)s{E}))",
     NOCASE,
 )
+_WAITED = rf"{words('duration.waited')}[\s\x00\x01]*(?:like\s+|快|近)?"
+#: "等了5分钟", "took 10 minutes": how long someone waited, not a length to make.
+_WAITED_RE = re.compile(rf"{_WAITED}\Z", NOCASE)
+#: The waiting with its length, a complaint ("等了5分钟", "been waiting 2 minutes").
+WAITED_RE = re.compile(rf"{_WAITED}(?:{_DURATION_RE.pattern})", NOCASE)
 _DECADE_BEFORE_RE = re.compile(rf"(?:{words('duration.decade_before')}|')[\s-]*\Z", NOCASE)
 #: After "30s", what makes it a length rather than a decade ("30s video", "30s, 9:16").
 _SECONDS_AFTER_RE = re.compile(rf"\s*(?:[^\sA-Za-z]|\Z|{words('duration.seconds_after')})", NOCASE)
@@ -285,6 +290,8 @@ def duration(state: State) -> None:
         return
     scan = state.scan
     for m in scan.finditer(_DURATION_RE):
+        if _WAITED_RE.search(scan.view, max(0, m.start() - 16), m.start()) is not None:
+            continue
         seconds = _seconds(scan, m)
         if seconds is not None:
             scan.mask([(m.start(), with_de(scan.view, m.end()))])
