@@ -114,6 +114,8 @@ def _command(s: State) -> Command:
     about_the_bot = _about_the_bot(s)
     if about_the_bot and _ADDRESSEE_RE.search(s.scan.kept()) is not None:
         return Command.CHAT  # "@小李 看看机器人做的视频 牛不牛": asked of someone else
+    if form is not None and not form.mark_only and (change := _asks_to_change(s)) is not None:
+        return change  # "could you make it vertical?", "能再来一张吗": the last result, changed
     if form is not None and not form.mark_only and not _polite_request(s):
         return Command.CHAT if _mocks(s) else Command.QUESTION
     if about_the_bot:
@@ -150,6 +152,37 @@ def _command(s: State) -> Command:
     ):
         return Command.GENERATE  # "i want something": which medium?
     return Command.CHAT
+
+
+_RESULT_RE = lexicon().pattern("edit.it", "edit.result", "edit.convert", "media.edit_clause_start")
+_NOT_RESULT_RE = lexicon().pattern("edit.not_result")
+#: What a question asks about that no change of a result answers.
+_TOPICS_ANSWERED = frozenset(
+    {QuestionTopic.PRICE, QuestionTopic.TIME, QuestionTopic.MODELS, QuestionTopic.CREDITS}
+)
+
+
+def _asks_to_change(s: State) -> Command | None:
+    """A change of the last result asked as a yes/no question ("can u put some music to it",
+    "这个 video 能改成 9:16 吗", "能再来一张吗"): ``EDIT`` or ``RETRY``, which the engine carries
+    on from the person's last result, or asks about when there is none. Not a question about
+    prices, times or models, nor what a model or a medium can do ("can it do 4k?")."""
+    form, question = s.question_form, s.question
+    if form is None or not form.asks_to_do or question is None:
+        return None
+    if question.topic in _TOPICS_ANSWERED:
+        return None
+    view = _NOT_RESULT_RE.sub(" ", s.scan.original())
+    # The result named ("…to it", "这个 video", "make it…"), or something new put into it with
+    # no medium named ("could u add a seagull?"); "能加音效吗", "can you animate photos?" ask
+    # what the bot can do.
+    named = _RESULT_RE.search(view) is not None
+    adds = s.edit is not None and s.edit.kind is EditKind.CONTENT and s.media.media is None
+    if s.edit is not None and (named or (adds and form.subject)):
+        return Command.EDIT
+    if s.retry and not s.retry_weak and not s.described:
+        return Command.RETRY
+    return None
 
 
 def _mocks(s: State) -> bool:
