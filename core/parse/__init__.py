@@ -48,9 +48,11 @@ passes (sound wishes, "again").
    or a request verb after them, as the whole message, or, Latin ones, at its very start or end.
    ``X style``/``X风格`` is a style. Scope: 以后[视频]都用X / 默认用X / 把X设为默认 / always X /
    make X my default / set my default [video] model to X → ``ALWAYS``, else ``THIS_TIME``.
-   A negation before or after a name (不要用/别用/stop using/no more/X不要了/X is banned) removes
-   it and never chooses it: it is ``avoided``; "instead of X"/"除了X" only leave it out of the
-   request. Qualities: 用最好的/the best → ``BEST``, 用便宜的/the cheapest → ``CHEAPEST`` (bare
+   A negation before or after a name (不要用/别用/甭用/stop using/no more/skip/w/o/dont want/
+   X不要了/X不行/X is banned) removes it and never chooses it: it is ``avoided``, and so is a
+   name met only at the edge with a negation a few words before it (i really dont like using
+   sora); "instead of X"/"除了X" only leave it out of the request. Qualities: 用最好的/the
+   best → ``BEST``, 用便宜的/the cheapest → ``CHEAPEST`` (bare
    最好/best/cheap need a directive or the whole message: 最好看 is "prettiest");
    ``premium_requested`` from explicit quality words (高画质, high-quality), never a bare
    "premium". 换个模型/another model → ``another_model``. Retry words: 再来一次/regenerate are

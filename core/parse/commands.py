@@ -13,6 +13,7 @@ from core.parse.frames import has_request_verb
 from core.parse.lexicon import lexicon, words
 from core.parse.model import Command, EditKind, Quality, QuestionTopic
 from core.parse.params import WAITED_RE
+from core.parse.questions import FEEDBACK_RE
 from core.parse.state import State
 from core.parse.text import EMOJI_RE, NOCASE, SHORT
 
@@ -67,8 +68,7 @@ _BOT_WORK_RE = lexicon().pattern("chat.bot_work")
 _MOCKERY_RE = lexicon().pattern("chat.mockery")
 #: A laugh mocks only in a wh-question ("why is he like that lol"); "is this AI lol" asks.
 _WH_RE = lexicon().pattern("question.wh")
-_FEEDBACK_RE = lexicon().pattern("question.feedback")
-_MADE_BY_RE = lexicon().pattern("chat.bot_work", "chat.made_by")
+_MADE_BY_RE = lexicon().pattern("chat.bot_work", "chat.made_by", "chat.addressee")
 _ADDRESSEE_RE = lexicon().pattern("chat.addressee")
 #: Clause separators: a negated model ("别用可灵") rules its own clause only.
 #: What may follow "my"/"我家" in "my cat", "我家的猫咪": a word or two, a few characters.
@@ -197,7 +197,7 @@ def _mocks(s: State) -> bool:
     kept = s.scan.kept()
     laughs = _LAUGH_RE.search(kept) is not None and _WH_RE.search(kept) is not None
     mocks = laughs or _MOCKERY_RE.search(kept) is not None
-    return mocks and _FEEDBACK_RE.search(kept) is None
+    return mocks and FEEDBACK_RE.search(kept) is None
 
 
 def _about_the_bot(s: State) -> bool:

@@ -185,6 +185,10 @@ def _directive(view: str, start: int, end: int, latin: bool = False) -> _Directi
     )
 
 
+#: How far before a name met only at the edge of the message a negation may be.
+_LOOSE_WINDOW = 24
+_LOOSE_NEGATION_RE = lexicon().pattern("directive.loose_negation")
+
 _QUALITY_GROUPS = (
     "not_quality",
     "cheapest_standing",
@@ -231,7 +235,13 @@ def models_and_quality(state: State) -> None:
             if d.style or not counts:
                 continue
             spans.extend(d.spans)
-            if d.negated:
+            # Only at the edge ("…, i really dont like using sora"): a negation a few words
+            # before it is enough to leave it out, never to choose it.
+            loose = not (d.directed or d.verb_after or d.media_after) and (
+                _LOOSE_NEGATION_RE.search(scan.view, max(0, m.start() - _LOOSE_WINDOW), m.start())
+                is not None
+            )
+            if d.negated or loose:
                 if avoided is None:
                     avoided, avoided_at = names.by_key.get(key), d.spans[-1][0]
                     contrast = d.contrast

@@ -24,6 +24,8 @@ from core.parse.text import EMOJI, NOCASE
 
 _MARK_RE = re.compile(r"[?]")
 _WORD_RE = lexicon().pattern("question.word", "question.feedback")
+#: Asking for an opinion or feedback ("给点意见", "be honest"): a question about the picture.
+FEEDBACK_RE = lexicon().pattern("question.feedback")
 #: "吗/呢/么" ending the message or one of its clauses ("可以给我做个视频吗，海边日落").
 _END_RE = re.compile(
     rf"{words('question.end')}[\s\x00\x01~…]*(?:{words('question.end_tail')}[\s\x00\x01~…]*)?"
@@ -211,6 +213,8 @@ def _topic(state: State) -> QuestionTopic:
     model" was taken out by the directives). With a picture attached and no other topic, the
     question is about the picture."""
     kept = state.scan.original()
+    if state.images and FEEDBACK_RE.search(kept):
+        return QuestionTopic.ABOUT_INPUT  # "这图能打几分": an opinion of it, not a price
     found = {QuestionTopic((m.lastgroup or "").rsplit("_", 1)[0]) for m in _TOPIC_RE.finditer(kept)}
     for topic in _TOPICS[:-1]:
         if topic in found:

@@ -56,7 +56,8 @@ _LYRICS_RE = re.compile(
 #: "帮我把歌词谱成歌：⏎…", "turn these lyrics into a song:⏎…": the lyrics word, more words on
 #: its line, and a colon ending that line.
 _LYRICS_LINE_RE = re.compile(
-    rf"(?P<before>[^\n:]{{0,20}}?)(?:{words('section.lyrics_before')}\s*)?{words('section.lyrics')}"
+    rf"(?P<before>[^\n:]{{0,20}}?)(?:{words('section.lyrics_before')}\s*)?"
+    rf"{words('section.lyrics', 'section.lyrics_line_word')}"
     rf"(?P<rest>[^\n:]{{0,40}}?)(?P<colon>:)[ \t]*\n",
     NOCASE,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.core.parse.support import GEN, IMAGE, MUSIC, T2M, Row, case, check
+from tests.core.parse.support import GEN, IMAGE, MUSIC, T2M, Row, case, check, each
 
 CASES = [
     # ── lyrics introduced in other words, kept verbatim; counts of songs ───────────────────
@@ -58,6 +58,23 @@ CASES = [
         lyrics="hold on",
     ),
     case("zh-lyrics-line-write", "给这些歌词作曲：\n春天来了", command=GEN, lyrics="春天来了"),
+    *each(
+        "lyrics-line-word",
+        [
+            "用这段词做首歌：\n春风十里",
+            "帮我唱这段：\n春风十里",
+            "我写了几句词 帮我谱曲：\n春风十里",
+            "把这首诗唱出来：\n春风十里",
+            "这几句 做成一首歌：\n春风十里",
+            "here's my poem, make it a song:\n春风十里",
+            "turn these words into a jingle:\n春风十里",
+            "sing these lines:\n春风十里",
+            "make my verses into a song:\n春风十里",
+        ],
+        command=GEN,
+        lyrics="春风十里",
+    ),
+    case("zh-lyrics-line-video", "这段视频做成歌：\n哈哈", lyrics=None),
     case("zh-lyrics-line-remark", "歌词写得真好：\n哈哈", lyrics=None),
     case(
         "en-song-with-these-lyrics",

@@ -65,6 +65,8 @@ CASES = [
             "做个烟花的视频 声音一定要有",
             "hailuo clip of fireworks. it NEEDS audio",
             "hailuo video of rain, sound would be nice",
+            "用 hailuo 做个 rain video 一定要 sound",
+            "下雨的视频 要有 audio",
         ],
         command=GEN,
         audio=True,
