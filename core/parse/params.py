@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 
 from core.ima.tasks import MediaKind
 from core.parse.lexicon import LexiconError, lead, led, lexicon, words
@@ -289,11 +290,22 @@ def duration(state: State) -> None:
     if state.media.media is MediaKind.IMAGE:
         return
     scan = state.scan
+    for m, seconds in _lengths(scan):
+        scan.mask([(m.start(), with_de(scan.view, m.end()))])
+        state.duration = seconds
+        return
+
+
+def _lengths(scan: Scan) -> Iterator[tuple[re.Match[str], int]]:
+    """Each length of time in the text, in seconds (not how long someone waited)."""
     for m in scan.finditer(_DURATION_RE):
         if _WAITED_RE.search(scan.view, max(0, m.start() - 16), m.start()) is not None:
             continue
         seconds = _seconds(scan, m)
         if seconds is not None:
-            scan.mask([(m.start(), with_de(scan.view, m.end()))])
-            state.duration = seconds
-            return
+            yield m, seconds
+
+
+def says_length(scan: Scan) -> bool:
+    """Whether the text gives a length of time ("10 秒的", "an 8 second clip")."""
+    return next(_lengths(scan), None) is not None

@@ -212,7 +212,7 @@ class Scan:
 
 
 _USED_RUN_RE = re.compile(USED + "+")
-_DE_RE = re.compile(r"\s*的(?=\S)")
+_DE_RE = re.compile(r"\s*的(?=\s*\S)")
 
 
 def with_de(view: str, end: int) -> int:
