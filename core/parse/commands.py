@@ -227,9 +227,12 @@ def _wonders_how_it_looks(s: State) -> bool:
         wonders = s.media.media is None and wished
     else:
         wonders = question.topic is QuestionTopic.OTHER and s.media.media in (None, MediaKind.IMAGE)
+    # Something to see beyond the wish: "would be so cool to see that" is a remark.
+    seen = content_words(_LOOKS_RE.sub(" ", s.scan.kept()))
     return (
         wonders
         and s.described
+        and bool(seen)
         and not s.images
         and not s.media.conflict
         and s.scan.search(_LOOKS_RE) is not None
