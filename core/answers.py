@@ -41,6 +41,14 @@ _FEATURE_TASKS = {
     "image_to_image": TaskType.IMAGE_TO_IMAGE,
 }
 
+#: Features only one medium has: "which models can do sound?" is about videos.
+_FEATURE_MEDIA = {
+    "audio": MediaKind.VIDEO,
+    "lyrics": MediaKind.MUSIC,
+    "instrumental": MediaKind.MUSIC,
+    "vocals": MediaKind.MUSIC,
+}
+
 
 @dataclass(frozen=True)
 class Asked:
@@ -133,8 +141,11 @@ class Answers:
     async def _subject(self, asked: Asked) -> tuple[Catalog | None, Model | None]:
         """The catalog the question is about, and the model it names (if any)."""
         task_type = _FEATURE_TASKS.get(asked.feature or "")
-        if task_type is None and asked.media is not None:
-            task_type = _PLAIN[asked.media]
+        media = asked.media
+        if media is None and asked.model is None:
+            media = _FEATURE_MEDIA.get(asked.feature or "")
+        if task_type is None and media is not None:
+            task_type = _PLAIN[media]
         candidates = [task_type] if task_type is not None else list(_PLAIN.values())
         for candidate in candidates:
             try:

@@ -68,7 +68,9 @@ _BOT_WORK_RE = lexicon().pattern("chat.bot_work")
 _MOCKERY_RE = lexicon().pattern("chat.mockery")
 #: A laugh mocks only in a wh-question ("why is he like that lol"); "is this AI lol" asks.
 _WH_RE = lexicon().pattern("question.wh")
-_MADE_BY_RE = lexicon().pattern("chat.bot_work", "chat.made_by", "chat.addressee")
+#: Verbs that ask for nothing: someone's work ("机器人画的", "你画的", "这画的") and calls to the
+#: others to look ("快来看").
+_NO_REQUEST_RE = lexicon().pattern("chat.bot_work", "chat.made_by", "chat.addressee")
 _ADDRESSEE_RE = lexicon().pattern("chat.addressee")
 #: Clause separators: a negated model ("别用可灵") rules its own clause only.
 #: What may follow "my"/"我家" in "my cat", "我家的猫咪": a word or two, a few characters.
@@ -192,7 +194,7 @@ def _mocks(s: State) -> bool:
     question = s.question
     if question is None or question.topic not in (QuestionTopic.OTHER, QuestionTopic.ABOUT_INPUT):
         return False
-    if s.edit is not None or s.retry or has_request_verb(_MADE_BY_RE.sub(" ", s.scan.edges())):
+    if s.edit is not None or s.retry or has_request_verb(_NO_REQUEST_RE.sub(" ", s.scan.edges())):
         return False  # "这画的什么玩意儿": a verb before 的 asks for nothing
     kept = s.scan.kept()
     laughs = _LAUGH_RE.search(kept) is not None and _WH_RE.search(kept) is not None
@@ -211,7 +213,7 @@ def _about_the_bot(s: State) -> bool:
     kept = s.scan.kept()
     if _BOT_WORK_RE.search(kept) is None:
         return False
-    return not has_request_verb(_MADE_BY_RE.sub(" ", kept))
+    return not has_request_verb(_NO_REQUEST_RE.sub(" ", kept))
 
 
 def _wonders_how_it_looks(s: State) -> bool:
@@ -277,6 +279,8 @@ def _requests_elsewhere(s: State) -> bool:
         return True
     if _STANDING_RE.search(s.scan.original()) is not None:
         return False  # "以后做视频别用可灵了 效果一般", "stop using sora, too pricey": for good
+    if s.edit is not None:
+        return True  # "改成竖屏的 别用sora": a change of the last result, without it
     if s.media.media is not None and s.described:
         return True  # "video of a fox … but dont use sora": a request, once without it
     view, at = s.scan.view, s.directives.avoided_at

@@ -185,8 +185,10 @@ def _directive(view: str, start: int, end: int, latin: bool = False) -> _Directi
     )
 
 
-#: How far before a name met only at the edge of the message a negation may be.
+#: How far before a name met only at the edge of the message a negation may be: a few
+#: English words, or (right after Chinese) a few characters ("做个不一样的视频 sora" names it).
 _LOOSE_WINDOW = 24
+_LOOSE_WINDOW_CJK = 6
 _LOOSE_NEGATION_RE = lexicon().pattern("directive.loose_negation")
 
 _QUALITY_GROUPS = (
@@ -237,8 +239,10 @@ def models_and_quality(state: State) -> None:
             spans.extend(d.spans)
             # Only at the edge ("…, i really dont like using sora"): a negation a few words
             # before it is enough to leave it out, never to choose it.
+            latin_before = scan.view[max(0, m.start() - 2) : m.start()].isascii()
+            window = _LOOSE_WINDOW if latin_before else _LOOSE_WINDOW_CJK
             loose = not (d.directed or d.verb_after or d.media_after) and (
-                _LOOSE_NEGATION_RE.search(scan.view, max(0, m.start() - _LOOSE_WINDOW), m.start())
+                _LOOSE_NEGATION_RE.search(scan.view, max(0, m.start() - window), m.start())
                 is not None
             )
             if d.negated or loose:

@@ -154,6 +154,8 @@ def _kind(state: State) -> EditKind | None:
     earlier = scan.search(_EARLIER_RE) is not None
     # "竖着来一张": one more of the same, the medium said only by its measure word.
     counted = state.count.value == 1 and media is state.count.kind and not _names_medium(state)
+    if sound.named:  # "add some rain sounds": for a song, that is its description
+        content = [*content, "sound"]
     if params and not content and (media is None or counted) and not state.media.conflict:
         return EditKind.PARAMS
     if (content and (opens or earlier)) or _comparative(state, content):

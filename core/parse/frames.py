@@ -17,7 +17,10 @@ NOT_MEDIA = words("media.not_media")
 POLITE = words("frame.polite")
 SEPARATORS = r"[\s\x00\x01,!.~。、]*"
 #: A remark before the request, set off by punctuation: "nice, add a moon", "好看，再来三张".
-_REMARK = rf"{words('chat.reaction', 'reply.chat')}[\s\x00\x01]*[,!.~。、，！]"
+_REMARK = (
+    rf"{words('chat.reaction', 'reply.chat')}[\s\x00\x01]*[,!.~。、，！]"
+    rf"|{words('chat.laugh')}[\s\x00\x01]*(?:[,!.~。、，！]|\s)"  # "哈哈 再来三张", "lol make it…"
+)
 _POLITE_LEAD_RE = re.compile(rf"{SEPARATORS}(?:(?:{POLITE}|{_REMARK}){SEPARATORS})*", NOCASE)
 _REMARK_LEAD_RE = re.compile(rf"{SEPARATORS}(?:{_REMARK}{SEPARATORS})*", NOCASE)
 DRAW_RE = re.compile(rf"(?!{NOT_MEDIA}){words('frame.draw')}", NOCASE)

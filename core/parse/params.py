@@ -26,6 +26,7 @@ from core.parse.text import (
 
 _AUDIO_RE = re.compile(
     rf"(?P<skip>{words('sound.not_sound')})|(?P<on>{words('sound.audio_on')})"
+    rf"|(?P<named>{words('sound.audio_named')})"
     rf"|(?P<off>{words('sound.audio_off')}|{words('sound.silent')}(?=\s+{words('sound.silent_noun')}))",
     NOCASE,
 )
@@ -45,7 +46,8 @@ def sound(state: State) -> None:
     vocal = scan.take(_VOCAL_RE, keep=True)
     instrumental = scan.take(_INSTRUMENTAL_RE, keep=True)
     state.sound = Sound(
-        audio=audio[0].lastgroup == "on" if audio else None,
+        audio=audio[0].lastgroup in ("on", "named") if audio else None,
+        named=any(m.lastgroup == "named" for m in audio),
         vocal_gender=vocal[0].lastgroup if vocal else None,
         instrumental=instrumental[0].lastgroup == "on" if instrumental else None,
     )

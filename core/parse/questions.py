@@ -203,8 +203,9 @@ def question(state: State) -> None:
         subject=bool(content_words(_NOT_SUBJECT_RE.sub(" ", view))),
     )
     feature = _feature(state)
-    if topic is QuestionTopic.OTHER and feature is not None and (aux or opening):
-        topic = QuestionTopic.CAPABILITIES  # "does veo have sound?"
+    named = state.directives.model is not None
+    if topic is QuestionTopic.OTHER and feature is not None and (aux or opening or named):
+        topic = QuestionTopic.CAPABILITIES  # "does veo have sound?", "pixverse 有 sound 吗"
     state.question = Question(topic=topic, feature=feature)
 
 

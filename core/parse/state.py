@@ -41,6 +41,8 @@ class Sound:
     audio: bool | None = None
     vocal_gender: str | None = None
     instrumental: bool | None = None
+    #: The sound of something was named ("雨声", "wave sounds"): it describes, too.
+    named: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,11 @@ async def test_which_models_do_something(h: Harness) -> None:
     sound = await answer(h, Asked(QuestionTopic.MODELS, MediaKind.VIDEO, feature="audio"))
     assert "Google Veo 3.1" in sound
     assert "Hailuo 2.3" not in sound
+    # no medium said: sound is asked of videos, lyrics of songs
+    unsaid = await answer(h, Asked(QuestionTopic.MODELS, feature="audio"))
+    assert "Google Veo 3.1" in unsaid
+    lyrics = await answer(h, Asked(QuestionTopic.MODELS, feature="lyrics"))
+    assert "Suno" in lyrics
     no = await answer(
         h, Asked(QuestionTopic.CAPABILITIES, MediaKind.VIDEO, feature="audio", model="Hailuo 2.3")
     )

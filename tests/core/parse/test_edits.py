@@ -58,6 +58,16 @@ CASES = [
     case("params-mixed-horizontal", "变成horizontal", command=EDIT, aspect_ratio="16:9"),
     case("params-mixed-widescreen", "换成 widescreen", command=EDIT, aspect_ratio="16:9"),
     case("more-zh-two", "再来两张", command=EDIT, edit_kind=MORE, count=2),
+    # a laugh before the change
+    case("more-after-laugh", "哈哈 再来三张", command=EDIT, edit_kind=MORE, count=3),
+    case("media-after-laugh", "lol make it a video", command=EDIT, edit_kind=MEDIA),
+    case("params-then-avoid", "改成竖屏的 别用sora", command=EDIT, avoided=None),
+    # the sound of something describes too: for a song, it is a change of its description
+    case(
+        "named-sound", "add some rain sounds", command=EDIT, edit_kind=EditKind.CONTENT, audio=True
+    ),
+    case("named-sound-zh", "加上雨声", command=EDIT, edit_kind=EditKind.CONTENT, audio=True),
+    case("plain-sound", "加个音效", command=EDIT, audio=True),
     case("more-zh-two-ge", "再来两个", command=EDIT, edit_kind=MORE, count=2),
     case("more-zh-three-digits", "再来3个", command=EDIT, edit_kind=MORE, count=3),
     case("more-zh-people-is-new", "再来两个人", command=GEN),

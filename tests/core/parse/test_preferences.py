@@ -184,6 +184,7 @@ CASES = [
     case("avoid-no-verb-zh", "海浪拍岸的视频 不要用可灵", command=GEN, avoided="可灵"),
     case("avoid-mixed", "一个fox在雪地里的video 别用sora", command=GEN, avoided="sora"),
     case("edge-name-chosen", "make a video of rain, sora", command=GEN, model="sora", avoided=None),
+    case("edge-name-zh-far", "做个不一样的视频 sora", command=GEN, model="sora", avoided=None),
     case(
         "edge-name-far-negation",
         "not bad! now a video of rain, sora",

@@ -480,6 +480,21 @@ CASES = [
     *topic(LIMITS, "视频最长几 seconds", "图片最多几 pics"),
     *topic(PRICE, "生成视频要钱吗", "画图收钱吗", "做歌花钱吗"),
     *topic(TIME, "做视频快不快", "视频好了没", "还没好吗", "怎么还没好呢"),
+    *topic(TIME, "why do videos take so long?", "why is it taking so long"),
+    # a model asked about before a modal, a feature with a model named
+    case(
+        "zh-model-modal",
+        "海螺能带声音吗",
+        command=Q,
+        model="海螺",
+        question=Question(CAPABILITIES, "audio"),
+    ),
+    case(
+        "mixed-model-feature",
+        "pixverse 的 video 有 sound 吗",
+        command=Q,
+        question=Question(CAPABILITIES, "audio"),
+    ),
     case(
         "aux-feature", "does veo have sound?", command=Q, question=Question(CAPABILITIES, "audio")
     ),
