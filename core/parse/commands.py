@@ -393,8 +393,10 @@ def _captions(s: State) -> bool:
     lyrics, frame or reference, request or edit verb, comparative, style or polite word ("my
     grandma's garden this morning 🌸", "old church downtown"); not an empty text."""
     media, sound = s.media, s.sound
+    # A picture noun may say what the picture is ("my kid's drawing from school"); another
+    # medium is asked for.
     if (
-        media.media is not None
+        media.media not in (None, MediaKind.IMAGE)
         or media.conflict
         or media.frames
         or media.reference

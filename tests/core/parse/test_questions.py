@@ -265,6 +265,7 @@ CASES = [
         "是AI吗哈哈哈",
         "ai or real 😂",
         "photoshopped or not",
+        "这个是真的假的 哈哈哈",
         "does it look fake",
         images=1,
     ),

@@ -186,7 +186,12 @@ CASES = [
     ),
     *each(
         "picture-caption-proposed",
-        ["old church downtown", "老街的一家咖啡店", "a cat in space"],
+        [
+            "old church downtown",
+            "老街的一家咖啡店",
+            "a cat in space",
+            "my kid's drawing from school",
+        ],
         1,
         command=GEN,
         task_type=I2I,
