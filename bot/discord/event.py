@@ -85,8 +85,11 @@ class Target:
         return self.created_at is not None and not self.token_usable(now)
 
     def to_json(self) -> dict[str, Any]:
+        # Field by field: ``dataclasses.asdict`` deep-copies, a cost on every acknowledgement.
         data = {
-            k: v for k, v in dataclasses.asdict(self).items() if v is not None and v is not False
+            f.name: v
+            for f in _TARGET_FIELDS
+            if (v := getattr(self, f.name)) is not None and v is not False
         }
         if self.token is not None and self.created_at is not None:
             ends = self.created_at + TOKEN_LIFETIME
@@ -107,6 +110,9 @@ class Target:
     @classmethod
     def from_handle(cls, handle: Handle) -> Target:
         return cls.from_json(json.loads(handle.data))
+
+
+_TARGET_FIELDS = dataclasses.fields(Target)
 
 
 @dataclass(frozen=True)

@@ -1,15 +1,18 @@
 """Feishu (Lark) for ``ima-bot run``: events in by long connection or webhook, cards out.
 
 Both modes feed one lark-oapi ``EventDispatcherHandler``, whose handlers are synchronous and run
-off the main loop (on the long connection's thread, or on a worker thread for webhooks). A
-message is handed to the main loop in arrival order and its handler waits only until the engine
-has stored it (:data:`ACK_BUDGET` at most): then the SDK answers Feishu, so nothing Feishu was
-told it delivered can be lost, and a message that can't be stored (or arrives while the bot
-stops) is answered with an error and delivered again later. A card button press is answered at
-once: a press by someone else gets its "not yours" toast straight away (the button says whose
-card it is), everything else is done in a task after the answer. Every other event (read
-receipts, recalls, reactions, the bot added to a chat, schema 1.0 events) is answered 200 and
-ignored: anything else Feishu retries for hours and counts against the app.
+off the main loop (on the long connection's thread, or on a worker thread for webhooks), with
+one exception: a message delivered by webhook is decrypted with the SDK's cipher and handed on
+right on the main loop (a worker thread per delivery, waiting there, capped the rate and took
+the interpreter lock from the loop). Either way a message is handed to the main loop in
+arrival order and Feishu is answered only once the engine has stored it (:data:`ACK_BUDGET` at
+most), so nothing Feishu was told it delivered can be lost, and a message that can't be stored
+(or arrives while the bot stops) is answered with an error and delivered again later. A card
+button press is answered at once: a press by someone else gets its "not yours" toast straight
+away (the button says whose card it is), everything else is done in a task after the answer.
+Every other event (read receipts, recalls, reactions, the bot added to a chat, schema 1.0
+events) is answered 200 and ignored: anything else Feishu retries for hours and counts against
+the app.
 
 Redeliveries (the same message under a new event id, too) are recognised by message id in the
 engine, persistently.
@@ -60,10 +63,9 @@ WEBHOOK_PATH = "/feishu/events"
 MAX_REQUEST_AGE = 300.0
 #: How long an event handler waits for the engine to store the message (Feishu allows 3 s).
 ACK_BUDGET = 2.5
-#: Webhook deliveries handled at once. Each holds its thread until its message is stored (a
-#: round trip through the event loop and the database, tens of milliseconds when the loop is
-#: busy), so the threads bound the rate acknowledged: 4 fell seconds behind at 200 a second.
-HOOK_THREADS = 64
+#: Webhook deliveries other than messages (card presses, everything ignored) handled at once
+#: by the SDK; none of them waits on the event loop.
+HOOK_THREADS = 4
 #: The long connection's endpoint request (lark-oapi sends it without a timeout).
 ENDPOINT_TIMEOUT = 10.0
 CONNECT_WAIT = 10.0
@@ -158,6 +160,9 @@ class FeishuAdapter(BaseAdapter):
             return web.Response(status=401)
         if isinstance(verdict, _UrlCheck):
             return web.json_response({"challenge": verdict.challenge})
+        message = _message_delivered(self.config, body)
+        if message is not None:
+            return await self._take(message)
         raw = lark.RawRequest()
         raw.uri = request.path
         raw.headers = request.headers  # case-insensitive: a plain dict breaks the signature lookup
@@ -171,6 +176,20 @@ class FeishuAdapter(BaseAdapter):
         return web.Response(
             status=answer.status_code, body=answer.content, content_type="application/json"
         )
+
+    async def _take(self, payload: Mapping[str, Any]) -> web.Response:
+        """A message delivered by webhook, on the main loop: 200 once it is stored, an error
+        (Feishu delivers it again) when it can't be."""
+        stored: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._hand_on(payload, stored)
+        try:
+            await asyncio.wait_for(asyncio.wrap_future(stored), ACK_BUDGET)
+        except TimeoutError:
+            _not_stored_in_time()
+            return web.json_response({"msg": "not handled"}, status=500)
+        except NotTaking:
+            return web.json_response({"msg": "not handled"}, status=500)
+        return web.json_response({"msg": "success"})
 
     # ── SDK handlers (run off the main loop) ─────────────────────────────────────────────
 
@@ -186,8 +205,7 @@ class FeishuAdapter(BaseAdapter):
         try:
             stored.result(timeout=ACK_BUDGET)
         except TimeoutError:
-            log.warning("a message was not stored within %.1fs: Feishu will send it again",
-                        ACK_BUDGET)  # fmt: skip
+            _not_stored_in_time()
             raise NotTaking("not stored in time") from None
 
     def _button_pressed(self, data: Any) -> P2CardActionTriggerResponse:
@@ -348,6 +366,10 @@ def _dispatcher(
     return dispatcher
 
 
+def _not_stored_in_time() -> None:
+    log.warning("a message was not stored within %.1fs: Feishu will send it again", ACK_BUDGET)
+
+
 @dataclass(frozen=True)
 class _Refused:
     reason: str
@@ -393,6 +415,28 @@ def _checked(
         return _Refused("unsigned, and not Feishu's URL check")
     challenge = check.get("challenge")
     return _UrlCheck(challenge) if isinstance(challenge, str) else _Refused("no challenge")
+
+
+def _message_delivered(config: FeishuSettings, body: bytes) -> dict[str, Any] | None:
+    """The event of a webhook delivery that :func:`_checked` let through, when it is a
+    message (``im.message.receive_v1``) carrying the app's verification token; None for
+    anything else, which the SDK's dispatcher handles (or refuses) as before."""
+    payload = _json_object(body)
+    encrypted = payload.get("encrypt") if payload else None
+    if config.encryption and isinstance(encrypted, str):
+        try:
+            plaintext = lark.AESCipher(config.encryption).decrypt_str(encrypted)
+            payload = _json_object(plaintext.encode())
+        except Exception:  # not decryptable: the SDK answers it as it answers every such body
+            return None
+    if payload is None or not payload.get("schema"):
+        return None
+    header = payload.get("header")
+    if not isinstance(header, dict) or header.get("event_type") != MESSAGE_RECEIVED:
+        return None
+    if config.verification and not _same(_token_of(payload), config.verification):
+        return None
+    return payload
 
 
 def _url_check(key: str, body: bytes) -> dict[str, Any] | None:

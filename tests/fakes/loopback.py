@@ -21,6 +21,11 @@ T = TypeVar("T")
 
 #: Largest request body the fakes accept; uploads of a few MiB must get through to be checked.
 MAX_REQUEST_BYTES = 64 * 1024 * 1024
+#: Connections waiting to be accepted. aiohttp's default of 128 overflows when a bot answers
+#: hundreds of events at once (each on a connection of its own): the kernel drops the extra
+#: SYNs and the client sends them again a second later, a delay the real platforms don't add.
+#: The kernel caps it at ``net.core.somaxconn`` (4096 by default).
+BACKLOG = 4096
 
 
 class Notifier:
@@ -69,7 +74,7 @@ class LoopbackServer:
         # Open websockets are closed by each fake before stop(); 2 s bounds a stuck handler.
         self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        await web.TCPSite(self._runner, "127.0.0.1", 0, backlog=BACKLOG).start()
         self.port = int(self._runner.addresses[0][1])
         return self.base_url
 

@@ -4,9 +4,11 @@ the IMA simulator. Receiving is tested in both modes (``bot``), the rest over we
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import itertools
 import json
+import threading
 import time
 from pathlib import Path
 from types import SimpleNamespace
@@ -18,7 +20,7 @@ import pytest
 
 from bot.adapters import ADAPTERS
 from bot.feishu import replier
-from bot.feishu.adapter import FeishuAdapter, _EndpointRequests
+from bot.feishu.adapter import HOOK_THREADS, FeishuAdapter, _EndpointRequests
 from bot.feishu.api import FeishuApiError
 from bot.feishu.config import FeishuSettings
 from core.actions import Verb
@@ -373,6 +375,25 @@ async def test_forged_and_replayed_webhooks_are_rejected(hook: Bot) -> None:
     assert challenge.json() == {"challenge": challenge.sent["challenge"]}
     assert_acked(await fake.post_event(hook.url, event))  # the genuine delivery still works
     await hook.final_card(event)
+
+
+async def test_a_webhook_message_is_acknowledged_without_the_sdks_worker_threads(
+    hook: Bot,
+) -> None:
+    """A message delivered by webhook is stored and answered 200 on the event loop: with every
+    worker thread of the SDK's dispatcher busy, it is still taken at once (and answered once)."""
+    executor = hook.adapter._executor
+    assert executor is not None
+    free = threading.Event()
+    for _ in range(HOOK_THREADS):
+        executor.submit(free.wait, 30)
+    try:
+        event = hook.fake.events.dm_text("draw a lighthouse")
+        assert_acked(await asyncio.wait_for(hook.deliver(event), 5))
+    finally:
+        free.set()
+    assert "ready" in card_text(await hook.final_card(event))
+    assert len(hook.creates) == 1
 
 
 # ── delivering results ───────────────────────────────────────────────────────────────────

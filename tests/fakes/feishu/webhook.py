@@ -27,7 +27,9 @@ class WebhookSender:
         self._session: aiohttp.ClientSession | None = None
 
     async def open(self) -> None:
-        self._session = aiohttp.ClientSession()
+        # As many deliveries in flight as the tests send: aiohttp's default pool of 100
+        # connections queued a burst's deliveries here, and that wait counted as the bot's.
+        self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
 
     async def close(self) -> None:
         if self._session is not None:
