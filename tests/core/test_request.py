@@ -50,7 +50,8 @@ def test_its_json_is_plain_data_with_the_unset_options_left_out() -> None:
 
 
 def test_an_explicit_no_survives_its_json() -> None:
-    """ "No sound" and "with vocals" are choices, not "don't care": a replayed request keeps them."""
+    """ "No sound" and "with vocals" are choices, not "don't care": a replayed request keeps
+    them."""
     options = Options(media=MediaKind.VIDEO, audio=False, instrumental=False)
     stored = json.loads(json.dumps(options.to_json()))
     assert stored == {"media": "video", "audio": False, "instrumental": False}

@@ -43,6 +43,7 @@ CASES = [
             "set that one as default",
             "sure, make it default",
             "ok 就这个 set as default",
+            "嗯 就这个 默认用它吧",
         ],
         command=Command.ALWAYS_MODEL,
         model=None,

@@ -747,6 +747,8 @@ CASES = [
             "this bot's pics are better than mine",
             "@jason 你看 bot 画的 比你的 drawing 好太多了 lol",
             "这个 ai 生成的 video 太强了 @all 快来看",
+            "check it out @all, this bot can draw better than any of us",
+            "@所有人 机器人做的宣传片出来了 大家看看",
             "the bot made a better logo than you made lol",
         ],
         command=CHAT,
