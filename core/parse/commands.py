@@ -12,9 +12,10 @@ from core.parse.edits import content_words
 from core.parse.frames import has_request_verb
 from core.parse.lexicon import lexicon, words
 from core.parse.model import Command, EditKind, Quality, QuestionTopic
+from core.parse.params import WAITED_RE
 from core.parse.questions import FEEDBACK_RE
 from core.parse.state import State
-from core.parse.text import NOCASE, SHORT
+from core.parse.text import EMOJI_RE, NOCASE, SHORT
 
 #: Up to 8 characters between a verb and its object ("清除我的视频偏好"), or a few English
 #: words ("reset all of my video preferences").
@@ -61,8 +62,12 @@ _WISH_RE = lexicon().pattern("unsure.wish")
 _CHATTER_RE = lexicon().pattern("chat.chatter", "chat.mockery", "chat.laugh")
 _VAGUE_EDIT_RE = lexicon().pattern("edit.vague")
 _LAUGH_RE = lexicon().pattern("chat.laugh")
+_SHOWING_RE = lexicon().pattern("chat.showing")
+_ASKS_RE = lexicon().pattern("edit.asks", "edit.vague", "edit.comparative", "chat.want")
 _BOT_WORK_RE = lexicon().pattern("chat.bot_work")
-_MOCKERY_RE = lexicon().pattern("chat.mockery", "chat.laugh")
+_MOCKERY_RE = lexicon().pattern("chat.mockery")
+#: A laugh mocks only in a wh-question ("why is he like that lol"); "is this AI lol" asks.
+_WH_RE = lexicon().pattern("question.wh")
 #: Verbs that ask for nothing: someone's work ("机器人画的", "你画的", "这画的") and calls to the
 #: others to look ("快来看").
 _NO_REQUEST_RE = lexicon().pattern("chat.bot_work", "chat.made_by", "chat.addressee")
@@ -111,6 +116,8 @@ def _command(s: State) -> Command:
     about_the_bot = _about_the_bot(s)
     if about_the_bot and _ADDRESSEE_RE.search(s.scan.kept()) is not None:
         return Command.CHAT  # "@小李 看看机器人做的视频 牛不牛": asked of someone else
+    if form is not None and not form.mark_only and (change := _asks_to_change(s)) is not None:
+        return change  # "could you make it vertical?", "能再来一张吗": the last result, changed
     if form is not None and not form.mark_only and not _polite_request(s):
         return Command.CHAT if _mocks(s) else Command.QUESTION
     if about_the_bot:
@@ -121,8 +128,10 @@ def _command(s: State) -> Command:
         return Command.EDIT
     if _remark(s) or _unasked(s, directed, requests) or _picture_remark(s, directed):
         return Command.CHAT
-    if s.images and not directed and (_vague_edit(s) or _shows_own(s)):
-        return Command.NONE  # "帮我p一下", "my cat" with a picture: what should change?
+    if s.images and not directed and _vague_edit(s):
+        return Command.NONE  # "帮我p一下" with a picture: what should change?
+    if s.images and not directed and _captions(s) and _shows(s):
+        return Command.CHAT  # "our new puppy!!", "周末去爬山拍的": a picture shown
     if s.described or (s.images and (s.media.media is not None or not directed)):
         return Command.GENERATE
     if directed and not d.always and s.media.media is not None:
@@ -147,6 +156,37 @@ def _command(s: State) -> Command:
     return Command.CHAT
 
 
+_RESULT_RE = lexicon().pattern("edit.it", "edit.result", "edit.convert", "media.edit_clause_start")
+_NOT_RESULT_RE = lexicon().pattern("edit.not_result")
+#: What a question asks about that no change of a result answers.
+_TOPICS_ANSWERED = frozenset(
+    {QuestionTopic.PRICE, QuestionTopic.TIME, QuestionTopic.MODELS, QuestionTopic.CREDITS}
+)
+
+
+def _asks_to_change(s: State) -> Command | None:
+    """A change of the last result asked as a yes/no question ("can u put some music to it",
+    "这个 video 能改成 9:16 吗", "能再来一张吗"): ``EDIT`` or ``RETRY``, which the engine carries
+    on from the person's last result, or asks about when there is none. Not a question about
+    prices, times or models, nor what a model or a medium can do ("can it do 4k?")."""
+    form, question = s.question_form, s.question
+    if form is None or not form.asks_to_do or question is None:
+        return None
+    if question.topic in _TOPICS_ANSWERED:
+        return None
+    view = _NOT_RESULT_RE.sub(" ", s.scan.original())
+    # The result named ("…to it", "这个 video", "make it…"), or something new put into it with
+    # no medium named ("could u add a seagull?"); "能加音效吗", "can you animate photos?" ask
+    # what the bot can do.
+    named = _RESULT_RE.search(view) is not None
+    adds = s.edit is not None and s.edit.kind is EditKind.CONTENT and s.media.media is None
+    if s.edit is not None and (named or (adds and form.subject)):
+        return Command.EDIT
+    if s.retry and not s.retry_weak and not s.described:
+        return Command.RETRY
+    return None
+
+
 def _mocks(s: State) -> bool:
     """A question that laughs at or complains about a result ("这画的什么玩意儿 手都是六根指头",
     "why does it have 6 fingers lmao"), asking nothing the bot answers (price, models, time…)
@@ -157,7 +197,9 @@ def _mocks(s: State) -> bool:
     if s.edit is not None or s.retry or has_request_verb(_NO_REQUEST_RE.sub(" ", s.scan.edges())):
         return False  # "这画的什么玩意儿": a verb before 的 asks for nothing
     kept = s.scan.kept()
-    return _MOCKERY_RE.search(kept) is not None and FEEDBACK_RE.search(kept) is None
+    laughs = _LAUGH_RE.search(kept) is not None and _WH_RE.search(kept) is not None
+    mocks = laughs or _MOCKERY_RE.search(kept) is not None
+    return mocks and FEEDBACK_RE.search(kept) is None
 
 
 def _about_the_bot(s: State) -> bool:
@@ -187,9 +229,12 @@ def _wonders_how_it_looks(s: State) -> bool:
         wonders = s.media.media is None and wished
     else:
         wonders = question.topic is QuestionTopic.OTHER and s.media.media in (None, MediaKind.IMAGE)
+    # Something to see beyond the wish: "would be so cool to see that" is a remark.
+    seen = content_words(_LOOKS_RE.sub(" ", s.scan.kept()))
     return (
         wonders
         and s.described
+        and bool(seen)
         and not s.images
         and not s.media.conflict
         and s.scan.search(_LOOKS_RE) is not None
@@ -268,7 +313,11 @@ def _remark(s: State) -> bool:
     if asked or len(s.scan.raw) > SHORT:
         return False
     kept = s.scan.kept()
-    if _REACTION_RE.search(kept) and len(content_words(_REMARK_WORDS_RE.sub(" ", kept))) <= 1:
+    waited = WAITED_RE.sub(" ", kept)  # "已经等了3分钟": a complaint
+    reacts = waited != kept or _REACTION_RE.search(kept) is not None
+    reacts = reacts or EMOJI_RE.search(kept) is not None
+    rest = EMOJI_RE.sub(" ", _REMARK_WORDS_RE.sub(" ", waited))  # "thx!! this is sick 🔥"
+    if reacts and len(content_words(rest)) <= 1:
         return True
     return _FIRST_PERSON_RE.match(kept) is not None and _WANT_RE.search(kept) is None
 
@@ -339,15 +388,43 @@ def _picture_remark(s: State, directed: bool) -> bool:
     return reacts and len(content_words(_REMARK_WORDS_RE.sub(" ", kept))) <= 1
 
 
-def _shows_own(s: State) -> bool:
-    """A picture shown as one's own with a few words and nothing asked ("my cat", "我家猫")."""
-    edges = s.scan.edges()
-    if s.media.media is not None or s.has_parameters or has_request_verb(edges):
+def _captions(s: State) -> bool:
+    """A picture with words that ask for nothing: no medium, model, parameter, sound wish,
+    lyrics, frame or reference, request or edit verb, comparative, style or polite word ("my
+    grandma's garden this morning 🌸", "old church downtown"); not an empty text."""
+    media, sound = s.media, s.sound
+    # A picture noun may say what the picture is ("my kid's drawing from school"); another
+    # medium is asked for.
+    if (
+        media.media not in (None, MediaKind.IMAGE)
+        or media.conflict
+        or media.frames
+        or media.reference
+        or s.has_parameters
+        or any(v is not None for v in (sound.audio, sound.vocal_gender, sound.instrumental))
+        or s.lyrics is not None
+        or s.midjourney
+        or s.negative_prompt is not None
+        or len(s.scan.raw) > SHORT
+    ):
         return False
-    own = _POSSESSIVE_RE.match(edges)
-    if _EDIT_VERB_RE.search(edges) or own is None:
+    edges, kept = s.scan.edges(), s.scan.kept()
+    verb = has_request_verb(_SHOWING_RE.sub(" ", edges))  # "周末去爬山拍的": 拍 said when
+    if verb or _EDIT_VERB_RE.search(edges) or _ASKS_RE.search(kept):
         return False
-    rest = edges[own.end() :].strip()
+    return bool(content_words(kept)) or EMOJI_RE.search(kept) is not None
+
+
+def _shows(s: State) -> bool:
+    """A captioned picture that reads as shown: a word of when, where from or whose, an
+    emoji, or one's own with a few words ("my cat", "我家猫")."""
+    kept = s.scan.kept()
+    if _SHOWING_RE.search(kept) is not None or EMOJI_RE.search(kept) is not None:
+        return True
+    own = _POSSESSIVE_RE.match(kept)
+    if own is None:
+        return False
+    rest = kept[own.end() :].strip()
     return len(rest) <= _OWN_CHARS and len(content_words(rest)) <= _OWN_WORDS
 
 
@@ -396,6 +473,8 @@ def _unsure(s: State) -> bool:
         if not (clear or _musing_in_a_request(s)):
             return True
     kept = s.scan.kept()
+    if s.images and s.directives.model is None and s.directives.quality is None and _captions(s):
+        return True  # "old church downtown" with a picture: what to change is not said
     return _WISH_RE.search(kept) is not None or (len(s.scan.raw) <= SHORT and _mostly_unknown(kept))
 
 

@@ -72,6 +72,8 @@ _IT_RE = lexicon().pattern("edit.it")
 #: The result named at the end of a clause ("make a sad song about it"; "this summer" is not).
 _IT_END_RE = re.compile(rf"{words('edit.it')}[\s\x00\x01]*(?:[,.;!?]|\Z|please|pls)", NOCASE)
 _TO_MEDIA_RE = lexicon().pattern("edit.to_media")
+#: The result named with its medium: "这个 video", "the song".
+_RESULT_RE = lexicon().pattern("edit.result")
 _MORE_WORD_RE = lexicon().pattern("edit.more")
 _SAME_RE = lexicon().pattern("edit.same")
 #: "做成视频 猫从屋顶跳下来", "turn it into a video, the cat jumps": a conversion opening the
@@ -109,6 +111,8 @@ def edit(state: State) -> None:
     kind = _kind(state)
     if kind is not None:
         state.edit = Edit(kind)
+    if kind is EditKind.MEDIA and not content_words(state.scan.view[remark_end(state.scan.view) :]):
+        state.described = False  # "can u put some music to it": the medium only, no description
 
 
 def _kind(state: State) -> EditKind | None:
@@ -121,6 +125,12 @@ def _kind(state: State) -> EditKind | None:
     media = state.media.media
     if _CHANGE_RE.match(view, lead_end(view)) is not None:
         return EditKind.CONTENT  # "mirror the image", "zoom out a bit": a change in itself
+    sound = state.sound
+    params = state.has_parameters or any(
+        v is not None for v in (sound.audio, sound.vocal_gender, sound.instrumental)
+    )
+    if params and not content and media is not None and scan.search(_RESULT_RE) is not None:
+        return EditKind.PARAMS  # "这个 video 能改成 9:16 吗", "make the video 10s"
     # Nothing new but the medium, or a little said about it with the result named.
     named = not content or (len(content) <= _SHORT and _IT_END_RE.search(scan.kept()))
     if media is not None and not state.retry and named and _names_earlier(state):
@@ -136,10 +146,6 @@ def _kind(state: State) -> EditKind | None:
         end = _PARTICLES_RE.match(view, noun.end() if noun else convert.end())
         scan.mask([(convert.start(), end.end() if end else convert.end())])
         return EditKind.MEDIA
-    sound = state.sound
-    params = state.has_parameters or any(
-        v is not None for v in (sound.audio, sound.vocal_gender, sound.instrumental)
-    )
     opens = (
         _VERB_RE.match(view, lead_end(view)) is not None
         or _CLAUSE_VERB_RE.search(view) is not None

@@ -15,13 +15,17 @@ from core.parse.text import NOCASE
 #: one of them is no verb ("画面要暗一点").
 NOT_MEDIA = words("media.not_media")
 POLITE = words("frame.polite")
+#: Words that frame what follows without being part of it: "ngl is this ai", "说真的 这是p的吗".
+_HEDGE = words("frame.hedge")
 SEPARATORS = r"[\s\x00\x01,!.~。、]*"
 #: A remark before the request, set off by punctuation: "nice, add a moon", "好看，再来三张".
 _REMARK = (
     rf"{words('chat.reaction', 'reply.chat')}[\s\x00\x01]*[,!.~。、，！]"
     rf"|{words('chat.laugh')}[\s\x00\x01]*(?:[,!.~。、，！]|\s)"  # "哈哈 再来三张", "lol make it…"
 )
-_POLITE_LEAD_RE = re.compile(rf"{SEPARATORS}(?:(?:{POLITE}|{_REMARK}){SEPARATORS})*", NOCASE)
+_POLITE_LEAD_RE = re.compile(
+    rf"{SEPARATORS}(?:(?:{POLITE}|{_HEDGE}|{_REMARK}){SEPARATORS})*", NOCASE
+)
 _REMARK_LEAD_RE = re.compile(rf"{SEPARATORS}(?:{_REMARK}{SEPARATORS})*", NOCASE)
 DRAW_RE = re.compile(rf"(?!{NOT_MEDIA}){words('frame.draw')}", NOCASE)
 CLASSIFIER = words("frame.classifier")

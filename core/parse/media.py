@@ -8,6 +8,7 @@ from dataclasses import replace
 from core.ima.tasks import MediaKind, TaskType
 from core.parse.frames import DRAW_RE, NOT_MEDIA, lead_end
 from core.parse.lexicon import any_phrase, led, lexicon, words
+from core.parse.params import says_length
 from core.parse.state import Media, State
 from core.parse.text import NOCASE
 
@@ -156,6 +157,8 @@ _REFERENCE_RE = led(
     "media.reference_lead",
 )
 _DE_BEFORE_RE = re.compile(r"的\s*\Z")
+#: A media noun opening the message as a label: "video: …", "视频：…".
+_LABEL_RE = re.compile(r"\s*:")
 
 
 def media(state: State) -> None:
@@ -172,7 +175,9 @@ def media(state: State) -> None:
     # ("唱歌的女孩的视频"): only the outermost head of each kind of phrase counts.
     english_heads: list[MediaKind] = []
     chinese_heads: list[MediaKind] = []
-    if state.midjourney or DRAW_RE.match(view, lead_end(view)):
+    lead = lead_end(view)
+    labelled: MediaKind | None = None
+    if state.midjourney or DRAW_RE.match(view, lead):
         strong.add(MediaKind.IMAGE)
     target_end = -1
     #: The last noun: where it ended, its kind, and whether its place made it strong.
@@ -195,6 +200,8 @@ def media(state: State) -> None:
             # noun before it only says what it is for.
             weak.remove(previous[1])
             strong.add(kind)
+        if m.start() == lead and _LABEL_RE.match(view, m.end()) is not None:
+            labelled = kind  # "video: a girl painting a portrait", "视频：墙上的海报被风吹走"
         placed = group.startswith("task_") or m.start() in (target_end, count_end)
         if placed:
             strong.add(kind)
@@ -213,6 +220,8 @@ def media(state: State) -> None:
         previous = (m.end(), kind, placed)
         weak.append(kind)
     strong.update(heads[i] for heads, i in ((english_heads, 0), (chinese_heads, -1)) if heads)
+    if labelled is not None:
+        strong = {labelled}  # what follows the label is what it shows
     if (state.resolution.wants_8k or state.resolution.vector) and not weak and not strong:
         weak.append(MediaKind.IMAGE)  # "16k render of a car", "an svg logo": a picture
     both = scan.search(_BOTH_FRAMES_RE) is not None
@@ -220,7 +229,9 @@ def media(state: State) -> None:
     kinds = strong or set(weak)
     if images and not strong - {MediaKind.VIDEO} and scan.search(MOTION_FRAME_RE) is not None:
         kinds = {MediaKind.VIDEO}  # a subject of the picture made to move: a video of it
-    if images and len(kinds) > 1:
+    if (images or says_length(scan)) and len(kinds) > 1:
+        # With a picture attached, or a length given ("帮我做个 10 秒的 intro video … 最后 logo
+        # 出现"), a picture noun is content: the other medium is the output.
         kinds.discard(MediaKind.IMAGE)
     reference = scan.search(_REFERENCE_RE) is not None
     if images >= 2 and reference and not kinds:

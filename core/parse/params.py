@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 
 from core.ima.tasks import MediaKind
 from core.parse.lexicon import LexiconError, lead, led, lexicon, words
@@ -254,6 +255,13 @@ _DURATION_RE = re.compile(
     rf"|(?P<sec>{NUMBER})\s*-?\s*(?P<unit>{_SECOND}|(?<=\d)s{E}))",
     NOCASE,
 )
+_WAITED = (
+    rf"{words('duration.waited')}[\s\x00\x01]*(?:{words('duration.waited_about')}[\s\x00\x01]*)?"
+)
+#: "等了5分钟", "took 10 minutes": how long someone waited, not a length to make.
+_WAITED_RE = re.compile(rf"{_WAITED}\Z", NOCASE)
+#: The waiting with its length, a complaint ("等了5分钟", "been waiting 2 minutes").
+WAITED_RE = re.compile(rf"{_WAITED}(?:{_DURATION_RE.pattern})", NOCASE)
 _DECADE_BEFORE_RE = re.compile(rf"(?:{words('duration.decade_before')}|')[\s-]*\Z", NOCASE)
 #: After "30s", what makes it a length rather than a decade ("30s video", "30s, 9:16").
 _SECONDS_AFTER_RE = re.compile(rf"\s*(?:[^\sA-Za-z]|\Z|{words('duration.seconds_after')})", NOCASE)
@@ -286,9 +294,22 @@ def duration(state: State) -> None:
     if state.media.media is MediaKind.IMAGE:
         return
     scan = state.scan
+    for m, seconds in _lengths(scan):
+        scan.mask([(m.start(), with_de(scan.view, m.end()))])
+        state.duration = seconds
+        return
+
+
+def _lengths(scan: Scan) -> Iterator[tuple[re.Match[str], int]]:
+    """Each length of time in the text, in seconds (not how long someone waited)."""
     for m in scan.finditer(_DURATION_RE):
+        if _WAITED_RE.search(scan.view, max(0, m.start() - 16), m.start()) is not None:
+            continue
         seconds = _seconds(scan, m)
         if seconds is not None:
-            scan.mask([(m.start(), with_de(scan.view, m.end()))])
-            state.duration = seconds
-            return
+            yield m, seconds
+
+
+def says_length(scan: Scan) -> bool:
+    """Whether the text gives a length of time ("10 秒的", "an 8 second clip")."""
+    return next(_lengths(scan), None) is not None

@@ -103,6 +103,9 @@ def prompt(state: State) -> None:
     the medium change."""
     scan = state.scan
     if state.command is Command.EDIT and state.edit is not None:
+        if state.question_form is not None:
+            # "could u add a seagull?", "能不能加个月亮": the question is the frame.
+            scan.mask(m.span() for m in scan.finditer(_QUESTION_TAIL_RE))
         if state.edit.kind is EditKind.CONTENT:
             start = lead_end(scan.view)
             if start and has_content(scan.view[start:]):

@@ -20,7 +20,7 @@ from core.parse.lexicon import any_phrase, lexicon, words
 from core.parse.model import Question, QuestionTopic
 from core.parse.prompt import described
 from core.parse.state import QuestionForm, State
-from core.parse.text import NOCASE
+from core.parse.text import EMOJI, NOCASE
 
 _MARK_RE = re.compile(r"[?]")
 _WORD_RE = lexicon().pattern("question.word", "question.feedback")
@@ -29,7 +29,9 @@ FEEDBACK_RE = lexicon().pattern("question.feedback")
 #: "吗/呢/么" ending the message or one of its clauses ("可以给我做个视频吗，海边日落").
 _END_RE = re.compile(
     rf"{words('question.end')}[\s\x00\x01~…]*(?:{words('question.end_tail')}[\s\x00\x01~…]*)?"
-    rf"(?:[,.;!?]|\Z)|{words('question.end_spaced')}\s"
+    rf"(?:(?:{words('chat.laugh')}|{EMOJI})[\s\x00\x01~…!]*)*(?:[,.;!?]|\Z)"
+    rf"|{words('question.end_spaced')}\s",
+    NOCASE,
 )
 #: "能做音乐不", "可以画图没": a modal, then 不/没 ending the clause (no description).
 _END_NOT_RE = re.compile(
@@ -77,6 +79,16 @@ _IMPERATIVE_RE = re.compile(LEAD_VERB, NOCASE)
 _THESE_FEW_RE = lexicon().pattern("question.these_few")
 #: A model name (masked by the directives pass) opening the message before a modal.
 _MODEL_SUBJECT_RE = re.compile(rf"[\s,.!~]*\x00+\s*{words('question.modal')}", NOCASE)
+#: A bare media noun opening the message before a modal: what the medium can do ("music 可以自己
+#: 写 lyrics 吗", "视频能加音效吗"); "这个 video 能改成 9:16 吗" is about the result.
+_MEDIA_SUBJECT_RE = re.compile(
+    rf"[\s,.!~]*{words('media.video', 'media.music', 'media.image')}\s*{words('question.modal')}",
+    NOCASE,
+)
+#: "by itself", "自己": what the bot does on its own, a capability.
+_BY_ITSELF_RE = lexicon().pattern("question.by_itself")
+#: A request's words in a yes/no question, anywhere: "这个 video 能改成 9:16 吗", "hey could u…".
+_ASKING_RE = lexicon().pattern("question.polite")
 
 #: Topics, in the order one is picked when several are named; each phrase of all topics is
 #: tried longest first ("多长时间" is time, "多长" a limit).
@@ -175,10 +187,17 @@ def question(state: State) -> None:
     polite = (
         _POLITE_RE.match(scan.view) is not None or _POLITE_RE.match(scan.view, start) is not None
     ) and (has_request_verb(view) or _ASKS_FOR_RE.search(view) is not None or directed)
-    # "veo能配音吗", "midjourney 能做图生图吗": what a model can do, not a request to use it.
-    subject = _MODEL_SUBJECT_RE.match(scan.view) is not None
+    # "veo能配音吗", "midjourney 能做图生图吗", "music 可以自己写 lyrics 吗": what a model or a
+    # medium can do, not a request to use it.
+    capability = (
+        _MODEL_SUBJECT_RE.match(scan.view) is not None
+        or _MEDIA_SUBJECT_RE.match(scan.view) is not None
+        or _BY_ITSELF_RE.search(view) is not None
+        or _WH_RE.search(view) is not None
+    )
     state.question_form = QuestionForm(
-        polite=polite and not subject and _WH_RE.search(view) is None,
+        polite=polite and not capability,
+        asks_to_do=_ASKING_RE.search(view) is not None and not capability,
         # "a cat in space?": a question mark on a plain description, asking about nothing.
         mark_only=mark and not (end or opening or word or aux or asks),
         subject=bool(content_words(_NOT_SUBJECT_RE.sub(" ", view))),

@@ -88,6 +88,10 @@ class QuestionForm:
     #: A yes/no question that opens like a request and has a request verb ("can you draw…",
     #: "能帮我画…吗"); a wh-question (what, how much, 哪个, 多少…) never is one.
     polite: bool
+    #: A yes/no question with a request's words anywhere ("could u add a seagull?", "这个
+    #: video 能改成 9:16 吗"), not about what a model or a medium can do: after a result, a
+    #: change asked this way is a request.
+    asks_to_do: bool
     #: Only a question mark makes it one ("a cat in space?").
     mark_only: bool
     #: Something to make is described, beyond what a question may ask about ("can you draw

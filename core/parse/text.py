@@ -30,8 +30,11 @@ FOLD = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {
 }
 #: Something readable: a letter, ideograph or digit.
 WORD_RE = re.compile(r"[^\W_]")
+#: An emoji (or a pictograph such as ✨ or ☀), as a regular expression.
+EMOJI = "[\u2600-\u27bf\U0001f000-\U0001faff]"
+EMOJI_RE = re.compile(EMOJI)
 #: A letter, ideograph or emoji: something that can describe.
-CONTENT_RE = re.compile(r"[^\W\d_]|[\u2600-\u27bf\U0001f000-\U0001faff]")
+CONTENT_RE = re.compile(rf"[^\W\d_]|{EMOJI}")
 _WIDE_RE = re.compile(r"[\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef]")
 
 _CN_DIGITS = {
@@ -209,7 +212,7 @@ class Scan:
 
 
 _USED_RUN_RE = re.compile(USED + "+")
-_DE_RE = re.compile(r"\s*的(?=\S)")
+_DE_RE = re.compile(r"\s*的(?=\s*\S)")
 
 
 def with_de(view: str, end: int) -> int:

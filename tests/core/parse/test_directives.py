@@ -77,6 +77,7 @@ CASES = [
     case("longest-wins", "用 Kling 2.6 生成视频：烟花", model="Kling 2.6"),
     case("longest-wins-pro", "Vidu Q2 Pro 生成视频：海浪", model="Vidu Q2 Pro"),
     case("negated-model", "不要用海螺，用可灵生成一个视频：猫", model="可灵"),
+    case("take-verb", "拿可灵做个猫的视频", model="可灵", prompt="猫的视频"),
     case(
         "always-generate",
         "以后都用 Nano Banana Pro 画一只猫",

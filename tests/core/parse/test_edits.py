@@ -471,6 +471,74 @@ CASES = [
     ),
     # long messages describe something new
     case("long-is-new", "add " + "a tall tree and " * 30 + "a house", command=GEN),
+    # ── a change of the last result asked as a yes/no question: the change, not an answer ──
+    case(
+        "polite-music-to-it",
+        "can u put some music to it",
+        command=EDIT,
+        edit_kind=MEDIA,
+        media=MUSIC,
+        prompt="",
+    ),
+    case("polite-zh-music", "可以配个音乐吗", command=EDIT, edit_kind=MEDIA, media=MUSIC),
+    case(
+        "polite-result-ratio",
+        "这个 video 能改成 9:16 吗",
+        command=EDIT,
+        edit_kind=PARAMS,
+        aspect_ratio="9:16",
+    ),
+    case(
+        "polite-the-song-longer",
+        "could you make the song 30 seconds?",
+        command=EDIT,
+        edit_kind=PARAMS,
+    ),
+    case(
+        "polite-vertical",
+        "could you make it vertical?",
+        command=EDIT,
+        edit_kind=PARAMS,
+        aspect_ratio="9:16",
+    ),
+    case("polite-10s", "can you make it 10 seconds?", command=EDIT, edit_kind=PARAMS, duration=10),
+    case(
+        "polite-zh-vertical", "能做成竖屏的吗", command=EDIT, edit_kind=PARAMS, aspect_ratio="9:16"
+    ),
+    case("polite-4k", "can i get it in 4k?", command=EDIT, edit_kind=PARAMS),
+    case("polite-add-moon", "能不能加个月亮", command=EDIT, edit_kind=CONTENT, prompt="加个月亮"),
+    case(
+        "polite-add-seagull",
+        "could u add a seagull?",
+        command=EDIT,
+        edit_kind=CONTENT,
+        prompt="add a seagull",
+    ),
+    case("polite-sadder", "can u make it sadder?", command=EDIT, edit_kind=CONTENT),
+    case("polite-animate", "can you animate it?", command=EDIT, edit_kind=MEDIA),
+    case("polite-once-more", "能再来一张吗", command=Command.RETRY),
+    # …but what the bot, a model or a medium can do is a question
+    *each(
+        "capability-not-a-change",
+        [
+            "can it do 4k?",
+            "能加音效吗",
+            "can i add a voice?",
+            "能让照片动起来吗",
+            "can you make this type of stuff?",
+            "music 可以自己写 lyrics 吗",
+            "视频能加音效吗",
+            "can it write lyrics by itself?",
+            "can the song have lyrics on its own?",
+            "can you add lyrics automatically?",
+            "could you write the lyrics by yourself?",
+            "它自己能配乐吗",
+            "能自动配乐吗",
+            "能做这种吗",
+            "how much to make it vertical?",
+        ],
+        command=Command.QUESTION,
+    ),
 ]
 
 

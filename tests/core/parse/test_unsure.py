@@ -39,6 +39,13 @@ CASES = [
             "curious how a cyberpunk great wall would look",
             "would love to see a glass dragon",
             "i want to see a whale made of clouds",
+            # "would be (so) cool to see …" and its family
+            "would be so cool to see a tiger made of origami",
+            "it'd be fun to see a cat running a bakery",
+            "itd be sick to see a dragon made of clouds",
+            "wouldn't it be cool to see a penguin in space",
+            "be cool to see a lighthouse in a storm",
+            "would be funny to see shrek as a k-pop idol lol",
         ],
         command=GEN,
         task_type=T2I,
@@ -55,6 +62,7 @@ CASES = [
         command=Command.QUESTION,
     ),
     case("looks-remark", "the result looks like crap", unsure=False),
+    case("see-wish-nothing-to-see", "would be so cool to see that", command=Command.CHAT),
     # ── a wish rather than a request ──────────────────────────────────────────────────────
     *each(
         "wish",

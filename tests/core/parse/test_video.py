@@ -300,6 +300,26 @@ CASES = [
     ),
     case("zh-make-video-empty", "生成一个视频", command=GEN, media=VIDEO, prompt=""),
     case("en-make-video-empty", "make a video", command=GEN, media=VIDEO, prompt=""),
+    # ── a video asked for with a length or as a label, a picture noun in what it shows ─────
+    case(
+        "length-wins-over-logo",
+        "帮我做个 10 秒的 intro video，glitch 风格，最后 logo 出现",
+        media=VIDEO,
+        task_type=T2V,
+        duration=10,
+    ),
+    case("length-wins-over-poster", "做一段5秒的视频 海报慢慢展开", media=VIDEO, duration=5),
+    case("length-wins-over-logo-en", "make a 8 second clip, the logo spins and glows", media=VIDEO),
+    case(
+        "length-wins-zh-label", "生成一个视频：墙上的画突然动了起来 10秒", media=VIDEO, duration=10
+    ),
+    case(
+        "label-wins-over-portrait",
+        "video: a girl painting a portrait in a sunny studio",
+        media=VIDEO,
+    ),
+    case("label-zh-wins", "视频：墙上的海报被风吹走", media=VIDEO),
+    case("no-length-still-a-poster", "a poster of a video game character", media=IMAGE),
 ]
 
 
