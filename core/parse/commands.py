@@ -106,7 +106,8 @@ def _command(s: State) -> Command:
     if s.scan.search(_HISTORY_RE) is not None and not has_request_verb(
         _HISTORY_RE.sub(" ", s.scan.edges())
     ):
-        return Command.HISTORY
+        # "always use kling for my videos": the default for them, not the list of them
+        return Command.ALWAYS_MODEL if d.model is not None and d.always else Command.HISTORY
     form = s.question_form
     if _wonders_how_it_looks(s):
         # A picture of it, unsure: the bot proposes it first.

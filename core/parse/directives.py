@@ -93,6 +93,8 @@ _ALWAYS_BEFORE_RE = re.compile(
     rf"|{words('directive.always_before')}(?:\s+the)?)\s*\Z",
     NOCASE,
 )
+#: In the gap of "以后[所有视频]都用": words of scope, not of a description.
+_SCOPE_RE = lexicon().pattern("directive.future_scope")
 _THIS_BEFORE_RE = re.compile(rf"{words('directive.this_before')}(?:\s+(?:the|a|an))?\s*\Z", NOCASE)
 #: Before a directive or a name, a negation: the name is removed but never chosen.
 _NEGATED_RE = re.compile(
@@ -150,6 +152,11 @@ def _directive(view: str, start: int, end: int, latin: bool = False) -> _Directi
             gap = lead.span(gap_group)
             if gap[0] >= 0 and gap[1] > gap[0]:
                 spans.append((head, offset + gap[0]))
+                # "以后所有视频都用": the scope's quantifiers go with the directive too
+                spans += [
+                    (offset + m.start(), offset + m.end())
+                    for m in _SCOPE_RE.finditer(before, gap[0], gap[1])
+                ]
                 head = offset + gap[1]
     negation = _NEGATED_RE.search(view, max(0, head - _WINDOW), head)
     if negation is not None and _A_NOT_A_RE.match(view, max(0, negation.start() - 1)):

@@ -61,6 +61,13 @@ _LYRICS_LINE_RE = re.compile(
     rf"(?P<rest>[^\n:]{{0,40}}?)(?P<colon>:)[ \t]*\n",
     NOCASE,
 )
+#: "make a song with these lyrics⏎…", "用suno写一首rap 歌词如下⏎…": the lyrics label ending
+#: its line without a colon; lyrics only when that line asks for a song.
+_LYRICS_BREAK_RE = re.compile(
+    rf"(?P<before>[^\n]{{0,40}}?)(?:{words('section.lyrics_before')}\s*)?"
+    rf"{words('section.lyrics')}[ \t]*{words('section.lyrics_joiner')}?[ \t]*\n",
+    NOCASE,
+)
 #: What that line must say around the lyrics word to ask for a song.
 _LYRICS_LINE_ASKS_RE = lexicon().pattern(
     "section.lyrics_line_verb", "media.music", "media.music_style"
@@ -83,13 +90,18 @@ def lyrics(state: State) -> None:
     line = _LYRICS_LINE_RE.search(view)
     if line is not None and _LYRICS_LINE_ASKS_RE.search(f"{line['before']} {line['rest']}") is None:
         line = None  # "歌词写得真好：": a remark
-    m = _LYRICS_RE.search(view) or line or _LYRICS_TAG_RE.search(view)
+    broken = _LYRICS_BREAK_RE.search(view)
+    if broken is not None and _LYRICS_LINE_ASKS_RE.search(broken["before"]) is None:
+        broken = None
+    m = _LYRICS_RE.search(view) or line or broken or _LYRICS_TAG_RE.search(view)
     if m is None:
         return
     begin = m.start() if m.re is _LYRICS_TAG_RE else m.end()
     text = _BLANK_LINES_RE.sub("\n\n", scan.raw[begin:]).strip()
     if m is line:  # the rest of the line says what to make ("into a pop song, female vocals")
         scan.mask([(m.end("before"), m.start("rest")), (m.start("colon"), len(view))])
+    elif m is broken:  # the line's start says what to make ("make a song with")
+        scan.mask([(m.end("before"), len(view))])
     else:
         scan.mask([(m.start(), len(view))])
     state.lyrics = text or None

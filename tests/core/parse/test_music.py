@@ -7,6 +7,24 @@ import pytest
 from tests.core.parse.support import GEN, IMAGE, MUSIC, T2M, Row, case, check, each
 
 CASES = [
+    # ── the lyrics label ending its line, no colon: the lyrics are the lines below ──────────
+    case(
+        "zh-lyrics-break",
+        "用suno写首民谣 歌词如下\n窗外的雨停了\n你还没回来",
+        command=GEN,
+        media=MUSIC,
+        lyrics="窗外的雨停了\n你还没回来",
+    ),
+    case(
+        "en-lyrics-break",
+        "make a song with these lyrics\nsunday morning\nno alarm",
+        command=GEN,
+        media=MUSIC,
+        lyrics="sunday morning\nno alarm",
+    ),
+    case("lyrics-break-remark", "love the lyrics\nso much", lyrics=None),
+    case("zh-folk-song", "写首民谣 关于故乡的秋天", command=GEN, media=MUSIC),
+    case("zh-folk-song-style", "来一首民歌", command=GEN, media=MUSIC),
     # ── lyrics introduced in other words, kept verbatim; counts of songs ───────────────────
     # a line naming the lyrics and ending with a colon, the lyrics on the lines below
     case(
