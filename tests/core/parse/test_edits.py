@@ -119,6 +119,13 @@ CASES = [
     case("params-uhd-en", "uhd", command=EDIT, edit_kind=PARAMS, resolution="4K"),
     case("params-fhd-en", "fhd", command=EDIT, edit_kind=PARAMS),
     case("params-sound", "with sound", command=EDIT, edit_kind=PARAMS, audio=True),
+    *each(
+        "params-sound-effects",
+        ["add sound effects", "加 sound effects", "gotta have sound effects"],
+        command=EDIT,
+        edit_kind=PARAMS,
+        audio=True,
+    ),
     case("params-silent", "without sound please", command=EDIT, edit_kind=PARAMS, audio=False),
     case("params-mute", "加上音效", command=EDIT, edit_kind=PARAMS, audio=True),
     case("params-ratio", "16:9", command=EDIT, edit_kind=PARAMS, aspect_ratio="16:9"),
