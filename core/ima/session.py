@@ -15,7 +15,7 @@ import string
 import time
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import aiohttp
 from prometheus_client.metrics import Histogram
@@ -132,7 +132,9 @@ class IMASession:
         return known
 
     def _head(self, method: str, target: str) -> bytes:
-        return f"{method} {target} HTTP/1.1\r\n".encode() + self._api_headers
+        # A base URL may carry a path prefix (an operator's proxy): it leads every target.
+        prefix = urlsplit(self.base_url).path.rstrip("/")
+        return f"{method} {prefix}{target} HTTP/1.1\r\n".encode() + self._api_headers
 
     async def request(
         self,

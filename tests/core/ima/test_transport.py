@@ -108,6 +108,7 @@ async def server() -> AsyncIterator[Server]:
         "/big": big,
         "/big-chunked": big_chunked,
         "/open/v1/tasks/detail": _echo,
+        "/behind-a-proxy/open/v1/tasks/detail": _echo,
         "/open/v1/tasks/create": drop,
         "/open/v1/limited/call": limited,
     }.items():
@@ -283,6 +284,15 @@ async def test_session_classifies_and_never_shows_the_key(
             assert KEY not in str(error)
             assert KEY not in repr(error.log_fields())
         assert KEY not in caplog.text
+    finally:
+        await session.close()
+
+
+async def test_a_base_url_with_a_path_prefix_leads_every_call(server: Server) -> None:
+    session = IMASession(KEY, base_url=f"{server.url}/behind-a-proxy/", timeout=5)
+    try:
+        data = await session.request("POST", "/open/v1/tasks/detail", json_body={"task_id": "p"})
+        assert data == {"got": '{"task_id": "p"}'}
     finally:
         await session.close()
 
