@@ -617,10 +617,9 @@ class Engine:
                 preference=PreferenceOp.SET,
                 preference_model=waiting.model_name,
             )
-        elif reply is not None:  # "no": the default stays as it is
+        else:  # "no" (the default stays), or "ok" with nothing waiting for an answer
             verdict.decide(Decision.CHAT)
-        else:  # "ok", "no thanks" with nothing waiting for an answer
-            verdict.decide(Decision.CHAT)
+        if reply is None:
             reply = self._info(turn.locale, "chat.ok")
         await self._say(turn.replier, reply)
 
