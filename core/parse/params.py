@@ -20,6 +20,7 @@ from core.parse.text import (
     B,
     E,
     Scan,
+    has_content,
     number,
     with_de,
 )
@@ -110,30 +111,68 @@ _RATIO_CONTEXT_RE = lexicon().pattern("ratio.context")
 _CLOCK_AFTER_RE = re.compile(rf"\A\s*{words('ratio.clock_after')}", NOCASE)
 
 
+#: Where an orientation word standing as a clause may start: the message's start, after a
+#: separator, or after an ideograph in mixed text ("海边日落 vertical"); and where it ends.
+_CLAUSE_START = r"(?:^|(?<=[,;，；。！、]|[\u3400-\u9fff]))"
+_CLAUSE_END = (
+    rf"(?=(?:\s*{words('frame.trailing_thanks')})*\s*(?:{words('ratio.clause_tail')})*"
+    rf"\s*(?:[,;.!，。；！]|$))"
+)
+
+
+def _clause(word: str) -> str:
+    """``word`` as a clause of its own ("…, vertical", "15s and vertical", "landscape pls",
+    "海边日落 vertical", "portrait 的吧")."""
+    lead = words("ratio.clause_lead")
+    return rf"(?:{_CLAUSE_START}\s*(?:{lead}\s+)*|(?<=\s)(?:{lead}\s+)+){word}{_CLAUSE_END}"
+
+
 def _orientation(kind: str) -> str:
     """``ratio.<kind>`` phrases, and ``ratio.<kind>_before_noun`` words right before one of
-    ``ratio.<kind>_noun`` or as a clause of their own ("…, vertical", "15s and vertical",
-    "landscape pls")."""
+    ``ratio.<kind>_noun`` or as a clause of their own."""
     before = words(f"ratio.{kind}_before_noun")
-    lead = words("ratio.clause_lead")
-    return (
-        rf"{words(f'ratio.{kind}')}|{before}(?=\s*的?\s*{words(f'ratio.{kind}_noun')})"
-        rf"|(?:(?:^|(?<=[,;]))\s*(?:{lead}\s+)*|(?<=\s)(?:{lead}\s+)+){before}"
-        rf"(?=(?:\s*{words('frame.trailing_thanks')})*\s*(?:[,;.!]|$))"
-    )
+    noun = words(f"ratio.{kind}_noun")
+    return rf"{words(f'ratio.{kind}')}|{before}(?=\s*的?\s*{noun})|{_clause(before)}"
 
 
+#: "portrait" names a picture too ("a portrait of my dad", "a movie star, portrait"): a
+#: video's orientation before a video noun ("portrait video", "portrait 的 video"), or as a
+#: clause in a message that names a video or says nothing else (a follow-up: "portrait 的吧").
+_PORTRAIT = words("ratio.tall_before_video_noun")
+_VIDEO_NOUN = words("ratio.video_noun")
+_VIDEO_NOUN_RE = re.compile(_VIDEO_NOUN, NOCASE)
+_CLAUSE_REST_RE = lexicon().pattern(
+    "ratio.clause_tail", "ratio.clause_lead", "frame.trailing_thanks"
+)
 _ORIENTATION_RE = led(
-    "|".join(f"(?P<{kind}>{_orientation(kind)})" for kind in ("wide", "tall", "square")),
+    "|".join(f"(?P<{kind}>{_orientation(kind)})" for kind in ("wide", "tall", "square"))
+    + rf"|(?P<portrait>{_PORTRAIT}(?=\s*的?\s*{_VIDEO_NOUN}))"
+    + rf"|(?P<portrait_clause>{_clause(_PORTRAIT)})",
     *(
         f"ratio.{kind}{part}"
         for kind in ("wide", "tall", "square")
         for part in ("", "_before_noun")
     ),
+    "ratio.tall_before_video_noun",
     "ratio.clause_lead",
     also=r"\s",
 )
-_ORIENTATION_RATIOS = {"wide": "16:9", "tall": "9:16", "square": "1:1"}
+_ORIENTATION_RATIOS = {
+    "wide": "16:9",
+    "tall": "9:16",
+    "square": "1:1",
+    "portrait": "9:16",
+    "portrait_clause": "9:16",
+}
+
+
+def _orients(scan: Scan, m: re.Match[str]) -> bool:
+    """Whether an orientation match is one: "portrait" as a clause only with a video named
+    or nothing else said."""
+    if m.lastgroup != "portrait_clause" or _VIDEO_NOUN_RE.search(scan.view) is not None:
+        return True
+    rest = _CLAUSE_REST_RE.sub(" ", scan.view[: m.start()] + " " + scan.view[m.end() :])
+    return not has_content(rest)
 
 
 def _ratio(scan: Scan, m: re.Match[str]) -> str | None:
@@ -181,7 +220,9 @@ def ratio(state: State) -> None:
             picked = picked or found
             spans.append((m.start(), with_de(scan.view, m.end())))
     scan.mask(spans)
-    for m in scan.take(_ORIENTATION_RE):
+    orientations = [m for m in scan.finditer(_ORIENTATION_RE) if _orients(scan, m)]
+    scan.mask((m.start(), with_de(scan.view, m.end())) for m in orientations)
+    for m in orientations:
         picked = picked or _ORIENTATION_RATIOS[m.lastgroup or ""]
     if picked is not None and state.aspect_ratio is None and state.custom_ratio is None:
         set_ratio(state, picked)

@@ -25,6 +25,13 @@ CASES = [
     case(
         "params-portrait-pls", "portrait pls", command=EDIT, edit_kind=PARAMS, aspect_ratio="9:16"
     ),
+    *each(
+        "params-portrait-particle",
+        ["portrait 的吧", "portrait 呀", "vertical 哦", "portrait 啊"],
+        command=EDIT,
+        edit_kind=PARAMS,
+        aspect_ratio="9:16",
+    ),
     case("params-zh-upright-come", "竖着来", command=EDIT, aspect_ratio="9:16"),
     case("params-zh-make-upright", "改成竖的", command=EDIT, edit_kind=PARAMS, aspect_ratio="9:16"),
     case(

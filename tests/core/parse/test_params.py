@@ -152,6 +152,43 @@ CASES = [
         command=GEN,
         aspect_ratio="9:16",
     ),
+    # "portrait" before a video noun or as a clause of its own is the video's orientation.
+    *each(
+        "tall-portrait-video",
+        [
+            "a video of waves crashing on rocks, portrait",
+            "portrait video of a knight walking through fog",
+            "portrait vid of rain pls",
+            "portrait clip of rain",
+            "portrait reel of a dog surfing",
+            "portrait tiktok of a cat dancing",
+            "portrait animation of a leaf falling",
+            "来个 portrait 的 video，女孩在樱花树下转圈",
+            "portrait 的短片 下雨的街道",
+            "portrait的动画，落叶",
+            "生成一段视频 海边日落 vertical",
+            "做个视频 海浪 portrait 啊",
+        ],
+        command=GEN,
+        aspect_ratio="9:16",
+    ),
+    case(
+        "tall-portrait-prompt",
+        "portrait video of a knight walking through fog",
+        prompt="video of a knight walking through fog",
+    ),
+    *each(
+        "portrait-is-a-picture",
+        [
+            "a portrait of my grandma",
+            "portrait photo of my dad",
+            "an oil portrait of a king",
+            "a cat, portrait",
+        ],
+        command=GEN,
+        media=IMAGE,
+        aspect_ratio=None,
+    ),
     *each(
         "wide",
         [
