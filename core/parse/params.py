@@ -237,7 +237,9 @@ def _chars(category: str) -> str:
 
 
 _NOUN_AFTER_CLASSIFIER = words("count.noun_after_classifier")
-_NOUN_AFTER_NUMBER = words("count.noun_after_number")
+_NOUN_AFTER_NUMBER = words(
+    "count.noun_after_number", "media.image", "media.video", "media.music", "media.music_style"
+)
 _COUNT_NOUN = words("count.count_noun")
 _ADJECTIVE = words("count.adjective")
 #: Numbers that describe the content, not how many outputs (see ``count.not_after``).
@@ -245,12 +247,15 @@ _NOT_AFTER_ZH = f"(?<!{_chars('count.not_after_char')})"
 _NOT_AFTER_EN = "".join(rf"(?<!{word}\s)" for word in lexicon().phrases("count.not_after_word"))
 _ZH_NUMBER = rf"{_NOT_AFTER_ZH}(?:{DIGITS}|{CN_NUMBER})"
 _COUNT_RE = re.compile(
-    rf"(?:{NUMBER_LEAD}|(?<![A-Za-z])(?=[nN])|{lead('count.couple')})(?:(?P<zhv>{_ZH_NUMBER})\s*{_chars('count.variant_classifier')}?\s*(?:{_ADJECTIVE}的?)?\s*"
+    rf"(?:{NUMBER_LEAD}|(?<![A-Za-z])(?=[nN])|{lead('count.couple')}|(?={_chars('count.end_verb')}))(?:(?P<zhv>{_ZH_NUMBER})\s*{_chars('count.variant_classifier')}?\s*(?:{_ADJECTIVE}的?)?\s*"
     rf"{_COUNT_NOUN}"
     rf"|(?P<zh>{_ZH_NUMBER})\s*{_chars('count.classifier')}"
     rf"(?=\s*{_ADJECTIVE}?的?\s*{_NOUN_AFTER_CLASSIFIER})"
     rf"|(?:^|(?<=[{_chars('count.lead_after')[1:-1]}\s\x00\x01,.;!?，。；！？、]))"
     rf"(?P<lead>{_ZH_NUMBER})\s*{_chars('count.lead_classifier')}"
+    # "表情包 熊猫翻白眼 来四个": a count after a verb, ending its clause.
+    rf"|(?<!{_chars('count.end_not_after')}){_chars('count.end_verb')}\s*(?P<end>{_ZH_NUMBER})\s*{_chars('count.variant_classifier')}"
+    rf"(?:\s*{_chars('count.end_particle')})?(?=\s*(?:[,.;!?~，。；！？～]|$))"
     rf"|{B}{_NOT_AFTER_EN}(?P<en>\d{{1,6}}|{EN_NUMBER}){E}"
     rf"(?:\s+(?:{_ADJECTIVE}\s+)?{_COUNT_NOUN}(?:\s+of)?{E}"
     rf"|(?=\s+(?:{_ADJECTIVE}\s+)?{_NOUN_AFTER_NUMBER}))"

@@ -348,6 +348,32 @@ CASES = [
     ),
     case("vector-style", "a fox in vector art style", vector=False),
     case("16k", "16k render of a sports car", wants_8k=True, media=IMAGE),
+    # ── counts before any media noun, and after a verb ending the clause (issue 12) ───────
+    case("count-stickers", "4 stickers of a corgi, kawaii style", command=GEN, count=4),
+    case("count-product-shots", "three product shots of my mug", command=GEN, count=3),
+    case("count-emotes", "2 emotes of a frog", command=GEN, count=2),
+    case(
+        "count-end-of-clause",
+        "表情包 熊猫翻白眼 来四个",
+        command=GEN,
+        media=IMAGE,
+        count=4,
+        prompt="表情包 熊猫翻白眼",
+    ),
+    *each(
+        "count-end-particle",
+        [
+            "头像 柴犬 要两个吧",
+            "头像 柴犬 来两个呗",
+            "头像 柴犬 整两个啊",
+            "头像 柴犬，出两个呀",
+            "头像 柴犬 来两个哈",
+        ],
+        command=GEN,
+        count=2,
+        prompt="头像 柴犬",
+    ),
+    case("count-not-content", "画一辆车 有四个轮子", command=GEN, count=None),
 ]
 
 

@@ -822,6 +822,20 @@ CASES = [
     case("about-the-bot-asked", "是ai画的吗这幅", 1, command=Command.QUESTION),
     case("about-the-bot-picture", "@lily 你看它生成的这张 so good", 1, command=CHAT),
     case("like-the-bot-drew-request", "画一只猫，像机器人画的那种", command=GEN, media=IMAGE),
+    # ── an opinion about a kind of picture, asking for nothing (issue 12) ─────────────────
+    *each(
+        "picture-kind-opinion",
+        [
+            "i love pixel art",
+            "we really like your posters",
+            "that logo is so clean",
+            "this wallpaper is kinda cute",
+            "我的壁纸好丑啊 哈哈",
+            "这个头像好可爱",
+            "这张海报有点土",
+        ],
+        command=CHAT,
+    ),
 ]
 
 
