@@ -22,6 +22,8 @@ _TASK_I2I = words("task.image_to_image")
 _BOTH_FRAMES = (
     rf"{words('frames.both')}|{words('frames.both_from')}.{{0,8}}?{words('frames.both_to')}"
 )
+#: With two pictures: "start is the empty lot, end is the finished house", "开头是白天 结尾是晚上".
+_START_END = rf"{words('frames.start_clause')}.{{0,60}}?{words('frames.end_clause')}"
 _FIRST_FRAME = words("frames.first")
 _LAST_FRAME = words("frames.last")
 _FIRST_LAST = f"{_BOTH_FRAMES}|{_FIRST_FRAME}|{_LAST_FRAME}"
@@ -147,6 +149,7 @@ _EDITS_EARLIER_RE = led(
     _EDITS_EARLIER, "media.edits_earlier", "media.edit_clause_start", also=_CLAUSE
 )
 _BOTH_FRAMES_RE = led(_BOTH_FRAMES, "frames.both", "frames.both_from")
+_START_END_RE = led(_START_END, "frames.start_clause")
 _FIRST_FRAME_RE = re.compile(_FIRST_FRAME, NOCASE)
 _LAST_FRAME_RE = re.compile(_LAST_FRAME, NOCASE)
 _REFERENCE_RE = led(
@@ -225,6 +228,8 @@ def media(state: State) -> None:
     if (state.resolution.wants_8k or state.resolution.vector) and not weak and not strong:
         weak.append(MediaKind.IMAGE)  # "16k render of a car", "an svg logo": a picture
     both = scan.search(_BOTH_FRAMES_RE) is not None
+    if images >= 2 and scan.search(_START_END_RE) is not None:
+        both = True  # "start is the empty lot, end is the finished house"
     last = scan.search(_LAST_FRAME_RE) is not None
     kinds = strong or set(weak)
     if images and not strong - {MediaKind.VIDEO} and scan.search(MOTION_FRAME_RE) is not None:
@@ -236,6 +241,10 @@ def media(state: State) -> None:
     reference = scan.search(_REFERENCE_RE) is not None
     if images >= 2 and reference and not kinds:
         kinds = {MediaKind.VIDEO}  # "keep the character from these": a video of them
+    if images >= 2 and both and kinds <= {MediaKind.IMAGE}:
+        # "开头是白天 结尾是晚上", "一开始是一张白纸，最后变成一幅画": a video between the two;
+        # a picture noun is what they show
+        kinds = {MediaKind.VIDEO}
     found = Media(
         media=next(iter(kinds)) if len(kinds) == 1 else None,
         conflict=len(kinds) > 1,

@@ -320,6 +320,36 @@ CASES = [
     ),
     case("label-zh-wins", "视频：墙上的海报被风吹走", media=VIDEO),
     case("no-length-still-a-poster", "a poster of a video game character", media=IMAGE),
+    # ── two pictures as the start and the end, in other words (issue 12) ─────────────────
+    *each(
+        "start-end-two-pictures",
+        [
+            "start is the empty lot, end is the finished house",
+            "beginning: a seed. ending: a huge oak tree",
+            "starts with the sunrise and finishes with the night sky",
+            "begins on the beach, ends on the mountain top",
+            "opening = the caterpillar, end = the butterfly",
+            "make a timelapse going from the 1st photo to the 2nd",
+            "morph from this pic to the last one",
+            "开头是白天 结尾是晚上 做个视频",
+            "一开始是一张白纸，最后变成一幅画",
+            "起点就是这个路口 终点为山顶",
+            "第一张 start 第二张 end，make a video",
+            "第一张是开头 最后一张是结尾",
+            "做个 video 从 pic 1 过渡到 pic 2",
+            "从图1变到图2",
+        ],
+        2,
+        command=GEN,
+        media=VIDEO,
+        task_type=FLF,
+    ),
+    case(
+        "start-end-is-a-story",
+        "a video where the start is calm and the end is chaotic",
+        command=GEN,
+        task_type=T2V,
+    ),
 ]
 
 
