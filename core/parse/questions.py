@@ -68,9 +68,9 @@ def _asks_how_many(view: str) -> bool:
     return False
 
 
-#: A request phrased as a question opens with one of these, maybe after a greeting ("hey can
-#: you…").
-_POLITE_RE = re.compile(rf"{_SKIP}(?:\w+[\s,]+)?{words('question.polite')}", NOCASE)
+#: A request phrased as a question opens with one of these, maybe after a few words ("hey can
+#: you…", "my oc!! can u…").
+_POLITE_RE = re.compile(rf"{_SKIP}(?:\w+[\s,!~]+){{0,3}}?{words('question.polite')}", NOCASE)
 _WH_RE = lexicon().pattern("question.wh")
 _ASKS_FOR_RE = lexicon().pattern("question.asks_for")
 #: "不知道做什么", "not sure what to make": the question is the person's, to themselves.

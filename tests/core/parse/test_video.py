@@ -350,6 +350,30 @@ CASES = [
         command=GEN,
         task_type=T2V,
     ),
+    # ── one picture of the person's own character, kept in a video: a reference (issue 12) ──
+    *each(
+        "own-character-reference",
+        [
+            "this is my OC, make a video of her walking in a night market, keep her consistent",
+            "my oc!! can u make a vid of him skateboarding, same character pls",
+            "video of my oc fighting a dragon, keep him on-model",
+            "a video of him surfing, keep the character looking the same",
+            "clip of my knight riding a horse, character consistency matters",
+            "make a video starring my OC at a concert",
+            "a short video using my character as the hero",
+            "用我的角色做一段视频：在太空站里漂浮，角色别变样",
+            "我的角色 做个视频 她在雨中奔跑 人设要保持一致",
+            "my character 要在视频里打篮球 人设不能变",
+            "拿我的 oc 做个视频 在海边散步 形象千万不要变样",
+            "做个视频 她在跳舞 保持人设",
+        ],
+        1,
+        command=GEN,
+        media=VIDEO,
+        task_type=REF,
+    ),
+    case("own-character-animated", "animate my character waving hello", 1, task_type=I2V),
+    case("own-character-edited", "my OC, make her hair blue", 1, task_type=I2I),
 ]
 
 
