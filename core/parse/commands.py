@@ -66,6 +66,7 @@ _SHOWING_RE = lexicon().pattern("chat.showing")
 _ASKS_RE = lexicon().pattern("edit.asks", "edit.vague", "edit.comparative", "chat.want")
 _BOT_WORK_RE = lexicon().pattern("chat.bot_work")
 _MOCKERY_RE = lexicon().pattern("chat.mockery")
+_IMPATIENCE_RE = lexicon().pattern("chat.impatience")
 #: A laugh mocks only in a wh-question ("why is he like that lol"); "is this AI lol" asks.
 _WH_RE = lexicon().pattern("question.wh")
 #: Verbs that ask for nothing: someone's work ("机器人画的", "你画的", "这画的") and calls to the
@@ -120,7 +121,7 @@ def _command(s: State) -> Command:
     if form is not None and not form.mark_only and (change := _asks_to_change(s)) is not None:
         return change  # "could you make it vertical?", "能再来一张吗": the last result, changed
     if form is not None and not form.mark_only and not _polite_request(s):
-        return Command.CHAT if _mocks(s) else Command.QUESTION
+        return Command.CHAT if _mocks(s) or _impatient(s) else Command.QUESTION
     if about_the_bot:
         return Command.CHAT
     if _judges(s):
@@ -201,6 +202,21 @@ def _mocks(s: State) -> bool:
     laughs = _LAUGH_RE.search(kept) is not None and _WH_RE.search(kept) is not None
     mocks = laughs or _MOCKERY_RE.search(kept) is not None
     return mocks and FEEDBACK_RE.search(kept) is None
+
+
+def _impatient(s: State) -> bool:
+    """Impatience with the job under way asked as a question ("好了没??", "怎么还没好 等半天了",
+    "is it done yet", "why is it so slow 😩"), asking for nothing else: a remark. "how long do
+    videos take?" and "还要等多久" ask how long, and are answered."""
+    question = s.question
+    if question is None or question.topic not in (QuestionTopic.TIME, QuestionTopic.OTHER):
+        return False
+    if s.edit is not None or s.retry:
+        return False
+    # "画好了没": a verb inside the impatience asks for nothing
+    return _IMPATIENCE_RE.search(s.scan.kept()) is not None and not has_request_verb(
+        _IMPATIENCE_RE.sub(" ", s.scan.edges())
+    )
 
 
 def _about_the_bot(s: State) -> bool:
