@@ -12,6 +12,7 @@ from core.parse.lexicon import LexiconError, lead, led, lexicon, words
 from core.parse.state import Count, Resolution, Sound, State
 from core.parse.text import (
     CN_NUMBER,
+    CN_NUMERALS,
     DIGITS,
     EN_NUMBER,
     NOCASE,
@@ -106,7 +107,14 @@ def resolution(state: State) -> None:
 _STANDARD_RATIOS = frozenset({"16:9", "9:16", "1:1", "4:3", "3:4", "21:9"})
 #: Ratios whose second number has two digits, which would otherwise read as a clock time.
 _TWO_DIGIT_RATIOS = frozenset({"9:16", "9:21", "16:10", "10:16"})
-_RATIO_RE = re.compile(r"(?<![\d.:])(?P<w>\d{1,2})\s*(?P<sep>:|比)\s*(?P<h>\d{1,2})(?![\d:])")
+_RATIO_RE = re.compile(
+    rf"(?<![\d.:])(?P<w>\d{{1,2}})\s*(?P<sep>:|比|{words('ratio.times')})\s*(?P<h>\d{{1,2}})(?![\d:])"
+    rf"|(?P<cw>{CN_NUMBER})\s*(?P<csep>比)\s*(?P<ch>{CN_NUMBER})",
+    NOCASE,
+)
+#: A ratio written "16x9", "16 by 9" or in Chinese numerals ("十六比九") only when it is a
+#: standard one as written: "a 3x3 grid", "三比一" are no ratios.
+_STANDARD_ONLY = ("x", "×", "*", "by")
 _RATIO_CONTEXT_RE = lexicon().pattern("ratio.context")
 _CLOCK_AFTER_RE = re.compile(rf"\A\s*{words('ratio.clock_after')}", NOCASE)
 
@@ -168,19 +176,25 @@ _ORIENTATION_RATIOS = {
 
 def _orients(scan: Scan, m: re.Match[str]) -> bool:
     """Whether an orientation match is one: "portrait" as a clause only with a video named
-    or nothing else said."""
+    or nothing else said but a length ("portrait 的，10 s")."""
     if m.lastgroup != "portrait_clause" or _VIDEO_NOUN_RE.search(scan.view) is not None:
         return True
-    rest = _CLAUSE_REST_RE.sub(" ", scan.view[: m.start()] + " " + scan.view[m.end() :])
-    return not has_content(rest)
+    rest = _DURATION_RE.sub(" ", scan.view[: m.start()] + " " + scan.view[m.end() :])
+    return not has_content(_CLAUSE_REST_RE.sub(" ", rest))
 
 
 def _ratio(scan: Scan, m: re.Match[str]) -> str | None:
     """The ratio for a W:H match (reduced unless standard as written: 21:9 is not 7:3), or
     None when it reads as a clock time."""
+    if m.group("csep"):
+        cw, ch = number(m.group("cw")), number(m.group("ch"))
+        written = f"{cw:.0f}:{ch:.0f}" if cw and ch else ""
+        return written if written in _STANDARD_RATIOS else None
     w, h = int(m.group("w")), int(m.group("h"))
     if not w or not h:
         return None
+    if m.group("sep").lower() in _STANDARD_ONLY:
+        return f"{w}:{h}" if f"{w}:{h}" in _STANDARD_RATIOS else None
     if m.group("sep") == ":" and f"{w}:{h}" not in _TWO_DIGIT_RATIOS:
         near = scan.view[max(0, m.start() - 12) : m.end() + 12]
         clock = len(m.group("h")) == 2 and w <= 23 and h <= 59
@@ -290,15 +304,17 @@ def count(state: State) -> None:
 _SECOND = words("duration.second")
 _MINUTE = words("duration.minute")
 _HALF = words("duration.half")
+#: A bare "s" for seconds, right after a number or one space after it ("10s", "10 s", "十五s").
+_S = rf"(?:(?<=[\d{CN_NUMERALS}])|(?<=[\d{CN_NUMERALS}]\s))s{E}"
 #: "10秒", "10s", "1分30秒", "一分半", "1.5 minutes", "half a minute", "时长8秒"; a bare "分"
 #: is minutes only before 半 or seconds ("1分30秒"), a bare "s" only right after a digit.
 _DURATION_RE = re.compile(
     rf"(?:{NUMBER_LEAD}|{lead('duration.label', 'duration.half_minute')})"
     rf"(?:{words('duration.label')}\s*(?:[:=]|{words('duration.label_joiner')})?\s*)?"
     rf"(?:(?P<min>{NUMBER})\s*-?\s*个?\s*(?:{_MINUTE}|分(?=\s*(?:{_HALF}|{NUMBER}\s*{_SECOND})))"
-    rf"(?:\s*(?P<half>{_HALF})|\s*(?:and\s+)?(?P<minsec>{NUMBER})\s*(?:{_SECOND}|(?<=\d)s{E}))?"
+    rf"(?:\s*(?P<half>{_HALF})|\s*(?:and\s+)?(?P<minsec>{NUMBER})\s*(?:{_SECOND}|{_S}))?"
     rf"|(?P<halfmin>{words('duration.half_minute')})"
-    rf"|(?P<sec>{NUMBER})\s*-?\s*(?P<unit>{_SECOND}|(?<=\d)s{E}))",
+    rf"|(?P<sec>{NUMBER})\s*-?\s*(?P<unit>{_SECOND}|{_S}))",
     NOCASE,
 )
 _WAITED = (
@@ -341,9 +357,17 @@ def duration(state: State) -> None:
         return
     scan = state.scan
     for m, seconds in _lengths(scan):
-        scan.mask([(m.start(), with_de(scan.view, m.end()))])
+        before = _LENGTH_BEFORE_RE.search(scan.view, max(0, m.start() - 12), m.start())
+        after = _LENGTH_AFTER_RE.match(scan.view, m.end())
+        start = before.start() if before else m.start()
+        scan.mask([(start, after.end() if after else with_de(scan.view, m.end()))])
         state.duration = seconds
         return
+
+
+#: Words of a length, removed with it: "for 10 seconds", "ten seconds long".
+_LENGTH_BEFORE_RE = re.compile(rf"{B}{words('duration.length_before')}\s+\Z", NOCASE)
+_LENGTH_AFTER_RE = re.compile(rf"\s*{words('duration.length_after')}", NOCASE)
 
 
 def _lengths(scan: Scan) -> Iterator[tuple[re.Match[str], int]]:

@@ -27,10 +27,17 @@ CASES = [
     ),
     *each(
         "params-portrait-particle",
-        ["portrait 的吧", "portrait 呀", "vertical 哦", "portrait 啊"],
+        ["portrait 的吧", "portrait 呀", "vertical 哦", "portrait 啊", "portrait, 8 seconds"],
         command=EDIT,
         edit_kind=PARAMS,
         aspect_ratio="9:16",
+    ),
+    case(
+        "params-portrait-length",
+        "portrait 的，10 s",
+        command=EDIT,
+        aspect_ratio="9:16",
+        duration=10,
     ),
     case("params-zh-upright-come", "竖着来", command=EDIT, aspect_ratio="9:16"),
     case("params-zh-make-upright", "改成竖的", command=EDIT, edit_kind=PARAMS, aspect_ratio="9:16"),

@@ -374,6 +374,54 @@ CASES = [
         prompt="头像 柴犬",
     ),
     case("count-not-content", "画一辆车 有四个轮子", command=GEN, count=None),
+    # ── numbers written other ways: ratios with a times sign or in 汉字, "10 s", "十五s" ──────
+    *each(
+        "ratio-times",
+        [
+            "a video of a lighthouse, 16x9",
+            "poster 16X9 summer sale",
+            "海报 16*9 夏天",
+            "wallpaper 16×9, neon city",
+            "video of rain, 16 by 9",
+            "壁纸 十六比九 赛博朋克街道",
+        ],
+        command=GEN,
+        aspect_ratio="16:9",
+    ),
+    *each(
+        "ratio-times-tall",
+        ["poster 9x16，奶茶新品上市", "海报 九比十六 咖啡店开业"],
+        command=GEN,
+        aspect_ratio="9:16",
+    ),
+    *each(
+        "ratio-times-not-standard",
+        ["a 3x3 grid of emojis", "比分三比一的海报", "a 2x4 plank, photo"],
+        command=GEN,
+        aspect_ratio=None,
+        custom_ratio=None,
+    ),
+    case("ratio-times-prompt", "a video of a lighthouse, 16x9", prompt="a video of a lighthouse"),
+    *each(
+        "seconds-spaced-or-chinese",
+        ["video of rain on a tin roof, 10 s", "十s 的视频 下雨的街道", "视频 下雨 十 s"],
+        command=GEN,
+        duration=10,
+    ),
+    case("half-a-min", "half a min video of the ocean", command=GEN, duration=30),
+    case(
+        "length-words-removed",
+        "clip of a hummingbird, ten seconds long",
+        duration=10,
+        prompt="clip of a hummingbird",
+    ),
+    case(
+        "length-for-removed",
+        "a video of a train crossing a bridge for 10 seconds",
+        duration=10,
+        prompt="a video of a train crossing a bridge",
+    ),
+    case("length-lasting-removed", "a video lasting 5 seconds of rain", prompt="a video of rain"),
 ]
 
 
