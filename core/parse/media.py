@@ -120,6 +120,10 @@ _KINDS = {
     "music_style": MediaKind.MUSIC,
     "image": MediaKind.IMAGE,
 }
+#: A media noun after "for" is what the output is for ("… for vlog", "a picture for my video").
+_PURPOSE_BEFORE_RE = re.compile(
+    rf"{words('media.purpose')}\s+(?:{words('media.purpose_det')}\s+)?\Z", NOCASE
+)
 #: An English media noun is the head of its phrase when a complement follows.
 _HEAD_AFTER_RE = re.compile(rf"\s+{words('media.head_after')}", NOCASE)
 #: A clause start: whitespace or a removed span before an edit verb.
@@ -191,7 +195,7 @@ def media(state: State) -> None:
             target_end = m.end()
             continue
         kind = _KINDS.get(group)
-        if kind is None:
+        if kind is None or _PURPOSE_BEFORE_RE.search(view, max(0, m.start() - 16), m.start()):
             previous = None
             continue
         if (

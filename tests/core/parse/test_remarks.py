@@ -876,6 +876,11 @@ CASES = [
         ],
         command=CHAT,
     ),
+    *each(
+        "artefact-complaint",
+        ["bruh the hands are messed up again", "the face looks off"],
+        command=CHAT,
+    ),
 ]
 
 

@@ -412,6 +412,12 @@ CASES = [
         command=GEN,
         media=VIDEO,
     ),
+    # ── a media noun after "for" is what the output is for (issue 12) ──────────────────────
+    case("purpose-vlog", "bgm 来一首 轻松的 for vlog", command=GEN, media=MUSIC),
+    case("purpose-my-video", "a picture for my video", command=GEN, media=IMAGE),
+    case("purpose-song", "a video to go with my song", command=GEN, media=VIDEO),
+    case("album-art", "album art for my mixtape, synthwave", command=GEN, media=IMAGE),
+    case("album-artwork", "album artwork, neon skyline", command=GEN, media=IMAGE),
 ]
 
 
