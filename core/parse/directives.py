@@ -90,7 +90,8 @@ _WINDOW = 40
 _ALWAYS_BEFORE_RE = re.compile(
     rf"(?:{words('directive.future')}(?P<gap>[^\x00\n。!?,]{{0,8}}?|[\sA-Za-z-]{{0,24}}?)"
     rf"{words('directive.future_adverb')}?"
-    rf"\s*{words('directive.future_default')}?\s*{words('directive.future_verb')}"
+    rf"\s*(?:{words('directive.future_default')}\s*{words('directive.future_verb')}?"
+    rf"|{words('directive.future_verb')})"
     rf"|{words('directive.set_default')}(?P<gap2>(?:\s+[A-Za-z]+)?)\s+{words('directive.set_default_end')}"
     rf"|{words('directive.always_before')}(?:\s+the)?)\s*\Z",
     NOCASE,

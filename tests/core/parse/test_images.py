@@ -196,6 +196,13 @@ CASES = [
         media=IMAGE,
         task_type=T2I,
     ),
+    *each(
+        "film-look-is-a-style",
+        ["pls make my pic look like a ghibli movie", "make this look like an 80s film"],
+        1,
+        command=GEN,
+        task_type=I2I,
+    ),
 ]
 
 

@@ -542,6 +542,24 @@ CASES = [
         command=Command.ALWAYS_MODEL,
         model="Nano Banana Pro",
     ),
+    # ── more preference phrasings (issue 12) ─────────────────────────────────────────────────
+    *each(
+        "reset-back-to",
+        ["actually go back to whatever the default was", "back to the original model pls"],
+        command=Command.RESET,
+    ),
+    *each(
+        "show-set",
+        ["which model do i have set rn?", "what model is selected for me"],
+        command=Command.SHOW_PREFS,
+    ),
+    case(
+        "future-default-no-verb",
+        "以后 video 默认 hailuo",
+        command=Command.ALWAYS_MODEL,
+        model="Hailuo",
+        model_scope=ALWAYS,
+    ),
 ]
 
 

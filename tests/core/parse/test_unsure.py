@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.parse import Command
-from tests.core.parse.support import GEN, T2I, Row, case, check, each
+from tests.core.parse.support import GEN, IMAGE, T2I, Row, case, check, each
 
 CASES = [
     # ── a question mark inside a long request is part of its description ──────────────────
@@ -162,6 +162,8 @@ CASES = [
         command=GEN,
         unsure=True,
     ),
+    case("wish-if-only-see", "要是能看到会飞的鲸鱼就好了", command=GEN, media=IMAGE, unsure=True),
+    case("wish-hope-see", "真希望能见到赛博朋克版的长城", command=GEN, unsure=True),
 ]
 
 
