@@ -302,6 +302,12 @@ CASES = [
     *each(
         "nothing-described",
         [
+            "gimme a vid real quick",
+            "make a song asap",
+            "need a pic rn",
+            "a video right now",
+            "a picture pronto",
+            "make me a song real fast",
             "generate something new",
             "create anything, as a picture",
             "build a thing, image",
