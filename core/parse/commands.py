@@ -160,6 +160,7 @@ def _command(s: State) -> Command:
 
 _RESULT_RE = lexicon().pattern("edit.it", "edit.result", "edit.convert", "media.edit_clause_start")
 _NOT_RESULT_RE = lexicon().pattern("edit.not_result")
+_NAMED_RESULT_RE = lexicon().pattern("edit.result")
 #: What a question asks about that no change of a result answers.
 _TOPICS_ANSWERED = frozenset(
     {QuestionTopic.PRICE, QuestionTopic.TIME, QuestionTopic.MODELS, QuestionTopic.CREDITS}
@@ -344,12 +345,13 @@ def _judges(s: State) -> bool:
     的视频好贵", "kling 视频太慢了", "veo videos look amazing", "我喜欢sora的视频"."""
     if s.images or len(s.scan.raw) > SHORT or s.has_settings or s.lyrics is not None:
         return False
-    if (
-        (s.count.value or 1) > 1
-        or s.retry
-        or s.another_model
-        or (s.media.media is None and s.directives.model is None)
-    ):
+    if s.edit is not None and s.edit.kind is not EditKind.MEDIA:
+        return False  # "the picture is too bright, make it darker": a change asked for
+    # The result named ("这个视频太暗了吧") is what the opinion is about, as a medium is.
+    about = s.media.media is not None or s.directives.model is not None
+    about = about or s.media.mentions_input_image  # "这张图好奇怪", no picture attached
+    about = about or _NAMED_RESULT_RE.search(s.scan.original()) is not None
+    if (s.count.value or 1) > 1 or s.retry or s.another_model or not about:
         return False
     kept = s.scan.kept()
     if _WANT_RE.search(kept) is not None:
