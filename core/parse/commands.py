@@ -67,6 +67,7 @@ _ASKS_RE = lexicon().pattern("edit.asks", "edit.vague", "edit.comparative", "cha
 _BOT_WORK_RE = lexicon().pattern("chat.bot_work")
 _MOCKERY_RE = lexicon().pattern("chat.mockery")
 _IMPATIENCE_RE = lexicon().pattern("chat.impatience")
+_HESITATION_RE = lexicon().pattern("chat.hesitation")
 #: A laugh mocks only in a wh-question ("why is he like that lol"); "is this AI lol" asks.
 _WH_RE = lexicon().pattern("question.wh")
 #: Verbs that ask for nothing: someone's work ("机器人画的", "你画的", "这画的") and calls to the
@@ -125,6 +126,8 @@ def _command(s: State) -> Command:
     if about_the_bot:
         return Command.CHAT
     if _judges(s):
+        return Command.CHAT
+    if _hesitates(s):
         return Command.CHAT
     if s.edit is not None:
         return Command.EDIT
@@ -203,6 +206,16 @@ def _mocks(s: State) -> bool:
     laughs = _LAUGH_RE.search(kept) is not None and _WH_RE.search(kept) is not None
     mocks = laughs or _MOCKERY_RE.search(kept) is not None
     return mocks and FEEDBACK_RE.search(kept) is None
+
+
+def _hesitates(s: State) -> bool:
+    """Hesitation and nothing else ("我再想想", "算了 再说吧", "先别生成 我再想想", "not now"):
+    a remark, although "再想想" reads like a change of degree."""
+    kept = s.scan.kept()
+    rest = _HESITATION_RE.sub(" ", kept)
+    if rest == kept or s.media.media is not None or has_request_verb(rest):
+        return False  # "想想做个视频": a wish to make one
+    return not content_words(rest)
 
 
 def _impatient(s: State) -> bool:

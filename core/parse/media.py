@@ -168,9 +168,29 @@ _DE_BEFORE_RE = re.compile(r"的\s*\Z")
 _LABEL_RE = re.compile(r"\s*:")
 
 
+#: A request taken back: "dont make a video yet", "stop generating", "不要做视频", "别画了 够了",
+#: "no video pls", "不要视频 画一张就行". It ends its clause (a particle or "yet" may follow): "别
+#: 画猫了" and "don't make it too dark" say what to make, not to make nothing.
+_NEGATED_MEDIA = words("media.video", "media.music", "media.image")
+_NEGATED_END = (
+    rf"(?=(?:[\s\x00\x01,]*{words('frame.negated_end')})*[\s\x00\x01]*"
+    r"(?:[,.;!?，。；！？~]|\s+(?=[\u3400-\u9fff])|$))"
+)
+_NEGATED_RE = led(
+    rf"{words('frame.negated')}\s*(?:再\s*)?{words('frame.negated_verb')}"
+    rf"(?:[\s\x00]*(?:(?:a|an|any|the|more|one|一|个|张|段|首|幅)[\s\x00]*)*"
+    rf"(?:{_NEGATED_MEDIA}|{words('frame.negated_object')}))?"
+    rf"(?:[\s\x00]*{words('frame.negated_end')})*{_NEGATED_END}"
+    rf"|{words('frame.negated_noun')}[\s\x00]*{_NEGATED_MEDIA}{_NEGATED_END}",
+    "frame.negated",
+    "frame.negated_noun",
+)
+
+
 def media(state: State) -> None:
     """The output kind and the task type."""
     scan, images = state.scan, state.images
+    scan.take(_NEGATED_RE)  # a request taken back asks for nothing
     view = scan.view
     count_end = state.count.end
     strong: set[MediaKind] = set()

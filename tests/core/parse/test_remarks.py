@@ -928,6 +928,56 @@ CASES = [
     case(
         "complaint-then-change", "the picture is too bright, make it darker", command=Command.EDIT
     ),
+    # ── a request taken back, and hesitation: nothing to make (issue 12) ──────────────────
+    *each(
+        "request-taken-back",
+        [
+            "dont make a video yet",
+            "don't generate anything for now",
+            "do not draw it yet",
+            "no need to make a song",
+            "stop generating",
+            "quit making pics pls",
+            "never mind, hold off on rendering",
+            "no video pls, not now",
+            "not an image thanks",
+            "不要做视频",
+            "别画了 够了",
+            "先别生成 我再想想",
+            "先不要 generate 了",
+            "先不做了",
+            "不用画了",
+            "甭整了",
+            "不必生成了吧",
+            "暂时不要出图",
+            "暂时别弄了啊",
+            "不需要视频",
+            "别要音乐了",
+        ],
+        command=CHAT,
+    ),
+    *each(
+        "hesitation",
+        [
+            "我再想想",
+            "再想想吧",
+            "我先考虑一下",
+            "再看看吧",
+            "我再琢磨琢磨",
+            "算了 再说吧",
+            "等等",
+            "等一下",
+            "我再研究一下",
+            "let me think about it",
+            "lemme think",
+            "i'll think about it",
+            "never mind",
+            "nvm",
+            "hold on",
+            "wait",
+        ],
+        command=CHAT,
+    ),
 ]
 
 

@@ -164,6 +164,24 @@ CASES = [
     ),
     case("wish-if-only-see", "要是能看到会飞的鲸鱼就好了", command=GEN, media=IMAGE, unsure=True),
     case("wish-hope-see", "真希望能见到赛博朋克版的长城", command=GEN, unsure=True),
+    # deferred: proposed first
+    *each(
+        "deferred",
+        [
+            "下次再做视频吧",
+            "明天再画吧 今天太晚了",
+            "等会儿再 generate 图片",
+            "晚点再做个视频",
+            "回头再弄个海报",
+            "过两天再写首歌",
+            "i'll make a video of the trip later",
+            "gonna do it later, a poster for the party",
+            "maybe a song about rain next time",
+            "we will draw a dragon another time",
+        ],
+        command=GEN,
+        unsure=True,
+    ),
 ]
 
 

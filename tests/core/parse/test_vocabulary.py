@@ -423,6 +423,12 @@ CASES = [
     case("purpose-song", "a video to go with my song", command=GEN, media=VIDEO),
     case("album-art", "album art for my mixtape, synthwave", command=GEN, media=IMAGE),
     case("album-artwork", "album artwork, neon skyline", command=GEN, media=IMAGE),
+    # ── a request taken back leaves the rest to make (issue 12) ──────────────────────────
+    case("taken-back-then-picture", "not a video, just a pic of a cat in a hat", media=IMAGE),
+    case("taken-back-zh-then-picture", "不要视频 画一张就行 雪山日出", media=IMAGE),
+    case("not-taken-back-content", "画一只猫 不要背景", media=IMAGE, prompt="一只猫 不要背景"),
+    case("not-taken-back-edit", "a sunset over the sea, don't make it too dark", command=GEN),
+    case("wait-before-edit", "wait, make it blue", prompt="make it blue"),
 ]
 
 
