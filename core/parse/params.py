@@ -261,7 +261,7 @@ _NOT_AFTER_ZH = f"(?<!{_chars('count.not_after_char')})"
 _NOT_AFTER_EN = "".join(rf"(?<!{word}\s)" for word in lexicon().phrases("count.not_after_word"))
 _ZH_NUMBER = rf"{_NOT_AFTER_ZH}(?:{DIGITS}|{CN_NUMBER})"
 _COUNT_RE = re.compile(
-    rf"(?:{NUMBER_LEAD}|(?<![A-Za-z])(?=[nN])|{lead('count.couple')}|(?={_chars('count.end_verb')}))(?:(?P<zhv>{_ZH_NUMBER})\s*{_chars('count.variant_classifier')}?\s*(?:{_ADJECTIVE}的?)?\s*"
+    rf"(?:{NUMBER_LEAD}|(?<![A-Za-z])(?=[nN])|{lead('count.couple')}|{lead('count.times')}|(?={_chars('count.end_verb')}))(?:(?P<zhv>{_ZH_NUMBER})\s*{_chars('count.variant_classifier')}?\s*(?:{_ADJECTIVE}的?)?\s*"
     rf"{_COUNT_NOUN}"
     rf"|(?P<zh>{_ZH_NUMBER})\s*{_chars('count.classifier')}"
     rf"(?=\s*{_ADJECTIVE}?的?\s*{_NOUN_AFTER_CLASSIFIER})"
@@ -274,7 +274,9 @@ _COUNT_RE = re.compile(
     rf"(?:\s+(?:{_ADJECTIVE}\s+)?{_COUNT_NOUN}(?:\s+of)?{E}"
     rf"|(?=\s+(?:{_ADJECTIVE}\s+)?{_NOUN_AFTER_NUMBER}))"
     rf"|{B}(?P<couple>{words('count.couple')}){E}(?=\s+(?:{_ADJECTIVE}\s+)?{_NOUN_AFTER_NUMBER})"
-    rf"|{B}n\s*=\s*(?P<n>\d{{1,6}}){E})",
+    rf"|{B}n\s*=\s*(?P<n>\d{{1,6}}){E}"
+    # "logo x4", "头像 ×3": a times sign before the count, after a word
+    rf"|(?<=\s){words('count.times')}\s?(?P<times>[1-9]){E})",
     NOCASE,
 )
 

@@ -422,6 +422,8 @@ CASES = [
         prompt="a video of a train crossing a bridge",
     ),
     case("length-lasting-removed", "a video lasting 5 seconds of rain", prompt="a video of rain"),
+    case("count-times", "logo x4 for my bakery", command=GEN, count=4, prompt="logo for my bakery"),
+    case("count-times-sign", "头像 ×3 柴犬", command=GEN, count=3),
 ]
 
 
