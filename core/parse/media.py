@@ -23,7 +23,10 @@ _BOTH_FRAMES = (
     rf"{words('frames.both')}|{words('frames.both_from')}.{{0,8}}?{words('frames.both_to')}"
 )
 #: With two pictures: "start is the empty lot, end is the finished house", "开头是白天 结尾是晚上".
-_START_END = rf"{words('frames.start_clause')}.{{0,60}}?{words('frames.end_clause')}"
+_START_END = (
+    rf"{words('frames.start_clause')}.{{0,60}}?{words('frames.end_clause')}"
+    rf"|{words('frames.both_pictures')}"
+)
 _FIRST_FRAME = words("frames.first")
 _LAST_FRAME = words("frames.last")
 _FIRST_LAST = f"{_BOTH_FRAMES}|{_FIRST_FRAME}|{_LAST_FRAME}"
@@ -153,7 +156,7 @@ _EDITS_EARLIER_RE = led(
     _EDITS_EARLIER, "media.edits_earlier", "media.edit_clause_start", also=_CLAUSE
 )
 _BOTH_FRAMES_RE = led(_BOTH_FRAMES, "frames.both", "frames.both_from")
-_START_END_RE = led(_START_END, "frames.start_clause")
+_START_END_RE = led(_START_END, "frames.start_clause", "frames.both_pictures")
 _FIRST_FRAME_RE = re.compile(_FIRST_FRAME, NOCASE)
 _LAST_FRAME_RE = re.compile(_LAST_FRAME, NOCASE)
 _REFERENCE_RE = led(

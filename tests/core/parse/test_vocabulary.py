@@ -429,6 +429,17 @@ CASES = [
     case("not-taken-back-content", "画一只猫 不要背景", media=IMAGE, prompt="一只猫 不要背景"),
     case("not-taken-back-edit", "a sunset over the sea, don't make it too dark", command=GEN),
     case("wait-before-edit", "wait, make it blue", prompt="make it blue"),
+    *each(
+        "logo-motion-is-video",
+        [
+            "a logo reveal for my channel",
+            "logo animation, gold particles",
+            "a 5s logo intro",
+            "logo sting",
+        ],
+        command=GEN,
+        media=VIDEO,
+    ),
 ]
 
 
