@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from core.parse.frames import CLASSIFIER, LEAD_VERB, POLITE, SEPARATORS, lead_end
+from core.parse.frames import CLASSIFIER, LEAD_VERB, POLITE, SEPARATORS, lead_end, remark_end
 from core.parse.lexicon import words
 from core.parse.media import MEDIA_RE, token_group
 from core.parse.model import Command, EditKind, QuestionHint
@@ -139,8 +139,11 @@ def _describes(scan: Scan) -> bool:
     """Whether the text (lyrics aside) says more than frames, media words and fillers."""
     if scan.middle_describes():
         return True
+    edges = scan.edges()
+    # A remark before the request describes nothing: "nice, 再来一张", "好看！再来一张".
     view = MEDIA_RE.sub(
-        lambda m: m.group() if token_group(m) in CONTENT_GROUPS else " ", scan.edges()
+        lambda m: m.group() if token_group(m) in CONTENT_GROUPS else " ",
+        edges[remark_end(edges) :],
     )
     left = FILLER_RE.sub(" ", view).replace(USED, " ").replace(GONE, " ")
     return has_content(_TRAILING_THANKS_RE.sub("", left))  # "以后都用 veo 吧 thx": nothing

@@ -617,6 +617,24 @@ CASES = [
     ),
     case("recolor-new-request", "make the best logo for my cafe", command=GEN),
     case("more-after-remark", "这个 style 很好 再来 2 张", command=EDIT, edit_kind=MORE, count=2),
+    # ── a remark before a follow-up, and "same but …" (issue 12) ─────────────────────────
+    case("remark-now-convert", "ok cool now make it a video", command=EDIT, edit_kind=MEDIA),
+    case("remark-then-retry", "nice, 再来一张", command=Command.RETRY),
+    case("remark-mark-retry", "好看！再来一张", command=Command.RETRY),
+    *each(
+        "same-but",
+        [
+            "same but at night",
+            "the same one but in winter",
+            "do the same for a dog",
+            "make the same thing with a cat",
+            "同样的 但是晚上",
+            "一样的，不过换成冬天",
+            "同样的 只是背景是海",
+        ],
+        command=EDIT,
+        edit_kind=EditKind.CONTENT,
+    ),
 ]
 
 

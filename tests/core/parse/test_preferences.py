@@ -596,6 +596,12 @@ CASES = [
         model="Hailuo",
         model_scope=ALWAYS,
     ),
+    case(
+        "save-name-as-default",
+        "perfect, save kling as default",
+        command=Command.ALWAYS_MODEL,
+        model="kling",
+    ),
 ]
 
 
