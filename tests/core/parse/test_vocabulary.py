@@ -440,6 +440,14 @@ CASES = [
         command=GEN,
         media=VIDEO,
     ),
+    # ── a suggestion describes nothing (issue 12) ─────────────────────────────────────────
+    *each(
+        "suggestion-describes-nothing",
+        ["要不做个视频吧", "不如来首歌", "要不然画张图吧"],
+        command=GEN,
+        prompt="",
+    ),
+    case("suggestion-then-description", "要不画只猫吧", command=GEN, media=IMAGE),
 ]
 
 
