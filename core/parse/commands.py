@@ -113,6 +113,12 @@ def _command(s: State) -> Command:
         # "always use kling for my videos": the default for them, not the list of them
         return Command.ALWAYS_MODEL if d.model is not None and d.always else Command.HISTORY
     form = s.question_form
+    if s.another_model and d.model is None and d.quality is None and not s.images:
+        asked_to = form is not None and (form.polite or form.asks_to_do) and s.edit is None
+        if (form is None and not s.described) or asked_to:
+            # "能不能换个模型再试下", "can you try a different model?": other models offered,
+            # never the same one again
+            return Command.ANOTHER_MODEL
     if _wonders_how_it_looks(s):
         # A picture of it, unsure: the bot proposes it first.
         s.media = replace(s.media, media=MediaKind.IMAGE, task_type=TaskType.TEXT_TO_IMAGE)
