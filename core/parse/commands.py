@@ -104,7 +104,12 @@ def _command(s: State) -> Command:
         return Command.AVOID_MODEL  # not "不能用sora吗": a question
     if s.scan.search(_USAGE_RE) is not None and not requests and s.media.media is None:
         return Command.USAGE
-    more = s.edit is not None or s.retry or s.count.value is not None  # "之前画的那只猫再来一张"
+    # "之前画的那只猫再来一张": more of it, not the list
+    more = (
+        s.retry
+        or s.count.value is not None
+        or (s.edit is not None and s.edit.kind is EditKind.MORE)
+    )
     if (
         s.scan.search(_HISTORY_RE) is not None
         and not more

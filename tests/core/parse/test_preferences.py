@@ -42,6 +42,13 @@ CASES = [
         command=Command.BEST,
     ),
     case("cheapest-pick", "挑个最便宜的", command=Command.CHEAPEST),
+    case("cheapest-credits", "挑个最省积分的", command=Command.CHEAPEST),
+    *each(
+        "best-you-have",
+        ["use the best one you've got", "use the best one ya got"],
+        command=Command.BEST,
+    ),
+    case("show-on", "which model am i on by default rn?", command=Command.SHOW_PREFS),
     # another model asked for as a yes/no question: the other models, never the same again
     *each(
         "another-asked",
