@@ -635,6 +635,20 @@ CASES = [
         command=EDIT,
         edit_kind=EditKind.CONTENT,
     ),
+    # ── a complaint naming the result's medium, then a change: the change (issue 12) ───────
+    case(
+        "complaint-then-params", "视频太长了 改成五秒", command=EDIT, edit_kind=PARAMS, duration=5
+    ),
+    case("complaint-then-ratio", "视频太长了，改成竖屏", command=EDIT, edit_kind=PARAMS),
+    case(
+        "complaint-then-params-en",
+        "the video is too long, make it 5 seconds",
+        command=EDIT,
+        edit_kind=PARAMS,
+        duration=5,
+    ),
+    case("complaint-then-degree", "图片太暗了 亮一点", command=EDIT, edit_kind=EditKind.CONTENT),
+    case("complaint-is-in-a-description", "视频有点暗 10秒的 森林", command=GEN),
 ]
 
 
