@@ -649,7 +649,9 @@ CASES = [
     ),
     case("complaint-then-degree", "图片太暗了 亮一点", command=EDIT, edit_kind=EditKind.CONTENT),
     case("complaint-is-in-a-description", "视频有点暗 10秒的 森林", command=GEN),
-    case("remark-space-zh", "谢谢 再来个竖版的", command=EDIT, edit_kind=PARAMS, aspect_ratio="9:16"),
+    case(
+        "remark-space-zh", "谢谢 再来个竖版的", command=EDIT, edit_kind=PARAMS, aspect_ratio="9:16"
+    ),
     case("remark-polite-en", "cool can u add rain", command=EDIT, edit_kind=EditKind.CONTENT),
 ]
 
