@@ -127,6 +127,8 @@ _KINDS = {
 _PURPOSE_BEFORE_RE = re.compile(
     rf"{words('media.purpose')}\s+(?:{words('media.purpose_det')}\s+)?\Z", NOCASE
 )
+#: A poem counted with 首, ending its clause ("一首关于秋天的诗").
+_POEM_RE = re.compile(rf"{words('media.poem')}\s*(?:[,.;!?，。；！？]|\Z)")
 #: An English media noun is the head of its phrase when a complement follows.
 _HEAD_AFTER_RE = re.compile(rf"\s+{words('media.head_after')}", NOCASE)
 #: A clause start: whitespace or a removed span before an edit verb.
@@ -199,6 +201,8 @@ def media(state: State) -> None:
     strong: set[MediaKind] = set()
     # Weak signals found by earlier passes: 张/幅 pictures and 首 songs, lyrics, instrumental.
     weak = [state.count.kind] if state.count.kind else []
+    if state.count.kind is MediaKind.MUSIC and _POEM_RE.search(view, state.count.end):
+        weak = []  # "写一首关于秋天的诗": a poem
     if state.lyrics is not None or state.sound.instrumental is not None:
         weak.append(MediaKind.MUSIC)
     # English heads come first ("a poster of the top 10 songs"), Chinese ones last
