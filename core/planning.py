@@ -11,7 +11,8 @@ A new message, a button and a follow-up all describe what to make as a :class:`D
    person's saved preference (version, then model id) > the recommended default;
 5. what the person wants → that model's parameters (or the spec's advice when it can't: the
    advice comes first, it answers what was asked). Two wishes are met without asking: when the
-   person chose no model and the default can't do what they asked (sound, 9:16, 8 seconds),
+   person chose no model (the default, or a preference saved only because they used it) and
+   it can't do what they asked (sound, 9:16, 8 seconds),
    a model that can is used — the suggested one, else the first in the catalog's order, that
    costs at most :data:`FIT_PRICE_FACTOR` times the default (else the suggested one is offered
    at its price: a capability only a dearer model has is confirmed, never bought unasked);
@@ -48,8 +49,9 @@ from core.wants import Alternative, Mapped, Message, Refused, Wants, map_wants
 #: A model used instead of the default because only it can do what was asked may cost at most
 #: this many times the default's lowest price; a dearer one is offered instead (one tap).
 FIT_PRICE_FACTOR = 2
-#: Models the bot chose without being told which (one that can do the wishes may replace them).
-_UNCHOSEN = (ModelSource.DEFAULT, ModelSource.FITTED)
+#: Models nobody chose for this request: the bot's, or the person's saved only because they
+#: used it (one that can do the wishes may replace them).
+_UNCHOSEN = (ModelSource.DEFAULT, ModelSource.FITTED, ModelSource.USED)
 #: Models the person chose by name.
 _NAMED = (ModelSource.EXPLICIT, ModelSource.ALWAYS)
 
@@ -203,7 +205,7 @@ class Planner:
             return cheapest, ModelSource.CHEAPEST
         pref = await self._store.get_preference(platform, user_id, catalog.task_type)
         if pref is not None and (found := catalog.resolve(pref.version_id, pref.model_id)):
-            return found, ModelSource.PREFERENCE
+            return found, ModelSource.PREFERENCE if pref.chosen else ModelSource.USED
         default = choice.recommended(catalog)
         if default is None:
             raise Unplanned(Message("error.model_unavailable"))

@@ -86,6 +86,7 @@ async def test_slash_command_options_win(h: Harness) -> None:
     assert entry["model_name"] == "Nano Banana Pro"
     assert entry["parameters"]["size"] == "4K"
     assert "模型" in replier.messages[0].history[0].text
+    assert "要把 Nano Banana Pro 设为以后文生图的默认模型吗" in replier.last.text
 
 
 # ── preferences ─────────────────────────────────────────────────────────────────────────
@@ -617,3 +618,73 @@ async def test_a_redelivery_in_a_busy_line_is_acknowledged_and_ignored(h: Harnes
     await h.engine.drain()
     assert replier.messages == []
     assert len(h.creates) == 1
+
+
+# ── preferences saved by use, and the question after a model named first ───────────────
+
+
+async def test_a_model_saved_by_use_gives_way_to_one_that_can_do_a_wish(h: Harness) -> None:
+    """The first video saves Wan 2.6 because it was used; "加上海浪声" then moves to a model
+    with sound at the default's price, as it would from the recommended default."""
+    await h.say("做个海边日落的视频")
+    pref = await h.store.get_preference("test", "u1", TaskType.TEXT_TO_VIDEO)
+    assert pref is not None
+    assert (pref.model_name, pref.chosen) == ("Wan 2.6", False)
+    replier = await h.say("加上海浪声")
+    assert replier.messages[0].current.stage is Stage.SUCCESS
+    entry = h.creates[-1]["parameters"][0]
+    assert entry["model_name"] != "Wan 2.6"
+    assert entry["credit"] <= 2 * 25  # within FIT_PRICE_FACTOR of Wan 2.6's lowest price
+    saved = await h.store.get_preference("test", "u1", TaskType.TEXT_TO_VIDEO)
+    assert saved == pref  # a model fitted for one wish is not saved
+
+
+async def test_a_chosen_preference_stays_binding(h: Harness) -> None:
+    await h.say("以后视频都用万相")
+    await h.say("做个海浪拍打礁石的视频")
+    replier = await h.say("加上海浪声")
+    assert len(h.creates) == 1  # refused with an offer: nothing more is spent
+    assert replier.last.stage is Stage.QUESTION
+    assert "Wan 2.6" in replier.last.text
+
+
+@pytest.mark.parametrize(
+    ("first", "answer", "saved"),
+    [
+        ("use Nano Banana Pro to draw a castle on a cloud", "yes", "Nano Banana Pro"),
+        ("用 Nano Banana Pro 画一座云上的城堡", "好", "Nano Banana Pro"),
+        ("use Nano Banana Pro to draw a castle on a cloud", "no", None),
+        ("用 Nano Banana Pro 画一座云上的城堡", "不用了", None),
+    ],
+)
+async def test_a_model_named_first_asks_and_a_typed_answer_decides(
+    h: Harness, first: str, answer: str, saved: str | None
+) -> None:
+    replier = await h.say(first)
+    question = replier.last
+    assert (question.stage, question.private) == (Stage.QUESTION, True)
+    assert "Nano Banana Pro" in question.text
+    assert {a.verb for b in question.buttons if (a := decode(b.action))} == {Verb.SAVE, Verb.KEEP}
+    pref = await h.store.get_preference("test", "u1", TaskType.TEXT_TO_IMAGE)
+    assert pref is not None
+    assert not pref.chosen  # saved because it was used, until they answer
+    await h.say(answer)
+    pref = await h.store.get_preference("test", "u1", TaskType.TEXT_TO_IMAGE)
+    if saved is None:
+        assert pref is None  # "just this once": the recommended model again
+        await h.say("draw a dog")
+        assert h.creates[-1]["parameters"][0]["model_name"] == "SeeDream 4.5"
+    else:
+        assert pref is not None
+        assert (pref.model_name, pref.chosen) == (saved, True)
+
+
+async def test_the_question_after_a_model_named_first_is_answered_by_its_button(
+    h: Harness,
+) -> None:
+    replier = await h.say("用可灵做个猫咪跳舞的视频")
+    [save] = actions(replier.last, Verb.SAVE)
+    assert (await h.press(save))[0] is ActionResult.DONE
+    pref = await h.store.get_preference("test", "u1", TaskType.TEXT_TO_VIDEO)
+    assert pref is not None
+    assert (pref.model_name, pref.chosen) == ("Kling O1", True)
