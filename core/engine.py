@@ -60,6 +60,9 @@ _SUGGESTIONS = {
 }
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
+#: Where a message's clauses end: sentence marks and commas (a dot between digits, as in
+#: "Wan 2.6", ends nothing).
+_CLAUSES = re.compile(r"[，,。！!；;\n]+|(?<!\d)\.(?!\d)")
 _LATIN = re.compile(r"[A-Za-z]{2,}")
 HISTORY_SIZE = 10
 #: Requests stored but never answered are answered after a restart if they are this recent.
@@ -676,17 +679,48 @@ class Engine:
         await self._say(turn.replier, self._info(turn.locale, "chat.reply"))
 
     async def _avoid(self, turn: _Turn) -> None:
-        """ "Stop using X", "别用可灵了"."""
+        """ "Stop using X", "别用可灵了" — and with a request beside it ("以后别用可灵了，做个…"),
+        that request too, never with X."""
         parsed, request = turn.parsed, turn.request
-        verdict.decide(
-            Decision.PREFERENCE,
-            preference=PreferenceOp.RESET,
-            preference_model=self._display_name(parsed.model, parsed.media),
-        )
+        beside = self._request_beside(turn)
+        if beside is None:
+            verdict.decide(
+                Decision.PREFERENCE,
+                preference=PreferenceOp.RESET,
+                preference_model=self._display_name(parsed.model, parsed.media),
+            )
+        media = parsed.media if beside is None else None  # the medium of the request beside
         reply = await self._preferences.avoid(
-            request.platform, request.user_id, parsed.media, parsed.model or "", turn.locale
+            request.platform, request.user_id, media, parsed.model or "", turn.locale
         )
         await self._say(turn.replier, reply)
+        if beside is not None:
+            await self._generate(replace(turn, parsed=beside))
+
+    def _request_beside(self, turn: _Turn) -> ParsedMessage | None:
+        """The request in the clauses of a stop-using message that don't stop anything, from
+        the first one that asks to make something of a known medium on (else the first that
+        asks at all: "stop using sora, too pricey. make a video of…" → "make a video of…"), as
+        a request that avoids the stopped model; None when there is none, when its medium is
+        unclear ("…, too pricey" is a reason, not a request) or when it names that model."""
+        stopped, images, names = turn.parsed.model, len(turn.attachments), self._model_names()
+        clauses = [
+            (clause, parse_message(clause, image_count=images, model_names=names))
+            for clause in _CLAUSES.split(turn.request.text)
+            if clause.strip()
+        ]
+        asks = [i for i, (_, p) in enumerate(clauses) if p.command is Command.GENERATE]
+        if stopped is None or not asks:
+            return None
+        start = next((i for i in asks if not clauses[i][1].ambiguous), asks[0])
+        rest = "，".join(t for t, p in clauses[start:] if p.command is not Command.AVOID_MODEL)
+        beside = parse_message(rest, image_count=images, model_names=names)
+        if beside.command is not Command.GENERATE or beside.ambiguous or (
+            beside.model is not None
+            and self._display_name(beside.model) == self._display_name(stopped)
+        ):
+            return None
+        return replace(beside, avoided=stopped)
 
     async def _help(self, turn: _Turn) -> None:
         verdict.decide(Decision.ANSWER)

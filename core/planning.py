@@ -159,7 +159,10 @@ class Planner:
         model, source = await self.choose(catalog, draft.pick, platform, user_id)
         if isinstance(draft.pick, Named):
             model = _family_member(catalog, pick=draft.pick, model=model, prompt=draft.prompt)
-        if not isinstance(draft.pick, Named) and draft.avoid and catalog.find(draft.avoid) == model:
+        avoided = None
+        if not isinstance(draft.pick, Named) and draft.avoid:
+            avoided = catalog.find(draft.avoid)
+        if avoided is not None and avoided == model:
             # the recommended default, unless it is the one to avoid: then the first other
             default = choice.recommended(catalog)
             others = [m for m in catalog.models if m != model]
@@ -169,9 +172,12 @@ class Planner:
             source = ModelSource.DEFAULT
         outputs = wants.outputs(spec.max_outputs)
         try:
-            model, source, mapped = _fit(model, source, wants, catalog, outputs)
+            model, source, mapped = _fit(model, source, wants, catalog, outputs, avoided)
         except Refused as refusal:
-            raise Unplanned(refusal.message, alternative=refusal.alternative) from None
+            alternative = refusal.alternative
+            if alternative is not None and alternative.model == avoided:
+                alternative = None  # never offered either
+            raise Unplanned(refusal.message, alternative=alternative) from None
         if not draft.prompt.strip():
             raise _ask("question.empty")
         offer = quote(model, mapped.params, outputs)
@@ -255,10 +261,15 @@ def _family_member(catalog: Catalog, *, pick: Named, model: Model, prompt: str) 
 
 
 def _fit(
-    model: Model, source: ModelSource, wants: Wants, catalog: Catalog, outputs: int
+    model: Model,
+    source: ModelSource,
+    wants: Wants,
+    catalog: Catalog,
+    outputs: int,
+    avoided: Model | None = None,
 ) -> tuple[Model, ModelSource, Mapped]:
     """``model``'s parameters for ``wants``, or the two exceptions of step 5 of the module's
-    list; raises :class:`Refused` when neither applies."""
+    list (never fitting ``avoided``); raises :class:`Refused` when neither applies."""
     try:
         return model, source, map_wants(model, wants, catalog)
     except Refused as refusal:
@@ -270,6 +281,7 @@ def _fit(
                 catalog,
                 FIT_PRICE_FACTOR * model.min_points * outputs,
                 outputs,
+                avoided,
             )
             if fitted is not None:
                 able, mapped = fitted
@@ -284,13 +296,20 @@ def _fit(
 
 
 def _fitting(
-    suggested: Model, wants: Wants, catalog: Catalog, most: int, outputs: int
+    suggested: Model,
+    wants: Wants,
+    catalog: Catalog,
+    most: int,
+    outputs: int,
+    avoided: Model | None,
 ) -> tuple[Model, Mapped] | None:
     """The model that does ``wants`` for at most ``most`` credits: the one the advice
     suggests, else the first in the catalog's order that does all of them as asked (no note
     of something left out), so a capable model at the default's price is used even when the
-    suggested one costs more."""
+    suggested one costs more; never ``avoided``."""
     for able in (suggested, *(m for m in catalog.models if m != suggested)):
+        if able == avoided:
+            continue
         try:
             mapped = map_wants(able, wants, catalog)
         except Refused:

@@ -157,8 +157,9 @@ class Preferences:
     async def avoid(
         self, platform: str, user_id: str, media: MediaKind | None, query: str, locale: str
     ) -> Reply:
-        """ "Stop using X": where X is what this person gets by default (saved or recommended),
-        save the first alternative instead, and say which."""
+        """ "Stop using X": where X is what this person gets by default, forget it (the
+        recommended model applies again) — or, when X is the recommended one, save the first
+        alternative instead (chosen: nothing brings X back unasked) — and say which."""
         found: Model | None = None
         replaced = []
         for task_type, catalog in await self._catalogs(media):
@@ -168,13 +169,19 @@ class Preferences:
             found = model
             saved = await self._store.get_preference(platform, user_id, task_type)
             current = catalog.resolve(saved.version_id, saved.model_id) if saved else None
-            if model != (current or choice.recommended(catalog)):
+            recommended = choice.recommended(catalog)
+            if model != (current or recommended):
                 continue
-            instead = next(iter(choice.alternatives(catalog, model, count=1)), None)
-            if instead is None:
+            if recommended is not None and recommended != model:
                 await self._store.clear_preferences(platform, user_id, task_type)
-                continue
-            await self.save(platform, user_id, task_type, instead)
+                instead = recommended
+            else:
+                alternative = next(iter(choice.alternatives(catalog, model, count=1)), None)
+                if alternative is None:
+                    await self._store.clear_preferences(platform, user_id, task_type)
+                    continue
+                await self.save(platform, user_id, task_type, alternative)
+                instead = alternative
             replaced.append(_line(task_type, instead))
         if found is None:
             return self._messages.info(locale, Message("pref.unknown_model", {"model": query}))

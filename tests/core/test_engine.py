@@ -688,3 +688,55 @@ async def test_the_question_after_a_model_named_first_is_answered_by_its_button(
     pref = await h.store.get_preference("test", "u1", TaskType.TEXT_TO_VIDEO)
     assert pref is not None
     assert (pref.model_name, pref.chosen) == ("Kling O1", True)
+
+
+# ── "stop using X" with a request beside it ────────────────────────────────────────────
+
+
+@pytest.mark.parametrize(
+    ("always", "text", "stopped", "kept"),
+    [
+        ("以后都用可灵", "以后别用可灵了，做个猫咪在雪地里打滚的视频", "Kling O1", "雪地"),
+        (
+            "always use sora for videos",
+            "stop using sora, too pricey. make a video of a cat surfing",
+            "Sora 2 Pro",
+            "cat surfing",
+        ),
+    ],
+)
+async def test_a_stop_with_a_request_resets_and_makes_it_with_the_default(
+    h: Harness, always: str, text: str, stopped: str, kept: str
+) -> None:
+    await h.say(always)
+    replier = await h.say(text)
+    [body] = h.creates
+    entry = body["parameters"][0]
+    assert entry["model_name"] == "Wan 2.6"  # the recommended default, never the stopped one
+    assert kept in entry["parameters"]["prompt"]
+    assert "pricey" not in entry["parameters"]["prompt"]
+    assert stopped in replier.messages[0].current.text  # the reset is said first
+    pref = await h.store.get_preference("test", "u1", TaskType.TEXT_TO_VIDEO)
+    assert pref is not None
+    assert (pref.model_name, pref.chosen) == ("Wan 2.6", False)  # saved again by its use
+
+
+async def test_a_stop_with_nothing_to_make_resets_and_asks(h: Harness) -> None:
+    await h.say("always use kling")
+    replier = await h.say("stop using kling, make a video")
+    assert h.creates == []
+    assert replier.last.stage is Stage.QUESTION
+    assert await h.store.get_preference("test", "u1", TaskType.TEXT_TO_VIDEO) is None
+
+
+async def test_stopping_the_recommended_model_never_fits_it_back(h: Harness) -> None:
+    """Wan 2.6 is the recommended video model: stopping it saves another as chosen (silent:
+    the sound wish beside it is refused with an offer), and Wan 2.6 is neither used nor
+    offered."""
+    replier = await h.say("stop using wan 2.6, make a video of waves crashing on rocks with sound")
+    assert h.creates == []
+    assert replier.last.stage is Stage.QUESTION
+    assert "with Wan 2.6" not in replier.last.text
+    pref = await h.store.get_preference("test", "u1", TaskType.TEXT_TO_VIDEO)
+    assert pref is not None
+    assert (pref.model_name != "Wan 2.6", pref.chosen) == (True, True)
