@@ -715,9 +715,13 @@ class Engine:
         start = next((i for i in asks if not clauses[i][1].ambiguous), asks[0])
         rest = "，".join(t for t, p in clauses[start:] if p.command is not Command.AVOID_MODEL)
         beside = parse_message(rest, image_count=images, model_names=names)
-        if beside.command is not Command.GENERATE or beside.ambiguous or (
-            beside.model is not None
-            and self._display_name(beside.model) == self._display_name(stopped)
+        if (
+            beside.command is not Command.GENERATE
+            or beside.ambiguous
+            or (
+                beside.model is not None
+                and self._display_name(beside.model) == self._display_name(stopped)
+            )
         ):
             return None
         return replace(beside, avoided=stopped)
