@@ -48,7 +48,7 @@ from core.state import FIRST_FRAME, FirstFrame, UserState
 from core.store import Admission, Store, StoreError
 from core.turns import Turns
 from core.verdict import Decision, PreferenceOp
-from core.wants import Message, Refused, Wants, map_wants
+from core.wants import Message, Refused, Wants, insisted, map_wants
 
 log = logging.getLogger(__name__)
 
@@ -468,7 +468,7 @@ class Engine:
             await self._say(turn.replier, self._question(turn.locale, "question.media"))
             return
         await self._pictures.forget(turn.request)
-        wants = understanding.wants(options, parsed)
+        wants = self._wants(turn)
         draft = Draft(
             task_type,
             understanding.prompt(parsed, wants),
@@ -486,6 +486,11 @@ class Engine:
             request_key=turn.request.key,
             unsure=parsed.unsure and options.media is None,
         )
+
+    def _wants(self, turn: _Turn) -> Wants:
+        """What the message asks of a model, and whether it insists on it."""
+        wants = understanding.wants(turn.request.options, turn.parsed)
+        return replace(wants, strict=True) if insisted(turn.request.text) else wants
 
     def _pick(self, turn: _Turn) -> Pick:
         named = turn.request.options.model or turn.parsed.model
@@ -524,7 +529,7 @@ class Engine:
         verdict.note(continues=True)
         parsed = turn.parsed
         media = turn.request.options.media or parsed.media
-        wants = understanding.wants(turn.request.options, parsed)
+        wants = self._wants(turn)
         pick = self._pick(turn)
         premium = parsed.premium_requested
         if parsed.edit is not None:

@@ -17,7 +17,8 @@ A new message, a button and a follow-up all describe what to make as a :class:`D
    costs at most :data:`FIT_PRICE_FACTOR` times the default (else the suggested one is offered
    at its price: a capability only a dearer model has is confirmed, never bought unasked);
    and a format the model they named doesn't offer is left out with a note (they chose the
-   model, the format is a detail);
+   model, the format is a detail) — unless they insisted on it (``Wants.strict``): then it
+   is refused, naming the models that offer it;
 6. that something is described;
 7. the price, and a cheaper model to mention when it is expensive.
 
@@ -287,7 +288,11 @@ def _fit(
                 able, mapped = fitted
                 note = Message("advice.fitted", {"old": model.name, "model": able.name})
                 return able, ModelSource.FITTED, Mapped(mapped.params, (note, *mapped.notes))
-        if source in _NAMED and refusal.message.key == "advice.ratio_elsewhere":
+        if (
+            source in _NAMED
+            and refusal.message.key == "advice.ratio_elsewhere"
+            and not wants.strict
+        ):
             mapped = map_wants(model, replace(wants, aspect_ratio=None), catalog)
             values = {"model": model.name, "ratio": wants.aspect_ratio}
             note = Message("advice.ratio_left_out", values)

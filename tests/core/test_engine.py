@@ -740,3 +740,28 @@ async def test_stopping_the_recommended_model_never_fits_it_back(h: Harness) -> 
     pref = await h.store.get_preference("test", "u1", TaskType.TEXT_TO_VIDEO)
     assert pref is not None
     assert (pref.model_name != "Wan 2.6", pref.chosen) == (True, True)
+
+
+# ── a format insisted on ──────────────────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize(
+    ("text", "made"),
+    [
+        ("用海螺做个下雨的街道视频，一定要21:9", False),
+        ("hailuo video of a rainy street, must be 21:9", False),
+        ("用海螺做个烟花的视频，21:9", True),  # not insisted: made at its own format, said so
+    ],
+)
+async def test_a_ratio_the_named_model_lacks_is_refused_only_when_insisted_on(
+    h: Harness, text: str, made: bool
+) -> None:
+    replier = await h.say(text)
+    assert bool(h.creates) is made
+    if made:
+        assert "21:9" in replier.messages[0].history[0].text
+    else:
+        question = replier.last
+        assert question.stage is Stage.QUESTION
+        assert "Seedance" in question.text  # the models that offer it
+        assert actions(question, Verb.CONFIRM)  # one tap makes it with one of them
