@@ -658,6 +658,7 @@ class Engine:
             question.feature if question is not None else None,
             parsed.model,
             understanding.wants(request.options, parsed),
+            parsed.quality,
         )
         lines = await self._answers.answer(
             asked,

@@ -35,6 +35,22 @@ async def test_a_question_naming_a_medium_is_answered_not_made(chatty: World) ->
     assert chatty.creates == []
 
 
+async def test_catalog_questions_are_answered_from_the_live_catalog(chatty: World) -> None:
+    fake = chatty.fake
+    dm = fake.dm_channel(fake.default_user).id
+    await fake.send_message(dm, "which models do 21:9?")
+    ratio = await fake.wait_for_message(dm, lambda m: m.author is fake.bot_user)
+    assert ratio.content.startswith("Models that do the 21:9 format:"), ratio.content
+    assert "Seedance 2.0" in ratio.content  # videos too, not only pictures
+    await fake.send_message(dm, "哪个 model 做 video 最便宜")
+    cheapest = await fake.wait_for_message(
+        dm, lambda m: m.author is fake.bot_user and m is not ratio
+    )
+    assert cheapest.content == "文生视频最便宜的是 Vidu Q2，5 积分起。", cheapest.content
+    await chatty.settle()
+    assert chatty.creates == []
+
+
 async def test_a_picture_sent_with_a_question_is_not_transformed(chatty: World) -> None:
     fake = chatty.fake
     dm = fake.dm_channel(fake.default_user).id

@@ -17,6 +17,20 @@ async def test_a_question_in_a_group_is_answered_not_made(bot: Bot) -> None:
     assert bot.creates == []
 
 
+async def test_which_models_and_the_cheapest_are_answered_in_a_group(bot: Bot) -> None:
+    ratio = bot.fake.events.group_text_mentioning_bot("哪些模型支持21:9？")
+    await bot.deliver(ratio)
+    answer = card_text((await bot.card_for(ratio)).json())
+    assert answer.startswith("支持 21:9 比例的模型："), answer
+    assert "视频：Seedance 2.0 fast" in answer
+    cheapest = bot.fake.events.group_text_mentioning_bot("whats the cheapest model for videos")
+    await bot.deliver(cheapest)
+    answer = card_text((await bot.card_for(cheapest)).json())
+    assert "The cheapest for videos from text is Vidu Q2, from 5 pts." in answer, answer
+    await bot.settle()
+    assert bot.creates == []
+
+
 async def test_usage_is_answered_from_the_ledger(bot: Bot) -> None:
     made = bot.fake.events.group_text_mentioning_bot("画一只狐狸")
     await bot.deliver(made)
