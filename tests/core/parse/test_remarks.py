@@ -11,6 +11,13 @@ from tests.core.parse.support import GEN, I2I, IMAGE, Row, case, check, each
 CHAT, USAGE, HISTORY = Command.CHAT, Command.USAGE, Command.HISTORY
 
 CASES = [
+    # ── work done told of (a verb before 的/过): no request, whatever medium it names ─────────
+    *each(
+        "work-done",
+        ["@小李 快看我刚做的视频 太绝了", "哈哈 比我自己画的好看多了"],
+        command=CHAT,
+    ),
+    case("work-done-inside-request", "画一张我妈妈做的红烧肉", command=GEN, media=IMAGE),
     # ── a picture with a remark, a reaction or where it comes from: nothing to make ──────────
     *each(
         "picture-remark",
