@@ -66,3 +66,16 @@ async def test_an_unquoted_edit_changes_the_last_result(bot: Bot) -> None:
     fox, vertical = (c["parameters"][0]["parameters"] for c in bot.creates)
     assert vertical["prompt"] == fox["prompt"]
     assert vertical["size"] == "1440x2560"  # 9:16
+
+
+async def test_a_typed_yes_makes_a_model_named_first_the_default(bot: Bot) -> None:
+    named = bot.fake.events.group_text_mentioning_bot("用 Nano Banana Pro 画一座云上的城堡")
+    await bot.deliver(named)
+    await bot.final_card(named)
+    await bot.settle()
+    yes = bot.fake.events.group_text_mentioning_bot("好")
+    await bot.deliver(yes)
+    answer = card_text((await bot.card_for(yes)).json())
+    assert answer.startswith("✅ 已记住！以后文生图默认用 Nano Banana Pro"), answer
+    [body] = bot.creates  # the answer spends nothing
+    assert body["parameters"][0]["model_name"] == "Nano Banana Pro"
