@@ -61,8 +61,11 @@ _SUGGESTIONS = {
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 #: Where a message's clauses end: sentence marks and commas (a dot between digits, as in
-#: "Wan 2.6", ends nothing).
-_CLAUSES = re.compile(r"[，,。！!；;\n]+|(?<!\d)\.(?!\d)")
+#: "Wan 2.6", ends nothing), a space between Chinese words, "and" and 然后.
+_CLAUSES = re.compile(
+    r"[，,。！!；;\n]+|(?<!\d)\.(?!\d)|(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])"
+    r"|\band\b|然后"
+)
 _LATIN = re.compile(r"[A-Za-z]{2,}")
 HISTORY_SIZE = 10
 #: Requests stored but never answered are answered after a restart if they are this recent.
@@ -710,16 +713,18 @@ class Engine:
         a request that avoids the stopped model; None when there is none, when its medium is
         unclear ("…, too pricey" is a reason, not a request) or when it names that model."""
         stopped, images, names = turn.parsed.model, len(turn.attachments), self._model_names()
-        clauses = [
-            (clause, parse_message(clause, image_count=images, model_names=names))
-            for clause in _CLAUSES.split(turn.request.text)
-            if clause.strip()
+        text = turn.request.text
+        ends = [m.end() for m in _CLAUSES.finditer(text)] + [len(text)]
+        spans = [(a, b) for a, b in zip([0, *ends], ends, strict=False) if text[a:b].strip()]
+        clauses = [  # each clause with the marks that end it, as typed
+            (text[a:b], parse_message(text[a:b], image_count=images, model_names=names))
+            for a, b in spans
         ]
         asks = [i for i, (_, p) in enumerate(clauses) if p.command is Command.GENERATE]
         if stopped is None or not asks:
             return None
         start = next((i for i in asks if not clauses[i][1].ambiguous), asks[0])
-        rest = "，".join(t for t, p in clauses[start:] if p.command is not Command.AVOID_MODEL)
+        rest = "".join(t for t, p in clauses[start:] if p.command is not Command.AVOID_MODEL)
         beside = parse_message(rest, image_count=images, model_names=names)
         if (
             beside.command is not Command.GENERATE

@@ -703,6 +703,8 @@ async def test_the_question_after_a_model_named_first_is_answered_by_its_button(
             "Sora 2 Pro",
             "cat surfing",
         ),
+        ("always use sora", "stop using sora and make me a video of a cat dancing", "Sora", "cat"),
+        ("以后都用可灵", "以后不用可灵了 太贵了 帮我做个日落的视频", "Kling O1", "日落"),
     ],
 )
 async def test_a_stop_with_a_request_resets_and_makes_it_with_the_default(
