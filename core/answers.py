@@ -283,7 +283,7 @@ def _by_quality(catalog: Catalog, quality: Quality) -> list[Message]:
     values = {
         "kind": Message(f"kind.{catalog.task_type.value}"),
         "model": found.name,
-        "credits": found.min_points,
+        "credits": quote(found, {}).credits,  # as it would be used: its form's defaults
     }
     return [Message(f"answer.{quality.value}", values)]
 

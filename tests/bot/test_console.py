@@ -112,7 +112,7 @@ async def test_catalog_questions_in_both_languages_in_the_console(tmp_path: Path
         text = out.getvalue()
         assert "文生视频的价格" in text, text
         assert "Models that do the 21:9 format:" in text
-        assert "文生视频最便宜的是 Vidu Q2，5 积分起。" in text
+        assert "文生视频最便宜的是 Hailuo 2.3，默认设置下 12 积分。" in text
         assert "Videos can be up to 15 seconds long" in text
         assert "你今天已用 0 积分。" in text
         assert sim.state.calls("create") == []

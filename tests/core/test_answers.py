@@ -107,7 +107,9 @@ async def test_the_cheapest_and_the_best_for_a_medium(h: Harness) -> None:
     cheapest = await answer(
         h, Asked(QuestionTopic.OTHER, MediaKind.VIDEO, quality=Quality.CHEAPEST)
     )
-    assert cheapest == "The cheapest for videos from text is Vidu Q2, from 5 pts."
+    assert (
+        cheapest == "The cheapest for videos from text is Hailuo 2.3: 12 pts at its usual settings."
+    )
     best = await answer(h, Asked(QuestionTopic.MODELS, MediaKind.IMAGE, quality=Quality.BEST), "zh")
     assert best.startswith("文生图最好的是 Nano Banana Pro")
 

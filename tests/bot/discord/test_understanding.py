@@ -47,7 +47,9 @@ async def test_catalog_questions_are_answered_from_the_live_catalog(chatty: Worl
     cheapest = await fake.wait_for_message(
         dm, lambda m: m.author is fake.bot_user and m is not ratio
     )
-    assert cheapest.content == "文生视频最便宜的是 Vidu Q2，5 积分起。", cheapest.content
+    assert cheapest.content == "文生视频最便宜的是 Hailuo 2.3，默认设置下 12 积分。", (
+        cheapest.content
+    )
     await chatty.settle()
     assert chatty.creates == []
 

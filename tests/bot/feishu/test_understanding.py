@@ -26,7 +26,9 @@ async def test_which_models_and_the_cheapest_are_answered_in_a_group(bot: Bot) -
     cheapest = bot.fake.events.group_text_mentioning_bot("whats the cheapest model for videos")
     await bot.deliver(cheapest)
     answer = card_text((await bot.card_for(cheapest)).json())
-    assert "The cheapest for videos from text is Vidu Q2, from 5 pts." in answer, answer
+    assert (
+        "The cheapest for videos from text is Hailuo 2.3: 12 pts at its usual settings." in answer
+    ), answer
     await bot.settle()
     assert bot.creates == []
 
