@@ -223,7 +223,10 @@ class Preferences:
         if not prefs:
             return self._messages.info(locale, Message("pref.nothing_saved"))
         lines = [Message("pref.list_title")] + [
-            Message("pref.list_line", {"kind": Message(f"kind.{t.value}"), "model": p.model_name})
+            Message(
+                "pref.list_line" if p.chosen else "pref.list_line_used",
+                {"kind": Message(f"kind.{t.value}"), "model": p.model_name},
+            )
             for t, p in prefs.items()
         ]
         return self._messages.info(locale, *lines)

@@ -769,3 +769,11 @@ async def test_a_ratio_the_named_model_lacks_is_refused_only_when_insisted_on(
         assert question.stage is Stage.QUESTION
         assert "Seedance" in question.text  # the models that offer it
         assert actions(question, Verb.CONFIRM)  # one tap makes it with one of them
+
+
+async def test_shown_preferences_tell_a_model_saved_by_use_from_a_chosen_one(h: Harness) -> None:
+    await h.say("draw a cat")
+    await h.say("always use kling for videos")
+    shown = (await h.say("my preferences")).last.text
+    assert "• images from text: SeeDream 4.5 (saved because you used it" in shown
+    assert "• videos from text: Kling O1\n" in shown + "\n"
