@@ -777,3 +777,15 @@ async def test_shown_preferences_tell_a_model_saved_by_use_from_a_chosen_one(h: 
     shown = (await h.say("my preferences")).last.text
     assert "• images from text: SeeDream 4.5 (saved because you used it" in shown
     assert "• videos from text: Kling O1\n" in shown + "\n"
+
+
+async def test_a_format_asked_of_a_named_models_result_is_refused_not_made_again(
+    h: Harness,
+) -> None:
+    """ "make it 21:9" after a Hailuo video: made without 21:9 it would be the same video
+    again, so the models that offer it are named instead (one tap to use one)."""
+    await h.say("hailuo video of waves hitting a pier")
+    replier = await h.say("make it 21:9")
+    assert len(h.creates) == 1
+    assert replier.last.stage is Stage.QUESTION
+    assert "Seedance" in replier.last.text
