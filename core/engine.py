@@ -36,6 +36,7 @@ from core.logcontext import about
 from core.messages import Messages, Offer, duration
 from core.metrics import DEDUPLICATED, REFUSALS
 from core.parse import Command, ModelScope, ParsedMessage, QuestionTopic, parse_message
+from core.parse.frames import has_request_verb
 from core.pictures import PictureMemory
 from core.planning import Draft, Named, Pick, Plan, Planner, Remembered, Unplanned
 from core.policy import Policy
@@ -710,8 +711,9 @@ class Engine:
         """The request in the clauses of a stop-using message that don't stop anything, from
         the first one that asks to make something of a known medium on (else the first that
         asks at all: "stop using sora, too pricey. make a video of…" → "make a video of…"), as
-        a request that avoids the stopped model; None when there is none, when its medium is
-        unclear ("…, too pricey" is a reason, not a request) or when it names that model."""
+        a request that avoids the stopped model (proposed, not made, without a verb of making);
+        None when there is none, when its medium is unclear ("…, too pricey" is a reason, not a
+        request) or when it names that model."""
         stopped, images, names = turn.parsed.model, len(turn.attachments), self._model_names()
         text = turn.request.text
         ends = [m.end() for m in _CLAUSES.finditer(text)] + [len(text)]
@@ -735,7 +737,10 @@ class Engine:
             )
         ):
             return None
-        return replace(beside, avoided=stopped)
+        # said after a stop, words with no verb of making are as likely a reason ("pictures
+        # from mj are better anyway") as a request: shown with its price, made on a tap
+        unsure = beside.unsure or not has_request_verb(rest)
+        return replace(beside, avoided=stopped, unsure=unsure)
 
     async def _help(self, turn: _Turn) -> None:
         verdict.decide(Decision.ANSWER)

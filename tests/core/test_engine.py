@@ -789,3 +789,13 @@ async def test_a_format_asked_of_a_named_models_result_is_refused_not_made_again
     assert len(h.creates) == 1
     assert replier.last.stage is Stage.QUESTION
     assert "Seedance" in replier.last.text
+
+
+async def test_words_after_a_stop_with_no_verb_of_making_are_proposed_not_made(
+    h: Harness,
+) -> None:
+    await h.say("always use veo")
+    replier = await h.say("dont use veo anymore, pictures from mj are better anyway")
+    assert h.creates == []
+    assert actions(replier.last, Verb.CONFIRM)  # shown with its price, made on a tap
+    assert await h.store.get_preference("test", "u1", TaskType.TEXT_TO_VIDEO) is None
