@@ -482,6 +482,7 @@ class Engine:
             pick=self._pick(turn),
             premium=parsed.premium_requested,
             avoid=parsed.avoided,
+            another=parsed.another_model,
         )
         await self._start(
             draft,

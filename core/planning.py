@@ -96,6 +96,8 @@ class Draft:
     origin_id: str | None = None
     #: A model named with a negation ("别用mj"): never chosen for this draft unless named.
     avoid: str | None = None
+    #: "换个模型画一只猫": not the model that would be chosen otherwise (unless one is named).
+    another: bool = False
 
     @property
     def images(self) -> int:
@@ -158,12 +160,14 @@ class Planner:
             raise _ask(_image_question(draft.task_type))
         catalog = await self._client.catalog(draft.task_type)
         model, source = await self.choose(catalog, draft.pick, platform, user_id)
+        named = isinstance(draft.pick, Named)
         if isinstance(draft.pick, Named):
             model = _family_member(catalog, pick=draft.pick, model=model, prompt=draft.prompt)
-        avoided = None
-        if not isinstance(draft.pick, Named) and draft.avoid:
-            avoided = catalog.find(draft.avoid)
-        if avoided is not None and avoided == model:
+        # the model this draft never uses: the one left out ("别用mj"), else with "another
+        # model" the one it would have used
+        avoided = catalog.find(draft.avoid) if draft.avoid and not named else None
+        if not named and (draft.another or (avoided is not None and avoided == model)):
+            avoided = avoided or model
             # the recommended default, unless it is the one to avoid: then the first other
             default = choice.recommended(catalog)
             others = [m for m in catalog.models if m != model]

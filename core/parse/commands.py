@@ -104,7 +104,12 @@ def _command(s: State) -> Command:
         return Command.AVOID_MODEL  # not "不能用sora吗": a question
     if s.scan.search(_USAGE_RE) is not None and not requests and s.media.media is None:
         return Command.USAGE
-    more = s.edit is not None or s.retry or s.count.value is not None  # "之前画的那只猫再来一张"
+    # "之前画的那只猫再来一张": more of it, not the list
+    more = (
+        s.retry
+        or s.count.value is not None
+        or (s.edit is not None and s.edit.kind is EditKind.MORE)
+    )
     if (
         s.scan.search(_HISTORY_RE) is not None
         and not more
@@ -113,6 +118,12 @@ def _command(s: State) -> Command:
         # "always use kling for my videos": the default for them, not the list of them
         return Command.ALWAYS_MODEL if d.model is not None and d.always else Command.HISTORY
     form = s.question_form
+    if s.another_model and d.model is None and d.quality is None and not s.images:
+        asked_to = form is not None and (form.polite or form.asks_to_do) and s.edit is None
+        if (form is None and not s.described) or asked_to:
+            # "能不能换个模型再试下", "can you try a different model?": other models offered,
+            # never the same one again
+            return Command.ANOTHER_MODEL
     if _wonders_how_it_looks(s):
         # A picture of it, unsure: the bot proposes it first.
         s.media = replace(s.media, media=MediaKind.IMAGE, task_type=TaskType.TEXT_TO_IMAGE)
