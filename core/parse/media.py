@@ -216,13 +216,19 @@ def media(state: State) -> None:
     target_end = -1
     #: The last noun: where it ended, its kind, and whether its place made it strong.
     previous: tuple[int, MediaKind, bool] | None = None
+    #: Media nouns after "for": what another output is for, or, when no other is named, the
+    #: output itself ("the cheapest model for videos").
+    purposes: list[MediaKind] = []
     for m in scan.finditer(MEDIA_RE):
         group = token_group(m)
         if group == "target":
             target_end = m.end()
             continue
         kind = _KINDS.get(group)
-        if kind is None or _PURPOSE_BEFORE_RE.search(view, max(0, m.start() - 16), m.start()):
+        if kind is not None and _PURPOSE_BEFORE_RE.search(view, max(0, m.start() - 16), m.start()):
+            purposes.append(kind)
+            kind = None
+        if kind is None:
             previous = None
             continue
         if (
@@ -256,6 +262,8 @@ def media(state: State) -> None:
     strong.update(heads[i] for heads, i in ((english_heads, 0), (chinese_heads, -1)) if heads)
     if labelled is not None:
         strong = {labelled}  # what follows the label is what it shows
+    if not weak and not strong:
+        weak.extend(purposes)
     if (state.resolution.wants_8k or state.resolution.vector) and not weak and not strong:
         weak.append(MediaKind.IMAGE)  # "16k render of a car", "an svg logo": a picture
     both = scan.search(_BOTH_FRAMES_RE) is not None

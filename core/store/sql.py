@@ -192,6 +192,17 @@ def _job(row: Row) -> Job:
     )
 
 
+def _preference(row: Row) -> Preference:
+    return Preference(
+        row["model_id"],
+        row["version_id"],
+        row["model_name"],
+        row["credit"],
+        row["updated_at"],
+        bool(row["chosen"]),
+    )
+
+
 def _int(row: Row | None) -> int:
     return int(row[0]) if row and row[0] is not None else 0
 
@@ -325,24 +336,24 @@ class SQLStore:
         self, platform: str, user_id: str, task_type: TaskType
     ) -> Preference | None:
         row = await self._fetchone(
-            "SELECT model_id, version_id, model_name, credit, updated_at FROM preferences "
-            "WHERE platform = ? AND user_id = ? AND task_type = ?",
+            "SELECT model_id, version_id, model_name, credit, updated_at, chosen "
+            "FROM preferences WHERE platform = ? AND user_id = ? AND task_type = ?",
             (platform, user_id, task_type.value),
         )
-        return Preference(*row) if row else None
+        return _preference(row) if row else None
 
     async def set_preference(
         self, platform: str, user_id: str, task_type: TaskType, pref: Preference
     ) -> None:
         async with self._transaction() as c:
             await c.execute(
-                "INSERT INTO preferences VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "INSERT INTO preferences VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (platform, user_id, task_type) DO UPDATE SET "
                 "model_id = excluded.model_id, version_id = excluded.version_id, "
                 "model_name = excluded.model_name, credit = excluded.credit, "
-                "updated_at = excluded.updated_at",
+                "updated_at = excluded.updated_at, chosen = excluded.chosen",
                 (platform, user_id, task_type.value, pref.model_id, pref.version_id,
-                 pref.model_name, pref.credit, pref.updated_at),
+                 pref.model_name, pref.credit, pref.updated_at, int(pref.chosen)),
             )  # fmt: skip
 
     async def clear_preferences(
@@ -358,14 +369,12 @@ class SQLStore:
 
     async def list_preferences(self, platform: str, user_id: str) -> dict[TaskType, Preference]:
         rows = await self._fetchall(
-            "SELECT task_type, model_id, version_id, model_name, credit, updated_at "
+            "SELECT task_type, model_id, version_id, model_name, credit, updated_at, chosen "
             "FROM preferences WHERE platform = ? AND user_id = ? ORDER BY task_type",
             (platform, user_id),
         )
         known = {t.value for t in TaskType}
-        return {
-            TaskType(r[0]): Preference(r[1], r[2], r[3], r[4], r[5]) for r in rows if r[0] in known
-        }
+        return {TaskType(r[0]): _preference(r) for r in rows if r[0] in known}
 
     # ── user state ────────────────────────────────────────────────────────────────────────
 
