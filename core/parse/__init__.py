@@ -73,8 +73,8 @@ passes (sound wishes, "again").
    top/with/of/the/my (``这两张图`` are inputs, ``top 10 songs`` a title). 张/幅 hint a picture,
    首 a song.
 7. ``media.media``: a request taken back first ("dont make a video yet", 不要做视频, 别画了,
-   "no video pls") is masked: it asks for nothing. Then a tokenizer over media words (typos and slang included: 视屏, viedo, vid,
-   pic, imgae, gif…) in which exclusions are tokens too (画面, 画质, video game, music festival,
+   "no video pls") is masked: it asks for nothing. Then a tokenizer over media words (typos
+   and slang included: 视屏, viedo, vid, pic, imgae, gif…) in which exclusions are tokens too (画面, 画质, video game, music festival,
    喜欢画画…) and, among nouns, the longest wins ("clip art" is a picture). Input-picture words
    (这张图, my photo, the attached image) are no output. Strong signals: task phrases (图生视频,
    text-to-image, 首尾帧), conversion targets (做成视频, into a song), the noun right after a
