@@ -68,15 +68,15 @@ passes (sound wishes, "again").
    (横屏/竖屏/方图, in portrait, vertical video, make it vertical, "…, vertical", "海边日落
    vertical") → 16:9, 9:16, 1:1; "portrait" only before a video noun or as a clause of a
    message naming a video or saying nothing else; bare landscape/portrait/square are
-   descriptions. Counts: 两张/3个视频/three songs/
-   2 images/n=4/3 versions, Arabic, English and Chinese numerals; never after 这/那/有/第 nor
-   top/with/of/the/my (``这两张图`` are inputs, ``top 10 songs`` a title). 张/幅 hint a picture,
+   descriptions. Counts: 两张/3个视频/three songs/2 images/n=4/3 versions/logo x4/来四个,
+   Arabic, English and Chinese numerals; never after 这/那/有/第 nor top/with/of/the/my (``这两张图`` are inputs, ``top 10 songs`` a title). 张/幅 hint a picture,
    首 a song.
 7. ``media.media``: a request taken back first ("dont make a video yet", 不要做视频, 别画了,
    "no video pls") is masked: it asks for nothing. Then a tokenizer over media words (typos
-   and slang included: 视屏, viedo, vid, pic, imgae, gif…) in which exclusions are tokens too (画面, 画质, video game, music festival,
-   喜欢画画…) and, among nouns, the longest wins ("clip art" is a picture). Input-picture words
-   (这张图, my photo, the attached image) are no output. Strong signals: task phrases (图生视频,
+   and slang included: 视屏, viedo, vid, pic, imgae, gif…) in which exclusions are tokens
+   too (画面, 画质, video game, music festival, 喜欢画画…) and, among nouns, the longest wins
+   ("clip art" is a picture). Input-picture words (这张图, my photo, the attached image) are
+   no output. Strong signals: task phrases (图生视频,
    text-to-image, 首尾帧), conversion targets (做成视频, into a song), the noun right after a
    count, the last noun of a compound (视频封面, 音乐节海报, video thumbnail), the outermost head
    of a phrase (the first English one: "a poster of the top 10 songs"; the last Chinese one:
