@@ -69,8 +69,8 @@ passes (sound wishes, "again").
    vertical") → 16:9, 9:16, 1:1; "portrait" only before a video noun or as a clause of a
    message naming a video or saying nothing else; bare landscape/portrait/square are
    descriptions. Counts: 两张/3个视频/three songs/2 images/n=4/3 versions/logo x4/来四个,
-   Arabic, English and Chinese numerals; never after 这/那/有/第 nor top/with/of/the/my (``这两张图`` are inputs, ``top 10 songs`` a title). 张/幅 hint a picture,
-   首 a song.
+   Arabic, English and Chinese numerals; never after 这/那/有/第 nor top/with/of/the/my
+   (``这两张图`` are inputs, ``top 10 songs`` a title). 张/幅 hint a picture, 首 a song.
 7. ``media.media``: a request taken back first ("dont make a video yet", 不要做视频, 别画了,
    "no video pls") is masked: it asks for nothing. Then a tokenizer over media words (typos
    and slang included: 视屏, viedo, vid, pic, imgae, gif…) in which exclusions are tokens
