@@ -145,9 +145,10 @@ class Driver(Protocol):
         ...
 
     def receiving(self) -> AbstractAsyncContextManager[Connection]:
-        """A transaction storing arriving requests: it goes before the jobs' writes waiting for
-        theirs (SQLite's one writer), or has a connection of its own (PostgreSQL), so an
-        acknowledgement never waits behind job work."""
+        """Where arriving requests are stored, by one statement (atomic on its own, so without
+        BEGIN and COMMIT: fewer waits before the acknowledgement): it goes before the jobs'
+        writes waiting for theirs (SQLite's one writer), or has a connection of its own
+        (PostgreSQL), so an acknowledgement never waits behind job work still to start."""
         ...
 
     def leasing(self) -> AbstractAsyncContextManager[Connection]:
