@@ -246,8 +246,10 @@ async def feishu_run(
 ) -> list[str]:
     async with FakeFeishu() as fake, running(layout, sim, "feishu", feishu=fake) as bots:
         count = int(rate * seconds)
-        events = [
-            fake.events.group_text_mentioning_bot(f"画一座灯塔 {i}", chat_id=f"oc_b{i}")
+        events = [  # one person each, as on Discord (else all wait in one person's turn)
+            fake.events.group_text_mentioning_bot(
+                f"画一座灯塔 {i}", chat_id=f"oc_b{i}", sender=fake.events.new_user(f"user{i}")
+            )
             for i in range(count)
         ]
         posted: dict[str, float] = {}  # message id → wall clock, for the card times
