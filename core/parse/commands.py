@@ -103,8 +103,11 @@ def _command(s: State) -> Command:
         return Command.AVOID_MODEL  # not "不能用sora吗": a question
     if s.scan.search(_USAGE_RE) is not None and not requests and s.media.media is None:
         return Command.USAGE
-    if s.scan.search(_HISTORY_RE) is not None and not has_request_verb(
-        _HISTORY_RE.sub(" ", s.scan.edges())
+    more = s.edit is not None or s.retry or s.count.value is not None  # "之前画的那只猫再来一张"
+    if (
+        s.scan.search(_HISTORY_RE) is not None
+        and not more
+        and not has_request_verb(_HISTORY_RE.sub(" ", s.scan.edges()))
     ):
         # "always use kling for my videos": the default for them, not the list of them
         return Command.ALWAYS_MODEL if d.model is not None and d.always else Command.HISTORY

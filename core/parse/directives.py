@@ -211,6 +211,7 @@ _QUALITY_RE = led(
     *(f"quality.{group}" for group in _QUALITY_GROUPS),
 )
 _PREMIUM_RE = lexicon().pattern("quality.premium")
+_NO_OBJECT_RE = lexicon().pattern("quality.no_object")
 _ANOTHER_RE = lexicon().pattern("directive.another")
 _RETRY_RE = lexicon().pattern("directive.retry")
 _RETRY_WEAK_RE = lexicon().pattern("directive.retry_weak")
@@ -284,7 +285,11 @@ def models_and_quality(state: State) -> None:
         avoided_at=avoided_at,
         contrast=contrast,
     )
-    state.premium_requested = quality is Quality.BEST or scan.search(_PREMIUM_RE) is not None
+    # "不差钱", "money is no object": premium, and nothing the generator needs to read
+    price_no_object = bool(scan.take(_NO_OBJECT_RE))
+    state.premium_requested = (
+        quality is Quality.BEST or price_no_object or scan.search(_PREMIUM_RE) is not None
+    )
 
 
 def another_model(state: State) -> None:

@@ -33,14 +33,18 @@ _END_RE = re.compile(
     rf"|{words('question.end_spaced')}\s",
     NOCASE,
 )
-#: "能做音乐不", "可以画图没": a modal, then 不/没 ending the clause (no description).
+#: "能做音乐不", "可以画图没": a modal, then 不/没 ending the clause (no description); or a
+#: bare 不 ending it after anything but an adverb of negation ("支持竖屏视频不").
 _END_NOT_RE = re.compile(
-    rf"{words('question.modal')}[^,.;!?\n]{{0,12}}?(?P<not>{words('question.end_not')})"
+    rf"(?:{words('question.modal')}[^,.;!?\n]{{0,12}}?(?P<not>{words('question.end_not')})"
+    rf"|(?<!{words('question.end_not_adverb')})(?P<bare>不))"
     rf"[\s\x00\x01~…]*(?:[,.;!?]|\Z)"
 )
 _SKIP = r"[\s\x00\x01,.!~]*"
+#: Interjections before a question's opening: "wait does it do 4k", "ok so is it free".
+_LEAD = rf"{_SKIP}(?:{words('question.interjection')}{_SKIP})*"
 _OPENING_RE = re.compile(
-    rf"{_SKIP}(?:{words('question.start', 'question.wh')}"
+    rf"{_LEAD}(?:{words('question.start', 'question.wh')}"
     rf"|{words('question.aux')}\s*(?:{words('question.subject')}|\x00"
     rf"|(?!{words('question.not_name')}\s)[A-Za-z0-9.\-]+\s+"
     rf"{words('frame.request_verb', 'question.aux_verb')})"
@@ -49,7 +53,7 @@ _OPENING_RE = re.compile(
 )
 #: An aux opening the message before any word ("are videos expensive", "do videos have
 #: sfx?"): a question when something else says so too.
-_AUX_START_RE = re.compile(rf"{_SKIP}{words('question.aux', 'question.do')}\s+\w", NOCASE)
+_AUX_START_RE = re.compile(rf"{_LEAD}{words('question.aux', 'question.do')}\s+\w", NOCASE)
 #: "贵不贵", "快不快", "要不要": A-not-A asks.
 _A_NOT_A_RE = re.compile(r"([\u4e00-\u9fff])[不没]\1")
 #: "几张/几秒/几个" asks how many ("能生成几个", "视频能做几秒"), except right after a verb
@@ -162,7 +166,7 @@ def question(state: State) -> None:
     not_end = scan.search(_END_NOT_RE)
     if not_end is not None:
         end = True
-        scan.mask([not_end.span("not")])
+        scan.mask([not_end.span("not" if not_end["not"] is not None else "bare")])
         described(state)  # the 不 described nothing
     opening = _OPENING_RE.match(view) is not None or _OPENING_RE.match(view, start) is not None
     # A-not-A ("贵不贵", "快不快") asks as surely as a question mark.

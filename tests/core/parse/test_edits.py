@@ -13,6 +13,35 @@ PARAMS, CONTENT = EditKind.PARAMS, EditKind.CONTENT
 MEDIA, MORE = EditKind.MEDIA, EditKind.MORE
 
 CASES = [
+    # ── a setting moved to a value, a subject changed, a clause after a remark ─────────────
+    *each(
+        "setting-to",
+        [
+            "bump it to 1080p",
+            "crank it up to 4k",
+            "res to 4k pls",
+            "清晰度拉到1080p",
+            "时长调到10秒",
+            "分辨率升到4K",
+            "4K pls 要高清",
+        ],
+        command=EDIT,
+        edit_kind=PARAMS,
+    ),
+    *each(
+        "subject-change-to",
+        ["背景改成黑色的", "天空换成紫色", "颜色调成暖色调", "头发变为金色", "衣服换为红色"],
+        command=EDIT,
+        edit_kind=CONTENT,
+    ),
+    case("subject-change-new-video", "猫变成狗的视频", command=GEN, media=VIDEO),
+    case("subject-change-new-picture", "画一只猫变成狗", command=GEN, media=IMAGE),
+    *each(
+        "remark-then-degree", ["太丧了 欢快一点", "太暗了 亮一点"], command=EDIT, edit_kind=CONTENT
+    ),
+    case("request-then-degree", "画一只猫 可爱一点", command=GEN, media=IMAGE),
+    case("motion-of-the-frame", "让这个画面动一动", command=EDIT, edit_kind=MEDIA, media=VIDEO),
+    case("bgm-onto-it", "加个 BGM 上去", command=EDIT, edit_kind=MEDIA, media=MUSIC),
     case("media-motion-no-picture", "make him wave", command=EDIT, edit_kind=MEDIA, media=VIDEO),
     case("media-motion-zh-no-picture", "让她笑一下", command=EDIT, edit_kind=MEDIA, media=VIDEO),
     case("media-motion-short-zh", "挥挥手", command=EDIT, edit_kind=MEDIA),

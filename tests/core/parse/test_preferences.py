@@ -11,6 +11,37 @@ ALWAYS, THIS_TIME = ModelScope.ALWAYS, ModelScope.THIS_TIME
 AVOID, RETRY = Command.AVOID_MODEL, Command.RETRY
 
 CASES = [
+    # ── other phrasings of set, show, reset, best and cheapest ─────────────────────────────
+    case(
+        "go-to", "make sora my go-to", command=Command.ALWAYS_MODEL, model="sora", names=("sora",)
+    ),
+    case(
+        "main-model",
+        "set kling as my main model for videos",
+        command=Command.ALWAYS_MODEL,
+        model="kling",
+        names=("kling",),
+    ),
+    *each("show-look", ["看下我的偏好", "查下我的默认模型"], command=Command.SHOW_PREFS),
+    *each(
+        "reset-object-first",
+        ["把模型设置清空", "偏好都删了吧", "恢复成原来的设置", "改回到原来的模型"],
+        command=Command.RESET,
+    ),
+    *each(
+        "best-price-no-object",
+        [
+            "上最好的模型 不差钱",
+            "用最好的，积分不是问题",
+            "最好的那个模型 我不在乎积分",
+            "use the best model, money is no object",
+            "use the best one, credits don't matter",
+            "gimme the best one you have",
+            "get me the best one youve got",
+        ],
+        command=Command.BEST,
+    ),
+    case("cheapest-pick", "挑个最便宜的", command=Command.CHEAPEST),
     # ── the model just used as the default, said without naming it ─────────────────────────
     *each(
         "keep-last",
@@ -510,6 +541,11 @@ CASES = [
             "重新来过",
             "重来",
             "重试",
+            # 在 for 再, and "run it again"
+            "在来一次",
+            "在来",
+            "重跑一遍",
+            "重新跑一次",
         ],
         command=RETRY,
     ),

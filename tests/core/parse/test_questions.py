@@ -49,6 +49,29 @@ CASES = [
         ],
         command=Q,
     ),
+    *each(
+        "ends-bare-not",
+        ["支持横屏的视频不", "有竖屏模板不", "能用 4K 不", "是AI做的不"],
+        command=Q,
+    ),
+    # 不 ending a negation asks nothing: a request with it stays one
+    case("negation-not-asked", "画一只小狗 凶一点也不", command=GEN, media=IMAGE),
+    *each("where", ["换模型在哪设置", "生成的歌去哪下载啊", "作品哪找"], command=Q),
+    *each(
+        "interjection-opening",
+        [
+            "wait does it do 4k",
+            "ok so can it make songs too",
+            "hmm is sora worth it or nah",
+            "btw is there a limit on video length",
+            "umm how much is a song",
+            "uhh can it do gifs",
+            "real quick, does kling have sound",
+            "quick q is midjourney free",
+        ],
+        command=Q,
+    ),
+    *topic(PRICE, "用可灵做一个8秒的video大概多少 credits", "mj 出一张图 要几个 points"),
     case("ends-not-request", "能帮我画一只猫不", command=GEN),
     case("ends-not-description", "能做一个不会飞的鸟的视频", command=GEN),
     *each(

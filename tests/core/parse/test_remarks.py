@@ -11,6 +11,13 @@ from tests.core.parse.support import GEN, I2I, IMAGE, Row, case, check, each
 CHAT, USAGE, HISTORY = Command.CHAT, Command.USAGE, Command.HISTORY
 
 CASES = [
+    # ── work done told of (a verb before 的/过): no request, whatever medium it names ─────────
+    *each(
+        "work-done",
+        ["@小李 快看我刚做的视频 太绝了", "哈哈 比我自己画的好看多了", "都来瞧瞧我刚生成的图"],
+        command=CHAT,
+    ),
+    case("work-done-inside-request", "画一张我妈妈做的红烧肉", command=GEN, media=IMAGE),
     # ── a picture with a remark, a reaction or where it comes from: nothing to make ──────────
     *each(
         "picture-remark",
@@ -677,9 +684,16 @@ CASES = [
             "之前生成的",
             "我的历史",
             "打开我的作品集",
+            # what was made before
+            "show 一下我以前做的图",
+            "上次生成的那个视频去哪找啊",
+            "my old pics pls",
+            "pull up the pics i made yesterday",
+            "where are the videos ive generated before",
         ],
         command=HISTORY,
     ),
+    case("history-then-more", "之前画的那只猫再来一张", command=GEN),
     case("history-of-rome", "history of rome, poster", command=GEN, media=IMAGE),
     # ── chatter that asks for nothing: no medium, verb, parameter, model or wish ─────────
     *each(
