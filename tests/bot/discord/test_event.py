@@ -14,6 +14,7 @@ from bot.discord.event import (
     check_images,
     command_request,
     message_request,
+    raw_invocation,
     strip_mentions,
     video_frames,
 )
@@ -159,3 +160,29 @@ def test_free_text_replies_to_the_message_in_the_language_written(
     assert Target.from_json(request.reply_target) == Target(
         user_id=2, locale=locale, file_limit=100, channel_id=3, reply_to=1
     )
+
+
+def test_a_raw_interaction_in_a_server_and_in_a_dm() -> None:
+    snowflake = (1_000 << 22) | 5  # created one second after Discord's epoch
+    base = {
+        "id": str(snowflake),
+        "application_id": "7",
+        "token": "tok",
+        "locale": "zh-CN",
+        "attachment_size_limit": 8_000_000,
+        "channel": {"id": "33", "type": 0},
+    }
+    in_server = raw_invocation({**base, "guild_id": "44", "member": {"user": {"id": "55"}}})
+    assert in_server == Invocation(
+        id=snowflake,
+        user_id=55,
+        guild_id=44,
+        channel_id=33,
+        locale="zh-CN",
+        application_id=7,
+        token="tok",
+        created_at=1_420_070_401.0,
+        file_limit=8_000_000,
+    )
+    in_dm = raw_invocation({**base, "user": {"id": "66"}})
+    assert (in_dm.user_id, in_dm.guild_id, in_dm.channel_id) == (66, None, 33)
