@@ -68,6 +68,7 @@ _BOT_WORK_RE = lexicon().pattern("chat.bot_work")
 _MOCKERY_RE = lexicon().pattern("chat.mockery")
 #: A laugh mocks only in a wh-question ("why is he like that lol"); "is this AI lol" asks.
 _WH_RE = lexicon().pattern("question.wh")
+_IDENTITY_RE = lexicon().pattern("question.identity")
 #: Verbs that ask for nothing: someone's work ("机器人画的", "你画的", "这画的") and calls to the
 #: others to look ("快来看").
 _NO_REQUEST_RE = lexicon().pattern("chat.bot_work", "chat.made_by", "chat.addressee")
@@ -112,6 +113,12 @@ def _command(s: State) -> Command:
         # "always use kling for my videos": the default for them, not the list of them
         return Command.ALWAYS_MODEL if d.model is not None and d.always else Command.HISTORY
     form = s.question_form
+    if s.another_model and d.model is None and d.quality is None and not s.images:
+        asked_to = form is not None and (form.polite or form.asks_to_do) and s.edit is None
+        if (form is None and not s.described) or asked_to:
+            # "能不能换个模型再试下", "can you try a different model?": other models offered,
+            # never the same one again
+            return Command.ANOTHER_MODEL
     if _wonders_how_it_looks(s):
         # A picture of it, unsure: the bot proposes it first.
         s.media = replace(s.media, media=MediaKind.IMAGE, task_type=TaskType.TEXT_TO_IMAGE)
@@ -130,10 +137,10 @@ def _command(s: State) -> Command:
         return Command.CHAT
     if s.edit is not None:
         return Command.EDIT
+    if s.images and not directed and _vague_edit(s):
+        return Command.NONE  # "帮我p一下", "clean this up" with a picture: what should change?
     if _remark(s) or _unasked(s, directed, requests) or _picture_remark(s, directed):
         return Command.CHAT
-    if s.images and not directed and _vague_edit(s):
-        return Command.NONE  # "帮我p一下" with a picture: what should change?
     if s.images and not directed and _captions(s) and _shows(s):
         return Command.CHAT  # "our new puppy!!", "周末去爬山拍的": a picture shown
     if s.described or (s.images and (s.media.media is not None or not directed)):
@@ -201,6 +208,8 @@ def _mocks(s: State) -> bool:
     if s.edit is not None or s.retry or has_request_verb(_NO_REQUEST_RE.sub(" ", s.scan.edges())):
         return False  # "这画的什么玩意儿": a verb before 的 asks for nothing
     kept = s.scan.kept()
+    if s.images and _IDENTITY_RE.search(kept) is not None:
+        return False  # "what is this lol" with a picture: what it shows, asked
     laughs = _LAUGH_RE.search(kept) is not None and _WH_RE.search(kept) is not None
     mocks = laughs or _MOCKERY_RE.search(kept) is not None
     return mocks and FEEDBACK_RE.search(kept) is None
@@ -472,7 +481,8 @@ def _unsure(s: State) -> bool:
             form.polite
             and addressed
             and (s.described or s.images > 0)
-            and (s.media.media is not None or s.directives.model is not None)
+            # the medium or the model named, or the picture to change is there
+            and (s.media.media is not None or s.directives.model is not None or s.images > 0)
         ) or (form.polite and s.lyrics is not None)  # the words to sing are given
         if not (clear or _musing_in_a_request(s)):
             return True

@@ -77,6 +77,7 @@ def _asks_how_many(view: str) -> bool:
 _POLITE_RE = re.compile(rf"{_SKIP}(?:\w+[\s,]+)?{words('question.polite')}", NOCASE)
 _WH_RE = lexicon().pattern("question.wh")
 _ASKS_FOR_RE = lexicon().pattern("question.asks_for")
+_CHANGE_VERB_RE = lexicon().pattern("edit.verb", "edit.change")
 #: "不知道做什么", "not sure what to make": the question is the person's, to themselves.
 _EMBEDDED_RE = re.compile(rf"{words('question.embedded')}[^,.;!?\n]*", NOCASE)
 _IMPERATIVE_RE = re.compile(LEAD_VERB, NOCASE)
@@ -190,7 +191,13 @@ def question(state: State) -> None:
     directed = state.directives.model is not None or state.directives.quality is not None
     polite = (
         _POLITE_RE.match(scan.view) is not None or _POLITE_RE.match(scan.view, start) is not None
-    ) and (has_request_verb(view) or _ASKS_FOR_RE.search(view) is not None or directed)
+    ) and (
+        has_request_verb(view)
+        or _ASKS_FOR_RE.search(view) is not None
+        or directed
+        # "could you remove the car in the background" with the picture: a change of it
+        or (state.images > 0 and _CHANGE_VERB_RE.search(view) is not None)
+    )
     # "veo能配音吗", "midjourney 能做图生图吗", "music 可以自己写 lyrics 吗": what a model or a
     # medium can do, not a request to use it.
     capability = (

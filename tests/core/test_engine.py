@@ -171,6 +171,16 @@ async def test_best_and_cheapest_inline(h: Harness) -> None:
     assert pref.model_name == "Nano Banana Pro"  # cheapest is not saved, best is
 
 
+async def test_another_model_with_a_new_request_is_not_the_usual_one(h: Harness) -> None:
+    await h.say("画一只兔子")
+    assert h.creates[-1]["parameters"][0]["model_name"] == "SeeDream 4.5"
+    await h.say("换个模型画一只猫")
+    assert h.creates[-1]["parameters"][0]["model_name"] != "SeeDream 4.5"
+    replier = await h.say("能不能换个模型再来一次")
+    assert len(h.creates) == 2  # other models offered as buttons, nothing made again
+    assert replier.last.buttons
+
+
 async def test_a_family_name_takes_the_member_the_prompt_names(h: Harness) -> None:
     await h.say("用豆包做个BGM，适合vlog的轻快音乐")
     assert h.creates[-1]["parameters"][0]["model_name"] == "DouBao - BGM"

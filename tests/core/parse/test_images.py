@@ -106,6 +106,29 @@ CASES = [
     case("en-help-me-draw", "help me draw a cat", command=GEN, media=IMAGE),
     # ── image to image ───────────────────────────────────────────────────────────────────
     case("i2i-oil", "把这张照片变成油画风格", 1, media=IMAGE, task_type=I2I),
+    # a film or animation as the look of a picture, not a video of it
+    *(
+        case(f"i2i-film-look-{i}", text, 1, task_type=I2I)
+        for i, text in enumerate(
+            [
+                "把这张照片改成迪士尼动画风格",
+                "变成日漫动画的感觉",
+                "make this photo look like a still from a pixar movie",
+                "make this a frame from a ghibli film",
+                "give it a film look",
+                "anime aesthetic pls",
+            ]
+        )
+    ),
+    case("i2v-film-feel", "做一个电影感的视频", 1, media=VIDEO),
+    # what the picture shows, asked with a laugh
+    *(
+        case(f"picture-identity-{i}", text, 1, command=Command.QUESTION)
+        for i, text in enumerate(
+            ["wat is this lmao", "wut is that lol", "这啥 哈哈", "这是啥 笑死"]
+        )
+    ),
+    case("picture-change-polite", "could you remove the car in the background", 1, command=GEN),
     case("i2i-vivid", "make it more vivid", 1, task_type=I2I, ambiguous=False),
     case("i2i-no-media-word", "a cat in space", 1, task_type=I2I, ambiguous=False),
     case("i2i-empty-text", "", 1, command=GEN, task_type=I2I, prompt=""),
@@ -146,6 +169,10 @@ CASES = [
         case(f"picture-vague-{i}", text, 1, command=Command.NONE)
         for i, text in enumerate(
             [
+                "clean this up",
+                "tidy up the photo",
+                "优化一下",
+                "弄好看点",
                 "帮我p一下",
                 "p个图",
                 "修一下图",

@@ -42,6 +42,13 @@ CASES = [
         command=Command.BEST,
     ),
     case("cheapest-pick", "挑个最便宜的", command=Command.CHEAPEST),
+    # another model asked for as a yes/no question: the other models, never the same again
+    *each(
+        "another-asked",
+        ["能不能换个模型再来一次", "可以换个别的模型试试吗", "can you try a different model"],
+        command=Command.ANOTHER_MODEL,
+    ),
+    case("another-how", "换模型在哪设置", command=Command.QUESTION),
     # ── the model just used as the default, said without naming it ─────────────────────────
     *each(
         "keep-last",

@@ -13,6 +13,21 @@ CHAT, USAGE, HISTORY = Command.CHAT, Command.USAGE, Command.HISTORY
 CASES = [
     # ── work done told of (a verb before 的/过): no request, whatever medium it names ─────────
     *each(
+        "leaving",
+        [
+            "先撤了 bye",
+            "先走了 明天见",
+            "溜了溜了",
+            "下线了 回头见",
+            "算了 先不用了",
+            "ok cya",
+            "see ya later guys",
+            "gn",
+            "this is taking ages smh",
+        ],
+        command=CHAT,
+    ),
+    *each(
         "work-done",
         ["@小李 快看我刚做的视频 太绝了", "哈哈 比我自己画的好看多了", "都来瞧瞧我刚生成的图"],
         command=CHAT,
