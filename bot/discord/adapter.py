@@ -5,8 +5,8 @@ engine's work runs in a task the base adapter keeps. discord.py owns the gateway
 commands' registration; a slash command is read from the raw ``INTERACTION_CREATE`` payload
 (:meth:`DiscordAdapter.interaction_create`) and answered with discord.py's interaction callback
 request: building its ``Interaction``, the command tree's call and the callback's response
-objects were most of the bot's CPU per acknowledgement. Buttons and autocomplete go through
-discord.py as before.
+objects were a fifth of the bot's CPU per acknowledgement (1.02 ms, 0.80 without). Buttons and
+autocomplete go through discord.py as before.
 """
 
 from __future__ import annotations
@@ -253,7 +253,8 @@ class DiscordAdapter(BaseAdapter):
 
     async def _say(self, invocation: Invocation, text: str) -> None:
         """A private answer to the interaction, instead of deferring it."""
-        data = {"content": text, "flags": EPHEMERAL, "allowed_mentions": {"parse": []}}
+        mentions = discord.AllowedMentions.none().to_dict()  # as the client's own messages
+        data = {"content": text, "flags": EPHEMERAL, "allowed_mentions": mentions}
         await self._respond(invocation, CHANNEL_MESSAGE, data)
 
     async def _respond(

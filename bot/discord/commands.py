@@ -40,7 +40,10 @@ Lyrics = app_commands.Range[str, 1, MAX_LYRICS_CHARS]
 AnyCommand = app_commands.Command[Any, ..., None] | app_commands.Group
 
 
-#: A command's raw option type for an attached file (its value is the attachment's id).
+#: Raw option types: a subcommand, a group of them, and an attached file (whose value is the
+#: attachment's id).
+SUB_COMMAND = 1
+SUB_COMMAND_GROUP = 2
 ATTACHMENT = 11
 
 
@@ -82,9 +85,9 @@ class SlashCommands:
         these commands (an old one Discord still shows)."""
         path = [str(data["name"])]
         options: list[Mapping[str, Any]] = list(data.get("options") or [])
-        while len(options) == 1 and "options" in options[0]:  # a subcommand (or its group)
+        while len(options) == 1 and options[0]["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP):
             path.append(str(options[0]["name"]))
-            options = list(options[0]["options"] or [])
+            options = list(options[0].get("options") or [])
         found = self._readers.get(" ".join(path))
         if found is None:
             return None

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import cast
 
 import pytest
 
+from bot.discord.commands import build_commands
 from bot.discord.event import (
     FileInfo,
     Invocation,
@@ -18,10 +20,12 @@ from bot.discord.event import (
     strip_mentions,
     video_frames,
 )
+from core.door import Door
+from core.i18n import Translator
 from core.ima.tasks import MediaKind, TaskType
 from core.ima.upload import MAX_IMAGE_BYTES
 from core.replier import scrub_handle
-from core.request import ChatRequest, Options
+from core.request import ChatRequest, Explicit, Options
 from tests.conftest import fixture_catalog
 
 CATALOGS = {t: fixture_catalog(t) for t in TaskType}
@@ -186,3 +190,37 @@ def test_a_raw_interaction_in_a_server_and_in_a_dm() -> None:
     )
     in_dm = raw_invocation({**base, "user": {"id": "66"}})
     assert (in_dm.user_id, in_dm.guild_id, in_dm.channel_id) == (66, None, 33)
+
+
+class _Catalogs:
+    """As much of the door as declaring the commands needs."""
+
+    def __init__(self) -> None:
+        self._texts = Translator.load()
+
+    def text(self, locale: str, key: str, /, **values: object) -> str:
+        return self._texts.t(locale, key, **values)
+
+
+def test_raw_options_are_read_by_parameter_name() -> None:
+    commands = build_commands(cast(Door, _Catalogs()))
+    first_frame = {"filename": "a.png", "url": "https://cdn/a.png", "size": 10}
+    video = commands.read(
+        {
+            "name": "video",
+            "options": [
+                {"name": "prompt", "type": 3, "value": "waves"},
+                {"name": "image", "type": 11, "value": "9"},
+                {"name": "duration", "type": 4, "value": 5},
+            ],
+            "resolved": {"attachments": {"9": first_frame}},
+        }
+    )
+    assert video is not None
+    assert (video.prompt, video.options.duration, video.private) == ("waves", 5, False)
+    assert video.pictures() == [FileInfo("a.png", "https://cdn/a.png", 10, None)]
+    # A subcommand without options may come without the key.
+    shown = commands.read({"name": "preferences", "options": [{"name": "show", "type": 1}]})
+    assert shown is not None
+    assert (shown.options.explicit, shown.private) == (Explicit.PREFERENCES, True)
+    assert commands.read({"name": "retired"}) is None
