@@ -83,6 +83,14 @@ _TO_MEDIA_RE = lexicon().pattern("edit.to_media")
 _RESULT_RE = lexicon().pattern("edit.result")
 _MORE_WORD_RE = lexicon().pattern("edit.more")
 _SAME_RE = lexicon().pattern("edit.same")
+#: A remark around "再来两张" ("这个 style 很好 再来 2 张"): no new description.
+_REMARK_RE = lexicon().pattern("chat.reaction", "chat.degree")
+#: "make the sky pink": a colour given to a part of the result, one or two words named.
+_RECOLOR_RE = re.compile(
+    rf"{words('edit.recolor_verb')}\s+the\s+(?:[A-Za-z]+\s+){{1,2}}{words('edit.color')}"
+    rf"[\s\x00\x01.!]*\Z",
+    NOCASE,
+)
 #: "做成视频 猫从屋顶跳下来", "turn it into a video, the cat jumps": a conversion opening the
 #: message, then what the new medium shows.
 _MEDIA_NOUN = words("media.video", "media.motion", "media.music", "media.image")
@@ -170,7 +178,8 @@ def _kind(state: State) -> EditKind | None:
         content = [*content, "sound"]
     if params and not content and (media is None or counted) and not state.media.conflict:
         return EditKind.PARAMS
-    if (content and (opens or earlier)) or _comparative(state, content):
+    recolors = _RECOLOR_RE.match(view, lead_end(view)) is not None
+    if (content and (opens or earlier)) or recolors or _comparative(state, content):
         return EditKind.CONTENT
     return None
 
@@ -198,7 +207,7 @@ def _more(state: State) -> bool:
     elif state.count.value is None or not (state.retry or scan.search(_MORE_WORD_RE)):
         return False
     rest = scan.view[remark_end(scan.view) :]
-    if content_words(_SAME_RE.sub(" ", rest)):
+    if content_words(_REMARK_RE.sub(" ", _SAME_RE.sub(" ", rest))):
         return False
     scan.take(_SAME_RE)  # "3 more in this style": the style is the result's
     return True

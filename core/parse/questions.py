@@ -72,9 +72,9 @@ def _asks_how_many(view: str) -> bool:
     return False
 
 
-#: A request phrased as a question opens with one of these, maybe after a greeting ("hey can
-#: you…").
-_POLITE_RE = re.compile(rf"{_SKIP}(?:\w+[\s,]+)?{words('question.polite')}", NOCASE)
+#: A request phrased as a question opens with one of these, maybe after a few words ("hey can
+#: you…", "my oc!! can u…").
+_POLITE_RE = re.compile(rf"{_SKIP}(?:\w+[\s,!~]+){{0,3}}?{words('question.polite')}", NOCASE)
 _WH_RE = lexicon().pattern("question.wh")
 _ASKS_FOR_RE = lexicon().pattern("question.asks_for")
 _CHANGE_VERB_RE = lexicon().pattern("edit.verb", "edit.change")

@@ -54,6 +54,20 @@ CASES = [
     case(
         "params-portrait-pls", "portrait pls", command=EDIT, edit_kind=PARAMS, aspect_ratio="9:16"
     ),
+    *each(
+        "params-portrait-particle",
+        ["portrait 的吧", "portrait 呀", "vertical 哦", "portrait 啊", "portrait, 8 seconds"],
+        command=EDIT,
+        edit_kind=PARAMS,
+        aspect_ratio="9:16",
+    ),
+    case(
+        "params-portrait-length",
+        "portrait 的，10 s",
+        command=EDIT,
+        aspect_ratio="9:16",
+        duration=10,
+    ),
     case("params-zh-upright-come", "竖着来", command=EDIT, aspect_ratio="9:16"),
     case("params-zh-make-upright", "改成竖的", command=EDIT, edit_kind=PARAMS, aspect_ratio="9:16"),
     case(
@@ -575,6 +589,34 @@ CASES = [
         ],
         command=Command.QUESTION,
     ),
+    # ── a colour given to a part of the result; more of it after a remark (issue 12) ───────
+    *each(
+        "recolor",
+        [
+            "make the sky pink",
+            "turn the car gold",
+            "paint the walls light blue",
+            "color the dress red",
+            "colour the big door green",
+            "make the hat yellow",
+            "make the cat orange",
+            "turn the sky black",
+            "make the frame silver",
+            "make the dog brown",
+            "make the walls grey",
+            "make the car gray",
+            "make the water teal",
+            "make the neon lights cyan",
+            "make the jacket navy",
+            "make the logo white",
+            "make the tree purple",
+            "make the crown golden",
+        ],
+        command=EDIT,
+        edit_kind=EditKind.CONTENT,
+    ),
+    case("recolor-new-request", "make the best logo for my cafe", command=GEN),
+    case("more-after-remark", "这个 style 很好 再来 2 张", command=EDIT, edit_kind=MORE, count=2),
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.parse import Command, ModelScope
-from tests.core.parse.support import GEN, I2I, IMAGE, T2I, VIDEO, Row, case, check
+from tests.core.parse.support import GEN, I2I, IMAGE, T2I, VIDEO, Row, case, check, each
 
 CASES = [
     # ── images, Chinese ──────────────────────────────────────────────────────────────────
@@ -190,6 +190,45 @@ CASES = [
                 "fix 一下这张",
             ]
         )
+    ),
+    # ── kinds of picture with no request frame: a picture request (issue 12) ─────────────
+    *each(
+        "picture-kind-no-frame",
+        [
+            "pixel art of a fox sleeping under a tree",
+            "pixel-art knight, 16 colors",
+            "fan art of my favourite band",
+            "line art of a koi fish",
+            "digital art of a floating island",
+            "product shots of my mug on a marble table",
+            "a product photo of sneakers on white",
+            "professional headshot, navy suit, grey background",
+            "mockup of a coffee cup with our logo",
+            "a mock-up of a phone case",
+            "flyer for a garage sale this saturday",
+            "doodle of a happy cloud",
+            "caricature of a grumpy cat",
+            "collage of summer memories",
+            "an infographic about recycling",
+            "twitch emotes of a frog",
+            "a watercolor of a lighthouse at dusk",
+            "character design sheet for a fox warrior",
+            "tattoo design, a snake around a rose",
+            "a birthday card for my mom with tulips",
+            "a greeting card with snowmen",
+            "christmas card, a cozy cabin",
+            "comic about a cat who hates mondays",
+        ],
+        command=GEN,
+        media=IMAGE,
+        task_type=T2I,
+    ),
+    *each(
+        "film-look-is-a-style",
+        ["pls make my pic look like a ghibli movie", "make this look like an 80s film"],
+        1,
+        command=GEN,
+        task_type=I2I,
     ),
 ]
 

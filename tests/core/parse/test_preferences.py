@@ -42,6 +42,13 @@ CASES = [
         command=Command.BEST,
     ),
     case("cheapest-pick", "挑个最便宜的", command=Command.CHEAPEST),
+    case("cheapest-credits", "挑个最省积分的", command=Command.CHEAPEST),
+    *each(
+        "best-you-have",
+        ["use the best one you've got", "use the best one ya got"],
+        command=Command.BEST,
+    ),
+    case("show-on", "which model am i on by default rn?", command=Command.SHOW_PREFS),
     # another model asked for as a yes/no question: the other models, never the same again
     *each(
         "another-asked",
@@ -570,6 +577,39 @@ CASES = [
     case("style-like", "a castle like midjourney, image", command=GEN, model=None, media=IMAGE),
     case("style-same", "和即梦一样的猫，图片", command=GEN, model=None),
     case("style-that", "即梦那样的风格，画一只猫", command=GEN, model=None),
+    # ── a scope of a few Latin words between 以后 and 都用 (issue 12) ─────────────────────────
+    case(
+        "future-latin-scope",
+        "以后 pixel art 都用 midjourney",
+        command=Command.ALWAYS_MODEL,
+        model="Midjourney",
+        model_scope=ALWAYS,
+        media=IMAGE,
+    ),
+    case(
+        "future-latin-scope-two-words",
+        "以后 product shots 都用 nano banana pro",
+        command=Command.ALWAYS_MODEL,
+        model="Nano Banana Pro",
+    ),
+    # ── more preference phrasings (issue 12) ─────────────────────────────────────────────────
+    *each(
+        "reset-back-to",
+        ["actually go back to whatever the default was", "back to the original model pls"],
+        command=Command.RESET,
+    ),
+    *each(
+        "show-set",
+        ["which model do i have set rn?", "what model is selected for me"],
+        command=Command.SHOW_PREFS,
+    ),
+    case(
+        "future-default-no-verb",
+        "以后 video 默认 hailuo",
+        command=Command.ALWAYS_MODEL,
+        model="Hailuo",
+        model_scope=ALWAYS,
+    ),
 ]
 
 

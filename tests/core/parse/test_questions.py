@@ -147,7 +147,8 @@ CASES = [
         "你用的什么模型",
         "最适合做海报的模型是哪个",
     ),
-    # ── time ──────────────────────────────────────────────────────────────────────────────
+    # ── time (impatience with the job under way, "is it done yet", "好了吗", is a remark:
+    # test_remarks.py) ──────────────────────────────────────────────────────────────────────
     *topic(
         TIME,
         "how long do videos take?",
@@ -157,8 +158,6 @@ CASES = [
         "does it take long?",
         "whats the eta on my video",
         "when will it be done?",
-        "is my video ready yet?",
-        "is it done yet",
         "how soon can i see it",
         "what's the wait time for veo",
         "视频要等多久",
@@ -167,7 +166,6 @@ CASES = [
         "几分钟能好",
         "什么时候好",
         "快吗",
-        "好了吗",
         "做一首歌需要多少时间",
         "图片生成快吗",
         "可灵慢吗",
@@ -322,12 +320,10 @@ CASES = [
     *topic(
         OTHER,
         "what is a prompt",
-        "why is it so slow",
         "who made you?",
         "where are you from",
         "好看吗",
         "你是机器人吗",
-        "为啥这么慢",
         "tell me a joke",
         "i wonder who you are",
         "any idea what i should make",
@@ -519,8 +515,8 @@ CASES = [
     ),
     *topic(LIMITS, "视频最长几 seconds", "图片最多几 pics"),
     *topic(PRICE, "生成视频要钱吗", "画图收钱吗", "做歌花钱吗"),
-    *topic(TIME, "做视频快不快", "视频好了没", "还没好吗", "怎么还没好呢"),
-    *topic(TIME, "why do videos take so long?", "why is it taking so long"),
+    # impatience ("视频好了没", "why is it taking so long") is a remark: test_remarks.py
+    *topic(TIME, "做视频快不快", "why do videos take so long?"),
     # a model asked about before a modal, a feature with a model named
     case(
         "zh-model-modal",
@@ -652,6 +648,18 @@ CASES = [
             "能生成歌吗？带歌词的那种",
         ],
         command=Command.QUESTION,
+    ),
+    # ── how long things take, asked: answered, not impatience (issue 12) ─────────────────
+    *each(
+        "time-not-impatience",
+        [
+            "how long does a video usually take?",
+            "生成视频一般要多久",
+            "还要等多久",
+            "why do videos take so long?",
+        ],
+        command=Command.QUESTION,
+        question_topic=QuestionTopic.TIME,
     ),
 ]
 
