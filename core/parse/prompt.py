@@ -28,6 +28,9 @@ _PUNCT_RUN_RE = re.compile(r"([,;，；、])(?:\s*[,;.，；。、])+")
 _EMPTY_BRACKETS_RE = re.compile(r"\(\s*\)|（\s*）|\[\s*\]|【\s*】|\"\s*\"|“\s*”|「\s*」")
 _LEADING_JUNK = " ,.;:!?，。；：、！？-–—~～"
 _TRAILING_JUNK = " ,;:，；：、-–—~～"
+#: A particle left over from a clause taken out before the description ("别再用mj了！画个月亮"
+#: leaves "了！"); one that starts a word ("了不起的盖茨比") stays.
+_LEADING_PARTICLE_RE = re.compile(r"\A[了吧啊呀呢嘛]+(?=[\s,.;:!?，。；：、！？])")
 _TRAILING_THANKS_RE = re.compile(
     rf"(?:[\s,，]*{words('frame.trailing_thanks')})+[\s.!。！~～]*\Z", NOCASE
 )
@@ -119,6 +122,7 @@ def _visible_text(scan: Scan) -> str:
     text = _SPACES_RE.sub(" ", "".join(pieces))
     text = _SPACE_BEFORE_PUNCT_RE.sub("", text)
     text = _PUNCT_RUN_RE.sub(r"\1", _EMPTY_BRACKETS_RE.sub("", text))
+    text = _LEADING_PARTICLE_RE.sub("", text.lstrip(_LEADING_JUNK))
     text = text.lstrip(_LEADING_JUNK).rstrip(_TRAILING_JUNK)
     tail = _TRAILING_THANKS_RE.search(text, max(0, len(text) - 40))
     if tail is not None:

@@ -11,6 +11,7 @@ from tests.core.parse.support import GEN, I2I, IMAGE, Row, case, check, each
 CHAT, USAGE, HISTORY = Command.CHAT, Command.USAGE, Command.HISTORY
 
 CASES = [
+    *each("usage-enough", ["我的积分还够做几个视频", "我的积分够不够"], command=USAGE),
     # ── work done told of (a verb before 的/过): no request, whatever medium it names ─────────
     *each(
         "leaving",
