@@ -177,7 +177,19 @@ class Planner:
             source = ModelSource.DEFAULT
         outputs = wants.outputs(spec.max_outputs)
         try:
-            model, source, mapped = _fit(model, source, wants, catalog, outputs, avoided)
+            try:
+                model, source, mapped = _fit(model, source, wants, catalog, outputs, avoided)
+            except Refused as refusal:
+                member = _family_fit(catalog, draft.pick, model, wants, outputs)
+                if member is None:
+                    raise
+                able, fitted = member
+                if quote(able, fitted.params, outputs).credits > (
+                    FIT_PRICE_FACTOR * model.min_points * outputs
+                ):  # dearer than the name's first find: offered, one tap
+                    raise Refused(refusal.message, Alternative(able, wants)) from None
+                note = Message("advice.fitted", {"old": model.name, "model": able.name})
+                model, mapped = able, Mapped(fitted.params, (note, *fitted.notes))
         except Refused as refusal:
             alternative = refusal.alternative
             if alternative is not None and alternative.model == avoided:
@@ -263,6 +275,30 @@ def _family_member(catalog: Catalog, *, pick: Named, model: Model, prompt: str) 
         ):
             return other
     return model
+
+
+def _family_fit(
+    catalog: Catalog, pick: Pick, model: Model, wants: Wants, outputs: int
+) -> tuple[Model, Mapped] | None:
+    """ "seedance 做一个十秒的短片": a family name without a version finds its first member
+    (Seedance 1.5 Pro, no 10 s); another member that does everything asked (Seedance 2.0) is
+    what the person named too, the cheapest such one. A full name stays binding."""
+    if not isinstance(pick, Named) or name_key(pick.query) == name_key(model.name):
+        return None
+    family = model.name.split()[0].lower()
+    members = [m for m in catalog.models if m != model and m.name.split()[0].lower() == family]
+    fits = []
+    for member in members:
+        try:
+            mapped = map_wants(member, wants, catalog)
+        except Refused:
+            continue
+        if not mapped.notes:
+            fits.append((quote(member, mapped.params, outputs).credits, member, mapped))
+    if not fits:
+        return None
+    _, member, mapped = min(fits, key=lambda fit: fit[0])
+    return member, mapped
 
 
 def _fit(

@@ -182,6 +182,15 @@ async def test_another_model_with_a_new_request_is_not_the_usual_one(h: Harness)
     assert replier.last.buttons
 
 
+async def test_a_family_name_offers_the_member_that_can_do_it(h: Harness) -> None:
+    """ "seedance" finds Seedance 1.5 Pro (4/8/12 s); for 10 s the family's Seedance 2.0 fast
+    can, at 130 credits, over twice the first find's lowest price: offered, not made."""
+    replier = await h.say("seedance 做一个 十秒 的奶茶广告短片")
+    assert h.creates == []
+    assert "Seedance 2.0 fast" in replier.last.text
+    assert "130" in replier.last.text
+
+
 async def test_a_family_name_takes_the_member_the_prompt_names(h: Harness) -> None:
     await h.say("用豆包做个BGM，适合vlog的轻快音乐")
     assert h.creates[-1]["parameters"][0]["model_name"] == "DouBao - BGM"
