@@ -36,6 +36,7 @@ _SHOW_PREFS_RE = re.compile(
     NOCASE,
 )
 _ONE_OR_ME_RE = lexicon().pattern("question.benefactive", "question.one_thing")
+_GENERIC_PLURAL_RE = lexicon().pattern("question.generic_plural")
 _USAGE_RE = lexicon().pattern("usage.phrase")
 #: "can I see my history?": the history asked for within a longer message.
 _HISTORY_RE = lexicon().pattern("history.phrase")
@@ -307,6 +308,8 @@ def _polite_request(s: State) -> bool:
     form = s.question_form
     if form is None or not form.polite:
         return False
+    if not s.images and s.scan.search(_GENERIC_PLURAL_RE) and not s.scan.search(_BENEFACTIVE_RE):
+        return False  # "can u make videos from two pics, like a start and an end?"
     named = s.media.media is not None and s.scan.search(_BENEFACTIVE_RE) is not None
     # "can you use kling instead?": a model or quality asked for, nothing else said ("能不能
     # 用veo做video" asks what veo can do).

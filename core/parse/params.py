@@ -68,6 +68,8 @@ _P_NAMES = {"1440": "2K", "2160": "4K"}
 _VECTOR_RE = lexicon().pattern("resolution.vector")
 #: "a 4K TV on a wall": a resolution right before one of these is what the picture shows.
 _CONTENT_NOUN_RE = re.compile(rf"\s*{words('resolution.content_noun')}", NOCASE)
+#: The word naming what the value is, taken with it: "in 4k resolution", "1080p quality".
+_UNIT_RE = re.compile(rf"\s*{words('resolution.unit')}", NOCASE)
 
 
 def resolution(state: State) -> None:
@@ -78,7 +80,8 @@ def resolution(state: State) -> None:
     found = [
         m for m in scan.finditer(_RESOLUTION_RE) if not _CONTENT_NOUN_RE.match(scan.view, m.end())
     ]
-    scan.mask([(m.start(), with_de(scan.view, m.end())) for m in found])
+    ends = [(u.end() if (u := _UNIT_RE.match(scan.view, m.end())) else m.end()) for m in found]
+    scan.mask([(m.start(), with_de(scan.view, end)) for m, end in zip(found, ends, strict=True)])
     for m in found:
         if m.group("p"):
             picked = picked or _P_NAMES.get(m.group("p"), m.group("p") + "P")

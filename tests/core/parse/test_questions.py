@@ -72,6 +72,13 @@ CASES = [
         command=Q,
     ),
     *topic(PRICE, "用可灵做一个8秒的video大概多少 credits", "mj 出一张图 要几个 points"),
+    *topic(TIME, "生成图片大概要等多就啊", "视频要多就"),
+    *each("wh-after", ["4K 图片 which model can do", "21:9 what model supports"], command=Q),
+    *each(
+        "kind-not-one",
+        ["can u make videos from two pics, like a start and an end?", "can you edit photos"],
+        command=Q,
+    ),
     case("ends-not-request", "能帮我画一只猫不", command=GEN),
     case("ends-not-description", "能做一个不会飞的鸟的视频", command=GEN),
     *each(

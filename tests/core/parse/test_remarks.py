@@ -11,6 +11,14 @@ from tests.core.parse.support import GEN, I2I, IMAGE, Row, case, check, each
 CHAT, USAGE, HISTORY = Command.CHAT, Command.USAGE, Command.HISTORY
 
 CASES = [
+    *each(
+        "tell-someone-to-ask-it",
+        [
+            "@mike dude ask it to draw your cat, its hilarious",
+            "@sam just tell the bot to make a song lol",
+        ],
+        command=CHAT,
+    ),
     *each("usage-enough", ["我的积分还够做几个视频", "我的积分够不够"], command=USAGE),
     # ── work done told of (a verb before 的/过): no request, whatever medium it names ─────────
     *each(
