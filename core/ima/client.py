@@ -46,6 +46,46 @@ log = logging.getLogger(__name__)
 POLL_GRID = 16
 
 
+class PollGrid:
+    """The waits between status checks, on the :data:`POLL_GRID` grid of their interval, with
+    one timer per point of the grid for all the jobs waking there, not one per job.
+
+    A timer per wait (``asyncio.sleep``) put a thousand timers in the event loop's heap, each
+    pushed, popped and cancelled once per check, comparing timers in Python; that was about a
+    sixth of a check's CPU at 1,000 jobs (``docs/benchmarks.md`` §1).
+    """
+
+    def __init__(self) -> None:
+        #: (loop, grid, point) → the futures of the waits ending there; the loop is part of the
+        #: key because its clock may be shared by another loop (a test's second ``asyncio.run``).
+        self._points: dict[
+            tuple[asyncio.AbstractEventLoop, float, int], list[asyncio.Future[None]]
+        ] = {}
+
+    async def sleep(self, interval: float, delay: float) -> None:
+        """Wait ``delay`` seconds, lengthened to the next point of the grid of ``interval`` (by
+        at most a sixteenth of it)."""
+        loop = asyncio.get_running_loop()
+        if interval <= 0:
+            await asyncio.sleep(delay)
+            return
+        grid = interval / POLL_GRID
+        point = math.ceil((loop.time() + delay) / grid)
+        key = (loop, grid, point)
+        waiting = self._points.get(key)
+        if waiting is None:
+            waiting = self._points[key] = []
+            loop.call_at(point * grid, self._wake, key)
+        woken: asyncio.Future[None] = loop.create_future()
+        waiting.append(woken)
+        await woken  # a cancelled wait cancels only its own future
+
+    def _wake(self, key: tuple[asyncio.AbstractEventLoop, float, int]) -> None:
+        for woken in self._points.pop(key):
+            if not woken.done():
+                woken.set_result(None)
+
+
 @dataclass(frozen=True)
 class CreatedTask:
     task_id: str
@@ -71,6 +111,7 @@ class IMAClient:
         self._clock = clock
         self._catalogs: dict[TaskType, tuple[float, Catalog]] = {}
         self._locks: dict[TaskType, asyncio.Lock] = {}
+        self._grid = PollGrid()
 
     # ── catalog ───────────────────────────────────────────────────────────────────────────
 
@@ -192,9 +233,7 @@ class IMAClient:
                 raise GenerationTimeoutError(f"task {task_id} still running after {elapsed:.0f}s")
             if on_poll is not None:
                 await on_poll(elapsed)
-            await asyncio.sleep(
-                _on_grid(interval, min(interval, max(timing.max_wait - elapsed, 0.01)))
-            )
+            await self._grid.sleep(interval, min(interval, max(timing.max_wait - elapsed, 0.01)))
 
     async def generate(
         self,
@@ -250,16 +289,6 @@ class IMAClient:
 def detail_body(task_id: str) -> bytes:
     """The status check's request body for ``task_id``."""
     return encode_body({"task_id": task_id})
-
-
-def _on_grid(interval: float, delay: float) -> float:
-    """``delay``, lengthened to the next point of the :data:`POLL_GRID` grid of ``interval``
-    (by at most a sixteenth of it)."""
-    if interval <= 0:
-        return delay
-    grid = interval / POLL_GRID
-    now = asyncio.get_running_loop().time()
-    return math.ceil((now + delay) / grid) * grid - now
 
 
 def create_body(q: Quote, prompt: str, image_urls: Sequence[str]) -> dict[str, Any]:
