@@ -42,7 +42,9 @@ def best(catalog: Catalog) -> Model | None:
 
 
 def cheapest(catalog: Catalog) -> Model | None:
-    return min(catalog.models, key=lambda m: m.min_points, default=None)
+    """The model that costs least as it would be used: at its form's defaults, the price the
+    bot shows (Nano Banana 2 starts at 4 credits for 512px, but makes 1K pictures for 6)."""
+    return min(catalog.models, key=lambda m: (quote(m, {}).credits, m.min_points), default=None)
 
 
 def _distinct(candidates: Sequence[Model | None], exclude: Model, count: int) -> list[Model]:

@@ -475,6 +475,7 @@ class Engine:
             pick=self._pick(turn),
             premium=parsed.premium_requested,
             avoid=parsed.avoided,
+            another=parsed.another_model,
         )
         await self._start(
             draft,

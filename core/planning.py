@@ -93,6 +93,8 @@ class Draft:
     origin_id: str | None = None
     #: A model named with a negation ("别用mj"): never chosen for this draft unless named.
     avoid: str | None = None
+    #: "换个模型画一只猫": not the model that would be chosen otherwise (unless one is named).
+    another: bool = False
 
     @property
     def images(self) -> int:
@@ -157,7 +159,8 @@ class Planner:
         model, source = await self.choose(catalog, draft.pick, platform, user_id)
         if isinstance(draft.pick, Named):
             model = _family_member(catalog, pick=draft.pick, model=model, prompt=draft.prompt)
-        if not isinstance(draft.pick, Named) and draft.avoid and catalog.find(draft.avoid) == model:
+        avoided = draft.another or bool(draft.avoid and catalog.find(draft.avoid) == model)
+        if not isinstance(draft.pick, Named) and avoided:
             # the recommended default, unless it is the one to avoid: then the first other
             default = choice.recommended(catalog)
             others = [m for m in catalog.models if m != model]

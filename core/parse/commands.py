@@ -66,8 +66,11 @@ _SHOWING_RE = lexicon().pattern("chat.showing")
 _ASKS_RE = lexicon().pattern("edit.asks", "edit.vague", "edit.comparative", "chat.want")
 _BOT_WORK_RE = lexicon().pattern("chat.bot_work")
 _MOCKERY_RE = lexicon().pattern("chat.mockery")
+_IMPATIENCE_RE = lexicon().pattern("chat.impatience")
+_HESITATION_RE = lexicon().pattern("chat.hesitation")
 #: A laugh mocks only in a wh-question ("why is he like that lol"); "is this AI lol" asks.
 _WH_RE = lexicon().pattern("question.wh")
+_IDENTITY_RE = lexicon().pattern("question.identity")
 #: Verbs that ask for nothing: someone's work ("机器人画的", "你画的", "这画的") and calls to the
 #: others to look ("快来看").
 _NO_REQUEST_RE = lexicon().pattern("chat.bot_work", "chat.made_by", "chat.addressee")
@@ -103,12 +106,26 @@ def _command(s: State) -> Command:
         return Command.AVOID_MODEL  # not "不能用sora吗": a question
     if s.scan.search(_USAGE_RE) is not None and not requests and s.media.media is None:
         return Command.USAGE
-    if s.scan.search(_HISTORY_RE) is not None and not has_request_verb(
-        _HISTORY_RE.sub(" ", s.scan.edges())
+    # "之前画的那只猫再来一张": more of it, not the list
+    more = (
+        s.retry
+        or s.count.value is not None
+        or (s.edit is not None and s.edit.kind is EditKind.MORE)
+    )
+    if (
+        s.scan.search(_HISTORY_RE) is not None
+        and not more
+        and not has_request_verb(_HISTORY_RE.sub(" ", s.scan.edges()))
     ):
         # "always use kling for my videos": the default for them, not the list of them
         return Command.ALWAYS_MODEL if d.model is not None and d.always else Command.HISTORY
     form = s.question_form
+    if s.another_model and d.model is None and d.quality is None and not s.images:
+        asked_to = form is not None and (form.polite or form.asks_to_do) and s.edit is None
+        if (form is None and not s.described) or asked_to:
+            # "能不能换个模型再试下", "can you try a different model?": other models offered,
+            # never the same one again
+            return Command.ANOTHER_MODEL
     if _wonders_how_it_looks(s):
         # A picture of it, unsure: the bot proposes it first.
         s.media = replace(s.media, media=MediaKind.IMAGE, task_type=TaskType.TEXT_TO_IMAGE)
@@ -120,17 +137,19 @@ def _command(s: State) -> Command:
     if form is not None and not form.mark_only and (change := _asks_to_change(s)) is not None:
         return change  # "could you make it vertical?", "能再来一张吗": the last result, changed
     if form is not None and not form.mark_only and not _polite_request(s):
-        return Command.CHAT if _mocks(s) else Command.QUESTION
+        return Command.CHAT if _mocks(s) or _impatient(s) else Command.QUESTION
     if about_the_bot:
         return Command.CHAT
     if _judges(s):
         return Command.CHAT
+    if _hesitates(s):
+        return Command.CHAT
     if s.edit is not None:
         return Command.EDIT
+    if s.images and not directed and _vague_edit(s):
+        return Command.NONE  # "帮我p一下", "clean this up" with a picture: what should change?
     if _remark(s) or _unasked(s, directed, requests) or _picture_remark(s, directed):
         return Command.CHAT
-    if s.images and not directed and _vague_edit(s):
-        return Command.NONE  # "帮我p一下" with a picture: what should change?
     if s.images and not directed and _captions(s) and _shows(s):
         return Command.CHAT  # "our new puppy!!", "周末去爬山拍的": a picture shown
     if s.described or (s.images and (s.media.media is not None or not directed)):
@@ -159,6 +178,7 @@ def _command(s: State) -> Command:
 
 _RESULT_RE = lexicon().pattern("edit.it", "edit.result", "edit.convert", "media.edit_clause_start")
 _NOT_RESULT_RE = lexicon().pattern("edit.not_result")
+_NAMED_RESULT_RE = lexicon().pattern("edit.result")
 #: What a question asks about that no change of a result answers.
 _TOPICS_ANSWERED = frozenset(
     {QuestionTopic.PRICE, QuestionTopic.TIME, QuestionTopic.MODELS, QuestionTopic.CREDITS}
@@ -198,9 +218,36 @@ def _mocks(s: State) -> bool:
     if s.edit is not None or s.retry or has_request_verb(_NO_REQUEST_RE.sub(" ", s.scan.edges())):
         return False  # "这画的什么玩意儿": a verb before 的 asks for nothing
     kept = s.scan.kept()
+    if s.images and _IDENTITY_RE.search(kept) is not None:
+        return False  # "what is this lol" with a picture: what it shows, asked
     laughs = _LAUGH_RE.search(kept) is not None and _WH_RE.search(kept) is not None
     mocks = laughs or _MOCKERY_RE.search(kept) is not None
     return mocks and FEEDBACK_RE.search(kept) is None
+
+
+def _hesitates(s: State) -> bool:
+    """Hesitation and nothing else ("我再想想", "算了 再说吧", "先别生成 我再想想", "not now"):
+    a remark, although "再想想" reads like a change of degree."""
+    kept = s.scan.kept()
+    rest = _HESITATION_RE.sub(" ", kept)
+    if rest == kept or s.media.media is not None or has_request_verb(rest):
+        return False  # "想想做个视频": a wish to make one
+    return not content_words(rest)
+
+
+def _impatient(s: State) -> bool:
+    """Impatience with the job under way asked as a question ("好了没??", "怎么还没好 等半天了",
+    "is it done yet", "why is it so slow 😩"), asking for nothing else: a remark. "how long do
+    videos take?" and "还要等多久" ask how long, and are answered."""
+    question = s.question
+    if question is None or question.topic not in (QuestionTopic.TIME, QuestionTopic.OTHER):
+        return False
+    if s.edit is not None or s.retry:
+        return False
+    # "画好了没": a verb inside the impatience asks for nothing
+    return _IMPATIENCE_RE.search(s.scan.kept()) is not None and not has_request_verb(
+        _IMPATIENCE_RE.sub(" ", s.scan.edges())
+    )
 
 
 def _about_the_bot(s: State) -> bool:
@@ -328,12 +375,13 @@ def _judges(s: State) -> bool:
     的视频好贵", "kling 视频太慢了", "veo videos look amazing", "我喜欢sora的视频"."""
     if s.images or len(s.scan.raw) > SHORT or s.has_settings or s.lyrics is not None:
         return False
-    if (
-        (s.count.value or 1) > 1
-        or s.retry
-        or s.another_model
-        or (s.media.media is None and s.directives.model is None)
-    ):
+    if s.edit is not None and s.edit.kind is not EditKind.MEDIA:
+        return False  # "the picture is too bright, make it darker": a change asked for
+    # The result named ("这个视频太暗了吧") is what the opinion is about, as a medium is.
+    about = s.media.media is not None or s.directives.model is not None
+    about = about or s.media.mentions_input_image  # "这张图好奇怪", no picture attached
+    about = about or _NAMED_RESULT_RE.search(s.scan.original()) is not None
+    if (s.count.value or 1) > 1 or s.retry or s.another_model or not about:
         return False
     kept = s.scan.kept()
     if _WANT_RE.search(kept) is not None:
@@ -469,7 +517,8 @@ def _unsure(s: State) -> bool:
             form.polite
             and addressed
             and (s.described or s.images > 0)
-            and (s.media.media is not None or s.directives.model is not None)
+            # the medium or the model named, or the picture to change is there
+            and (s.media.media is not None or s.directives.model is not None or s.images > 0)
         ) or (form.polite and s.lyrics is not None)  # the words to sing are given
         if not (clear or _musing_in_a_request(s)):
             return True

@@ -85,10 +85,13 @@ def _model_matcher(names: tuple[str, ...]) -> _Names:
 #: How far before and after a name its directive words may reach.
 _WINDOW = 40
 #: Before a name, remembering it: "以后[视频]都用", "set my default [video] model to",
-#: "always use". The gap (a media word, usually) stays in the text for the media pass.
+#: "always use". The gap (a media word, usually, or a few Latin words: "以后 pixel art 都用")
+#: stays in the text for the media pass.
 _ALWAYS_BEFORE_RE = re.compile(
-    rf"(?:{words('directive.future')}(?P<gap>[^\x00\n。!?,]{{0,8}}?){words('directive.future_adverb')}?"
-    rf"\s*{words('directive.future_default')}?\s*{words('directive.future_verb')}"
+    rf"(?:{words('directive.future')}(?P<gap>[^\x00\n。!?,]{{0,8}}?|[\sA-Za-z-]{{0,24}}?)"
+    rf"{words('directive.future_adverb')}?"
+    rf"\s*(?:{words('directive.future_default')}\s*{words('directive.future_verb')}?"
+    rf"|{words('directive.future_verb')})"
     rf"|{words('directive.set_default')}(?P<gap2>(?:\s+[A-Za-z]+)?)\s+{words('directive.set_default_end')}"
     rf"|{words('directive.always_before')}(?:\s+the)?)\s*\Z",
     NOCASE,
@@ -211,6 +214,7 @@ _QUALITY_RE = led(
     *(f"quality.{group}" for group in _QUALITY_GROUPS),
 )
 _PREMIUM_RE = lexicon().pattern("quality.premium")
+_NO_OBJECT_RE = lexicon().pattern("quality.no_object")
 _ANOTHER_RE = lexicon().pattern("directive.another")
 _RETRY_RE = lexicon().pattern("directive.retry")
 _RETRY_WEAK_RE = lexicon().pattern("directive.retry_weak")
@@ -284,7 +288,11 @@ def models_and_quality(state: State) -> None:
         avoided_at=avoided_at,
         contrast=contrast,
     )
-    state.premium_requested = quality is Quality.BEST or scan.search(_PREMIUM_RE) is not None
+    # "不差钱", "money is no object": premium, and nothing the generator needs to read
+    price_no_object = bool(scan.take(_NO_OBJECT_RE))
+    state.premium_requested = (
+        quality is Quality.BEST or price_no_object or scan.search(_PREMIUM_RE) is not None
+    )
 
 
 def another_model(state: State) -> None:

@@ -44,6 +44,10 @@ from core.parse.text import (
 )
 
 _EDIT_WORDS_RE = lexicon().pattern(
+    "edit.setting",
+    # 高清/HD stay in the prompt but change nothing in it: "4K pls 要高清"
+    "resolution.hd",
+    "resolution.uhd",
     "edit.verb",
     "edit.degree_before",
     "edit.degree_after",
@@ -54,6 +58,9 @@ _EDIT_WORDS_RE = lexicon().pattern(
 )
 _VERB_RE = re.compile(rf"{words('edit.verb', 'edit.change')}", NOCASE)
 _CHANGE_RE = lexicon().pattern("edit.change")
+#: A short subject, then its change: "背景改成黑色的", "天空换成紫色" ("画一只猫变成狗" is a
+#: request: the subject holds a request verb).
+_SUBJECT_CHANGE_RE = re.compile(rf"(?P<subject>[\u4e00-\u9fff]{{1,4}}?){words('edit.change_to')}")
 #: A change after where it goes: "门口加一只鹿", "天上加个月亮", "背景里去掉那个人".
 _PLACED_VERB_RE = re.compile(
     rf"[\u4e00-\u9fff]{{1,4}}?{words('edit.place_end')}\s*{words('edit.verb')}", NOCASE
@@ -76,6 +83,14 @@ _TO_MEDIA_RE = lexicon().pattern("edit.to_media")
 _RESULT_RE = lexicon().pattern("edit.result")
 _MORE_WORD_RE = lexicon().pattern("edit.more")
 _SAME_RE = lexicon().pattern("edit.same")
+#: A remark around "再来两张" ("这个 style 很好 再来 2 张"): no new description.
+_REMARK_RE = lexicon().pattern("chat.reaction", "chat.degree")
+#: "make the sky pink": a colour given to a part of the result, one or two words named.
+_RECOLOR_RE = re.compile(
+    rf"{words('edit.recolor_verb')}\s+the\s+(?:[A-Za-z]+\s+){{1,2}}{words('edit.color')}"
+    rf"[\s\x00\x01.!]*\Z",
+    NOCASE,
+)
 #: "做成视频 猫从屋顶跳下来", "turn it into a video, the cat jumps": a conversion opening the
 #: message, then what the new medium shows.
 _MEDIA_NOUN = words("media.video", "media.motion", "media.music", "media.image")
@@ -98,6 +113,8 @@ _A_FEW_RE = re.compile(rf"{words('edit.more')}[\s\x00]*{words('question.how_many
 #: What a short change may still contain: "make the waves bigger" (a noun or two).
 _SHORT = 3
 _NOUN_GROUPS = frozenset({"video", "music", "music_style", "image"})
+#: Where a clause ends: a mark, or a space between ideographs ("太丧了 欢快一点").
+_CLAUSE_RE = re.compile(r"[,.;!?，。；！？~]|(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
 #: Particles after a conversion ("做成视频吧").
 _PARTICLES_RE = re.compile(rf"(?:\s*{words('reply.particles')})*", NOCASE)
 
@@ -136,7 +153,8 @@ def _kind(state: State) -> EditKind | None:
     if media is not None and not state.retry and named and _names_earlier(state):
         return EditKind.MEDIA
     moves = scan.search(MOTION_FRAME_RE) is not None and len(content) <= _SHORT + 1
-    if media is None and not state.media.conflict and moves:
+    # "让这个画面动一动": the motion words may have named the video already
+    if media in (None, MediaKind.VIDEO) and not state.media.conflict and moves:
         # "make him wave", "让她笑一下" after a picture: a video of it
         state.media = replace(state.media, media=MediaKind.VIDEO, task_type=TaskType.TEXT_TO_VIDEO)
         return EditKind.MEDIA
@@ -146,8 +164,10 @@ def _kind(state: State) -> EditKind | None:
         end = _PARTICLES_RE.match(view, noun.end() if noun else convert.end())
         scan.mask([(convert.start(), end.end() if end else convert.end())])
         return EditKind.MEDIA
+    subject = _SUBJECT_CHANGE_RE.match(view, lead_end(view))
     opens = (
         _VERB_RE.match(view, lead_end(view)) is not None
+        or (subject is not None and media is None and not has_request_verb(subject["subject"]))
         or _CLAUSE_VERB_RE.search(view) is not None
         or _PLACED_VERB_RE.match(view, lead_end(view)) is not None
     )
@@ -158,7 +178,8 @@ def _kind(state: State) -> EditKind | None:
         content = [*content, "sound"]
     if params and not content and (media is None or counted) and not state.media.conflict:
         return EditKind.PARAMS
-    if (content and (opens or earlier)) or _comparative(state, content):
+    recolors = _RECOLOR_RE.match(view, lead_end(view)) is not None
+    if (content and (opens or earlier)) or recolors or _comparative(state, content):
         return EditKind.CONTENT
     return None
 
@@ -186,7 +207,7 @@ def _more(state: State) -> bool:
     elif state.count.value is None or not (state.retry or scan.search(_MORE_WORD_RE)):
         return False
     rest = scan.view[remark_end(scan.view) :]
-    if content_words(_SAME_RE.sub(" ", rest)):
+    if content_words(_REMARK_RE.sub(" ", _SAME_RE.sub(" ", rest))):
         return False
     scan.take(_SAME_RE)  # "3 more in this style": the style is the result's
     return True
@@ -222,8 +243,16 @@ def _comparative(state: State, content: list[str]) -> bool:
             continue
         if last is None or m.end() > last.end():
             last = m
-    if last is None or len(content) > _SHORT:
+    if last is None:
         return False
+    if len(content) > _SHORT:
+        # "太丧了 欢快一点": a remark, then the change in a clause of its own
+        ends = (m.end() for m in _CLAUSE_RE.finditer(kept) if m.end() <= last.start())
+        clause = max(ends, default=0)
+        if clause == 0 or has_request_verb(kept) or len(content_words(kept[clause:])) > _SHORT:
+            return False
+        if len(content_words(kept[:clause])) > _SHORT:
+            return False
     return not has_content(FILLER_RE.sub(" ", kept[last.end() :]))
 
 

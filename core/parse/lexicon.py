@@ -27,7 +27,9 @@ folded to ASCII. Only these characters are special:
   may touch it. Ideographs need no spaces and get no boundary.
 
 Everything else (``.``, ``?``, ``*``…) is an ordinary character. Alternatives of a category are
-tried longest first, so ``music video`` wins over ``music``.
+tried longest first, so ``music video`` wins over ``music``; so are the choices inside a phrase,
+by the longest text each can match, so ``add (sound[s]|sound effects)`` takes "sound effects"
+whole rather than stopping at "sound" (a tie keeps the written order).
 """
 
 from __future__ import annotations
@@ -97,18 +99,70 @@ def compile_phrase(phrase: str) -> str:
     return head + tail
 
 
-def _split(phrase: str) -> tuple[str, str]:
-    """The regular expression of a phrase as its first character (with its boundary test) and
-    the rest; the first part is "" when the phrase opens with a bracket. Phrases sharing a
-    first character share it in an alternation, which then fails fast on it."""
+def longest_first(phrase: str) -> str:
+    """The phrase with the choices of each bracket ordered by the longest text they can match,
+    longest first (stable): a regular expression takes the first choice that fits, so a choice
+    that is the start of another ("sound[s]", "sound effects") must come after it."""
+    text, _, end = _sequence(phrase, 0)
+    if end < len(phrase):
+        if phrase[end] == "|":
+            raise LexiconError(f"{phrase!r}: | outside brackets (one line, one phrase)")
+        raise LexiconError(f"{phrase!r}: unbalanced {phrase[end]}")
+    return text
+
+
+def _sequence(phrase: str, i: int) -> tuple[str, int, int]:
+    """The sequence starting at ``i`` up to a closing bracket or ``|``: its text with the
+    choices inside reordered, the longest text it can match, and where it ends."""
     out: list[str] = []
-    depth: list[str] = []
-    i = 0
-    while i < len(phrase):
+    longest = 0
+    while i < len(phrase) and phrase[i] not in ")]}|":
         ch = phrase[i]
         if ch == "\\":
             if i + 1 == len(phrase):
                 raise LexiconError(f"{phrase!r}: nothing after \\")
+            out.append(phrase[i : i + 2])
+            longest += 1
+            i += 2
+        elif ch in "([{":
+            close = {"(": ")", "[": "]", "{": "}"}[ch]
+            opening = "{!" if ch == "{" else ch
+            if phrase[i : i + len(opening)] != opening:
+                raise LexiconError(f"{phrase!r}: {{ must be {{!")
+            i += len(opening)
+            choices: list[tuple[str, int]] = []
+            while True:
+                text, size, i = _sequence(phrase, i)
+                choices.append((text, size))
+                if i >= len(phrase) or phrase[i] != "|":
+                    break
+                i += 1
+            if i >= len(phrase):
+                raise LexiconError(f"{phrase!r}: unclosed bracket")
+            if phrase[i] != close:
+                raise LexiconError(f"{phrase!r}: unbalanced {phrase[i]}")
+            i += 1
+            if ch != "{":  # a lookahead takes nothing, so its order is no preference
+                choices.sort(key=lambda choice: -choice[1])
+                longest += choices[0][1]
+            out.append(opening + "|".join(text for text, _ in choices) + close)
+        else:
+            out.append(ch)
+            longest += ch != "+"
+            i += 1
+    return "".join(out), longest, i
+
+
+def _split(phrase: str) -> tuple[str, str]:
+    """The regular expression of a phrase as its first character (with its boundary test) and
+    the rest; the first part is "" when the phrase opens with a bracket. Phrases sharing a
+    first character share it in an alternation, which then fails fast on it."""
+    phrase = longest_first(phrase)  # brackets balanced, "\\" followed, "{" opening "{!"
+    out: list[str] = []
+    i = 0
+    while i < len(phrase):
+        ch = phrase[i]
+        if ch == "\\":
             out.append(re.escape(phrase[i + 1]))
             i += 2
             continue
@@ -117,20 +171,12 @@ def _split(phrase: str) -> tuple[str, str]:
             out.append(r"\s*" if wide else _LATIN_SPACE)
         elif ch in "[(":
             out.append("(?:")
-            depth.append("]" if ch == "[" else ")")
         elif ch == "{":
-            if phrase[i + 1 : i + 2] != "!":
-                raise LexiconError(f"{phrase!r}: {{ must be {{!")
             out.append("(?!")
-            depth.append("}")
             i += 1
         elif ch in "])}":
-            if not depth or depth.pop() != ch:
-                raise LexiconError(f"{phrase!r}: unbalanced {ch}")
             out.append(")?" if ch == "]" else ")")
         elif ch == "|":
-            if not depth:
-                raise LexiconError(f"{phrase!r}: | outside brackets (one line, one phrase)")
             out.append("|")
         elif ch == "+":
             if not out or phrase[i - 1] in " [(|":
@@ -143,8 +189,6 @@ def _split(phrase: str) -> tuple[str, str]:
         else:
             out.append(re.escape(ch))
         i += 1
-    if depth:
-        raise LexiconError(f"{phrase!r}: unclosed bracket")
     body = "".join(out)
     if not body:
         raise LexiconError("empty phrase")

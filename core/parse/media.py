@@ -22,6 +22,11 @@ _TASK_I2I = words("task.image_to_image")
 _BOTH_FRAMES = (
     rf"{words('frames.both')}|{words('frames.both_from')}.{{0,8}}?{words('frames.both_to')}"
 )
+#: With two pictures: "start is the empty lot, end is the finished house", "开头是白天 结尾是晚上".
+_START_END = (
+    rf"{words('frames.start_clause')}.{{0,60}}?{words('frames.end_clause')}"
+    rf"|{words('frames.both_pictures')}"
+)
 _FIRST_FRAME = words("frames.first")
 _LAST_FRAME = words("frames.last")
 _FIRST_LAST = f"{_BOTH_FRAMES}|{_FIRST_FRAME}|{_LAST_FRAME}"
@@ -118,6 +123,10 @@ _KINDS = {
     "music_style": MediaKind.MUSIC,
     "image": MediaKind.IMAGE,
 }
+#: A media noun after "for" is what the output is for ("… for vlog", "a picture for my video").
+_PURPOSE_BEFORE_RE = re.compile(
+    rf"{words('media.purpose')}\s+(?:{words('media.purpose_det')}\s+)?\Z", NOCASE
+)
 #: An English media noun is the head of its phrase when a complement follows.
 _HEAD_AFTER_RE = re.compile(rf"\s+{words('media.head_after')}", NOCASE)
 #: A clause start: whitespace or a removed span before an edit verb.
@@ -147,6 +156,7 @@ _EDITS_EARLIER_RE = led(
     _EDITS_EARLIER, "media.edits_earlier", "media.edit_clause_start", also=_CLAUSE
 )
 _BOTH_FRAMES_RE = led(_BOTH_FRAMES, "frames.both", "frames.both_from")
+_START_END_RE = led(_START_END, "frames.start_clause", "frames.both_pictures")
 _FIRST_FRAME_RE = re.compile(_FIRST_FRAME, NOCASE)
 _LAST_FRAME_RE = re.compile(_LAST_FRAME, NOCASE)
 _REFERENCE_RE = led(
@@ -161,9 +171,29 @@ _DE_BEFORE_RE = re.compile(r"的\s*\Z")
 _LABEL_RE = re.compile(r"\s*:")
 
 
+#: A request taken back: "dont make a video yet", "stop generating", "不要做视频", "别画了 够了",
+#: "no video pls", "不要视频 画一张就行". It ends its clause (a particle or "yet" may follow): "别
+#: 画猫了" and "don't make it too dark" say what to make, not to make nothing.
+_NEGATED_MEDIA = words("media.video", "media.music", "media.image")
+_NEGATED_END = (
+    rf"(?=(?:[\s\x00\x01,]*{words('frame.negated_end')})*[\s\x00\x01]*"
+    r"(?:[,.;!?，。；！？~]|\s+(?=[\u3400-\u9fff])|$))"
+)
+_NEGATED_RE = led(
+    rf"{words('frame.negated')}\s*(?:再\s*)?{words('frame.negated_verb')}"
+    rf"(?:[\s\x00]*(?:(?:a|an|any|the|more|one|一|个|张|段|首|幅)[\s\x00]*)*"
+    rf"(?:{_NEGATED_MEDIA}|{words('frame.negated_object')}))?"
+    rf"(?:[\s\x00]*{words('frame.negated_end')})*{_NEGATED_END}"
+    rf"|{words('frame.negated_noun')}[\s\x00]*{_NEGATED_MEDIA}{_NEGATED_END}",
+    "frame.negated",
+    "frame.negated_noun",
+)
+
+
 def media(state: State) -> None:
     """The output kind and the task type."""
     scan, images = state.scan, state.images
+    scan.take(_NEGATED_RE)  # a request taken back asks for nothing
     view = scan.view
     count_end = state.count.end
     strong: set[MediaKind] = set()
@@ -188,7 +218,7 @@ def media(state: State) -> None:
             target_end = m.end()
             continue
         kind = _KINDS.get(group)
-        if kind is None:
+        if kind is None or _PURPOSE_BEFORE_RE.search(view, max(0, m.start() - 16), m.start()):
             previous = None
             continue
         if (
@@ -225,6 +255,8 @@ def media(state: State) -> None:
     if (state.resolution.wants_8k or state.resolution.vector) and not weak and not strong:
         weak.append(MediaKind.IMAGE)  # "16k render of a car", "an svg logo": a picture
     both = scan.search(_BOTH_FRAMES_RE) is not None
+    if images >= 2 and scan.search(_START_END_RE) is not None:
+        both = True  # "start is the empty lot, end is the finished house"
     last = scan.search(_LAST_FRAME_RE) is not None
     kinds = strong or set(weak)
     if images and not strong - {MediaKind.VIDEO} and scan.search(MOTION_FRAME_RE) is not None:
@@ -236,6 +268,10 @@ def media(state: State) -> None:
     reference = scan.search(_REFERENCE_RE) is not None
     if images >= 2 and reference and not kinds:
         kinds = {MediaKind.VIDEO}  # "keep the character from these": a video of them
+    if images >= 2 and both and kinds <= {MediaKind.IMAGE}:
+        # "开头是白天 结尾是晚上", "一开始是一张白纸，最后变成一幅画": a video between the two;
+        # a picture noun is what they show
+        kinds = {MediaKind.VIDEO}
     found = Media(
         media=next(iter(kinds)) if len(kinds) == 1 else None,
         conflict=len(kinds) > 1,

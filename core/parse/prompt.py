@@ -39,11 +39,61 @@ _QUESTION_TAIL_RE = re.compile(
 )
 
 
+#: A medium word right after the frame, with its "of": "pic 一个…", "一个video of a cat".
+_MIXED_LABEL_RE = re.compile(
+    rf"(?:(?:a|an|one)\s+)?(?P<word>{words('frame.label')})(?:\s*[:,]|\s+of(?![A-Za-z]))?[\s\x00]*",
+    NOCASE,
+)
+_CONTENT_RE = re.compile(r"[^\W\d_]")
+
+
+def _script(ch: str) -> str:
+    return "latin" if ch.isascii() else "wide"
+
+
+def _mixed_label(scan: Scan, start: int, end: int) -> int:
+    """Where a medium word after the frame ends when it is the request's word in the other
+    language ("pic 一个穿汉服的女孩", "一个video of a cat surfing", "make a 视频 of fireworks"):
+    its script differs from the frame's before it or the description's after it. As "a video
+    of a cat" in one language it stays: it reads as the description's own words."""
+    label = _MIXED_LABEL_RE.match(scan.view, end)
+    if label is None:
+        return end
+    before = _CONTENT_RE.findall(scan.folded, start, label.start())
+    after = _CONTENT_RE.search(scan.view, label.end())
+    if after is None:
+        return end
+    own = _script(label.group("word")[0])
+    if (before and _script(before[-1]) != own) or _script(after.group()) != own:
+        return label.end()
+    return end
+
+
+#: The same word closing the description: "海边的小狗 pic pls", "一只猫在弹钢琴的 video".
+_MIXED_TAIL_RE = re.compile(
+    rf"(?:的\s*)?(?P<word>{words('frame.label')})"
+    rf"(?=[\s\x00\x01]*(?:{words('frame.trailing_thanks')}[\s\x00.!。！~]*)*\Z)",
+    NOCASE,
+)
+
+
+def _strip_mixed_tail(scan: Scan) -> None:
+    """Remove an English medium word closing a Chinese description ("海边日落 video"); a
+    Chinese one after a Latin word is Chinese as a whole ("来一首lofi的歌")."""
+    tail = _MIXED_TAIL_RE.search(scan.view)
+    if tail is None or _script(tail.group("word")[0]) != "latin":
+        return
+    before = _CONTENT_RE.findall(scan.view, 0, tail.start())
+    if before and _script(before[-1]) == "wide":
+        scan.mask([tail.span()])
+
+
 def _strip_lead(scan: Scan) -> None:
-    """Remove the request frame ("帮我画一张", "please generate") if content follows it."""
+    """Remove the request frame ("帮我画一张", "please generate") if content follows it, and a
+    medium word in the other language right after it."""
     start = lead_end(scan.view)
     verb = _LEAD_RE.match(scan.view, start)
-    end = verb.end() if verb else start
+    end = _mixed_label(scan, start, verb.end() if verb else start)
     if end and has_content(scan.view[end:]):
         scan.mask([(0, end)])
 
@@ -125,6 +175,7 @@ def prompt(state: State) -> None:
             # "can you draw a cat?", "能帮我画一只猫吗": the question is the frame.
             scan.mask(m.span() for m in scan.finditer(_QUESTION_TAIL_RE))
         _strip_lead(scan)
+        _strip_mixed_tail(scan)
         # Lyrics and nothing else described ("生成一首歌，歌词：…"): no description of its own.
         lyrics_only = state.lyrics is not None and not state.images and not _describes(scan)
         state.prompt = "" if lyrics_only else _visible_text(scan)

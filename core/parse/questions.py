@@ -33,14 +33,18 @@ _END_RE = re.compile(
     rf"|{words('question.end_spaced')}\s",
     NOCASE,
 )
-#: "能做音乐不", "可以画图没": a modal, then 不/没 ending the clause (no description).
+#: "能做音乐不", "可以画图没": a modal, then 不/没 ending the clause (no description); or a
+#: bare 不 ending it after anything but an adverb of negation ("支持竖屏视频不").
 _END_NOT_RE = re.compile(
-    rf"{words('question.modal')}[^,.;!?\n]{{0,12}}?(?P<not>{words('question.end_not')})"
+    rf"(?:{words('question.modal')}[^,.;!?\n]{{0,12}}?(?P<not>{words('question.end_not')})"
+    rf"|(?<!{words('question.end_not_adverb')})(?P<bare>不))"
     rf"[\s\x00\x01~…]*(?:[,.;!?]|\Z)"
 )
 _SKIP = r"[\s\x00\x01,.!~]*"
+#: Interjections before a question's opening: "wait does it do 4k", "ok so is it free".
+_LEAD = rf"{_SKIP}(?:{words('question.interjection')}{_SKIP})*"
 _OPENING_RE = re.compile(
-    rf"{_SKIP}(?:{words('question.start', 'question.wh')}"
+    rf"{_LEAD}(?:{words('question.start', 'question.wh')}"
     rf"|{words('question.aux')}\s*(?:{words('question.subject')}|\x00"
     rf"|(?!{words('question.not_name')}\s)[A-Za-z0-9.\-]+\s+"
     rf"{words('frame.request_verb', 'question.aux_verb')})"
@@ -49,7 +53,7 @@ _OPENING_RE = re.compile(
 )
 #: An aux opening the message before any word ("are videos expensive", "do videos have
 #: sfx?"): a question when something else says so too.
-_AUX_START_RE = re.compile(rf"{_SKIP}{words('question.aux', 'question.do')}\s+\w", NOCASE)
+_AUX_START_RE = re.compile(rf"{_LEAD}{words('question.aux', 'question.do')}\s+\w", NOCASE)
 #: "贵不贵", "快不快", "要不要": A-not-A asks.
 _A_NOT_A_RE = re.compile(r"([\u4e00-\u9fff])[不没]\1")
 #: "几张/几秒/几个" asks how many ("能生成几个", "视频能做几秒"), except right after a verb
@@ -68,11 +72,12 @@ def _asks_how_many(view: str) -> bool:
     return False
 
 
-#: A request phrased as a question opens with one of these, maybe after a greeting ("hey can
-#: you…").
-_POLITE_RE = re.compile(rf"{_SKIP}(?:\w+[\s,]+)?{words('question.polite')}", NOCASE)
+#: A request phrased as a question opens with one of these, maybe after a few words ("hey can
+#: you…", "my oc!! can u…").
+_POLITE_RE = re.compile(rf"{_SKIP}(?:\w+[\s,!~]+){{0,3}}?{words('question.polite')}", NOCASE)
 _WH_RE = lexicon().pattern("question.wh")
 _ASKS_FOR_RE = lexicon().pattern("question.asks_for")
+_CHANGE_VERB_RE = lexicon().pattern("edit.verb", "edit.change")
 #: "不知道做什么", "not sure what to make": the question is the person's, to themselves.
 _EMBEDDED_RE = re.compile(rf"{words('question.embedded')}[^,.;!?\n]*", NOCASE)
 _IMPERATIVE_RE = re.compile(LEAD_VERB, NOCASE)
@@ -162,7 +167,7 @@ def question(state: State) -> None:
     not_end = scan.search(_END_NOT_RE)
     if not_end is not None:
         end = True
-        scan.mask([not_end.span("not")])
+        scan.mask([not_end.span("not" if not_end["not"] is not None else "bare")])
         described(state)  # the 不 described nothing
     opening = _OPENING_RE.match(view) is not None or _OPENING_RE.match(view, start) is not None
     # A-not-A ("贵不贵", "快不快") asks as surely as a question mark.
@@ -186,7 +191,13 @@ def question(state: State) -> None:
     directed = state.directives.model is not None or state.directives.quality is not None
     polite = (
         _POLITE_RE.match(scan.view) is not None or _POLITE_RE.match(scan.view, start) is not None
-    ) and (has_request_verb(view) or _ASKS_FOR_RE.search(view) is not None or directed)
+    ) and (
+        has_request_verb(view)
+        or _ASKS_FOR_RE.search(view) is not None
+        or directed
+        # "could you remove the car in the background" with the picture: a change of it
+        or (state.images > 0 and _CHANGE_VERB_RE.search(view) is not None)
+    )
     # "veo能配音吗", "midjourney 能做图生图吗", "music 可以自己写 lyrics 吗": what a model or a
     # medium can do, not a request to use it.
     capability = (

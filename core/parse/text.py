@@ -81,12 +81,12 @@ EN_NUMBERS = {
 } | {"thirty": 30, "forty": 40, "fifty": 50, "sixty": 60, "ninety": 90}
 EN_NUMBER = "|".join(sorted(EN_NUMBERS, key=len, reverse=True))
 DIGITS = r"(?<![\d.])\d{1,6}(?:\.\d{1,3})?(?![\d])"
-_CN_NUMERAL = "零〇一二两三四五六七八九十百"
-CN_NUMBER = rf"(?<![{_CN_NUMERAL}])[{_CN_NUMERAL}]{{1,8}}(?![{_CN_NUMERAL}])"
+CN_NUMERALS = "零〇一二两三四五六七八九十百"
+CN_NUMBER = rf"(?<![{CN_NUMERALS}])[{CN_NUMERALS}]{{1,8}}(?![{CN_NUMERALS}])"
 NUMBER = rf"(?:{DIGITS}|{CN_NUMBER}|{B}(?:{EN_NUMBER}){E})"
 #: Where a number can start: a digit, a Chinese numeral, the first letter of an English one.
 _EN_FIRSTS = "".join(sorted({c for w in EN_NUMBERS for c in (w[0], w[0].upper())}))
-NUMBER_LEAD = rf"(?=[0-9{_CN_NUMERAL}])|(?<![A-Za-z])(?=[{_EN_FIRSTS}])"
+NUMBER_LEAD = rf"(?=[0-9{CN_NUMERALS}])|(?<![A-Za-z])(?=[{_EN_FIRSTS}])"
 
 
 def number(token: str) -> float | None:

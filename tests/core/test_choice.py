@@ -28,7 +28,16 @@ def test_recommended_best_and_cheapest_per_task_type() -> None:
         assert choice.best(catalog).name == best  # type: ignore[union-attr]
         cheapest = choice.cheapest(catalog)
         assert cheapest is not None
-        assert cheapest.min_points == min(m.min_points for m in catalog.models)
+        # the price it would be used at (its form's defaults), not its lowest rule
+        price = quote(cheapest, {}).credits
+        assert price == min(quote(m, {}).credits for m in catalog.models)
+
+
+def test_cheapest_is_the_price_shown_not_the_lowest_rule() -> None:
+    """Nano Banana 2 has a 4-credit rule (512px) but makes 1K pictures for 6 by default;
+    SeeDream 4.5 makes them for 5."""
+    catalog = fixture_catalog(TaskType.TEXT_TO_IMAGE)
+    assert choice.cheapest(catalog).name == "SeeDream 4.5"  # type: ignore[union-attr]
 
 
 def test_a_model_gone_from_the_catalog_is_never_chosen() -> None:
@@ -71,7 +80,10 @@ def test_cheaper_than_prefers_the_recommended_model() -> None:
 def test_tags() -> None:
     image = fixture_catalog(TaskType.TEXT_TO_IMAGE)
     by_name = {m.name: m for m in image.models}
-    assert choice.tag(image, by_name["Nano Banana 2"]) == "budget"
+    # SeeDream 4.5 is the default and, at 5 credits as used, also the cheapest
+    assert choice.tag(image, by_name["SeeDream 4.5"]) == "budget"
+    assert choice.tag(image, by_name["Nano Banana 2"]) is None
     assert choice.tag(image, by_name["Nano Banana Pro"]) == "premium"
-    assert choice.tag(image, by_name["SeeDream 4.5"]) == "popular"
+    video = fixture_catalog(TaskType.TEXT_TO_VIDEO)
+    assert choice.tag(video, choice.recommended(video)) == "popular"  # type: ignore[arg-type]
     assert choice.tag(image, replace(by_name["Midjourney"], version_id="x")) is None

@@ -163,10 +163,22 @@ async def test_best_and_cheapest_inline(h: Harness) -> None:
     await h.say("用最好的模型画一只猫")
     assert h.creates[-1]["parameters"][0]["model_name"] == "Nano Banana Pro"
     await h.say("用最便宜的模型画一只狗")
-    assert h.creates[-1]["parameters"][0]["model_name"] == "Nano Banana 2"
+    assert (
+        h.creates[-1]["parameters"][0]["model_name"] == "SeeDream 4.5"
+    )  # 5 credits as used; Nano Banana 2 makes 1K for 6
     pref = await h.store.get_preference("test", "u1", TaskType.TEXT_TO_IMAGE)
     assert pref is not None
     assert pref.model_name == "Nano Banana Pro"  # cheapest is not saved, best is
+
+
+async def test_another_model_with_a_new_request_is_not_the_usual_one(h: Harness) -> None:
+    await h.say("画一只兔子")
+    assert h.creates[-1]["parameters"][0]["model_name"] == "SeeDream 4.5"
+    await h.say("换个模型画一只猫")
+    assert h.creates[-1]["parameters"][0]["model_name"] != "SeeDream 4.5"
+    replier = await h.say("能不能换个模型再来一次")
+    assert len(h.creates) == 2  # other models offered as buttons, nothing made again
+    assert replier.last.buttons
 
 
 async def test_a_family_name_takes_the_member_the_prompt_names(h: Harness) -> None:

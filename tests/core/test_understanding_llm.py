@@ -100,7 +100,7 @@ async def test_a_remark_the_rules_took_for_a_description_gets_a_reply(
 
 async def test_a_question_the_rules_missed_is_answered(h: Harness, fake: FakeOpenAI) -> None:
     fake.answer = reading("question", topic="models")
-    replier = await h.say("so whats on the menu")
+    replier = await h.say("the lineup here")
     assert h.creates == []
     assert "The models I can use" in replier.last.text
 

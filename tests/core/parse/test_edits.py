@@ -13,6 +13,35 @@ PARAMS, CONTENT = EditKind.PARAMS, EditKind.CONTENT
 MEDIA, MORE = EditKind.MEDIA, EditKind.MORE
 
 CASES = [
+    # ── a setting moved to a value, a subject changed, a clause after a remark ─────────────
+    *each(
+        "setting-to",
+        [
+            "bump it to 1080p",
+            "crank it up to 4k",
+            "res to 4k pls",
+            "清晰度拉到1080p",
+            "时长调到10秒",
+            "分辨率升到4K",
+            "4K pls 要高清",
+        ],
+        command=EDIT,
+        edit_kind=PARAMS,
+    ),
+    *each(
+        "subject-change-to",
+        ["背景改成黑色的", "天空换成紫色", "颜色调成暖色调", "头发变为金色", "衣服换为红色"],
+        command=EDIT,
+        edit_kind=CONTENT,
+    ),
+    case("subject-change-new-video", "猫变成狗的视频", command=GEN, media=VIDEO),
+    case("subject-change-new-picture", "画一只猫变成狗", command=GEN, media=IMAGE),
+    *each(
+        "remark-then-degree", ["太丧了 欢快一点", "太暗了 亮一点"], command=EDIT, edit_kind=CONTENT
+    ),
+    case("request-then-degree", "画一只猫 可爱一点", command=GEN, media=IMAGE),
+    case("motion-of-the-frame", "让这个画面动一动", command=EDIT, edit_kind=MEDIA, media=VIDEO),
+    case("bgm-onto-it", "加个 BGM 上去", command=EDIT, edit_kind=MEDIA, media=MUSIC),
     case("media-motion-no-picture", "make him wave", command=EDIT, edit_kind=MEDIA, media=VIDEO),
     case("media-motion-zh-no-picture", "让她笑一下", command=EDIT, edit_kind=MEDIA, media=VIDEO),
     case("media-motion-short-zh", "挥挥手", command=EDIT, edit_kind=MEDIA),
@@ -24,6 +53,20 @@ CASES = [
     ),
     case(
         "params-portrait-pls", "portrait pls", command=EDIT, edit_kind=PARAMS, aspect_ratio="9:16"
+    ),
+    *each(
+        "params-portrait-particle",
+        ["portrait 的吧", "portrait 呀", "vertical 哦", "portrait 啊", "portrait, 8 seconds"],
+        command=EDIT,
+        edit_kind=PARAMS,
+        aspect_ratio="9:16",
+    ),
+    case(
+        "params-portrait-length",
+        "portrait 的，10 s",
+        command=EDIT,
+        aspect_ratio="9:16",
+        duration=10,
     ),
     case("params-zh-upright-come", "竖着来", command=EDIT, aspect_ratio="9:16"),
     case("params-zh-make-upright", "改成竖的", command=EDIT, edit_kind=PARAMS, aspect_ratio="9:16"),
@@ -546,6 +589,34 @@ CASES = [
         ],
         command=Command.QUESTION,
     ),
+    # ── a colour given to a part of the result; more of it after a remark (issue 12) ───────
+    *each(
+        "recolor",
+        [
+            "make the sky pink",
+            "turn the car gold",
+            "paint the walls light blue",
+            "color the dress red",
+            "colour the big door green",
+            "make the hat yellow",
+            "make the cat orange",
+            "turn the sky black",
+            "make the frame silver",
+            "make the dog brown",
+            "make the walls grey",
+            "make the car gray",
+            "make the water teal",
+            "make the neon lights cyan",
+            "make the jacket navy",
+            "make the logo white",
+            "make the tree purple",
+            "make the crown golden",
+        ],
+        command=EDIT,
+        edit_kind=EditKind.CONTENT,
+    ),
+    case("recolor-new-request", "make the best logo for my cafe", command=GEN),
+    case("more-after-remark", "这个 style 很好 再来 2 张", command=EDIT, edit_kind=MORE, count=2),
 ]
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.parse import Command, ModelScope
-from tests.core.parse.support import GEN, I2I, IMAGE, T2I, VIDEO, Row, case, check
+from tests.core.parse.support import GEN, I2I, IMAGE, T2I, VIDEO, Row, case, check, each
 
 CASES = [
     # ── images, Chinese ──────────────────────────────────────────────────────────────────
@@ -106,6 +106,29 @@ CASES = [
     case("en-help-me-draw", "help me draw a cat", command=GEN, media=IMAGE),
     # ── image to image ───────────────────────────────────────────────────────────────────
     case("i2i-oil", "把这张照片变成油画风格", 1, media=IMAGE, task_type=I2I),
+    # a film or animation as the look of a picture, not a video of it
+    *(
+        case(f"i2i-film-look-{i}", text, 1, task_type=I2I)
+        for i, text in enumerate(
+            [
+                "把这张照片改成迪士尼动画风格",
+                "变成日漫动画的感觉",
+                "make this photo look like a still from a pixar movie",
+                "make this a frame from a ghibli film",
+                "give it a film look",
+                "anime aesthetic pls",
+            ]
+        )
+    ),
+    case("i2v-film-feel", "做一个电影感的视频", 1, media=VIDEO),
+    # what the picture shows, asked with a laugh
+    *(
+        case(f"picture-identity-{i}", text, 1, command=Command.QUESTION)
+        for i, text in enumerate(
+            ["wat is this lmao", "wut is that lol", "这啥 哈哈", "这是啥 笑死"]
+        )
+    ),
+    case("picture-change-polite", "could you remove the car in the background", 1, command=GEN),
     case("i2i-vivid", "make it more vivid", 1, task_type=I2I, ambiguous=False),
     case("i2i-no-media-word", "a cat in space", 1, task_type=I2I, ambiguous=False),
     case("i2i-empty-text", "", 1, command=GEN, task_type=I2I, prompt=""),
@@ -146,6 +169,10 @@ CASES = [
         case(f"picture-vague-{i}", text, 1, command=Command.NONE)
         for i, text in enumerate(
             [
+                "clean this up",
+                "tidy up the photo",
+                "优化一下",
+                "弄好看点",
                 "帮我p一下",
                 "p个图",
                 "修一下图",
@@ -163,6 +190,45 @@ CASES = [
                 "fix 一下这张",
             ]
         )
+    ),
+    # ── kinds of picture with no request frame: a picture request (issue 12) ─────────────
+    *each(
+        "picture-kind-no-frame",
+        [
+            "pixel art of a fox sleeping under a tree",
+            "pixel-art knight, 16 colors",
+            "fan art of my favourite band",
+            "line art of a koi fish",
+            "digital art of a floating island",
+            "product shots of my mug on a marble table",
+            "a product photo of sneakers on white",
+            "professional headshot, navy suit, grey background",
+            "mockup of a coffee cup with our logo",
+            "a mock-up of a phone case",
+            "flyer for a garage sale this saturday",
+            "doodle of a happy cloud",
+            "caricature of a grumpy cat",
+            "collage of summer memories",
+            "an infographic about recycling",
+            "twitch emotes of a frog",
+            "a watercolor of a lighthouse at dusk",
+            "character design sheet for a fox warrior",
+            "tattoo design, a snake around a rose",
+            "a birthday card for my mom with tulips",
+            "a greeting card with snowmen",
+            "christmas card, a cozy cabin",
+            "comic about a cat who hates mondays",
+        ],
+        command=GEN,
+        media=IMAGE,
+        task_type=T2I,
+    ),
+    *each(
+        "film-look-is-a-style",
+        ["pls make my pic look like a ghibli movie", "make this look like an 80s film"],
+        1,
+        command=GEN,
+        task_type=I2I,
     ),
 ]
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 import core.parse
-from core.parse.lexicon import FILES, LED, LexiconError, compile_phrase, load
+from core.parse.lexicon import FILES, LED, LexiconError, compile_phrase, load, longest_first
 from core.parse.text import FOLD
 from tests.core.parse.test_tables import all_rows
 
@@ -62,7 +62,38 @@ def test_phrase_syntax(phrase: str, matches: list[str], misses: list[str]) -> No
         assert not pattern.search(text), text
 
 
-@pytest.mark.parametrize("phrase", ["a|b", "(a", "a]", "", "+a", "x\\"])
+@pytest.mark.parametrize(
+    ("phrase", "text", "taken"),
+    [
+        ("add (sound[s]|sound effects)", "add sound effects now", "add sound effects"),
+        ("with (audio|sound[ effects]|sfx)", "with sound effects", "with sound effects"),
+        ("(带|加) (sound|sound effects)", "加 sound effects", "加 sound effects"),
+        ("(最|最好的)模型", "最好的模型", "最好的模型"),
+        ("x[(a|ab)]c", "xabc", "xabc"),
+    ],
+)
+def test_a_choice_that_starts_another_is_tried_after_it(phrase: str, text: str, taken: str) -> None:
+    """Inside a phrase the longest choice is tried first, whatever the order written."""
+    found = re.compile(compile_phrase(phrase), re.IGNORECASE).search(text)
+    assert found is not None
+    assert found.group() == taken
+
+
+@pytest.mark.parametrize(
+    ("phrase", "ordered"),
+    [
+        ("(a|abc|ab)", "(abc|ab|a)"),
+        ("[x|yy[z]]w", "[yy[z]|x]w"),
+        ("(b|a[bc])", "(a[bc]|b)"),  # ties keep the written order: both take two characters
+        ("ha(ha)+", "ha(ha)+"),
+        ("画风{!景|山水}", "画风{!景|山水}"),  # a lookahead takes nothing: left as written
+    ],
+)
+def test_choices_are_ordered_longest_first(phrase: str, ordered: str) -> None:
+    assert longest_first(phrase) == ordered
+
+
+@pytest.mark.parametrize("phrase", ["a|b", "(a", "a]", "", "+a", "x\\", "(a]", "{x}"])
 def test_malformed_phrases_are_refused(phrase: str) -> None:
     with pytest.raises(LexiconError):
         compile_phrase(phrase)

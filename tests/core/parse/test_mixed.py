@@ -176,6 +176,45 @@ CASES = [
         ["ok so how do i make a video", "how do i make a video of waves", "how to make music here"],
         command=Command.QUESTION,
     ),
+    # ── the medium word used as the request, in the other language, is not described ───────
+    case(
+        "mixed-label-pic",
+        "pic 一个穿汉服的女孩在竹林里",
+        command=GEN,
+        media=IMAGE,
+        prompt="一个穿汉服的女孩在竹林里",
+    ),
+    case(
+        "mixed-label-video-of",
+        "一个video of a cat surfing at sunset",
+        media=VIDEO,
+        prompt="a cat surfing at sunset",
+    ),
+    case("mixed-label-video", "来个 video 猫咪冲浪", media=VIDEO, prompt="猫咪冲浪"),
+    case("mixed-label-vid", "整个 vid 小狗追蝴蝶", media=VIDEO, prompt="小狗追蝴蝶"),
+    case(
+        "mixed-label-picture-of",
+        "画个 picture of 长城 at sunset",
+        media=IMAGE,
+        prompt="长城 at sunset",
+    ),
+    case("mixed-label-image", "generate 一张 image 赛博朋克城市 雨夜", prompt="赛博朋克城市 雨夜"),
+    case("mixed-label-img", "img：樱花树下的猫", media=IMAGE, prompt="樱花树下的猫"),
+    case(
+        "mixed-label-zh-in-en",
+        "make a 视频 of fireworks over the bund",
+        media=VIDEO,
+        prompt="fireworks over the bund",
+    ),
+    case("mixed-label-song", "song 一首关于夏天的 轻快", media=MUSIC, prompt="关于夏天的 轻快"),
+    case("mixed-label-colon", "一张 pic：海边的小狗", media=IMAGE, prompt="海边的小狗"),
+    case("mixed-tail-pic", "海边的小狗 pic pls", media=IMAGE, prompt="海边的小狗"),
+    case("mixed-tail-de-video", "一只猫在弹钢琴的 video", media=VIDEO, prompt="一只猫在弹钢琴"),
+    case("mixed-tail-video", "生成 海边日落 video", media=VIDEO, prompt="海边日落"),
+    # in one language the words describe: they stay
+    case("one-language-video-of", "make a video of a cat", prompt="a video of a cat"),
+    case("one-language-pic-of", "pic of a cat 在草地上", prompt="pic of a cat 在草地上"),
+    case("one-language-zh-tail", "来一首lofi的歌", prompt="lofi的歌"),
 ]
 
 

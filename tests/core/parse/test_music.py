@@ -7,6 +7,19 @@ import pytest
 from tests.core.parse.support import GEN, IMAGE, MUSIC, T2M, Row, case, check, each
 
 CASES = [
+    # ── words between the lyrics label and its colon ─────────────────────────────────────
+    case(
+        "zh-lyrics-given",
+        "用suno做首说唱 男声 歌词我给你：早八人 早八魂",
+        command=GEN,
+        media=MUSIC,
+        lyrics="早八人 早八魂",
+    ),
+    case("zh-lyrics-written", "写首歌 歌词我写好了：月亮弯弯", command=GEN, lyrics="月亮弯弯"),
+    case("zh-lyrics-here", "做首歌 歌词在这：风吹过麦田", command=GEN, lyrics="风吹过麦田"),
+    case("zh-lyrics-to-you", "写首民谣 歌词给你：小河弯弯", command=GEN, lyrics="小河弯弯"),
+    case("en-male-vox", "synthwave track about night drives, male vox", vocal_gender="male"),
+    case("en-female-vox", "a lullaby with female vox", vocal_gender="female"),
     # ── the lyrics label ending its line, no colon: the lyrics are the lines below ──────────
     case(
         "zh-lyrics-break",

@@ -152,6 +152,43 @@ CASES = [
         command=GEN,
         aspect_ratio="9:16",
     ),
+    # "portrait" before a video noun or as a clause of its own is the video's orientation.
+    *each(
+        "tall-portrait-video",
+        [
+            "a video of waves crashing on rocks, portrait",
+            "portrait video of a knight walking through fog",
+            "portrait vid of rain pls",
+            "portrait clip of rain",
+            "portrait reel of a dog surfing",
+            "portrait tiktok of a cat dancing",
+            "portrait animation of a leaf falling",
+            "来个 portrait 的 video，女孩在樱花树下转圈",
+            "portrait 的短片 下雨的街道",
+            "portrait的动画，落叶",
+            "生成一段视频 海边日落 vertical",
+            "做个视频 海浪 portrait 啊",
+        ],
+        command=GEN,
+        aspect_ratio="9:16",
+    ),
+    case(
+        "tall-portrait-prompt",
+        "portrait video of a knight walking through fog",
+        prompt="video of a knight walking through fog",
+    ),
+    *each(
+        "portrait-is-a-picture",
+        [
+            "a portrait of my grandma",
+            "portrait photo of my dad",
+            "an oil portrait of a king",
+            "a cat, portrait",
+        ],
+        command=GEN,
+        media=IMAGE,
+        aspect_ratio=None,
+    ),
     *each(
         "wide",
         [
@@ -311,6 +348,82 @@ CASES = [
     ),
     case("vector-style", "a fox in vector art style", vector=False),
     case("16k", "16k render of a sports car", wants_8k=True, media=IMAGE),
+    # ── counts before any media noun, and after a verb ending the clause (issue 12) ───────
+    case("count-stickers", "4 stickers of a corgi, kawaii style", command=GEN, count=4),
+    case("count-product-shots", "three product shots of my mug", command=GEN, count=3),
+    case("count-emotes", "2 emotes of a frog", command=GEN, count=2),
+    case(
+        "count-end-of-clause",
+        "表情包 熊猫翻白眼 来四个",
+        command=GEN,
+        media=IMAGE,
+        count=4,
+        prompt="表情包 熊猫翻白眼",
+    ),
+    *each(
+        "count-end-particle",
+        [
+            "头像 柴犬 要两个吧",
+            "头像 柴犬 来两个呗",
+            "头像 柴犬 整两个啊",
+            "头像 柴犬，出两个呀",
+            "头像 柴犬 来两个哈",
+        ],
+        command=GEN,
+        count=2,
+        prompt="头像 柴犬",
+    ),
+    case("count-not-content", "画一辆车 有四个轮子", command=GEN, count=None),
+    # ── numbers written other ways: ratios with a times sign or in 汉字, "10 s", "十五s" ──────
+    *each(
+        "ratio-times",
+        [
+            "a video of a lighthouse, 16x9",
+            "poster 16X9 summer sale",
+            "海报 16*9 夏天",
+            "wallpaper 16×9, neon city",
+            "video of rain, 16 by 9",
+            "壁纸 十六比九 赛博朋克街道",
+        ],
+        command=GEN,
+        aspect_ratio="16:9",
+    ),
+    *each(
+        "ratio-times-tall",
+        ["poster 9x16，奶茶新品上市", "海报 九比十六 咖啡店开业"],
+        command=GEN,
+        aspect_ratio="9:16",
+    ),
+    *each(
+        "ratio-times-not-standard",
+        ["a 3x3 grid of emojis", "比分三比一的海报", "a 2x4 plank, photo"],
+        command=GEN,
+        aspect_ratio=None,
+        custom_ratio=None,
+    ),
+    case("ratio-times-prompt", "a video of a lighthouse, 16x9", prompt="a video of a lighthouse"),
+    *each(
+        "seconds-spaced-or-chinese",
+        ["video of rain on a tin roof, 10 s", "十s 的视频 下雨的街道", "视频 下雨 十 s"],
+        command=GEN,
+        duration=10,
+    ),
+    case("half-a-min", "half a min video of the ocean", command=GEN, duration=30),
+    case(
+        "length-words-removed",
+        "clip of a hummingbird, ten seconds long",
+        duration=10,
+        prompt="clip of a hummingbird",
+    ),
+    case(
+        "length-for-removed",
+        "a video of a train crossing a bridge for 10 seconds",
+        duration=10,
+        prompt="a video of a train crossing a bridge",
+    ),
+    case("length-lasting-removed", "a video lasting 5 seconds of rain", prompt="a video of rain"),
+    case("count-times", "logo x4 for my bakery", command=GEN, count=4, prompt="logo for my bakery"),
+    case("count-times-sign", "头像 ×3 柴犬", command=GEN, count=3),
 ]
 
 

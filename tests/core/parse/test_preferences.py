@@ -11,6 +11,51 @@ ALWAYS, THIS_TIME = ModelScope.ALWAYS, ModelScope.THIS_TIME
 AVOID, RETRY = Command.AVOID_MODEL, Command.RETRY
 
 CASES = [
+    # ── other phrasings of set, show, reset, best and cheapest ─────────────────────────────
+    case(
+        "go-to", "make sora my go-to", command=Command.ALWAYS_MODEL, model="sora", names=("sora",)
+    ),
+    case(
+        "main-model",
+        "set kling as my main model for videos",
+        command=Command.ALWAYS_MODEL,
+        model="kling",
+        names=("kling",),
+    ),
+    *each("show-look", ["看下我的偏好", "查下我的默认模型"], command=Command.SHOW_PREFS),
+    *each(
+        "reset-object-first",
+        ["把模型设置清空", "偏好都删了吧", "恢复成原来的设置", "改回到原来的模型"],
+        command=Command.RESET,
+    ),
+    *each(
+        "best-price-no-object",
+        [
+            "上最好的模型 不差钱",
+            "用最好的，积分不是问题",
+            "最好的那个模型 我不在乎积分",
+            "use the best model, money is no object",
+            "use the best one, credits don't matter",
+            "gimme the best one you have",
+            "get me the best one youve got",
+        ],
+        command=Command.BEST,
+    ),
+    case("cheapest-pick", "挑个最便宜的", command=Command.CHEAPEST),
+    case("cheapest-credits", "挑个最省积分的", command=Command.CHEAPEST),
+    *each(
+        "best-you-have",
+        ["use the best one you've got", "use the best one ya got"],
+        command=Command.BEST,
+    ),
+    case("show-on", "which model am i on by default rn?", command=Command.SHOW_PREFS),
+    # another model asked for as a yes/no question: the other models, never the same again
+    *each(
+        "another-asked",
+        ["能不能换个模型再来一次", "可以换个别的模型试试吗", "can you try a different model"],
+        command=Command.ANOTHER_MODEL,
+    ),
+    case("another-how", "换模型在哪设置", command=Command.QUESTION),
     # ── the model just used as the default, said without naming it ─────────────────────────
     *each(
         "keep-last",
@@ -510,6 +555,11 @@ CASES = [
             "重新来过",
             "重来",
             "重试",
+            # 在 for 再, and "run it again"
+            "在来一次",
+            "在来",
+            "重跑一遍",
+            "重新跑一次",
         ],
         command=RETRY,
     ),
@@ -527,6 +577,39 @@ CASES = [
     case("style-like", "a castle like midjourney, image", command=GEN, model=None, media=IMAGE),
     case("style-same", "和即梦一样的猫，图片", command=GEN, model=None),
     case("style-that", "即梦那样的风格，画一只猫", command=GEN, model=None),
+    # ── a scope of a few Latin words between 以后 and 都用 (issue 12) ─────────────────────────
+    case(
+        "future-latin-scope",
+        "以后 pixel art 都用 midjourney",
+        command=Command.ALWAYS_MODEL,
+        model="Midjourney",
+        model_scope=ALWAYS,
+        media=IMAGE,
+    ),
+    case(
+        "future-latin-scope-two-words",
+        "以后 product shots 都用 nano banana pro",
+        command=Command.ALWAYS_MODEL,
+        model="Nano Banana Pro",
+    ),
+    # ── more preference phrasings (issue 12) ─────────────────────────────────────────────────
+    *each(
+        "reset-back-to",
+        ["actually go back to whatever the default was", "back to the original model pls"],
+        command=Command.RESET,
+    ),
+    *each(
+        "show-set",
+        ["which model do i have set rn?", "what model is selected for me"],
+        command=Command.SHOW_PREFS,
+    ),
+    case(
+        "future-default-no-verb",
+        "以后 video 默认 hailuo",
+        command=Command.ALWAYS_MODEL,
+        model="Hailuo",
+        model_scope=ALWAYS,
+    ),
 ]
 
 

@@ -60,6 +60,13 @@ CASES = [
     case("frame-thanks", "画一只柴犬，谢谢", prompt="一只柴犬"),
     case("music-style-is-content", "一首3分钟的钢琴曲", prompt="钢琴曲", music_duration=180),
     case("these-two-not-count", "把这两张图做成首尾帧视频", 2, count=None, task_type=FLF),
+    # ── request verbs typed in a hurry are the frame too (issue 12) ──────────────────────
+    case("verb-typo-generat", "plz generat a pic of a robot dj", prompt="a pic of a robot dj"),
+    case("verb-typo-genrate", "genrate a cat in space", prompt="a cat in space"),
+    case("verb-typo-mak", "mak a vidoe of fireworks", prompt="a vidoe of fireworks"),
+    case("verb-typo-creat", "creat a logo for sunny cafe", prompt="a logo for sunny cafe"),
+    case("verb-typo-craete", "craete a poster of tokyo", prompt="a poster of tokyo"),
+    case("gen-z-is-content", "gen z fashion poster", prompt="gen z fashion poster"),
 ]
 
 

@@ -49,6 +49,29 @@ CASES = [
         ],
         command=Q,
     ),
+    *each(
+        "ends-bare-not",
+        ["支持横屏的视频不", "有竖屏模板不", "能用 4K 不", "是AI做的不"],
+        command=Q,
+    ),
+    # 不 ending a negation asks nothing: a request with it stays one
+    case("negation-not-asked", "画一只小狗 凶一点也不", command=GEN, media=IMAGE),
+    *each("where", ["换模型在哪设置", "生成的歌去哪下载啊", "作品哪找"], command=Q),
+    *each(
+        "interjection-opening",
+        [
+            "wait does it do 4k",
+            "ok so can it make songs too",
+            "hmm is sora worth it or nah",
+            "btw is there a limit on video length",
+            "umm how much is a song",
+            "uhh can it do gifs",
+            "real quick, does kling have sound",
+            "quick q is midjourney free",
+        ],
+        command=Q,
+    ),
+    *topic(PRICE, "用可灵做一个8秒的video大概多少 credits", "mj 出一张图 要几个 points"),
     case("ends-not-request", "能帮我画一只猫不", command=GEN),
     case("ends-not-description", "能做一个不会飞的鸟的视频", command=GEN),
     *each(
@@ -124,7 +147,8 @@ CASES = [
         "你用的什么模型",
         "最适合做海报的模型是哪个",
     ),
-    # ── time ──────────────────────────────────────────────────────────────────────────────
+    # ── time (impatience with the job under way, "is it done yet", "好了吗", is a remark:
+    # test_remarks.py) ──────────────────────────────────────────────────────────────────────
     *topic(
         TIME,
         "how long do videos take?",
@@ -134,8 +158,6 @@ CASES = [
         "does it take long?",
         "whats the eta on my video",
         "when will it be done?",
-        "is my video ready yet?",
-        "is it done yet",
         "how soon can i see it",
         "what's the wait time for veo",
         "视频要等多久",
@@ -144,7 +166,6 @@ CASES = [
         "几分钟能好",
         "什么时候好",
         "快吗",
-        "好了吗",
         "做一首歌需要多少时间",
         "图片生成快吗",
         "可灵慢吗",
@@ -299,12 +320,10 @@ CASES = [
     *topic(
         OTHER,
         "what is a prompt",
-        "why is it so slow",
         "who made you?",
         "where are you from",
         "好看吗",
         "你是机器人吗",
-        "为啥这么慢",
         "tell me a joke",
         "i wonder who you are",
         "any idea what i should make",
@@ -496,8 +515,8 @@ CASES = [
     ),
     *topic(LIMITS, "视频最长几 seconds", "图片最多几 pics"),
     *topic(PRICE, "生成视频要钱吗", "画图收钱吗", "做歌花钱吗"),
-    *topic(TIME, "做视频快不快", "视频好了没", "还没好吗", "怎么还没好呢"),
-    *topic(TIME, "why do videos take so long?", "why is it taking so long"),
+    # impatience ("视频好了没", "why is it taking so long") is a remark: test_remarks.py
+    *topic(TIME, "做视频快不快", "why do videos take so long?"),
     # a model asked about before a modal, a feature with a model named
     case(
         "zh-model-modal",
@@ -629,6 +648,18 @@ CASES = [
             "能生成歌吗？带歌词的那种",
         ],
         command=Command.QUESTION,
+    ),
+    # ── how long things take, asked: answered, not impatience (issue 12) ─────────────────
+    *each(
+        "time-not-impatience",
+        [
+            "how long does a video usually take?",
+            "生成视频一般要多久",
+            "还要等多久",
+            "why do videos take so long?",
+        ],
+        command=Command.QUESTION,
+        question_topic=QuestionTopic.TIME,
     ),
 ]
 

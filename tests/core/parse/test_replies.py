@@ -44,6 +44,21 @@ CASES = [
     case("help-what-zh", "你能做什么？", command=Command.HELP),
     case("help-what-en", "what can you do?", command=Command.HELP),
     case("chat-hi", "hi", command=Command.CHAT),
+    *(
+        case(f"chat-greeting-{i}", text, command=Command.CHAT)
+        for i, text in enumerate(
+            [
+                "gm gm",
+                "morning fam",
+                "good morning everybody",
+                "good morning 家人们",
+                "大家早上好",
+                "朋友们晚上好",
+                "兄弟们 你好",
+                "姐妹们晚安",
+            ]
+        )
+    ),
     case("chat-nihao", "你好！", command=Command.CHAT),
     case("chat-thanks", "thanks!", command=Command.CHAT),
     case("chat-xiexie", "谢谢", command=Command.CHAT),

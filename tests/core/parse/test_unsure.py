@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.parse import Command
-from tests.core.parse.support import GEN, T2I, Row, case, check, each
+from tests.core.parse.support import GEN, IMAGE, T2I, Row, case, check, each
 
 CASES = [
     # ── a question mark inside a long request is part of its description ──────────────────
@@ -158,6 +158,26 @@ CASES = [
             "好想要一张 our band 的 poster 啊",
             "真想看看一只会飞的鲸鱼的图",
             "idk maybe a video of rain",
+        ],
+        command=GEN,
+        unsure=True,
+    ),
+    case("wish-if-only-see", "要是能看到会飞的鲸鱼就好了", command=GEN, media=IMAGE, unsure=True),
+    case("wish-hope-see", "真希望能见到赛博朋克版的长城", command=GEN, unsure=True),
+    # deferred: proposed first
+    *each(
+        "deferred",
+        [
+            "下次再做视频吧",
+            "明天再画吧 今天太晚了",
+            "等会儿再 generate 图片",
+            "晚点再做个视频",
+            "回头再弄个海报",
+            "过两天再写首歌",
+            "i'll make a video of the trip later",
+            "gonna do it later, a poster for the party",
+            "maybe a song about rain next time",
+            "we will draw a dragon another time",
         ],
         command=GEN,
         unsure=True,
