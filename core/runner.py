@@ -685,7 +685,8 @@ class JobRunner:
         self._showing.add(job.id)
         try:
             for pause in _SHOW_PAUSES if final else (0.0,):
-                await asyncio.sleep(pause)
+                if pause:  # a first try goes at once, without a turn of the event loop
+                    await asyncio.sleep(pause)
                 try:
                     if job.handle is None:
                         handle = await replier.send(reply)
