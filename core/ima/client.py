@@ -151,10 +151,11 @@ class IMAClient:
         ``body``: :func:`detail_body` of ``task_id``, when the caller checks it again and again.
         """
         sent = body if body is not None else detail_body(task_id)
-        data = await self._with_retries(
-            lambda: self.session.request("POST", DETAIL_PATH, json_body=sent)
-        )
-        return read_detail(data, expected)
+        return read_detail(await self._with_retries(lambda: self._ask(sent)), expected)
+
+    def _ask(self, body: bytes) -> Awaitable[Any]:
+        """One status check's request (the quiet ones: :class:`~core.ima.checks.Checks`)."""
+        return self.session.request("POST", DETAIL_PATH, json_body=body)
 
     async def wait(
         self,
@@ -193,10 +194,7 @@ class IMAClient:
             data, failed = await checks.next(delay)
             try:
                 if failed is not None:  # the rest of that check's tries, as detail() makes them
-                    data = await self._with_retries(
-                        lambda: self.session.request("POST", DETAIL_PATH, json_body=body),
-                        failed=failed,
-                    )
+                    data = await self._with_retries(lambda: self._ask(body), failed=failed)
                 medias = read_detail(data, n)
             except IMAError as exc:
                 if not exc.transient:
