@@ -353,7 +353,8 @@ class Transport:
 
     def abandon(self, exchange: Exchange) -> None:
         """The caller stopped waiting: an unsent request is forgotten, a sent one's connection
-        closed (its answer would arrive for nobody)."""
+        closed (its answer would arrive for nobody, and its loss is nobody's error)."""
+        exchange.future.cancel()
         if not exchange.written:
             with contextlib.suppress(ValueError):
                 self._pending.remove(exchange)
