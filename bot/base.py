@@ -167,11 +167,14 @@ class BaseAdapter(abc.ABC):
         self, request: ChatRequest, replier: Replier, ack: Ack, arrived: float
     ) -> None:
         acked = False
+        deadline: asyncio.TimerHandle | None = None
 
         async def ack_once() -> None:
             nonlocal acked
             if not acked:
                 acked = True
+                if deadline is not None:  # a message waiting for its turn holds no timer
+                    deadline.cancel()
                 await ack()
                 ACK_LATENCY.labels(self.name).observe(time.monotonic() - arrived)
 
@@ -181,13 +184,10 @@ class BaseAdapter(abc.ABC):
             except Exception:
                 log.exception("%s: message %s could not be acknowledged", self.name, request.key)
 
-        deadline = (
-            asyncio.get_running_loop().call_later(
+        if self.ack_deadline is not None:
+            deadline = asyncio.get_running_loop().call_later(
                 self.ack_deadline, lambda: self._spawn(ack_late())
             )
-            if self.ack_deadline is not None
-            else None
-        )
         tracked = _Tracked(replier)
         try:
             await self.door.deliver(request, tracked, ack_once)

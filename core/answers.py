@@ -19,7 +19,7 @@ from core.ima.tasks import MediaKind, TaskType
 from core.ima.timing import timing_for
 from core.jobs import JobState
 from core.messages import duration
-from core.parse import QuestionTopic
+from core.parse import Quality, QuestionTopic
 from core.policy import Policy
 from core.store import Store
 from core.wants import Message, Refused, Wants, map_wants
@@ -41,6 +41,8 @@ _FEATURE_TASKS = {
     "image_to_image": TaskType.IMAGE_TO_IMAGE,
 }
 
+#: Features pictures and videos both have: asked about with no medium, both are answered.
+_PICTURES_AND_VIDEOS = ("aspect_ratio", "4k")
 #: Features only one medium has: "which models can do sound?" is about videos.
 _FEATURE_MEDIA = {
     "audio": MediaKind.VIDEO,
@@ -59,6 +61,8 @@ class Asked:
     feature: str | None = None
     model: str | None = None
     wants: Wants = field(default_factory=Wants)
+    #: "Which model is the best / the cheapest (for videos)?"
+    quality: Quality | None = None
 
 
 class Answers:
@@ -75,13 +79,17 @@ class Answers:
         if topic is QuestionTopic.CREDITS:  # how credits work, and this person's today
             how = Message("answer.credits_how")
             return [how, *await self.credits(platform, user_id, chat_id, now, admin=admin)]
-        if topic in (QuestionTopic.ABOUT_INPUT, QuestionTopic.OTHER):
+        if topic is QuestionTopic.ABOUT_INPUT or (
+            topic is QuestionTopic.OTHER and asked.quality is None
+        ):
             return [Message(f"answer.{topic.value}")]
         vague = asked.media is None and asked.model is None and asked.feature is None
-        if vague and topic is QuestionTopic.CAPABILITIES:
+        if vague and topic is QuestionTopic.CAPABILITIES and asked.quality is None:
             return [Message("help.text")]
-        if vague and topic is QuestionTopic.MODELS:
+        if vague and topic is QuestionTopic.MODELS and asked.quality is None:
             return await self._every_model()
+        if asked.media is None and asked.model is None and asked.feature in _PICTURES_AND_VIDEOS:
+            return await self._capable_per_medium(asked)
         catalog, model = await self._subject(asked)
         if catalog is None:
             return [Message("help.text")]
@@ -91,6 +99,8 @@ class Answers:
             return self._times(catalog, model)
         if topic is QuestionTopic.LIMITS or asked.feature == "count":
             return await self._limits(catalog)
+        if asked.quality is not None and model is None and asked.feature is None:
+            return _by_quality(catalog, asked.quality)
         return self._capable(catalog, model, asked)
 
     async def credits(
@@ -157,6 +167,22 @@ class Answers:
                 return catalog, model
         return None, None
 
+    async def _capable_per_medium(self, asked: Asked) -> list[Message]:
+        """ "Which models do 21:9?" with no medium said: the pictures' and the videos'."""
+        label = _label(asked.feature, asked.wants)
+        test = _feature_test(asked.feature, asked.wants)
+        lines = [Message("answer.models_can_title", {"feature": label})]
+        for media in (MediaKind.IMAGE, MediaKind.VIDEO):
+            try:
+                catalog = await self._client.catalog(_PLAIN[media])
+            except IMAError:
+                continue
+            capable = [m.name for m in _ordered(catalog) if test is None or test(m)]
+            names = _join(capable[:MOST]) if capable else Message("answer.no_model")
+            kind = Message(f"media.{media.value}")
+            lines.append(Message("answer.models_line", {"kind": kind, "models": names}))
+        return lines if len(lines) > 1 else [Message("help.text")]
+
     def _prices(self, catalog: Catalog, model: Model | None, wants: Wants) -> list[Message]:
         kind = Message(f"kind.{catalog.task_type.value}")
         models = [model] if model is not None else _ordered(catalog)
@@ -174,7 +200,7 @@ class Answers:
             lines.append(
                 Message("answer.price_line", {"model": candidate.name, "credits": credits})
             )
-        return lines
+        return lines + _more(models)
 
     def _times(self, catalog: Catalog, model: Model | None) -> list[Message]:
         kind = Message(f"kind.{catalog.task_type.value}")
@@ -192,7 +218,7 @@ class Answers:
                     },
                 )
             )
-        return lines
+        return lines + _more(models)
 
     async def _limits(self, catalog: Catalog) -> list[Message]:
         lines: list[Message] = []
@@ -227,7 +253,7 @@ class Answers:
                 )
             ]
         capable = [m.name for m in _ordered(catalog) if test(m)]
-        label = Message(f"answer.feature.{feature}") if feature else Message("answer.feature.that")
+        label = _label(feature, asked.wants)
         if model is not None:
             key = "answer.model_can" if test(model) else "answer.model_cannot"
             lines = [Message(key, {"model": model.name, "feature": label})]
@@ -237,6 +263,35 @@ class Answers:
         if not capable:
             return [Message("answer.none_can", {"feature": label})]
         return [Message("answer.models_can", {"feature": label, "models": _join(capable[:MOST])})]
+
+
+def _label(feature: str | None, wants: Wants) -> Message:
+    """What a feature asked about is called, with the value asked when there is one ("21:9",
+    "10 seconds")."""
+    if feature == "aspect_ratio" and wants.aspect_ratio:
+        return Message("answer.feature.ratio_of", {"ratio": wants.aspect_ratio})
+    if feature == "duration" and wants.duration:
+        return Message("answer.feature.duration_of", {"seconds": wants.duration})
+    return Message(f"answer.feature.{feature}") if feature else Message("answer.feature.that")
+
+
+def _by_quality(catalog: Catalog, quality: Quality) -> list[Message]:
+    """ "Which is the cheapest (the best) model for videos?": that model and its price."""
+    found = choice.cheapest(catalog) if quality is Quality.CHEAPEST else choice.best(catalog)
+    if found is None:
+        return [Message("help.text")]
+    values = {
+        "kind": Message(f"kind.{catalog.task_type.value}"),
+        "model": found.name,
+        "credits": quote(found, {}).credits,  # as it would be used: its form's defaults
+    }
+    return [Message(f"answer.{quality.value}", values)]
+
+
+def _more(listed: Sequence[Model]) -> list[Message]:
+    """The models an answer left out, by name (so none seems missing from the catalog)."""
+    rest = [m.name for m in listed[MOST:]]
+    return [Message("answer.more", {"models": _join(rest)})] if rest else []
 
 
 def _ordered(catalog: Catalog) -> list[Model]:

@@ -36,6 +36,7 @@ from core.logcontext import about
 from core.messages import Messages, Offer, duration
 from core.metrics import DEDUPLICATED, REFUSALS
 from core.parse import Command, ModelScope, ParsedMessage, QuestionTopic, parse_message
+from core.parse.frames import has_request_verb
 from core.pictures import PictureMemory
 from core.planning import Draft, Named, Pick, Plan, Planner, Remembered, Unplanned
 from core.policy import Policy
@@ -48,7 +49,7 @@ from core.state import FIRST_FRAME, FirstFrame, UserState
 from core.store import Admission, Store, StoreError
 from core.turns import Turns
 from core.verdict import Decision, PreferenceOp
-from core.wants import Message, Refused, Wants, map_wants
+from core.wants import Message, Refused, Wants, insisted, map_wants
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,12 @@ _SUGGESTIONS = {
 }
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
+#: Where a message's clauses end: sentence marks and commas (a dot between digits, as in
+#: "Wan 2.6", ends nothing), a space between Chinese words, "and" and 然后.
+_CLAUSES = re.compile(
+    r"[，,。！!；;\n]+|(?<!\d)\.(?!\d)|(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])"
+    r"|\band\b|然后"
+)
 _LATIN = re.compile(r"[A-Za-z]{2,}")
 HISTORY_SIZE = 10
 #: Requests stored but never answered are answered after a restart if they are this recent.
@@ -465,7 +472,7 @@ class Engine:
             await self._say(turn.replier, self._question(turn.locale, "question.media"))
             return
         await self._pictures.forget(turn.request)
-        wants = understanding.wants(options, parsed)
+        wants = self._wants(turn)
         draft = Draft(
             task_type,
             understanding.prompt(parsed, wants),
@@ -484,6 +491,11 @@ class Engine:
             request_key=turn.request.key,
             unsure=parsed.unsure and options.media is None,
         )
+
+    def _wants(self, turn: _Turn) -> Wants:
+        """What the message asks of a model, and whether it insists on it."""
+        wants = understanding.wants(turn.request.options, turn.parsed)
+        return replace(wants, strict=True) if insisted(turn.request.text) else wants
 
     def _pick(self, turn: _Turn) -> Pick:
         named = turn.request.options.model or turn.parsed.model
@@ -522,7 +534,7 @@ class Engine:
         verdict.note(continues=True)
         parsed = turn.parsed
         media = turn.request.options.media or parsed.media
-        wants = understanding.wants(turn.request.options, parsed)
+        wants = self._wants(turn)
         pick = self._pick(turn)
         premium = parsed.premium_requested
         if parsed.edit is not None:
@@ -651,6 +663,7 @@ class Engine:
             question.feature if question is not None else None,
             parsed.model,
             understanding.wants(request.options, parsed),
+            parsed.quality,
         )
         lines = await self._answers.answer(
             asked,
@@ -677,17 +690,58 @@ class Engine:
         await self._say(turn.replier, self._info(turn.locale, "chat.reply"))
 
     async def _avoid(self, turn: _Turn) -> None:
-        """ "Stop using X", "别用可灵了"."""
+        """ "Stop using X", "别用可灵了" — and with a request beside it ("以后别用可灵了，做个…"),
+        that request too, never with X."""
         parsed, request = turn.parsed, turn.request
-        verdict.decide(
-            Decision.PREFERENCE,
-            preference=PreferenceOp.RESET,
-            preference_model=self._display_name(parsed.model, parsed.media),
-        )
+        beside = self._request_beside(turn)
+        if beside is None:
+            verdict.decide(
+                Decision.PREFERENCE,
+                preference=PreferenceOp.RESET,
+                preference_model=self._display_name(parsed.model, parsed.media),
+            )
+        media = parsed.media if beside is None else None  # the medium of the request beside
         reply = await self._preferences.avoid(
-            request.platform, request.user_id, parsed.media, parsed.model or "", turn.locale
+            request.platform, request.user_id, media, parsed.model or "", turn.locale
         )
         await self._say(turn.replier, reply)
+        if beside is not None:
+            await self._generate(replace(turn, parsed=beside))
+
+    def _request_beside(self, turn: _Turn) -> ParsedMessage | None:
+        """The request in the clauses of a stop-using message that don't stop anything, from
+        the first one that asks to make something of a known medium on (else the first that
+        asks at all: "stop using sora, too pricey. make a video of…" → "make a video of…"), as
+        a request that avoids the stopped model (proposed, not made, without a verb of making);
+        None when there is none, when its medium is unclear ("…, too pricey" is a reason, not a
+        request) or when it names that model."""
+        stopped, images, names = turn.parsed.model, len(turn.attachments), self._model_names()
+        text = turn.request.text
+        ends = [m.end() for m in _CLAUSES.finditer(text)] + [len(text)]
+        spans = [(a, b) for a, b in zip([0, *ends], ends, strict=False) if text[a:b].strip()]
+        clauses = [  # each clause with the marks that end it, as typed
+            (text[a:b], parse_message(text[a:b], image_count=images, model_names=names))
+            for a, b in spans
+        ]
+        asks = [i for i, (_, p) in enumerate(clauses) if p.command is Command.GENERATE]
+        if stopped is None or not asks:
+            return None
+        start = next((i for i in asks if not clauses[i][1].ambiguous), asks[0])
+        rest = "".join(t for t, p in clauses[start:] if p.command is not Command.AVOID_MODEL)
+        beside = parse_message(rest, image_count=images, model_names=names)
+        if (
+            beside.command is not Command.GENERATE
+            or beside.ambiguous
+            or (
+                beside.model is not None
+                and self._display_name(beside.model) == self._display_name(stopped)
+            )
+        ):
+            return None
+        # said after a stop, words with no verb of making are as likely a reason ("pictures
+        # from mj are better anyway") as a request: shown with its price, made on a tap
+        unsure = beside.unsure or not has_request_verb(rest)
+        return replace(beside, avoided=stopped, unsure=unsure)
 
     async def _help(self, turn: _Turn) -> None:
         verdict.decide(Decision.ANSWER)

@@ -90,10 +90,14 @@ def from_edit(
     premium: bool = False,
 ) -> Draft:
     """An edit of the last result, quoted or not: new parameters or more of the same ("竖屏的",
-    "make it 10s", "3 more") are the same request with those wishes on top; a change of content
-    or medium ("add a moon", "让它动起来") carries on from the result as a reply does."""
+    "make it 10s", "3 more") are the same request with those wishes on top (a new format or
+    size insisted on: see :attr:`Wants.strict`); a change of content or medium ("add a moon",
+    "让它动起来") carries on from the result as a reply does."""
     if kind in (EditKind.PARAMS, EditKind.MORE):
         draft = again(origin, pick)
+        if kind is EditKind.PARAMS and (wants.aspect_ratio or wants.size or wants.resolution):
+            # the new format is the whole request: made without it, it is the same again
+            wants = replace(wants, strict=True)
         return replace(draft, wants=wants.over(draft.wants), premium=premium)
     medium = wanted if kind is EditKind.MEDIA else None
     return from_words(origin, text, medium, wants, pick, premium=premium)

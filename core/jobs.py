@@ -63,6 +63,9 @@ class ModelSource(StrEnum):
     EXPLICIT = "explicit"
     ALWAYS = "always"
     PREFERENCE = "preference"
+    #: The person's usual model, saved because they used it (not chosen): like the default,
+    #: one that can do what was asked may replace it.
+    USED = "used"
     DEFAULT = "default"
     #: The default couldn't do what was asked (sound, a format, a length): one that can was used.
     FITTED = "fitted"

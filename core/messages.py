@@ -119,7 +119,7 @@ class Messages:
         media = job.task_type.media
         lines = [self.text(loc, n) for n in notes]
         lines.append(t.t(loc, f"before.{media.value}"))
-        if job.source is ModelSource.PREFERENCE:
+        if job.source in _USUAL:
             lines.append(t.t(loc, "before.usual", model=job.model_name))
         lines += self._details(job, estimate, each)
         if job.source is ModelSource.BEST:
@@ -137,7 +137,7 @@ class Messages:
     def _details(self, job: Job, estimate: tuple[int, int], each: int) -> list[str]:
         """Model, time and credits, as the first message lists them."""
         t, loc = self._t, job.locale
-        key = "before.model_usual" if job.source is ModelSource.PREFERENCE else "before.model"
+        key = "before.model_usual" if job.source in _USUAL else "before.model"
         lines = [t.t(loc, key, model=job.model_name)]
         lines.append(t.t(loc, _timed("before.time", estimate), low=estimate[0], high=estimate[1]))
         if job.n > 1:
@@ -376,19 +376,26 @@ class Messages:
             _button(self._t.t(locale, "button.no_thanks"), Action(Verb.CANCEL, proposal_id)),
         ]
 
-    def save_question(self, job: Job, *, old: str, new: str) -> Reply:
-        """ "Make it your default?" after a result: a message of its own, for the person only
-        (where the platform can show one: the result itself may be in a shared chat)."""
+    def save_question(self, job: Job, *, old: str | None, new: str) -> Reply:
+        """ "Make it your default?" after a result (``old``: the default it would replace): a
+        message of its own, for the person only (where the platform can show one: the result
+        itself may be in a shared chat)."""
         t, loc = self._t, job.locale
         buttons = [
             _button(t.t(loc, "button.save_yes"), Action(Verb.SAVE, job.id)),
             _button(t.t(loc, "button.save_no"), Action(Verb.KEEP, job.id)),
         ]
-        lines = [t.t(loc, "pref.ask_save", old=old, new=new)]
+        if old is None:
+            kinds = t.t(loc, f"kind.{job.task_type.value}")
+            lines = [t.t(loc, "pref.ask_save_first", new=new, kinds=kinds)]
+        else:
+            lines = [t.t(loc, "pref.ask_save", old=old, new=new)]
         return dataclasses.replace(_job_reply(job, Stage.QUESTION, lines, buttons), private=True)
 
 
 _PICTURE_VERBS = (Verb.VARY, Verb.ANIMATE, Verb.FRAME)
+#: The model is the person's usual one, chosen or saved because they used it.
+_USUAL = (ModelSource.PREFERENCE, ModelSource.USED)
 
 
 def _button(label: str, action: Action) -> Button:

@@ -11,12 +11,14 @@ A new message, a button and a follow-up all describe what to make as a :class:`D
    person's saved preference (version, then model id) > the recommended default;
 5. what the person wants → that model's parameters (or the spec's advice when it can't: the
    advice comes first, it answers what was asked). Two wishes are met without asking: when the
-   person chose no model and the default can't do what they asked (sound, 9:16, 8 seconds),
+   person chose no model (the default, or a preference saved only because they used it) and
+   it can't do what they asked (sound, 9:16, 8 seconds),
    a model that can is used — the suggested one, else the first in the catalog's order, that
    costs at most :data:`FIT_PRICE_FACTOR` times the default (else the suggested one is offered
    at its price: a capability only a dearer model has is confirmed, never bought unasked);
    and a format the model they named doesn't offer is left out with a note (they chose the
-   model, the format is a detail);
+   model, the format is a detail) — unless they insisted on it (``Wants.strict``): then it
+   is refused, naming the models that offer it;
 6. that something is described;
 7. the price, and a cheaper model to mention when it is expensive.
 
@@ -48,8 +50,9 @@ from core.wants import Alternative, Mapped, Message, Refused, Wants, map_wants
 #: A model used instead of the default because only it can do what was asked may cost at most
 #: this many times the default's lowest price; a dearer one is offered instead (one tap).
 FIT_PRICE_FACTOR = 2
-#: Models the bot chose without being told which (one that can do the wishes may replace them).
-_UNCHOSEN = (ModelSource.DEFAULT, ModelSource.FITTED)
+#: Models nobody chose for this request: the bot's, or the person's saved only because they
+#: used it (one that can do the wishes may replace them).
+_UNCHOSEN = (ModelSource.DEFAULT, ModelSource.FITTED, ModelSource.USED)
 #: Models the person chose by name.
 _NAMED = (ModelSource.EXPLICIT, ModelSource.ALWAYS)
 
@@ -157,10 +160,14 @@ class Planner:
             raise _ask(_image_question(draft.task_type))
         catalog = await self._client.catalog(draft.task_type)
         model, source = await self.choose(catalog, draft.pick, platform, user_id)
+        named = isinstance(draft.pick, Named)
         if isinstance(draft.pick, Named):
             model = _family_member(catalog, pick=draft.pick, model=model, prompt=draft.prompt)
-        avoided = draft.another or bool(draft.avoid and catalog.find(draft.avoid) == model)
-        if not isinstance(draft.pick, Named) and avoided:
+        # the model this draft never uses: the one left out ("别用mj"), else with "another
+        # model" the one it would have used
+        avoided = catalog.find(draft.avoid) if draft.avoid and not named else None
+        if not named and (draft.another or (avoided is not None and avoided == model)):
+            avoided = avoided or model
             # the recommended default, unless it is the one to avoid: then the first other
             default = choice.recommended(catalog)
             others = [m for m in catalog.models if m != model]
@@ -170,9 +177,24 @@ class Planner:
             source = ModelSource.DEFAULT
         outputs = wants.outputs(spec.max_outputs)
         try:
-            model, source, mapped = _fit(model, source, wants, catalog, outputs)
+            try:
+                model, source, mapped = _fit(model, source, wants, catalog, outputs, avoided)
+            except Refused as refusal:
+                member = _family_fit(catalog, draft.pick, model, wants, outputs)
+                if member is None:
+                    raise
+                able, fitted = member
+                if quote(able, fitted.params, outputs).credits > (
+                    FIT_PRICE_FACTOR * model.min_points * outputs
+                ):  # dearer than the name's first find: offered, one tap
+                    raise Refused(refusal.message, Alternative(able, wants)) from None
+                note = Message("advice.fitted", {"old": model.name, "model": able.name})
+                model, mapped = able, Mapped(fitted.params, (note, *fitted.notes))
         except Refused as refusal:
-            raise Unplanned(refusal.message, alternative=refusal.alternative) from None
+            alternative = refusal.alternative
+            if alternative is not None and alternative.model == avoided:
+                alternative = None  # never offered either
+            raise Unplanned(refusal.message, alternative=alternative) from None
         if not draft.prompt.strip():
             raise _ask("question.empty")
         offer = quote(model, mapped.params, outputs)
@@ -206,7 +228,7 @@ class Planner:
             return cheapest, ModelSource.CHEAPEST
         pref = await self._store.get_preference(platform, user_id, catalog.task_type)
         if pref is not None and (found := catalog.resolve(pref.version_id, pref.model_id)):
-            return found, ModelSource.PREFERENCE
+            return found, ModelSource.PREFERENCE if pref.chosen else ModelSource.USED
         default = choice.recommended(catalog)
         if default is None:
             raise Unplanned(Message("error.model_unavailable"))
@@ -255,11 +277,40 @@ def _family_member(catalog: Catalog, *, pick: Named, model: Model, prompt: str) 
     return model
 
 
+def _family_fit(
+    catalog: Catalog, pick: Pick, model: Model, wants: Wants, outputs: int
+) -> tuple[Model, Mapped] | None:
+    """ "seedance 做一个十秒的短片": a family name without a version finds its first member
+    (Seedance 1.5 Pro, no 10 s); another member that does everything asked (Seedance 2.0) is
+    what the person named too, the cheapest such one. A full name stays binding."""
+    if not isinstance(pick, Named) or name_key(pick.query) == name_key(model.name):
+        return None
+    family = model.name.split()[0].lower()
+    members = [m for m in catalog.models if m != model and m.name.split()[0].lower() == family]
+    fits = []
+    for member in members:
+        try:
+            mapped = map_wants(member, wants, catalog)
+        except Refused:
+            continue
+        if not mapped.notes:
+            fits.append((quote(member, mapped.params, outputs).credits, member, mapped))
+    if not fits:
+        return None
+    _, member, mapped = min(fits, key=lambda fit: fit[0])
+    return member, mapped
+
+
 def _fit(
-    model: Model, source: ModelSource, wants: Wants, catalog: Catalog, outputs: int
+    model: Model,
+    source: ModelSource,
+    wants: Wants,
+    catalog: Catalog,
+    outputs: int,
+    avoided: Model | None = None,
 ) -> tuple[Model, ModelSource, Mapped]:
     """``model``'s parameters for ``wants``, or the two exceptions of step 5 of the module's
-    list; raises :class:`Refused` when neither applies."""
+    list (never fitting ``avoided``); raises :class:`Refused` when neither applies."""
     try:
         return model, source, map_wants(model, wants, catalog)
     except Refused as refusal:
@@ -271,12 +322,17 @@ def _fit(
                 catalog,
                 FIT_PRICE_FACTOR * model.min_points * outputs,
                 outputs,
+                avoided,
             )
             if fitted is not None:
                 able, mapped = fitted
                 note = Message("advice.fitted", {"old": model.name, "model": able.name})
                 return able, ModelSource.FITTED, Mapped(mapped.params, (note, *mapped.notes))
-        if source in _NAMED and refusal.message.key == "advice.ratio_elsewhere":
+        if (
+            source in _NAMED
+            and refusal.message.key == "advice.ratio_elsewhere"
+            and not wants.strict
+        ):
             mapped = map_wants(model, replace(wants, aspect_ratio=None), catalog)
             values = {"model": model.name, "ratio": wants.aspect_ratio}
             note = Message("advice.ratio_left_out", values)
@@ -285,13 +341,20 @@ def _fit(
 
 
 def _fitting(
-    suggested: Model, wants: Wants, catalog: Catalog, most: int, outputs: int
+    suggested: Model,
+    wants: Wants,
+    catalog: Catalog,
+    most: int,
+    outputs: int,
+    avoided: Model | None,
 ) -> tuple[Model, Mapped] | None:
     """The model that does ``wants`` for at most ``most`` credits: the one the advice
     suggests, else the first in the catalog's order that does all of them as asked (no note
     of something left out), so a capable model at the default's price is used even when the
-    suggested one costs more."""
+    suggested one costs more; never ``avoided``."""
     for able in (suggested, *(m for m in catalog.models if m != suggested)):
+        if able == avoided:
+            continue
         try:
             mapped = map_wants(able, wants, catalog)
         except Refused:

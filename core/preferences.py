@@ -1,10 +1,16 @@
 """Per-person default models: saved after success as the spec says, set, shown and reset.
 
+Two kinds are saved. A model the person *chose* ("always use X", a yes to "make it your
+default?", a stop-using that picked another) is binding. A model saved because they *used* it
+(the spec's rule: the model of their first success) is their usual one, but the planner treats
+it like the recommended default: when it can't do a wish, one that can may be used instead.
+
 A model the person names this time is used this time; after it succeeds they are asked whether
 it should become the default (a question of its own with buttons, private where the platform
-allows; or a typed yes/no), unless nothing was saved yet. "Always use X" saves at once; the
-cheapest model (and one used only because the default could not do a wish) is never saved
-without being asked for. Every method returns what to say; the caller sends it.
+allows; or a typed yes/no) when it isn't saved already: a yes makes it chosen, a no keeps what
+was there before. The cheapest model (and one used only because the default could not do a
+wish) is never saved without being asked for, and nothing saved by use replaces a chosen one.
+Every method returns what to say; the caller sends it.
 """
 
 from __future__ import annotations
@@ -33,24 +39,35 @@ class Preferences:
         self._messages = messages
         self._state = state
 
-    async def save(self, platform: str, user_id: str, task_type: TaskType, model: Model) -> None:
+    async def save(
+        self,
+        platform: str,
+        user_id: str,
+        task_type: TaskType,
+        model: Model,
+        *,
+        chosen: bool = True,
+    ) -> None:
+        """Save ``model`` as the default: chosen by the person, or (``chosen=False``) because
+        they used it."""
         pref = Preference(
-            model.model_id, model.version_id, model.name, model.min_points, time.time()
+            model.model_id, model.version_id, model.name, model.min_points, time.time(), chosen
         )
         await self._store.set_preference(platform, user_id, task_type, pref)
 
     async def after_success(self, job: Job, catalog: Catalog | None) -> Reply | None:
-        """Save the preference as the spec says; when an explicit choice differs from it, the
-        question to ask instead."""
+        """Save the preference as the spec says; after a model the person named that isn't
+        saved yet, the question whether it should be (and nothing saved by use yet, when
+        another one is)."""
         model = catalog.resolve(job.version_id, job.model_id) if catalog else None
         if model is None or job.source in (ModelSource.CHEAPEST, ModelSource.FITTED):
             return None
         current = await self._store.get_preference(job.platform, job.user_id, job.task_type)
-        if (
-            job.source is ModelSource.EXPLICIT
-            and current
-            and current.version_id != model.version_id
+        if job.source is ModelSource.EXPLICIT and (
+            current is None or current.version_id != model.version_id
         ):
+            if current is None:  # the spec's rule, until they answer
+                await self.save(job.platform, job.user_id, job.task_type, model, chosen=False)
             pending = PendingSave(
                 job_id=job.id,
                 task_type=job.task_type.value,
@@ -61,9 +78,14 @@ class Preferences:
                 locale=job.locale,
             )
             await self._state.set(job.platform, job.user_id, PENDING_SAVE, pending)
-            return self._messages.save_question(job, old=current.model_name, new=model.name)
-        if current is None or job.source in (ModelSource.BEST, ModelSource.PREFERENCE):
+            old = current.model_name if current is not None else None
+            return self._messages.save_question(job, old=old, new=model.name)
+        if job.source is ModelSource.PREFERENCE:  # its version may be newer now
             await self.save(job.platform, job.user_id, job.task_type, model)
+        elif current is None or (
+            not current.chosen and job.source in (ModelSource.BEST, ModelSource.USED)
+        ):
+            await self.save(job.platform, job.user_id, job.task_type, model, chosen=False)
         return None
 
     async def pending(self, platform: str, user_id: str) -> PendingSave | None:
@@ -92,8 +114,13 @@ class Preferences:
             message = Message("pref.saved", {"model": pending.model_name, "kinds": kinds})
         else:
             current = await self._store.get_preference(platform, user_id, task_type)
-            name = current.model_name if current else pending.model_name
-            message = Message("pref.kept", {"model": name})
+            if current is None or (
+                not current.chosen and current.version_id == pending.version_id
+            ):  # saved only because they used it this once: not what they want
+                await self._store.clear_preferences(platform, user_id, task_type)
+                message = Message("pref.kept_recommended")
+            else:
+                message = Message("pref.kept", {"model": current.model_name})
         return self._messages.info(locale, message)
 
     async def set(
@@ -130,8 +157,9 @@ class Preferences:
     async def avoid(
         self, platform: str, user_id: str, media: MediaKind | None, query: str, locale: str
     ) -> Reply:
-        """ "Stop using X": where X is what this person gets by default (saved or recommended),
-        save the first alternative instead, and say which."""
+        """ "Stop using X": where X is what this person gets by default, forget it (the
+        recommended model applies again) — or, when X is the recommended one, save the first
+        alternative instead (chosen: nothing brings X back unasked) — and say which."""
         found: Model | None = None
         replaced = []
         for task_type, catalog in await self._catalogs(media):
@@ -141,13 +169,19 @@ class Preferences:
             found = model
             saved = await self._store.get_preference(platform, user_id, task_type)
             current = catalog.resolve(saved.version_id, saved.model_id) if saved else None
-            if model != (current or choice.recommended(catalog)):
+            recommended = choice.recommended(catalog)
+            if model != (current or recommended):
                 continue
-            instead = next(iter(choice.alternatives(catalog, model, count=1)), None)
-            if instead is None:
+            if recommended is not None and recommended != model:
                 await self._store.clear_preferences(platform, user_id, task_type)
-                continue
-            await self.save(platform, user_id, task_type, instead)
+                instead = recommended
+            else:
+                alternative = next(iter(choice.alternatives(catalog, model, count=1)), None)
+                if alternative is None:
+                    await self._store.clear_preferences(platform, user_id, task_type)
+                    continue
+                await self.save(platform, user_id, task_type, alternative)
+                instead = alternative
             replaced.append(_line(task_type, instead))
         if found is None:
             return self._messages.info(locale, Message("pref.unknown_model", {"model": query}))
@@ -189,7 +223,10 @@ class Preferences:
         if not prefs:
             return self._messages.info(locale, Message("pref.nothing_saved"))
         lines = [Message("pref.list_title")] + [
-            Message("pref.list_line", {"kind": Message(f"kind.{t.value}"), "model": p.model_name})
+            Message(
+                "pref.list_line" if p.chosen else "pref.list_line_used",
+                {"kind": Message(f"kind.{t.value}"), "model": p.model_name},
+            )
             for t, p in prefs.items()
         ]
         return self._messages.info(locale, *lines)

@@ -18,7 +18,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class PendingSave:
-    """ "Make it your default?" was asked after ``job_id`` used another model than the saved."""
+    """ "Make it your default?" was asked after ``job_id`` used a model the person named that
+    was not their saved one."""
 
     job_id: str
     task_type: str

@@ -15,6 +15,8 @@ from typing import Any
 from core.ima.catalog import Catalog, Model
 from core.ima.rules import normalise, quote
 from core.ima.tasks import MediaKind
+from core.parse.lexicon import any_phrase
+from core.parse.text import FOLD
 
 
 @dataclass(frozen=True)
@@ -34,6 +36,9 @@ class Wants:
     music_duration: int | None = None
     negative_prompt: str | None = None
     seed: int | None = None
+    #: The person insisted on what they asked ("一定要 21:9", "must be 4K"): a format or size
+    #: the model lacks is refused, naming the models that offer it, not left out with a note.
+    strict: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The wishes made: every field not at its default ("no sound", ``audio`` False, is a
@@ -90,6 +95,33 @@ class Refused(Exception):
 
 
 _AUDIO_FIELDS = ("generate_audio", "audio", "sound")
+#: Insisting, in the lexicon's phrase syntax (core/parse/lexicon.py). They belong in the
+#: parser's lexicon as a category of their own; they are here until the parser reports
+#: insistence, because only what a model lacks makes them matter.
+_INSISTED_PHRASES = (
+    "一定(要|得|是)",
+    "必须",
+    "务必",
+    "非要",
+    "只要",
+    "只能(是|要)",
+    "(不然|否则)[就](不用|别|不要)[做|生成][了]",
+    "没有[的话]就算了",
+    "(has to|have to|needs to|gotta) be",
+    "must",
+    "need it",
+    "or nothing",
+    "or (don't|do not) bother",
+    "non-negotiable",
+    "no exceptions",
+    "strictly",
+    "mandatory",
+    "required",
+    "only",
+)
+_INSISTED = re.compile(
+    any_phrase(sorted(_INSISTED_PHRASES, key=lambda p: (-len(p), p))), re.IGNORECASE
+)
 _RES_NUMBER = re.compile(r"(\d+)")
 
 
@@ -144,6 +176,8 @@ def map_wants(model: Model, wants: Wants, catalog: Catalog) -> Mapped:
         offered = _options(model, field_name)
         if offered:
             choice = _pick(model, field_name, wants.resolution)
+            if choice is None and wants.strict:
+                raise _offered_elsewhere(model, wants, field_name, wants.resolution, catalog)
             if choice is None:
                 target = _resolution_number(wants.resolution)
                 choice = min(offered, key=lambda o: abs(_resolution_number(o) - target))
@@ -169,22 +203,27 @@ def map_wants(model: Model, wants: Wants, catalog: Catalog) -> Mapped:
         raise Refused(Message("advice.no_vector", {}))
 
     size_field = model.field("size")
-    if wants.size is not None and media is MediaKind.IMAGE and size_field is not None:
-        choice = _pick(model, "size", wants.size)
-        if choice is None:
-            sizes = [str(o.value) for o in size_field.options if normalise(o.value)[-1:] in "KX"]
-            notes.append(
-                Message(
-                    "advice.resolution",
-                    {
-                        "model": model.name,
-                        "options": "/".join(sizes),
-                        "chosen": size_field.default,
-                    },
+    if wants.size is not None and media is MediaKind.IMAGE:
+        if wants.strict and _pick(model, "size", wants.size) is None:
+            raise _offered_elsewhere(model, wants, "size", wants.size, catalog)
+        if size_field is not None:
+            choice = _pick(model, "size", wants.size)
+            if choice is None:
+                sizes = [
+                    str(o.value) for o in size_field.options if normalise(o.value)[-1:] in "KX"
+                ]
+                notes.append(
+                    Message(
+                        "advice.resolution",
+                        {
+                            "model": model.name,
+                            "options": "/".join(sizes),
+                            "chosen": size_field.default,
+                        },
+                    )
                 )
-            )
-        else:
-            params["size"] = choice
+            else:
+                params["size"] = choice
 
     if wants.aspect_ratio is not None and media in (MediaKind.IMAGE, MediaKind.VIDEO):
         choice = _pick(model, "aspect_ratio", wants.aspect_ratio)
@@ -303,6 +342,27 @@ def _eight_k_video_advice(model: Model, wants: Wants, catalog: Catalog) -> Refus
     values = {"resolution": normalise(chosen), "model": best.name, "credits": credits}
     offered = replace(wants, wants_8k=False, resolution=normalise(chosen))
     return Refused(Message("advice.no_8k_video", values), Alternative(best, offered))
+
+
+def _offered_elsewhere(
+    model: Model, wants: Wants, field_name: str, value: str, catalog: Catalog
+) -> Refused:
+    """A size or resolution insisted on that ``model`` lacks: the models that offer it; when
+    none does, what it offers, and the offer to make it with that."""
+    capable = [m for m in catalog.models if _pick(m, field_name, value) is not None]
+    offered = "/".join(str(o) for o in _options(model, field_name)) or "—"
+    if not capable:
+        values = {"model": model.name, "value": normalise(value), "options": offered}
+        anyway = Alternative(model, replace(wants, strict=False))
+        return Refused(Message("advice.size_none", values), anyway)
+    values = {"model": model.name, "value": normalise(value), "models": _names(capable)}
+    return Refused(Message("advice.size_elsewhere", values), _first(capable, wants, catalog))
+
+
+def insisted(text: str) -> bool:
+    """Whether the words insist on what they ask ("一定要 21:9", "must be 4K", "21:9 or
+    nothing"); see :attr:`Wants.strict`."""
+    return _INSISTED.search(text.translate(FOLD)) is not None
 
 
 def _ratio_advice(model: Model, wants: Wants, ratio: str, catalog: Catalog) -> Refused:

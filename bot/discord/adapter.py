@@ -1,16 +1,21 @@
 """The Discord adapter: a discord.py client whose commands, buttons and messages feed the engine.
 
 Every interaction is stored and then answered (deferred) inside Discord's 3-second window; the
-engine's work runs in a task the base adapter keeps.
+engine's work runs in a task the base adapter keeps. discord.py owns the gateway, REST and the
+commands' registration; a slash command is read from the raw ``INTERACTION_CREATE`` payload
+(:meth:`DiscordAdapter.interaction_create`) and answered with discord.py's interaction callback
+request: building its ``Interaction``, the command tree's call and the callback's response
+objects were a fifth of the bot's CPU per acknowledgement (1.02 ms, 0.80 without). Buttons and
+autocomplete go through discord.py as before.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import SimpleNamespace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import aiohttp
 import discord
@@ -18,9 +23,10 @@ import yarl
 from discord import app_commands
 from discord.gateway import DiscordWebSocket
 from discord.http import Route
+from discord.webhook.async_ import async_context, interaction_response_params
 
 from bot.base import BaseAdapter, verdict_key
-from bot.discord.commands import CommandTranslator, build_commands
+from bot.discord.commands import CommandTranslator, Invoked, build_commands
 from bot.discord.config import DiscordSettings
 from bot.discord.event import (
     PLATFORM,
@@ -32,18 +38,28 @@ from bot.discord.event import (
     command_request,
     message_request,
     press,
+    raw_invocation,
 )
 from bot.discord.replier import EDIT_INTERVAL, ActionButton, Courier, DiscordReplier
 from core.door import ActionResult, Door, Platform
 from core.ima.upload import read_limited
 from core.metrics import RATE_LIMITED
 from core.replier import Reply, Stage
-from core.request import Options
+
+if TYPE_CHECKING:  # discord.types can't be imported before discord itself
+    from discord.types.interactions import InteractionCallback
 
 log = logging.getLogger(__name__)
 
 #: Discord's upload limit where nothing better is known (a DM without an interaction).
 DEFAULT_FILE_LIMIT = 10 * 1024 * 1024
+#: Discord's interaction types and callback types (the raw values of its API).
+APPLICATION_COMMAND = 2
+CHAT_INPUT = 1
+CHANNEL_MESSAGE = 4
+DEFERRED_CHANNEL_MESSAGE = 5
+#: The message flag of a private (ephemeral) answer.
+EPHEMERAL = 64
 
 Interaction = discord.Interaction[Any]
 
@@ -112,9 +128,16 @@ class DiscordAdapter(BaseAdapter):
         )
         self.client.add_dynamic_items(ActionButton)
         self.tree = app_commands.CommandTree(self.client)
-        for command in build_commands(door, self):
+        self.commands = build_commands(door)
+        for command in self.commands.declared:
             self.tree.add_command(command)
+        # The gateway hands each event's decoded JSON to the parser of its name.
+        parsers: dict[str, Callable[[Any], None]] = self.client._connection.parsers
+        self._parse_interaction = parsers["INTERACTION_CREATE"]
+        parsers["INTERACTION_CREATE"] = self.interaction_create
         self._http: aiohttp.ClientSession | None = None
+        #: Interaction callbacks, with their 429s counted as on discord.py's own session.
+        self._callbacks: aiohttp.ClientSession | None = None
         self._courier: Courier | None = None
         self._connection: asyncio.Task[None] | None = None
 
@@ -135,6 +158,7 @@ class DiscordAdapter(BaseAdapter):
         Route.BASE = self.settings.api_base
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.settings.gateway_url)
         self._http = aiohttp.ClientSession()
+        self._callbacks = aiohttp.ClientSession(trace_configs=[_counting_rate_limits()])
         self._courier = Courier(
             self.client, self._http, self.door.text, edit_interval=self.edit_interval
         )
@@ -150,8 +174,9 @@ class DiscordAdapter(BaseAdapter):
             await asyncio.wait({self._connection}, timeout=5)
             if not self._connection.done():
                 self._connection.cancel()
-        if self._http is not None:
-            await self._http.close()
+        for session in (self._http, self._callbacks):
+            if session is not None:
+                await session.close()
 
     def healthy(self) -> bool:
         return self.accepting and self.client.is_ready() and not self.client.is_closed()
@@ -182,43 +207,69 @@ class DiscordAdapter(BaseAdapter):
         except discord.HTTPException:
             log.exception("slash commands could not be synced; the last synced ones stay")
 
-    # ── commands (CommandHandler) ─────────────────────────────────────────────────────────
+    # ── slash commands, from the raw event ───────────────────────────────────────────────
 
-    async def generate(
-        self, interaction: Interaction, prompt: str, options: Options, files: list[FileInfo]
-    ) -> None:
-        """``/image``, ``/video``, ``/music``."""
-        self._command(interaction, prompt, options, files, ephemeral=False)
+    def interaction_create(self, data: dict[str, Any]) -> None:
+        """``INTERACTION_CREATE``: a slash command of ours is read and handed on here; every
+        other interaction (buttons, autocomplete) goes to discord.py's own parser."""
+        inner = data.get("data") or {}
+        if data.get("type") != APPLICATION_COMMAND or inner.get("type", CHAT_INPUT) != CHAT_INPUT:
+            self._parse_interaction(data)
+            return
+        try:
+            invoked = self.commands.read(inner)
+            if invoked is None:  # not one of ours: discord.py's tree says so in its log
+                self._parse_interaction(data)
+                return
+            self._slash(raw_invocation(data), invoked)
+        except Exception:  # a payload not as documented: logged, the gateway goes on
+            log.exception("a slash command could not be read")
 
-    async def privately(self, interaction: Interaction, options: Options) -> None:
-        """``/preferences`` and ``/history``: only the user sees the answers."""
-        self._command(interaction, "", options, [], ephemeral=True)
-
-    async def refuse(self, interaction: Interaction, rejected: Rejected) -> None:
-        text = self.door.text(self._locale(interaction), rejected.key, **rejected.values)
-        await interaction.response.send_message(text, ephemeral=True)
-
-    def _command(
-        self,
-        interaction: Interaction,
-        prompt: str,
-        options: Options,
-        files: list[FileInfo],
-        *,
-        ephemeral: bool,
-    ) -> None:
-        invocation = _invocation(interaction)
-        target = invocation.target(self._locale(interaction), ephemeral=ephemeral)
-        request = command_request(invocation, target, prompt=prompt, options=options, files=files)
+    def _slash(self, invocation: Invocation, invoked: Invoked) -> None:
+        locale = self.door.locale_for(invocation.locale)
+        try:
+            files = invoked.pictures()
+        except Rejected as rejected:
+            text = self.door.text(locale, rejected.key, **rejected.values)
+            self._spawn(self._say(invocation, text))
+            return
+        ephemeral = invoked.private
+        target = invocation.target(locale, ephemeral=ephemeral)
+        request = command_request(
+            invocation, target, prompt=invoked.prompt, options=invoked.options, files=files
+        )
         replier = DiscordReplier(self.courier, target)
 
         async def defer() -> None:
             """Discord's acknowledgement: "thinking…", which the first reply fills."""
-            callback = await interaction.response.defer(ephemeral=ephemeral, thinking=True)
-            replier.fill(callback.message_id if callback is not None else None)
+            answer = await self._respond(
+                invocation, DEFERRED_CHANNEL_MESSAGE, {"flags": EPHEMERAL} if ephemeral else None
+            )
+            message_id = answer["interaction"].get("response_message_id")
+            replier.fill(int(message_id) if message_id is not None else None)
 
         if not self.submit(request, replier, defer):
-            self._restarting(interaction)
+            self._spawn(self._say(invocation, self.door.text(locale, "discord.restarting")))
+
+    async def _say(self, invocation: Invocation, text: str) -> None:
+        """A private answer to the interaction, instead of deferring it."""
+        mentions = discord.AllowedMentions.none().to_dict()  # as the client's own messages
+        data = {"content": text, "flags": EPHEMERAL, "allowed_mentions": mentions}
+        await self._respond(invocation, CHANNEL_MESSAGE, data)
+
+    async def _respond(
+        self, invocation: Invocation, kind: int, data: dict[str, Any] | None
+    ) -> InteractionCallback:
+        """The interaction's callback, through discord.py's request (its rate-limit waits and
+        errors); Discord's answer as it sent it."""
+        if self._callbacks is None:
+            raise RuntimeError("the Discord adapter is not started")
+        return await async_context.get().create_interaction_response(
+            invocation.id,
+            invocation.token,
+            session=self._callbacks,
+            params=interaction_response_params(kind, data),
+        )
 
     async def on_button(self, interaction: Interaction, action: str) -> None:
         """A press of an :class:`ActionButton`; what it starts comes as new messages, private

@@ -1,20 +1,23 @@
 """The slash commands: ``/image``, ``/video``, ``/music``, ``/preferences``, ``/history``.
 
 Names, descriptions and choices come from the locale catalogs (``discord.*`` keys): English is
-what Discord shows by default, :class:`CommandTranslator` adds the zh-CN names. The commands
-only collect their options; :class:`CommandHandler` (the adapter) does the rest.
+what Discord shows by default, :class:`CommandTranslator` adds the zh-CN names. The tree
+declares them (and answers autocomplete); an invocation is read from the raw event by
+:meth:`SlashCommands.read`, without discord.py's ``Interaction`` and its tree call (the adapter
+acknowledges thousands a second at peak), into the plain values the adapter hands on.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Coroutine, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.app_commands import Choice, locale_str
 
-from bot.discord.event import PLATFORM, FileInfo, Rejected, check_images, video_frames
+from bot.discord.event import PLATFORM, FileInfo, check_images, video_frames
 from core.door import Choice as DoorChoice
 from core.door import Door
 from core.ima.tasks import MediaKind, TaskType
@@ -37,20 +40,73 @@ Lyrics = app_commands.Range[str, 1, MAX_LYRICS_CHARS]
 AnyCommand = app_commands.Command[Any, ..., None] | app_commands.Group
 
 
-class CommandHandler(Protocol):
-    async def generate(
-        self, interaction: Interaction, prompt: str, options: Options, files: list[FileInfo]
-    ) -> None:
-        """Run a generation with checked pictures."""
-        ...
+#: Raw option types: a subcommand, a group of them, and an attached file (whose value is the
+#: attachment's id).
+SUB_COMMAND = 1
+SUB_COMMAND_GROUP = 2
+ATTACHMENT = 11
 
-    async def refuse(self, interaction: Interaction, rejected: Rejected) -> None:
-        """Say privately why a command can't run."""
-        ...
 
-    async def privately(self, interaction: Interaction, options: Options) -> None:
-        """Answer privately (only the user sees it) what a command asks for in so many words."""
-        ...
+@dataclass(frozen=True)
+class Invoked:
+    """One slash command as its options say: what to hand on, and how."""
+
+    prompt: str
+    options: Options
+    #: The checked pictures; raises :class:`~bot.discord.event.Rejected` when one
+    #: can't be used.
+    pictures: Callable[[], list[FileInfo]]
+    #: Answered privately (only the user sees it): preferences, history, usage.
+    private: bool = False
+
+
+#: Reads a command's option values (by parameter name; attachments as :class:`FileInfo`).
+Reader = Callable[[Mapping[str, Any]], Invoked]
+
+
+class SlashCommands:
+    """The commands as declared to Discord, and how their invocations are read."""
+
+    def __init__(self, declared: list[AnyCommand], readers: Mapping[AnyCommand, Reader]) -> None:
+        self.declared = declared
+        #: By qualified name ("preferences set"), with Discord's option names → parameter names.
+        self._readers = {
+            command.qualified_name: (
+                reader,
+                {p.display_name: p.name for p in command.parameters}
+                if isinstance(command, app_commands.Command)
+                else {},
+            )
+            for command, reader in readers.items()
+        }
+
+    def read(self, data: Mapping[str, Any]) -> Invoked | None:
+        """``data`` of a chat-input command's ``INTERACTION_CREATE``; None when it is none of
+        these commands (an old one Discord still shows)."""
+        path = [str(data["name"])]
+        options: list[Mapping[str, Any]] = list(data.get("options") or [])
+        while len(options) == 1 and options[0]["type"] in (SUB_COMMAND, SUB_COMMAND_GROUP):
+            path.append(str(options[0]["name"]))
+            options = list(options[0].get("options") or [])
+        found = self._readers.get(" ".join(path))
+        if found is None:
+            return None
+        reader, names = found
+        files = (data.get("resolved") or {}).get("attachments") or {}
+        values = {
+            names[o["name"]]: _attached(files[str(o["value"])])
+            if o["type"] == ATTACHMENT
+            else o["value"]
+            for o in options
+            if o["name"] in names
+        }
+        return reader(values)
+
+
+def _attached(raw: Mapping[str, Any]) -> FileInfo:
+    return FileInfo(
+        str(raw["filename"]), str(raw["url"]), int(raw["size"]), raw.get("content_type")
+    )
 
 
 class CommandTranslator(app_commands.Translator):
@@ -76,14 +132,10 @@ class CommandTranslator(app_commands.Translator):
         return self._text(lang, key)
 
 
-def _file(attachment: discord.Attachment | None) -> FileInfo | None:
-    if attachment is None:
-        return None
-    return FileInfo(attachment.filename, attachment.url, attachment.size, attachment.content_type)
-
-
-def build_commands(door: Door, handler: CommandHandler) -> list[AnyCommand]:
-    """Every command, bound to ``handler``; ``model`` options complete from the live catalog."""
+def build_commands(door: Door) -> SlashCommands:
+    """Every command; ``model`` options complete from the live catalog. The callbacks only
+    declare the options (their signatures are what is synced): :meth:`SlashCommands.read`
+    reads an invocation."""
 
     def s(key: str) -> locale_str:
         """A command text: English by default, other languages through the translator."""
@@ -100,19 +152,6 @@ def build_commands(door: Door, handler: CommandHandler) -> list[AnyCommand]:
 
     kinds = [Choice(name=s(f"choice.{m.value}"), value=m.value) for m in MediaKind]
 
-    async def generate(
-        interaction: Interaction,
-        prompt: str,
-        options: Options,
-        pictures: Callable[[], list[FileInfo]],
-    ) -> None:
-        try:
-            files = pictures()
-        except Rejected as rejected:
-            await handler.refuse(interaction, rejected)
-            return
-        await handler.generate(interaction, prompt, options, files)
-
     @app_commands.command(name=s("image.name"), description=s("image.description"))
     @app_commands.rename(**named("prompt", "model", "image", "size", "count"))
     @app_commands.describe(**described("prompt", "model", "image", "size", "count"))
@@ -125,11 +164,7 @@ def build_commands(door: Door, handler: CommandHandler) -> list[AnyCommand]:
         size: str | None = None,
         count: app_commands.Range[int, 1, 4] | None = None,
     ) -> None:
-        picture = _file(image)
-        options = Options(media=MediaKind.IMAGE, model=model, size=size, count=count)
-        await generate(
-            interaction, prompt, options, lambda: check_images([picture] if picture else [])
-        )
+        """Declared; read by :func:`_image`."""
 
     @app_commands.command(name=s("video.name"), description=s("video.description"))
     @app_commands.rename(
@@ -154,17 +189,7 @@ def build_commands(door: Door, handler: CommandHandler) -> list[AnyCommand]:
         aspect_ratio: str | None = None,
         audio: bool | None = None,
     ) -> None:
-        first, last = _file(image), _file(last_frame)
-        options = Options(
-            media=MediaKind.VIDEO,
-            model=model,
-            duration=duration,
-            resolution=resolution,
-            aspect_ratio=aspect_ratio,
-            audio=audio,
-            first_last_frame=last is not None,
-        )
-        await generate(interaction, prompt, options, lambda: video_frames(first, last))
+        """Declared; read by :func:`_video`."""
 
     @app_commands.command(name=s("music.name"), description=s("music.description"))
     @app_commands.rename(**named("prompt", "model", "lyrics", "instrumental", "vocal"))
@@ -180,14 +205,7 @@ def build_commands(door: Door, handler: CommandHandler) -> list[AnyCommand]:
         instrumental: bool | None = None,
         vocal: str | None = None,
     ) -> None:
-        options = Options(
-            media=MediaKind.MUSIC,
-            model=model,
-            lyrics=lyrics,
-            instrumental=instrumental,
-            vocal_gender=vocal,
-        )
-        await generate(interaction, prompt, options, lambda: [])
+        """Declared; read by :func:`_music`."""
 
     preferences = app_commands.Group(
         name=s("preferences.name"), description=s("preferences.description")
@@ -197,7 +215,7 @@ def build_commands(door: Door, handler: CommandHandler) -> list[AnyCommand]:
         name=s("preferences_show.name"), description=s("preferences_show.description")
     )
     async def show_command(interaction: Interaction) -> None:
-        await handler.privately(interaction, Options(explicit=Explicit.PREFERENCES))
+        """Declared; read by :func:`_private`."""
 
     @preferences.command(
         name=s("preferences_set.name"), description=s("preferences_set.description")
@@ -208,8 +226,7 @@ def build_commands(door: Door, handler: CommandHandler) -> list[AnyCommand]:
     )
     @app_commands.choices(kind=kinds)
     async def set_command(interaction: Interaction, kind: str, model: str) -> None:
-        options = Options(explicit=Explicit.SET_DEFAULT, media=MediaKind(kind), model=model)
-        await handler.privately(interaction, options)
+        """Declared; read by :func:`_set_default`."""
 
     @preferences.command(
         name=s("preferences_reset.name"), description=s("preferences_reset.description")
@@ -218,8 +235,7 @@ def build_commands(door: Door, handler: CommandHandler) -> list[AnyCommand]:
     @app_commands.describe(kind=s("option.reset_kind.description"))
     @app_commands.choices(kind=kinds)
     async def reset_command(interaction: Interaction, kind: str | None = None) -> None:
-        options = Options(explicit=Explicit.RESET_DEFAULTS, media=MediaKind(kind) if kind else None)
-        await handler.privately(interaction, options)
+        """Declared; read by :func:`_reset_defaults`."""
 
     image_command.autocomplete("model")(_models(door, _image_tasks))
     video_command.autocomplete("model")(_models(door, _video_tasks))
@@ -230,10 +246,7 @@ def build_commands(door: Door, handler: CommandHandler) -> list[AnyCommand]:
     @app_commands.rename(item=s("option.item.name"))
     @app_commands.describe(item=s("option.item.description"))
     async def history_command(interaction: Interaction, item: str | None = None) -> None:
-        if item is None:
-            await handler.privately(interaction, Options(explicit=Explicit.HISTORY))
-        else:
-            await handler.privately(interaction, Options(explicit=Explicit.SHOW, item=item))
+        """Declared; read by :func:`_history`."""
 
     @history_command.autocomplete("item")
     async def history_choices(interaction: Interaction, current: str) -> list[Choice[str]]:
@@ -242,9 +255,19 @@ def build_commands(door: Door, handler: CommandHandler) -> list[AnyCommand]:
 
     @app_commands.command(name=s("usage.name"), description=s("usage.description"))
     async def usage_command(interaction: Interaction) -> None:
-        await handler.privately(interaction, Options(explicit=Explicit.USAGE))
+        """Declared; read by :func:`_private`."""
 
-    return [
+    readers: dict[AnyCommand, Reader] = {
+        image_command: _image,
+        video_command: _video,
+        music_command: _music,
+        show_command: _private(Explicit.PREFERENCES),
+        set_command: _set_default,
+        reset_command: _reset_defaults,
+        history_command: _history,
+        usage_command: _private(Explicit.USAGE),
+    }
+    declared: list[AnyCommand] = [
         image_command,
         video_command,
         music_command,
@@ -252,6 +275,75 @@ def build_commands(door: Door, handler: CommandHandler) -> list[AnyCommand]:
         history_command,
         usage_command,
     ]
+    return SlashCommands(declared, readers)
+
+
+# What each command's options become.
+
+
+def _image(values: Mapping[str, Any]) -> Invoked:
+    picture: FileInfo | None = values.get("image")
+    options = Options(
+        media=MediaKind.IMAGE,
+        model=values.get("model"),
+        size=values.get("size"),
+        count=values.get("count"),
+    )
+    return Invoked(values["prompt"], options, lambda: check_images([picture] if picture else []))
+
+
+def _video(values: Mapping[str, Any]) -> Invoked:
+    first: FileInfo | None = values.get("image")
+    last: FileInfo | None = values.get("last_frame")
+    options = Options(
+        media=MediaKind.VIDEO,
+        model=values.get("model"),
+        duration=values.get("duration"),
+        resolution=values.get("resolution"),
+        aspect_ratio=values.get("aspect_ratio"),
+        audio=values.get("audio"),
+        first_last_frame=last is not None,
+    )
+    return Invoked(values["prompt"], options, lambda: video_frames(first, last))
+
+
+def _music(values: Mapping[str, Any]) -> Invoked:
+    options = Options(
+        media=MediaKind.MUSIC,
+        model=values.get("model"),
+        lyrics=values.get("lyrics"),
+        instrumental=values.get("instrumental"),
+        vocal_gender=values.get("vocal"),
+    )
+    return Invoked(values["prompt"], options, list)
+
+
+def _privately(options: Options) -> Invoked:
+    return Invoked("", options, list, private=True)
+
+
+def _private(explicit: Explicit) -> Reader:
+    """A private command without options."""
+    return lambda values: _privately(Options(explicit=explicit))
+
+
+def _set_default(values: Mapping[str, Any]) -> Invoked:
+    kind = MediaKind(values["kind"])
+    return _privately(Options(explicit=Explicit.SET_DEFAULT, media=kind, model=values["model"]))
+
+
+def _reset_defaults(values: Mapping[str, Any]) -> Invoked:
+    kind = values.get("kind")
+    return _privately(
+        Options(explicit=Explicit.RESET_DEFAULTS, media=MediaKind(kind) if kind else None)
+    )
+
+
+def _history(values: Mapping[str, Any]) -> Invoked:
+    item = values.get("item")
+    if item is None:
+        return _privately(Options(explicit=Explicit.HISTORY))
+    return _privately(Options(explicit=Explicit.SHOW, item=item))
 
 
 # What the command's other options say about the task type the model is for.

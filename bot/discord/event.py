@@ -26,6 +26,9 @@ TOKEN_LIFETIME = 15 * 60.0
 #: Stop using a token this long before it ends: an upload started just before the end fails.
 TOKEN_MARGIN = 30.0
 
+#: Snowflakes count milliseconds from 2015-01-01 (Discord's epoch).
+DISCORD_EPOCH_MS = 1_420_070_400_000
+
 #: What IMA reads (and what the engine's "not an image" message lists).
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 
@@ -157,6 +160,26 @@ class Invocation:
             created_at=self.created_at,
             ephemeral=ephemeral,
         )
+
+
+def raw_invocation(data: Mapping[str, Any]) -> Invocation:
+    """An interaction as Discord sends it (the ``INTERACTION_CREATE`` payload)."""
+    member = data.get("member")
+    user = member["user"] if member else data["user"]
+    guild_id = data.get("guild_id")
+    channel_id = (data.get("channel") or {}).get("id")
+    snowflake = int(data["id"])
+    return Invocation(
+        id=snowflake,
+        user_id=int(user["id"]),
+        guild_id=int(guild_id) if guild_id is not None else None,
+        channel_id=int(channel_id) if channel_id is not None else None,
+        locale=str(data.get("locale", "en-US")),
+        application_id=int(data["application_id"]),
+        token=str(data["token"]),
+        created_at=((snowflake >> 22) + DISCORD_EPOCH_MS) / 1000,
+        file_limit=int(data["attachment_size_limit"]),
+    )
 
 
 def chat_id(guild_id: int | None, user_id: int) -> str:

@@ -33,7 +33,7 @@ from typing import Any, Protocol, runtime_checkable
 import aiohttp
 import discord
 
-from bot.discord.event import Target
+from bot.discord.event import TOKEN_LIFETIME, Target
 from core.ima.errors import InvalidInputError
 from core.ima.tasks import MediaKind
 from core.ima.upload import read_limited
@@ -150,6 +150,9 @@ class Courier:
         self.edit_interval = edit_interval
         self.clock = clock
         self._last_edit: dict[int, float] = {}
+        #: Interaction tokens Discord refused, and when: another message answering the same
+        #: interaction (a question after its result) never tries one again.
+        self._refused: dict[str, float] = {}
 
     # ── the two operations ────────────────────────────────────────────────────────────────
 
@@ -157,7 +160,7 @@ class Courier:
         """Send ``reply`` as a new message; returns where it is."""
         rendered = await self.render(reply, target)
         private = reply.private or target.ephemeral
-        if target.token_usable(self.clock()):
+        if target.token_usable(self.clock()) and target.token not in self._refused:
             try:
                 message = await self._webhook(target).send(
                     content=rendered.content,
@@ -172,6 +175,7 @@ class Courier:
                 if not (_token_refused(exc) or _unreachable(exc)):
                     raise
                 log.info("interaction token refused (%s); using the bot token", exc.code)
+                self._refuse(target)
                 target = target.without_token()
             else:
                 return self._sent(dataclasses.replace(target, message_id=message.id), reply)
@@ -205,6 +209,7 @@ class Courier:
             except discord.HTTPException as exc:
                 if _token_refused(exc):
                     log.info("interaction token refused (%s): no more edits with it", exc.code)
+                    self._refuse(handle)
                     ended = dataclasses.replace(handle.without_token(), created_at=0.0)
                     return await self.update(ended, reply)
                 if not _unreachable(exc):
@@ -217,6 +222,13 @@ class Courier:
         if reply.stage is Stage.PROGRESS:
             return gone
         return await self.create(gone, reply)
+
+    def _refuse(self, target: Target) -> None:
+        """Never use ``target``'s token again (kept as long as a token lives)."""
+        now = self.clock()
+        self._refused = {t: at for t, at in self._refused.items() if now - at < TOKEN_LIFETIME}
+        if target.token is not None:
+            self._refused[target.token] = now
 
     async def _edit(self, handle: Target, message_id: int, rendered: Rendered) -> None:
         if handle.token is not None:

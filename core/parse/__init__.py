@@ -65,15 +65,18 @@ passes (sound wishes, "again").
    resolution right before TV/monitor/screen/电视 is content ("a 4K TV on a wall"). Ratios
    ``W:H``/``W比H`` (reduced unless standard as written; non-standard ones → ``custom_ratio``),
    clock times (``3:30``, ``10:30 pm``) excluded unless a ratio word is near; orientation words
-   (横屏/竖屏/方图, in portrait, vertical video, make it vertical, "…, vertical") → 16:9, 9:16,
-   1:1; bare landscape/portrait/square are descriptions. Counts: 两张/3个视频/three songs/
-   2 images/n=4/3 versions, Arabic, English and Chinese numerals; never after 这/那/有/第 nor
-   top/with/of/the/my (``这两张图`` are inputs, ``top 10 songs`` a title). 张/幅 hint a picture,
-   首 a song.
-7. ``media.media``: a tokenizer over media words (typos and slang included: 视屏, viedo, vid,
-   pic, imgae, gif…) in which exclusions are tokens too (画面, 画质, video game, music festival,
-   喜欢画画…) and, among nouns, the longest wins ("clip art" is a picture). Input-picture words
-   (这张图, my photo, the attached image) are no output. Strong signals: task phrases (图生视频,
+   (横屏/竖屏/方图, in portrait, vertical video, make it vertical, "…, vertical", "海边日落
+   vertical") → 16:9, 9:16, 1:1; "portrait" only before a video noun or as a clause of a
+   message naming a video or saying nothing else; bare landscape/portrait/square are
+   descriptions. Counts: 两张/3个视频/three songs/2 images/n=4/3 versions/logo x4/来四个,
+   Arabic, English and Chinese numerals; never after 这/那/有/第 nor top/with/of/the/my
+   (``这两张图`` are inputs, ``top 10 songs`` a title). 张/幅 hint a picture, 首 a song.
+7. ``media.media``: a request taken back first ("dont make a video yet", 不要做视频, 别画了,
+   "no video pls") is masked: it asks for nothing. Then a tokenizer over media words (typos
+   and slang included: 视屏, viedo, vid, pic, imgae, gif…) in which exclusions are tokens
+   too (画面, 画质, video game, music festival, 喜欢画画…) and, among nouns, the longest wins
+   ("clip art" is a picture). Input-picture words (这张图, my photo, the attached image) are
+   no output. Strong signals: task phrases (图生视频,
    text-to-image, 首尾帧), conversion targets (做成视频, into a song), the noun right after a
    count, the last noun of a compound (视频封面, 音乐节海报, video thumbnail), the outermost head
    of a phrase (the first English one: "a poster of the top 10 songs"; the last Chinese one:
@@ -115,10 +118,12 @@ passes (sound wishes, "again").
     history) when nothing is asked for; ``GENERATE`` of a picture, unsure, for wondering what
     something looks like (what would a cat astronaut look like, 不知道…会是什么样子);
     ``QUESTION``, or ``CHAT`` when it laughs at a result and asks nothing the bot answers
-    (这手怎么六根手指 笑死, why does it have 6 fingers lmao); ``CHAT`` for
+    (这手怎么六根手指 笑死, why does it have 6 fingers lmao) or is impatient with the job
+    under way (好了没??, is it done yet); ``CHAT`` for
     the bot's work talked about in the third person (机器人画的比你好多了, the vid the bot made:
     a remark to the others), for an opinion about a medium or a model or telling what
-    happened (sora 的视频好贵, nice pic!, my friend made a video with this bot); ``EDIT``;
+    happened (sora 的视频好贵, 这首歌好难听, nice pic!, my friend made a video with this bot),
+    for hesitation alone (我再想想, 算了 再说吧, nvm); ``EDIT``;
     ``CHAT`` (remarks, praise, complaints, feelings with nothing asked for: 这张不错, 太慢了吧,
     我今天好累); ``GENERATE`` when
     something is described or pictures came, or a model or quality with a media word (not

@@ -104,7 +104,9 @@ def _command(s: State) -> Command:
     asks = s.question_form is not None and not s.question_form.mark_only
     if d.avoided is not None and d.model is None and not asks and not _requests_elsewhere(s):
         return Command.AVOID_MODEL  # not "不能用sora吗": a question
-    if s.scan.search(_USAGE_RE) is not None and not requests and s.media.media is None:
+    if s.scan.search(_USAGE_RE) is not None and (
+        (not requests and s.media.media is None) or asks  # "我的积分还够做几个视频"
+    ):
         return Command.USAGE
     # "之前画的那只猫再来一张": more of it, not the list
     more = (

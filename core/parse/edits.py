@@ -85,6 +85,12 @@ _MORE_WORD_RE = lexicon().pattern("edit.more")
 _SAME_RE = lexicon().pattern("edit.same")
 #: A remark around "再来两张" ("这个 style 很好 再来 2 张"): no new description.
 _REMARK_RE = lexicon().pattern("chat.reaction", "chat.degree")
+#: A complaint about the result naming its medium, before a change ("视频太长了 改成五秒",
+#: "图片太暗了 亮一点"): the medium is the result's, the change the request.
+_COMPLAINT_RE = lexicon().pattern("chat.judgement")
+_AFTER_COMPLAINT_RE = re.compile(
+    rf"(?:[,.;!?。；！？]|(?<=[\u4e00-\u9fff])\s)[\s\x00\x01]*{words('media.edit_clause_start')}"
+)
 #: "make the sky pink": a colour given to a part of the result, one or two words named.
 _RECOLOR_RE = re.compile(
     rf"{words('edit.recolor_verb')}\s+the\s+(?:[A-Za-z]+\s+){{1,2}}{words('edit.color')}"
@@ -148,6 +154,14 @@ def _kind(state: State) -> EditKind | None:
     )
     if params and not content and media is not None and scan.search(_RESULT_RE) is not None:
         return EditKind.PARAMS  # "这个 video 能改成 9:16 吗", "make the video 10s"
+    complaint = media is not None and scan.search(_COMPLAINT_RE) is not None
+    if complaint and not state.media.conflict:
+        rest = content_words(_REMARK_RE.sub(" ", _COMPLAINT_RE.sub(" ", view)))
+        changes = _AFTER_COMPLAINT_RE.search(view) is not None or _VERB_RE.search(view) is not None
+        if params and not rest and changes:
+            return EditKind.PARAMS  # "视频太长了 改成五秒", "the video is too long, make it 5s"
+        if _comparative(state, rest, complained=True):
+            return EditKind.CONTENT  # "图片太暗了 亮一点"
     # Nothing new but the medium, or a little said about it with the result named.
     named = not content or (len(content) <= _SHORT and _IT_END_RE.search(scan.kept()))
     if media is not None and not state.retry and named and _names_earlier(state):
@@ -226,7 +240,7 @@ def _names_medium(state: State) -> bool:
     return any(token_group(m) in _NOUN_GROUPS for m in state.scan.finditer(MEDIA_RE))
 
 
-def _comparative(state: State, content: list[str]) -> bool:
+def _comparative(state: State, content: list[str], *, complained: bool = False) -> bool:
     """A comparative ending the message, with at most a noun or two before it ("sadder",
     "更欢快一点", "make the waves bigger"), or opening it before a noun or two ("longer
     hair"); "画一只更大的猫" asks for a new picture."""
@@ -237,7 +251,9 @@ def _comparative(state: State, content: list[str]) -> bool:
     last = None
     # A Chinese change of degree needs no media word and no request verb: "再做个视频吧"
     # and "一张猫的图片，再说吧" are no changes.
-    degrees = () if state.media.media is not None else _DEGREE_RE.finditer(kept)
+    # A complaint names the result's medium ("图片太暗了 亮一点"): the change is still one.
+    named = state.media.media is not None and not complained
+    degrees = () if named else _DEGREE_RE.finditer(kept)
     for m in (*_COMPARATIVE_RE.finditer(kept), *degrees):
         if has_request_verb(m.group()):
             continue

@@ -22,11 +22,18 @@ SEPARATORS = r"[\s\x00\x01,!.~。、]*"
 _REMARK = (
     rf"{words('chat.reaction', 'reply.chat')}[\s\x00\x01]*[,!.~。、，！]"
     rf"|{words('chat.laugh')}[\s\x00\x01]*(?:[,!.~。、，！]|\s)"  # "哈哈 再来三张", "lol make it…"
+    # "ok cool now make it a video", "cool can u add rain": a reaction before a word that goes
+    # on to the request; "谢谢 再来个竖版的": before a Chinese clause
+    rf"|{words('chat.reaction', 'reply.chat')}[\s\x00\x01]+"
+    rf"(?=(?:{words('frame.after_remark', 'frame.polite', 'edit.verb')})\s|[\u3400-\u9fff])"
 )
 _POLITE_LEAD_RE = re.compile(
     rf"{SEPARATORS}(?:(?:{POLITE}|{_HEDGE}|{_REMARK}){SEPARATORS})*", NOCASE
 )
-_REMARK_LEAD_RE = re.compile(rf"{SEPARATORS}(?:{_REMARK}{SEPARATORS})*", NOCASE)
+#: A remark may follow a yes ("ok cool now make it a video").
+_REMARK_LEAD_RE = re.compile(
+    rf"{SEPARATORS}(?:(?:{words('reply.yes')}{SEPARATORS})?(?:{_REMARK}){SEPARATORS})*", NOCASE
+)
 DRAW_RE = re.compile(rf"(?!{NOT_MEDIA}){words('frame.draw')}", NOCASE)
 CLASSIFIER = words("frame.classifier")
 

@@ -127,6 +127,8 @@ _KINDS = {
 _PURPOSE_BEFORE_RE = re.compile(
     rf"{words('media.purpose')}\s+(?:{words('media.purpose_det')}\s+)?\Z", NOCASE
 )
+#: A poem counted with 首, ending its clause ("一首关于秋天的诗").
+_POEM_RE = re.compile(rf"{words('media.poem')}\s*(?:[,.;!?，。；！？]|\Z)")
 #: An English media noun is the head of its phrase when a complement follows.
 _HEAD_AFTER_RE = re.compile(rf"\s+{words('media.head_after')}", NOCASE)
 #: A clause start: whitespace or a removed span before an edit verb.
@@ -199,6 +201,8 @@ def media(state: State) -> None:
     strong: set[MediaKind] = set()
     # Weak signals found by earlier passes: 张/幅 pictures and 首 songs, lyrics, instrumental.
     weak = [state.count.kind] if state.count.kind else []
+    if state.count.kind is MediaKind.MUSIC and _POEM_RE.search(view, state.count.end):
+        weak = []  # "写一首关于秋天的诗": a poem
     if state.lyrics is not None or state.sound.instrumental is not None:
         weak.append(MediaKind.MUSIC)
     # English heads come first ("a poster of the top 10 songs"), Chinese ones last
@@ -212,13 +216,19 @@ def media(state: State) -> None:
     target_end = -1
     #: The last noun: where it ended, its kind, and whether its place made it strong.
     previous: tuple[int, MediaKind, bool] | None = None
+    #: Media nouns after "for": what another output is for, or, when no other is named, the
+    #: output itself ("the cheapest model for videos").
+    purposes: list[MediaKind] = []
     for m in scan.finditer(MEDIA_RE):
         group = token_group(m)
         if group == "target":
             target_end = m.end()
             continue
         kind = _KINDS.get(group)
-        if kind is None or _PURPOSE_BEFORE_RE.search(view, max(0, m.start() - 16), m.start()):
+        if kind is not None and _PURPOSE_BEFORE_RE.search(view, max(0, m.start() - 16), m.start()):
+            purposes.append(kind)
+            kind = None
+        if kind is None:
             previous = None
             continue
         if (
@@ -252,6 +262,8 @@ def media(state: State) -> None:
     strong.update(heads[i] for heads, i in ((english_heads, 0), (chinese_heads, -1)) if heads)
     if labelled is not None:
         strong = {labelled}  # what follows the label is what it shows
+    if not weak and not strong:
+        weak.extend(purposes)
     if (state.resolution.wants_8k or state.resolution.vector) and not weak and not strong:
         weak.append(MediaKind.IMAGE)  # "16k render of a car", "an svg logo": a picture
     both = scan.search(_BOTH_FRAMES_RE) is not None

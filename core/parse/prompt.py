@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from core.parse.frames import CLASSIFIER, LEAD_VERB, POLITE, SEPARATORS, lead_end
+from core.parse.frames import CLASSIFIER, LEAD_VERB, POLITE, SEPARATORS, lead_end, remark_end
 from core.parse.lexicon import words
 from core.parse.media import MEDIA_RE, token_group
 from core.parse.model import Command, EditKind, QuestionHint
@@ -28,6 +28,9 @@ _PUNCT_RUN_RE = re.compile(r"([,;，；、])(?:\s*[,;.，；。、])+")
 _EMPTY_BRACKETS_RE = re.compile(r"\(\s*\)|（\s*）|\[\s*\]|【\s*】|\"\s*\"|“\s*”|「\s*」")
 _LEADING_JUNK = " ,.;:!?，。；：、！？-–—~～"
 _TRAILING_JUNK = " ,;:，；：、-–—~～"
+#: A particle left over from a clause taken out before the description ("别再用mj了！画个月亮"
+#: leaves "了！"); one that starts a word ("了不起的盖茨比") stays.
+_LEADING_PARTICLE_RE = re.compile(r"\A[了吧啊呀呢嘛]+(?=[\s,.;:!?，。；：、！？])")
 _TRAILING_THANKS_RE = re.compile(
     rf"(?:[\s,，]*{words('frame.trailing_thanks')})+[\s.!。！~～]*\Z", NOCASE
 )
@@ -119,6 +122,7 @@ def _visible_text(scan: Scan) -> str:
     text = _SPACES_RE.sub(" ", "".join(pieces))
     text = _SPACE_BEFORE_PUNCT_RE.sub("", text)
     text = _PUNCT_RUN_RE.sub(r"\1", _EMPTY_BRACKETS_RE.sub("", text))
+    text = _LEADING_PARTICLE_RE.sub("", text.lstrip(_LEADING_JUNK))
     text = text.lstrip(_LEADING_JUNK).rstrip(_TRAILING_JUNK)
     tail = _TRAILING_THANKS_RE.search(text, max(0, len(text) - 40))
     if tail is not None:
@@ -139,8 +143,11 @@ def _describes(scan: Scan) -> bool:
     """Whether the text (lyrics aside) says more than frames, media words and fillers."""
     if scan.middle_describes():
         return True
+    edges = scan.edges()
+    # A remark before the request describes nothing: "nice, 再来一张", "好看！再来一张".
     view = MEDIA_RE.sub(
-        lambda m: m.group() if token_group(m) in CONTENT_GROUPS else " ", scan.edges()
+        lambda m: m.group() if token_group(m) in CONTENT_GROUPS else " ",
+        edges[remark_end(edges) :],
     )
     left = FILLER_RE.sub(" ", view).replace(USED, " ").replace(GONE, " ")
     return has_content(_TRAILING_THANKS_RE.sub("", left))  # "以后都用 veo 吧 thx": nothing

@@ -37,6 +37,9 @@ class Preference:
     model_name: str
     credit: int
     updated_at: float
+    #: The person chose it ("always use X", a yes to "make it your default?"): binding. False:
+    #: saved because they used it, which the planner treats like the recommended default.
+    chosen: bool = True
 
 
 @dataclass(frozen=True)

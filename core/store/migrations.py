@@ -318,4 +318,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX jobs_chat ON jobs (platform, chat_id, state);
         """
     ),
+    # 11: whether the person chose a saved model (binding) or it was saved because they used
+    # it (the spec's rule: the planner may fit another model for a wish, as for a default).
+    # Rows saved before this can't be told apart: they stay binding, as they were.
+    Migration("ALTER TABLE preferences ADD COLUMN chosen INTEGER NOT NULL DEFAULT 1"),
 )

@@ -106,6 +106,13 @@ class _Connection:
 
 
 @asynccontextmanager
+async def _acquired(pool: asyncpg.Pool[asyncpg.Record]) -> AsyncIterator[_Connection]:
+    ROUND_TRIPS.inc()  # the reset on release
+    async with pool.acquire() as conn:
+        yield _Connection(conn)
+
+
+@asynccontextmanager
 async def _transaction(pool: asyncpg.Pool[asyncpg.Record]) -> AsyncIterator[_Connection]:
     ROUND_TRIPS.inc(3)  # BEGIN, COMMIT (or ROLLBACK) and the reset on release
     async with pool.acquire() as conn, conn.transaction():
@@ -147,11 +154,8 @@ class PostgresDriver:
     def cause(self, error: Exception) -> str:
         return _cause(error)
 
-    @asynccontextmanager
-    async def reading(self) -> AsyncIterator[_Connection]:
-        ROUND_TRIPS.inc()  # the reset on release
-        async with self._pool.acquire() as conn:
-            yield _Connection(conn)
+    def reading(self) -> AbstractAsyncContextManager[_Connection]:
+        return _acquired(self._pool)
 
     def transaction(self) -> AbstractAsyncContextManager[_Connection]:
         return _transaction(self._pool)
@@ -160,7 +164,7 @@ class PostgresDriver:
         return _transaction(self._lease_pool)
 
     def receiving(self) -> AbstractAsyncContextManager[_Connection]:
-        return _transaction(self._intake_pool)
+        return _acquired(self._intake_pool)  # one statement: atomic without BEGIN and COMMIT
 
     async def migrate(self) -> None:
         async with self._pool.acquire() as conn, conn.transaction():

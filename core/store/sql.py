@@ -20,10 +20,10 @@ import inspect
 import json
 import logging
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from dataclasses import replace
-from typing import Any, Protocol, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from core.access import AccessEntry, AccessKind
 from core.ima.tasks import TaskType
@@ -79,16 +79,64 @@ _HOLDING_SQL = _states_sql(HOLDING)
 _SLOTS = "slots"
 
 
-def _competes(earlier: Job, job: Job, max_running: int | None) -> bool:
-    """Whether queued ``earlier`` waits for a slot ``job`` needs too, so it goes first."""
+class _Waiting(NamedTuple):
+    """A queued job, as much of it as its place in the queue needs (thousands may wait: their
+    whole rows, decoded for each admission and each look at the queue, were most of the CPU
+    of answering in a burst)."""
+
+    id: str
+    platform: str
+    user_id: str
+    chat_id: str
+    user_slots: int | None
+    chat_slots: int | None
+
+
+_WAITING_SELECT = ", ".join(_Waiting._fields)
+_Line = tuple[str, str, str]
+#: The line of everyone's slots (``max_running``).
+_EVERYONE: _Line = ("everyone", "", "")
+
+
+def _lines(job: Job | _Waiting) -> tuple[_Line, _Line]:
+    """A job's person and its chat, each a line of slots."""
+    return ("user", job.platform, job.user_id), ("chat", job.platform, job.chat_id)
+
+
+def _holds(job: Job | _Waiting) -> tuple[_Line, ...]:
+    """What a queued job waits in: everyone's slots, its person's and its chat's."""
+    return (_EVERYONE, *_lines(job))
+
+
+def _needs(job: Job | _Waiting, max_running: int | None) -> tuple[_Line, ...]:
+    """The slots ``job`` waits for: everyone's when they are limited, else its person's and,
+    when its chat's are limited, its chat's."""
     if max_running is not None:
-        return True
-    if (earlier.platform, earlier.user_id) == (job.platform, job.user_id):
-        return True
-    return job.chat_slots is not None and (earlier.platform, earlier.chat_id) == (
-        job.platform,
-        job.chat_id,
-    )
+        return (_EVERYONE,)
+    person, chat = _lines(job)
+    return (person, chat) if job.chat_slots is not None else (person,)
+
+
+def _competes(earlier: _Waiting, job: Job | _Waiting, max_running: int | None) -> bool:
+    """Whether queued ``earlier`` waits for a slot ``job`` needs too, so it goes first."""
+    return not set(_holds(earlier)).isdisjoint(_needs(job, max_running))
+
+
+def _places(queued: Sequence[_Waiting], max_running: int | None) -> dict[str, int]:
+    """Each queued job's place: 1 + the earlier ones it competes with (:func:`_competes`),
+    counted in one pass rather than compared in pairs."""
+    holding: Counter[_Line] = Counter()  # earlier jobs in each line
+    in_both: Counter[tuple[_Line, _Line]] = Counter()  # ... in both a person's and a chat's
+    places: dict[str, int] = {}
+    for job in queued:
+        needs = _needs(job, max_running)
+        ahead = sum(holding[line] for line in needs)
+        if len(needs) == 2:  # the person's and the chat's: those in both counted once
+            ahead -= in_both[_lines(job)]
+        places[job.id] = 1 + ahead
+        holding.update(_holds(job))
+        in_both[_lines(job)] += 1
+    return places
 
 
 class Row(Protocol):
@@ -145,9 +193,10 @@ class Driver(Protocol):
         ...
 
     def receiving(self) -> AbstractAsyncContextManager[Connection]:
-        """A transaction storing arriving requests: it goes before the jobs' writes waiting for
-        theirs (SQLite's one writer), or has a connection of its own (PostgreSQL), so an
-        acknowledgement never waits behind job work."""
+        """Where arriving requests are stored, by one statement (atomic on its own, so without
+        BEGIN and COMMIT: fewer waits before the acknowledgement): it goes before the jobs'
+        writes waiting for theirs (SQLite's one writer), or has a connection of its own
+        (PostgreSQL), so an acknowledgement never waits behind job work still to start."""
         ...
 
     def leasing(self) -> AbstractAsyncContextManager[Connection]:
@@ -189,6 +238,17 @@ def _job(row: Row) -> Job:
             "result_covers": tuple(data["result_covers"]),
             "handle": Handle.loads(data["handle"]) if data["handle"] else None,
         }
+    )
+
+
+def _preference(row: Row) -> Preference:
+    return Preference(
+        row["model_id"],
+        row["version_id"],
+        row["model_name"],
+        row["credit"],
+        row["updated_at"],
+        bool(row["chosen"]),
     )
 
 
@@ -325,24 +385,24 @@ class SQLStore:
         self, platform: str, user_id: str, task_type: TaskType
     ) -> Preference | None:
         row = await self._fetchone(
-            "SELECT model_id, version_id, model_name, credit, updated_at FROM preferences "
-            "WHERE platform = ? AND user_id = ? AND task_type = ?",
+            "SELECT model_id, version_id, model_name, credit, updated_at, chosen "
+            "FROM preferences WHERE platform = ? AND user_id = ? AND task_type = ?",
             (platform, user_id, task_type.value),
         )
-        return Preference(*row) if row else None
+        return _preference(row) if row else None
 
     async def set_preference(
         self, platform: str, user_id: str, task_type: TaskType, pref: Preference
     ) -> None:
         async with self._transaction() as c:
             await c.execute(
-                "INSERT INTO preferences VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "INSERT INTO preferences VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (platform, user_id, task_type) DO UPDATE SET "
                 "model_id = excluded.model_id, version_id = excluded.version_id, "
                 "model_name = excluded.model_name, credit = excluded.credit, "
-                "updated_at = excluded.updated_at",
+                "updated_at = excluded.updated_at, chosen = excluded.chosen",
                 (platform, user_id, task_type.value, pref.model_id, pref.version_id,
-                 pref.model_name, pref.credit, pref.updated_at),
+                 pref.model_name, pref.credit, pref.updated_at, int(pref.chosen)),
             )  # fmt: skip
 
     async def clear_preferences(
@@ -358,14 +418,12 @@ class SQLStore:
 
     async def list_preferences(self, platform: str, user_id: str) -> dict[TaskType, Preference]:
         rows = await self._fetchall(
-            "SELECT task_type, model_id, version_id, model_name, credit, updated_at "
+            "SELECT task_type, model_id, version_id, model_name, credit, updated_at, chosen "
             "FROM preferences WHERE platform = ? AND user_id = ? ORDER BY task_type",
             (platform, user_id),
         )
         known = {t.value for t in TaskType}
-        return {
-            TaskType(r[0]): Preference(r[1], r[2], r[3], r[4], r[5]) for r in rows if r[0] in known
-        }
+        return {TaskType(r[0]): _preference(r) for r in rows if r[0] in known}
 
     # ── user state ────────────────────────────────────────────────────────────────────────
 
@@ -500,7 +558,7 @@ class SQLStore:
             refusal = await self._over_caps(c, job, job.credits, caps)
             if refusal is not None:
                 return refusal
-            waiting = await self._queued(c)
+            waiting = await self._waiting(c)
             starts = not any(_competes(q, job, max_running) for q in waiting) and (
                 await self._slot_free(c, job, max_running)
             )
@@ -522,7 +580,7 @@ class SQLStore:
         self._fences[job.id] = 1
         return Admission.OK if starts else Admission.QUEUED
 
-    async def _slot_free(self, c: Connection, job: Job, max_running: int | None) -> bool:
+    async def _slot_free(self, c: Connection, job: Job | _Waiting, max_running: int | None) -> bool:
         """Whether ``job`` is within its person's, its chat's and everyone's running limits."""
         limits = (
             (max_running, "1 = 1", ()),
@@ -575,7 +633,7 @@ class SQLStore:
         versions: dict[str, int] = {}
         async with self._transaction() as c:
             await c.serialise((_SLOTS,))
-            for queued in await self._queued(c):
+            for queued in await self._waiting(c):
                 if await self._slot_free(c, queued, max_running):
                     # Whoever gives the slot runs the job: it takes the lease (a new version),
                     # so the replica that admitted it can't write to it any more.
@@ -586,30 +644,28 @@ class SQLStore:
                         (JobState.ACCEPTED.value, self.lease.replica,
                          time.time() + self.lease.seconds, queued.id, JobState.QUEUED.value),
                     )  # fmt: skip
-                    if taken:  # not cancelled meanwhile
+                    job = await self._job(c, queued.id) if taken else None
+                    if job is not None:  # not cancelled meanwhile
                         versions[queued.id] = int(taken[0][0])
-                        promoted.append(replace(queued, state=JobState.ACCEPTED))
+                        promoted.append(job)
                 elif max_running is not None and not await self._slot_free(
-                    c, replace(queued, user_slots=None, chat_slots=None), max_running
+                    c, queued._replace(user_slots=None, chat_slots=None), max_running
                 ):
                     break  # everyone's limit is reached: nobody else starts either
         self._fences.update(versions)
         return promoted
 
-    async def _queued(self, c: Connection) -> list[Job]:
+    async def _waiting(self, c: Connection) -> list[_Waiting]:
+        """The queued jobs, first come first."""
         rows = await c.fetchall(
-            f"SELECT {_JOB_SELECT} FROM jobs WHERE state = ? ORDER BY created_at, id",  # noqa: S608
+            f"SELECT {_WAITING_SELECT} FROM jobs WHERE state = ? ORDER BY created_at, id",  # noqa: S608
             (JobState.QUEUED.value,),
         )
-        return [_job(r) for r in rows]
+        return [_Waiting(*r) for r in rows]
 
     async def queue_positions(self, max_running: int | None = None) -> dict[str, int]:
         async with self._read() as c:
-            queued = await self._queued(c)
-        return {
-            job.id: 1 + sum(1 for earlier in queued[:index] if _competes(earlier, job, max_running))
-            for index, job in enumerate(queued)
-        }
+            return _places(await self._waiting(c), max_running)
 
     async def _move(
         self, job_id: str, sources: Sequence[JobState], target: JobState, **fields: Any

@@ -89,3 +89,30 @@ async def test_questions_proposals_and_edits_in_the_console(tmp_path: Path) -> N
         assert "dragon made of clouds" in first["prompt"]
         assert vertical["prompt"] == first["prompt"]
         assert vertical["size"] == "1440x2560"
+
+
+async def test_catalog_questions_in_both_languages_in_the_console(tmp_path: Path) -> None:
+    """Prices, which models do a ratio, the cheapest, the longest video and credits left, in
+    Chinese and English, answered from the live catalog and the ledger; nothing is made."""
+    async with (
+        await start_simulator(speed=0.001, seed=3) as sim,
+        bot_on(sim, tmp_path / "bot.db", scale=0.001) as bot,
+    ):
+        out = io.StringIO()
+        adapter = ConsoleAdapter(bot.engine, out)
+        await adapter.start()
+        script = io.StringIO(
+            "视频多少钱\n"
+            "which models do 21:9?\n"
+            "哪个 model 做 video 最便宜\n"
+            "what's the longest video you can make?\n"
+            "我还剩多少积分\n"
+        )
+        await run_console(adapter, bot.engine.drain, script, echo=True, sequential=True)
+        text = out.getvalue()
+        assert "文生视频的价格" in text, text
+        assert "Models that do the 21:9 format:" in text
+        assert "文生视频最便宜的是 Hailuo 2.3，默认设置下 12 积分。" in text
+        assert "Videos can be up to 15 seconds long" in text
+        assert "你今天已用 0 积分。" in text
+        assert sim.state.calls("create") == []

@@ -165,7 +165,10 @@ def assert_plain(text: str) -> None:
 
 
 def assert_four_steps(replier: RecordingReplier, media: MediaKind, count: int = 1) -> None:
-    [message] = replier.messages
+    """One message going through the four steps (a question to save a model the person
+    named may follow it, a message of its own)."""
+    message, *question = replier.messages
+    assert [q.current.stage for q in question] in ([], [Stage.QUESTION])
     stages = message.stages
     assert stages[0] is Stage.BEFORE
     assert stages[-1] is Stage.SUCCESS

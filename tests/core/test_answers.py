@@ -8,7 +8,7 @@ from core.answers import Answers, Asked
 from core.i18n import Translator
 from core.ima.tasks import MediaKind
 from core.messages import Messages
-from core.parse import QuestionTopic
+from core.parse import Quality, QuestionTopic
 from core.policy import Policy
 from core.wants import Wants
 from tests.core.harness import Harness
@@ -87,3 +87,35 @@ async def test_credits_left_under_the_caps(h: Harness) -> None:
     assert "Your limit is 20 pts per day: 15 pts left" in capped
     assert "This chat's limit is 100 pts per day: 95 pts left" in capped
     assert "Limits start again in " in capped
+
+
+async def test_a_ratio_asked_with_no_medium_is_answered_for_pictures_and_videos(
+    h: Harness,
+) -> None:
+    wide = Wants(aspect_ratio="21:9")
+    text = await answer(h, Asked(QuestionTopic.MODELS, feature="aspect_ratio", wants=wide))
+    title, pictures, videos = text.splitlines()
+    assert title == "Models that do the 21:9 format:"
+    assert "SeeDream 4.5" in pictures
+    assert "Seedance 2.0" in videos
+    assert "Wan 2.6" not in videos  # it has no 21:9
+    zh = await answer(h, Asked(QuestionTopic.MODELS, feature="4k"), "zh")
+    assert zh.splitlines()[-1] == "• 视频：暂无"  # no video model makes 4K
+
+
+async def test_the_cheapest_and_the_best_for_a_medium(h: Harness) -> None:
+    cheapest = await answer(
+        h, Asked(QuestionTopic.OTHER, MediaKind.VIDEO, quality=Quality.CHEAPEST)
+    )
+    assert (
+        cheapest == "The cheapest for videos from text is Hailuo 2.3: 12 pts at its usual settings."
+    )
+    best = await answer(h, Asked(QuestionTopic.MODELS, MediaKind.IMAGE, quality=Quality.BEST), "zh")
+    assert best.startswith("文生图最好的是 Nano Banana Pro")
+
+
+async def test_a_long_list_names_the_models_it_leaves_out(h: Harness) -> None:
+    text = await answer(h, Asked(QuestionTopic.PRICE, MediaKind.VIDEO))
+    *_, more = text.splitlines()
+    assert more.startswith("Also: ")
+    assert "Kling O1" in more  # in the catalog, past the first six listed

@@ -86,6 +86,7 @@ async def test_slash_command_options_win(h: Harness) -> None:
     assert entry["model_name"] == "Nano Banana Pro"
     assert entry["parameters"]["size"] == "4K"
     assert "模型" in replier.messages[0].history[0].text
+    assert "要把 Nano Banana Pro 设为以后文生图的默认模型吗" in replier.last.text
 
 
 # ── preferences ─────────────────────────────────────────────────────────────────────────
@@ -179,6 +180,15 @@ async def test_another_model_with_a_new_request_is_not_the_usual_one(h: Harness)
     replier = await h.say("能不能换个模型再来一次")
     assert len(h.creates) == 2  # other models offered as buttons, nothing made again
     assert replier.last.buttons
+
+
+async def test_a_family_name_offers_the_member_that_can_do_it(h: Harness) -> None:
+    """ "seedance" finds Seedance 1.5 Pro (4/8/12 s); for 10 s the family's Seedance 2.0 fast
+    can, at 130 credits, over twice the first find's lowest price: offered, not made."""
+    replier = await h.say("seedance 做一个 十秒 的奶茶广告短片")
+    assert h.creates == []
+    assert "Seedance 2.0 fast" in replier.last.text
+    assert "130" in replier.last.text
 
 
 async def test_a_family_name_takes_the_member_the_prompt_names(h: Harness) -> None:
@@ -629,3 +639,182 @@ async def test_a_redelivery_in_a_busy_line_is_acknowledged_and_ignored(h: Harnes
     await h.engine.drain()
     assert replier.messages == []
     assert len(h.creates) == 1
+
+
+# ── preferences saved by use, and the question after a model named first ───────────────
+
+
+async def test_a_model_saved_by_use_gives_way_to_one_that_can_do_a_wish(h: Harness) -> None:
+    """The first video saves Wan 2.6 because it was used; "加上海浪声" then moves to a model
+    with sound at the default's price, as it would from the recommended default."""
+    await h.say("做个海边日落的视频")
+    pref = await h.store.get_preference("test", "u1", TaskType.TEXT_TO_VIDEO)
+    assert pref is not None
+    assert (pref.model_name, pref.chosen) == ("Wan 2.6", False)
+    replier = await h.say("加上海浪声")
+    assert replier.messages[0].current.stage is Stage.SUCCESS
+    entry = h.creates[-1]["parameters"][0]
+    assert entry["model_name"] != "Wan 2.6"
+    assert entry["credit"] <= 2 * 25  # within FIT_PRICE_FACTOR of Wan 2.6's lowest price
+    saved = await h.store.get_preference("test", "u1", TaskType.TEXT_TO_VIDEO)
+    assert saved == pref  # a model fitted for one wish is not saved
+
+
+async def test_a_chosen_preference_stays_binding(h: Harness) -> None:
+    await h.say("以后视频都用万相")
+    await h.say("做个海浪拍打礁石的视频")
+    replier = await h.say("加上海浪声")
+    assert len(h.creates) == 1  # refused with an offer: nothing more is spent
+    assert replier.last.stage is Stage.QUESTION
+    assert "Wan 2.6" in replier.last.text
+
+
+@pytest.mark.parametrize(
+    ("first", "answer", "saved"),
+    [
+        ("use Nano Banana Pro to draw a castle on a cloud", "yes", "Nano Banana Pro"),
+        ("用 Nano Banana Pro 画一座云上的城堡", "好", "Nano Banana Pro"),
+        ("use Nano Banana Pro to draw a castle on a cloud", "no", None),
+        ("用 Nano Banana Pro 画一座云上的城堡", "不用了", None),
+    ],
+)
+async def test_a_model_named_first_asks_and_a_typed_answer_decides(
+    h: Harness, first: str, answer: str, saved: str | None
+) -> None:
+    replier = await h.say(first)
+    question = replier.last
+    assert (question.stage, question.private) == (Stage.QUESTION, True)
+    assert "Nano Banana Pro" in question.text
+    assert {a.verb for b in question.buttons if (a := decode(b.action))} == {Verb.SAVE, Verb.KEEP}
+    pref = await h.store.get_preference("test", "u1", TaskType.TEXT_TO_IMAGE)
+    assert pref is not None
+    assert not pref.chosen  # saved because it was used, until they answer
+    await h.say(answer)
+    pref = await h.store.get_preference("test", "u1", TaskType.TEXT_TO_IMAGE)
+    if saved is None:
+        assert pref is None  # "just this once": the recommended model again
+        await h.say("draw a dog")
+        assert h.creates[-1]["parameters"][0]["model_name"] == "SeeDream 4.5"
+    else:
+        assert pref is not None
+        assert (pref.model_name, pref.chosen) == (saved, True)
+
+
+async def test_the_question_after_a_model_named_first_is_answered_by_its_button(
+    h: Harness,
+) -> None:
+    replier = await h.say("用可灵做个猫咪跳舞的视频")
+    [save] = actions(replier.last, Verb.SAVE)
+    assert (await h.press(save))[0] is ActionResult.DONE
+    pref = await h.store.get_preference("test", "u1", TaskType.TEXT_TO_VIDEO)
+    assert pref is not None
+    assert (pref.model_name, pref.chosen) == ("Kling O1", True)
+
+
+# ── "stop using X" with a request beside it ────────────────────────────────────────────
+
+
+@pytest.mark.parametrize(
+    ("always", "text", "stopped", "kept"),
+    [
+        ("以后都用可灵", "以后别用可灵了，做个猫咪在雪地里打滚的视频", "Kling O1", "雪地"),
+        (
+            "always use sora for videos",
+            "stop using sora, too pricey. make a video of a cat surfing",
+            "Sora 2 Pro",
+            "cat surfing",
+        ),
+        ("always use sora", "stop using sora and make me a video of a cat dancing", "Sora", "cat"),
+        ("以后都用可灵", "以后不用可灵了 太贵了 帮我做个日落的视频", "Kling O1", "日落"),
+    ],
+)
+async def test_a_stop_with_a_request_resets_and_makes_it_with_the_default(
+    h: Harness, always: str, text: str, stopped: str, kept: str
+) -> None:
+    await h.say(always)
+    replier = await h.say(text)
+    [body] = h.creates
+    entry = body["parameters"][0]
+    assert entry["model_name"] == "Wan 2.6"  # the recommended default, never the stopped one
+    assert kept in entry["parameters"]["prompt"]
+    assert "pricey" not in entry["parameters"]["prompt"]
+    assert stopped in replier.messages[0].current.text  # the reset is said first
+    pref = await h.store.get_preference("test", "u1", TaskType.TEXT_TO_VIDEO)
+    assert pref is not None
+    assert (pref.model_name, pref.chosen) == ("Wan 2.6", False)  # saved again by its use
+
+
+async def test_a_stop_with_nothing_to_make_resets_and_asks(h: Harness) -> None:
+    await h.say("always use kling")
+    replier = await h.say("stop using kling, make a video")
+    assert h.creates == []
+    assert replier.last.stage is Stage.QUESTION
+    assert await h.store.get_preference("test", "u1", TaskType.TEXT_TO_VIDEO) is None
+
+
+async def test_stopping_the_recommended_model_never_fits_it_back(h: Harness) -> None:
+    """Wan 2.6 is the recommended video model: stopping it saves another as chosen (silent:
+    the sound wish beside it is refused with an offer), and Wan 2.6 is neither used nor
+    offered."""
+    replier = await h.say("stop using wan 2.6, make a video of waves crashing on rocks with sound")
+    assert h.creates == []
+    assert replier.last.stage is Stage.QUESTION
+    assert "with Wan 2.6" not in replier.last.text
+    pref = await h.store.get_preference("test", "u1", TaskType.TEXT_TO_VIDEO)
+    assert pref is not None
+    assert (pref.model_name != "Wan 2.6", pref.chosen) == (True, True)
+
+
+# ── a format insisted on ──────────────────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize(
+    ("text", "made"),
+    [
+        ("用海螺做个下雨的街道视频，一定要21:9", False),
+        ("hailuo video of a rainy street, must be 21:9", False),
+        ("用海螺做个烟花的视频，21:9", True),  # not insisted: made at its own format, said so
+    ],
+)
+async def test_a_ratio_the_named_model_lacks_is_refused_only_when_insisted_on(
+    h: Harness, text: str, made: bool
+) -> None:
+    replier = await h.say(text)
+    assert bool(h.creates) is made
+    if made:
+        assert "21:9" in replier.messages[0].history[0].text
+    else:
+        question = replier.last
+        assert question.stage is Stage.QUESTION
+        assert "Seedance" in question.text  # the models that offer it
+        assert actions(question, Verb.CONFIRM)  # one tap makes it with one of them
+
+
+async def test_shown_preferences_tell_a_model_saved_by_use_from_a_chosen_one(h: Harness) -> None:
+    await h.say("draw a cat")
+    await h.say("always use kling for videos")
+    shown = (await h.say("my preferences")).last.text
+    assert "• images from text: SeeDream 4.5 (saved because you used it" in shown
+    assert "• videos from text: Kling O1\n" in shown + "\n"
+
+
+async def test_a_format_asked_of_a_named_models_result_is_refused_not_made_again(
+    h: Harness,
+) -> None:
+    """ "make it 21:9" after a Hailuo video: made without 21:9 it would be the same video
+    again, so the models that offer it are named instead (one tap to use one)."""
+    await h.say("hailuo video of waves hitting a pier")
+    replier = await h.say("make it 21:9")
+    assert len(h.creates) == 1
+    assert replier.last.stage is Stage.QUESTION
+    assert "Seedance" in replier.last.text
+
+
+async def test_words_after_a_stop_with_no_verb_of_making_are_proposed_not_made(
+    h: Harness,
+) -> None:
+    await h.say("always use veo")
+    replier = await h.say("dont use veo anymore, pictures from mj are better anyway")
+    assert h.creates == []
+    assert actions(replier.last, Verb.CONFIRM)  # shown with its price, made on a tap
+    assert await h.store.get_preference("test", "u1", TaskType.TEXT_TO_VIDEO) is None

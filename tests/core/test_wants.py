@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.ima.tasks import TaskType
-from core.wants import Message, Refused, Wants, map_wants
+from core.wants import Message, Refused, Wants, insisted, map_wants
 from tests.conftest import fixture_catalog
 
 T2V = fixture_catalog(TaskType.TEXT_TO_VIDEO)
@@ -49,6 +49,34 @@ def test_a_resolution_not_offered_takes_the_closest_and_says_so() -> None:
     assert wan is not None
     mapped = map_wants(wan, Wants(resolution="4K"), T2V)
     assert [n.key for n in mapped.notes] == ["advice.resolution"]
+
+
+def test_a_resolution_insisted_on_is_refused_with_what_there_is() -> None:
+    message = refusal(Wants(resolution="4K", strict=True), "Wan 2.6")
+    assert message.key == "advice.size_none"  # no video model makes 4K
+    assert message.values["options"] == "720P/1080P"
+
+
+def test_a_picture_size_insisted_on_names_the_models_that_offer_it() -> None:
+    message = refusal(Wants(size="4K", strict=True), "Midjourney", TaskType.TEXT_TO_IMAGE)
+    assert message.key == "advice.size_elsewhere"
+    assert "SeeDream 4.5" in message.values["models"]
+
+
+@pytest.mark.parametrize(
+    ("text", "insists"),
+    [
+        ("用海螺做个下雨的视频，一定要21:9", True),
+        ("比例 21:9 一定要，不然就不用做了", True),
+        ("ｍｕｓｔ be 4k", True),
+        ("hailuo video of fireworks, 21:9 or nothing", True),
+        ("21:9 is a must", True),
+        ("用海螺做个烟花的视频，21:9", False),
+        ("a lonely mustang in the desert, 21:9 pls", False),
+    ],
+)
+def test_insisting_is_told_from_asking(text: str, insists: bool) -> None:
+    assert insisted(text) is insists
 
 
 def test_a_duration_no_model_makes_names_the_longest() -> None:

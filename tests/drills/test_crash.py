@@ -179,7 +179,7 @@ async def test_kill9_while_showing_a_result_never_pings_twice(tmp_path: Path) ->
         # Their usual model, named again: showing the result writes nothing before it is shown.
         d.bot.query(
             "INSERT INTO preferences VALUES ('discord', ?, 'text_to_image', "
-            "'doubao-seedream-4.5', 'doubao-seedream-4-5-251128', 'SeeDream 4.5', 5, 0)",
+            "'doubao-seedream-4.5', 'doubao-seedream-4-5-251128', 'SeeDream 4.5', 5, 0, 1)",
             str(fake.default_user.id),
         )
         d.sim.state.faults.rates = {"media": {"slow": 1.0}}

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from typing import cast
 
 import pytest
 
+from bot.discord.commands import build_commands
 from bot.discord.event import (
     FileInfo,
     Invocation,
@@ -14,13 +16,16 @@ from bot.discord.event import (
     check_images,
     command_request,
     message_request,
+    raw_invocation,
     strip_mentions,
     video_frames,
 )
+from core.door import Door
+from core.i18n import Translator
 from core.ima.tasks import MediaKind, TaskType
 from core.ima.upload import MAX_IMAGE_BYTES
 from core.replier import scrub_handle
-from core.request import ChatRequest, Options
+from core.request import ChatRequest, Explicit, Options
 from tests.conftest import fixture_catalog
 
 CATALOGS = {t: fixture_catalog(t) for t in TaskType}
@@ -159,3 +164,63 @@ def test_free_text_replies_to_the_message_in_the_language_written(
     assert Target.from_json(request.reply_target) == Target(
         user_id=2, locale=locale, file_limit=100, channel_id=3, reply_to=1
     )
+
+
+def test_a_raw_interaction_in_a_server_and_in_a_dm() -> None:
+    snowflake = (1_000 << 22) | 5  # created one second after Discord's epoch
+    base = {
+        "id": str(snowflake),
+        "application_id": "7",
+        "token": "tok",
+        "locale": "zh-CN",
+        "attachment_size_limit": 8_000_000,
+        "channel": {"id": "33", "type": 0},
+    }
+    in_server = raw_invocation({**base, "guild_id": "44", "member": {"user": {"id": "55"}}})
+    assert in_server == Invocation(
+        id=snowflake,
+        user_id=55,
+        guild_id=44,
+        channel_id=33,
+        locale="zh-CN",
+        application_id=7,
+        token="tok",
+        created_at=1_420_070_401.0,
+        file_limit=8_000_000,
+    )
+    in_dm = raw_invocation({**base, "user": {"id": "66"}})
+    assert (in_dm.user_id, in_dm.guild_id, in_dm.channel_id) == (66, None, 33)
+
+
+class _Catalogs:
+    """As much of the door as declaring the commands needs."""
+
+    def __init__(self) -> None:
+        self._texts = Translator.load()
+
+    def text(self, locale: str, key: str, /, **values: object) -> str:
+        return self._texts.t(locale, key, **values)
+
+
+def test_raw_options_are_read_by_parameter_name() -> None:
+    commands = build_commands(cast(Door, _Catalogs()))
+    first_frame = {"filename": "a.png", "url": "https://cdn/a.png", "size": 10}
+    video = commands.read(
+        {
+            "name": "video",
+            "options": [
+                {"name": "prompt", "type": 3, "value": "waves"},
+                {"name": "image", "type": 11, "value": "9"},
+                {"name": "duration", "type": 4, "value": 5},
+            ],
+            "resolved": {"attachments": {"9": first_frame}},
+        }
+    )
+    assert video is not None
+    assert (video.prompt, video.options.duration, video.private) == ("waves", 5, False)
+    assert video.pictures() == [FileInfo("a.png", "https://cdn/a.png", 10, None)]
+    # A subcommand without options may come without the key.
+    shown = commands.read({"name": "preferences", "options": [{"name": "show", "type": 1}]})
+    assert shown is not None
+    assert (shown.options.explicit, shown.private) == (Explicit.PREFERENCES, True)
+    assert commands.read({"name": "retired"}) is None

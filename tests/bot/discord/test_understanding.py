@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from core.ima.tasks import TaskType
 from sim.app import RunningSimulator
 from tests.bot.discord.conftest import SCALE
 from tests.bot.discord.world import World, finished, world_at
@@ -31,6 +32,24 @@ async def test_a_question_naming_a_medium_is_answered_not_made(chatty: World) ->
     answer = await fake.wait_for_message(channel, lambda m: m.author is fake.bot_user)
     assert answer.content.startswith("What videos from text cost"), answer.content
     assert answer.content.count("Wan 2.6") == 1
+    await chatty.settle()
+    assert chatty.creates == []
+
+
+async def test_catalog_questions_are_answered_from_the_live_catalog(chatty: World) -> None:
+    fake = chatty.fake
+    dm = fake.dm_channel(fake.default_user).id
+    await fake.send_message(dm, "which models do 21:9?")
+    ratio = await fake.wait_for_message(dm, lambda m: m.author is fake.bot_user)
+    assert ratio.content.startswith("Models that do the 21:9 format:"), ratio.content
+    assert "Seedance 2.0" in ratio.content  # videos too, not only pictures
+    await fake.send_message(dm, "哪个 model 做 video 最便宜")
+    cheapest = await fake.wait_for_message(
+        dm, lambda m: m.author is fake.bot_user and m is not ratio
+    )
+    assert cheapest.content == "文生视频最便宜的是 Hailuo 2.3，默认设置下 12 积分。", (
+        cheapest.content
+    )
     await chatty.settle()
     assert chatty.creates == []
 
@@ -87,3 +106,33 @@ async def test_an_edit_without_quoting_carries_on_from_the_last_result(chatty: W
     again = vertical["parameters"][0]["parameters"]
     assert again["prompt"] == "a red fox in the snow"  # the same request, not glued words
     assert again["size"] == "1440x2560"  # 9:16
+
+
+async def test_a_model_named_first_is_asked_about_and_a_typed_yes_saves_it(
+    chatty: World,
+) -> None:
+    """/image with a model, nothing saved yet: "make it your default?" follows, only for the
+    person, with buttons; a typed "yes" in the DM answers it (the typed words need no tap)."""
+    world = chatty
+    fake = world.fake
+    user = str(fake.default_user.id)
+    interaction = await fake.send_slash_command(
+        "image", {"prompt": "a castle on a cloud", "model": "Nano Banana Pro"}
+    )
+    await interaction.wait_for_original(finished)
+    question = await fake.wait_for_message(
+        fake.default_channel.id, lambda m: "your default" in m.content
+    )
+    assert question.ephemeral
+    assert question.content == "💡 Make Nano Banana Pro your default for images from text?"
+    assert any(i.startswith("ima:") for i in question.custom_ids())
+    pref = await world.store.get_preference("discord", user, TaskType.TEXT_TO_IMAGE)
+    assert pref is not None
+    assert not pref.chosen  # saved because it was used, until they answer
+    dm = fake.dm_channel(fake.default_user).id
+    await fake.send_message(dm, "yes")
+    saved = await fake.wait_for_message(dm, lambda m: m.author is fake.bot_user)
+    assert saved.content.startswith("✅ Got it! From now on I'll use Nano Banana Pro")
+    pref = await world.store.get_preference("discord", user, TaskType.TEXT_TO_IMAGE)
+    assert pref is not None
+    assert (pref.model_name, pref.chosen) == ("Nano Banana Pro", True)

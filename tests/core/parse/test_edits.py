@@ -617,6 +617,42 @@ CASES = [
     ),
     case("recolor-new-request", "make the best logo for my cafe", command=GEN),
     case("more-after-remark", "这个 style 很好 再来 2 张", command=EDIT, edit_kind=MORE, count=2),
+    # ── a remark before a follow-up, and "same but …" (issue 12) ─────────────────────────
+    case("remark-now-convert", "ok cool now make it a video", command=EDIT, edit_kind=MEDIA),
+    case("remark-then-retry", "nice, 再来一张", command=Command.RETRY),
+    case("remark-mark-retry", "好看！再来一张", command=Command.RETRY),
+    *each(
+        "same-but",
+        [
+            "same but at night",
+            "the same one but in winter",
+            "do the same for a dog",
+            "make the same thing with a cat",
+            "同样的 但是晚上",
+            "一样的，不过换成冬天",
+            "同样的 只是背景是海",
+        ],
+        command=EDIT,
+        edit_kind=EditKind.CONTENT,
+    ),
+    # ── a complaint naming the result's medium, then a change: the change (issue 12) ───────
+    case(
+        "complaint-then-params", "视频太长了 改成五秒", command=EDIT, edit_kind=PARAMS, duration=5
+    ),
+    case("complaint-then-ratio", "视频太长了，改成竖屏", command=EDIT, edit_kind=PARAMS),
+    case(
+        "complaint-then-params-en",
+        "the video is too long, make it 5 seconds",
+        command=EDIT,
+        edit_kind=PARAMS,
+        duration=5,
+    ),
+    case("complaint-then-degree", "图片太暗了 亮一点", command=EDIT, edit_kind=EditKind.CONTENT),
+    case("complaint-is-in-a-description", "视频有点暗 10秒的 森林", command=GEN),
+    case(
+        "remark-space-zh", "谢谢 再来个竖版的", command=EDIT, edit_kind=PARAMS, aspect_ratio="9:16"
+    ),
+    case("remark-polite-en", "cool can u add rain", command=EDIT, edit_kind=EditKind.CONTENT),
 ]
 
 

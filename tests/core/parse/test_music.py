@@ -230,6 +230,21 @@ CASES = [
         media=MUSIC,
     ),
     case("music-images-ignored", "为这张图配一首歌", 1, media=MUSIC, task_type=T2M),
+    # ── a piece for an instrument is music; a poem counted with 首 is no song (issue 12) ──
+    *each(
+        "instrument-piece",
+        [
+            "a sad piano piece",
+            "acoustic guitar pieces for a rainy day",
+            "an 8-bit chiptune for my game",
+        ],
+        command=GEN,
+        media=MUSIC,
+    ),
+    *each(
+        "poem-is-no-song", ["写一首关于秋天的诗", "来一首古诗，关于月亮"], command=GEN, media=None
+    ),
+    case("song-still-song", "写一首关于秋天的歌", media=MUSIC),
 ]
 
 

@@ -42,6 +42,18 @@ CASES = [
         command=Command.BEST,
     ),
     case("cheapest-pick", "挑个最便宜的", command=Command.CHEAPEST),
+    # a stop with its reason, which names a medium or a verb of making: a stop only
+    *each(
+        "stop-with-reason",
+        [
+            "别再用 mj 了，画得太丑",
+            "不要再用海螺了 它的视频都是糊的",
+            "别用可灵了 垃圾",
+            "no more sora, its videos look awful",
+            "stop using kling, way too blurry",
+        ],
+        command=AVOID,
+    ),
     case("cheapest-credits", "挑个最省积分的", command=Command.CHEAPEST),
     *each(
         "best-you-have",
@@ -609,6 +621,12 @@ CASES = [
         command=Command.ALWAYS_MODEL,
         model="Hailuo",
         model_scope=ALWAYS,
+    ),
+    case(
+        "save-name-as-default",
+        "perfect, save kling as default",
+        command=Command.ALWAYS_MODEL,
+        model="kling",
     ),
 ]
 

@@ -661,6 +661,11 @@ CASES = [
         command=Command.QUESTION,
         question_topic=QuestionTopic.TIME,
     ),
+    *each(
+        "question-r-u",
+        ["r u ai", "r these free", "来首歌咋样", "做个视频怎么样"],
+        command=Command.QUESTION,
+    ),
 ]
 
 

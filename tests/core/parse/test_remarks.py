@@ -11,6 +11,7 @@ from tests.core.parse.support import GEN, I2I, IMAGE, Row, case, check, each
 CHAT, USAGE, HISTORY = Command.CHAT, Command.USAGE, Command.HISTORY
 
 CASES = [
+    *each("usage-enough", ["我的积分还够做几个视频", "我的积分够不够"], command=USAGE),
     # ── work done told of (a verb before 的/过): no request, whatever medium it names ─────────
     *each(
         "leaving",
@@ -891,6 +892,16 @@ CASES = [
             "video 好了没 等老半天了",
             "怎么这么慢？",
             "为啥这么慢",
+            "is it stuck?",
+            "did it fail?",
+            "why is nothing happening",
+            "出来了没",
+            "咋还没出来",
+            "是不是卡住了",
+            "卡住了吗",
+            "still not done?",
+            "hello? anyone?",
+            "nothing is happening lol",
             "视频好了没",
             "怎么还没好呢",
             "why is it taking so long",

@@ -382,6 +382,31 @@ CASES = [
     ),
     case("own-character-animated", "animate my character waving hello", 1, task_type=I2V),
     case("own-character-edited", "my OC, make her hair blue", 1, task_type=I2I),
+    # ── kinds of footage with no request frame are a video (issue 12) ─────────────────────
+    *each(
+        "footage-no-frame",
+        [
+            "timelapse of a city at night",
+            "time-lapse of flowers blooming",
+            "slow-mo of a water balloon popping",
+            "a water drop in slow motion",
+            "drone shot over the alps",
+            "drone footage of a coastline",
+            "a youtube intro, neon",
+            "twitch intro, purple glitch",
+            "一段航拍 雪山",
+            "延时摄影 城市夜景",
+            "延时视频 花开",
+            "慢动作 水滴落下",
+            "慢镜头 子弹穿过苹果",
+            "片头 科技感 5秒",
+            "片尾 黑底白字",
+        ],
+        command=GEN,
+        media=VIDEO,
+        task_type=T2V,
+    ),
+    case("drone-photo-is-a-picture", "a photo of a drone", media=IMAGE),
 ]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from core.parse import Command
 from tests.core.parse.support import (
     FLF,
     GEN,
@@ -421,6 +422,13 @@ CASES = [
     case("purpose-vlog", "bgm 来一首 轻松的 for vlog", command=GEN, media=MUSIC),
     case("purpose-my-video", "a picture for my video", command=GEN, media=IMAGE),
     case("purpose-song", "a video to go with my song", command=GEN, media=VIDEO),
+    # with no other medium named, the one after "for" is the output asked about
+    case(
+        "purpose-alone",
+        "whats the cheapest model for videos",
+        command=Command.QUESTION,
+        media=VIDEO,
+    ),
     case("album-art", "album art for my mixtape, synthwave", command=GEN, media=IMAGE),
     case("album-artwork", "album artwork, neon skyline", command=GEN, media=IMAGE),
     # ── a request taken back leaves the rest to make (issue 12) ──────────────────────────
@@ -440,6 +448,14 @@ CASES = [
         command=GEN,
         media=VIDEO,
     ),
+    # ── a suggestion describes nothing (issue 12) ─────────────────────────────────────────
+    *each(
+        "suggestion-describes-nothing",
+        ["要不做个视频吧", "不如来首歌", "要不然画张图吧"],
+        command=GEN,
+        prompt="",
+    ),
+    case("suggestion-then-description", "要不画只猫吧", command=GEN, media=IMAGE),
 ]
 
 

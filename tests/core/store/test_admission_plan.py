@@ -7,13 +7,13 @@ from pathlib import Path
 
 from core.jobs import JobState
 from core.store import open_store
-from core.store.sql import _HOLDING_SQL, _JOB_SELECT
+from core.store.sql import _HOLDING_SQL, _WAITING_SELECT
 
 
 async def test_admissions_read_the_queue_and_the_slots_through_indexes(tmp_path: Path) -> None:
     await (await open_store(f"sqlite:///{tmp_path / 'bot.db'}")).close()
     queries = (
-        (f"SELECT {_JOB_SELECT} FROM jobs WHERE state = ? ORDER BY created_at, id",  # noqa: S608
+        (f"SELECT {_WAITING_SELECT} FROM jobs WHERE state = ? ORDER BY created_at, id",  # noqa: S608
          (JobState.QUEUED.value,)),
         (f"SELECT COUNT(*) FROM jobs WHERE state IN {_HOLDING_SQL}", ()),  # noqa: S608
         (f"SELECT COUNT(*) FROM jobs WHERE state IN {_HOLDING_SQL} "  # noqa: S608

@@ -70,6 +70,36 @@ async def test_preferences_roundtrip(store: Store) -> None:
     assert await store.list_preferences("test", "u1") == {}
 
 
+async def test_a_preference_saved_by_use_is_told_from_a_chosen_one(store: Store) -> None:
+    used = Preference("m", "v", "Model", 5, 1.0, chosen=False)
+    await store.set_preference("test", "u1", TaskType.TEXT_TO_VIDEO, used)
+    assert await store.get_preference("test", "u1", TaskType.TEXT_TO_VIDEO) == used
+    chosen = Preference("m", "v", "Model", 5, 2.0)
+    await store.set_preference("test", "u1", TaskType.TEXT_TO_VIDEO, chosen)
+    assert (await store.list_preferences("test", "u1"))[TaskType.TEXT_TO_VIDEO].chosen
+
+
+async def test_preferences_saved_before_the_chosen_mark_stay_binding(tmp_path: Path) -> None:
+    import sqlite3
+
+    from core.store.migrations import MIGRATIONS
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:  # the schema as it was before migration 11
+        for number, migration in enumerate(MIGRATIONS[:10], start=1):
+            conn.executescript(f"{migration.sqlite};PRAGMA user_version = {number};")
+        conn.execute(
+            "INSERT INTO preferences VALUES ('test', 'u1', ?, 'm', 'v', 'Model', 5, 1.0)",
+            (TaskType.TEXT_TO_IMAGE.value,),
+        )
+    s = await open_store(str(path))
+    try:
+        pref = await s.get_preference("test", "u1", TaskType.TEXT_TO_IMAGE)
+    finally:
+        await s.close()
+    assert pref == Preference("m", "v", "Model", 5, 1.0, chosen=True)
+
+
 async def test_job_roundtrip_and_transitions(store: Store) -> None:
     j = job(
         image_urls=("https://x/1.png",),

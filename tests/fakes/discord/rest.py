@@ -104,7 +104,9 @@ async def read_json(request: web.Request) -> Any:
 
 async def read_body(request: web.Request) -> MessageBody:
     """JSON bodies, or multipart ``payload_json`` + ``files[n]`` parts."""
-    if not request.content_type.startswith("multipart/"):
+    # The raw header, not ``request.content_type``: aiohttp parses that with the email
+    # package, a twentieth of the fake's CPU per request at 1,000 a second.
+    if not request.headers.get("Content-Type", "").lower().startswith("multipart/"):
         return MessageBody(await read_json(request))
     body = MessageBody({})
     reader = await request.multipart()

@@ -60,7 +60,9 @@ def _required_str(body: dict[str, Any], name: str) -> str:
 async def _multipart(request: web.Request) -> dict[str, _Part]:
     """Parts by name. Reads raw part bytes, so a file part without ``filename`` (what the SDK's
     sync upload sends via requests-toolbelt) is as good as one with it."""
-    if not request.content_type.startswith("multipart/"):
+    # The raw header, not ``request.content_type``: aiohttp parses that with the email
+    # package, a twentieth of the fake's CPU per request at 1,000 a second.
+    if not request.headers.get("Content-Type", "").lower().startswith("multipart/"):
         raise FeishuError(400, 234001, "Invalid request param: multipart/form-data expected.")
     parts: dict[str, _Part] = {}
     reader = await request.multipart()
