@@ -539,11 +539,17 @@ class JobRunner:
         last_progress = 0.0
         last_text = ""
 
+        def due(elapsed: float) -> bool:
+            """Whether on_poll has anything to do: a cancel to notice or progress to show."""
+            return job.id in self._cancelled or (
+                elapsed - last_progress >= timing.progress_every and job.handle is not None
+            )
+
         async def on_poll(elapsed: float) -> None:
             nonlocal last_progress, last_text
             if job.id in self._cancelled:
                 raise _Cancelled
-            if elapsed - last_progress < timing.progress_every or job.handle is None:
+            if not due(elapsed):
                 return
             last_progress = elapsed
             reply = self.messages.progress(job, elapsed=elapsed, estimate=estimate)
@@ -552,7 +558,7 @@ class JobRunner:
                 await self._show(job, replier, reply, final=False)
 
         return await self.client.wait(
-            task_id, job.n, timing, started_at=monotonic_start, on_poll=on_poll
+            task_id, job.n, timing, started_at=monotonic_start, on_poll=on_poll, due=due
         )
 
     async def _deliver(
@@ -679,7 +685,8 @@ class JobRunner:
         self._showing.add(job.id)
         try:
             for pause in _SHOW_PAUSES if final else (0.0,):
-                await asyncio.sleep(pause)
+                if pause:  # a first try goes at once, without a turn of the event loop
+                    await asyncio.sleep(pause)
                 try:
                     if job.handle is None:
                         handle = await replier.send(reply)

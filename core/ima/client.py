@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import random
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -22,6 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from core.ima.catalog import Catalog, Model, parse_product_list
+from core.ima.checks import DETAIL_PATH, Checks, PollGrid
 from core.ima.errors import (
     BadRequestError,
     GenerationTimeoutError,
@@ -39,11 +39,6 @@ from core.ima.timing import timing_for
 from core.ima.upload import ImageSource, prepare_image
 
 log = logging.getLogger(__name__)
-
-#: Status checks wake on a grid of this fraction of their interval, shared by every job polling
-#: at that interval: the checks of many jobs then run in one wake-up of the event loop, which
-#: halves the CPU each costs against a wake-up of its own (measured by ``bench/inflight.py``).
-POLL_GRID = 16
 
 
 @dataclass(frozen=True)
@@ -71,6 +66,8 @@ class IMAClient:
         self._clock = clock
         self._catalogs: dict[TaskType, tuple[float, Catalog]] = {}
         self._locks: dict[TaskType, asyncio.Lock] = {}
+        #: Where every job's status checks wait for their next turn.
+        self._grid = PollGrid()
 
     # ── catalog ───────────────────────────────────────────────────────────────────────────
 
@@ -154,10 +151,11 @@ class IMAClient:
         ``body``: :func:`detail_body` of ``task_id``, when the caller checks it again and again.
         """
         sent = body if body is not None else detail_body(task_id)
-        data = await self._with_retries(
-            lambda: self.session.request("POST", "/open/v1/tasks/detail", json_body=sent)
-        )
-        return read_detail(data, expected)
+        return read_detail(await self._with_retries(lambda: self._ask(sent)), expected)
+
+    def _ask(self, body: bytes) -> Awaitable[Any]:
+        """One status check's request (the quiet ones: :class:`~core.ima.checks.Checks`)."""
+        return self.session.request("POST", DETAIL_PATH, json_body=body)
 
     async def wait(
         self,
@@ -167,8 +165,12 @@ class IMAClient:
         *,
         started_at: float | None = None,
         on_poll: Callable[[float], Awaitable[None]] | None = None,
+        due: Callable[[float], bool] | None = None,
     ) -> list[Media]:
-        """Poll until every media is done; ``on_poll(elapsed)`` runs after each running poll.
+        """Poll until every media is done; ``on_poll(elapsed)`` runs after each running poll
+        for which ``due(elapsed)`` holds (every one without ``due``): ``on_poll`` must have
+        nothing to do after the others, which run without waking this task
+        (:class:`~core.ima.checks.Checks`).
 
         ``started_at`` is on this client's clock, so a job resumed after a restart keeps counting
         from when it was created, not from when polling resumed.
@@ -176,9 +178,24 @@ class IMAClient:
         interval = self._poll_override if self._poll_override is not None else timing.poll_every
         start = started_at if started_at is not None else self._clock()
         body = detail_body(task_id)
+        checks = Checks(
+            self.session,
+            self._grid,
+            body=body,
+            expected=n,
+            interval=interval,
+            max_wait=timing.max_wait,
+            start=start,
+            clock=self._clock,
+            wanted=_never if on_poll is None else due or _always,
+        )
+        delay: float | None = None  # the first check at once
         while True:
+            data, failed = await checks.next(delay)
             try:
-                medias = await self.detail(task_id, n, body=body)
+                if failed is not None:  # the rest of that check's tries, as detail() makes them
+                    data = await self._with_retries(lambda: self._ask(body), failed=failed)
+                medias = read_detail(data, n)
             except IMAError as exc:
                 if not exc.transient:
                     raise
@@ -192,9 +209,7 @@ class IMAClient:
                 raise GenerationTimeoutError(f"task {task_id} still running after {elapsed:.0f}s")
             if on_poll is not None:
                 await on_poll(elapsed)
-            await asyncio.sleep(
-                _on_grid(interval, min(interval, max(timing.max_wait - elapsed, 0.01)))
-            )
+            delay = checks.delay(elapsed)
 
     async def generate(
         self,
@@ -233,18 +248,34 @@ class IMAClient:
             return min(exc.retry_after, 30.0)
         return self._retry_base * 2.0**attempt * (0.5 + random.random())
 
-    async def _with_retries(self, call: Callable[[], Awaitable[Any]], attempts: int = 5) -> Any:
-        """Repeat a read-only call on transient errors with exponential backoff and jitter."""
-        for attempt in range(attempts - 1):
+    async def _with_retries(
+        self,
+        call: Callable[[], Awaitable[Any]],
+        attempts: int = 5,
+        *,
+        failed: IMAError | None = None,
+    ) -> Any:
+        """Repeat a read-only call on transient errors with exponential backoff and jitter;
+        ``failed``: the error of its first attempt, made already."""
+        first = 0
+        if failed is not None:
+            await self._pause(0, failed)
+            first = 1
+        for attempt in range(first, attempts - 1):
             try:
                 return await call()
             except IMAError as exc:
-                if not exc.transient:
-                    raise
-                delay = self._backoff(attempt, exc)
-                log.info("transient %s, retrying in %.1fs", exc.kind, delay)
-                await asyncio.sleep(delay)
+                await self._pause(attempt, exc)
         return await call()
+
+    async def _pause(self, attempt: int, exc: IMAError) -> None:
+        """The pause after ``exc`` ended try ``attempt`` of a read-only call; raises it when
+        trying again can't help."""
+        if not exc.transient:
+            raise exc
+        delay = self._backoff(attempt, exc)
+        log.info("transient %s, retrying in %.1fs", exc.kind, delay)
+        await asyncio.sleep(delay)
 
 
 def detail_body(task_id: str) -> bytes:
@@ -252,14 +283,12 @@ def detail_body(task_id: str) -> bytes:
     return encode_body({"task_id": task_id})
 
 
-def _on_grid(interval: float, delay: float) -> float:
-    """``delay``, lengthened to the next point of the :data:`POLL_GRID` grid of ``interval``
-    (by at most a sixteenth of it)."""
-    if interval <= 0:
-        return delay
-    grid = interval / POLL_GRID
-    now = asyncio.get_running_loop().time()
-    return math.ceil((now + delay) / grid) * grid - now
+def _never(elapsed: float) -> bool:
+    return False
+
+
+def _always(elapsed: float) -> bool:
+    return True
 
 
 def create_body(q: Quote, prompt: str, image_urls: Sequence[str]) -> dict[str, Any]:

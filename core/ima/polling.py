@@ -34,23 +34,35 @@ def _as_int(value: Any) -> int | None:
         return None
 
 
+def _resource_status(value: Any) -> int:
+    """A media's ``resource_status``, 0 when null, missing or not a number."""
+    if type(value) is int:  # the usual case, without the conversion's try
+        return value
+    return _as_int(value) or 0
+
+
 def read_detail(data: Any, expected: int) -> list[Media] | None:
-    """The finished media, or ``None`` while the task is still running; raises on failure."""
-    medias = data.get("medias") if isinstance(data, Mapping) else None
+    """The finished media, or ``None`` while the task is still running; raises on failure.
+
+    Read once per status check of every job: one pass, and ``dict`` tried before the
+    ``Mapping`` ABC (JSON gives dicts; the ABC's check costs more than the rest).
+    """
+    medias = data.get("medias") if isinstance(data, (dict, Mapping)) else None
     if not isinstance(medias, list):
         return None
-    items = [m for m in medias if isinstance(m, Mapping)]
+    items = [m for m in medias if isinstance(m, (dict, Mapping))]
+    done = len(items) >= expected
     for media in items:
-        status = str(media.get("status") or "").lower()
-        resource_status = _as_int(media.get("resource_status")) or 0
-        if status == "failed" or resource_status == 2:
+        status = media.get("status")
+        resource_status = _resource_status(media.get("resource_status"))
+        if resource_status == 2 or (status and str(status).lower() == "failed"):
             reason = media.get("error_msg") or media.get("remark") or media.get("fail_reason")
             raise classify_media_failure(str(reason or ""), resource_failed=resource_status == 2)
         if resource_status == 3:
             raise ResourceDeletedError("result was deleted before it could be delivered")
-    if len(items) < expected:
-        return None
-    if any((_as_int(m.get("resource_status")) or 0) != 1 or not m.get("url") for m in items):
+        if resource_status != 1 or not media.get("url"):
+            done = False
+    if not done:
         return None
     return [
         Media(

@@ -7,13 +7,15 @@ those URLs ever reach a log line or an exception message.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
 import secrets
 import string
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -21,7 +23,7 @@ import aiohttp
 from prometheus_client.metrics import Histogram
 
 from core.ima.errors import IMAError, NetworkError, ServerError, classify_response
-from core.ima.transport import Transport
+from core.ima.transport import Exchange, Transport
 from core.metrics import IMA_ERRORS, IMA_LATENCY
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,8 @@ DEFAULT_UPLOAD_BASE_URL = "https://imapi.liveme.com"
 UPLOAD_APP_ID = "webAgent"
 UPLOAD_APP_KEY = "32jdskjdk320eew"
 _NONCE_ALPHABET = string.ascii_letters + string.digits
+#: What ``json.loads`` uses, called without its checks of arguments (once per status check).
+_JSON = json.JSONDecoder()
 
 
 def redact(text: str, secret: str) -> str:
@@ -45,6 +49,16 @@ def redact(text: str, secret: str) -> str:
 def mask_key(key: str) -> str:
     """``ima_abcdef…`` → ``ima_ab...`` (enough to tell keys apart in logs, never the key)."""
     return f"{key[:6]}..." if len(key) > 10 else "***"
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A request to IMA's API on its way (:meth:`IMASession.submit`)."""
+
+    exchange: Exchange
+    #: ``time.perf_counter()`` when it was sent, for its latency metric.
+    started: float
+    latency: Histogram
 
 
 class IMASession:
@@ -149,6 +163,30 @@ class IMASession:
         ``json_body`` may come already encoded (:func:`encode_body`): a job's status check sends
         the same body every time, so it is encoded once per job, not per check.
         """
+        call = self.submit(method, path, json_body=json_body, params=params)
+        try:
+            await call.exchange.future
+        except asyncio.CancelledError:
+            self.abandon(call)
+            raise
+        except IMAError:
+            pass  # raised, counted and timed by data()
+        return self.data(call)
+
+    def submit(
+        self,
+        method: str,
+        path: str,
+        *,
+        json_body: Mapping[str, Any] | bytes | None = None,
+        params: Mapping[str, str] | None = None,
+        then: Callable[[], None] | None = None,
+    ) -> Call:
+        """:meth:`request` without waiting: the call is on its way; :meth:`data` reads it once
+        its exchange's future is done (``then()`` is called then, see
+        :meth:`~core.ima.transport.Transport.submit`), or :meth:`abandon` forgets it. For
+        callers that wait for many calls at once without a task each (status checks,
+        :mod:`core.ima.checks`)."""
         if self._closed:
             raise RuntimeError("the IMA session is closed")
         head, latency = self._endpoint(method, path)
@@ -160,19 +198,28 @@ class IMASession:
             else encode_body(json_body)
         )
         started = time.perf_counter()
+        return Call(self._api.submit(head, body, then), started, latency)
+
+    def data(self, call: Call) -> Any:
+        """The answered ``call``'s ``data``, or its classified :class:`IMAError` raised."""
         try:
-            answer = await self._api.request(head, body)
+            answer = call.exchange.future.result()
             return self._decode(answer.status, answer.body, _retry_after(answer.retry_after))
         except IMAError as exc:
             IMA_ERRORS.labels(exc.kind).inc()
             raise
         finally:
-            latency.observe(time.perf_counter() - started)
+            call.latency.observe(time.perf_counter() - call.started)
+
+    def abandon(self, call: Call) -> None:
+        """Nobody waits for ``call`` any more (its connection is closed if it was sent)."""
+        self._api.abandon(call.exchange)
+        call.latency.observe(time.perf_counter() - call.started)
 
     def _decode(self, status: int, raw: bytes, retry_after: float | None) -> Any:
         try:
             # Decoded first: json.loads(bytes) would sniff the encoding on every status check.
-            envelope = json.loads(raw.decode()) if raw else None
+            envelope = _JSON.decode(raw.decode()) if raw else None
         except ValueError:  # UnicodeDecodeError included
             envelope = None
         if not isinstance(envelope, dict):

@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import ssl
 from collections import deque
+from collections.abc import Callable
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -48,20 +49,37 @@ class Answer(NamedTuple):
     retry_after: str | None
 
 
-class _Exchange:
+class Exchange:
     """One request: its bytes, its deadline and where its answer goes."""
 
-    __slots__ = ("deadline", "future", "payload", "written")
+    __slots__ = ("deadline", "future", "payload", "then", "written")
 
-    def __init__(self, payload: bytes, deadline: float, future: asyncio.Future[Answer]) -> None:
+    def __init__(
+        self,
+        payload: bytes,
+        deadline: float,
+        future: asyncio.Future[Answer],
+        then: Callable[[], None] | None,
+    ) -> None:
         self.payload = payload
         self.deadline = deadline
         self.future = future
+        self.then = then
         self.written = False
 
+    def end(self, answer: Answer | NetworkError) -> None:
+        """The answer or the error, in the future and at once to ``then``."""
+        if self.future.done():
+            return
+        if isinstance(answer, NetworkError):
+            self.future.set_exception(answer)
+        else:
+            self.future.set_result(answer)
+        if self.then is not None:
+            self.then()
+
     def fail(self, detail: str) -> None:
-        if not self.future.done():
-            self.future.set_exception(NetworkError(detail, sent=self.written))
+        self.end(NetworkError(detail, sent=self.written))
 
 
 class _Connection(asyncio.Protocol):
@@ -71,7 +89,7 @@ class _Connection(asyncio.Protocol):
         self._pool = pool
         self._parser = httptools.HttpResponseParser(self)
         self._transport: asyncio.Transport | None = None
-        self.exchange: _Exchange | None = None
+        self.exchange: Exchange | None = None
         self.closed = False
         self.idle_since = 0.0
         self._status = 0
@@ -148,7 +166,7 @@ class _Connection(asyncio.Protocol):
 
     # ── used by the pool ──────────────────────────────────────────────────────────────────
 
-    def send(self, exchange: _Exchange) -> None:
+    def send(self, exchange: Exchange) -> None:
         assert self._transport is not None
         self.exchange = exchange
         self._status, self._size, self._retry_after = 0, 0, None
@@ -162,11 +180,10 @@ class _Connection(asyncio.Protocol):
         if self._transport is not None:
             self._transport.abort()
 
-    def _answer(self, exchange: _Exchange) -> None:
+    def _answer(self, exchange: Exchange) -> None:
         body = self._body[0] if len(self._body) == 1 else b"".join(self._body)
         self._body = []
-        if not exchange.future.done():
-            exchange.future.set_result(Answer(self._status, body, self._retry_after))
+        exchange.end(Answer(self._status, body, self._retry_after))
 
     def _lose(self, detail: str) -> None:
         exchange, self.exchange = self.exchange, None
@@ -213,17 +230,33 @@ class Transport:
         self._connections: set[_Connection] = set()
         self._idle_stack: list[_Connection] = []  # most recently used last
         self._opening = 0
-        self._pending: deque[_Exchange] = deque()
+        self._pending: deque[Exchange] = deque()
         self._sweeper: asyncio.Task[None] | None = None
         self._closed = False
 
     async def request(self, head: bytes, body: bytes | None = None) -> Answer:
+        exchange = self.submit(head, body)
+        try:
+            return await exchange.future
+        except asyncio.CancelledError:
+            self.abandon(exchange)
+            raise
+
+    def submit(
+        self, head: bytes, body: bytes | None = None, then: Callable[[], None] | None = None
+    ) -> Exchange:
+        """Send (or queue) a request without waiting: its answer, or its
+        :class:`~core.ima.errors.NetworkError`, comes in the exchange's ``future``, and
+        ``then()`` is called the moment it does (from the protocol's callback, a loop
+        iteration before a done-callback of the future would run, never before this returns;
+        it must not raise). Whoever
+        stops waiting for it calls :meth:`abandon`."""
         if self._closed:
             raise RuntimeError("the IMA transport is closed")
         loop = asyncio.get_running_loop()
         payload = head + (b"Content-Length: %d\r\n\r\n" % len(body) + body if body else b"\r\n")
         now = loop.time()
-        exchange = _Exchange(payload, now + self.timeout, loop.create_future())
+        exchange = Exchange(payload, now + self.timeout, loop.create_future(), then)
         stack = self._idle_stack
         warm = stack[-1] if stack and not self._pending else None
         if warm is not None and not warm.closed and now - warm.idle_since <= self._idle_seconds:
@@ -233,11 +266,7 @@ class Transport:
             self._dispatch(loop)
         if self._sweeper is None:
             self._sweeper = loop.create_task(self._sweep())
-        try:
-            return await exchange.future
-        except asyncio.CancelledError:
-            self._abandon(exchange)
-            raise
+        return exchange
 
     async def close(self) -> None:
         self._closed = True
@@ -322,9 +351,10 @@ class Transport:
         self._connections.discard(connection)
         connection.abort()
 
-    def _abandon(self, exchange: _Exchange) -> None:
+    def abandon(self, exchange: Exchange) -> None:
         """The caller stopped waiting: an unsent request is forgotten, a sent one's connection
-        closed (its answer would arrive for nobody)."""
+        closed (its answer would arrive for nobody, and its loss is nobody's error)."""
+        exchange.future.cancel()
         if not exchange.written:
             with contextlib.suppress(ValueError):
                 self._pending.remove(exchange)

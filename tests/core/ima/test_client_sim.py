@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -14,7 +15,7 @@ import pytest
 from core.ima import errors
 from core.ima.client import IMAClient
 from core.ima.rules import quote
-from core.ima.session import IMASession
+from core.ima.session import Call, IMASession
 from core.ima.tasks import TaskType, Timing
 from core.ima.upload import ImageSource, sniff_image
 from sim.app import RunningSimulator, start_simulator
@@ -274,3 +275,77 @@ async def test_api_key_never_in_logs_or_errors(
         await client.create(quote(model, {}), "x")
     assert API_KEY not in caplog.text
     assert API_KEY not in repr(client.session)
+
+
+def count_checks(client: IMAClient) -> list[int]:
+    """How many status checks ``client`` sends from now on (one number, in a list)."""
+    sent = [0]
+    submit = client.session.submit
+
+    def counting(*args: Any, **kwargs: Any) -> Call:
+        sent[0] += 1
+        return submit(*args, **kwargs)
+
+    client.session.submit = counting  # type: ignore[method-assign]
+    return sent
+
+
+async def test_quiet_checks_leave_the_task_asleep(client: IMAClient) -> None:
+    model = (await client.catalog(TaskType.TEXT_TO_IMAGE)).find("SeeDream 4.5")
+    assert model is not None
+    task = await client.create(quote(model, {}), "a cat")
+    checks, polled = count_checks(client), []
+
+    async def on_poll(elapsed: float) -> None:
+        polled.append(elapsed)
+
+    medias = await client.wait(task.task_id, 1, FAST, on_poll=on_poll, due=lambda _: False)
+    assert len(medias) == 1
+    assert checks[0] > 2
+    assert polled == []
+
+
+async def test_on_poll_runs_after_every_check_that_is_due(client: IMAClient) -> None:
+    model = (await client.catalog(TaskType.TEXT_TO_IMAGE)).find("SeeDream 4.5")
+    assert model is not None
+    task = await client.create(quote(model, {}), "a cat")
+    checks, polled = count_checks(client), []
+
+    async def on_poll(elapsed: float) -> None:
+        polled.append(elapsed)
+
+    await client.wait(task.task_id, 1, FAST, on_poll=on_poll, due=lambda _: len(polled) < 2)
+    assert len(polled) == 2
+    assert checks[0] > 3
+    await client.wait(task.task_id, 1, FAST, on_poll=on_poll)  # no `due`: after every one
+    assert len(polled) == 2  # done at the first check: nothing after it
+
+
+async def test_a_cancelled_wait_stops_its_checks(client: IMAClient, sim: RunningSimulator) -> None:
+    model = (await client.catalog(TaskType.TEXT_TO_VIDEO)).find("Wan 2.6")
+    assert model is not None
+    task = await client.create(quote(model, {}), "waves")
+    checks = count_checks(client)
+    waiting = asyncio.create_task(client.wait(task.task_id, 1, FAST))
+    await asyncio.sleep(0.1)
+    sim.state.faults.push("detail", "slow")  # the next check is on its way when cancelled
+    await asyncio.sleep(0.05)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    made = checks[0]
+    await asyncio.sleep(0.4)  # the slow answer comes, the grid's next points pass
+    assert checks[0] == made
+
+
+async def test_a_check_failing_for_good_fails_the_wait(
+    client: IMAClient, sim: RunningSimulator
+) -> None:
+    model = (await client.catalog(TaskType.TEXT_TO_VIDEO)).find("Wan 2.6")
+    assert model is not None
+    task = await client.create(quote(model, {}), "waves")
+    waiting = asyncio.create_task(client.wait(task.task_id, 1, FAST, due=lambda _: False))
+    await asyncio.sleep(0.05)
+    sim.state.faults.push("detail", "401")
+    with pytest.raises(errors.AuthError):
+        await waiting
