@@ -82,6 +82,16 @@ _OWN_WORDS = 2
 _OWN_CHARS = 10
 _CLAUSE_END_RE = re.compile(r"[,.;!?，。；！？\n]")
 _STANDING_RE = lexicon().pattern("directive.standing")
+_REMARK_MARKER_RE = re.compile(
+    rf"{words('chat.remark_marker')}"
+    rf"|{words('chat.remark_particle')}[!~。！]*(?=[\s\x00\x01,，]|\Z)",
+    NOCASE,
+)
+#: A message opening with someone's @name is said to them (the adapters take the bot's own
+#: mention out): "@小李 下午帮我画个流程图不", "@sarah can you check the deck".
+_TO_SOMEONE_RE = re.compile(
+    rf"\A[\s\x00\x01]*@(?![\s\x00\x01]*{words('chat.bot_name')}(?![A-Za-z]))[^\s@]", NOCASE
+)
 
 
 def command(state: State) -> None:
@@ -95,6 +105,8 @@ def _command(s: State) -> Command:
     d = s.directives
     directed = d.model is not None or d.quality is not None or s.another_model
     kept = s.scan.kept()
+    if not s.images and _TO_SOMEONE_RE.match(s.scan.original()) is not None:
+        return Command.CHAT
     if not directed and _RESET_RE.search(kept) is not None:
         return Command.RESET
     if not directed and _SHOW_PREFS_RE.search(kept) is not None:
@@ -155,6 +167,8 @@ def _command(s: State) -> Command:
         return Command.CHAT
     if s.images and not directed and _captions(s) and _shows(s):
         return Command.CHAT  # "our new puppy!!", "周末去爬山拍的": a picture shown
+    if _chatter(s, directed, requests):
+        return Command.CHAT
     if s.described or (s.images and (s.media.media is not None or not directed)):
         return Command.GENERATE
     if directed and not d.always and s.media.media is not None:
@@ -420,6 +434,24 @@ def _unasked(s: State, directed: bool, requests: bool) -> bool:
     kept = s.scan.kept()
     chatter = _CHATTER_RE.sub(" ", kept)
     return chatter != kept and _WANT_RE.search(chatter) is None
+
+
+def _chatter(s: State, directed: bool, requests: bool) -> bool:
+    """Words that ask for nothing and read as a remark ("又排队 服了", "gm gamers", "AI 真是越来越
+    powerful 了"): no medium, picture, parameter, model, verb, want, edit or retry, and a mark of
+    a remark (a person, a particle ending a clause, a laugh); a bare description ("a nice cat in
+    space") still asks what to make."""
+    if s.images or directed or requests or s.edit is not None or s.retry:
+        return False
+    media = s.media
+    if media.media is not None or media.conflict or media.mentions_input_image:
+        return False
+    if s.has_parameters or s.lyrics is not None or s.midjourney or len(s.scan.raw) > SHORT:
+        return False
+    kept = s.scan.kept()
+    if _WANT_RE.search(kept) is not None:
+        return False
+    return _REMARK_MARKER_RE.search(kept) is not None or _LAUGH_RE.search(kept) is not None
 
 
 def _picture_remark(s: State, directed: bool) -> bool:

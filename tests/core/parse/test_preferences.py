@@ -61,6 +61,20 @@ CASES = [
         command=Command.BEST,
     ),
     case("show-on", "which model am i on by default rn?", command=Command.SHOW_PREFS),
+    *each(
+        "show-more",
+        ["我现在默认的视频模型是哪个", "which models did i set as default?", "my preference 是啥"],
+        command=Command.SHOW_PREFS,
+    ),
+    *each(
+        "cheapest-standing-more",
+        [
+            "from now on just use whatever's cheap",
+            "以后能省就省 用便宜的就行",
+            "以后 cheap 的就行 不用 premium",
+        ],
+        command=Command.CHEAPEST,
+    ),
     # another model asked for as a yes/no question: the other models, never the same again
     *each(
         "another-asked",
@@ -572,6 +586,7 @@ CASES = [
             "在来",
             "重跑一遍",
             "重新跑一次",
+            "重做一次",
         ],
         command=RETRY,
     ),

@@ -11,6 +11,46 @@ from tests.core.parse.support import GEN, I2I, IMAGE, Row, case, check, each
 CHAT, USAGE, HISTORY = Command.CHAT, Command.USAGE, Command.HISTORY
 
 CASES = [
+    # ── said to someone else in the group: an opening @name ─────────────────────────────────
+    *each(
+        "to-someone",
+        [
+            "@小李 下午有空帮我画个流程图不 明天汇报要用",
+            "@sarah can you check the deck before 3pm",
+            "@mike can u draw up the Q3 numbers slide before friday, thx",
+            "@Kevin 这个 deadline 能不能往后推一天",
+        ],
+        command=CHAT,
+    ),
+    *each(
+        "to-the-bot",
+        [
+            "@IMA Bot 帮我画一只橘猫",
+            "@ima 画一只猫",
+            "@机器人 画一只猫",
+            "@小助手 画一只狗",
+            "@助手 画个月亮",
+        ],
+        command=GEN,
+    ),
+    # ── a remark with no medium or verb: a person, a clause-ending particle, a laugh ─────────
+    *each(
+        "remark-marked",
+        [
+            "又排队 服了",
+            "谢谢大佬 太好看了",
+            "开会 ing 晚点回",
+            "真是越来越离谱",
+            "又是这样 服了",
+            "gm gamers",
+            "wow. another blurry face. amazing. 10/10",
+            "morning lads",
+            "ugh i'm so tired",
+        ],
+        command=CHAT,
+    ),
+    case("bare-description-asks", "a nice cat in space", command=GEN, ambiguous=True),
+    case("bare-description-de", "一只吃饱了的猫在晒太阳", command=GEN, ambiguous=True),
     *each(
         "tell-someone-to-ask-it",
         [
