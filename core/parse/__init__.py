@@ -108,14 +108,17 @@ passes (sound wishes, "again").
     him wave, 做成视频 + what it shows: the conversion is removed), ``PARAMS``
     (make it vertical, 10 seconds, 再高清一点), ``CONTENT`` (add a seagull, 换成夜景, sadder,
     更欢快一点).
-12. ``commands.command``: in this order: ``RESET`` (清除偏好, go back to the default) and
+12. ``commands.command``: in this order: ``CHAT`` for a message opening with someone's
+    @name (said to them; the bot's own name aside); ``RESET`` (清除偏好, go back to the default) and
     ``SHOW_PREFS`` (我的偏好, what's my default) when no model is directed; ``ALWAYS_MODEL``
     without a model (设成默认吧, make it my default: the model just used); ``AVOID_MODEL`` (a
     model avoided, none chosen, nothing asked in another clause nor a medium described around
     it: "video of a fox but dont use sora" is made without it, unless the negation is for
     good: stop, 以后, too pricey); ``USAGE`` (my usage, 我的额度,
-    how many credits do I have left: own credits, asked or not) and ``HISTORY`` (can I see my
-    history) when nothing is asked for; ``GENERATE`` of a picture, unsure, for wondering what
+    how many credits do I have left: own credits, asked or not, or asked about a job: 我的积分还够
+    做几个视频) and ``HISTORY`` (can I see my history, 我以前做的图) when nothing is asked for;
+    ``ANOTHER_MODEL`` for another model asked with nothing new described or as a yes/no
+    question (能不能换个模型再试下); ``GENERATE`` of a picture, unsure, for wondering what
     something looks like (what would a cat astronaut look like, 不知道…会是什么样子);
     ``QUESTION``, or ``CHAT`` when it laughs at a result and asks nothing the bot answers
     (这手怎么六根手指 笑死, why does it have 6 fingers lmao) or is impatient with the job
@@ -125,7 +128,8 @@ passes (sound wishes, "again").
     happened (sora 的视频好贵, 这首歌好难听, nice pic!, my friend made a video with this bot),
     for hesitation alone (我再想想, 算了 再说吧, nvm); ``EDIT``;
     ``CHAT`` (remarks, praise, complaints, feelings with nothing asked for: 这张不错, 太慢了吧,
-    我今天好累); ``GENERATE`` when
+    我今天好累), and for words that ask for nothing with a mark of a remark: a person, a particle
+    ending a clause, a laugh (又卡了 服了, ugh i'm so tired); ``GENERATE`` when
     something is described or pictures came, or a model or quality with a media word (not
     ALWAYS: 以后视频都用可灵 is a preference); ``RETRY`` (again, 用可灵再来一次: with ``model`` or
     ``quality``); ``ALWAYS_MODEL``/``USE_MODEL`` (a bare name too: it is how people answer

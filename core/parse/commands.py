@@ -437,8 +437,8 @@ def _unasked(s: State, directed: bool, requests: bool) -> bool:
 
 
 def _chatter(s: State, directed: bool, requests: bool) -> bool:
-    """Words that ask for nothing and read as a remark ("又排队 服了", "gm gamers", "AI 真是越来越
-    powerful 了"): no medium, picture, parameter, model, verb, want, edit or retry, and a mark of
+    """Words that ask for nothing and read as a remark ("又卡了 服了", "ugh i'm so tired", "真是
+    越来越离谱"): no medium, picture, parameter, model, verb, want, edit or retry, and a mark of
     a remark (a person, a particle ending a clause, a laugh); a bare description ("a nice cat in
     space") still asks what to make."""
     if s.images or directed or requests or s.edit is not None or s.retry:
