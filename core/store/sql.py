@@ -289,6 +289,10 @@ def naming_refusals(cls: _Class) -> _Class:
     return cls
 
 
+#: Seconds within which the same cause of failure, after a write worked, is not logged again.
+_RELOG_AFTER = 60.0
+
+
 @naming_refusals
 class SQLStore:
     """Every public method raises :class:`StoreError` when the database refuses, never the
@@ -301,6 +305,10 @@ class SQLStore:
         self._fences: dict[str, int] = {}
         #: The cause of the failure being logged (None while the database works).
         self._outage: str | None = None
+        #: The cause last logged and when: a database that flaps (a full disk lets the writes
+        #: that don't grow a file through) is named once a minute, not at every flip.
+        self._logged: tuple[str, float] | None = None
+
         #: Who is told of cancels (:meth:`watch_cancels`), and the task that looks for the
         #: cancels of other processes.
         self._cancel_watchers: list[Callable[[str], None]] = []
@@ -311,11 +319,16 @@ class SQLStore:
         self._storing: asyncio.Task[None] | None = None
 
     def _failed(self, error: Exception) -> StoreError:
-        """The error for a refused call; its cause is logged once until a write works again."""
+        """The error for a refused call; its cause is logged once until a write works again,
+        and the same cause at most once a minute (see ``_logged``)."""
         cause = self._driver.cause(error)
         if cause != self._outage:
             self._outage = cause
-            log.error("the database %s can't be used: %s", self._driver.name, cause)
+            now = time.monotonic()
+            last = self._logged
+            if last is None or last[0] != cause or now - last[1] >= _RELOG_AFTER:
+                self._logged = (cause, now)
+                log.error("the database %s can't be used: %s", self._driver.name, cause)
         return StoreError(f"The database {self._driver.name} can't be used: {cause}.")
 
     def _works(self) -> None:
