@@ -49,7 +49,7 @@ from core.state import FIRST_FRAME, FirstFrame, UserState
 from core.store import Admission, Store, StoreError
 from core.turns import Turns
 from core.verdict import Decision, PreferenceOp
-from core.wants import Message, Refused, Wants, insisted, map_wants
+from core.wants import Message, Refused, Wants, map_wants
 
 log = logging.getLogger(__name__)
 
@@ -495,7 +495,7 @@ class Engine:
     def _wants(self, turn: _Turn) -> Wants:
         """What the message asks of a model, and whether it insists on it."""
         wants = understanding.wants(turn.request.options, turn.parsed)
-        return replace(wants, strict=True) if insisted(turn.request.text) else wants
+        return replace(wants, strict=True) if turn.parsed.insisted else wants
 
     def _pick(self, turn: _Turn) -> Pick:
         named = turn.request.options.model or turn.parsed.model

@@ -15,8 +15,6 @@ from typing import Any
 from core.ima.catalog import Catalog, Model
 from core.ima.rules import normalise, quote
 from core.ima.tasks import MediaKind
-from core.parse.lexicon import any_phrase
-from core.parse.text import FOLD
 
 
 @dataclass(frozen=True)
@@ -95,33 +93,6 @@ class Refused(Exception):
 
 
 _AUDIO_FIELDS = ("generate_audio", "audio", "sound")
-#: Insisting, in the lexicon's phrase syntax (core/parse/lexicon.py). They belong in the
-#: parser's lexicon as a category of their own; they are here until the parser reports
-#: insistence, because only what a model lacks makes them matter.
-_INSISTED_PHRASES = (
-    "一定(要|得|是)",
-    "必须",
-    "务必",
-    "非要",
-    "只要",
-    "只能(是|要)",
-    "(不然|否则)[就](不用|别|不要)[做|生成][了]",
-    "没有[的话]就算了",
-    "(has to|have to|needs to|gotta) be",
-    "must",
-    "need it",
-    "or nothing",
-    "or (don't|do not) bother",
-    "non-negotiable",
-    "no exceptions",
-    "strictly",
-    "mandatory",
-    "required",
-    "only",
-)
-_INSISTED = re.compile(
-    any_phrase(sorted(_INSISTED_PHRASES, key=lambda p: (-len(p), p))), re.IGNORECASE
-)
 _RES_NUMBER = re.compile(r"(\d+)")
 
 
@@ -357,12 +328,6 @@ def _offered_elsewhere(
         return Refused(Message("advice.size_none", values), anyway)
     values = {"model": model.name, "value": normalise(value), "models": _names(capable)}
     return Refused(Message("advice.size_elsewhere", values), _first(capable, wants, catalog))
-
-
-def insisted(text: str) -> bool:
-    """Whether the words insist on what they ask ("一定要 21:9", "must be 4K", "21:9 or
-    nothing"); see :attr:`Wants.strict`."""
-    return _INSISTED.search(text.translate(FOLD)) is not None
 
 
 def _ratio_advice(model: Model, wants: Wants, ratio: str, catalog: Catalog) -> Refused:

@@ -215,6 +215,7 @@ _QUALITY_RE = led(
 )
 _PREMIUM_RE = lexicon().pattern("quality.premium")
 _NO_OBJECT_RE = lexicon().pattern("quality.no_object")
+_INSIST_RE = lexicon().pattern("directive.insist")
 _ANOTHER_RE = lexicon().pattern("directive.another")
 _RETRY_RE = lexicon().pattern("directive.retry")
 _RETRY_WEAK_RE = lexicon().pattern("directive.retry_weak")
@@ -288,6 +289,7 @@ def models_and_quality(state: State) -> None:
         avoided_at=avoided_at,
         contrast=contrast,
     )
+    state.insisted = scan.search(_INSIST_RE) is not None  # kept in the prompt
     # "不差钱", "money is no object": premium, and nothing the generator needs to read
     price_no_object = bool(scan.take(_NO_OBJECT_RE))
     state.premium_requested = (

@@ -151,6 +151,9 @@ class ParsedMessage:
     another_model: bool = False
     #: The user explicitly asked for high-end quality (also true with ``Quality.BEST``).
     premium_requested: bool = False
+    #: What is asked is insisted on ("一定要 21:9", "must be 4K", "21:9 or nothing"): a format
+    #: or size the model lacks is refused rather than left out.
+    insisted: bool = False
     #: The text points at an input/earlier image (这张图, this photo, 首尾帧, make it …).
     mentions_input_image: bool = False
     #: Video length in seconds (also set when the media is unknown).

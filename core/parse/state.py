@@ -125,6 +125,7 @@ class State:
     #: The retry was only "again"/"one more", words that may be description too.
     retry_weak: bool = False
     premium_requested: bool = False
+    insisted: bool = False
     sound: Sound = Sound()
     resolution: Resolution = Resolution()
     aspect_ratio: str | None = None
@@ -191,6 +192,7 @@ class State:
             quality=d.quality,
             another_model=self.another_model,
             premium_requested=self.premium_requested,
+            insisted=self.insisted,
             mentions_input_image=self.media.mentions_input_image,
             duration=None if is_music else self.duration,
             resolution=self.resolution.resolution,

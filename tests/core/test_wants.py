@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.ima.tasks import TaskType
-from core.wants import Message, Refused, Wants, insisted, map_wants
+from core.wants import Message, Refused, Wants, map_wants
 from tests.conftest import fixture_catalog
 
 T2V = fixture_catalog(TaskType.TEXT_TO_VIDEO)
@@ -61,22 +61,6 @@ def test_a_picture_size_insisted_on_names_the_models_that_offer_it() -> None:
     message = refusal(Wants(size="4K", strict=True), "Midjourney", TaskType.TEXT_TO_IMAGE)
     assert message.key == "advice.size_elsewhere"
     assert "SeeDream 4.5" in message.values["models"]
-
-
-@pytest.mark.parametrize(
-    ("text", "insists"),
-    [
-        ("用海螺做个下雨的视频，一定要21:9", True),
-        ("比例 21:9 一定要，不然就不用做了", True),
-        ("ｍｕｓｔ be 4k", True),
-        ("hailuo video of fireworks, 21:9 or nothing", True),
-        ("21:9 is a must", True),
-        ("用海螺做个烟花的视频，21:9", False),
-        ("a lonely mustang in the desert, 21:9 pls", False),
-    ],
-)
-def test_insisting_is_told_from_asking(text: str, insists: bool) -> None:
-    assert insisted(text) is insists
 
 
 def test_a_duration_no_model_makes_names_the_longest() -> None:

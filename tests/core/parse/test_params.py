@@ -8,6 +8,38 @@ import pytest
 from tests.core.parse.support import GEN, IMAGE, MUSIC, VIDEO, Row, case, check, each
 
 CASES = [
+    # ── insisting on what is asked (a format or size the model lacks is then refused) ──────
+    *each(
+        "insisted",
+        [
+            "用海螺做个下雨的视频，一定要21:9",
+            "比例 21:9 一定要，不然就不用做了",
+            "必须是竖屏",
+            "务必 4K",
+            "非要 16:9 不可",
+            "只要 21:9 的",
+            "只能是 9:16",
+            "21:9 没有的话就算了",
+            "ｍｕｓｔ be 4k",
+            "hailuo video of fireworks, 21:9 or nothing",
+            "21:9 is a must",
+            "it has to be 4k",
+            "4k or dont bother",
+            "21:9, non-negotiable",
+            "vertical, no exceptions",
+            "strictly 16:9",
+            "4k is mandatory",
+            "4k required",
+            "only 21:9",
+            "i need it in 4k",
+        ],
+        insisted=True,
+    ),
+    *each(
+        "not-insisted",
+        ["用海螺做个烟花的视频，21:9", "a lonely mustang in the desert, 21:9 pls"],
+        insisted=False,
+    ),
     # ── a couple of, sound said in the other language ────────────────────────────────────
     case("en-couple-of-pics", "a couple of pics of a cat", count=2, prompt="pics of a cat"),
     case("en-pair-of-avatars", "a pair of avatars, cyberpunk", count=2),
